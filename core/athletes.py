@@ -1,0 +1,155 @@
+"""Athlete profiles: validated with pydantic, stored in DuckDB, FTP history kept for TSS on past dates."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from core.db import audit, bump_data_version, transaction
+from core.errors import NotFoundError
+from core.errors import ValidationError as VCValidationError
+
+FITNESS_LEVELS = ("beginner", "intermediate", "advanced", "elite")
+
+
+class AthleteProfile(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    email: str | None = Field(None, max_length=200)
+    fitness_level: Literal["beginner", "intermediate", "advanced", "elite"] = "intermediate"
+    ftp_w: float | None = Field(None, ge=50, le=600, description="Functional threshold power, watts")
+    max_hr: int | None = Field(None, ge=100, le=230)
+    lthr: int | None = Field(None, ge=80, le=220, description="Lactate threshold heart rate")
+    weight_kg: float | None = Field(None, ge=30, le=200)
+    preferences: dict = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, value):
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        local, _, domain = value.partition("@")
+        if not local or "." not in domain or " " in value:
+            raise ValueError("is not an e-mail address")
+        return value
+
+    @model_validator(mode="after")
+    def _lthr_below_max(self):
+        if self.lthr and self.max_hr and self.lthr >= self.max_hr:
+            raise ValueError("lactate threshold HR must be below max HR")
+        return self
+
+
+_LABELS = {"ftp_w": "FTP", "max_hr": "Max HR", "lthr": "LTHR", "weight_kg": "Weight", "name": "Name",
+           "email": "E-mail", "fitness_level": "Fitness level"}
+
+
+def validate_profile(**values) -> AthleteProfile:
+    """AthleteProfile or a ValidationError whose message names each bad field in plain words."""
+    try:
+        return AthleteProfile(**values)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            field = _LABELS.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "Profile"
+            parts.append(f"{field} {err['msg'].removeprefix('Value error, ')}")
+        raise VCValidationError("; ".join(parts)) from None
+
+
+_COLUMNS = "id, name, email, fitness_level, ftp_w, max_hr, lthr, weight_kg, preferences, created_at"
+
+
+def _row_to_dict(row) -> dict:
+    keys = [c.strip() for c in _COLUMNS.split(",")]
+    data = dict(zip(keys, row))
+    data["preferences"] = json.loads(data["preferences"]) if data["preferences"] else {}
+    return data
+
+
+def create_athlete(cur, profile: AthleteProfile, ftp_effective_from: date | None = None) -> int:
+    with transaction(cur):
+        athlete_id = cur.execute(
+            "INSERT INTO athletes (name, email, fitness_level, ftp_w, max_hr, lthr, weight_kg, preferences) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [profile.name, profile.email, profile.fitness_level, profile.ftp_w, profile.max_hr, profile.lthr,
+             profile.weight_kg, json.dumps(profile.preferences)],
+        ).fetchone()[0]
+        if profile.ftp_w:
+            cur.execute("INSERT INTO athlete_ftp_history VALUES (?, ?, ?)",
+                        [athlete_id, ftp_effective_from or date(1970, 1, 1), profile.ftp_w])
+        audit(cur, "create", "athlete", athlete_id, athlete_id)
+    return athlete_id
+
+
+def update_athlete(cur, athlete_id: int, profile: AthleteProfile, today: date | None = None) -> None:
+    """Save the profile. A changed FTP is recorded from today, so past rides keep the FTP they were ridden at."""
+    old = get_athlete(cur, athlete_id)
+    with transaction(cur):
+        cur.execute(
+            "UPDATE athletes SET name = ?, email = ?, fitness_level = ?, ftp_w = ?, max_hr = ?, lthr = ?, "
+            "weight_kg = ?, preferences = ? WHERE id = ?",
+            [profile.name, profile.email, profile.fitness_level, profile.ftp_w, profile.max_hr, profile.lthr,
+             profile.weight_kg, json.dumps(profile.preferences), athlete_id],
+        )
+        if profile.ftp_w and profile.ftp_w != old["ftp_w"]:
+            day = today or date.today()
+            cur.execute("DELETE FROM athlete_ftp_history WHERE athlete_id = ? AND effective_from = ?",
+                        [athlete_id, day])
+            cur.execute("INSERT INTO athlete_ftp_history VALUES (?, ?, ?)", [athlete_id, day, profile.ftp_w])
+        audit(cur, "update", "athlete", athlete_id, athlete_id,
+              fields=[k for k in profile.model_fields if getattr(profile, k) != old.get(k)])
+        bump_data_version(cur)
+
+
+def get_athlete(cur, athlete_id: int) -> dict:
+    row = cur.execute(f"SELECT {_COLUMNS} FROM athletes WHERE id = ?", [athlete_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"Athlete {athlete_id} was not found")
+    return _row_to_dict(row)
+
+
+def list_athletes(cur) -> list[dict]:
+    return [_row_to_dict(r) for r in cur.execute(f"SELECT {_COLUMNS} FROM athletes ORDER BY id").fetchall()]
+
+
+def first_athlete_id(cur) -> int | None:
+    row = cur.execute("SELECT min(id) FROM athletes").fetchone()
+    return row[0]
+
+
+def ftp_on(cur, athlete_id: int, day: date) -> float | None:
+    """The FTP in force on ``day`` (latest history entry on or before it; else the earliest; else profile)."""
+    row = cur.execute(
+        "SELECT ftp_w FROM athlete_ftp_history WHERE athlete_id = ? AND effective_from <= ? "
+        "ORDER BY effective_from DESC LIMIT 1", [athlete_id, day]).fetchone()
+    if row is None:
+        row = cur.execute(
+            "SELECT ftp_w FROM athlete_ftp_history WHERE athlete_id = ? ORDER BY effective_from LIMIT 1",
+            [athlete_id]).fetchone()
+    if row is None:
+        row = cur.execute("SELECT ftp_w FROM athletes WHERE id = ?", [athlete_id]).fetchone()
+    return row[0] if row else None
+
+
+def data_summary(cur, athlete_id: int) -> dict:
+    """Counts and span shown on the Settings page."""
+    rides, first, last, dist = cur.execute(
+        "SELECT count(*), min(started_at), max(started_at), coalesce(sum(distance_m), 0) FROM rides "
+        "WHERE athlete_id = ? AND duplicate_of IS NULL", [athlete_id]).fetchone()
+    routes = cur.execute("SELECT count(*) FROM routes WHERE athlete_id = ? AND kind = 'planned'",
+                         [athlete_id]).fetchone()[0]
+    plans = cur.execute("SELECT count(*) FROM plans WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
+    rules = cur.execute("SELECT count(*) FROM rules WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
+    return {"rides": rides, "first_ride_at": first, "last_ride_at": last, "distance_km": dist / 1000,
+            "routes": routes, "plans": plans, "rules": rules}

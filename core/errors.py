@@ -1,0 +1,68 @@
+"""One exception hierarchy. Every message is a sentence a rider understands; pages show it with st.error."""
+
+
+class VeloCoachError(Exception):
+    """Base of every error VeloCoach raises on purpose. ``str(err)`` is the rider-facing message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(VeloCoachError):
+    """A setting is missing or invalid."""
+
+
+class StorageError(VeloCoachError):
+    """The database cannot be opened, migrated or written."""
+
+
+class DatabaseLockedError(StorageError):
+    """Another process (usually the running app) holds the database file."""
+
+
+class DatabaseTooNewError(StorageError):
+    """The database was written by a newer VeloCoach."""
+
+
+class NotFoundError(VeloCoachError):
+    """A ride, route, plan … with that id does not exist."""
+
+
+class ValidationError(VeloCoachError):
+    """A value the rider typed is out of range or inconsistent."""
+
+
+class InvalidFileError(VeloCoachError):
+    """An uploaded or imported file cannot be used. The message names the file and the reason."""
+
+
+class DuplicateError(VeloCoachError):
+    """The thing being imported is already stored."""
+
+
+class GarminSyncError(VeloCoachError):
+    """Garmin Connect sign-in or sync failed."""
+
+
+class GarminAuthError(GarminSyncError):
+    """Tokens are missing, expired or revoked: the rider must sign in again."""
+
+
+class AIServiceError(VeloCoachError):
+    """The configured AI service failed; callers fall back to the deterministic path."""
+
+
+class RuleParseError(VeloCoachError):
+    """A training rule could not be understood."""
+
+
+class PlanGenerationError(VeloCoachError):
+    """A plan request is invalid or no plan can satisfy it."""
+
+
+class ExportImportError(VeloCoachError):
+    """A backup cannot be written or read."""
