@@ -1,0 +1,1 @@
+"""Sub-commands of ``python -m core``: each module has ``register(subparsers)``."""

@@ -1,0 +1,50 @@
+"""Shared fixtures: a real DuckDB file per test, an athlete, paths to test data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.athletes import AthleteProfile, create_athlete
+from core.db import connect, integrity_problems
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "test.duckdb"
+    # Pages and the CLI read the same settings; keep them on this file and off the demo seed and any AI key.
+    monkeypatch.setenv("VELOCOACH_DB", str(path))
+    monkeypatch.setenv("VELOCOACH_ENV", "test")
+    monkeypatch.setenv("VELOCOACH_SEED_DEMO", "0")
+    monkeypatch.setenv("VELOCOACH_DATA_DIR", str(tmp_path / "files"))
+    for var in ("OPENAI_API_KEY", "VELOCOACH_AI_KEY", "VELOCOACH_AI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return path
+
+
+@pytest.fixture
+def db(db_path):
+    database = connect(db_path)
+    yield database
+    # Every write path must leave the links between tables whole.
+    problems = integrity_problems(database.cursor())
+    database.close()
+    assert problems == [], problems
+
+
+@pytest.fixture
+def cur(db):
+    return db.cursor()
+
+
+@pytest.fixture
+def athlete_id(cur) -> int:
+    return create_athlete(cur, AthleteProfile(name="Test Rider", ftp_w=250, max_hr=185, lthr=165, weight_kg=72))
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA_DIR

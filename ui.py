@@ -1,0 +1,79 @@
+"""The one non-page module that imports streamlit: cached connection, current athlete, error display."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from core.config import Settings, load_settings
+from core.db import Database, connect, data_version
+from core.errors import VeloCoachError
+
+log = logging.getLogger("velocoach.ui")
+
+
+def settings() -> Settings:
+    """Validated settings; a bad setting stops the page with a clear message."""
+    try:
+        return load_settings()
+    except VeloCoachError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def _database(path: str) -> Database:
+    from core.setup import first_run
+
+    db = connect(path)
+    first_run(db, load_settings())
+    return db
+
+
+def database() -> Database:
+    path = str(settings().db_path)
+    try:
+        with st.spinner("Opening the database (the first start builds the demo season)…"):
+            return _database(path)
+    except VeloCoachError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def cursor():
+    """This thread's cursor on the process-wide connection."""
+    return database().cursor()
+
+
+def current_data_version() -> int:
+    """Key for st.cache_data reads: bumped by every import or edit."""
+    return data_version(cursor())
+
+
+def athlete_id() -> int:
+    """The athlete chosen in Settings (session state), else the first one."""
+    from core.athletes import first_athlete_id
+
+    chosen = st.session_state.get("athlete_id")
+    if chosen is None:
+        chosen = first_athlete_id(cursor())
+        if chosen is None:
+            st.info("No athlete yet: create one in Settings.")
+            st.stop()
+        st.session_state["athlete_id"] = chosen
+    return chosen
+
+
+@contextmanager
+def friendly_errors(action: str) -> Iterator[None]:
+    """Show a VeloCoachError as its message; anything unexpected is logged with context and shown briefly."""
+    try:
+        yield
+    except VeloCoachError as exc:
+        st.error(str(exc))
+    except Exception:  # noqa: BLE001 — the rider never sees a traceback
+        log.exception("unexpected error while %s", action)
+        st.error(f"Something went wrong while {action}. Nothing was changed; the details are in the app's log.")
