@@ -108,7 +108,7 @@ def update_athlete(cur, athlete_id: int, profile: AthleteProfile, today: date | 
                         [athlete_id, day])
             cur.execute("INSERT INTO athlete_ftp_history VALUES (?, ?, ?)", [athlete_id, day, profile.ftp_w])
         audit(cur, "update", "athlete", athlete_id, athlete_id,
-              fields=[k for k in profile.model_fields if getattr(profile, k) != old.get(k)])
+              fields=[k for k in AthleteProfile.model_fields if getattr(profile, k) != old.get(k)])
         bump_data_version(cur)
 
 

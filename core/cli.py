@@ -67,6 +67,10 @@ class Context:
             return existing
         return create_athlete(self.cur, AthleteProfile(name="Rider"))
 
+    @staticmethod
+    def dumps(value) -> str:
+        return dumps(value)
+
     def print_json(self, value) -> None:
         print(dumps(value))
 

@@ -122,8 +122,13 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def wait_for_app(page) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' status widget)."""
+def wait_for_app(page, timeout_ms: int = 90_000) -> None:
+    """Wait until Streamlit has run the script: no 'Running…' status widget and no loading skeletons, twice in a
+    row half a second apart (a rerun may start just after the first quiet moment)."""
     page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    quiet = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                   && !document.querySelector('[data-testid="stSkeleton"]')
+                   && document.querySelector('[data-testid="stMainBlockContainer"], .main') !== null"""
+    for _ in range(2):
+        page.wait_for_function(quiet, timeout=timeout_ms)
+        page.wait_for_timeout(500)

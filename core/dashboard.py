@@ -1,0 +1,471 @@
+"""Dashboard aggregates: weekly/monthly totals, fitness (CTL/ATL/TSB), zones, season bests, plan progress.
+
+Every aggregate is one DuckDB query over the per-ride summaries in ``rides`` (never the 1 Hz samples); rides
+that are a second arrival of another ride (``duplicate_of IS NOT NULL``) are left out. The fitness model is
+the exponentially weighted form used by TrainingPeaks/GoldenCheetah::
+
+    CTL_d = CTL_{d-1} · e^(−1/τ_ctl) + TSS_d · (1 − e^(−1/τ_ctl))      τ_ctl = 42 days by default
+    ATL_d = ATL_{d-1} · e^(−1/τ_atl) + TSS_d · (1 − e^(−1/τ_atl))      τ_atl = 7 days by default
+    TSB_d = CTL_{d-1} − ATL_{d-1}                                      (form: yesterday's fitness − fatigue)
+    ramp_d = CTL_d − CTL_{d-7}
+
+over daily TSS sums (a day without rides counts as TSS 0). Days after today take the TSS of the active plan's
+planned workouts (a projection). The time constants come from the athlete's preferences ``ctl_days`` and
+``atl_days`` (edited on the Settings page).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+
+from core.errors import ValidationError
+
+DEFAULT_CTL_DAYS = 42.0
+DEFAULT_ATL_DAYS = 7.0
+TIME_CONSTANT_RANGE = (1.0, 365.0)
+
+FORMULAS_MARKDOWN = (
+    "- **CTL** (fitness): CTL = CTL(yesterday) · e^(−1/τ_CTL) + TSS(today) · (1 − e^(−1/τ_CTL))\n"
+    "- **ATL** (fatigue): ATL = ATL(yesterday) · e^(−1/τ_ATL) + TSS(today) · (1 − e^(−1/τ_ATL))\n"
+    "- **TSB** (form): TSB = CTL(yesterday) − ATL(yesterday)\n"
+    "- **Ramp rate**: CTL(today) − CTL(7 days ago)\n"
+    "- Daily TSS is the sum of the day's rides (0 on a rest day); days after today use the active plan's "
+    "planned TSS (dashed)."
+)
+
+METRICS = {  # column -> (label, unit factor to display, display unit)
+    "distance_m": ("Distance", 0.001, "km"),
+    "moving_time_s": ("Moving time", 1 / 3600, "h"),
+    "elevation_gain_m": ("Elevation gain", 1.0, "m"),
+    "tss": ("TSS", 1.0, ""),
+    "rides": ("Rides", 1.0, ""),
+    "avg_power_w": ("Average power", 1.0, "W"),
+    "avg_hr": ("Average HR", 1.0, "bpm"),
+}
+SUMMED_METRICS = ("rides", "distance_m", "moving_time_s", "elevation_gain_m", "tss")
+
+# SQL is written out literally (no string building): a ride's day is CAST(started_at AS DATE) in the session
+# time zone, and every query keeps rides "WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL".
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Fitness: pure maths
+# --------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FitnessSeries:
+    """Day-by-day fitness from ``start`` (inclusive); arrays of equal length."""
+
+    start: date
+    tss: np.ndarray
+    ctl: np.ndarray
+    atl: np.ndarray
+    tsb: np.ndarray
+    ramp: np.ndarray
+
+    def dates(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range(len(self.tss))]
+
+
+def exponential_load(daily_tss, tau_days: float, initial: float = 0.0) -> np.ndarray:
+    """x_d = x_{d-1}·e^(−1/τ) + TSS_d·(1 − e^(−1/τ)), starting from ``initial`` before the first day.
+
+    NaN TSS counts as 0 (a day without a rated ride)."""
+    tau_days = float(tau_days)
+    if not math.isfinite(tau_days) or tau_days <= 0:
+        raise ValidationError(f"A fitness time constant must be a positive number of days (got {tau_days})")
+    tss = np.nan_to_num(np.asarray(daily_tss, dtype=np.float64), nan=0.0)
+    if tss.size == 0:
+        return tss
+    decay = math.exp(-1.0 / tau_days)
+    # lfilter computes y[n] = decay·y[n−1] + (1−decay)·x[n]; zi carries the initial value in.
+    out, _ = lfilter([1.0 - decay], [1.0, -decay], tss, zi=[decay * float(initial)])
+    return out
+
+
+def fitness_series(daily_tss, start: date, ctl_days: float = DEFAULT_CTL_DAYS, atl_days: float = DEFAULT_ATL_DAYS,
+                   ctl0: float = 0.0, atl0: float = 0.0) -> FitnessSeries:
+    """CTL, ATL, TSB (yesterday's CTL − ATL) and ramp (CTL − CTL 7 days earlier) for a daily TSS series."""
+    tss = np.nan_to_num(np.asarray(daily_tss, dtype=np.float64), nan=0.0)
+    ctl = exponential_load(tss, ctl_days, ctl0)
+    atl = exponential_load(tss, atl_days, atl0)
+    tsb = np.empty_like(ctl)
+    if tss.size:
+        tsb[0] = ctl0 - atl0
+        tsb[1:] = ctl[:-1] - atl[:-1]
+    ramp = np.empty_like(ctl)
+    if tss.size:
+        before = np.concatenate([np.full(7, ctl0), ctl])[: len(ctl)]
+        ramp[:] = ctl - before
+    return FitnessSeries(start, tss, ctl, atl, tsb, ramp)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Fitness: storage reads
+# --------------------------------------------------------------------------------------------------------------
+
+def time_constants(cur, athlete_id: int) -> tuple[float, float]:
+    """(ctl_days, atl_days) from the athlete's preferences, defaults 42/7; out-of-range values fall back."""
+    row = cur.execute("SELECT preferences FROM athletes WHERE id = ?", [athlete_id]).fetchone()
+    prefs = {}
+    if row and row[0]:
+        try:
+            prefs = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
+        except (ValueError, TypeError):
+            prefs = {}
+    low, high = TIME_CONSTANT_RANGE
+
+    def pick(key: str, default: float) -> float:
+        try:
+            value = float(prefs.get(key, default))
+        except (TypeError, ValueError):
+            return default
+        return value if math.isfinite(value) and low <= value <= high else default
+
+    return pick("ctl_days", DEFAULT_CTL_DAYS), pick("atl_days", DEFAULT_ATL_DAYS)
+
+
+def active_plan(cur, athlete_id: int) -> dict | None:
+    """The athlete's active plan (the newest if several are flagged active), or None."""
+    row = cur.execute(
+        "SELECT id, name, start_date, end_date, duration_weeks FROM plans "
+        "WHERE athlete_id = ? AND active AND NOT is_template ORDER BY created_at DESC, id DESC LIMIT 1",
+        [athlete_id]).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("id", "name", "start_date", "end_date", "duration_weeks"), row, strict=True))
+
+
+def daily_tss(cur, athlete_id: int, start: date, end: date, *, today: date | None = None,
+              include_plan: bool = True) -> pd.DataFrame:
+    """One row per day in [start, end]: ``date``, ``tss`` (ridden; 0 on rest days), ``planned_tss`` (active
+    plan) and ``projected`` (day after today, whose load is the planned TSS)."""
+    today = today or date.today()
+    plan = active_plan(cur, athlete_id) if include_plan else None
+    plan_id = plan["id"] if plan else -1
+    df = cur.execute(
+        """
+        WITH days AS (SELECT CAST(d AS DATE) AS date FROM generate_series(CAST(? AS DATE), CAST(? AS DATE),
+                                                                          INTERVAL 1 DAY) t(d)),
+             ridden AS (SELECT CAST(started_at AS DATE) AS date, sum(coalesce(tss, 0)) AS tss FROM rides
+                        WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL AND CAST(started_at AS DATE) BETWEEN ? AND ? GROUP BY 1),
+             planned AS (SELECT date, sum(coalesce(tss, 0)) AS tss FROM planned_workouts
+                         WHERE plan_id = ? AND date BETWEEN ? AND ? GROUP BY 1)
+        SELECT days.date, coalesce(ridden.tss, 0) AS tss, coalesce(planned.tss, 0) AS planned_tss,
+               days.date > CAST(? AS DATE) AS projected
+        FROM days LEFT JOIN ridden USING (date) LEFT JOIN planned USING (date) ORDER BY days.date
+        """,
+        [start, end, athlete_id, start, end, plan_id, start, end, today]).df()
+    if not df.empty:
+        df["date"] = pd.to_datetime(df["date"]).dt.date
+    return df
+
+
+def first_ride_day(cur, athlete_id: int) -> date | None:
+    row = cur.execute("SELECT min(CAST(started_at AS DATE)) FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL", [athlete_id]).fetchone()
+    return row[0] if row else None
+
+
+def last_ride_day(cur, athlete_id: int) -> date | None:
+    row = cur.execute("SELECT max(CAST(started_at AS DATE)) FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL", [athlete_id]).fetchone()
+    return row[0] if row else None
+
+
+def fitness(cur, athlete_id: int, start: date | None = None, end: date | None = None, *,
+            today: date | None = None, include_plan: bool = True) -> pd.DataFrame:
+    """Daily fitness rows in [start, end]: ``date``, ``tss``, ``ctl``, ``atl``, ``tsb``, ``ramp``,
+    ``projected``. The recursion always starts at the first ride (so CTL on ``start`` is right); days after
+    ``today`` use the active plan's planned TSS. Empty when the athlete has no rides and no plan."""
+    today = today or date.today()
+    ctl_days, atl_days = time_constants(cur, athlete_id)
+    first = first_ride_day(cur, athlete_id)
+    plan = active_plan(cur, athlete_id) if include_plan else None
+    if end is None:
+        end = today
+        if plan and plan["end_date"] and plan["end_date"] > today:
+            end = plan["end_date"]
+    origin_candidates = [d for d in (first, plan["start_date"] if plan else None) if d is not None]
+    if start is not None:
+        origin_candidates.append(start)
+    if not origin_candidates:
+        return _empty_fitness()
+    origin = min(origin_candidates)
+    if end < origin:
+        return _empty_fitness()
+    days = daily_tss(cur, athlete_id, origin, end, today=today, include_plan=include_plan)
+    load = np.where(days["projected"].to_numpy(bool), days["planned_tss"].to_numpy(float),
+                    days["tss"].to_numpy(float))
+    series = fitness_series(load, origin, ctl_days, atl_days)
+    out = pd.DataFrame({"date": days["date"], "tss": load, "ctl": series.ctl, "atl": series.atl,
+                        "tsb": series.tsb, "ramp": series.ramp, "projected": days["projected"]})
+    if start is not None:
+        out = out[out["date"] >= start]
+    return out.reset_index(drop=True)
+
+
+def _empty_fitness() -> pd.DataFrame:
+    return pd.DataFrame({"date": [], "tss": [], "ctl": [], "atl": [], "tsb": [], "ramp": [], "projected": []})
+
+
+def fitness_on(cur, athlete_id: int, day: date, *, today: date | None = None) -> dict:
+    """Fitness on ``day``: {"ctl", "atl", "tsb", "ramp"} (all 0.0 for an athlete without rides).
+
+    CTL/ATL include ``day``'s own rides; TSB is the form going into ``day`` (yesterday's CTL − ATL). A day
+    after today is projected with the active plan's planned TSS."""
+    frame = fitness(cur, athlete_id, day, day, today=today)
+    if frame.empty:
+        return {"ctl": 0.0, "atl": 0.0, "tsb": 0.0, "ramp": 0.0}
+    row = frame.iloc[-1]
+    return {key: round(float(row[key]), 3) for key in ("ctl", "atl", "tsb", "ramp")}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Weekly / monthly totals
+# --------------------------------------------------------------------------------------------------------------
+
+PERIODS = ("week", "month")
+_PERIOD_STEP = {"week": "7 days", "month": "1 month"}
+
+_TOTALS_BY_SPORT_SQL = """
+    SELECT CAST(date_trunc(?, CAST(started_at AS DATE)) AS DATE) AS period_start, sport_type,
+           count(*) AS rides, coalesce(sum(distance_m), 0) AS distance_m,
+           coalesce(sum(moving_time_s), 0) AS moving_time_s,
+           coalesce(sum(elevation_gain_m), 0) AS elevation_gain_m, coalesce(sum(tss), 0) AS tss,
+           sum(avg_power_w * moving_time_s)
+               / nullif(sum(CASE WHEN avg_power_w IS NOT NULL THEN moving_time_s END), 0) AS avg_power_w,
+           sum(avg_hr * moving_time_s) / nullif(sum(CASE WHEN avg_hr IS NOT NULL THEN moving_time_s END), 0) AS avg_hr
+    FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL
+                 AND CAST(started_at AS DATE) BETWEEN ? AND ?
+    GROUP BY ALL ORDER BY period_start, sport_type"""
+
+_TOTALS_SQL = """
+    WITH totals AS (
+        SELECT CAST(date_trunc(?, CAST(started_at AS DATE)) AS DATE) AS period_start,
+               count(*) AS rides, sum(distance_m) AS distance_m, sum(moving_time_s) AS moving_time_s,
+               sum(elevation_gain_m) AS elevation_gain_m, sum(tss) AS tss,
+               sum(avg_power_w * moving_time_s)
+                   / nullif(sum(CASE WHEN avg_power_w IS NOT NULL THEN moving_time_s END), 0) AS avg_power_w,
+               sum(avg_hr * moving_time_s)
+                   / nullif(sum(CASE WHEN avg_hr IS NOT NULL THEN moving_time_s END), 0) AS avg_hr
+        FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL
+                     AND CAST(started_at AS DATE) BETWEEN ? AND ?
+        GROUP BY ALL),
+    periods AS (
+        SELECT CAST(p AS DATE) AS period_start
+        FROM generate_series(CAST(date_trunc(?, CAST(? AS DATE)) AS DATE),
+                             CAST(date_trunc(?, CAST(? AS DATE)) AS DATE), CAST(? AS INTERVAL)) t(p))
+    SELECT periods.period_start, coalesce(rides, 0) AS rides, coalesce(distance_m, 0) AS distance_m,
+           coalesce(moving_time_s, 0) AS moving_time_s, coalesce(elevation_gain_m, 0) AS elevation_gain_m,
+           coalesce(tss, 0) AS tss, avg_power_w, avg_hr
+    FROM periods LEFT JOIN totals USING (period_start) ORDER BY periods.period_start"""
+
+
+def _check_period(period: str) -> str:
+    if period not in PERIODS:
+        raise ValidationError(f"The period must be 'week' or 'month', not '{period}'")
+    return period
+
+
+def period_totals(cur, athlete_id: int, period: str = "week", start: date | None = None,
+                  end: date | None = None, *, by_sport: bool = False) -> pd.DataFrame:
+    """Totals per calendar week (Monday start) or month, from the rides' summaries.
+
+    Columns: ``period_start`` (date), [``sport_type``], ``rides``, ``distance_m``, ``moving_time_s``,
+    ``elevation_gain_m``, ``tss`` (sums), ``avg_power_w`` and ``avg_hr`` (averages weighted by moving time).
+    Without ``by_sport`` every period between the first and last is present (0 rides when empty)."""
+    _check_period(period)
+    start = start or first_ride_day(cur, athlete_id)
+    end = end or last_ride_day(cur, athlete_id)
+    columns = ["period_start", *(["sport_type"] if by_sport else []), *SUMMED_METRICS, "avg_power_w", "avg_hr"]
+    if start is None or end is None or end < start:
+        return pd.DataFrame({c: [] for c in columns})
+    sql = _TOTALS_BY_SPORT_SQL if by_sport else _TOTALS_SQL
+    params = [period, athlete_id, start, end] if by_sport else [period, athlete_id, start, end, period, start,
+                                                                  period, end, _PERIOD_STEP[period]]
+    df = cur.execute(sql, params).df()
+    df["period_start"] = pd.to_datetime(df["period_start"]).dt.date
+    df["rides"] = df["rides"].astype(int)
+    return df[columns]
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def this_week_vs_last(cur, athlete_id: int, *, today: date | None = None) -> dict:
+    """{"this_week": totals, "last_week": totals, "planned": {"duration_s", "tss", "workouts"} or None} where
+    totals hold SUMMED_METRICS for the week so far and the whole previous week."""
+    today = today or date.today()
+    monday = week_start(today)
+    frame = period_totals(cur, athlete_id, "week", monday - timedelta(days=7), monday + timedelta(days=6))
+    by_week = {row["period_start"]: row for row in frame.to_dict("records")}
+    empty = {key: 0 for key in SUMMED_METRICS}
+
+    def pick(day):
+        row = by_week.get(day)
+        return {key: (row[key] if row else 0) for key in SUMMED_METRICS} if row else dict(empty)
+
+    plan = active_plan(cur, athlete_id)
+    planned = None
+    if plan:
+        workouts, minutes, tss = cur.execute(
+            "SELECT count(*), coalesce(sum(duration_min), 0), coalesce(sum(tss), 0) FROM planned_workouts "
+            "WHERE plan_id = ? AND date BETWEEN ? AND ?", [plan["id"], monday, monday + timedelta(days=6)]
+        ).fetchone()
+        planned = {"workouts": int(workouts), "duration_s": float(minutes) * 60, "tss": float(tss)}
+    return {"this_week": pick(monday), "last_week": pick(monday - timedelta(days=7)), "planned": planned}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Zones and season bests (from the per-ride metrics JSON)
+# --------------------------------------------------------------------------------------------------------------
+
+ZONE_KEYS = {"power": ("zones_power_s", 7), "hr": ("zones_hr_s", 5)}
+
+
+def zones_per_week(cur, athlete_id: int, kind: str = "power", start: date | None = None,
+                   end: date | None = None) -> pd.DataFrame:
+    """Seconds per zone per week: columns ``period_start``, ``zone`` (1-based), ``seconds``."""
+    if kind not in ZONE_KEYS:
+        raise ValidationError(f"Zones are 'power' or 'hr', not '{kind}'")
+    key, count = ZONE_KEYS[kind]
+    start = start or date(1900, 1, 1)
+    end = end or date(2999, 12, 31)
+    df = cur.execute(
+        """
+        WITH z AS (
+            SELECT CAST(date_trunc('week', CAST(started_at AS DATE)) AS DATE) AS period_start,
+                   CAST(json_extract(metrics, ?) AS DOUBLE[]) AS secs
+            FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL AND CAST(started_at AS DATE) BETWEEN ? AND ?
+                         AND json_type(json_extract(metrics, ?)) = 'ARRAY')
+        SELECT period_start, zone, sum(secs[zone]) AS seconds
+        FROM z, range(1, ? + 1) r(zone)
+        WHERE zone <= len(secs)
+        GROUP BY ALL ORDER BY period_start, zone
+        """, [f"$.{key}", athlete_id, start, end, f"$.{key}", count]).df()
+    if not df.empty:
+        df["period_start"] = pd.to_datetime(df["period_start"]).dt.date
+        df["zone"] = df["zone"].astype(int)
+        df["seconds"] = df["seconds"].fillna(0.0)
+    return df
+
+
+POWER_CURVE_LABELS = {1: "1 s", 5: "5 s", 10: "10 s", 30: "30 s", 60: "1 min", 120: "2 min", 300: "5 min",
+                      600: "10 min", 1200: "20 min", 1800: "30 min", 3600: "60 min"}
+
+
+def season_bests(cur, athlete_id: int, season: int | None = None) -> pd.DataFrame:
+    """Best power per duration for ``season`` (calendar year, default this year) and the one before.
+
+    Columns: ``duration_s``, ``this_season_w``, ``last_season_w``."""
+    season = season or date.today().year
+    df = cur.execute(
+        """
+        SELECT CAST(j.key AS INTEGER) AS duration_s,
+               max(CASE WHEN year(CAST(started_at AS DATE)) = ? THEN CAST(j.value AS DOUBLE) END) AS this_season_w,
+               max(CASE WHEN year(CAST(started_at AS DATE)) = ? THEN CAST(j.value AS DOUBLE) END) AS last_season_w
+        FROM rides, json_each(rides.metrics, '$.power_curve') j
+        WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL AND year(CAST(started_at AS DATE)) IN (?, ?) AND TRY_CAST(j.key AS INTEGER) IS NOT NULL
+              AND j.type IN ('UBIGINT', 'BIGINT', 'DOUBLE')
+        GROUP BY 1 ORDER BY 1
+        """, [season, season - 1, athlete_id, season, season - 1]).df()
+    return df
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Plan progress
+# --------------------------------------------------------------------------------------------------------------
+
+def compliance_colour(done_s: float, planned_s: float) -> str | None:
+    """green within ±20 % of the planned duration, amber 50–79 % or 121–150 %, red otherwise; None when
+    nothing was planned."""
+    if not planned_s or planned_s <= 0:
+        return None
+    pct = round(100.0 * done_s / planned_s)
+    if 80 <= pct <= 120:
+        return "green"
+    if 50 <= pct <= 150:
+        return "amber"
+    return "red"
+
+
+def plan_progress(cur, athlete_id: int, *, today: date | None = None) -> pd.DataFrame | None:
+    """Planned vs done per week of the active plan (None when there is no active plan).
+
+    Columns: ``period_start``, ``planned_s``, ``done_s``, ``planned_tss``, ``done_tss``, ``workouts``,
+    ``rides``, ``compliance_pct``, ``colour``, ``future`` (the week has not started yet)."""
+    today = today or date.today()
+    plan = active_plan(cur, athlete_id)
+    if plan is None:
+        return None
+    df = cur.execute(
+        """
+        WITH weeks AS (SELECT CAST(w AS DATE) AS period_start FROM generate_series(
+                 CAST(date_trunc('week', CAST(? AS DATE)) AS DATE),
+                 CAST(date_trunc('week', CAST(? AS DATE)) AS DATE), INTERVAL 7 DAY) t(w)),
+             planned AS (SELECT CAST(date_trunc('week', date) AS DATE) AS period_start,
+                                count(*) AS workouts, sum(duration_min) * 60 AS planned_s,
+                                coalesce(sum(tss), 0) AS planned_tss
+                         FROM planned_workouts WHERE plan_id = ? GROUP BY 1),
+             done AS (SELECT CAST(date_trunc('week', CAST(started_at AS DATE)) AS DATE) AS period_start, count(*) AS rides,
+                             coalesce(sum(moving_time_s), 0) AS done_s, coalesce(sum(tss), 0) AS done_tss
+                      FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL AND CAST(started_at AS DATE) BETWEEN ? AND ? GROUP BY 1)
+        SELECT weeks.period_start, coalesce(planned_s, 0) AS planned_s, coalesce(done_s, 0) AS done_s,
+               coalesce(planned_tss, 0) AS planned_tss, coalesce(done_tss, 0) AS done_tss,
+               coalesce(workouts, 0) AS workouts, coalesce(rides, 0) AS rides
+        FROM weeks LEFT JOIN planned USING (period_start) LEFT JOIN done USING (period_start)
+        ORDER BY weeks.period_start
+        """, [plan["start_date"], plan["end_date"], plan["id"], athlete_id, plan["start_date"],
+              plan["end_date"]]).df()
+    df["period_start"] = pd.to_datetime(df["period_start"]).dt.date
+    df["compliance_pct"] = np.where(df["planned_s"] > 0, 100.0 * df["done_s"] / df["planned_s"].where(
+        df["planned_s"] > 0, 1.0), np.nan)
+    df["future"] = df["period_start"] > today
+    df["colour"] = pd.Series([None if future else compliance_colour(d, p)
+                              for d, p, future in zip(df["done_s"], df["planned_s"], df["future"], strict=True)],
+                             index=df.index, dtype=object)
+    return df
+
+
+def upcoming_workouts(cur, athlete_id: int, *, today: date | None = None, limit: int = 7) -> list[dict]:
+    """The active plan's next workouts from today on (empty without an active plan)."""
+    today = today or date.today()
+    plan = active_plan(cur, athlete_id)
+    if plan is None:
+        return []
+    rows = cur.execute(
+        "SELECT id, date, type, duration_min, tss, description FROM planned_workouts "
+        "WHERE plan_id = ? AND date >= ? ORDER BY date, id LIMIT ?", [plan["id"], today, int(limit)]).fetchall()
+    return [dict(zip(("id", "date", "type", "duration_min", "tss", "description"), row, strict=True)) for row in rows]
+
+
+def dashboard_data(cur, athlete_id: int, *, today: date | None = None, weeks: int = 26,
+                   months: int = 24) -> dict:
+    """Everything the dashboard page draws, in one call (the page caches it by data version)."""
+    today = today or date.today()
+    week_from = week_start(today) - timedelta(weeks=weeks - 1)
+    month_from = (pd.Timestamp(today).to_period("M") - (months - 1)).to_timestamp().date()
+    last = max(today, last_ride_day(cur, athlete_id) or today)
+    ctl_days, atl_days = time_constants(cur, athlete_id)
+    fit = fitness(cur, athlete_id, week_from, today=today)
+    return {
+        "today": today,
+        "plan": active_plan(cur, athlete_id),
+        "weekly": period_totals(cur, athlete_id, "week", week_from, last, by_sport=True),
+        "monthly": period_totals(cur, athlete_id, "month", month_from, last, by_sport=True),
+        "week_vs_last": this_week_vs_last(cur, athlete_id, today=today),
+        "fitness": fit,
+        "time_constants": {"ctl_days": ctl_days, "atl_days": atl_days},
+        "zones_power": zones_per_week(cur, athlete_id, "power", week_from, last),
+        "zones_hr": zones_per_week(cur, athlete_id, "hr", week_from, last),
+        "season_bests": season_bests(cur, athlete_id, today.year),
+        "plan_progress": plan_progress(cur, athlete_id, today=today),
+        "upcoming": upcoming_workouts(cur, athlete_id, today=today),
+    }

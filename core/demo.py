@@ -1,0 +1,293 @@
+"""Deterministic demo data: an athlete, a season of 1 Hz rides from a physiological model, and a demo route.
+
+The model, per ride:
+- Terrain: a smooth hilly landscape (Gaussian hills) around a home town; outdoor rides follow one of a few fixed
+  loops through it, so the same climbs recur from ride to ride (as they do for a real rider).
+- Power: the workout's target profile (warm-up, blocks, recoveries) as a fraction of FTP, pushed up on climbs,
+  with coasting on steep descents and pedalling noise.
+- Speed: the steady-state power balance P = v·(m·g·(sin θ + Crr·cos θ)) + ½·ρ·CdA·v³ solved per second, then
+  smoothed for inertia; position follows from integrating speed along the loop.
+- Heart rate: a first-order lag (τ ≈ 35 s) towards a steady state set by relative power, with cardiac drift.
+- Cadence: follows terrain (lower on climbs), zero when coasting.
+Everything derives from ``numpy.random.default_rng(seed)``: the same arguments give the same database.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import lfilter
+
+from core.streams import ActivityStreams
+
+log = logging.getLogger(__name__)
+
+DEMO_ROUTE_GPX = Path(__file__).resolve().parent.parent / "data" / "demo" / "demo_route.gpx"
+HOME_LAT, HOME_LON = 41.9794, 2.8214  # Girona: a town riders know for its climbs
+EARTH_RADIUS_M = 6_371_000.0
+M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180
+
+# (dlat_km, dlon_km, height_m, sigma_km): hills of the demo landscape.
+HILLS = [(6.0, -9.0, 520, 3.0), (-7.0, 5.0, 380, 2.5), (10.0, 8.0, 650, 4.0), (-3.0, -14.0, 300, 2.0),
+         (14.0, -3.0, 440, 3.5), (-12.0, -6.0, 260, 3.0)]
+
+DEMO_ATHLETE = dict(name="Demo Rider", email="demo@example.com", fitness_level="advanced", ftp_w=250.0,
+                    max_hr=188, lthr=168, weight_kg=72.0)
+
+
+def terrain_elevation(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Elevation (m) of the demo landscape at the given positions."""
+    y_km = (lat - HOME_LAT) * M_PER_DEG_LAT / 1000
+    x_km = (lon - HOME_LON) * M_PER_DEG_LAT * math.cos(math.radians(HOME_LAT)) / 1000
+    ele = np.full_like(lat, 75.0)
+    for dy, dx, height, sigma in HILLS:
+        ele += height * np.exp(-((y_km - dy) ** 2 + (x_km - dx) ** 2) / (2 * sigma**2))
+    return ele
+
+
+@dataclass(frozen=True)
+class Loop:
+    name: str
+    lat: np.ndarray
+    lon: np.ndarray
+    ele: np.ndarray
+    dist_m: np.ndarray
+
+    @property
+    def length_m(self) -> float:
+        return float(self.dist_m[-1])
+
+
+def _haversine_steps(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    lat1, lat2 = np.radians(lat[:-1]), np.radians(lat[1:])
+    dlat, dlon = lat2 - lat1, np.radians(np.diff(lon))
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
+
+
+def make_loop(name: str, radius_km: float, phase: float, wobble: float, heading: float) -> Loop:
+    """A closed loop from home, sampled every ~10 m: a wobbly circle through the hills."""
+    theta = np.linspace(0, 2 * np.pi, 20_000)
+    r_km = radius_km * (1 + wobble * np.sin(3 * theta + phase) + 0.05 * np.sin(11 * theta + 2 * phase))
+    # Circle that passes through home at theta=0 (centre offset along `heading`).
+    cy = radius_km * math.sin(heading)
+    cx = radius_km * math.cos(heading)
+    y_km = cy - r_km * np.sin(theta + heading)
+    x_km = cx - r_km * np.cos(theta + heading)
+    y_km -= y_km[0]
+    x_km -= x_km[0]
+    lat = HOME_LAT + y_km * 1000 / M_PER_DEG_LAT
+    lon = HOME_LON + x_km * 1000 / (M_PER_DEG_LAT * math.cos(math.radians(HOME_LAT)))
+    dist = np.concatenate([[0.0], np.cumsum(_haversine_steps(lat, lon))])
+    # Resample to 10 m spacing.
+    grid = np.arange(0, dist[-1], 10.0)
+    lat, lon = np.interp(grid, dist, lat), np.interp(grid, dist, lon)
+    return Loop(name, lat, lon, terrain_elevation(lat, lon), grid)
+
+
+LOOPS = [
+    make_loop("River flats", 4.5, 0.3, 0.10, 2.6),
+    make_loop("Hills loop", 6.5, 1.1, 0.15, 0.9),
+    make_loop("Coast road", 9.0, 2.0, 0.12, -2.2),
+    make_loop("Big mountain day", 13.0, 0.7, 0.18, 0.3),
+]
+
+# Workout recipes: list of (minutes, fraction of FTP) blocks; the total is stretched to the ride's duration.
+WORKOUTS: dict[str, list[tuple[float, float]]] = {
+    "recovery": [(45, 0.50)],
+    "endurance": [(10, 0.55), (80, 0.68), (10, 0.55)],
+    "long": [(15, 0.55), (200, 0.66), (15, 0.55)],
+    "tempo": [(15, 0.58), (20, 0.83), (5, 0.55), (20, 0.85), (15, 0.55)],
+    "sweet_spot": [(15, 0.58), (12, 0.90), (4, 0.55), (12, 0.91), (4, 0.55), (12, 0.92), (10, 0.55)],
+    "threshold": [(15, 0.58), (15, 0.98), (5, 0.55), (15, 1.00), (15, 0.55)],
+    "vo2max": [(15, 0.58)] + [(4, 1.15), (4, 0.50)] * 5 + [(10, 0.55)],
+}
+TITLES = {"recovery": "Recovery spin", "endurance": "Endurance ride", "long": "Long ride", "tempo": "Tempo 2×20",
+          "sweet_spot": "Sweet spot 3×12", "threshold": "Threshold 2×15", "vo2max": "VO2max 5×4"}
+
+
+def _week_pattern(rng: np.random.Generator, week_index: int, rides_per_week: int | None) -> list[tuple[int, str]]:
+    """(weekday, workout) pairs for one week: a recovery week every 4th week, 3–6 rides otherwise."""
+    recovery_week = week_index % 4 == 3
+    base = [(1, "vo2max" if week_index % 2 else "threshold"), (3, "sweet_spot" if week_index % 3 else "tempo"),
+            (5, "long"), (6, "endurance"), (2, "endurance"), (4, "recovery")]
+    if recovery_week:
+        base = [(1, "endurance"), (3, "recovery"), (5, "endurance"), (6, "endurance")]
+    count = rides_per_week or int(rng.integers(3, 7))
+    count = min(count, 7)
+    chosen = base[: min(count, len(base))]
+    while len(chosen) < count:  # extra rides (e.g. for --rides-per-week beyond the plan): easy spins
+        chosen.append((int(rng.integers(0, 7)), "recovery"))
+    return chosen
+
+
+def _solve_speed(power_w: np.ndarray, grade: np.ndarray, mass_kg: float) -> np.ndarray:
+    """Steady-state speed (m/s) from the power balance, by Newton's method on the cubic."""
+    cda, crr, rho, g, drivetrain = 0.32, 0.0045, 1.2, 9.81, 0.975
+    theta = np.arctan(grade)
+    resist = mass_kg * g * (np.sin(theta) + crr * np.cos(theta))
+    p = power_w * drivetrain
+    v = np.full_like(p, 8.0)
+    for _ in range(25):
+        f = 0.5 * rho * cda * v**3 + resist * v - p
+        df = 1.5 * rho * cda * v**2 + resist
+        v = np.where(df > 1e-6, v - f / np.maximum(df, 1e-6), v * 0.5)
+        v = np.clip(v, 0.5, 25.0)
+    # Descents: gravity can push speed beyond what pedalling gives; cap at a sane 22 m/s.
+    return v
+
+
+def simulate_ride(rng: np.random.Generator, workout: str, duration_s: int, ftp_w: float, lthr: int,
+                  max_hr: int, weight_kg: float, loop: Loop | None, started_at: datetime,
+                  temp_c: float) -> ActivityStreams:
+    """One ride of 1 Hz streams. ``loop`` None is an indoor trainer ride (no position, flat)."""
+    n = duration_s
+    t = np.arange(n, dtype=np.float64)
+    blocks = WORKOUTS[workout]
+    total = sum(m for m, _ in blocks)
+    edges = np.cumsum([0] + [m / total * n for m, _ in blocks])
+    target = np.interp(t, np.repeat(edges, 2)[1:-1], np.repeat([f for _, f in blocks], 2)) * ftp_w
+    target *= rng.normal(1.0, 0.03)  # day-to-day form
+    noise = lfilter([0.25], [1, -0.75], rng.normal(0, 0.09 * ftp_w, n))  # pedalling variability, correlated
+    mass = weight_kg + 9.0
+
+    if loop is None:
+        grade = np.zeros(n)
+        power = np.clip(target + noise, 0, None)
+        speed = _solve_speed(np.maximum(power, 30), grade, mass)
+        dist = np.cumsum(speed)
+        lat = lon = np.full(n, np.nan)
+        ele = np.full(n, np.nan)
+    else:
+        loop_grade = np.gradient(loop.ele, loop.dist_m)
+        loop_grade = np.convolve(loop_grade, np.ones(9) / 9, mode="same")
+        dist = np.cumsum(np.full(n, 8.0))
+        coast_draw = rng.random(n)
+        for _ in range(4):  # fixed point: position -> grade -> power/speed -> position
+            along = np.mod(dist, loop.length_m)
+            grade = np.interp(along, loop.dist_m, loop_grade)
+            power = target * (1 + np.clip(grade, -0.08, 0.12) * 2.5) + noise
+            coasting = (grade < -0.035) & (coast_draw < 0.85)
+            power = np.where(coasting, 0.0, np.clip(power, 0, None))
+            speed = _solve_speed(np.maximum(power, 40), grade, mass)
+            speed = lfilter([0.15], [1, -0.85], speed, zi=[speed[0] * 0.85])[0]  # inertia
+            dist = np.cumsum(speed)
+        along = np.mod(dist, loop.length_m)
+        lat = np.interp(along, loop.dist_m, loop.lat)
+        lon = np.interp(along, loop.dist_m, loop.lon)
+        ele = np.interp(along, loop.dist_m, loop.ele) + lfilter([0.05], [1, -0.95], rng.normal(0, 0.3, n))
+
+    # Heart rate: lag towards steady state, with drift of ~3 bpm per hour.
+    rel = np.clip(lfilter([0.02], [1, -0.98], power, zi=[power[0] * 0.98])[0] / ftp_w, 0, 1.6)
+    hr_ss = 62 + (lthr - 62) * rel**0.75 + 3.0 * t / 3600
+    tau = 35.0
+    alpha = 1 - math.exp(-1 / tau)
+    hr = lfilter([alpha], [1, -(1 - alpha)], hr_ss, zi=[90 * (1 - alpha)])[0]
+    hr = np.clip(hr + rng.normal(0, 1.0, n), 60, max_hr)
+    cadence = np.clip(90 - 150 * np.clip(grade, 0, None) + rng.normal(0, 3, n), 55, 120)
+    cadence = np.where(power < 1, 0.0, cadence)
+    temp = np.full(n, temp_c) + lfilter([0.01], [1, -0.99], rng.normal(0, 0.5, n))
+
+    return ActivityStreams(
+        lat=lat, lon=lon, ele=ele, dist_m=dist - dist[0], t_s=t, speed=speed, hr=np.round(hr),
+        cadence=np.round(cadence), power=np.round(power), temp=np.round(temp, 1), started_at=started_at,
+        name=f"{TITLES[workout]}" + (f" — {loop.name}" if loop else " (indoor)"), sport_type="cycling"
+        if loop else "indoor_cycling", source_format="demo")
+
+
+def season_plan(start: date, end: date, seed: int, rides_per_week: int | None = None):
+    """Yield (day, workout, duration_s, loop index or None, start hour) for every demo ride."""
+    rng = np.random.default_rng(seed)
+    week_start = start - timedelta(days=start.weekday())
+    week_index = 0
+    while week_start <= end:
+        for weekday, workout in sorted(_week_pattern(rng, week_index, rides_per_week)):
+            day = week_start + timedelta(days=weekday)
+            minutes = sum(m for m, _ in WORKOUTS[workout]) * rng.uniform(0.85, 1.15)
+            winter = day.month in (12, 1, 2)
+            indoor = workout in ("vo2max", "threshold", "sweet_spot") and (winter or rng.random() < 0.3)
+            if indoor:
+                loop_index = None
+            elif workout == "long":
+                loop_index = 3 if minutes > 200 else 2
+            elif workout == "recovery":
+                loop_index = 0
+            else:
+                loop_index = int(rng.integers(0, 3))
+            hour = 17.5 if weekday < 5 else 9.0
+            if start <= day <= end:
+                yield day, workout, int(minutes * 60), loop_index, hour, int(rng.integers(0, 2**31))
+        week_start += timedelta(days=7)
+        week_index += 1
+
+
+def ftp_for_day(base_ftp: float, start: date, day: date) -> float:
+    """A plausible FTP curve: +6 W over each season's first months, a small winter dip, year on year gain."""
+    months = (day - start).days / 30.44
+    return round(base_ftp - 10 + 2.0 * min(months % 12, 6) + 3.0 * (months // 12), 0)
+
+
+def seed_demo(cur, *, years: float = 0.5, end: date | None = None, seed: int = 42,
+              rides_per_week: int | None = None, progress: Callable[[float, str], None] | None = None) -> dict:
+    """Create the demo athlete, the demo route and a season of rides ending the day before ``end``.
+
+    Returns counts. Deterministic for the same arguments."""
+    from core.athletes import create_athlete, validate_profile
+    from core.rides import store_ride
+    from core.routes import import_gpx_route
+
+    end = end or date.today()
+    last_day = end - timedelta(days=1)
+    first_day = last_day - timedelta(days=int(round(years * 365)))
+    profile = validate_profile(**DEMO_ATHLETE, preferences={"ctl_days": 42, "atl_days": 7, "indoor_ok": True})
+    athlete_id = create_athlete(cur, profile, ftp_effective_from=first_day)
+    cur.execute("DELETE FROM athlete_ftp_history WHERE athlete_id = ?", [athlete_id])
+    month = date(first_day.year, first_day.month, 1)
+    history = []
+    while month <= last_day:
+        history.append((athlete_id, max(month, first_day), ftp_for_day(DEMO_ATHLETE["ftp_w"], first_day, month)))
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    cur.executemany("INSERT INTO athlete_ftp_history VALUES (?, ?, ?)", history)  # a few rows: fine
+    cur.execute("UPDATE athletes SET ftp_w = ? WHERE id = ?", [history[-1][2], athlete_id])
+
+    route = import_gpx_route(cur, athlete_id, DEMO_ROUTE_GPX.name, DEMO_ROUTE_GPX.read_bytes())
+    plan = list(season_plan(first_day, last_day, seed, rides_per_week))
+    rides = 0
+    for index, (day, workout, duration_s, loop_index, hour, ride_seed) in enumerate(plan):
+        rng = np.random.default_rng(ride_seed)
+        started_at = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=hour)
+        temp = 14 + 9 * math.sin((day.timetuple().tm_yday - 110) / 365 * 2 * math.pi) + rng.normal(0, 2)
+        streams = simulate_ride(rng, workout, duration_s, ftp_for_day(DEMO_ATHLETE["ftp_w"], first_day, day),
+                                DEMO_ATHLETE["lthr"], DEMO_ATHLETE["max_hr"], DEMO_ATHLETE["weight_kg"],
+                                None if loop_index is None else LOOPS[loop_index], started_at, temp)
+        store_ride(cur, athlete_id, streams, source="demo", external_id=f"demo-{seed}-{index}",
+                   name=streams.name)
+        rides += 1
+        if progress and index % 10 == 0:
+            progress(index / len(plan), f"{day:%d %b %Y}: {streams.name}")
+    return {"athlete_id": athlete_id, "route_id": route["id"], "rides": rides,
+            "first_day": first_day, "last_day": last_day}
+
+
+def write_demo_route_gpx(path: Path = DEMO_ROUTE_GPX) -> None:
+    """Write the shipped demo route (the Hills loop, untimed, every ~30 m). Run once; the file is committed."""
+    import gpxpy.gpx  # gpxpy is the right tool for writing GPX
+
+    loop = LOOPS[1]
+    gpx = gpxpy.gpx.GPX()
+    gpx.creator = "VeloCoach demo"
+    track = gpxpy.gpx.GPXTrack(name="Demo: Girona hills loop")
+    segment = gpxpy.gpx.GPXTrackSegment()
+    for lat, lon, ele in zip(loop.lat[::3], loop.lon[::3], loop.ele[::3], strict=True):
+        segment.points.append(gpxpy.gpx.GPXTrackPoint(round(float(lat), 6), round(float(lon), 6),
+                                                      elevation=round(float(ele), 1)))
+    track.segments.append(segment)
+    gpx.tracks.append(track)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(gpx.to_xml(version="1.1"), encoding="utf-8")

@@ -1,0 +1,26 @@
+"""First start: an empty database gets the demo athlete, route and season so no page is empty."""
+
+from __future__ import annotations
+
+import logging
+
+from core.config import Settings
+from core.db import Database, transaction
+
+log = logging.getLogger(__name__)
+
+
+def first_run(db: Database, settings: Settings) -> dict | None:
+    """Seed the demo data when the database has no athlete (in one transaction). Returns what was created."""
+    cur = db.cursor()
+    if cur.execute("SELECT count(*) FROM athletes").fetchone()[0]:
+        return None
+    if not settings.seed_demo:
+        from core.athletes import AthleteProfile, create_athlete
+
+        return {"athlete_id": create_athlete(cur, AthleteProfile(name="Rider"))}
+    from core.demo import seed_demo
+
+    log.info("empty database: seeding the demo season")
+    with transaction(cur):
+        return seed_demo(cur)

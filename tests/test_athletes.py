@@ -1,0 +1,39 @@
+"""Athlete profiles: validation in plain words, FTP history for past rides."""
+
+from datetime import date
+
+import pytest
+
+from core.athletes import (create_athlete, ftp_on, get_athlete, list_athletes, update_athlete, validate_profile)
+from core.errors import NotFoundError, ValidationError
+
+
+def test_profile_errors_name_each_field():
+    with pytest.raises(ValidationError) as info:
+        validate_profile(name="  ", ftp_w=5000, email="nobody")
+    message = str(info.value)
+    assert "Name" in message and "FTP" in message and "E-mail" in message
+
+
+def test_lthr_must_be_below_max_hr():
+    with pytest.raises(ValidationError, match="below max HR"):
+        validate_profile(name="A", lthr=190, max_hr=180)
+
+
+def test_a_changed_ftp_applies_from_that_day_and_past_rides_keep_the_old_one(cur):
+    athlete_id = create_athlete(cur, validate_profile(name="A", ftp_w=240), ftp_effective_from=date(2026, 1, 1))
+    update_athlete(cur, athlete_id, validate_profile(name="A", ftp_w=265), today=date(2026, 6, 1))
+    assert ftp_on(cur, athlete_id, date(2026, 3, 1)) == 240
+    assert ftp_on(cur, athlete_id, date(2026, 7, 1)) == 265
+    assert get_athlete(cur, athlete_id)["ftp_w"] == 265
+
+
+def test_athletes_are_listed_in_creation_order(cur):
+    first = create_athlete(cur, validate_profile(name="First"))
+    second = create_athlete(cur, validate_profile(name="Second"))
+    assert [a["id"] for a in list_athletes(cur)] == [first, second]
+
+
+def test_an_unknown_athlete_is_not_found(cur):
+    with pytest.raises(NotFoundError):
+        get_athlete(cur, 999)

@@ -1,0 +1,60 @@
+"""The command line: exit codes 0 / 1 / 2, JSON output, the lock message."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+def test_init_creates_the_database_and_prints_json(tmp_path):
+    db = tmp_path / "x.duckdb"
+    result = run_cli("--db", str(db), "init", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["schema_version"] >= 1 and db.exists()
+
+
+def test_an_unknown_command_is_a_usage_error(tmp_path):
+    result = run_cli("--db", str(tmp_path / "x.duckdb"), "fly-to-the-moon")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_a_failed_operation_exits_1_with_one_line(tmp_path):
+    bad = tmp_path / "bad.duckdb"
+    bad.write_text("definitely not a database")
+    result = run_cli("--db", str(bad), "athletes")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "not a VeloCoach" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_athletes_json_lists_one_object_per_line(tmp_path):
+    db = tmp_path / "x.duckdb"
+    run_cli("--db", str(db), "init")
+    result = run_cli("--db", str(db), "athletes", "--json")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 0 and [a["name"] for a in lines] == ["Rider"]
+
+
+def test_a_database_held_by_the_app_says_so(tmp_path):
+    db = tmp_path / "x.duckdb"
+    run_cli("--db", str(db), "init")
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,sys; c=duckdb.connect({str(db)!r}); "
+                               "print('ok', flush=True); sys.stdin.read()"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        result = run_cli("--db", str(db), "athletes")
+        assert result.returncode == 1
+        assert "in use by another VeloCoach process" in result.stderr
+    finally:
+        holder.stdin.close()
+        holder.wait(10)

@@ -1,0 +1,81 @@
+"""Dashboard page (AppTest): renders with and without data, with and without a plan."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import transaction
+from tests.test_dashboard_fitness import insert_ride
+
+PAGE = "pages/dashboard.py"
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def recent_rides(cur, athlete_id):
+    today = date.today()
+    with transaction(cur):
+        for i in range(0, 60, 2):
+            insert_ride(cur, athlete_id, today - timedelta(days=i), 60 + i, sport="cycling" if i % 4 else "gravel",
+                        metrics={"zones_power_s": [600, 900, 300, 120, 60, 30, 10], "zones_hr_s": [300, 900, 600, 200, 20],
+                                 "power_curve": {"5": 800 - i, "60": 400, "300": 300, "1200": 260}})
+        insert_ride(cur, athlete_id, today.replace(year=today.year - 1), 80,
+                    metrics={"power_curve": {"5": 900, "60": 420}})
+
+
+def test_the_dashboard_shows_every_panel_and_says_when_there_is_no_plan(db, athlete_id, recent_rides):
+    at = run_page()
+    assert at.title[0].value == "Dashboard"
+    labels = [m.label for m in at.metric]
+    assert "Fitness (CTL)" in labels and "Form (TSB)" in labels and "Distance (km)" in labels
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders[:3] == ["This week", "Fitness, fatigue and form", "Volume"]
+    assert any("No active training plan" in i.value for i in at.info)
+    assert at.selectbox(key="dashboard_metric").options[:2] == ["Distance", "Moving time"]
+    # Every chart key present: fitness, volume, zones, season bests.
+    charts = [e for e in at.get("plotly_chart")]
+    assert len(charts) == 4
+    assert any("e^(−1/τ" in m.value for m in at.markdown)
+
+
+def test_switching_period_metric_and_zones_keeps_the_page_working(db, athlete_id, recent_rides):
+    at = run_page()
+    at.radio(key="dashboard_period").set_value("month").run()
+    at.selectbox(key="dashboard_metric").set_value("avg_power_w").run()
+    at.radio(key="dashboard_zones").set_value("hr").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_an_active_plan_shows_progress_and_upcoming_workouts(db, cur, athlete_id, recent_rides):
+    today = date.today()
+    monday = today - timedelta(days=today.weekday())
+    with transaction(cur):
+        plan_id = cur.execute(
+            "INSERT INTO plans (athlete_id, name, start_date, end_date, duration_weeks, active, plan) "
+            "VALUES (?, 'Spring build', ?, ?, 3, true, '{}') RETURNING id",
+            [athlete_id, monday - timedelta(days=7), monday + timedelta(days=13)]).fetchone()[0]
+        for offset, minutes in ((-6, 90), (-4, 60), (1, 60), (8, 120)):
+            cur.execute("INSERT INTO planned_workouts (plan_id, date, type, duration_min, tss) VALUES "
+                        "(?, ?, 'endurance', ?, 70)", [plan_id, today + timedelta(days=offset), minutes])
+    at = run_page()
+    assert not any("No active training plan" in i.value for i in at.info)
+    assert any("Spring build" in m.value for m in at.markdown)
+    frames = at.dataframe
+    assert len(frames) == 2
+    assert {"Planned (h)", "Done (h)", "Compliance (%)"} <= set(frames[0].value.columns)
+    assert len(frames[1].value) == 2  # the two workouts from tomorrow on
+
+
+def test_an_empty_database_gets_a_friendly_dashboard(db, athlete_id):
+    at = run_page()
+    assert any("No rides yet" in i.value for i in at.info)

@@ -1,0 +1,66 @@
+"""Settings page through AppTest: profile edits are validated and saved; athletes can be added and switched."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.athletes import list_athletes
+from core.db import connect
+
+
+def open_settings() -> AppTest:
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "settings.py"),
+                           default_timeout=30)
+    return at.run()
+
+
+def test_the_settings_page_shows_the_profile_form_and_data_summary(db_path):
+    at = open_settings()
+    assert not at.exception
+    assert at.title[0].value == "Settings"
+    labels = {w.label for w in at.number_input}
+    assert {"FTP (W)", "Max HR (bpm)", "Threshold HR, LTHR (bpm)", "Weight (kg)"} <= labels
+    assert [m.label for m in at.metric][:2] == ["Rides", "Distance"]
+
+
+def test_saving_a_valid_profile_stores_it(db_path):
+    at = open_settings()
+    at.number_input(key="profile_ftp").set_value(270)
+    at.number_input(key="profile_max_hr").set_value(190)
+    at.number_input(key="profile_lthr").set_value(170)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.success and "saved" in at.success[0].value
+    athlete = list_athletes_in(db_path)[0]
+    assert athlete["ftp_w"] == 270 and athlete["lthr"] == 170
+
+
+def test_an_invalid_profile_is_refused_with_a_message_and_not_saved(db_path):
+    at = open_settings()
+    at.number_input(key="profile_max_hr").set_value(170)
+    at.number_input(key="profile_lthr").set_value(180)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.error and "below max HR" in at.error[0].value
+    assert list_athletes_in(db_path)[0]["lthr"] is None
+
+
+def test_a_new_athlete_becomes_the_current_one(db_path):
+    at = open_settings()
+    at.text_input(key="new_athlete_name").set_value("Second rider")
+    next(b for b in at.button if b.label == "Create athlete").click().run()
+    assert not at.exception
+    assert at.selectbox(key="settings_athlete").value == at.session_state["athlete_id"]
+    assert [a["name"] for a in list_athletes_in(db_path)] == ["Rider", "Second rider"]
+
+
+def list_athletes_in(db_path):
+    from ui import _database
+
+    _database.clear()  # AppTest shares the process: release the cached connection first
+    db = connect(db_path)
+    try:
+        return list_athletes(db.cursor())
+    finally:
+        db.close()
+
