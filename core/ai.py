@@ -316,14 +316,15 @@ def usage_totals(cur) -> dict:
         "SELECT count(*), count(*) FILTER (WHERE cached), count(*) FILTER (WHERE status <> 'ok'), "
         "coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0), coalesce(sum(cost_usd), 0) FROM ai_calls"
     ).fetchone()
-    return dict(zip(("calls", "cached", "failed", "tokens_in", "tokens_out", "cost_usd"), row))
+    return dict(zip(("calls", "cached", "failed", "tokens_in", "tokens_out", "cost_usd"), row, strict=False))
 
 
 def recent_calls(cur, limit: int = 20) -> list[dict]:
     cols = ("called_at", "action", "model", "variant", "tokens_in", "tokens_out", "cost_usd", "latency_ms", "cached",
             "status", "error")
-    rows = cur.execute(f"SELECT {', '.join(cols)} FROM ai_calls ORDER BY id DESC LIMIT ?", [limit]).fetchall()
-    return [dict(zip(cols, r)) for r in rows]
+    rows = cur.execute("SELECT called_at, action, model, variant, tokens_in, tokens_out, cost_usd, latency_ms, cached, "
+                       "status, error FROM ai_calls ORDER BY id DESC LIMIT ?", [limit]).fetchall()
+    return [dict(zip(cols, r, strict=False)) for r in rows]
 
 
 def variant_stats(cur, action: str) -> list[dict]:
@@ -331,4 +332,4 @@ def variant_stats(cur, action: str) -> list[dict]:
     rows = cur.execute(
         "SELECT variant, count(*), count(*) FILTER (WHERE status <> 'ok'), avg(latency_ms), avg(tokens_out) "
         "FROM ai_calls WHERE action = ? AND NOT cached GROUP BY variant ORDER BY variant", [action]).fetchall()
-    return [dict(zip(("variant", "calls", "failed", "mean_latency_ms", "mean_tokens_out"), r)) for r in rows]
+    return [dict(zip(("variant", "calls", "failed", "mean_latency_ms", "mean_tokens_out"), r, strict=False)) for r in rows]

@@ -192,10 +192,10 @@ def fitness(cur, athlete_id: int, start: date | None = None, end: date | None = 
         if plan and plan["end_date"] and plan["end_date"] > today:
             end = plan["end_date"]
     origin_candidates = [d for d in (first, plan["start_date"] if plan else None) if d is not None]
-    if start is not None:
-        origin_candidates.append(start)
     if not origin_candidates:
         return _empty_fitness()
+    if start is not None:
+        origin_candidates.append(start)
     origin = min(origin_candidates)
     if end < origin:
         return _empty_fitness()

@@ -171,8 +171,9 @@ class GarminConnectSource:
         params = {"startDate": start_date.isoformat(), "start": str(start), "limit": str(limit), "sortOrder": "asc"}
         if end_date is not None:
             params["endDate"] = end_date.isoformat()
+        # Client-level calls: the Garmin wrappers log every expected 404 with a traceback at ERROR level.
         result = self._call("listing activities",
-                            lambda: self._api.connectapi(self._api.garmin_connect_activities, params=params))
+                            lambda: self._api.client.connectapi(self._api.garmin_connect_activities, params=params))
         if result in (None, {}):
             return []
         if not isinstance(result, list):
@@ -180,11 +181,9 @@ class GarminConnectSource:
         return result
 
     def download_original(self, activity_id: int) -> tuple[str, bytes] | None:
-        from garminconnect import Garmin
-
+        url = f"{self._api.garmin_connect_fit_download}/{int(activity_id)}"  # what download_activity(ORIGINAL) asks
         try:
-            data = self._call(f"downloading activity {activity_id}", lambda: self._api.download_activity(
-                str(activity_id), dl_fmt=Garmin.ActivityDownloadFormat.ORIGINAL))
+            data = self._call(f"downloading activity {activity_id}", lambda: self._api.client.download(url))
         except _NotFound:
             return None
         return unpack_original(activity_id, data)

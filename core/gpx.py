@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import re
 from array import array
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.etree.ElementTree import ParseError, iterparse
 
 import numpy as np
@@ -256,7 +256,7 @@ def _parse_times(times: list[str | None], filename: str) -> tuple[np.ndarray | N
     ns = parsed.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")).astype("int64")
     first = int(ns[valid][0])
     t_s = np.where(valid, (ns - first) / 1e9, np.nan)
-    started_at = datetime.fromtimestamp(first / 1e9, tz=timezone.utc)
+    started_at = datetime.fromtimestamp(first / 1e9, tz=UTC)
     finite = t_s[np.isfinite(t_s)]
     if len(finite) > 1 and np.any(np.diff(finite) < 0):
         warnings.append("some track point times go backwards")

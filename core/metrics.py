@@ -312,7 +312,8 @@ def ride_metrics(t_s: np.ndarray, *, power=None, hr=None, cadence=None, speed=No
     result = RideMetrics(flags=flags)
     if len(t) == 0 or not np.isfinite(t).any():
         return result
-    result.elapsed_time_s = float(np.nanmax(t) - np.nanmin(t))
+    # Each sample stands for the second that follows it: 1 Hz samples at 0..n-1 span n seconds.
+    result.elapsed_time_s = float(np.nanmax(t) - np.nanmin(t)) + (1.0 if np.isfinite(t).sum() > 1 else 0.0)
     if dist_m is not None and has_data(np.asarray(dist_m, dtype=np.float64)):
         d = np.asarray(dist_m, dtype=np.float64)
         result.distance_m = float(np.nanmax(d) - np.nanmin(d))

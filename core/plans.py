@@ -18,7 +18,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 import pandas as pd
@@ -26,8 +26,18 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from core.db import audit, bump_data_version, delete_with_children, transaction
 from core.errors import AIServiceError, NotFoundError, PlanGenerationError
-from core.rules import (DAY_NAMES, DAYS, HARD_TYPES, MODERATE_TYPES, WORKOUT_TYPES, Constraint, Day,
-                        WorkoutType, constraints_of, find_conflicts)
+from core.rules import (
+    DAY_NAMES,
+    DAYS,
+    HARD_TYPES,
+    MODERATE_TYPES,
+    WORKOUT_TYPES,
+    Constraint,
+    Day,
+    WorkoutType,
+    constraints_of,
+    find_conflicts,
+)
 
 PHASES = ("base", "build", "peak", "taper", "recovery")
 EVENT_TYPES = ("road_race", "gran_fondo", "time_trial", "criterium", "stage_race", "climbing_event",
@@ -488,7 +498,7 @@ def _build_week(start: date, phase: str, hours: float, progress: float, ctx: Rul
         hard_days.append(d)
     # moderate sessions
     key_days = list(hard_days)
-    for i in range(_MODERATE_COUNT[phase]):
+    for _ in range(_MODERATE_COUNT[phase]):
         for d in chosen:
             if free(d) and not any(abs(d - h) <= 1 for h in key_days):
                 kind = pick_type(d, _MODERATE_PREF[phase])
@@ -631,7 +641,7 @@ def _downgrade(week: list[dict], i: int, ctx: RuleContext, ftp: float, route_nam
 
 def _assemble(weeks: list[list[dict]], phases: list[str], start: date) -> dict:
     out = []
-    for n, (workouts, phase) in enumerate(zip(weeks, phases), start=1):
+    for n, (workouts, phase) in enumerate(zip(weeks, phases, strict=False), start=1):
         out.append({"week": n, "start_date": (start + timedelta(weeks=n - 1)).isoformat(), "phase": phase,
                     "planned_hours": round(sum(w["duration_min"] for w in workouts) / 60, 2),
                     "planned_tss": round(sum(w["tss"] for w in workouts), 1), "workouts": workouts})
@@ -892,6 +902,10 @@ def _shape_problem(plan: dict, start: date, weeks: int) -> str | None:
 _PLAN_COLUMNS = ("id", "athlete_id", "name", "description", "start_date", "end_date", "goal_type", "goals",
                  "preferences", "duration_weeks", "active", "version", "parent_plan_id", "is_template", "generator",
                  "plan", "created_at")
+_PLAN_SELECT = ("SELECT id, athlete_id, name, description, start_date, end_date, goal_type, goals, preferences, "
+                "duration_weeks, active, version, parent_plan_id, is_template, generator, plan, created_at FROM plans")
+_PLAN_LIST = ("SELECT id, athlete_id, name, description, start_date, end_date, goal_type, goals, preferences, "
+              "duration_weeks, active, version, parent_plan_id, is_template, generator, created_at FROM plans")
 
 
 def _goal_type(request: PlanRequest) -> str:
@@ -961,7 +975,7 @@ def save_plan(cur, athlete_id: int, result: PlanResult, *, name: str | None = No
 
 
 def _plan_row(row) -> dict:
-    data = dict(zip(_PLAN_COLUMNS, row))
+    data = dict(zip(_PLAN_COLUMNS, row, strict=False))
     for key in ("goals", "preferences", "plan"):
         if isinstance(data[key], str):
             data[key] = json.loads(data[key])
@@ -969,11 +983,11 @@ def _plan_row(row) -> dict:
 
 
 def get_plan(cur, plan_id: int, athlete_id: int | None = None) -> dict:
-    row = cur.execute(f"SELECT {', '.join(_PLAN_COLUMNS)} FROM plans WHERE id = ?", [plan_id]).fetchone()
+    row = cur.execute(_PLAN_SELECT + " WHERE id = ?", [plan_id]).fetchone()
     if row is None or (athlete_id is not None and row[1] != athlete_id):
         raise NotFoundError(f"Plan {plan_id} was not found")
     plan = _plan_row(row)
-    plan["rules"] = [dict(zip(("id", "version", "name", "text"), r)) for r in cur.execute(
+    plan["rules"] = [dict(zip(("id", "version", "name", "text"), r, strict=False)) for r in cur.execute(
         "SELECT pr.rule_id, pr.rule_version, r.name, r.text FROM plan_rules pr JOIN rules r ON r.id = pr.rule_id "
         "WHERE pr.plan_id = ? ORDER BY pr.rule_id", [plan_id]).fetchall()]
     return plan
@@ -982,11 +996,11 @@ def get_plan(cur, plan_id: int, athlete_id: int | None = None) -> dict:
 def list_plans(cur, athlete_id: int, *, templates: bool = False) -> list[dict]:
     """Plans (without their JSON body), newest first."""
     cols = [c for c in _PLAN_COLUMNS if c != "plan"]
-    rows = cur.execute(f"SELECT {', '.join(cols)} FROM plans WHERE athlete_id = ? AND is_template = ? "
-                       "ORDER BY id DESC", [athlete_id, templates]).fetchall()
+    rows = cur.execute(_PLAN_LIST + " WHERE athlete_id = ? AND is_template = ? ORDER BY id DESC",
+                       [athlete_id, templates]).fetchall()
     out = []
     for row in rows:
-        data = dict(zip(cols, row))
+        data = dict(zip(cols, row, strict=False))
         for key in ("goals", "preferences"):
             if isinstance(data[key], str):
                 data[key] = json.loads(data[key])
@@ -1162,7 +1176,7 @@ def export_ics(plan_row: dict) -> bytes:
     cal.add("prodid", "-//VeloCoach//Training plan//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", plan_row["name"])
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     for week in plan_row["plan"]["weeks"]:
         for n, w in enumerate(week["workouts"]):
             if w["type"] == "rest":

@@ -7,7 +7,6 @@ in as one bulk insert from a pandas DataFrame (DuckDB reads it through the Arrow
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date
 
 import numpy as np
@@ -74,7 +73,6 @@ def store_route(cur, athlete_id: int, name: str, kind: str, streams: ActivityStr
         "ele": np.where(np.isfinite(ele), ele, np.nan).astype(np.float32),
         "dist_m": dist.astype(np.float32),
     })
-    view = f"route_points_{uuid.uuid4().hex}"
     with transaction(cur):
         route_id = cur.execute(
             "INSERT INTO routes (athlete_id, name, kind, source_file, distance_m, elevation_gain_m, "
@@ -83,14 +81,15 @@ def store_route(cur, athlete_id: int, name: str, kind: str, streams: ActivityStr
             [athlete_id, name, kind, source_file, float(dist[-1]), gain, loss, has_ele, len(lat),
              float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max())],
         ).fetchone()[0]
-        cur.register(view, points)
+        # Registered views belong to this cursor's connection, so the fixed name cannot clash across threads.
+        cur.register("_new_route_points", points)
         try:
             cur.execute(
-                f"INSERT INTO route_points (route_id, seq, lat, lon, ele, dist_m) "
-                f"SELECT ?, seq, lat::DECIMAL(9, 6), lon::DECIMAL(9, 6), "
-                f"CASE WHEN isnan(ele) THEN NULL ELSE ele END, dist_m FROM {view}", [route_id])
+                "INSERT INTO route_points (route_id, seq, lat, lon, ele, dist_m) "
+                "SELECT ?, seq, lat::DECIMAL(9, 6), lon::DECIMAL(9, 6), "
+                "CASE WHEN isnan(ele) THEN NULL ELSE ele END, dist_m FROM _new_route_points", [route_id])
         finally:
-            cur.unregister(view)
+            cur.unregister("_new_route_points")
         _insert_sections(cur, route_id, sections)
         audit(cur, "create", "route", route_id, athlete_id, kind=kind, points=len(lat), source_file=source_file)
         bump_data_version(cur)
@@ -106,16 +105,15 @@ def _insert_sections(cur, route_id: int, sections: list[Section]) -> None:
         "avg_grade_pct": s.avg_grade_pct, "max_grade_pct": s.max_grade_pct, "category": s.category,
         "fiets": s.fiets, "est_time_s": s.est_time_s, "gear_hint": s.gear_hint,
         "details": json.dumps(s.details, default=float)} for i, s in enumerate(sections)])
-    view = f"sections_{uuid.uuid4().hex}"
-    cur.register(view, frame)
+    cur.register("_new_sections", frame)
     try:
         cur.execute(
-            f"INSERT INTO sections (route_id, seq, kind, start_m, end_m, distance_m, elevation_gain_m, "
-            f"elevation_loss_m, avg_grade_pct, max_grade_pct, category, fiets, est_time_s, gear_hint, details) "
-            f"SELECT ?, seq, kind, start_m, end_m, distance_m, elevation_gain_m, elevation_loss_m, avg_grade_pct, "
-            f"max_grade_pct, category, fiets, est_time_s, gear_hint, details::JSON FROM {view}", [route_id])
+            "INSERT INTO sections (route_id, seq, kind, start_m, end_m, distance_m, elevation_gain_m, "
+            "elevation_loss_m, avg_grade_pct, max_grade_pct, category, fiets, est_time_s, gear_hint, details) "
+            "SELECT ?, seq, kind, start_m, end_m, distance_m, elevation_gain_m, elevation_loss_m, avg_grade_pct, "
+            "max_grade_pct, category, fiets, est_time_s, gear_hint, details::JSON FROM _new_sections", [route_id])
     finally:
-        cur.unregister(view)
+        cur.unregister("_new_sections")
 
 
 def section_json(section: dict | Section) -> dict:
@@ -164,21 +162,17 @@ def import_gpx_route(cur, athlete_id: int, filename: str, data: bytes, *,
 
 def list_routes(cur, athlete_id: int, kind: str | None = "planned", *, limit: int = 200, offset: int = 0) -> list[dict]:
     """Routes newest first (``kind`` None for both kinds), paged in SQL."""
-    columns = ", ".join(_ROUTE_COLUMNS)
-    if kind is None:
-        rows = cur.execute(f"SELECT {columns} FROM routes WHERE athlete_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-                           [athlete_id, limit, offset]).fetchall()
-    else:
-        rows = cur.execute(
-            f"SELECT {columns} FROM routes WHERE athlete_id = ? AND kind = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-            [athlete_id, kind, limit, offset]).fetchall()
-    return [dict(zip(_ROUTE_COLUMNS, row)) for row in rows]
+    rows = cur.execute(
+        "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at "
+        "FROM routes WHERE athlete_id = ? AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ? OFFSET ?",
+        [athlete_id, kind, kind, limit, offset]).fetchall()
+    return [dict(zip(_ROUTE_COLUMNS, row, strict=True)) for row in rows]
 
 
 def get_route(cur, route_id: int, athlete_id: int | None = None) -> dict:
-    columns = ", ".join(_ROUTE_COLUMNS)
-    row = get_one(cur, f"SELECT {columns} FROM routes WHERE id = ?", [route_id], f"Route {route_id}")
-    route = dict(zip(_ROUTE_COLUMNS, row))
+    row = get_one(cur, "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at "
+                       "FROM routes WHERE id = ?", [route_id], f"Route {route_id}")
+    route = dict(zip(_ROUTE_COLUMNS, row, strict=True))
     if athlete_id is not None and route["athlete_id"] != athlete_id:
         raise NotFoundError(f"Route {route_id} was not found")
     return route
@@ -194,11 +188,12 @@ def route_points(cur, route_id: int) -> dict[str, np.ndarray]:
 
 
 def route_sections(cur, route_id: int) -> list[dict]:
-    columns = ", ".join(_SECTION_COLUMNS)
-    rows = cur.execute(f"SELECT {columns} FROM sections WHERE route_id = ? ORDER BY seq", [route_id]).fetchall()
+    rows = cur.execute(
+        "SELECT id, seq, kind, start_m, end_m, distance_m, elevation_gain_m, elevation_loss_m, avg_grade_pct, max_grade_pct, category, fiets, est_time_s, gear_hint, details "
+        "FROM sections WHERE route_id = ? ORDER BY seq", [route_id]).fetchall()
     out = []
     for row in rows:
-        data = dict(zip(_SECTION_COLUMNS, row))
+        data = dict(zip(_SECTION_COLUMNS, row, strict=True))
         data["details"] = json.loads(data["details"]) if data["details"] else {}
         out.append(data)
     return out

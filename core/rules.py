@@ -523,10 +523,11 @@ def find_conflicts(constraints: list[Constraint]) -> list[str]:
 # ----------------------------------------------------------------------------------------------------------------
 
 _RULE_COLUMNS = ("id", "athlete_id", "name", "text", "parsed", "version", "parent_rule_id", "created_at")
+_RULE_SELECT = "SELECT r.id, r.athlete_id, r.name, r.text, r.parsed, r.version, r.parent_rule_id, r.created_at FROM rules r"
 
 
 def _rule_row(row) -> dict:
-    data = dict(zip(_RULE_COLUMNS, row))
+    data = dict(zip(_RULE_COLUMNS, row, strict=False))
     data["parsed"] = json.loads(data["parsed"]) if isinstance(data["parsed"], str) else data["parsed"]
     data["constraints"] = [Constraint(**c) for c in data["parsed"].get("constraints", [])]
     return data
@@ -581,19 +582,20 @@ def edit_rule(cur, rule_id: int, text: str, *, name: str | None = None, parsed: 
 
 
 def get_rule(cur, rule_id: int) -> dict:
-    row = cur.execute(f"SELECT {', '.join(_RULE_COLUMNS)} FROM rules WHERE id = ?", [rule_id]).fetchone()
+    row = cur.execute(_RULE_SELECT + " WHERE r.id = ?", [rule_id]).fetchone()
     if row is None:
         raise NotFoundError(f"Rule {rule_id} was not found")
     return _rule_row(row)
 
 
+_LATEST_WHERE = (" WHERE r.athlete_id = ? AND (NOT ? OR NOT EXISTS (SELECT 1 FROM rules c"
+                 " WHERE c.parent_rule_id = r.id)) ORDER BY r.id DESC")
+
+
 def list_rules(cur, athlete_id: int, *, latest_only: bool = True) -> list[dict]:
     """The athlete's rules, newest first; by default only the latest version of each."""
-    where = "WHERE r.athlete_id = ?"
-    if latest_only:
-        where += " AND NOT EXISTS (SELECT 1 FROM rules c WHERE c.parent_rule_id = r.id)"
-    rows = cur.execute(f"SELECT {', '.join('r.' + c for c in _RULE_COLUMNS)} FROM rules r {where} ORDER BY r.id DESC",
-                       [athlete_id]).fetchall()
+    rows = cur.execute(
+        _RULE_SELECT + _LATEST_WHERE, [athlete_id, latest_only]).fetchall()
     return [_rule_row(r) for r in rows]
 
 
@@ -604,8 +606,8 @@ def rule_versions(cur, rule_id: int) -> list[dict]:
         root = get_rule(cur, root["parent_rule_id"])
     chain = [root]
     while True:
-        row = cur.execute(f"SELECT {', '.join(_RULE_COLUMNS)} FROM rules WHERE parent_rule_id = ? ORDER BY id "
-                          "LIMIT 1", [chain[-1]["id"]]).fetchone()
+        row = cur.execute(_RULE_SELECT + " WHERE r.parent_rule_id = ? ORDER BY r.id LIMIT 1",
+                          [chain[-1]["id"]]).fetchone()
         if row is None:
             return chain
         chain.append(_rule_row(row))

@@ -50,6 +50,7 @@ class SectionParams:
     max_dip_length_m: float = 200.0      # an interruption shorter than this …
     max_dip_height_ratio: float = 0.25   # … whose height change is ≤ this × its neighbours' does not split them
     max_grade_window_m: float = 100.0    # "max grade" is the steepest stretch of at least this length
+    min_flat_length_m: float = 200.0     # a shorter flat at a summit, valley or route end joins its neighbours
     # --- power-balance model (steady state; P·η = m·g·v·(sin θ + Crr·cos θ) + ½·ρ·CdA·v³) ---
     cda_m2: float = 0.32                 # hoods position, road bike
     crr: float = 0.005                   # good road tyres on asphalt
@@ -295,6 +296,26 @@ def _merge_runs(runs: list[list[int]], grid: np.ndarray, elev: np.ndarray,
             min_grade = params.min_climb_grade_pct if kind > 0 else params.min_descent_grade_pct
             if dist < min_len or grade < min_grade or np.sign(rise(k)) != kind:
                 runs[k][0] = 0
+        runs = _compact(runs)
+        # 3. a short flat at a summit/valley (between a climb and a descent) or at either end of the route is
+        #    shared out: the boundary moves to its highest (summit) or lowest (valley) point
+        for k in range(len(runs)):
+            if runs[k][0] != 0 or length(k) >= params.min_flat_length_m or len(runs) == 1:
+                continue
+            a, b = bounds(k)
+            left = runs[k - 1][0] if k > 0 else None
+            right = runs[k + 1][0] if k + 1 < len(runs) else None
+            if left is None:
+                runs[k][0] = right
+            elif right is None:
+                runs[k][0] = left
+            elif left != right and left != 0 and right != 0:
+                cut = a + int(np.argmax(elev[a:b + 1]) if left > 0 else np.argmin(elev[a:b + 1]))
+                runs[k][0] = left
+                runs[k + 1][1] = max(cut, a + 1) if cut < b else b
+            else:
+                continue
+            break
         runs = _compact(runs)
         if runs == before:
             break

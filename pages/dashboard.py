@@ -16,13 +16,13 @@ athlete = ui.athlete_id()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load(athlete_id: int, version: int, constants: tuple, today: date) -> dict:
+def load(db_path: str, athlete_id: int, version: int, constants: tuple, today: date) -> dict:
     return dashboard.dashboard_data(ui.cursor(), athlete_id, today=today)
 
 
 data = None
 with ui.friendly_errors("loading the dashboard"):
-    data = load(athlete, ui.current_data_version(), dashboard.time_constants(cur, athlete), date.today())
+    data = load(str(ui.database().path), athlete, ui.current_data_version(), dashboard.time_constants(cur, athlete), date.today())
 if data is None:
     st.stop()
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.dashboard import exponential_load, fitness, fitness_on, fitness_series, time_constants
-from core.db import transaction
+from core.db import bump_data_version, transaction
 from core.errors import ValidationError
 
 
@@ -18,13 +18,15 @@ def insert_ride(cur, athlete_id, day: date, tss, *, duplicate_of=None, sport="cy
                 moving_time_s=3600.0, elevation_gain_m=300.0, avg_power_w=200.0, avg_hr=140.0, metrics=None,
                 name=None, hour=12):
     started = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-    return cur.execute(
+    ride_id = cur.execute(
         "INSERT INTO rides (athlete_id, source, external_id, duplicate_of, name, sport_type, started_at, "
         "moving_time_s, elapsed_time_s, distance_m, elevation_gain_m, tss, avg_power_w, avg_hr, metrics) "
         "VALUES (?, 'file', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [athlete_id, f"{day}-{hour}-{tss}-{duplicate_of}-{sport}-{distance_m}", duplicate_of,
          name or f"Ride {day}", sport, started, moving_time_s, moving_time_s, distance_m, elevation_gain_m, tss,
          avg_power_w, avg_hr, json.dumps(metrics or {})]).fetchone()[0]
+    bump_data_version(cur)
+    return ride_id
 
 
 def test_constant_load_matches_the_closed_form():

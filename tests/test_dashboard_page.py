@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.db import transaction
+from core.db import bump_data_version, transaction
 from tests.test_dashboard_fitness import insert_ride
 
-PAGE = "pages/dashboard.py"
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "dashboard.py")
 
 
 def run_page() -> AppTest:
@@ -67,6 +68,7 @@ def test_an_active_plan_shows_progress_and_upcoming_workouts(db, cur, athlete_id
         for offset, minutes in ((-6, 90), (-4, 60), (1, 60), (8, 120)):
             cur.execute("INSERT INTO planned_workouts (plan_id, date, type, duration_min, tss) VALUES "
                         "(?, ?, 'endurance', ?, 70)", [plan_id, today + timedelta(days=offset), minutes])
+        bump_data_version(cur)
     at = run_page()
     assert not any("No active training plan" in i.value for i in at.info)
     assert any("Spring build" in m.value for m in at.markdown)

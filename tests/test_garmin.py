@@ -278,7 +278,7 @@ def test_other_sports_are_skipped_by_default_and_imported_on_request(cur, accoun
     assert {"trail_running", "hiking", "road_biking"} <= sports
 
 
-def test_a_download_that_is_not_a_zip_keeps_the_summary(cur, account_id, fake, files_dir):
+def test_a_broken_fit_in_the_download_keeps_the_summary(cur, account_id, fake, files_dir):
     fake.fit_files[fake.activities[0]["activityId"]] = b"<html>maintenance</html>"
     report = sync(cur, account_id, files_dir, since=SINCE)
     # the fake zips whatever it is given, so this is a zip holding a broken .fit: the reader refuses it

@@ -7,8 +7,19 @@ from pydantic import ValidationError
 
 from core.db import table_counts
 from core.errors import RuleParseError
-from core.rules import (RULE_KINDS, Constraint, DeterministicParser, delete_rule, edit_rule, find_conflicts,
-                        get_rule, list_rules, parse_rule, rule_versions, save_rule)
+from core.rules import (
+    RULE_KINDS,
+    Constraint,
+    DeterministicParser,
+    delete_rule,
+    edit_rule,
+    find_conflicts,
+    get_rule,
+    list_rules,
+    parse_rule,
+    rule_versions,
+    save_rule,
+)
 
 
 def parse(text):

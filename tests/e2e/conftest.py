@@ -68,13 +68,27 @@ class AppServer:
         self._log.close()
 
 
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory) -> Path:
+    """A demo database built once per session (a short season: 10 weeks) and copied for each app start."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    subprocess.run([sys.executable, "-m", "core", "--db", str(path), "demo", "--years", "0.2", "--json"],
+                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+    return path
+
+
 @pytest.fixture
-def start_app(tmp_path):
-    """start_app(db_path=None, **env) -> AppServer; a demo-seeded database unless told otherwise."""
+def start_app(tmp_path, demo_db_template):
+    """start_app(db_path=None, **env) -> AppServer. Without db_path the app opens a copy of the demo database
+    (pass VELOCOACH_SEED_DEMO="0" for an empty one)."""
     servers = []
 
     def start(db_path: Path | None = None, **env) -> AppServer:
-        server = AppServer(db_path or tmp_path / "e2e.duckdb", env)
+        if db_path is None:
+            db_path = tmp_path / "e2e.duckdb"
+            if env.get("VELOCOACH_SEED_DEMO") != "0":
+                shutil.copy(demo_db_template, db_path)
+        server = AppServer(db_path, env)
         servers.append(server)
         return server
 

@@ -1,0 +1,420 @@
+"""Plan generation: every rule kind holds in 12- and 52-week plans; request validation; storage; export."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from core.db import integrity_problems, table_counts
+from core.errors import NotFoundError, PlanGenerationError
+from core.plans import (
+    HARD_TYPES,
+    UserPreferences,
+    activate_plan,
+    branch_plan,
+    build_plan,
+    climb_power,
+    compare_plans,
+    delete_plan,
+    export_ics,
+    export_json,
+    generate_plan,
+    get_plan,
+    list_plans,
+    phase_plan,
+    plan_from_template,
+    plan_versions,
+    projected_ctl,
+    rollback_plan,
+    save_plan,
+    save_version,
+    validate_request,
+    violations,
+)
+from core.rules import Constraint, DeterministicParser, edit_rule, save_rule
+
+START = date(2027, 1, 4)  # a Monday
+TODAY = date(2027, 1, 1)
+WEEKLY_HOURS = 10.0
+
+# One example of every rule kind, chosen so that the plan built WITHOUT it breaks it (proved below).
+EXAMPLES = {
+    "rest_days": Constraint(kind="rest_days", days=["wed"]),
+    "forbidden_types": Constraint(kind="forbidden_types", days=["mon"], workout_types=["threshold", "vo2max",
+                                                                                       "anaerobic", "sweet_spot"]),
+    "allowed_types": Constraint(kind="allowed_types", days=["sat"], workout_types=["endurance", "recovery"]),
+    "max_weekly_hours": Constraint(kind="max_weekly_hours", limit=6),
+    "max_hard_sessions": Constraint(kind="max_hard_sessions", limit=1),
+    "rest_after_hard_days": Constraint(kind="rest_after_hard_days", limit=1),
+    "max_consecutive_hard_days": Constraint(kind="max_consecutive_hard_days", limit=1),
+    "long_ride_day": Constraint(kind="long_ride_day", days=["sun"]),
+    "max_ramp_pct": Constraint(kind="max_ramp_pct", limit=3),
+    "indoor_only_days": Constraint(kind="indoor_only_days", days=["tue", "thu"]),
+    "max_session_minutes": Constraint(kind="max_session_minutes", limit=90),
+    "max_training_days": Constraint(kind="max_training_days", limit=3),
+}
+
+
+# Settings that make the unconstrained engine break a rule it would otherwise keep by habit.
+SETUP = {"max_consecutive_hard_days": {"preferences": UserPreferences(available_days=["tue", "wed", "sat"])}}
+
+
+def make(weeks, constraints, **kw):
+    kw.setdefault("ftp_w", 250)
+    kw.setdefault("weekly_hours", WEEKLY_HOURS)
+    return build_plan(START, weeks, constraints, **kw)
+
+
+def all_workouts(plan):
+    return [w for week in plan["weeks"] for w in week["workouts"]]
+
+
+def _break(plan, kind):
+    """Mutate a compliant plan so it breaks the example rule of ``kind``."""
+    weeks = plan["weeks"]
+    w0 = weeks[0]["workouts"]
+    if kind == "rest_days":
+        w0[2].update(type="endurance", duration_min=60)
+    elif kind == "forbidden_types":
+        w0[0].update(type="vo2max")
+    elif kind == "allowed_types":
+        w0[5].update(type="long", duration_min=120)
+    elif kind == "max_weekly_hours":
+        w0[0].update(type="endurance", duration_min=400)
+    elif kind in ("max_hard_sessions", "max_consecutive_hard_days", "rest_after_hard_days"):
+        w0[0].update(type="threshold")
+        w0[1].update(type="threshold")
+    elif kind == "long_ride_day":
+        w0[2].update(type="long", duration_min=120)
+    elif kind == "max_ramp_pct":
+        weeks[1]["workouts"][0].update(type="endurance", tss=1000)
+    elif kind == "indoor_only_days":
+        w0[1].update(type="endurance", target={"indoor": False})
+    elif kind == "max_session_minutes":
+        w0[0].update(duration_min=200)
+    elif kind == "max_training_days":
+        for w in w0:
+            w.update(type="endurance", duration_min=30)
+    return plan
+
+
+@pytest.mark.parametrize("weeks", [12, 52])
+@pytest.mark.parametrize("kind", list(EXAMPLES))
+def test_every_rule_kind_holds_in_every_week(kind, weeks):
+    rule = EXAMPLES[kind]
+    plan = make(weeks, [rule], **SETUP.get(kind, {}))
+    assert len(plan["weeks"]) == weeks
+    assert violations(plan, [rule]) == []
+    # the rule did shape the plan: without it the engine breaks it
+    assert violations(make(weeks, [], **SETUP.get(kind, {})), [rule]) != []
+
+
+@pytest.mark.parametrize("kind", list(EXAMPLES))
+def test_the_checker_catches_a_broken_rule_of_every_kind(kind):
+    rule = EXAMPLES[kind]
+    plan = make(3, [rule])
+    assert violations(_break(plan, kind), [rule]) != []
+
+
+@pytest.mark.parametrize("weeks", [12, 52])
+def test_the_issue_example_rules_all_hold_together(weeks):
+    text = ("no intervals on Mondays, long ride at the weekend, max 9 hours a week, rest on Fridays, no more than "
+            "2 hard sessions per week, rest day after 2 hard days, ramp no more than 8% per week, indoor only on "
+            "Tuesdays and Thursdays")
+    constraints = DeterministicParser().parse(text).constraints
+    assert len(constraints) == 8
+    plan = make(weeks, constraints, ctl=45)
+    assert violations(plan, constraints) == []
+    assert any(w["type"] in HARD_TYPES for w in all_workouts(plan))  # still a real plan
+    assert any(w["type"] == "long" for w in all_workouts(plan))
+
+
+def test_all_rule_kinds_together_still_leave_a_plan():
+    constraints = [c for k, c in EXAMPLES.items() if k not in ("allowed_types",)]
+    plan = make(52, constraints)
+    assert violations(plan, constraints) == []
+    assert sum(week["planned_hours"] for week in plan["weeks"]) > 52
+
+
+def test_plan_json_has_exactly_the_documented_shape():
+    plan = make(12, [])
+    assert set(plan) == {"weeks"}
+    for n, week in enumerate(plan["weeks"], start=1):
+        assert set(week) == {"week", "start_date", "phase", "planned_hours", "planned_tss", "workouts"}
+        assert week["week"] == n
+        assert date.fromisoformat(week["start_date"]) == START + timedelta(weeks=n - 1)
+        assert len(week["workouts"]) == 7
+        assert week["planned_hours"] == pytest.approx(sum(w["duration_min"] for w in week["workouts"]) / 60,
+                                                      abs=0.01)
+        for w in week["workouts"]:
+            assert set(w) == {"date", "type", "duration_min", "tss", "target", "description"}
+            assert w["type"] in {"rest", "recovery", "endurance", "tempo", "sweet_spot", "threshold", "vo2max",
+                                 "anaerobic", "long", "race"}
+    json.dumps(plan)
+
+
+def test_phases_run_base_build_peak_taper_with_recovery_weeks():
+    phases = phase_plan(12)
+    assert phases[0] == "base" and phases[-1] == "taper"
+    loading = [p for p in phases if p != "recovery"]
+    assert loading == sorted(loading, key=["base", "build", "peak", "taper"].index)
+    gaps = [i for i, p in enumerate(phase_plan(52)) if p == "recovery"]
+    assert all(3 <= b - a <= 4 for a, b in zip(gaps, gaps[1:], strict=False))
+    assert phase_plan(12, "beginner").count("recovery") > phases.count("recovery")
+
+
+def test_recovery_and_taper_weeks_are_lighter():
+    plan = make(12, [])
+    weeks = plan["weeks"]
+    for i, week in enumerate(weeks):
+        if week["phase"] == "recovery":
+            assert week["planned_tss"] < weeks[i - 1]["planned_tss"]
+    peak = max(w["planned_tss"] for w in weeks if w["phase"] == "peak")
+    assert weeks[-1]["planned_tss"] < peak
+
+
+def test_workouts_carry_power_targets_from_ftp():
+    plan = make(12, [], ftp_w=300)
+    threshold = next(w for w in all_workouts(plan) if w["type"] == "threshold")
+    assert threshold["target"]["power_w"] == [285, 315]
+    assert threshold["tss"] > 0
+    assert "W" in threshold["description"]
+
+
+def test_projected_ctl_rises_through_the_build():
+    plan = make(12, [])
+    ctl = projected_ctl(plan, 20.0)
+    assert len(ctl) == 12
+    assert ctl[9] > ctl[0]
+
+
+def test_a_52_week_plan_with_a_ramp_rule_never_jumps_above_the_best_week():
+    rule = Constraint(kind="max_ramp_pct", limit=5)
+    plan = make(52, [rule], ctl=30)
+    best = None
+    for week in plan["weeks"]:
+        if best is not None:
+            assert week["planned_tss"] <= best * 1.05 + 0.5
+        best = week["planned_tss"] if best is None else max(best, week["planned_tss"])
+
+
+# ------------------------------------------------------------------------------------------- request checks
+
+
+@pytest.mark.parametrize("request_data, message", [
+    ({"goals": {"event_date": "2026-12-01"}}, "in the past"),
+    ({"user_preferences": {"available_days": []}}, "no available days"),
+    ({"duration_weeks": 0}, "duration_weeks"),
+    ({"duration_weeks": 53}, "duration_weeks"),
+    ({"goals": {"target_ctl": 120, "weekly_hours": 3}}, "Contradictory"),
+    ({"goals": {"event_type": "general_fitness", "event_date": "2027-03-01"}}, "Contradictory"),
+    ({"goals": {"event_date": "2027-03-01"}, "duration_weeks": 20}, "choose 9 weeks"),
+    ({"user_preferences": {"available_days": ["mon"], "long_ride_day": "sat"}}, "not one of your available"),
+    ({"goals": {"event_date": "2029-01-01"}}, "at most 52"),
+    ({"bogus": 1}, "bogus"),
+])
+def test_bad_requests_get_a_clear_message(request_data, message):
+    with pytest.raises(PlanGenerationError, match=message):
+        validate_request(request_data, today=TODAY)
+
+
+def test_an_event_sets_the_duration_and_lands_in_the_last_week():
+    request = validate_request({"goals": {"event_date": "2027-03-06"}}, today=TODAY)
+    assert request.start_date == START
+    assert request.duration_weeks == 9
+
+
+# ------------------------------------------------------------------------------------ with the database
+
+
+def test_generating_with_saved_rules_records_their_versions(cur, athlete_id):
+    rule = save_rule(cur, athlete_id, "rest on Fridays")
+    rule2 = edit_rule(cur, rule["id"], "rest on Fridays and Mondays")
+    result = generate_plan(cur, athlete_id, {"rule_ids": [rule2["id"]], "duration_weeks": 4}, today=TODAY)
+    assert result.generator == "engine"
+    assert all(w["type"] == "rest" for w in all_workouts(result.plan) if date.fromisoformat(w["date"]).weekday()
+               in (0, 4))
+    plan_id = save_plan(cur, athlete_id, result, name="Spring")
+    stored = get_plan(cur, plan_id)
+    assert [(r["id"], r["version"]) for r in stored["rules"]] == [(rule2["id"], 2)]
+    assert stored["version"] == 1 and stored["generator"] == "engine"
+    assert cur.execute("SELECT count(*) FROM planned_workouts WHERE plan_id = ?", [plan_id]).fetchone()[0] == 28
+    assert stored["start_date"] == START and stored["end_date"] == START + timedelta(days=27)
+
+
+def test_weekly_hours_above_the_rule_limit_are_contradictory(cur, athlete_id):
+    rule = save_rule(cur, athlete_id, "max 6 hours a week")
+    with pytest.raises(PlanGenerationError, match="Contradictory"):
+        generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]], "goals": {"weekly_hours": 10}}, today=TODAY)
+
+
+def test_conflicting_rules_stop_generation(cur, athlete_id):
+    rule = save_rule(cur, athlete_id, "rest on Saturday, long ride on Saturday")
+    with pytest.raises(PlanGenerationError, match="contradict"):
+        generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]]}, today=TODAY)
+
+
+def test_rest_rules_covering_every_available_day_are_refused(cur, athlete_id):
+    rule = save_rule(cur, athlete_id, "rest on Mondays")
+    with pytest.raises(PlanGenerationError, match="No available day"):
+        generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]], "user_preferences": {"available_days": ["mon"]}},
+                      today=TODAY)
+
+
+def test_a_target_ftp_below_the_current_one_is_contradictory(cur, athlete_id):
+    with pytest.raises(PlanGenerationError, match="below your current FTP"):
+        generate_plan(cur, athlete_id, {"goals": {"target_ftp_w": 200}}, today=TODAY)
+
+
+def test_another_athletes_rule_is_not_found(cur, athlete_id):
+    from core.athletes import AthleteProfile, create_athlete
+
+    other = create_athlete(cur, AthleteProfile(name="Other"))
+    rule = save_rule(cur, other, "rest on Fridays")
+    with pytest.raises(NotFoundError):
+        generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]]}, today=TODAY)
+
+
+def test_an_event_day_becomes_the_race(cur, athlete_id):
+    result = generate_plan(cur, athlete_id, {"goals": {"event_date": "2027-03-06", "event_type": "road_race"}},
+                           today=TODAY)
+    race = [w for w in all_workouts(result.plan) if w["type"] == "race"]
+    assert [w["date"] for w in race] == ["2027-03-06"]
+
+
+def _route_with_climbs(cur, athlete_id):
+    route_id = cur.execute("INSERT INTO routes (athlete_id, name, kind) VALUES (?, 'Col Loop', 'planned') "
+                           "RETURNING id", [athlete_id]).fetchone()[0]
+    for seq, (est_s, grade, dist) in enumerate([(1500, 7.5, 6000), (480, 9.0, 1800), (60, 3.0, 300)]):
+        cur.execute("INSERT INTO sections (route_id, seq, kind, start_m, end_m, distance_m, avg_grade_pct, "
+                    "est_time_s) VALUES (?, ?, 'climb', 0, ?, ?, ?, ?)", [route_id, seq, dist, dist, grade, est_s])
+    cur.execute("INSERT INTO sections (route_id, seq, kind, start_m, end_m, distance_m, est_time_s) "
+                "VALUES (?, 9, 'flat', 0, 1, 1, 3000)", [route_id])
+    return route_id
+
+
+def test_a_route_goal_shapes_key_workouts_after_its_climbs(cur, athlete_id):
+    route_id = _route_with_climbs(cur, athlete_id)
+    result = generate_plan(cur, athlete_id, {"goals": {"route_id": route_id}}, today=TODAY)
+    assert [p["duration_min"] for p in result.route_pacing] == [25.0, 8.0, 3.0]
+    assert [p["power_w"] for p in result.route_pacing] == [climb_power(250, 25), climb_power(250, 8),
+                                                           climb_power(250, 1)]
+    assert result.route_pacing[0]["power_w"] < result.route_pacing[1]["power_w"]  # longer climb, lower power
+    keyed = [w for w in all_workouts(result.plan) if w["target"].get("climbs")]
+    assert keyed, "no workout uses the route's climbs"
+    first = keyed[0]["target"]["climbs"][0]
+    assert first["duration_min"] == 25.0 and first["avg_grade_pct"] == 7.5
+    assert "Col Loop" in keyed[0]["description"]
+    assert keyed[0]["duration_min"] >= 25 + 8 + 3
+    plan_id = save_plan(cur, athlete_id, result)
+    assert get_plan(cur, plan_id)["goal_type"] == "route"
+
+
+def test_someone_elses_route_is_refused(cur, athlete_id):
+    with pytest.raises(PlanGenerationError, match="Route 999"):
+        generate_plan(cur, athlete_id, {"goals": {"route_id": 999}}, today=TODAY)
+
+
+def test_only_one_plan_is_active(cur, athlete_id):
+    first = save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"duration_weeks": 2}, today=TODAY),
+                      activate=True)
+    second = save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"duration_weeks": 3}, today=TODAY))
+    activate_plan(cur, athlete_id, second)
+    active = [p["id"] for p in list_plans(cur, athlete_id) if p["active"]]
+    assert active == [second]
+    activate_plan(cur, athlete_id, first)
+    assert [p["id"] for p in list_plans(cur, athlete_id) if p["active"]] == [first]
+
+
+def test_a_failed_save_leaves_the_database_unchanged(cur, athlete_id):
+    result = generate_plan(cur, athlete_id, {"duration_weeks": 2}, today=TODAY)
+    result.plan["weeks"][1]["workouts"][3]["date"] = "not a date"
+    before = table_counts(cur)
+    with pytest.raises(ValueError):
+        save_plan(cur, athlete_id, result)
+    assert table_counts(cur) == before
+
+
+def test_versions_compare_roll_back_and_branch(cur, athlete_id):
+    plan_id = save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"duration_weeks": 3}, today=TODAY),
+                        activate=True)
+    body = get_plan(cur, plan_id)["plan"]
+    edited = json.loads(json.dumps(body))
+    edited["weeks"][0]["workouts"][0].update(type="rest", duration_min=0, tss=0)
+    v2 = save_version(cur, athlete_id, plan_id, edited)
+    assert get_plan(cur, v2)["version"] == 2 and get_plan(cur, v2)["active"]
+    assert not get_plan(cur, plan_id)["active"]
+    diff = compare_plans(body, get_plan(cur, v2)["plan"])
+    assert [d["week"] for d in diff] == [1]
+    assert diff[0]["changed"][0]["after"] == ("rest", 0)
+    v3 = rollback_plan(cur, athlete_id, v2)
+    assert get_plan(cur, v3)["version"] == 3
+    assert compare_plans(body, get_plan(cur, v3)["plan"]) == []
+    assert [v["version"] for v in plan_versions(cur, athlete_id, v3)] == [1, 2, 3]
+    copy = branch_plan(cur, athlete_id, v3, "Copy")
+    assert get_plan(cur, copy)["version"] == 1 and get_plan(cur, copy)["parent_plan_id"] == v3
+    with pytest.raises(PlanGenerationError, match="nothing to roll back"):
+        rollback_plan(cur, athlete_id, plan_id)
+
+
+def test_an_edited_version_that_breaks_a_rule_is_refused(cur, athlete_id):
+    rule = save_rule(cur, athlete_id, "rest on Mondays")
+    plan_id = save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]],
+                                                                         "duration_weeks": 2}, today=TODAY))
+    body = get_plan(cur, plan_id)["plan"]
+    body["weeks"][0]["workouts"][0].update(type="vo2max", duration_min=60, tss=70)
+    before = table_counts(cur)
+    with pytest.raises(PlanGenerationError, match="breaks its rules"):
+        save_version(cur, athlete_id, plan_id, body)
+    assert table_counts(cur) == before
+
+
+def test_a_template_makes_a_new_plan_on_new_dates(cur, athlete_id):
+    plan_id = save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"duration_weeks": 2}, today=TODAY))
+    template = branch_plan(cur, athlete_id, plan_id, "Base block", template=True)
+    assert [p["id"] for p in list_plans(cur, athlete_id, templates=True)] == [template]
+    new = plan_from_template(cur, athlete_id, template, date(2027, 6, 9))
+    assert get_plan(cur, new)["start_date"] == date(2027, 6, 7)
+    with pytest.raises(PlanGenerationError):
+        activate_plan(cur, athlete_id, template)
+
+
+def test_deleting_a_plan_removes_its_workouts_and_keeps_links_whole(cur, athlete_id):
+    plan_id = save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"duration_weeks": 2}, today=TODAY))
+    v2 = save_version(cur, athlete_id, plan_id, get_plan(cur, plan_id)["plan"])
+    delete_plan(cur, athlete_id, plan_id)
+    assert cur.execute("SELECT count(*) FROM planned_workouts WHERE plan_id = ?", [plan_id]).fetchone()[0] == 0
+    assert get_plan(cur, v2)["parent_plan_id"] is None
+    assert integrity_problems(cur) == []
+
+
+def test_ical_export_has_one_event_per_training_day(cur, athlete_id):
+    from icalendar import Calendar
+
+    plan_id = save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"duration_weeks": 4}, today=TODAY),
+                        name="Winter")
+    row = get_plan(cur, plan_id)
+    cal = Calendar.from_ical(export_ics(row))
+    events = [c for c in cal.walk("VEVENT")]
+    training = [w for w in all_workouts(row["plan"]) if w["type"] != "rest"]
+    assert len(events) == len(training)
+    assert events[0].decoded("dtstart") == date.fromisoformat(training[0]["date"])
+    assert len({str(e["uid"]) for e in events}) == len(events)
+
+
+def test_json_export_round_trips(cur, athlete_id):
+    plan_id = save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"duration_weeks": 2}, today=TODAY))
+    doc = json.loads(export_json(get_plan(cur, plan_id)))
+    assert doc["weeks"] == get_plan(cur, plan_id)["plan"]["weeks"]
+    assert doc["duration_weeks"] == 2
+
+
+def test_fitness_from_past_rides_sets_the_starting_ctl(cur, athlete_id):
+    for i in range(60):
+        cur.execute("INSERT INTO rides (athlete_id, source, external_id, started_at, tss) VALUES (?, 'file', ?, ?, "
+                    "80)", [athlete_id, f"r{i}", f"{TODAY - timedelta(days=i + 1)} 09:00:00+00"])
+    result = generate_plan(cur, athlete_id, {"duration_weeks": 4}, today=TODAY)
+    assert 40 < result.ctl < 80
+    assert result.weekly_ctl[0] > 0
