@@ -45,6 +45,13 @@ class Aligned:
         """Ride i − ride j on the shared axis."""
         return self.series[i][channel] - self.series[j][channel]
 
+    def thinned(self, max_points: int = 4000) -> Aligned:
+        """Every k-th point so a chart gets at most ``max_points`` per line (browsers choke on 100k points)."""
+        stride = max(1, int(math.ceil(len(self.x) / max(1, max_points))))
+        if stride == 1:
+            return self
+        return Aligned(self.axis, self.x[::stride], [{k: v[::stride] for k, v in s.items()} for s in self.series])
+
 
 def _as_float(values, n: int) -> np.ndarray:
     if values is None:
@@ -369,6 +376,8 @@ def load_ride(cur, athlete_id: int, ride_id: int) -> RideData:
         "SELECT t_s, CAST(lat AS DOUBLE) AS lat, CAST(lon AS DOUBLE) AS lon, ele, dist_m, speed, hr, cadence, "
         "power FROM ride_samples WHERE ride_id = ? ORDER BY t_s", [ride_id]).df()
     samples = {c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in frame.columns}
+    if len(frame) > 1 and not np.isfinite(samples["speed"]).any():
+        samples["speed"] = speed_from_distance(samples["t_s"], samples["dist_m"])
     curve = metrics.get("power_curve") if isinstance(metrics.get("power_curve"), dict) else {}
     for seconds, key in _BEST_KEYS.items():
         value = curve.get(str(seconds))
@@ -386,6 +395,18 @@ def load_ride(cur, athlete_id: int, ride_id: int) -> RideData:
         climbs = detect_climbs(samples["dist_m"], samples["ele"])
     name = summary["name"] or "Ride"
     return RideData(summary["id"], name, summary["started_at"], summary, samples, summary["route_id"], climbs)
+
+
+def speed_from_distance(t_s: np.ndarray, dist_m: np.ndarray, window_s: int = 5) -> np.ndarray:
+    """Speed (m/s) from cumulative distance over time, for files that record no speed (most GPX): the
+    distance covered over a centred ``window_s``-sample window divided by the time it took."""
+    t = pd.Series(np.asarray(t_s, dtype=np.float64))
+    d = pd.Series(np.asarray(dist_m, dtype=np.float64)).interpolate(limit_area="inside")
+    half = max(1, window_s // 2)
+    dt = t.shift(-half) - t.shift(half)
+    speed = (d.shift(-half) - d.shift(half)) / dt.where(dt > 0)
+    speed = speed.fillna(d.diff() / t.diff().where(t.diff() > 0)).bfill(limit=1)
+    return speed.clip(lower=0).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def detect_climbs(dist_m: np.ndarray, ele: np.ndarray) -> list[tuple[float, float]]:

@@ -714,14 +714,3 @@ def _finish(cur, report: SyncReport) -> None:
                     [report.status, report.listed, report.imported, report.skipped, report.failed, report.error,
                      report.log_id])
         cur.execute("UPDATE garmin_accounts SET last_sync_at = current_timestamp WHERE id = ?", [report.account_id])
-
-
-def sync_athlete(cur, athlete_id: int, label: str | None = None, **options) -> list[SyncReport]:
-    """Sync the athlete's signed-in accounts (or the one labelled ``label``) — the unattended CLI run."""
-    accounts = [account_by_label(cur, athlete_id, label)] if label else list_accounts(cur, athlete_id)
-    if label is None:
-        accounts = [a for a in accounts if a["signed_in"]]
-    if not accounts:
-        raise GarminAuthError("No Garmin account is signed in: sign in on the Garmin sync page or with "
-                              "`python -m core garmin login`")
-    return [sync_account(cur, a["id"], **options) for a in accounts]

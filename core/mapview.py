@@ -221,3 +221,65 @@ def route_map(points: dict, sections: list[dict], highlight: int | None = None, 
 def map_html_size(m: folium.Map) -> int:
     """Bytes of the map's HTML payload (what reaches the browser on each rerun)."""
     return len(m.get_root().render().encode("utf-8"))
+
+
+# ------------------------------------------------------------------------------------------- profile
+
+# Grade bands for the profile line: (upper bound %, colour, label)
+GRADE_BANDS = ((-6.0, "#1D4ED8", "< −6 %"), (-3.0, "#3A86FF", "−6…−3 %"), (3.0, "#2A9D8F", "−3…3 %"),
+               (6.0, "#F4A259", "3…6 %"), (9.0, "#E4572E", "6…9 %"), (12.0, "#B3001B", "9…12 %"),
+               (float("inf"), "#6A040F", "> 12 %"))
+
+
+def profile_figure(points: dict, sections: list[dict], highlight: int | None = None, *, max_points: int = 1500):
+    """Plotly elevation profile: the line coloured by grade (per 100 m), sections shaded by kind, the chosen
+    section outlined. ``points`` as from ``core.routes.route_points``. Without elevation: a note, no line."""
+    import plotly.graph_objects as go
+
+    from core.sections import smooth_profile
+
+    fig = go.Figure()
+    dist = np.asarray(points["dist_m"], dtype=np.float64)
+    grid, elev = smooth_profile(dist, points["ele"])
+    if len(grid) >= 2:
+        step = max(1, int(math.ceil(len(grid) / max_points)))
+        x, y = grid[::step], elev[::step]
+        if x[-1] != grid[-1]:
+            x, y = np.append(x, grid[-1]), np.append(y, elev[-1])
+        dx = np.diff(x)
+        grade = np.divide(np.diff(y), dx, out=np.zeros_like(dx), where=dx > 0) * 100.0
+        band = np.searchsorted([b[0] for b in GRADE_BANDS], grade, side="left")
+        km = x / 1000.0
+        fig.add_trace(go.Scatter(x=km, y=y, mode="lines", line={"width": 0}, fill="tozeroy",
+                                 fillcolor="rgba(31,41,51,0.08)", hoverinfo="skip", showlegend=False))
+        for b, (_, color, label) in enumerate(GRADE_BANDS):
+            seg = band == b
+            if not seg.any():
+                continue
+            mask = np.zeros(len(x), dtype=bool)
+            mask[:-1] |= seg
+            mask[1:] |= seg
+            ys = np.where(mask, y, np.nan)
+            # break the line where a run of this band ends so separate runs are not joined
+            breaks = np.flatnonzero(~mask)
+            ys[breaks] = np.nan
+            fig.add_trace(go.Scatter(x=km, y=ys, mode="lines", line={"color": color, "width": 3}, name=label,
+                                     connectgaps=False, hovertemplate="%{x:.2f} km · %{y:.0f} m<extra>" + label +
+                                     "</extra>"))
+        low, high = float(np.min(elev)), float(np.max(elev))
+        pad = max(10.0, (high - low) * 0.1)
+        fig.update_yaxes(range=[low - pad, high + pad], title="elevation (m)")
+    else:
+        fig.add_annotation(text="This route has no elevation: sections are by distance only", showarrow=False,
+                           x=0.5, y=0.5, xref="paper", yref="paper")
+    for i, s in enumerate(sections):
+        color = section_color(s["kind"], s.get("avg_grade_pct"))
+        chosen = i == highlight
+        fig.add_vrect(x0=s["start_m"] / 1000, x1=s["end_m"] / 1000, fillcolor=color,
+                      opacity=0.35 if chosen else (0.12 if s["kind"] != "flat" else 0.0), layer="below",
+                      line_width=2 if chosen else 0, line_color="#111111")
+    fig.update_layout(height=300, margin={"l": 50, "r": 10, "t": 10, "b": 40}, hovermode="x unified",
+                      legend={"orientation": "h", "y": -0.25, "title": {"text": "grade"}},
+                      plot_bgcolor="#FFFFFF")
+    fig.update_xaxes(title="distance (km)", range=[dist[0] / 1000, dist[-1] / 1000] if len(dist) else None)
+    return fig

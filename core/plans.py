@@ -572,7 +572,7 @@ def enforce(weeks: list[list[dict]], ctx: RuleContext, ftp: float, *, baseline_t
             d = _day_of(w)
             kind = w["type"]
             if not ctx.allowed(d, kind):
-                kind = ctx.fallback(d) if kind != "long" or not ctx.long_rule else ctx.fallback(d)
+                kind = ctx.fallback(d)
             minutes = min(w["duration_min"], ctx.cap_minutes(d))
             if kind != w["type"] or minutes != w["duration_min"] or \
                     (kind != "rest" and ctx.indoor(d) and not w.get("target", {}).get("indoor")):
@@ -620,13 +620,14 @@ def enforce(weeks: list[list[dict]], ctx: RuleContext, ftp: float, *, baseline_t
                 _scale_week(week, ctx.max_hours * 60 / total, ftp, ctx, route_name)
     # 5. ramp: each week at most (1 + p) × the highest earlier week (and the current load for week 1)
     if ctx.ramp is not None:
-        best = baseline_tss
-        for week in weeks:
+        best = None  # the highest earlier week of this plan (the current load only caps the first week)
+        for n, week in enumerate(weeks):
+            reference = baseline_tss if n == 0 else best
             for _ in range(20):
                 tss = sum(w["tss"] for w in week)
-                if best is None or tss <= best * (1 + ctx.ramp / 100) + 0.01:
+                if reference is None or tss <= reference * (1 + ctx.ramp / 100) + 0.01:
                     break
-                _scale_week(week, best * (1 + ctx.ramp / 100) / tss, ftp, ctx, route_name)
+                _scale_week(week, reference * (1 + ctx.ramp / 100) / tss, ftp, ctx, route_name)
             tss = sum(w["tss"] for w in week)
             best = tss if best is None else max(best, tss)
     return weeks
@@ -1203,3 +1204,50 @@ __all__ = [
     "rollback_plan", "branch_plan", "plan_from_template", "plan_versions", "compare_plans", "export_json",
     "export_ics", "route_climbs", "climb_power", "workout_tss", "next_monday", "WORKOUT_TYPES",
 ]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Views for the page (pure)
+# ----------------------------------------------------------------------------------------------------------------
+
+_SHORT = {"rest": "–", "recovery": "Rec", "endurance": "End", "tempo": "Tempo", "sweet_spot": "SST",
+          "threshold": "Thr", "vo2max": "VO2", "anaerobic": "Ana", "long": "Long", "race": "RACE"}
+
+
+def calendar_frame(plan: dict) -> pd.DataFrame:
+    """One row per week, one column per weekday: 'type minutes' (🏠 for indoors), plus phase, hours and TSS."""
+    rows = []
+    for week in _as_dict(plan)["weeks"]:
+        row = {"Week": week["week"], "Starts": week["start_date"], "Phase": week["phase"]}
+        for day in DAYS:
+            row[DAY_NAMES[day][:3]] = ""
+        for w in week["workouts"]:
+            label = DAY_NAMES[DAYS[_day_of(w)]][:3]
+            if w["type"] == "rest":
+                text = "rest"
+            else:
+                text = f"{_SHORT[w['type']]} {w['duration_min']:.0f}′" + (" 🏠" if w["target"].get("indoor") else "")
+            row[label] = f"{row[label]} + {text}" if row[label] else text
+        row["Hours"] = week["planned_hours"]
+        row["TSS"] = week["planned_tss"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def weekly_frame(plan: dict, weekly_ctl: list[float] | None = None) -> pd.DataFrame:
+    """Week start, phase, hours, TSS and projected CTL (for the chart)."""
+    weeks = _as_dict(plan)["weeks"]
+    frame = pd.DataFrame({"week": [w["week"] for w in weeks],
+                          "start_date": pd.to_datetime([w["start_date"] for w in weeks]),
+                          "phase": [w["phase"] for w in weeks], "hours": [w["planned_hours"] for w in weeks],
+                          "tss": [w["planned_tss"] for w in weeks]})
+    if weekly_ctl is not None and len(weekly_ctl) == len(weeks):
+        frame["ctl"] = weekly_ctl
+    return frame
+
+
+def route_choices(cur, athlete_id: int) -> dict[int, str]:
+    """Saved (planned) routes to pick as a goal: id → name."""
+    rows = cur.execute("SELECT id, name FROM routes WHERE athlete_id = ? AND kind = 'planned' ORDER BY name, id",
+                       [athlete_id]).fetchall()
+    return {r[0]: r[1] for r in rows}

@@ -175,11 +175,18 @@ def _insert_samples(cur, ride_id: int, streams: ActivityStreams) -> int:
     return len(streams.t_s)
 
 
-def ride_samples(cur, ride_id: int):
-    """The ride's samples as a pandas DataFrame ordered by time (lat/lon as float)."""
+def ride_samples(cur, ride_id: int, max_points: int | None = None):
+    """The ride's samples as a pandas DataFrame ordered by time (lat/lon as float). ``max_points`` thins them
+    in SQL (every k-th sample) for charts."""
+    step = 1
+    if max_points:
+        count = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id = ?", [ride_id]).fetchone()[0]
+        step = max(1, math.ceil(count / max_points))
     return cur.execute(
+        "SELECT t_s, lat, lon, ele, dist_m, speed, hr, cadence, power, temp FROM ("
         "SELECT t_s, CAST(lat AS DOUBLE) AS lat, CAST(lon AS DOUBLE) AS lon, ele, dist_m, speed, hr, cadence, "
-        "power, temp FROM ride_samples WHERE ride_id = ? ORDER BY t_s", [ride_id]).df()
+        "power, temp, row_number() OVER (ORDER BY t_s) - 1 AS i FROM ride_samples WHERE ride_id = ?) "
+        "WHERE i % ? = 0 ORDER BY t_s", [ride_id, step]).df()
 
 
 def streams_from_samples(cur, ride_id: int) -> ActivityStreams | None:

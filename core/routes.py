@@ -7,6 +7,7 @@ in as one bulk insert from a pandas DataFrame (DuckDB reads it through the Arrow
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 
 import numpy as np
@@ -14,9 +15,11 @@ import pandas as pd
 
 from core.athletes import ftp_on
 from core.db import audit, bump_data_version, delete_with_children, get_one, transaction
-from core.errors import InvalidFileError, NotFoundError, ValidationError
+from core.errors import InvalidFileError, NotFoundError, ValidationError, VeloCoachError
 from core.sections import DEFAULT_PARAMS, Section, SectionParams, split_into_sections
 from core.streams import ActivityStreams
+
+log = logging.getLogger(__name__)
 
 KINDS = ("planned", "recorded")
 SECTION_JSON_FIELDS = ("kind", "start_m", "end_m", "distance_m", "elevation_gain_m", "avg_grade_pct",
@@ -81,15 +84,10 @@ def store_route(cur, athlete_id: int, name: str, kind: str, streams: ActivityStr
             [athlete_id, name, kind, source_file, float(dist[-1]), gain, loss, has_ele, len(lat),
              float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max())],
         ).fetchone()[0]
-        # Registered views belong to this cursor's connection, so the fixed name cannot clash across threads.
-        cur.register("_new_route_points", points)
-        try:
-            cur.execute(
-                "INSERT INTO route_points (route_id, seq, lat, lon, ele, dist_m) "
-                "SELECT ?, seq, lat::DECIMAL(9, 6), lon::DECIMAL(9, 6), "
-                "CASE WHEN isnan(ele) THEN NULL ELSE ele END, dist_m FROM _new_route_points", [route_id])
-        finally:
-            cur.unregister("_new_route_points")
+        _bulk_insert(cur, "_new_route_points", points,
+                     "INSERT INTO route_points (route_id, seq, lat, lon, ele, dist_m) "
+                     "SELECT ?, seq, lat::DECIMAL(9, 6), lon::DECIMAL(9, 6), "
+                     "CASE WHEN isnan(ele) THEN NULL ELSE ele END, dist_m FROM _new_route_points", [route_id])
         _insert_sections(cur, route_id, sections)
         audit(cur, "create", "route", route_id, athlete_id, kind=kind, points=len(lat), source_file=source_file)
         bump_data_version(cur)
@@ -105,15 +103,24 @@ def _insert_sections(cur, route_id: int, sections: list[Section]) -> None:
         "avg_grade_pct": s.avg_grade_pct, "max_grade_pct": s.max_grade_pct, "category": s.category,
         "fiets": s.fiets, "est_time_s": s.est_time_s, "gear_hint": s.gear_hint,
         "details": json.dumps(s.details, default=float)} for i, s in enumerate(sections)])
-    cur.register("_new_sections", frame)
+    _bulk_insert(cur, "_new_sections", frame,
+                 "INSERT INTO sections (route_id, seq, kind, start_m, end_m, distance_m, elevation_gain_m, "
+                 "elevation_loss_m, avg_grade_pct, max_grade_pct, category, fiets, est_time_s, gear_hint, details) "
+                 "SELECT ?, seq, kind, start_m, end_m, distance_m, elevation_gain_m, elevation_loss_m, "
+                 "avg_grade_pct, max_grade_pct, category, fiets, est_time_s, gear_hint, details::JSON "
+                 "FROM _new_sections", [route_id])
+
+
+def _bulk_insert(cur, view: str, frame: pd.DataFrame, sql: str, params: list) -> None:
+    """INSERT … SELECT from a DataFrame registered under ``view`` (a fixed name: registered views belong to
+    this cursor's connection, so threads cannot clash). DuckDB 2.0 refuses register/unregister while the
+    cursor holds a half-read result (a caller's ``fetchone()``), so that result is finished first."""
+    cur.execute("SELECT 1").fetchall()
+    cur.register(view, frame)
     try:
-        cur.execute(
-            "INSERT INTO sections (route_id, seq, kind, start_m, end_m, distance_m, elevation_gain_m, "
-            "elevation_loss_m, avg_grade_pct, max_grade_pct, category, fiets, est_time_s, gear_hint, details) "
-            "SELECT ?, seq, kind, start_m, end_m, distance_m, elevation_gain_m, elevation_loss_m, avg_grade_pct, "
-            "max_grade_pct, category, fiets, est_time_s, gear_hint, details::JSON FROM _new_sections", [route_id])
+        cur.execute(sql, params).fetchall()
     finally:
-        cur.unregister("_new_sections")
+        cur.unregister(view)
 
 
 def section_json(section: dict | Section) -> dict:
@@ -229,3 +236,74 @@ def resection_route(cur, route_id: int, *, params: SectionParams = DEFAULT_PARAM
         _insert_sections(cur, route_id, sections)
         bump_data_version(cur)
     return len(sections)
+
+
+def import_route_files(cur, athlete_id: int, files, on_progress=None, *, max_bytes: int | None = None) -> list[dict]:
+    """Import several GPX files as planned routes (the Routes page's uploader). ``files`` yields (name, bytes).
+
+    Each file stands alone: one that fails gives {"file", "ok": False, "error"} and the others still import.
+    ``on_progress(done, total, filename)`` is called after each file."""
+    files = list(files)
+    results = []
+    for done, (filename, data) in enumerate(files, start=1):
+        try:
+            results.append(import_gpx_route(cur, athlete_id, filename, data, max_bytes=max_bytes))
+        except VeloCoachError as exc:
+            results.append({"file": filename, "ok": False, "error": str(exc)})
+        except Exception as exc:  # noqa: BLE001 — one bad file must not stop the others; logged with context
+            log.exception("importing route %s failed", filename)
+            results.append({"file": filename, "ok": False,
+                            "error": f"{filename}: could not be imported ({type(exc).__name__}); nothing was stored"})
+        if on_progress is not None:
+            on_progress(done, len(files), filename)
+    return results
+
+
+# --------------------------------------------------------------------------------------- page helpers
+
+
+def section_label(index: int, section: dict) -> str:
+    """"#2 Climb · 5.4 km at 7.3 % · Cat 2" — the option text for choosing a section."""
+    text = f"#{index + 1} {section['kind'].capitalize()} · {section['distance_m'] / 1000:.1f} km"
+    if section.get("avg_grade_pct") is not None:
+        text += f" at {section['avg_grade_pct']:.1f} %"
+    if section.get("category"):
+        text += " · HC" if section["category"] == "HC" else f" · Cat {section['category']}"
+    return text
+
+
+def highlight_index(choice: str | None, sections: list[dict]) -> int | None:
+    """The section index behind a label from ``section_label`` (None for no choice or a stale label)."""
+    if not choice:
+        return None
+    labels = [section_label(i, s) for i, s in enumerate(sections)]
+    return labels.index(choice) if choice in labels else None
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or not np.isfinite(seconds):
+        return "–"
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def section_rows(sections: list[dict]) -> list[dict]:
+    """The section table, in the rider's units."""
+    rows = []
+    for i, s in enumerate(sections):
+        rows.append({
+            "#": i + 1, "Kind": s["kind"], "From km": round(s["start_m"] / 1000, 2),
+            "To km": round(s["end_m"] / 1000, 2), "Length km": round(s["distance_m"] / 1000, 2),
+            "Gain m": None if s["elevation_gain_m"] is None else round(s["elevation_gain_m"]),
+            "Loss m": None if s["elevation_loss_m"] is None else round(s["elevation_loss_m"]),
+            "Avg %": s["avg_grade_pct"], "Max %": s["max_grade_pct"],
+            "Cat": s["category"] or "", "FIETS": s["fiets"], "Time": format_duration(s["est_time_s"]),
+            "Gear": s["gear_hint"] or ""})
+    return rows
+
+
+def route_rows(routes: list[dict]) -> list[dict]:
+    return [{"Name": r["name"], "km": round(r["distance_m"] / 1000, 1),
+             "Gain m": None if r["elevation_gain_m"] is None else round(r["elevation_gain_m"]),
+             "Points": r["point_count"], "File": r["source_file"] or "",
+             "Added": r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else ""} for r in routes]

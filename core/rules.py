@@ -444,9 +444,9 @@ def _validate_ai_parse(data) -> RuleParse:
     """The model's answer must be exactly the schema: unknown keys, kinds, days or types are refused."""
     if not isinstance(data, dict):
         raise AIServiceError("The AI answer was not a JSON object")
+    ours = {"parser", "conflicts", "note"}  # filled by VeloCoach, never taken from the model
     try:
-        return RuleParse(**data, parser="ai") if not {"parser", "conflicts", "note"} & set(data) else \
-            RuleParse(**{k: v for k, v in data.items() if k not in {"parser", "conflicts", "note"}}, parser="ai")
+        return RuleParse(**{k: v for k, v in data.items() if k not in ours}, parser="ai")
     except (ValidationError, TypeError) as exc:
         raise AIServiceError(f"The AI answer did not fit the rule schema ({_short(exc)})") from None
 

@@ -3,8 +3,6 @@
 from datetime import date
 
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 import ui
@@ -20,9 +18,31 @@ def load(db_path: str, athlete_id: int, version: int, constants: tuple, today: d
     return dashboard.dashboard_data(ui.cursor(), athlete_id, today=today)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def figure(kind: str, key: tuple, option: str = ""):
+    """Plotly figures are built once per data version and choice (one costs tens of ms to build); cached as
+    resources because Streamlit only reads them."""
+    data = load(*key)
+    if kind == "fitness":
+        return dashboard.fitness_figure(data["fitness"])
+    if kind == "volume":
+        period, metric = option.split(":")
+        planned = data["week_vs_last"]["planned"]
+        plan_value = None
+        if period == "week" and planned and metric in ("moving_time_s", "tss"):
+            plan_value = (planned["duration_s"] * dashboard.METRICS[metric][1] if metric == "moving_time_s"
+                          else planned["tss"])
+        return dashboard.volume_figure(data["weekly" if period == "week" else "monthly"], metric, period, plan_value)
+    if kind == "zones":
+        return dashboard.zones_figure(data["zones_power" if option == "power" else "zones_hr"], option)
+    return dashboard.bests_figure(data["season_bests"], data["today"].year)
+
+
 data = None
 with ui.friendly_errors("loading the dashboard"):
-    data = load(str(ui.database().path), athlete, ui.current_data_version(), dashboard.time_constants(cur, athlete), date.today())
+    cache_key = (str(ui.database().path), athlete, ui.current_data_version(), dashboard.time_constants(cur, athlete),
+                 date.today())
+    data = load(*cache_key)
 if data is None:
     st.stop()
 
@@ -62,18 +82,7 @@ else:
     c2.metric("Fatigue (ATL)", f"{current['atl']:.1f}")
     c3.metric("Form (TSB)", f"{current['tsb']:+.1f}")
     c4.metric("Ramp (CTL, 7 days)", f"{current['ramp']:+.1f}")
-    figure = go.Figure()
-    past, future = fit[~fit["projected"]], fit[fit["projected"]]
-    for frame, dash, suffix in ((past, "solid", ""), (future, "dash", " (plan)")):
-        if frame.empty:
-            continue
-        figure.add_scatter(x=frame["date"], y=frame["ctl"], name=f"CTL{suffix}", line=dict(color="#3A86FF", dash=dash))
-        figure.add_scatter(x=frame["date"], y=frame["atl"], name=f"ATL{suffix}", line=dict(color="#E4572E", dash=dash))
-        figure.add_bar(x=frame["date"], y=frame["tsb"], name=f"TSB{suffix}", marker_color="#2A9D8F",
-                       opacity=0.45 if suffix else 0.7)
-    figure.update_layout(height=340, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h"),
-                         yaxis_title="TSS / day")
-    st.plotly_chart(figure, width="stretch", key="fitness_chart")
+    st.plotly_chart(figure("fitness", cache_key), width="stretch", key="fitness_chart")
     with st.expander("How these are computed"):
         st.markdown(f"Time constants: τ_CTL = **{constants['ctl_days']:g} days**, τ_ATL = "
                     f"**{constants['atl_days']:g} days** (change them in Settings).")
@@ -91,17 +100,7 @@ with right:
     if totals.empty:
         st.info("No rides in this window.")
     else:
-        label, factor, unit = dashboard.METRICS[metric]
-        chart = totals.assign(value=totals[metric] * factor)
-        summed = metric in dashboard.SUMMED_METRICS
-        fig = px.bar(chart, x="period_start", y="value", color="sport_type", barmode="stack" if summed else "group",
-                     labels={"period_start": period.capitalize(), "value": f"{label} {unit}".strip(),
-                             "sport_type": "Sport"})
-        if period == "week" and planned and metric in ("moving_time_s", "tss"):
-            plan_value = planned["duration_s"] * factor if metric == "moving_time_s" else planned["tss"]
-            fig.add_hline(y=plan_value, line_dash="dot", annotation_text="this week's plan")
-        fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h"))
-        st.plotly_chart(fig, width="stretch", key="volume_chart")
+        st.plotly_chart(figure("volume", cache_key, f"{period}:{metric}"), width="stretch", key="volume_chart")
 
 # ---------------------------------------------------------------------------------------------- zones, bests
 zones_col, bests_col = st.columns(2)
@@ -113,25 +112,14 @@ with zones_col:
     if zones.empty:
         st.info("No zone data yet.")
     else:
-        zones = zones.assign(hours=zones["seconds"] / 3600, zone=("Z" + zones["zone"].astype(str)))
-        fig = px.bar(zones, x="period_start", y="hours", color="zone", labels={"period_start": "Week"},
-                     color_discrete_sequence=px.colors.sequential.Plasma_r)
-        fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10))
-        st.plotly_chart(fig, width="stretch", key="zones_chart")
+        st.plotly_chart(figure("zones", cache_key, kind), width="stretch", key="zones_chart")
 with bests_col:
     st.subheader("Season bests (power curve)")
     bests: pd.DataFrame = data["season_bests"]
     if bests.empty:
         st.info("No power data this season or last.")
     else:
-        year = data["today"].year
-        long = bests.melt(id_vars="duration_s", value_vars=["this_season_w", "last_season_w"], var_name="season",
-                          value_name="watts").dropna()
-        long["season"] = long["season"].map({"this_season_w": str(year), "last_season_w": str(year - 1)})
-        fig = px.line(long, x="duration_s", y="watts", color="season", markers=True, log_x=True,
-                      labels={"duration_s": "Duration (s)", "watts": "Best power (W)"})
-        fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10))
-        st.plotly_chart(fig, width="stretch", key="bests_chart")
+        st.plotly_chart(figure("bests", cache_key), width="stretch", key="bests_chart")
 
 # ---------------------------------------------------------------------------------------------- plan
 st.subheader("Plan")

@@ -103,11 +103,14 @@ if signed_in:
             report = garmin.sync_account(cur, account_id, progress=show, since=since, until=until,
                                          activity_types=types, files_dir=files_dir)
             bar.progress(1.0, text="Done")
-            message = (f"{report.listed} new on Garmin Connect: {report.imported} imported, "
-                       f"{report.skipped} skipped, {report.failed} failed.")
-            (st.success if report.status == "ok" else st.warning)(message)
-            for note in report.notes:
-                st.caption(note)
+            st.session_state["garmin_last_report"] = report
+            st.rerun()  # so the accounts above show the new watermark
+    if report := st.session_state.pop("garmin_last_report", None):
+        message = (f"{report.listed} new on Garmin Connect: {report.imported} imported, "
+                   f"{report.skipped} skipped, {report.failed} failed.")
+        (st.success if report.status == "ok" else st.warning)(message)
+        for note in report.notes:
+            st.caption(note)
 
 # -- history ----------------------------------------------------------------------------------------------------
 history = garmin.sync_history(cur, athlete_id)

@@ -274,3 +274,13 @@ def test_a_summary_only_ride_cannot_be_compared_point_by_point(cur, athlete_id, 
                            [athlete_id]).fetchone()[0]
     with pytest.raises(ValidationError, match="no recorded samples"):
         compare_rides(cur, athlete_id, [a, lone])
+
+
+def test_a_ride_without_a_speed_stream_gets_speed_from_distance_over_time():
+    from core.compare import speed_from_distance
+
+    t = np.arange(0, 100.0)
+    dist = np.concatenate([t[:50] * 8.0, 400 + (t[50:] - 49) * 5.0])
+    speed = speed_from_distance(t, dist)
+    assert speed[10] == pytest.approx(8.0) and speed[80] == pytest.approx(5.0)
+    assert np.isfinite(speed).all() and (speed >= 0).all()

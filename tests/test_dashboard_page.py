@@ -81,3 +81,12 @@ def test_an_active_plan_shows_progress_and_upcoming_workouts(db, cur, athlete_id
 def test_an_empty_database_gets_a_friendly_dashboard(db, athlete_id):
     at = run_page()
     assert any("No rides yet" in i.value for i in at.info)
+
+
+def test_the_app_opens_on_the_dashboard_and_switches_to_compare(db, athlete_id, recent_rides):
+    app = AppTest.from_file(str(Path(PAGE).parent.parent / "app.py"), default_timeout=60)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title[0].value == "Dashboard"
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception and app.title[0].value == "Compare rides"

@@ -31,10 +31,10 @@ def run_page(timeout: float = 30) -> AppTest:
     return at
 
 
-def sign_in(at: AppTest, fake: FakeGarmin, label: str = "Edge") -> AppTest:
+def sign_in(at: AppTest, fake: FakeGarmin, label: str = "Edge", password: str | None = None) -> AppTest:
     at.text_input(key="garmin_label").set_value(label)
     at.text_input(key="garmin_email").set_value(fake.email)
-    at.text_input(key="garmin_password").set_value(fake.password)
+    at.text_input(key="garmin_password").set_value(password or fake.password)
     next(b for b in at.button if b.label == "Sign in").click()
     at.run()
     assert not at.exception, at.exception
@@ -69,8 +69,7 @@ def test_sign_in_and_sync_show_the_progress_result_and_sync_log(page_db, monkeyp
 def test_a_wrong_password_shows_the_reason_on_the_page(page_db, monkeypatch):
     with FakeGarmin() as fake:
         fake.install(monkeypatch)
-        fake.password = "something else"
-        at = sign_in(run_page(), fake)
+        at = sign_in(run_page(), fake, password="a wrong password")
         assert any("refused the e-mail or password" in e.value for e in at.error)
 
 

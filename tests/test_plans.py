@@ -214,6 +214,11 @@ def test_a_52_week_plan_with_a_ramp_rule_never_jumps_above_the_best_week():
     ({"user_preferences": {"available_days": ["mon"], "long_ride_day": "sat"}}, "not one of your available"),
     ({"goals": {"event_date": "2029-01-01"}}, "at most 52"),
     ({"bogus": 1}, "bogus"),
+    ({"name": "x" * 5000}, "name"),
+    ({"rule_ids": list(range(500))}, "rule_ids"),
+    ({"user_preferences": {"available_days": ["someday"]}}, "available_days"),
+    ({"goals": {"weekly_hours": -3}}, "weekly_hours"),
+    ("not a dict", "not valid"),
 ])
 def test_bad_requests_get_a_clear_message(request_data, message):
     with pytest.raises(PlanGenerationError, match=message):
@@ -418,3 +423,11 @@ def test_fitness_from_past_rides_sets_the_starting_ctl(cur, athlete_id):
     result = generate_plan(cur, athlete_id, {"duration_weeks": 4}, today=TODAY)
     assert 40 < result.ctl < 80
     assert result.weekly_ctl[0] > 0
+
+
+@pytest.mark.parametrize("ctl", [20, 60, 95])
+def test_the_ramp_rule_holds_whatever_the_starting_fitness(ctl):
+    rule = Constraint(kind="max_ramp_pct", limit=8)
+    plan = make(52, [rule], ctl=ctl)
+    assert violations(plan, [rule]) == []
+    assert plan["weeks"][0]["planned_tss"] <= 7 * ctl * 1.08 + 0.5

@@ -182,7 +182,7 @@ def test_a_ride_dated_in_the_future_is_flagged(cur, athlete_id):
 def season(cur, athlete_id) -> dict[str, int]:
     ids = {}
     specs = [("Easy spin", 3600, 150, 120, 0, "cycling", True), ("Hill repeats", 5400, 250, 160, 1, "cycling", True),
-             ("Long ride", 14400, 180, 135, 2, "road_biking", True), ("Zwift race", 2700, 280, 170, 3,
+             ("Long ride", 7200, 180, 135, 2, "road_biking", True), ("Zwift race", 2700, 280, 170, 3,
                                                                           "indoor_cycling", False),
              ("Morning run", 2400, None, 150, 4, "running", True)]
     for name, seconds, power, hr, day, sport, outdoor in specs:
@@ -271,7 +271,7 @@ def test_delete_removes_samples_tags_route_and_linked_copies(cur, athlete_id, se
     ride_id = season["Long ride"]
     route_id = get_ride(cur, athlete_id, ride_id)["route_id"]
     add_tag(cur, athlete_id, [ride_id], "epic")
-    store_ride(cur, athlete_id, make_ride(14400, 180, 135, started_at=START + timedelta(days=2, seconds=5)),
+    store_ride(cur, athlete_id, make_ride(7200, 180, 135, started_at=START + timedelta(days=2, seconds=5)),
                source="garmin", external_id="555")
     assert delete_rides(cur, athlete_id, [ride_id]) == 1
     assert cur.execute("SELECT count(*) FROM rides WHERE id = ? OR external_id = '555'",

@@ -209,3 +209,11 @@ def test_the_route_map_colours_sections_marks_climbs_and_highlights_the_chosen_o
 
 def test_steeper_climbs_get_darker_colours():
     assert section_color("climb", 4) != section_color("climb", 9) != section_color("climb", 12)
+
+
+def test_storing_works_after_the_caller_left_a_result_half_read(cur, athlete_id):
+    cur.execute("SELECT id FROM athletes").fetchone()  # what a caller might do just before
+    with transaction(cur):
+        cur.execute("SELECT count(*) FROM routes").fetchone()
+        route_id = routes.store_route(cur, athlete_id, "After a read", "recorded", streams_of())
+    assert routes.get_route(cur, route_id)["point_count"] == 500

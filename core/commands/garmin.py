@@ -1,0 +1,124 @@
+"""Garmin Connect commands: ``sync-garmin [--account LABEL] [--json]``, ``garmin accounts``, ``garmin login``,
+``garmin logout``. The password is read from a prompt (or one line of stdin), never from an argument."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import date
+
+
+def register(subparsers) -> None:
+    sync = subparsers.add_parser("sync-garmin", help="import new activities from signed-in Garmin Connect accounts")
+    sync.add_argument("--account", metavar="LABEL", help="only this account (default: every signed-in account)")
+    sync.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                      help="first sync / re-scan from this date (default: new activities only; 90 days at first)")
+    sync.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD", help="with --since: up to this date")
+    sync.add_argument("--all-types", action="store_true", help="import every sport, not only cycling")
+    sync.add_argument("--json", action="store_true")
+    sync.set_defaults(handler=cmd_sync)
+
+    group = subparsers.add_parser("garmin", help="Garmin Connect accounts")
+    sub = group.add_subparsers(dest="garmin_command", metavar="ACTION", required=True)
+    accounts = sub.add_parser("accounts", help="list the athlete's Garmin accounts")
+    accounts.add_argument("--json", action="store_true")
+    accounts.set_defaults(handler=cmd_accounts)
+    login = sub.add_parser("login", help="sign in (password from a prompt or stdin; asks for the MFA code)")
+    login.add_argument("--label", default="Garmin", help="name for this account (default: Garmin)")
+    login.add_argument("--email", required=True)
+    login.add_argument("--json", action="store_true")
+    login.set_defaults(handler=cmd_login)
+    logout = sub.add_parser("logout", help="sign out: delete the account's tokens")
+    logout.add_argument("--account", metavar="LABEL", required=True)
+    logout.set_defaults(handler=cmd_logout)
+
+
+def _read_secret(prompt: str) -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_sync(args, ctx) -> int:
+    from core import garmin
+    from core.errors import GarminSyncError
+
+    if args.until and not args.since:
+        print("error: --until needs --since", file=sys.stderr)
+        return 2
+    cur, athlete_id = ctx.cur, ctx.athlete_id()
+    if args.account:
+        accounts = [garmin.account_by_label(cur, athlete_id, args.account)]
+    else:
+        accounts = [a for a in garmin.list_accounts(cur, athlete_id) if a["signed_in"]]
+    if not accounts:
+        raise garmin.GarminAuthError("No Garmin account is signed in: run `python -m core garmin login --email …`")
+
+    def progress(done: int, total: int, message: str) -> None:
+        if not args.json and total:
+            print(f"\r{done}/{total} {message[:60]:<60}", end="", file=sys.stderr, flush=True)
+
+    results, exit_code = [], 0
+    for account in accounts:
+        try:
+            report = garmin.sync_account(cur, account["id"], progress=progress, since=args.since, until=args.until,
+                                         activity_types=None if args.all_types else garmin.CYCLING_TYPES)
+            result = {"account": account["label"], **report.as_dict()}
+            exit_code = max(exit_code, 0 if report.status == "ok" else 1)
+        except GarminSyncError as exc:  # GarminAuthError too: report it, go on with the other accounts
+            result = {"account": account["label"], "status": "failed", "error": str(exc)}
+            exit_code = 1
+        results.append(result)
+        if not args.json:
+            print("\r", end="", file=sys.stderr)
+            if "listed" in result:
+                print(f"{account['label']}: {result['status']}, {result['listed']} new, {result['imported']} "
+                      f"imported, {result['skipped']} skipped, {result['failed']} failed")
+                for note in result["notes"]:
+                    print(f"  {note}")
+            else:
+                print(f"{account['label']}: {result['error']}", file=sys.stderr)
+    if args.json:
+        ctx.print_json(results)
+    return exit_code
+
+
+def cmd_accounts(args, ctx) -> int:
+    from core import garmin
+
+    accounts = garmin.list_accounts(ctx.cur, ctx.athlete_id())
+    shown = [{k: a[k] for k in ("id", "label", "signed_in", "last_synced_activity_id", "last_synced_activity_at",
+                                "last_sync_at")} for a in accounts]
+    if args.json:
+        ctx.print_json(shown)
+    elif not shown:
+        print("No Garmin account yet: python -m core garmin login --email you@example.com")
+    else:
+        for a in shown:
+            when = a["last_synced_activity_at"]
+            print(f"{a['label']}: {'signed in' if a['signed_in'] else 'signed out'}, "
+                  f"{'synced up to ' + when.isoformat() if when else 'never synced'}")
+    return 0
+
+
+def cmd_login(args, ctx) -> int:
+    from core import garmin
+
+    password = _read_secret("Garmin Connect password: ")
+    account_id = garmin.sign_in(ctx.cur, ctx.athlete_id(), args.label, args.email, password,
+                                ask_code=lambda: _read_secret("Security code from Garmin: "))
+    del password
+    if args.json:
+        ctx.print_json({"account_id": account_id, "label": args.label.strip()})
+    else:
+        print(f"Signed in; account '{args.label.strip()}' (#{account_id}) is ready: python -m core sync-garmin")
+    return 0
+
+
+def cmd_logout(args, ctx) -> int:
+    from core import garmin
+
+    account = garmin.account_by_label(ctx.cur, ctx.athlete_id(), args.account)
+    garmin.sign_out(ctx.cur, account["id"])
+    print(f"Signed out of '{account['label']}': its tokens are deleted.")
+    return 0

@@ -1,0 +1,42 @@
+"""The Rides page in a real browser: upload a FIT file, see the per-file result, the ride's charts and zones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.athletes import AthleteProfile, create_athlete
+from core.db import connect
+from tests.e2e.conftest import screenshot, wait_for_app
+
+FIT = Path(__file__).resolve().parents[1] / "data" / "rides" / "gc__Garmin830_with_Stages.fit"
+
+
+def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page):
+    db_path = tmp_path / "rides-e2e.duckdb"
+    database = connect(db_path)
+    create_athlete(database.cursor(), AthleteProfile(name="E2E Rider", ftp_w=250, lthr=165, max_hr=190))
+    database.close()
+    app = start_app(db_path, VELOCOACH_SEED_DEMO="0")
+    page = browser_page
+    page.goto(f"{app.url}/rides")
+    wait_for_app(page)
+    page.get_by_text("Import ride files (.fit, .gpx)").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(FIT))
+    # The file chip shortens long names; the Import button becomes enabled once the upload is in.
+    page.wait_for_function("() => Array.from(document.querySelectorAll('button')).some("
+                           "b => b.innerText.trim() === 'Import' && !b.disabled)")
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text(f"{FIT.name}: imported").wait_for(timeout=60_000)
+    wait_for_app(page)
+    page.get_by_text("1 rides match").wait_for()
+    page.get_by_text("No GPS in this ride (indoor): no map.").wait_for()
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts.first.wait_for()
+    assert charts.count() >= 5  # power, HR, cadence, power zones, HR zones, power curve
+    assert page.get_by_text("Power (W)").first.is_visible()
+    assert page.get_by_text("Time in power zones").first.is_visible()
+    page.get_by_text("Power curve").first.scroll_into_view_if_needed()
+    shot = screenshot(page, "rides-upload-fit")
+    assert shot.stat().st_size > 20_000
+    assert "Traceback" not in page.content()
+    assert page.blocked_requests == []

@@ -1,0 +1,83 @@
+"""Compare page (AppTest): opened by URL (?a=ID&b=ID), picks rides, switches alignment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.gpx import read_gpx
+from tests.test_compare import STRAVA, ridden_again
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
+
+
+@pytest.fixture
+def two_rides(cur, athlete_id):
+    from core.rides import store_ride
+
+    ride = read_gpx(STRAVA.read_bytes(), STRAVA.name)
+    a = store_ride(cur, athlete_id, ride, source="file", external_id="strava", source_file=STRAVA.name).id
+    b = store_ride(cur, athlete_id, ridden_again(ride), source="file", external_id="again").id
+    return a, b
+
+
+def open_page(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = str(value)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_url_opens_a_comparison_with_charts_map_and_tables(db, two_rides):
+    a, b = two_rides
+    at = open_page(a=a, b=b)
+    assert at.multiselect(key="compare_rides").value == [a, b]
+    assert len(at.get("plotly_chart")) == 2  # streams + delta
+    assert [s.value for s in at.subheader] == ["Streams", "Difference A − B", "Tracks", "Differences",
+                                               "Shared climbs"]
+    differences = at.dataframe[0].value
+    assert "Best 20 min" in list(differences["figure"])
+    climbs = at.dataframe[1].value
+    assert len(climbs) >= 3 and "W/kg A" in climbs.columns
+    assert any("orange" in c.value for c in at.caption)  # the map's legend, next to the two-track map
+
+
+def test_without_two_rides_the_page_asks_for_them(db, two_rides):
+    at = open_page(a=two_rides[0])
+    assert any("Pick two rides" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 0
+
+
+def test_a_hostile_or_unknown_id_in_the_url_is_ignored(db, two_rides):
+    at = open_page(a="1; DROP TABLE rides", b="999999")
+    assert at.multiselect(key="compare_rides").value == []
+    assert any("Pick two rides" in i.value for i in at.info)
+
+
+def test_picking_rides_and_switching_to_time_alignment(db, two_rides):
+    a, b = two_rides
+    at = open_page()
+    at.multiselect(key="compare_rides").set_value([b, a]).run()
+    assert not at.exception
+    assert at.query_params == {"a": str(b), "b": str(a)}  # the address now shares this comparison
+    at.radio(key="compare_axis").set_value("time").run()
+    assert not at.exception
+    at.selectbox(key="compare_delta_channel").set_value("hr").run()
+    assert not at.exception and len(at.get("plotly_chart")) == 2
+
+
+def test_three_rides_share_the_charts_and_the_differences_table(db, cur, athlete_id, two_rides):
+    from core.rides import store_ride
+
+    a, b = two_rides
+    third = ridden_again(read_gpx(STRAVA.read_bytes(), STRAVA.name))
+    third.started_at = third.started_at.replace(day=third.started_at.day + 3)
+    c = store_ride(cur, athlete_id, third, source="file", external_id="third").id
+    at = open_page(a=a, b=b, c=c)
+    assert at.multiselect(key="compare_rides").value == [a, b, c]
+    columns = [col for col in at.dataframe[0].value.columns if col.startswith(("A:", "B:", "C:"))]
+    assert len(columns) == 3

@@ -1,0 +1,85 @@
+"""The coach's CLI: rules parse/add, plan generate/export."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from icalendar import Calendar
+
+from core.cli import main
+from core.db import connect, table_counts
+
+
+def run(capsys, db_path, *argv):
+    code = main(["--db", str(db_path), *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_rules_parse_previews_and_saves_nothing(capsys, db_path):
+    code, out, _ = run(capsys, db_path, "rules", "parse", "no intervals on Mondays, max 9 hours a week", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert [c["kind"] for c in data["constraints"]] == ["forbidden_types", "max_weekly_hours"]
+    assert "confidence_score" in data and "suggestions" in data
+    db = connect(db_path)
+    assert table_counts(db.cursor())["rules"] == 0
+    db.close()
+
+
+def test_rules_parse_of_nonsense_exits_1(capsys, db_path):
+    code, out, _ = run(capsys, db_path, "rules", "parse", "purple monkey dishwasher", "--json")
+    assert code == 1
+    assert json.loads(out)["unparsed"] == ["purple monkey dishwasher"]
+
+
+def test_rules_add_then_plan_generate_save_and_export(capsys, db_path, tmp_path):
+    code, out, _ = run(capsys, db_path, "rules", "add", "rest on Fridays", "--name", "Fri off", "--json")
+    assert code == 0
+    rule = json.loads(out)
+    assert rule["name"] == "Fri off" and rule["version"] == 1
+    code, out, err = run(capsys, db_path, "plan", "generate", "--weeks", "4", "--rule", str(rule["id"]),
+                         "--hours", "6", "--save", "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert len(plan["weeks"]) == 4
+    assert all(w["type"] == "rest" for wk in plan["weeks"] for w in wk["workouts"]
+               if date.fromisoformat(w["date"]).weekday() == 4)
+    assert "saved plan" in err
+    plan_id = int(err.strip().split()[-1])
+    code, out, _ = run(capsys, db_path, "plan", "export", str(plan_id), "--format", "json")
+    assert code == 0 and json.loads(out)["weeks"] == plan["weeks"]
+    target = tmp_path / "plan.ics"
+    code, _, _ = run(capsys, db_path, "plan", "export", str(plan_id), "--format", "ics", "--output", str(target))
+    assert code == 0
+    assert len(Calendar.from_ical(target.read_bytes()).walk("VEVENT")) > 0
+
+
+def test_bad_plan_arguments_exit_1_with_a_reason(capsys, db_path):
+    code, _, err = run(capsys, db_path, "plan", "generate", "--weeks", "60", "--json")
+    assert code == 1 and "between 1 and 52" in err
+    code, _, err = run(capsys, db_path, "plan", "generate", "--goal-date", "2001-01-01", "--json")
+    assert code == 1 and "in the past" in err
+    code, _, err = run(capsys, db_path, "plan", "export", "999", "--format", "ics")
+    assert code == 1 and "not found" in err
+
+
+def test_with_ai_configured_the_cli_uses_it_and_falls_back_when_it_fails(capsys, db_path, monkeypatch):
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        monkeypatch.setenv("VELOCOACH_AI_BASE_URL", fake.url)
+        monkeypatch.setenv("VELOCOACH_AI_KEY", "sk-cli-test-0123456789")
+        monkeypatch.setenv("VELOCOACH_AI_TIMEOUT_S", "0.5")
+        fake.enqueue(content={"constraints": [{"kind": "max_weekly_hours", "limit": 8}], "confidence_score": 0.8,
+                              "suggestions": [], "unparsed": []})
+        code, out, _ = run(capsys, db_path, "rules", "parse", "eight hours max weekly", "--json")
+        assert code == 0
+        data = json.loads(out)
+        assert data["parser"] == "ai" and data["constraints"][0]["limit"] == 8
+        fake.default = {"content": "{}", "status": 500, "delay_s": 0.0}
+        code, out, _ = run(capsys, db_path, "rules", "parse", "rest on Fridays", "--json")
+        assert code == 0
+        data = json.loads(out)
+        assert data["parser"] == "deterministic" and "500" in data["note"]

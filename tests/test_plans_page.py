@@ -1,0 +1,157 @@
+"""Coach page through AppTest: write and save a rule, fill the plan form, preview, save and activate a plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.db import connect, integrity_problems
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "coach.py")
+
+
+def open_page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def read(db_path, sql):
+    from ui import _database
+
+    _database.clear()  # AppTest shares the process: release the cached connection first
+    db = connect(db_path)
+    try:
+        return db.cursor().execute(sql).fetchall(), integrity_problems(db.cursor())
+    finally:
+        db.close()
+
+
+def test_the_coach_page_shows_the_rules_editor_and_the_plan_form(db_path):
+    at = open_page()
+    assert not at.exception
+    assert at.title[0].value == "Coach"
+    assert [t.label for t in at.tabs] == ["Plan generator", "Rules", "Saved plans"]
+    assert at.text_area(key="rule_text") is not None
+    assert at.number_input(key="plan_weeks").value == 12
+    assert any("No AI key" in c.value for c in at.caption)
+
+
+def test_a_rule_is_previewed_then_saved(db_path):
+    at = open_page()
+    at.text_area(key="rule_text").set_value("rest on Fridays, long ride at the weekend")
+    at.button(key="rule_preview_button").click().run()
+    assert not at.exception
+    assert any("Rest on Friday" in m.value for m in at.markdown)
+    assert any("Saturday or Sunday" in w.value for w in at.warning)
+    at.button(key="rule_save_button").click().run()
+    assert not at.exception
+    rows, problems = read(db_path, "SELECT text, version FROM rules")
+    assert rows == [("rest on Fridays, long ride at the weekend", 1)]
+    assert problems == []
+
+
+def test_an_empty_rule_gives_a_message_and_saves_nothing(db_path):
+    at = open_page()
+    at.button(key="rule_save_button").click().run()
+    assert not at.exception
+    assert at.error and "empty" in at.error[0].value
+    assert read(db_path, "SELECT count(*) FROM rules")[0] == [(0,)]
+
+
+def test_the_form_generates_a_preview_and_saves_an_active_plan(db_path):
+    at = open_page()
+    at.text_area(key="rule_text").set_value("rest on Fridays")
+    at.button(key="rule_save_button").click().run()
+    (rule_id,), = read(db_path, "SELECT id FROM rules")[0]
+    at.multiselect(key="plan_rules").set_value([rule_id])
+    at.number_input(key="plan_weeks").set_value(6)
+    at.number_input(key="plan_hours").set_value(7.0)
+    at.selectbox(key="plan_long_day").set_value("sun")
+    at.text_input(key="plan_name").set_value("Spring build")
+    at.button(key="plan_generate_button").click().run()
+    assert not at.exception
+    assert any("built-in engine" in i.value for i in at.info)
+    assert len(at.dataframe) >= 1
+    calendar = at.dataframe[0].value
+    assert len(calendar) == 6 and set(calendar["Fri"]) == {"rest"}
+    at.button(key="plan_save_button").click().run()
+    assert not at.exception
+    assert at.success and "Saved plan" in at.success[0].value
+    rows, problems = read(db_path, "SELECT name, active, duration_weeks, (SELECT count(*) FROM plan_rules), "
+                                   "(SELECT count(*) FROM planned_workouts) FROM plans")
+    assert rows == [("Spring build", True, 6, 1, 42)]
+    assert problems == []
+
+
+def test_a_request_with_no_available_days_shows_a_clear_error(db_path):
+    at = open_page()
+    at.multiselect(key="plan_days").set_value([])
+    at.button(key="plan_generate_button").click().run()
+    assert not at.exception
+    assert at.error and "no available days" in at.error[0].value
+
+
+def test_with_ai_configured_the_page_says_the_ai_plan_was_repaired(db_path, monkeypatch):
+    from datetime import date, timedelta
+
+    from core.plans import build_plan
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        monkeypatch.setenv("VELOCOACH_AI_BASE_URL", fake.url)
+        monkeypatch.setenv("VELOCOACH_AI_KEY", "sk-page-test-0123456789")
+        at = open_page()
+        assert not any("No AI key" in c.value for c in at.caption)
+        at.text_area(key="rule_text").set_value("rest on Mondays")
+        fake.enqueue(content={"constraints": [{"kind": "rest_days", "days": ["mon"]}], "confidence_score": 0.95,
+                              "suggestions": [], "unparsed": []})
+        at.button(key="rule_save_button").click().run()
+        assert not at.exception
+        (rule_id,), = read(db_path, "SELECT id FROM rules")[0]
+        assert read(db_path, "SELECT json_extract_string(parsed, '$.parser') FROM rules")[0] == [("ai",)]
+        start = date.today() + timedelta(days=(-date.today().weekday()) % 7)
+        proposal = build_plan(start, 2, [], ftp_w=200, weekly_hours=6)
+        for week in proposal["weeks"]:
+            week["workouts"][0].update(type="vo2max", duration_min=60, tss=70)  # breaks "rest on Mondays"
+        fake.enqueue(content=proposal)
+        at.multiselect(key="plan_rules").set_value([rule_id])
+        at.number_input(key="plan_weeks").set_value(2)
+        at.date_input(key="plan_start").set_value(start)
+        at.button(key="plan_generate_button").click().run()
+        assert not at.exception
+        assert any("repaired to fit your rules" in i.value for i in at.info)
+        assert set(at.dataframe[0].value["Mon"]) == {"rest"}
+
+
+def test_saved_plans_show_exports_activation_and_versions(db_path):
+    at = open_page()
+    for weeks in (2, 3):
+        at.number_input(key="plan_weeks").set_value(weeks)
+        at.button(key="plan_generate_button").click().run()
+        at.checkbox(key="plan_activate_on_save").set_value(weeks == 2)
+        at.button(key="plan_save_button").click().run()
+        assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "iCalendar (.ics)" in labels and "JSON" in labels
+    rows, _ = read(db_path, "SELECT id, active FROM plans ORDER BY id")
+    (first, first_active), (second, second_active) = rows
+    assert first_active and not second_active
+    at = open_page()
+    at.selectbox(key="saved_plan_pick").set_value(second).run()
+    at.button(key=f"plan_activate_{second}").click().run()
+    assert not at.exception
+    rows, problems = read(db_path, "SELECT id FROM plans WHERE active")
+    assert rows == [(second,)] and problems == []
+
+
+def test_editing_a_rule_on_the_page_saves_version_two(db_path):
+    at = open_page()
+    at.text_area(key="rule_text").set_value("rest on Fridays")
+    at.button(key="rule_save_button").click().run()
+    (rule_id,), = read(db_path, "SELECT id FROM rules")[0]
+    at = open_page()
+    at.text_area(key=f"rule_edit_{rule_id}").set_value("rest on Fridays and Mondays")
+    at.button(key=f"rule_edit_save_{rule_id}").click().run()
+    assert not at.exception
+    rows, _ = read(db_path, "SELECT version, parent_rule_id FROM rules ORDER BY id")
+    assert rows == [(1, None), (2, rule_id)]

@@ -1,0 +1,95 @@
+"""Routes page through AppTest: upload through the file widget, see the route, sections, map and profile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.db import connect, table_counts
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+
+
+def open_routes() -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages" / "routes.py"), default_timeout=60).run()
+
+
+def folium_component(at: AppTest):
+    """The st_folium custom component element (AppTest has no typed wrapper for components)."""
+    for node in at.get("component_instance") or []:
+        proto = node.proto
+        if "streamlit_folium" in proto.component_name:
+            return json.loads(proto.json_args)
+    return None
+
+
+def upload(at: AppTest, *names: str) -> AppTest:
+    at.file_uploader(key="routes_upload").set_value(
+        [(name, (DATA / name).read_bytes(), "application/gpx+xml") for name in names])
+    return at.run()
+
+
+def test_an_empty_routes_page_invites_an_upload(db_path):
+    at = open_routes()
+    assert not at.exception
+    assert at.title[0].value == "Routes"
+    assert at.file_uploader(key="routes_upload").accept_multiple_files
+    assert any("No routes yet" in i.value for i in at.info)
+
+
+def test_uploading_gpx_files_shows_the_route_sections_map_and_profile(db_path):
+    at = upload(open_routes(), "coursepointer__cptr003.gpx", "empty.gpx")
+    assert not at.exception
+    assert any("coursepointer__cptr003.gpx: 48.3 km" in s.value for s in at.success)
+    assert any(e.value.startswith("empty.gpx: the file is empty") for e in at.error)
+    assert at.selectbox(key="routes_selected").value is not None
+    assert [m.label for m in at.metric] == ["Distance", "Elevation gain", "Climbs", "Estimated time"]
+    assert at.metric[0].value == "48.3 km"
+    table = at.dataframe[-1].value  # the section table (the route list comes first)
+    assert "climb" in set(table["Kind"]) and table["Length km"].sum() > 48
+    component = folium_component(at)
+    assert component is not None
+    script = component["script"]
+    assert "L.polyline" in script or "polyline" in script.lower()
+    assert component["js_links"] == ["/app/static/leaflet/leaflet.js"]
+    assert component["css_links"] == ["/app/static/leaflet/leaflet.css"]
+    assert at.get("plotly_chart")
+    assert any("Map line: 1,352 of 1,352 points" in c.value for c in at.caption)
+
+
+def test_a_rerun_does_not_import_the_same_upload_twice(db_path):
+    at = upload(open_routes(), "coursepointer__cptr004.gpx")
+    at.run()
+    at.run()
+    database = connect(db_path)
+    try:
+        assert table_counts(database.cursor())["routes"] == 1
+    finally:
+        database.close()
+
+
+def test_choosing_a_section_highlights_it_on_the_map(db_path):
+    at = upload(open_routes(), "coursepointer__cptr003.gpx")
+    before = folium_component(at)["script"]
+    box = at.selectbox(key="routes_highlight")
+    climb = next(o for o in box.options if "Climb" in o and "Cat" in o)
+    box.set_value(climb).run()
+    assert not at.exception
+    after = folium_component(at)["script"]
+    assert "#111111" in after and "#111111" not in before
+
+
+def test_renaming_and_deleting_a_route_from_the_page(db_path):
+    at = upload(open_routes(), "georust__strava_route_example.gpx")
+    route_id = at.selectbox(key="routes_selected").value
+    at.text_input(key=f"routes_rename_{route_id}").set_value("Lunch loop")
+    at.button(key="routes_rename_button").click().run()
+    assert not at.exception
+    assert "Lunch loop" in at.selectbox(key="routes_selected").format_func(route_id)
+    at.checkbox(key=f"routes_delete_sure_{route_id}").check().run()
+    at.button(key="routes_delete_button").click().run()
+    assert not at.exception
+    assert any("No routes yet" in i.value for i in at.info)
