@@ -1,6 +1,13 @@
 """VeloCoach entry point: `streamlit run app.py`."""
 
+import logging
+import os
+
 import streamlit as st
+
+from core.errors import VeloCoachError
+
+log = logging.getLogger("velocoach")
 
 st.set_page_config(page_title="VeloCoach", page_icon="🚴", layout="wide")
 
@@ -12,6 +19,16 @@ PAGES = [
     st.Page("pages/garmin.py", title="Garmin sync", icon="🔄", url_path="garmin"),
     st.Page("pages/coach.py", title="Coach", icon="🧠", url_path="coach"),
     st.Page("pages/settings.py", title="Settings", icon="⚙️", url_path="settings"),
+    st.Page("pages/backup.py", title="Backup", icon="💾", url_path="backup"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+try:
+    page.run()
+except VeloCoachError as exc:  # a page let one through: still the rider's sentence, never a traceback
+    st.error(str(exc))
+except Exception:
+    if os.environ.get("VELOCOACH_ENV") == "test":
+        raise  # tests must see the real failure
+    log.exception("unexpected error on the %s page", page.title)
+    st.error("Something went wrong on this page. The details are in the app's log; your data is unchanged.")

@@ -310,7 +310,8 @@ def read_backup(cur, data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         manifest, tables, kind = *_read_zip(data, filename, limits), "zip"
     elif data.lstrip()[:1] == b"{":
-        manifest, tables, kind = *_read_json(data, filename, limits), "json"
+        json_columns = {t: {c.name for c in cols if c.type == "JSON"} for t, cols in live_schema(cur).items()}
+        manifest, tables, kind = *_read_json(data, filename, limits, json_columns), "json"
     else:
         raise _fail(filename, "this is neither a VeloCoach ZIP backup nor a JSON backup")
     backup = Backup(filename, kind, manifest, tables)
@@ -449,7 +450,8 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, filename:
     return b"".join(chunks)
 
 
-def _read_json(data: bytes, filename: str, limits: Limits) -> tuple[dict, dict[str, pa.Table]]:
+def _read_json(data: bytes, filename: str, limits: Limits,
+               json_columns: dict[str, set[str]]) -> tuple[dict, dict[str, pa.Table]]:
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -474,31 +476,43 @@ def _read_json(data: bytes, filename: str, limits: Limits) -> tuple[dict, dict[s
         total += len(records)
         if total > limits.max_rows:
             raise _fail(filename, "the backup holds more rows than VeloCoach restores at once")
-        tables[table] = _records_to_arrow(table, records, filename)
+        tables[table] = _records_to_arrow(table, records, filename, json_columns.get(table, set()))
     return document, tables
 
 
-def _records_to_arrow(table: str, records: list[dict], filename: str) -> pa.Table:
-    names: list[str] = []
-    for record in records:
-        for key in record:
-            if key not in names:
-                if not isinstance(key, str) or not re.fullmatch(r"[a-z_][a-z0-9_]{0,63}", key):
-                    raise _fail(filename, f"the table {table} has a malformed column name {str(key)[:40]!r}")
-                names.append(key)
+def _records_to_arrow(table: str, records: list[dict], filename: str, json_columns: set[str]) -> pa.Table:
+    """Records to an Arrow table. JSON columns hold JSON values in the document: each is serialised back to
+    text (a string there is a JSON string). Other columns keep their JSON kind; the type check casts them.
+
+    Arrow infers the whole table from the list of dicts in C (a struct array: ~10x faster than per-column Python
+    loops); a table whose values do not share a kind per column takes the per-column path, which keeps a mixed
+    column as text so that the type check can name it."""
+    if not records:
+        return pa.table({})
+    names = set().union(*records)
+    for key in names:
+        if not isinstance(key, str) or not re.fullmatch(r"[a-z_][a-z0-9_]{0,63}", key):
+            raise _fail(filename, f"the table {table} has a malformed column name {str(key)[:40]!r}")
+    if not names:
+        raise _fail(filename, f"the records of the table {table} are empty objects")
+    for name in names & json_columns:
+        for record in records:
+            value = record.get(name)
+            if value is not None:
+                record[name] = json.dumps(value, ensure_ascii=False)
+    try:
+        return pa.Table.from_struct_array(pa.array(records))
+    except (pa.ArrowException, OverflowError, TypeError, ValueError):
+        pass
     columns = {}
-    for name in names:
+    for name in sorted(names):
         values = [record.get(name) for record in records]
-        if any(isinstance(v, (dict, list)) for v in values):
-            values = [None if v is None else json.dumps(v) for v in values]
         try:
             columns[name] = pa.array(values)
         except (pa.ArrowException, OverflowError, TypeError, ValueError):
             # Mixed kinds (a text in a number column): keep them as text; the type check names the column.
-            columns[name] = pa.array([None if v is None else json.dumps(v) if isinstance(v, bool) else str(v)
-                                      for v in values], type=pa.string())
-    if not columns and records:
-        raise _fail(filename, f"the records of the table {table} are empty objects")
+            columns[name] = pa.array([None if v is None else json.dumps(v) if isinstance(v, (bool, dict, list))
+                                      else str(v) for v in values], type=pa.string())
     return pa.table(columns)
 
 

@@ -132,6 +132,13 @@ def time_constants(cur, athlete_id: int) -> tuple[float, float]:
     return pick("ctl_days", DEFAULT_CTL_DAYS), pick("atl_days", DEFAULT_ATL_DAYS)
 
 
+_LOOK_UP = object()  # "plan" argument default: read the active plan from the database
+
+
+def _plan(cur, athlete_id: int, plan):
+    return active_plan(cur, athlete_id) if plan is _LOOK_UP else plan
+
+
 def active_plan(cur, athlete_id: int) -> dict | None:
     """The athlete's active plan (the newest if several are flagged active), or None."""
     row = cur.execute(
@@ -144,11 +151,11 @@ def active_plan(cur, athlete_id: int) -> dict | None:
 
 
 def daily_tss(cur, athlete_id: int, start: date, end: date, *, today: date | None = None,
-              include_plan: bool = True) -> pd.DataFrame:
+              include_plan: bool = True, plan=_LOOK_UP) -> pd.DataFrame:
     """One row per day in [start, end]: ``date``, ``tss`` (ridden; 0 on rest days), ``planned_tss`` (active
     plan) and ``projected`` (day after today, whose load is the planned TSS)."""
     today = today or date.today()
-    plan = active_plan(cur, athlete_id) if include_plan else None
+    plan = _plan(cur, athlete_id, plan) if include_plan else None
     plan_id = plan["id"] if plan else -1
     df = cur.execute(
         """
@@ -179,14 +186,14 @@ def last_ride_day(cur, athlete_id: int) -> date | None:
 
 
 def fitness(cur, athlete_id: int, start: date | None = None, end: date | None = None, *,
-            today: date | None = None, include_plan: bool = True) -> pd.DataFrame:
+            today: date | None = None, include_plan: bool = True, plan=_LOOK_UP) -> pd.DataFrame:
     """Daily fitness rows in [start, end]: ``date``, ``tss``, ``ctl``, ``atl``, ``tsb``, ``ramp``,
     ``projected``. The recursion always starts at the first ride (so CTL on ``start`` is right); days after
     ``today`` use the active plan's planned TSS. Empty when the athlete has no rides and no plan."""
     today = today or date.today()
     ctl_days, atl_days = time_constants(cur, athlete_id)
     first = first_ride_day(cur, athlete_id)
-    plan = active_plan(cur, athlete_id) if include_plan else None
+    plan = _plan(cur, athlete_id, plan) if include_plan else None
     if end is None:
         end = today
         if plan and plan["end_date"] and plan["end_date"] > today:
@@ -199,7 +206,7 @@ def fitness(cur, athlete_id: int, start: date | None = None, end: date | None = 
     origin = min(origin_candidates)
     if end < origin:
         return _empty_fitness()
-    days = daily_tss(cur, athlete_id, origin, end, today=today, include_plan=include_plan)
+    days = daily_tss(cur, athlete_id, origin, end, today=today, include_plan=include_plan, plan=plan)
     load = np.where(days["projected"].to_numpy(bool), days["planned_tss"].to_numpy(float),
                     days["tss"].to_numpy(float))
     series = fitness_series(load, origin, ctl_days, atl_days)
@@ -299,7 +306,7 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def this_week_vs_last(cur, athlete_id: int, *, today: date | None = None) -> dict:
+def this_week_vs_last(cur, athlete_id: int, *, today: date | None = None, plan=_LOOK_UP) -> dict:
     """{"this_week": totals, "last_week": totals, "planned": {"duration_s", "tss", "workouts"} or None} where
     totals hold SUMMED_METRICS for the week so far and the whole previous week."""
     today = today or date.today()
@@ -312,7 +319,7 @@ def this_week_vs_last(cur, athlete_id: int, *, today: date | None = None) -> dic
         row = by_week.get(day)
         return {key: (row[key] if row else 0) for key in SUMMED_METRICS} if row else dict(empty)
 
-    plan = active_plan(cur, athlete_id)
+    plan = _plan(cur, athlete_id, plan)
     planned = None
     if plan:
         workouts, minutes, tss = cur.execute(
@@ -362,7 +369,8 @@ POWER_CURVE_LABELS = {1: "1 s", 5: "5 s", 10: "10 s", 30: "30 s", 60: "1 min", 1
 
 
 def season_bests(cur, athlete_id: int, season: int | None = None) -> pd.DataFrame:
-    """Best power per duration for ``season`` (calendar year, default this year) and the one before.
+    """Best power per standard duration (POWER_CURVE_LABELS; a ride's own whole-length entry is left out) for
+    ``season`` (calendar year, default this year) and the one before.
 
     Columns: ``duration_s``, ``this_season_w``, ``last_season_w``."""
     season = season or date.today().year
@@ -372,10 +380,11 @@ def season_bests(cur, athlete_id: int, season: int | None = None) -> pd.DataFram
                max(CASE WHEN year(CAST(started_at AS DATE)) = ? THEN CAST(j.value AS DOUBLE) END) AS this_season_w,
                max(CASE WHEN year(CAST(started_at AS DATE)) = ? THEN CAST(j.value AS DOUBLE) END) AS last_season_w
         FROM rides, json_each(rides.metrics, '$.power_curve') j
-        WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL AND year(CAST(started_at AS DATE)) IN (?, ?) AND TRY_CAST(j.key AS INTEGER) IS NOT NULL
-              AND j.type IN ('UBIGINT', 'BIGINT', 'DOUBLE')
+        WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL
+              AND year(CAST(started_at AS DATE)) IN (?, ?)
+              AND TRY_CAST(j.key AS INTEGER) IN (SELECT unnest(?)) AND j.type IN ('UBIGINT', 'BIGINT', 'DOUBLE')
         GROUP BY 1 ORDER BY 1
-        """, [season, season - 1, athlete_id, season, season - 1]).df()
+        """, [season, season - 1, athlete_id, season, season - 1, list(POWER_CURVE_LABELS)]).df()
     return df
 
 
@@ -396,13 +405,13 @@ def compliance_colour(done_s: float, planned_s: float) -> str | None:
     return "red"
 
 
-def plan_progress(cur, athlete_id: int, *, today: date | None = None) -> pd.DataFrame | None:
+def plan_progress(cur, athlete_id: int, *, today: date | None = None, plan=_LOOK_UP) -> pd.DataFrame | None:
     """Planned vs done per week of the active plan (None when there is no active plan).
 
     Columns: ``period_start``, ``planned_s``, ``done_s``, ``planned_tss``, ``done_tss``, ``workouts``,
     ``rides``, ``compliance_pct``, ``colour``, ``future`` (the week has not started yet)."""
     today = today or date.today()
-    plan = active_plan(cur, athlete_id)
+    plan = _plan(cur, athlete_id, plan)
     if plan is None:
         return None
     df = cur.execute(
@@ -434,10 +443,11 @@ def plan_progress(cur, athlete_id: int, *, today: date | None = None) -> pd.Data
     return df
 
 
-def upcoming_workouts(cur, athlete_id: int, *, today: date | None = None, limit: int = 7) -> list[dict]:
+def upcoming_workouts(cur, athlete_id: int, *, today: date | None = None, limit: int = 7,
+                      plan=_LOOK_UP) -> list[dict]:
     """The active plan's next workouts from today on (empty without an active plan)."""
     today = today or date.today()
-    plan = active_plan(cur, athlete_id)
+    plan = _plan(cur, athlete_id, plan)
     if plan is None:
         return []
     rows = cur.execute(
@@ -454,20 +464,21 @@ def dashboard_data(cur, athlete_id: int, *, today: date | None = None, weeks: in
     month_from = (pd.Timestamp(today).to_period("M") - (months - 1)).to_timestamp().date()
     last = max(today, last_ride_day(cur, athlete_id) or today)
     ctl_days, atl_days = time_constants(cur, athlete_id)
-    fit = fitness(cur, athlete_id, week_from, today=today)
+    plan = active_plan(cur, athlete_id)
+    fit = fitness(cur, athlete_id, week_from, today=today, plan=plan)
     return {
         "today": today,
-        "plan": active_plan(cur, athlete_id),
+        "plan": plan,
         "weekly": period_totals(cur, athlete_id, "week", week_from, last, by_sport=True),
         "monthly": period_totals(cur, athlete_id, "month", month_from, last, by_sport=True),
-        "week_vs_last": this_week_vs_last(cur, athlete_id, today=today),
+        "week_vs_last": this_week_vs_last(cur, athlete_id, today=today, plan=plan),
         "fitness": fit,
         "time_constants": {"ctl_days": ctl_days, "atl_days": atl_days},
         "zones_power": zones_per_week(cur, athlete_id, "power", week_from, last),
         "zones_hr": zones_per_week(cur, athlete_id, "hr", week_from, last),
         "season_bests": season_bests(cur, athlete_id, today.year),
-        "plan_progress": plan_progress(cur, athlete_id, today=today),
-        "upcoming": upcoming_workouts(cur, athlete_id, today=today),
+        "plan_progress": plan_progress(cur, athlete_id, today=today, plan=plan),
+        "upcoming": upcoming_workouts(cur, athlete_id, today=today, plan=plan),
     }
 
 
@@ -477,6 +488,16 @@ def dashboard_data(cur, athlete_id: int, *, today: date | None = None, weeks: in
 
 SPORT_COLOURS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC", "#F4A259", "#6C757D", "#B3001B")
 ZONE_COLOURS = ("#9E9E9E", "#3A86FF", "#2A9D8F", "#F4A259", "#E4572E", "#B3001B", "#6A040F")
+def _days(values) -> list[str]:
+    """ISO dates as plain strings: plain lists keep Plotly's per-rerun serialisation cheap (numpy arrays are
+    re-encoded as base64 typed arrays on every rerun)."""
+    return [str(v) for v in values]
+
+
+def _values(values) -> list:
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
+
+
 _LAYOUT = dict(template="none", margin=dict(l=50, r=10, t=10, b=40), legend=dict(orientation="h", y=-0.2))
 
 
@@ -490,10 +511,10 @@ def fitness_figure(frame: pd.DataFrame):
                                                                                 0.35)):
         if part.empty:
             continue
-        x = pd.to_datetime(part["date"])
-        figure.add_bar(x=x, y=part["tsb"], name=f"TSB{suffix}", marker_color="#2A9D8F", opacity=opacity)
-        figure.add_scatter(x=x, y=part["ctl"], name=f"CTL{suffix}", line=dict(color="#3A86FF", dash=dash))
-        figure.add_scatter(x=x, y=part["atl"], name=f"ATL{suffix}", line=dict(color="#E4572E", dash=dash))
+        x = _days(part["date"])
+        figure.add_bar(x=x, y=_values(part["tsb"]), name=f"TSB{suffix}", marker_color="#2A9D8F", opacity=opacity)
+        figure.add_scatter(x=x, y=_values(part["ctl"]), name=f"CTL{suffix}", line=dict(color="#3A86FF", dash=dash))
+        figure.add_scatter(x=x, y=_values(part["atl"]), name=f"ATL{suffix}", line=dict(color="#E4572E", dash=dash))
     return figure
 
 
@@ -507,7 +528,7 @@ def volume_figure(totals: pd.DataFrame, metric: str, period: str, plan_value: fl
                                    yaxis=dict(title=f"{label} {unit}".strip()),
                                    xaxis=dict(title="Week" if period == "week" else "Month")))
     for i, (sport, part) in enumerate(totals.groupby("sport_type", sort=True)):
-        figure.add_bar(x=pd.to_datetime(part["period_start"]), y=part[metric] * factor, name=str(sport),
+        figure.add_bar(x=_days(part["period_start"]), y=_values(part[metric] * factor), name=str(sport),
                        marker_color=SPORT_COLOURS[i % len(SPORT_COLOURS)])
     if plan_value is not None:
         figure.add_hline(y=plan_value, line_dash="dot", annotation_text="this week's plan")
@@ -520,7 +541,7 @@ def zones_figure(zones: pd.DataFrame, kind: str):
 
     figure = go.Figure(layout=dict(**_LAYOUT, height=300, barmode="stack", yaxis=dict(title="hours")))
     for zone, part in zones.groupby("zone", sort=True):
-        figure.add_bar(x=pd.to_datetime(part["period_start"]), y=part["seconds"] / 3600,
+        figure.add_bar(x=_days(part["period_start"]), y=_values(part["seconds"] / 3600),
                        name=f"{'Power' if kind == 'power' else 'HR'} Z{zone}",
                        marker_color=ZONE_COLOURS[(int(zone) - 1) % len(ZONE_COLOURS)])
     return figure
@@ -536,6 +557,6 @@ def bests_figure(bests: pd.DataFrame, season: int):
                                  ("last_season_w", str(season - 1), "#6C757D")):
         part = bests[bests[column].notna()]
         if not part.empty:
-            figure.add_scatter(x=part["duration_s"], y=part[column], name=name, mode="lines+markers",
+            figure.add_scatter(x=_values(part["duration_s"]), y=_values(part[column]), name=name, mode="lines+markers",
                                line=dict(color=colour))
     return figure

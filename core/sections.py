@@ -272,19 +272,18 @@ def _merge_runs(runs: list[list[int]], grid: np.ndarray, elev: np.ndarray,
 
     for _ in range(20):
         before = [list(r) for r in runs]
-        # 1. a short interruption between two runs of the same (non-flat) kind joins them
-        changed = True
-        while changed:
-            changed = False
-            for k in range(1, len(runs) - 1):
-                side = runs[k - 1][0]
-                if side != 0 and runs[k + 1][0] == side and runs[k][0] != side \
-                        and length(k) < params.max_dip_length_m \
-                        and abs(rise(k)) <= params.max_dip_height_ratio * max(abs(rise(k - 1)), abs(rise(k + 1))):
-                    runs[k][0] = side
-                    runs = _compact(runs)
-                    changed = True
-                    break
+        # 1. a short interruption between two runs of the same (non-flat) kind joins them (merged in place,
+        #    then the merged run is looked at again: linear in the number of runs)
+        k = 1
+        while k < len(runs) - 1:
+            side = runs[k - 1][0]
+            if side != 0 and runs[k + 1][0] == side and runs[k][0] != side \
+                    and length(k) < params.max_dip_length_m \
+                    and abs(rise(k)) <= params.max_dip_height_ratio * max(abs(rise(k - 1)), abs(rise(k + 1))):
+                del runs[k:k + 2]  # k-1 now reaches to where k+1 ended
+                k = max(k - 1, 1)
+            else:
+                k += 1
         # 2. too short or too gentle climbs/descents are flat
         for k in range(len(runs)):
             kind = runs[k][0]
@@ -299,23 +298,25 @@ def _merge_runs(runs: list[list[int]], grid: np.ndarray, elev: np.ndarray,
         runs = _compact(runs)
         # 3. a short flat at a summit/valley (between a climb and a descent) or at either end of the route is
         #    shared out: the boundary moves to its highest (summit) or lowest (valley) point
-        for k in range(len(runs)):
-            if runs[k][0] != 0 or length(k) >= params.min_flat_length_m or len(runs) == 1:
+        k = 0
+        while k < len(runs) and len(runs) > 1:
+            if runs[k][0] != 0 or length(k) >= params.min_flat_length_m:
+                k += 1
                 continue
             a, b = bounds(k)
             left = runs[k - 1][0] if k > 0 else None
             right = runs[k + 1][0] if k + 1 < len(runs) else None
-            if left is None:
-                runs[k][0] = right
-            elif right is None:
-                runs[k][0] = left
+            if left is None:                      # route start: the next run starts at the route start
+                runs[k + 1][1] = runs[k][1]
+                del runs[k]
+            elif right is None:                   # route end: the previous run reaches the end
+                del runs[k]
             elif left != right and left != 0 and right != 0:
-                cut = a + int(np.argmax(elev[a:b + 1]) if left > 0 else np.argmin(elev[a:b + 1]))
-                runs[k][0] = left
-                runs[k + 1][1] = max(cut, a + 1) if cut < b else b
+                segment = elev[a:b + 1]
+                runs[k + 1][1] = a + int(np.argmax(segment) if left > 0 else np.argmin(segment))
+                del runs[k]
             else:
-                continue
-            break
+                k += 1
         runs = _compact(runs)
         if runs == before:
             break

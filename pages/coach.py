@@ -1,5 +1,6 @@
 """Coach: training rules in plain language, the plan generator with a preview, saved plans and export."""
 
+import re
 from datetime import date
 
 import streamlit as st
@@ -35,6 +36,11 @@ if not settings.ai_enabled:
                "periodisation engine (set an AI key in .streamlit/secrets.toml to let an AI coach propose).")
 
 
+def _md(text: str) -> str:
+    """Rider-typed text shown through Markdown: escaped, so it cannot become a link or a remote image."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~-])", r"\\\1", str(text))
+
+
 def _chart(plan, weekly_ctl):
     frame = weekly_frame(plan, weekly_ctl)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -49,7 +55,9 @@ def _chart(plan, weekly_ctl):
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12),
                       barmode="overlay")
     fig.update_yaxes(title_text="TSS / CTL", secondary_y=False)
-    fig.update_yaxes(title_text="Hours", secondary_y=True, rangemode="tozero", showgrid=False)
+    fig.update_yaxes(title_text="Hours", secondary_y=True, range=[0, max(1.0, frame["hours"].max() * 1.15)],
+                     tickformat=".1~f", showgrid=False)
+    fig.update_yaxes(range=[0, max(1.0, frame["tss"].max() * 1.15)], secondary_y=False)
     return fig
 
 
@@ -97,9 +105,9 @@ with tab_rules:
         for constraint in parsed.constraints:
             st.markdown(f"- {constraint.describe()}")
         for suggestion in parsed.suggestions:
-            st.warning(suggestion)
+            st.warning(_md(suggestion))
         for conflict in parsed.conflicts:
-            st.error(conflict)
+            st.error(_md(conflict))
         if parsed.note:
             st.caption(parsed.note)
     if right.button("Save rule", key="rule_save_button", type="primary"):
@@ -107,15 +115,15 @@ with tab_rules:
             parsed = preview[1] if preview and preview[0] == text else parse_rule(text, cur=cur, settings=settings)
             rule = save_rule(cur, athlete, text, name=name, parsed=parsed)
             st.session_state.pop("rule_preview", None)
-            st.success(f"Saved rule “{rule['name']}”.")
+            st.success(f"Saved rule “{_md(rule['name'])}”.")
             st.rerun()
 
     st.subheader("Your rules")
     if not rules:
         st.info("No rules yet. Write one above, e.g. “rest on Fridays”.")
     for rule in rules:
-        with st.expander(f"{rule['name']} · v{rule['version']}"):
-            st.write(rule["text"])
+        with st.expander(f"{_md(rule['name'])} · v{rule['version']}"):
+            st.text(rule["text"])
             for constraint in rule["constraints"]:
                 st.markdown(f"- {constraint.describe()}")
             new_text = st.text_area("Edit", rule["text"], key=f"rule_edit_{rule['id']}")
@@ -125,7 +133,7 @@ with tab_rules:
                     st.rerun()
             versions = rule_versions(cur, rule["id"])
             if len(versions) > 1:
-                st.caption("Versions: " + " → ".join(f"v{v['version']} “{v['text'][:40]}”" for v in versions))
+                st.caption("Versions: " + " → ".join(f"v{v['version']} “{_md(v['text'][:40])}”" for v in versions))
 
 # -------------------------------------------------------------------------------------------------- generator
 with tab_plan:
@@ -184,7 +192,10 @@ with tab_plan:
                 plan_id = save_plan(cur, athlete, result, activate=make_active)
                 st.session_state.pop("plan_preview", None)
                 st.session_state["coach_selected_plan"] = plan_id
-                st.success(f"Saved plan #{plan_id}.")
+                st.session_state["coach_flash"] = f"Saved plan #{plan_id}: see it in the Saved plans tab."
+                st.rerun()
+    if "coach_flash" in st.session_state:
+        st.success(st.session_state.pop("coach_flash"))
 
 # ------------------------------------------------------------------------------------------------ saved plans
 with tab_saved:
@@ -202,7 +213,7 @@ with tab_saved:
             plan = get_plan(cur, plan_id, athlete)
             st.caption(f"{plan['start_date']} → {plan['end_date']} · goal: {plan['goal_type']} · made by "
                        f"{plan['generator']} · rules: "
-                       + (", ".join(f"{r['name']} (v{r['version']})" for r in plan["rules"]) or "none"))
+                       + (", ".join(f"{_md(r['name'])} (v{r['version']})" for r in plan["rules"]) or "none"))
             _show_plan(plan["plan"], None, f"saved_{plan_id}")
             b1, b2, b3, b4, b5 = st.columns(5)
             if plan["active"]:

@@ -123,7 +123,8 @@ with ui.friendly_errors("drawing the map"):
 
 # ---------------------------------------------------------------------------------------------- tables
 st.subheader("Differences")
-table = comparison.differences.rename(columns={r.label: names[i] for i, r in enumerate(comparison.rides)})
+table = comparison.differences.rename(columns={r.label: LETTERS[i].upper() for i, r in enumerate(comparison.rides)})
+st.caption(" · ".join(names))
 st.dataframe(table, hide_index=True, width="stretch", key="compare_differences",
              column_config={c: st.column_config.NumberColumn(format="%.2f") for c in table.columns
                             if c not in ("figure", "unit")})

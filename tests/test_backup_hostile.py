@@ -13,15 +13,26 @@ import pyarrow as pa
 import pytest
 
 from core import backup
-from core.db import table_counts
+from core.db import connect, table_counts
 from core.errors import ExportImportError
 from tests.test_backup_helpers import build_zip, parquet_bytes, read_member_table, rebuild, small_athlete, zip_members
 
 
+@pytest.fixture(scope="module")
+def small_backups(tmp_path_factory):
+    """A small athlete's ZIP and JSON backups, made once; each test restores a damaged copy into its own database."""
+    db = connect(tmp_path_factory.mktemp("hostile") / "source.duckdb")
+    try:
+        athlete_id = small_athlete(db.cursor())
+        return {"zip": backup.export_zip(db.cursor(), athlete_id), "json": backup.export_json(db.cursor(), athlete_id)}
+    finally:
+        db.close()
+
+
 @pytest.fixture
-def small(cur):
-    athlete_id = small_athlete(cur)
-    return {"zip": backup.export_zip(cur, athlete_id), "json": json.loads(backup.export_json(cur, athlete_id))}
+def small(small_backups, cur):
+    small_athlete(cur, "Already Here")  # the target database is not empty: its rows must survive every refusal
+    return {"zip": small_backups["zip"], "json": json.loads(small_backups["json"])}
 
 
 def _refused(cur, data: bytes, filename: str, match: str, limits: backup.Limits = backup.DEFAULT_LIMITS) -> str:
@@ -170,6 +181,13 @@ def test_a_column_of_a_kind_that_cannot_be_cast_at_all_is_refused(cur, small):
     _refused(cur, data, "list_for_number.zip", "plans.duration_weeks")
 
 
+def test_text_that_is_not_json_in_a_json_column_is_refused(cur, small):
+    rules = read_member_table(small["zip"], "rules.parquet")
+    rules = rules.set_column(rules.column_names.index("parsed"), "parsed", pa.array(["{not json", "{}"]))
+    data = rebuild(small["zip"], replace={"rules.parquet": parquet_bytes(rules)})
+    _refused(cur, data, "bad_json_column.zip", "rules.parsed holds 1 value.s. that are not json")
+
+
 # ------------------------------------------------------------------------------------------------------ JSON
 
 
@@ -212,7 +230,6 @@ def test_json_that_is_not_utf8_is_refused(cur):
     (lambda d: d["tables"]["plans"][0].update(duration_weeks="four"), "plans.duration_weeks holds 1 value"),
     (lambda d: d["tables"]["athletes"][0].update(max_hr=10**30), "athletes.max_hr"),
     (lambda d: d["tables"]["plans"][0].update(start_date="next tuesday"), "plans.start_date"),
-    (lambda d: d["tables"]["rules"][0].update(parsed="{not json"), "rules.parsed"),
     (lambda d: d["tables"]["athletes"][0].update(name=None), "athletes.name is empty in 1 row"),
     (lambda d: d["tables"]["athletes"][0].update(shoe_size=44), "column 'shoe_size' this VeloCoach does not know"),
     (lambda d: (d["tables"]["athletes"].append(dict(d["tables"]["athletes"][0], id=77)), d.pop("row_counts")),
@@ -228,11 +245,18 @@ def test_json_that_is_not_utf8_is_refused(cur):
     (lambda d: d["tables"]["tags"][0].update({"bad name!": 1}), "malformed column name"),
 ], ids=["newer-format", "zero-format", "no-format-version", "bool-format-version", "no-format", "newer-schema",
         "no-schema", "no-tables", "missing-table", "unknown-table", "records-not-a-list", "text-for-integer",
-        "integer-overflow", "bad-date", "bad-json-column", "required-null", "unknown-column", "two-athletes",
+        "integer-overflow", "bad-date", "required-null", "unknown-column", "two-athletes",
         "no-athlete", "dangling-link", "duplicate-id", "missing-id", "one-missing-id", "missing-required-column", "row-count",
         "empty-record", "bad-column-name"])
 def test_a_bad_json_backup_is_refused_and_named(cur, small, edit, match):
     _refused(cur, _edited(small["json"], edit), "bad.json", match)
+
+
+def test_a_json_string_in_a_json_column_round_trips_as_a_string(cur, small):
+    data = _edited(small["json"], lambda d: d["tables"]["rules"][0].update(parsed="just text"))
+    restored = backup.restore_backup(cur, data, "string.json").athlete_id
+    values = [r[0] for r in cur.execute("SELECT parsed FROM rules WHERE athlete_id = ? ORDER BY id", [restored]).fetchall()]
+    assert json.loads(values[0]) == "just text"
 
 
 def test_a_json_backup_over_the_size_limit_is_refused(cur, small):

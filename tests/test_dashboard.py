@@ -127,12 +127,13 @@ def test_season_bests_compare_this_year_with_last(cur, athlete_id):
     with transaction(cur):
         insert_ride(cur, athlete_id, date(2023, 6, 1), 50, metrics={"power_curve": {"5": 900, "60": 400}})
         insert_ride(cur, athlete_id, date(2024, 6, 1), 50, metrics={"power_curve": {"5": 850, "60": 420.5}})
-        insert_ride(cur, athlete_id, date(2024, 7, 1), 50, metrics={"power_curve": {"5": 870, "1200": 280}})
+        insert_ride(cur, athlete_id, date(2024, 7, 1), 50, metrics={"power_curve": {"5": 870, "1200": 280, "3725": 230}})
         insert_ride(cur, athlete_id, date(2022, 7, 1), 50, metrics={"power_curve": {"5": 2000}})
     frame = season_bests(cur, athlete_id, 2024).set_index("duration_s")
     assert frame.loc[5, "this_season_w"] == 870 and frame.loc[5, "last_season_w"] == 900
     assert frame.loc[60, "this_season_w"] == 420.5
     assert pd.isna(frame.loc[1200, "last_season_w"])
+    assert 3725 not in frame.index  # a ride's whole-length entry is not a standard duration
 
 
 @pytest.mark.parametrize("done,planned,colour", [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -155,3 +156,13 @@ def test_editing_a_rule_on_the_page_saves_version_two(db_path):
     assert not at.exception
     rows, _ = read(db_path, "SELECT version, parent_rule_id FROM rules ORDER BY id")
     assert rows == [(1, None), (2, rule_id)]
+
+
+def test_hostile_rule_text_is_shown_as_text_not_markdown(db_path):
+    at = open_page()
+    at.text_area(key="rule_text").set_value("rest on Fridays, ![pixel](http://tracker.example/p.png) [click](http://x)")
+    at.button(key="rule_preview_button").click().run()
+    assert not at.exception
+    shown = " ".join(w.value for w in at.warning)
+    assert "tracker" in shown
+    assert re.search(r"(?<!\\)\]\(", shown) is None  # every "](" that would make a link/image is escaped

@@ -17,7 +17,11 @@ def _day(text: str) -> date:
 
 
 def register(subparsers) -> None:
-    metrics = subparsers.add_parser("metrics", help="weekly/monthly totals or daily fitness (CTL/ATL/TSB)")
+    metrics = subparsers.add_parser(
+        "metrics", help="weekly/monthly totals or daily fitness (CTL/ATL/TSB)",
+        description="Totals of the rides between --from and --to, grouped by the calendar week (Monday) or month "
+                    "they fall in (so the first and last period may be partial); or one fitness row per day "
+                    "(days after today projected from the active plan).")
     metrics.add_argument("kind", choices=("weekly", "monthly", "fitness"))
     metrics.add_argument("--from", dest="date_from", type=_day, metavar="DATE", help="first day (YYYY-MM-DD)")
     metrics.add_argument("--to", dest="date_to", type=_day, metavar="DATE", help="last day (YYYY-MM-DD)")

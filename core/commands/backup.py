@@ -1,0 +1,81 @@
+"""``export --format zip|json [--out PATH]``, ``export-gpx ride|route ID [--out PATH]``, ``restore FILE [--json]``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from core.errors import ExportImportError
+
+
+def register(subparsers) -> None:
+    export = subparsers.add_parser("export", help="back up the athlete (ZIP of Parquet tables, or one JSON file)")
+    export.add_argument("--format", choices=["zip", "json"], default="zip")
+    export.add_argument("--out", type=Path, help="file to write (default: velocoach-<name>-<date>.<format> here)")
+    export.add_argument("--json", action="store_true", help="print the result as JSON")
+    export.set_defaults(handler=cmd_export)
+
+    gpx = subparsers.add_parser("export-gpx", help="write a ride or a route as GPX")
+    gpx.add_argument("kind", choices=["ride", "route"])
+    gpx.add_argument("item_id", type=int, metavar="ID")
+    gpx.add_argument("--out", type=Path, help="file to write (default: the ride/route name .gpx here)")
+    gpx.add_argument("--json", action="store_true")
+    gpx.set_defaults(handler=cmd_export_gpx)
+
+    restore = subparsers.add_parser("restore", help="restore a backup as a new athlete (validated, all or nothing)")
+    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument("--json", action="store_true")
+    restore.set_defaults(handler=cmd_restore)
+
+
+def cmd_export(args, ctx) -> int:
+    from core.backup import backup_filename, export_backup, write_file_atomically
+
+    athlete_id = ctx.athlete_id()
+    data = export_backup(ctx.cur, athlete_id, args.format)
+    out = args.out or Path(backup_filename(ctx.cur, athlete_id, args.format))
+    write_file_atomically(out, data)
+    result = {"file": str(out), "format": args.format, "bytes": len(data), "athlete_id": athlete_id}
+    if args.json:
+        ctx.print_json(result)
+    else:
+        print(f"Backup of athlete #{athlete_id} written to {out} ({len(data) / 1048576:.1f} MB)")
+    return 0
+
+
+def cmd_export_gpx(args, ctx) -> int:
+    from core.backup import export_gpx, write_file_atomically
+
+    name, data = export_gpx(ctx.cur, ctx.athlete_id(), args.kind, args.item_id)
+    out = args.out or Path(name)
+    write_file_atomically(out, data)
+    if args.json:
+        ctx.print_json({"file": str(out), "kind": args.kind, "id": args.item_id, "bytes": len(data)})
+    else:
+        print(f"{args.kind.capitalize()} #{args.item_id} written to {out}")
+    return 0
+
+
+def cmd_restore(args, ctx) -> int:
+    from core.backup import DEFAULT_LIMITS, restore_backup
+
+    path = args.file.expanduser()
+    try:
+        size = path.stat().st_size
+        if size > DEFAULT_LIMITS.max_file_bytes:
+            raise ExportImportError(f"{path.name}: the file is {size / 1048576:.0f} MB, over the backup limit")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ExportImportError(f"{path}: there is no such file") from None
+    except IsADirectoryError:
+        raise ExportImportError(f"{path}: this is a folder, not a backup file") from None
+    except OSError as exc:
+        raise ExportImportError(f"{path}: the file cannot be read ({exc.strerror or exc})") from None
+    result = restore_backup(ctx.cur, data, path.name)
+    if args.json:
+        ctx.print_json(result.as_dict())
+    else:
+        total = sum(result.rows.values())
+        print(f"Restored {path.name} as athlete #{result.athlete_id} ({result.athlete_name}): {result.rows.get('rides', 0)} "
+              f"rides, {total} rows in all.", file=sys.stdout)
+    return 0
