@@ -9,17 +9,17 @@ from core.errors import VeloCoachError
 
 log = logging.getLogger("velocoach")
 
-st.set_page_config(page_title="VeloCoach", page_icon="🚴", layout="wide")
+st.set_page_config(page_title="VeloCoach", page_icon=":material/directions_bike:", layout="wide")
 
 PAGES = [
-    st.Page("pages/dashboard.py", title="Dashboard", icon="📈", url_path="dashboard"),  # the first page is the default
-    st.Page("pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
-    st.Page("pages/rides.py", title="Rides", icon="🚴", url_path="rides"),
-    st.Page("pages/routes.py", title="Routes", icon="🗺️", url_path="routes"),
-    st.Page("pages/garmin.py", title="Garmin sync", icon="🔄", url_path="garmin"),
-    st.Page("pages/coach.py", title="Coach", icon="🧠", url_path="coach"),
-    st.Page("pages/settings.py", title="Settings", icon="⚙️", url_path="settings"),
-    st.Page("pages/backup.py", title="Backup", icon="💾", url_path="backup"),
+    st.Page("pages/dashboard.py", title="Dashboard", icon=":material/monitoring:", url_path="dashboard"),  # the first page is the default
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/rides.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
+    st.Page("pages/routes.py", title="Routes", icon=":material/route:", url_path="routes"),
+    st.Page("pages/garmin.py", title="Garmin sync", icon=":material/sync:", url_path="garmin"),
+    st.Page("pages/coach.py", title="Coach", icon=":material/psychology:", url_path="coach"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
+    st.Page("pages/backup.py", title="Backup", icon=":material/save:", url_path="backup"),
 ]
 
 page = st.navigation(PAGES)

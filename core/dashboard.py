@@ -376,15 +376,19 @@ def season_bests(cur, athlete_id: int, season: int | None = None) -> pd.DataFram
     season = season or date.today().year
     df = cur.execute(
         """
-        SELECT CAST(j.key AS INTEGER) AS duration_s,
-               max(CASE WHEN year(CAST(started_at AS DATE)) = ? THEN CAST(j.value AS DOUBLE) END) AS this_season_w,
-               max(CASE WHEN year(CAST(started_at AS DATE)) = ? THEN CAST(j.value AS DOUBLE) END) AS last_season_w
-        FROM rides, json_each(rides.metrics, '$.power_curve') j
-        WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL
-              AND year(CAST(started_at AS DATE)) IN (?, ?)
-              AND TRY_CAST(j.key AS INTEGER) IN (SELECT unnest(?)) AND j.type IN ('UBIGINT', 'BIGINT', 'DOUBLE')
-        GROUP BY 1 ORDER BY 1
-        """, [season, season - 1, athlete_id, season, season - 1, list(POWER_CURVE_LABELS)]).df()
+        WITH seasons AS (
+            SELECT year(CAST(started_at AS DATE)) AS season, metrics FROM rides
+            WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL
+                  AND CAST(started_at AS DATE) BETWEEN make_date(? - 1, 1, 1) AND make_date(?, 12, 31)),
+        points AS (
+            SELECT season, d AS duration_s,
+                   TRY_CAST(json_extract_string(metrics, '$.power_curve."' || d || '"') AS DOUBLE) AS watts
+            FROM seasons, unnest(?) t(d))
+        SELECT CAST(duration_s AS INTEGER) AS duration_s,
+               max(CASE WHEN season = ? THEN watts END) AS this_season_w,
+               max(CASE WHEN season = ? - 1 THEN watts END) AS last_season_w
+        FROM points GROUP BY 1 HAVING count(watts) > 0 ORDER BY 1
+        """, [athlete_id, season, season, list(POWER_CURVE_LABELS), season, season]).df()
     return df
 
 

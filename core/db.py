@@ -296,7 +296,8 @@ def integrity_problems(cur: duckdb.DuckDBPyConnection) -> list[str]:
 def table_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every table: tests use it to prove a failed operation changed nothing."""
     names = [r[0] for r in cur.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_catalog = current_database() AND table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
     return {name: cur.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
 
 

@@ -12,8 +12,8 @@ from core.errors import DuplicateError, ExportImportError, NotFoundError
 from tests.test_backup_helpers import (
     API_KEY,
     TOKEN_SECRET,
-    build_template,
     copy_db,
+    shared_template,
     small_athlete,
     zip_members,
 )
@@ -21,10 +21,7 @@ from tests.test_backup_helpers import (
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    base = tmp_path_factory.mktemp("backup_template")
-    token_dir = base / "tokens" / "1"
-    athlete_id = build_template(base / "template.duckdb", token_dir)
-    return base / "template.duckdb", athlete_id, token_dir
+    return shared_template(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

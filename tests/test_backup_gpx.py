@@ -10,13 +10,13 @@ from core.db import table_counts, transaction
 from core.errors import ExportImportError, NotFoundError
 from core.gpx import read_gpx
 from core.routes import import_gpx_route
-from tests.test_backup_helpers import build_template, copy_db, small_athlete
+from tests.test_backup_helpers import copy_db, shared_template, small_athlete
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    base = tmp_path_factory.mktemp("gpx_template")
-    return base / "t.duckdb", build_template(base / "t.duckdb", base / "tokens")
+    path, athlete_id, _ = shared_template(tmp_path_factory)
+    return path, athlete_id
 
 
 @pytest.fixture
@@ -94,3 +94,20 @@ def test_another_athletes_ride_or_route_is_not_found(seeded):
         backup.export_gpx(cur, stranger, "route", route_id)
     with pytest.raises(ExportImportError, match="choose ride or route"):
         backup.export_gpx(cur, athlete_id, "lap", 1)
+
+
+def test_gpx_output_is_valid_for_gpxpy_too_and_escapes_the_name(seeded):
+    import gpxpy
+
+    cur, athlete_id = seeded
+    ride_id = cur.execute("SELECT min(id) FROM rides WHERE athlete_id = ? AND source = 'demo'",
+                          [athlete_id]).fetchall()[0][0]
+    with transaction(cur):
+        cur.execute("UPDATE rides SET name = 'Hills & <valleys> \"quoted\"' WHERE id = ?", [ride_id])
+    name, data = backup.ride_gpx(cur, athlete_id, ride_id)
+    assert name == "hills-valleys-quoted.gpx"
+    parsed = gpxpy.parse(data.decode("utf-8"))
+    count = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id = ?", [ride_id]).fetchall()[0][0]
+    assert parsed.tracks[0].name == 'Hills & <valleys> "quoted"'
+    assert parsed.get_track_points_no() == count
+    assert read_gpx(data, name).name == 'Hills & <valleys> "quoted"'

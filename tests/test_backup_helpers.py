@@ -135,3 +135,17 @@ def parquet_bytes(table: pa.Table) -> bytes:
 
 def read_member_table(data: bytes, member: str) -> pa.Table:
     return pq.read_table(pa.BufferReader(zip_members(data)[member]))
+
+
+_SHARED: dict = {}
+
+
+def shared_template(tmp_path_factory) -> tuple[Path, int, Path]:
+    """(database, athlete id, token folder) built once per test session and shared by the backup test modules
+    (tests copy the file before writing to it)."""
+    if not _SHARED:
+        base = tmp_path_factory.mktemp("backup_template")
+        token_dir = base / "tokens" / "1"
+        athlete_id = build_template(base / "template.duckdb", token_dir)
+        _SHARED.update(value=(base / "template.duckdb", athlete_id, token_dir))
+    return _SHARED["value"]

@@ -282,3 +282,14 @@ def test_zip_members_are_streamed_with_a_cap_whatever_their_header_says(small):
         with pytest.raises(ExportImportError, match="larger than allowed"):
             backup._read_member(zf, info, info.file_size - 1, "capped.zip")
         assert backup._read_member(zf, info, info.file_size, "capped.zip") == zf.read(info)
+
+
+def test_a_parquet_member_that_decodes_past_the_budget_is_refused_while_decoding(cur, small):
+    # ~2 MB of one repeated long text: a few KB in Parquet (dictionary + RLE), 2 MB once decoded
+    tags = read_member_table(small["zip"], "tags.parquet")
+    many = pa.table({"id": pa.array([1] * 20_000), "athlete_id": pa.array([tags["athlete_id"][0].as_py()] * 20_000),
+                     "name": pa.array(["x" * 100] * 20_000)})
+    data = rebuild(small["zip"], replace={"tags.parquet": parquet_bytes(many)})
+    assert len(data) < 100_000
+    _refused(cur, data, "parquet_bomb.zip", "tags.parquet decodes to more than",
+             backup.Limits(max_total_bytes=1_000_000))
