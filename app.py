@@ -2,6 +2,7 @@
 
 import logging
 import os
+from pathlib import Path
 
 import streamlit as st
 
@@ -9,17 +10,22 @@ from core.errors import VeloCoachError
 
 log = logging.getLogger("velocoach")
 
-st.set_page_config(page_title="VeloCoach", page_icon=":material/directions_bike:", layout="wide")
+# A local icon: a material icon as page_icon would be fetched from Google Fonts (the app must work offline).
+st.set_page_config(page_title="VeloCoach", page_icon=str(Path(__file__).parent / "static" / "velocoach-icon.png"),
+                   layout="wide")
 
+# Page files are named *_page.py so that no url_path equals a file name in pages/: when it does, Streamlit's
+# front end shows the legacy pages-folder list in the sidebar on a deep link (seen with 1.67). The first page is
+# the default.
 PAGES = [
-    st.Page("pages/dashboard.py", title="Dashboard", icon=":material/monitoring:", url_path="dashboard"),  # the first page is the default
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("pages/rides.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
-    st.Page("pages/routes.py", title="Routes", icon=":material/route:", url_path="routes"),
-    st.Page("pages/garmin.py", title="Garmin sync", icon=":material/sync:", url_path="garmin"),
+    st.Page("pages/dashboard_page.py", title="Dashboard", icon=":material/monitoring:", url_path="dashboard"),
+    st.Page("pages/rides_page.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
+    st.Page("pages/routes_page.py", title="Routes", icon=":material/route:", url_path="routes"),
+    st.Page("pages/compare_page.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/coach.py", title="Coach", icon=":material/psychology:", url_path="coach"),
-    st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
-    st.Page("pages/backup.py", title="Backup", icon=":material/save:", url_path="backup"),
+    st.Page("pages/garmin_page.py", title="Garmin sync", icon=":material/sync:", url_path="garmin"),
+    st.Page("pages/settings_page.py", title="Settings", icon=":material/settings:", url_path="settings"),
+    st.Page("pages/backup_page.py", title="Backup", icon=":material/save:", url_path="backup"),
 ]
 
 page = st.navigation(PAGES)

@@ -11,7 +11,7 @@ from core import backup
 from core.db import connect, table_counts, transaction
 from tests.test_backup_helpers import small_athlete
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "backup.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "backup_page.py")
 
 
 def _seed(db_path: Path) -> bytes:

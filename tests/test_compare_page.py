@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core.gpx import read_gpx
 from tests.test_compare import STRAVA, ridden_again
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare_page.py")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""AppTest of pages/garmin.py against the fake Garmin Connect (the real client, no patching)."""
+"""AppTest of pages/garmin_page.py against the fake Garmin Connect (the real client, no patching)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from core.db import connect
 from tests.fakes.garmin_server import FakeGarmin, cycling_activities
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "garmin.py")
+PAGE = str(ROOT / "pages" / "garmin_page.py")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from core.rides import RideFilter, add_tag, list_tags, search_rides, store_ride
 from tests.test_rides import make_ride
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "rides.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "rides_page.py")
 
 
 @pytest.fixture

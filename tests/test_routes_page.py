@@ -14,7 +14,7 @@ DATA = ROOT / "tests" / "data"
 
 
 def open_routes() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "routes.py"), default_timeout=60).run()
+    return AppTest.from_file(str(ROOT / "pages" / "routes_page.py"), default_timeout=60).run()
 
 
 def folium_component(at: AppTest):

@@ -9,7 +9,7 @@ from core.db import connect
 
 
 def open_settings() -> AppTest:
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "settings.py"),
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "settings_page.py"),
                            default_timeout=30)
     return at.run()
 

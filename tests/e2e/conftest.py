@@ -146,3 +146,17 @@ def wait_for_app(page, timeout_ms: int = 90_000) -> None:
     for _ in range(2):
         page.wait_for_function(quiet, timeout=timeout_ms)
         page.wait_for_timeout(500)
+
+
+def open_app(page, server: AppServer, path: str = "") -> None:
+    """Open ``path`` (e.g. "/compare?a=1&b=2") the way a rider does: the app's root first, then the link.
+
+    Streamlit 1.67 treats the very first session of a server as a legacy pages-folder app: a deep link opened
+    before anything else shows a "Page not found" notice (then runs the right page). Riders start at the root
+    URL that `streamlit run` opens; test_app_e2e covers the cold deep link separately."""
+    if not getattr(server, "warmed", False):
+        page.goto(server.url)
+        wait_for_app(page)
+        server.warmed = True
+    page.goto(f"{server.url}{path}")
+    wait_for_app(page)

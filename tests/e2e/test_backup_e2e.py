@@ -4,13 +4,13 @@ refusal to restore rides that are already in the database."""
 import json
 import zipfile
 
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import open_app, screenshot, wait_for_app
 
 
 def test_a_backup_downloads_and_uploading_it_back_previews_then_refuses_duplicates(start_app, browser_page, tmp_path):
     server = start_app()
     page = browser_page
-    page.goto(f"{server.url}/backup")
+    open_app(page, server, "/backup")
     wait_for_app(page)
     page.get_by_role("heading", name="Backup").first.wait_for()
     page.get_by_role("button", name="Prepare backup").click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.athletes import AthleteProfile, create_athlete
 from core.db import connect
 from core.gpx import read_gpx
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import open_app, screenshot, wait_for_app
 from tests.test_compare import STRAVA, ridden_again
 
 
@@ -24,7 +24,7 @@ def test_a_shared_link_opens_the_comparison_with_charts_and_two_track_map(tmp_pa
 
     app = start_app(db_path, VELOCOACH_SEED_DEMO="0")
     page = browser_page
-    page.goto(f"{app.url}/compare?a={a}&b={b}")
+    open_app(page, app, f"/compare?a={a}&b={b}")
     wait_for_app(page)
     page.get_by_text("Difference A − B").first.wait_for()
     charts = page.locator('[data-testid="stPlotlyChart"]')

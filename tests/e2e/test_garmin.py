@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.athletes import AthleteProfile, create_athlete
 from core.db import connect
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import open_app, screenshot, wait_for_app
 from tests.fakes.garmin_server import FIT_FILE, FakeGarmin, cycling_activities
 
 
@@ -19,7 +19,7 @@ def test_sign_in_and_sync_from_the_browser(tmp_path, start_app, browser_page):
     with FakeGarmin(activities=activities, fit_files={activities[0]["activityId"]: FIT_FILE.read_bytes()}) as fake:
         app = start_app(db_path, VELOCOACH_SEED_DEMO="0", **fake.env())
         page = browser_page
-        page.goto(f"{app.url}/garmin")
+        open_app(page, app, "/garmin")
         wait_for_app(page)
         page.get_by_label("E-mail").fill(fake.email)
         page.get_by_label("Password", exact=True).fill(fake.password)

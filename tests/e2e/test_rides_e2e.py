@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.athletes import AthleteProfile, create_athlete
 from core.db import connect
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import open_app, screenshot, wait_for_app
 
 FIT = Path(__file__).resolve().parents[1] / "data" / "rides" / "gc__Garmin830_with_Stages.fit"
 
@@ -18,7 +18,7 @@ def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page
     database.close()
     app = start_app(db_path, VELOCOACH_SEED_DEMO="0")
     page = browser_page
-    page.goto(f"{app.url}/rides")
+    open_app(page, app, "/rides")
     wait_for_app(page)
     page.get_by_text("Import ride files (.fit, .gpx)").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(FIT))

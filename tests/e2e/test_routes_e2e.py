@@ -3,7 +3,7 @@ Leaflet map (served by the app) with coloured sections, and the elevation profil
 
 from pathlib import Path
 
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import open_app, screenshot, wait_for_app
 
 GPX = Path(__file__).resolve().parents[1] / "data" / "coursepointer__cptr003.gpx"
 CDN_HOSTS = ("jsdelivr", "cdnjs", "jquery", "bootstrapcdn", "unpkg", "d3js")
@@ -12,7 +12,7 @@ CDN_HOSTS = ("jsdelivr", "cdnjs", "jquery", "bootstrapcdn", "unpkg", "d3js")
 def test_uploading_a_gpx_shows_the_offline_map_with_coloured_sections_and_the_profile(start_app, browser_page):
     server = start_app(VELOCOACH_SEED_DEMO="0")
     page = browser_page
-    page.goto(f"{server.url}/routes")
+    open_app(page, server, "/routes")
     wait_for_app(page)
     page.get_by_role("heading", name="Routes").wait_for()
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(GPX))
