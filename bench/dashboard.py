@@ -47,7 +47,9 @@ def ensure_demo(db_path: Path, years: float) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"building the demo database ({years:g} years) at {db_path} …", flush=True)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "core", "--db", str(db_path), "demo", "--years", str(years), "--json"],
+    # 10 rides a week (training plus commutes): a decade is then ~5,200 rides, the scale the issue asks for.
+    subprocess.run([sys.executable, "-m", "core", "--db", str(db_path), "demo", "--years", str(years),
+                    "--rides-per-week", "10", "--json"],
                    cwd=ROOT, check=True)
     print(f"  built in {time.perf_counter() - start:.0f} s")
 

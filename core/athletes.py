@@ -72,7 +72,7 @@ _COLUMNS = "id, name, email, fitness_level, ftp_w, max_hr, lthr, weight_kg, pref
 
 def _row_to_dict(row) -> dict:
     keys = [c.strip() for c in _COLUMNS.split(",")]
-    data = dict(zip(keys, row))
+    data = dict(zip(keys, row, strict=True))
     data["preferences"] = json.loads(data["preferences"]) if data["preferences"] else {}
     return data
 
@@ -113,14 +113,14 @@ def update_athlete(cur, athlete_id: int, profile: AthleteProfile, today: date | 
 
 
 def get_athlete(cur, athlete_id: int) -> dict:
-    row = cur.execute(f"SELECT {_COLUMNS} FROM athletes WHERE id = ?", [athlete_id]).fetchone()
+    row = cur.execute(f"SELECT {_COLUMNS} FROM athletes WHERE id = ?", [athlete_id]).fetchone()  # noqa: S608 — identifiers from module constants
     if row is None:
         raise NotFoundError(f"Athlete {athlete_id} was not found")
     return _row_to_dict(row)
 
 
 def list_athletes(cur) -> list[dict]:
-    return [_row_to_dict(r) for r in cur.execute(f"SELECT {_COLUMNS} FROM athletes ORDER BY id").fetchall()]
+    return [_row_to_dict(r) for r in cur.execute(f"SELECT {_COLUMNS} FROM athletes ORDER BY id").fetchall()]  # noqa: S608 — identifiers from module constants
 
 
 def first_athlete_id(cur) -> int | None:

@@ -101,6 +101,7 @@ LOOPS = [
 # Workout recipes: list of (minutes, fraction of FTP) blocks; the total is stretched to the ride's duration.
 WORKOUTS: dict[str, list[tuple[float, float]]] = {
     "recovery": [(45, 0.50)],
+    "commute": [(25, 0.55)],
     "endurance": [(10, 0.55), (80, 0.68), (10, 0.55)],
     "long": [(15, 0.55), (200, 0.66), (15, 0.55)],
     "tempo": [(15, 0.58), (20, 0.83), (5, 0.55), (20, 0.85), (15, 0.55)],
@@ -108,22 +109,24 @@ WORKOUTS: dict[str, list[tuple[float, float]]] = {
     "threshold": [(15, 0.58), (15, 0.98), (5, 0.55), (15, 1.00), (15, 0.55)],
     "vo2max": [(15, 0.58)] + [(4, 1.15), (4, 0.50)] * 5 + [(10, 0.55)],
 }
-TITLES = {"recovery": "Recovery spin", "endurance": "Endurance ride", "long": "Long ride", "tempo": "Tempo 2×20",
+TITLES = {"commute": "Commute", "recovery": "Recovery spin", "endurance": "Endurance ride", "long": "Long ride", "tempo": "Tempo 2×20",
           "sweet_spot": "Sweet spot 3×12", "threshold": "Threshold 2×15", "vo2max": "VO2max 5×4"}
 
 
 def _week_pattern(rng: np.random.Generator, week_index: int, rides_per_week: int | None) -> list[tuple[int, str]]:
-    """(weekday, workout) pairs for one week: a recovery week every 4th week, 3–6 rides otherwise."""
+    """(weekday, workout) pairs for one week: a recovery week every 4th week, 3–6 rides otherwise. Beyond the
+    training rides (``rides_per_week`` up to 14), the extra rides are easy morning commutes."""
     recovery_week = week_index % 4 == 3
     base = [(1, "vo2max" if week_index % 2 else "threshold"), (3, "sweet_spot" if week_index % 3 else "tempo"),
             (5, "long"), (6, "endurance"), (2, "endurance"), (4, "recovery")]
     if recovery_week:
         base = [(1, "endurance"), (3, "recovery"), (5, "endurance"), (6, "endurance")]
     count = rides_per_week or int(rng.integers(3, 7))
-    count = min(count, 7)
     chosen = base[: min(count, len(base))]
-    while len(chosen) < count:  # extra rides (e.g. for --rides-per-week beyond the plan): easy spins
-        chosen.append((int(rng.integers(0, 7)), "recovery"))
+    commute_days = [d for d in range(5) for _ in range(2)]  # two a working day at most
+    extra = min(count - len(chosen), len(commute_days))
+    if extra > 0:
+        chosen += [(int(d), "commute") for d in rng.choice(commute_days, size=extra, replace=False)]
     return chosen
 
 
@@ -220,7 +223,7 @@ def season_plan(start: date, end: date, seed: int, rides_per_week: int | None = 
                 loop_index = 0
             else:
                 loop_index = int(rng.integers(0, 3))
-            hour = 17.5 if weekday < 5 else 9.0
+            hour = 7.5 if workout == "commute" else 17.5 if weekday < 5 else 9.0
             if start <= day <= end:
                 yield day, workout, int(minutes * 60), loop_index, hour, int(rng.integers(0, 2**31))
         week_start += timedelta(days=7)

@@ -3,8 +3,15 @@
 import streamlit as st
 
 import ui
-from core.athletes import (FITNESS_LEVELS, create_athlete, data_summary, get_athlete, list_athletes,
-                           update_athlete, validate_profile)
+from core.athletes import (
+    FITNESS_LEVELS,
+    create_athlete,
+    data_summary,
+    get_athlete,
+    list_athletes,
+    update_athlete,
+    validate_profile,
+)
 from core.errors import VeloCoachError
 
 st.title("Settings")

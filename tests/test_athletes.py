@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from core.athletes import (create_athlete, ftp_on, get_athlete, list_athletes, update_athlete, validate_profile)
+from core.athletes import create_athlete, ftp_on, get_athlete, list_athletes, update_athlete, validate_profile
 from core.errors import NotFoundError, ValidationError
 
 

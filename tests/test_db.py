@@ -5,8 +5,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core.db import (Migration, available_migrations, connect, delete_with_children, integrity_problems, migrate,
-                     schema_version, table_counts, transaction)
+from core.db import (
+    Migration,
+    available_migrations,
+    connect,
+    delete_with_children,
+    integrity_problems,
+    migrate,
+    schema_version,
+    table_counts,
+    transaction,
+)
 from core.errors import DatabaseLockedError, DatabaseTooNewError, StorageError
 
 
