@@ -124,7 +124,7 @@ def main() -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    page = str(ROOT / "pages" / "dashboard.py")
+    page = str(ROOT / "pages" / "dashboard_page.py")
 
     def timed_run(app) -> float:
         start = time.perf_counter()

@@ -210,6 +210,7 @@ def season_plan(start: date, end: date, seed: int, rides_per_week: int | None = 
     week_start = start - timedelta(days=start.weekday())
     week_index = 0
     while week_start <= end:
+        commutes_by_day: dict[int, int] = {}
         for weekday, workout in sorted(_week_pattern(rng, week_index, rides_per_week)):
             day = week_start + timedelta(days=weekday)
             minutes = sum(m for m, _ in WORKOUTS[workout]) * rng.uniform(0.85, 1.15)
@@ -223,7 +224,11 @@ def season_plan(start: date, end: date, seed: int, rides_per_week: int | None = 
                 loop_index = 0
             else:
                 loop_index = int(rng.integers(0, 3))
-            hour = 7.5 if workout == "commute" else 17.5 if weekday < 5 else 9.0
+            if workout == "commute":  # to work at 7:30, home at 16:30, before any evening training
+                commutes_by_day[weekday] = commutes_by_day.get(weekday, 0) + 1
+                hour = 7.5 if commutes_by_day[weekday] == 1 else 16.5
+            else:
+                hour = 17.5 if weekday < 5 else 9.0
             if start <= day <= end:
                 yield day, workout, int(minutes * 60), loop_index, hour, int(rng.integers(0, 2**31))
         week_start += timedelta(days=7)

@@ -3,6 +3,8 @@
 import streamlit as st
 
 import ui
+from core.ai import health_check as ai_health_check
+from core.ai import usage_totals as ai_usage_totals
 from core.athletes import (
     FITNESS_LEVELS,
     create_athlete,
@@ -76,3 +78,23 @@ cols[4].metric("Rules", summary["rules"])
 if summary["first_ride_at"]:
     st.caption(f"Rides from {summary['first_ride_at']:%d %b %Y} to {summary['last_ride_at']:%d %b %Y}. "
                f"Database: `{ui.settings().db_path}`")
+
+st.subheader("AI service")
+ai_settings = ui.settings()
+if ai_settings.ai_enabled:
+    st.caption(f"Model `{ai_settings.ai_model}` at {ai_settings.ai_base_url or 'api.openai.com'}; at most "
+               f"{ai_settings.ai_calls_per_minute} calls a minute. Any failure falls back to the built-in coach.")
+else:
+    st.caption("No AI key configured: the coach uses its built-in rule parser and periodisation engine. Set "
+               "`ai_api_key` (and optionally `ai_base_url`, `ai_model`) in .streamlit/secrets.toml or VELOCOACH_AI_KEY.")
+ai_totals = ai_usage_totals(cur)
+ai_cols = st.columns(4)
+ai_cols[0].metric("AI calls", ai_totals["calls"],
+                  help=f"{ai_totals['cached']} answered from the cache, {ai_totals['failed']} failed or fell back")
+ai_cols[1].metric("Tokens in", f"{ai_totals['tokens_in']:,}")
+ai_cols[2].metric("Tokens out", f"{ai_totals['tokens_out']:,}")
+ai_cols[3].metric("AI cost", f"${ai_totals['cost_usd']:.4f}")
+if st.button("Check the AI service", key="ai_health_check"):
+    with ui.friendly_errors("checking the AI service"):
+        report = ai_health_check(cur, ai_settings)
+        (st.success if report["ok"] else st.warning)(report["message"])

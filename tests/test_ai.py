@@ -281,3 +281,30 @@ def test_importing_the_coach_does_not_import_openai():
 def test_a_constraint_round_trips_through_json_schema():
     schema = Constraint.model_json_schema()
     assert set(schema["properties"]["kind"]["enum"]) >= {"rest_days", "max_ramp_pct"}
+
+
+SETTINGS_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "settings_page.py")
+
+
+def test_settings_shows_ai_totals_and_a_health_check_without_a_key(db_path):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(SETTINGS_PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert {"AI calls", "Tokens in", "Tokens out", "AI cost"} <= {m.label for m in at.metric}
+    at.button(key="ai_health_check").click().run()
+    assert any("No AI key" in w.value for w in at.warning)
+
+
+def test_settings_health_check_reaches_the_configured_server(db_path, monkeypatch, fake):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VELOCOACH_AI_BASE_URL", fake.url)
+    monkeypatch.setenv("VELOCOACH_AI_KEY", KEY)
+    fake.enqueue(content='{"ok": true}', prompt_tokens=7, completion_tokens=3)
+    at = AppTest.from_file(SETTINGS_PAGE, default_timeout=60).run()
+    at.button(key="ai_health_check").click().run()
+    assert not at.exception
+    assert any("answered in" in s.value for s in at.success)
+    assert len(fake.requests) == 1
+    assert KEY not in str([m.value for m in at.markdown] + [c.value for c in at.caption])
