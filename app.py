@@ -22,7 +22,7 @@ PAGES = [
     st.Page("pages/rides_page.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
     st.Page("pages/routes_page.py", title="Routes", icon=":material/route:", url_path="routes"),
     st.Page("pages/compare_page.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("pages/coach.py", title="Coach", icon=":material/psychology:", url_path="coach"),
+    st.Page("pages/coach_page.py", title="Coach", icon=":material/psychology:", url_path="coach"),
     st.Page("pages/garmin_page.py", title="Garmin sync", icon=":material/sync:", url_path="garmin"),
     st.Page("pages/settings_page.py", title="Settings", icon=":material/settings:", url_path="settings"),
     st.Page("pages/backup_page.py", title="Backup", icon=":material/save:", url_path="backup"),

@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.athletes import ftp_on
 from core.db import audit, bump_data_version, delete_with_children, get_one, transaction
-from core.errors import InvalidFileError, NotFoundError, ValidationError, VeloCoachError
+from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.sections import DEFAULT_PARAMS, Section, SectionParams, split_into_sections
 from core.streams import ActivityStreams
 
@@ -236,27 +236,6 @@ def resection_route(cur, route_id: int, *, params: SectionParams = DEFAULT_PARAM
         _insert_sections(cur, route_id, sections)
         bump_data_version(cur)
     return len(sections)
-
-
-def import_route_files(cur, athlete_id: int, files, on_progress=None, *, max_bytes: int | None = None) -> list[dict]:
-    """Import several GPX files as planned routes (the Routes page's uploader). ``files`` yields (name, bytes).
-
-    Each file stands alone: one that fails gives {"file", "ok": False, "error"} and the others still import.
-    ``on_progress(done, total, filename)`` is called after each file."""
-    files = list(files)
-    results = []
-    for done, (filename, data) in enumerate(files, start=1):
-        try:
-            results.append(import_gpx_route(cur, athlete_id, filename, data, max_bytes=max_bytes))
-        except VeloCoachError as exc:
-            results.append({"file": filename, "ok": False, "error": str(exc)})
-        except Exception as exc:  # noqa: BLE001 — one bad file must not stop the others; logged with context
-            log.exception("importing route %s failed", filename)
-            results.append({"file": filename, "ok": False,
-                            "error": f"{filename}: could not be imported ({type(exc).__name__}); nothing was stored"})
-        if on_progress is not None:
-            on_progress(done, len(files), filename)
-    return results
 
 
 # --------------------------------------------------------------------------------------- page helpers

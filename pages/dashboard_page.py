@@ -127,7 +127,7 @@ plan = data["plan"]
 if plan is None:
     st.info("No active training plan. Create one with the coach to see planned against done.")
     try:
-        st.page_link("pages/coach.py", label="Open the coach", icon="🧭")
+        st.page_link("pages/coach_page.py", label="Open the coach", icon="🧭")
     except Exception:  # noqa: BLE001 — the coach page is not registered in this build
         st.caption("The coach page is not available in this build.")
 else:

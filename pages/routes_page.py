@@ -4,13 +4,13 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
+from core.importer import import_files
 from core.mapview import profile_figure, route_map
 from core.routes import (
     delete_route,
     format_duration,
     get_route,
     highlight_index,
-    import_route_files,
     list_routes,
     rename_route,
     route_points,
@@ -44,8 +44,8 @@ if new_files:
         bar.progress(done / total, text=f"Imported {done} of {total}: {name}")
 
     with ui.friendly_errors("importing routes"):
-        results = import_route_files(cur, athlete, ((f.name, f.getvalue()) for f in new_files), progress,
-                                     max_bytes=settings.max_upload_bytes)
+        results = import_files(cur, athlete, ((f.name, f.getvalue()) for f in new_files), as_kind="route",
+                               progress=progress)
         seen.update(f.file_id for f in new_files)
         st.session_state["routes_results"] = results
         stored = [r["id"] for r in results if r["ok"]]

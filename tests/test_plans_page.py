@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import connect, integrity_problems
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "coach.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "coach_page.py")
 
 
 def open_page() -> AppTest:
