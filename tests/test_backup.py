@@ -245,7 +245,9 @@ def test_a_failure_half_way_through_a_restore_leaves_nothing_behind(seeded, expo
         backup.restore_backup(cur, exported["zip"], "backup.zip")
     assert table_counts(cur) == before  # no rows, no left-over temp tables or views
     monkeypatch.setattr(backup, "_insert_table", real_insert)
-    assert backup.restore_backup(cur, exported["zip"], "backup.zip").rows["rides"] == 11
+    expected_rides = backup.read_backup(cur, exported["zip"], "backup.zip").row_counts["rides"]
+    assert expected_rides > 0
+    assert backup.restore_backup(cur, exported["zip"], "backup.zip").rows["rides"] == expected_rides
     other_db.close()
 
 
@@ -257,9 +259,12 @@ def test_an_unknown_athlete_or_format_is_a_clear_error(cur):
         backup.export_backup(cur, athlete_id, "xml")
 
 
-def test_the_summary_previews_what_a_backup_holds(exported, other):
+def test_the_summary_previews_what_a_backup_holds(exported, other, template):
     parsed = backup.read_backup(other, exported["zip"], "backup.zip")
     summary = parsed.summary()
+    source = connect(template[0])
+    source_rides = source.cursor().execute("SELECT count(*) FROM rides").fetchone()[0]
+    source.close()
     assert summary["athlete"] == "Demo Rider" and summary["format"] == "zip"
-    assert summary["rows"]["rides"] == 11 and summary["first_ride"] <= summary["last_ride"]
+    assert summary["rows"]["rides"] == source_rides > 0 and summary["first_ride"] <= summary["last_ride"]
     assert table_counts(other)["athletes"] == 0  # reading is not restoring

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -69,7 +70,7 @@ def build_template(path: Path, token_dir: Path) -> int:
     db = connect(path)
     cur = db.cursor()
     with transaction(cur):
-        athlete_id = seed_demo(cur, years=0.05)["athlete_id"]
+        athlete_id = seed_demo(cur, years=0.05, end=date(2026, 6, 1))["athlete_id"]  # fixed: same rides any day
         # Keep every 10th sample and recorded-route point: the same shapes, ten times less to copy in each test.
         cur.execute("DELETE FROM ride_samples WHERE CAST(t_s AS INTEGER) % 10 <> 0")
         cur.execute("DELETE FROM route_points WHERE seq % 10 <> 0 AND route_id IN "

@@ -1,13 +1,12 @@
 """Coach in a real browser: generate a plan, see its calendar and its weekly hours/TSS chart, save it."""
 
-from tests.e2e.conftest import ARTIFACTS, screenshot, wait_for_app
+from tests.e2e.conftest import ARTIFACTS, open_app, screenshot, wait_for_app
 
 
 def test_a_plan_is_generated_in_the_browser_with_calendar_and_chart(start_app, browser_page):
-    server = start_app(VELOCOACH_SEED_DEMO="0")
+    server = start_app()  # the demo athlete: FTP and a season of rides give the plan its starting CTL
     page = browser_page
-    page.goto(f"{server.url}/coach")
-    wait_for_app(page)
+    open_app(page, server, "/coach")
     page.get_by_role("heading", name="Coach").wait_for()
     page.get_by_role("button", name="Generate preview").click()
     page.get_by_role("heading", name="Preview").wait_for(timeout=60_000)
