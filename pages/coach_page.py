@@ -240,3 +240,57 @@ with tab_saved:
                     st.markdown(f"**Changes from the previous version:** {len(diff)} week(s)")
                     st.dataframe([{k: v for k, v in d.items() if k != "changed"} | {"changed days": len(d["changed"])}
                                   for d in diff], hide_index=True, key=f"plan_diff_{plan_id}")
+
+# ---------------------------------------------------------------------------------------------- ride analyses
+from core.analysis import (  # noqa: E402 — this block is self-contained
+    adjust_plan_from_performance,
+    analyse_latest_rides,
+    approve_analysis,
+    describe_suggestion,
+    list_analyses,
+    reject_analysis,
+)
+
+st.divider()
+st.subheader("Ride analyses")
+st.caption("Your rides compared with the plan. Suggestions change nothing until you approve them; approving saves "
+           "a new plan version and keeps the old one.")
+a1, a2 = st.columns(2)
+if a1.button("Analyse my latest rides", key="analysis_run_button"):
+    with ui.friendly_errors("analysing your rides"), st.spinner("Analysing…"):
+        done = analyse_latest_rides(cur, athlete, settings=settings)
+        st.session_state["analysis_flash"] = f"Analysed {len(done)} ride(s)." if done else "No new ride to analyse."
+if a2.button("Propose adjustments from recent rides", key="analysis_adjust_button"):
+    with ui.friendly_errors("proposing adjustments"):
+        adjust_plan_from_performance(cur, athlete, settings=settings)
+        st.session_state["analysis_flash"] = "Adjustment proposal ready below."
+if "analysis_flash" in st.session_state:
+    st.success(st.session_state.pop("analysis_flash"))
+pending = list_analyses(cur, athlete, pending=True)
+if not pending:
+    st.info("No analysis awaiting your decision.")
+for item in pending:
+    with st.container(border=True, key=f"analysis_box_{item['id']}"):
+        kind = "Plan adjustment" if item["kind"] == "adjustment" else f"Ride {item['ride_id']}"
+        st.markdown(f"**#{item['id']} · {kind}**")
+        for sentence in item["feedback"].get("sentences", []):
+            st.markdown(f"- {_md(sentence)}")
+        for suggestion in item["suggestions"]:
+            st.markdown(f"→ {_md(describe_suggestion(suggestion))}")
+        for note in item["feedback"].get("notes", []):
+            st.caption(_md(note))
+        y, n = st.columns(2)
+        if y.button("Approve", key=f"analysis_approve_{item['id']}", type="primary"):
+            with ui.friendly_errors("applying the analysis"):
+                result = approve_analysis(cur, athlete, item["id"])
+                st.session_state["analysis_flash"] = (
+                    f"Approved: plan version v{result['version']} (#{result['plan_id']}) is now active; the previous "
+                    f"version (#{result['old_plan_id']}) is kept." if result["plan_id"] else
+                    "Approved: nothing in the plan needed to change.") + "".join(
+                    f" Skipped: {s}." for s in result["skipped"])
+                st.rerun()
+        if n.button("Reject", key=f"analysis_reject_{item['id']}"):
+            with ui.friendly_errors("rejecting the analysis"):
+                reject_analysis(cur, athlete, item["id"])
+                st.session_state["analysis_flash"] = f"Rejected analysis #{item['id']}; the plan is unchanged."
+                st.rerun()

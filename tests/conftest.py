@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,11 @@ from core.athletes import AthleteProfile, create_athlete
 from core.db import connect, integrity_problems
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Local fake servers (OpenAI-compatible, Streamlit) live on 127.0.0.1: never route them through a proxy that a
+# machine may have configured for the package registries.
+for _var in ("NO_PROXY", "no_proxy"):
+    os.environ[_var] = ",".join(filter(None, [os.environ.get(_var), "127.0.0.1", "localhost"]))
 
 
 @pytest.fixture

@@ -1,0 +1,92 @@
+"""The Coach page's "Ride analyses" block through AppTest: approve → a new plan version (old kept);
+reject → plan unchanged; analyse the latest rides; propose adjustments."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.analysis import analyze_ride
+from core.athletes import AthleteProfile, create_athlete
+from core.db import connect, integrity_problems
+from tests.test_analysis import make_plan, ride
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "coach_page.py")
+
+
+def seed(db_path, *, analyse=True):
+    db = connect(db_path)
+    cur = db.cursor()
+    athlete_id = create_athlete(cur, AthleteProfile(name="Page Rider", ftp_w=250, max_hr=185, lthr=165))
+    plan_id = make_plan(cur, athlete_id)
+    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 300, 240)  # deep fatigue: suggestions follow
+    analysis_id = analyze_ride(cur, athlete_id, ride_id)["id"] if analyse else None
+    db.close()
+    return plan_id, analysis_id
+
+
+def open_page() -> AppTest:
+    from ui import _database
+
+    _database.clear()
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def read(db_path, sql):
+    from ui import _database
+
+    _database.clear()  # AppTest shares the process: release the cached connection first
+    db = connect(db_path)
+    try:
+        return db.cursor().execute(sql).fetchall(), integrity_problems(db.cursor())
+    finally:
+        db.close()
+
+
+def test_a_pending_analysis_shows_its_feedback_suggestions_and_buttons(db_path):
+    _, analysis_id = seed(db_path)
+    at = open_page()
+    assert not at.exception
+    assert any(s.value == "Ride analyses" for s in at.subheader)
+    assert any("Make Wed 06 Jan an easy recovery ride" in m.value for m in at.markdown)
+    assert any("deep fatigue" in m.value for m in at.markdown)
+    assert at.button(key=f"analysis_approve_{analysis_id}") is not None
+    assert at.button(key=f"analysis_reject_{analysis_id}") is not None
+
+
+def test_approving_on_the_page_saves_a_new_plan_version_and_keeps_the_old(db_path):
+    plan_id, analysis_id = seed(db_path)
+    at = open_page()
+    at.button(key=f"analysis_approve_{analysis_id}").click().run()
+    assert not at.exception
+    assert any("plan version v2" in s.value and f"(#{plan_id}) is kept" in s.value for s in at.success)
+    assert not any(b.key == f"analysis_approve_{analysis_id}" for b in at.button)
+    rows, problems = read(db_path, "SELECT id, version, active FROM plans ORDER BY id")
+    assert rows[0] == (plan_id, 1, False) and rows[1][1:] == (2, True)
+    assert problems == []
+    assert read(db_path, "SELECT approved FROM analyses")[0] == [(True,)]
+
+
+def test_rejecting_on_the_page_leaves_the_plan_unchanged(db_path):
+    plan_id, analysis_id = seed(db_path)
+    at = open_page()
+    at.button(key=f"analysis_reject_{analysis_id}").click().run()
+    assert not at.exception
+    assert any("the plan is unchanged" in s.value for s in at.success)
+    assert read(db_path, "SELECT id, version, active FROM plans")[0] == [(plan_id, 1, True)]
+    assert read(db_path, "SELECT approved FROM analyses")[0] == [(False,)]
+
+
+def test_the_latest_rides_are_analysed_and_adjustments_explain_what_is_missing(db_path):
+    seed(db_path, analyse=False)
+    at = open_page()
+    assert any("No analysis awaiting" in i.value for i in at.info)
+    at.button(key="analysis_run_button").click().run()
+    assert not at.exception
+    assert any("Analysed 1 ride(s)" in s.value for s in at.success)
+    assert read(db_path, "SELECT count(*) FROM analyses WHERE approved IS NULL")[0] == [(1,)]
+    at.button(key="analysis_adjust_button").click().run()
+    assert not at.exception
+    assert any("no finished week" in e.value for e in at.error)  # the plan starts in the future
