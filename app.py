@@ -20,9 +20,11 @@ st.set_page_config(page_title="VeloCoach", page_icon=str(Path(__file__).parent /
 PAGES = [
     st.Page("pages/dashboard_page.py", title="Dashboard", icon=":material/monitoring:", url_path="dashboard"),
     st.Page("pages/rides_page.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
+    st.Page("pages/ride_page.py", title="Ride", icon=":material/pedal_bike:", url_path="ride"),
     st.Page("pages/routes_page.py", title="Routes", icon=":material/route:", url_path="routes"),
     st.Page("pages/compare_page.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/coach_page.py", title="Coach", icon=":material/psychology:", url_path="coach"),
+    st.Page("pages/plans_page.py", title="Plans", icon=":material/event_note:", url_path="plans"),
     st.Page("pages/garmin_page.py", title="Garmin sync", icon=":material/sync:", url_path="garmin"),
     st.Page("pages/settings_page.py", title="Settings", icon=":material/settings:", url_path="settings"),
     st.Page("pages/backup_page.py", title="Backup", icon=":material/save:", url_path="backup"),

@@ -132,23 +132,30 @@ def speed_for_power(power_w, grade_pct, *, mass_kg: float, params: SectionParams
                     rho=None) -> np.ndarray:
     """Steady speed (m/s) at which ``power_w`` balances gravity, rolling and air resistance on ``grade_pct``.
 
-    Solves η·P = m·g·v·(sin θ + Crr·cos θ) + ½·ρ·CdA·v³ for the largest root by bisection (vectorised); the
-    result is clipped to [min_speed_kmh, max_descent_speed_kmh]."""
+    Solves η·P = m·g·v·(sin θ + Crr·cos θ) + ½·ρ·CdA·v³ for the largest root (vectorised; at most 60 m/s);
+    the result is clipped to [min_speed_kmh, max_descent_speed_kmh].
+
+    Newton's method from an upper bound of the root: f is increasing and convex there, so the iterates fall
+    monotonically onto the root, to the last bits in ~6–10 steps (the former 60-step bisection gave the same
+    speeds, to ~1e-15, and took 0.55 s of a 2,000 km ride's 0.8 s sectioning)."""
     power = np.asarray(power_w, dtype=np.float64) * params.drivetrain_efficiency
     theta = np.arctan(np.asarray(grade_pct, dtype=np.float64) / 100.0)
     power, theta = np.broadcast_arrays(power, theta)
     rho = air_density(0.0, params) if rho is None else np.asarray(rho, dtype=np.float64)
     a = 0.5 * rho * params.cda_m2 * np.ones_like(theta)
     b = mass_kg * G * (np.sin(theta) + params.crr * np.cos(theta))
-    # f(v) = a v³ + b v − P is increasing beyond v0 = sqrt(max(0, −b / 3a)), where f(v0) ≤ 0 for P ≥ 0.
-    lo = np.sqrt(np.maximum(0.0, -b / (3 * a)))
-    hi = np.full_like(lo, 60.0)
+    # f(v) = a v³ + b v − P is increasing and convex beyond v0 = sqrt(max(0, −b / 3a)), where f(v0) ≤ 0 for
+    # P ≥ 0, so the largest root is ≥ v0. It is ≤ u: a·v³ = P − b·v ≤ 2·max(P, −b·v) at the root.
+    positive = np.maximum(power, 0.0)
+    v = np.maximum(np.cbrt(2.0 * positive / a), np.sqrt(2.0 * np.maximum(-b, 0.0) / a))
+    v = np.maximum(v, np.sqrt(np.maximum(0.0, -b / (3 * a))))
     for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        too_fast = a * mid**3 + b * mid - power > 0
-        hi = np.where(too_fast, mid, hi)
-        lo = np.where(too_fast, lo, mid)
-    v = 0.5 * (lo + hi)
+        slope = 3.0 * a * v * v + b
+        step = np.divide(a * v**3 + b * v - power, slope, out=np.zeros_like(v), where=slope > 0)
+        v = v - step
+        if not np.any(np.abs(step) > 1e-13 * np.maximum(v, 1e-9)):
+            break
+    v = np.minimum(v, 60.0)
     return np.clip(v, params.min_speed_kmh / 3.6, params.max_descent_speed_kmh / 3.6)
 
 
@@ -383,6 +390,21 @@ def split_into_sections(dist_m, ele_m, *, params: SectionParams = DEFAULT_PARAMS
     runs = _merge_runs(_compact(_runs(_labels(grid, elev, params))), grid, elev, params)
     sections = []
     last = len(grid) - 1
+    # Speeds for every grid step at each kind's power, computed once for the whole route; a section's time is
+    # the sum over its steps: what estimate_time_s gives for that stretch, without one solver call per section
+    # (228 calls took 0.3 s on the 2,000 km bench ride).
+    steps = np.diff(grid)
+    step_grade = np.divide(np.diff(elev), steps, out=np.zeros_like(steps), where=steps > 0) * 100.0
+    step_rho = air_density(0.5 * (elev[1:] + elev[:-1]), params)
+    speeds: dict[str, np.ndarray] = {}
+
+    def stretch_time(first: int, stop: int, name: str) -> float:
+        if name not in speeds:
+            frac = {"climb": params.climb_power_frac, "descent": params.descent_power_frac}.get(
+                name, params.flat_power_frac)
+            speeds[name] = speed_for_power(ftp * frac, step_grade, mass_kg=mass, params=params, rho=step_rho)
+        return float(np.sum(steps[first:stop] / speeds[name][first:stop]))
+
     for k, (kind, first) in enumerate(runs):
         stop = runs[k + 1][1] if k + 1 < len(runs) else last
         g, e = grid[first:stop + 1], elev[first:stop + 1]
@@ -391,7 +413,7 @@ def split_into_sections(dist_m, ele_m, *, params: SectionParams = DEFAULT_PARAMS
         rise = float(e[-1] - e[0])
         avg = rise / length * 100.0 if length > 0 else 0.0
         name = _KINDS[kind]
-        est = estimate_time_s(g, e, name, ftp_w=ftp, weight_kg=mass - params.bike_kg, params=params)
+        est = stretch_time(first, stop, name)
         details = {"has_elevation": True, "start_ele_m": round(float(e[0]), 1), "end_ele_m": round(float(e[-1]), 1),
                    "top_ele_m": round(float(e.max()), 1), "avg_speed_kmh": round(length / est * 3.6, 1) if est else None}
         category = fiets = hint = None

@@ -1,30 +1,12 @@
-"""Coach: training rules in plain language, the plan generator with a preview, saved plans and export."""
+"""Coach: training rules in plain language and the plan generator with a preview. Saved plans: the Plans page."""
 
-import re
 from datetime import date
 
 import streamlit as st
-from plotly.subplots import make_subplots
 
 import ui
-from core.plans import (
-    EVENT_TYPES,
-    activate_plan,
-    calendar_frame,
-    compare_plans,
-    delete_plan,
-    export_ics,
-    export_json,
-    generate_plan,
-    get_plan,
-    list_plans,
-    next_monday,
-    plan_versions,
-    rollback_plan,
-    route_choices,
-    save_plan,
-    weekly_frame,
-)
+from core.plans import EVENT_TYPES, calendar_frame, generate_plan, next_monday, route_choices, save_plan
+from core.planview import GENERATOR_LABELS, md_escape, plan_figure, plan_metrics, rule_label, rule_versions_caption
 from core.rules import DAY_NAMES, DAYS, edit_rule, list_rules, parse_rule, rule_versions, save_rule
 
 st.title("Coach")
@@ -36,43 +18,11 @@ if not settings.ai_enabled:
                "periodisation engine (set an AI key in .streamlit/secrets.toml to let an AI coach propose).")
 
 
-def _md(text: str) -> str:
-    """Rider-typed text shown through Markdown: escaped, so it cannot become a link or a remote image."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+!|~-])", r"\\\1", str(text))
-
-
-def _chart(plan, weekly_ctl):
-    frame = weekly_frame(plan, weekly_ctl)
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_bar(x=frame["start_date"], y=frame["tss"], name="Planned TSS", marker_color="#6baed6",
-                customdata=frame[["phase", "hours"]], hovertemplate="%{x|%d %b}: TSS %{y:.0f}, "
-                "%{customdata[1]:.1f} h (%{customdata[0]})<extra></extra>")
-    fig.add_scatter(x=frame["start_date"], y=frame["hours"], name="Hours", mode="lines+markers",
-                    line_color="#31a354", secondary_y=True)
-    if "ctl" in frame:
-        fig.add_scatter(x=frame["start_date"], y=frame["ctl"], name="Projected CTL", mode="lines",
-                        line=dict(color="#e6550d", dash="dash"))
-    fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12),
-                      barmode="overlay")
-    fig.update_yaxes(title_text="TSS / CTL", secondary_y=False)
-    fig.update_yaxes(title_text="Hours", secondary_y=True, range=[0, max(1.0, frame["hours"].max() * 1.15)],
-                     tickformat=".1~f", showgrid=False)
-    fig.update_yaxes(range=[0, max(1.0, frame["tss"].max() * 1.15)], secondary_y=False)
-    return fig
-
-
-def _show_plan(plan, weekly_ctl, key):
-    weeks = plan["weeks"]
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Weeks", len(weeks))
-    c2.metric("Total hours", f"{sum(w['planned_hours'] for w in weeks):.0f}")
-    c3.metric("Mean weekly TSS", f"{sum(w['planned_tss'] for w in weeks) / len(weeks):.0f}")
-    if weekly_ctl:
-        c4.metric("Projected CTL at the end", f"{weekly_ctl[-1]:.0f}", f"{weekly_ctl[-1] - weekly_ctl[0]:+.0f}")
-    st.plotly_chart(_chart(plan, weekly_ctl), key=f"{key}_chart", width="stretch")
+def show_plan(plan, weekly_ctl, key):
+    for col, (label, value, delta) in zip(st.columns(4), plan_metrics(plan, weekly_ctl), strict=False):
+        col.metric(label, value, delta)
+    st.plotly_chart(plan_figure(plan, weekly_ctl), key=f"{key}_chart", width="stretch")
     st.dataframe(calendar_frame(plan), hide_index=True, key=f"{key}_calendar", width="stretch")
-
-
 
 
 @st.cache_data(show_spinner=False)
@@ -80,13 +30,8 @@ def _rules(db_path: str, athlete_id: int, data_version: int) -> list[dict]:
     return list_rules(ui.cursor(), athlete_id)
 
 
-@st.cache_data(show_spinner=False)
-def _plans(db_path: str, athlete_id: int, data_version: int) -> list[dict]:
-    return list_plans(ui.cursor(), athlete_id)
-
-
 rules = _rules(str(settings.db_path), athlete, ui.current_data_version())
-tab_plan, tab_rules, tab_saved = st.tabs(["Plan generator", "Rules", "Saved plans"])
+tab_plan, tab_rules = st.tabs(["Plan generator", "Rules"])
 
 # --------------------------------------------------------------------------------------------------------- rules
 with tab_rules:
@@ -105,9 +50,9 @@ with tab_rules:
         for constraint in parsed.constraints:
             st.markdown(f"- {constraint.describe()}")
         for suggestion in parsed.suggestions:
-            st.warning(_md(suggestion))
+            st.warning(md_escape(suggestion))
         for conflict in parsed.conflicts:
-            st.error(_md(conflict))
+            st.error(md_escape(conflict))
         if parsed.note:
             st.caption(parsed.note)
     if right.button("Save rule", key="rule_save_button", type="primary"):
@@ -115,14 +60,14 @@ with tab_rules:
             parsed = preview[1] if preview and preview[0] == text else parse_rule(text, cur=cur, settings=settings)
             rule = save_rule(cur, athlete, text, name=name, parsed=parsed)
             st.session_state.pop("rule_preview", None)
-            st.success(f"Saved rule “{_md(rule['name'])}”.")
+            st.success(f"Saved rule “{md_escape(rule['name'])}”.")
             st.rerun()
 
     st.subheader("Your rules")
     if not rules:
         st.info("No rules yet. Write one above, e.g. “rest on Fridays”.")
     for rule in rules:
-        with st.expander(f"{_md(rule['name'])} · v{rule['version']}"):
+        with st.expander(f"{md_escape(rule['name'])} · v{rule['version']}"):
             st.text(rule["text"])
             for constraint in rule["constraints"]:
                 st.markdown(f"- {constraint.describe()}")
@@ -133,12 +78,12 @@ with tab_rules:
                     st.rerun()
             versions = rule_versions(cur, rule["id"])
             if len(versions) > 1:
-                st.caption("Versions: " + " → ".join(f"v{v['version']} “{_md(v['text'][:40])}”" for v in versions))
+                st.caption(rule_versions_caption(versions))
 
 # -------------------------------------------------------------------------------------------------- generator
 with tab_plan:
     routes = route_choices(cur, athlete)
-    rule_names = {r["id"]: f"{r['name']} (v{r['version']})" for r in rules}
+    rule_names = {r["id"]: rule_label(r) for r in rules}
     with st.form("plan_form"):
         st.subheader("Plan generator")
         chosen_rules = st.multiselect("Rules to follow", list(rule_names), format_func=rule_names.get,
@@ -179,9 +124,8 @@ with tab_plan:
     result = st.session_state.get("plan_preview")
     if result is not None:
         st.subheader("Preview")
-        label = {"engine": "built-in engine", "ai": "AI coach", "ai-repaired": "AI coach, repaired to fit your rules"}
-        st.info(f"Made by the {label[result.generator]}. " + " ".join(result.notes))
-        _show_plan(result.plan, result.weekly_ctl, "preview")
+        st.info(f"Made by the {GENERATOR_LABELS[result.generator]}. " + " ".join(result.notes))
+        show_plan(result.plan, result.weekly_ctl, "preview")
         if result.route_pacing:
             st.markdown("**Pacing per climb of the goal route**")
             st.dataframe(result.route_pacing, hide_index=True, key="preview_pacing")
@@ -191,106 +135,9 @@ with tab_plan:
             with ui.friendly_errors("saving the plan"):
                 plan_id = save_plan(cur, athlete, result, activate=make_active)
                 st.session_state.pop("plan_preview", None)
-                st.session_state["coach_selected_plan"] = plan_id
-                st.session_state["coach_flash"] = f"Saved plan #{plan_id}: see it in the Saved plans tab."
+                st.session_state["plans_selected_plan"] = plan_id
+                st.session_state["coach_flash"] = f"Saved plan #{plan_id}: see it on the Plans page."
                 st.rerun()
     if "coach_flash" in st.session_state:
         st.success(st.session_state.pop("coach_flash"))
-
-# ------------------------------------------------------------------------------------------------ saved plans
-with tab_saved:
-    plans = _plans(str(settings.db_path), athlete, ui.current_data_version())
-    if not plans:
-        st.info("No saved plans yet: generate one in the Plan generator tab.")
-    else:
-        names = {p["id"]: f"{'★ ' if p['active'] else ''}{p['name']} · v{p['version']} · {p['start_date']}"
-                 for p in plans}
-        ids = list(names)
-        selected = st.session_state.get("coach_selected_plan")
-        plan_id = st.selectbox("Plan", ids, format_func=names.get, key="saved_plan_pick",
-                               index=ids.index(selected) if selected in ids else 0)
-        with ui.friendly_errors("showing the plan"):
-            plan = get_plan(cur, plan_id, athlete)
-            st.caption(f"{plan['start_date']} → {plan['end_date']} · goal: {plan['goal_type']} · made by "
-                       f"{plan['generator']} · rules: "
-                       + (", ".join(f"{_md(r['name'])} (v{r['version']})" for r in plan["rules"]) or "none"))
-            _show_plan(plan["plan"], None, f"saved_{plan_id}")
-            b1, b2, b3, b4, b5 = st.columns(5)
-            if plan["active"]:
-                b1.success("Active plan")
-            elif b1.button("Make active", key=f"plan_activate_{plan_id}"):
-                activate_plan(cur, athlete, plan_id)
-                st.rerun()
-            b2.download_button("iCalendar (.ics)", export_ics(plan), file_name=f"velocoach-plan-{plan_id}.ics",
-                               mime="text/calendar", key=f"plan_ics_{plan_id}")
-            b3.download_button("JSON", export_json(plan), file_name=f"velocoach-plan-{plan_id}.json",
-                               mime="application/json", key=f"plan_json_{plan_id}")
-            if plan["parent_plan_id"] and b4.button("Roll back to the previous version", key=f"plan_rb_{plan_id}"):
-                st.session_state["coach_selected_plan"] = rollback_plan(cur, athlete, plan_id)
-                st.rerun()
-            if b5.button("Delete", key=f"plan_delete_{plan_id}"):
-                delete_plan(cur, athlete, plan_id)
-                st.session_state.pop("coach_selected_plan", None)
-                st.rerun()
-            versions = plan_versions(cur, athlete, plan_id)
-            if len(versions) > 1:
-                st.caption("Versions: " + " → ".join(f"v{v['version']} (#{v['id']})" for v in versions))
-                if plan["parent_plan_id"]:
-                    diff = compare_plans(get_plan(cur, plan["parent_plan_id"], athlete)["plan"], plan["plan"])
-                    st.markdown(f"**Changes from the previous version:** {len(diff)} week(s)")
-                    st.dataframe([{k: v for k, v in d.items() if k != "changed"} | {"changed days": len(d["changed"])}
-                                  for d in diff], hide_index=True, key=f"plan_diff_{plan_id}")
-
-# ---------------------------------------------------------------------------------------------- ride analyses
-from core.analysis import (  # noqa: E402 — this block is self-contained
-    adjust_plan_from_performance,
-    analyse_latest_rides,
-    approve_analysis,
-    describe_suggestion,
-    list_analyses,
-    reject_analysis,
-)
-
-st.divider()
-st.subheader("Ride analyses")
-st.caption("Your rides compared with the plan. Suggestions change nothing until you approve them; approving saves "
-           "a new plan version and keeps the old one.")
-a1, a2 = st.columns(2)
-if a1.button("Analyse my latest rides", key="analysis_run_button"):
-    with ui.friendly_errors("analysing your rides"), st.spinner("Analysing…"):
-        done = analyse_latest_rides(cur, athlete, settings=settings)
-        st.session_state["analysis_flash"] = f"Analysed {len(done)} ride(s)." if done else "No new ride to analyse."
-if a2.button("Propose adjustments from recent rides", key="analysis_adjust_button"):
-    with ui.friendly_errors("proposing adjustments"):
-        adjust_plan_from_performance(cur, athlete, settings=settings)
-        st.session_state["analysis_flash"] = "Adjustment proposal ready below."
-if "analysis_flash" in st.session_state:
-    st.success(st.session_state.pop("analysis_flash"))
-pending = list_analyses(cur, athlete, pending=True)
-if not pending:
-    st.info("No analysis awaiting your decision.")
-for item in pending:
-    with st.container(border=True, key=f"analysis_box_{item['id']}"):
-        kind = "Plan adjustment" if item["kind"] == "adjustment" else f"Ride {item['ride_id']}"
-        st.markdown(f"**#{item['id']} · {kind}**")
-        for sentence in item["feedback"].get("sentences", []):
-            st.markdown(f"- {_md(sentence)}")
-        for suggestion in item["suggestions"]:
-            st.markdown(f"→ {_md(describe_suggestion(suggestion))}")
-        for note in item["feedback"].get("notes", []):
-            st.caption(_md(note))
-        y, n = st.columns(2)
-        if y.button("Approve", key=f"analysis_approve_{item['id']}", type="primary"):
-            with ui.friendly_errors("applying the analysis"):
-                result = approve_analysis(cur, athlete, item["id"])
-                st.session_state["analysis_flash"] = (
-                    f"Approved: plan version v{result['version']} (#{result['plan_id']}) is now active; the previous "
-                    f"version (#{result['old_plan_id']}) is kept." if result["plan_id"] else
-                    "Approved: nothing in the plan needed to change.") + "".join(
-                    f" Skipped: {s}." for s in result["skipped"])
-                st.rerun()
-        if n.button("Reject", key=f"analysis_reject_{item['id']}"):
-            with ui.friendly_errors("rejecting the analysis"):
-                reject_analysis(cur, athlete, item["id"])
-                st.session_state["analysis_flash"] = f"Rejected analysis #{item['id']}; the plan is unchanged."
-                st.rerun()
+        st.page_link("pages/plans_page.py", label="Open the saved plans", icon=":material/event_note:")

@@ -1,4 +1,4 @@
-"""The Coach page's "Ride analyses" block through AppTest: approve → a new plan version (old kept);
+"""The Plans page's "Ride analyses" block through AppTest: approve → a new plan version (old kept);
 reject → plan unchanged; analyse the latest rides; propose adjustments."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from core.athletes import AthleteProfile, create_athlete
 from core.db import connect, integrity_problems
 from tests.test_analysis import make_plan, ride
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "coach_page.py")
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def seed(db_path, *, analyse=True):
@@ -31,7 +31,8 @@ def open_page() -> AppTest:
     from ui import _database
 
     _database.clear()
-    return AppTest.from_file(PAGE, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    return at.switch_page("pages/plans_page.py").run()
 
 
 def read(db_path, sql):

@@ -1,4 +1,5 @@
-"""Coach page through AppTest: write and save a rule, fill the plan form, preview, save and activate a plan."""
+"""Coach and Plans pages through AppTest (run by app.py, as in the app): write and save a rule, fill the plan
+form, preview and save a plan on Coach; exports, activation and versions on Plans."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import connect, integrity_problems
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "coach_page.py")
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
-def open_page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60).run()
+def open_page(page: str = "pages/coach_page.py") -> AppTest:
+    """The page run through app.py's navigation: its links to other pages need it."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    return at.switch_page(page).run()
 
 
 def read(db_path, sql):
@@ -31,7 +34,7 @@ def test_the_coach_page_shows_the_rules_editor_and_the_plan_form(db_path):
     at = open_page()
     assert not at.exception
     assert at.title[0].value == "Coach"
-    assert [t.label for t in at.tabs] == ["Plan generator", "Rules", "Saved plans"]
+    assert [t.label for t in at.tabs] == ["Plan generator", "Rules"]  # saved plans: the Plans page
     assert at.text_area(key="rule_text") is not None
     assert at.number_input(key="plan_weeks").value == 12
     assert any("No AI key" in c.value for c in at.caption)
@@ -78,6 +81,7 @@ def test_the_form_generates_a_preview_and_saves_an_active_plan(db_path):
     at.button(key="plan_save_button").click().run()
     assert not at.exception
     assert at.success and "Saved plan" in at.success[0].value
+    assert any(link.proto.label == "Open the saved plans" for link in at.get("page_link"))
     rows, problems = read(db_path, "SELECT name, active, duration_weeks, (SELECT count(*) FROM plan_rules), "
                                    "(SELECT count(*) FROM planned_workouts) FROM plans")
     assert rows == [("Spring build", True, 6, 1, 42)]
@@ -132,12 +136,14 @@ def test_saved_plans_show_exports_activation_and_versions(db_path):
         at.checkbox(key="plan_activate_on_save").set_value(weeks == 2)
         at.button(key="plan_save_button").click().run()
         assert not at.exception
+    at.switch_page("pages/plans_page.py").run()
+    assert not at.exception and at.title[0].value == "Plans"
     labels = [b.label for b in at.get("download_button")]
     assert "iCalendar (.ics)" in labels and "JSON" in labels
     rows, _ = read(db_path, "SELECT id, active FROM plans ORDER BY id")
     (first, first_active), (second, second_active) = rows
     assert first_active and not second_active
-    at = open_page()
+    at = open_page("pages/plans_page.py")
     at.selectbox(key="saved_plan_pick").set_value(second).run()
     at.button(key=f"plan_activate_{second}").click().run()
     assert not at.exception
@@ -166,3 +172,11 @@ def test_hostile_rule_text_is_shown_as_text_not_markdown(db_path):
     shown = " ".join(w.value for w in at.warning)
     assert "tracker" in shown
     assert re.search(r"(?<!\\)\]\(", shown) is None  # every "](" that would make a link/image is escaped
+
+
+def test_the_plans_page_without_plans_points_to_the_coach(db_path):
+    at = open_page("pages/plans_page.py")
+    assert not at.exception
+    assert at.title[0].value == "Plans"
+    assert any("No saved plans yet" in i.value for i in at.info)
+    assert any(link.proto.label == "Open the coach" for link in at.get("page_link"))

@@ -1,4 +1,5 @@
-"""The Rides page under AppTest: list, filters, tags and bulk actions against a real temporary database."""
+"""The Rides and Ride pages under AppTest (through the app's navigation): list, filters, tags and bulk actions,
+and one ride's detail chosen by ?id=N, against a real temporary database."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from core.rides import RideFilter, add_tag, list_tags, search_rides, store_ride
 from tests.test_rides import make_ride
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "rides_page.py")
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture
@@ -34,9 +35,15 @@ def seeded(db_path):
     return {"athlete_id": athlete_id, "ids": ids, "path": db_path}
 
 
-def run_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
+def run_page(page: str = "pages/rides_page.py", **query) -> AppTest:
+    """The page as the app runs it (its links need app.py's navigation); ``query`` becomes the address's ?k=v."""
+    from ui import _database
+
+    _database.clear()  # AppTest shares the process: open the database this test seeded
+    at = AppTest.from_file(APP, default_timeout=60)
     at.run()
+    at.query_params.update({k: str(v) for k, v in query.items()})
+    at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
 
@@ -49,13 +56,40 @@ def matches(at: AppTest) -> str:
     return next(c.value for c in at.caption if "rides match" in c.value)
 
 
-def test_the_page_lists_rides_and_shows_the_first_rides_detail(seeded):
+def test_the_page_lists_rides_and_links_the_first_to_its_detail(seeded):
     at = run_page()
+    assert at.title[0].value == "Rides"
     assert table_names(at) == ["Trainer intervals", "Hill repeats", "Easy spin"]
     assert matches(at) == "3 rides match"
+    assert at.selectbox(key="rides_detail").value == seeded["ids"]["Trainer intervals"]
+    link = next(e for e in at.get("page_link"))
+    assert link.proto.label == "Open ride"
+    assert link.proto.query_string == f"id={seeded['ids']['Trainer intervals']}"
+
+
+def test_the_ride_page_shows_the_ride_named_in_the_address(seeded):
+    at = run_page("pages/ride_page.py", id=seeded["ids"]["Trainer intervals"])
+    assert at.title[0].value == "Ride"
     assert any(sub.value == "Trainer intervals" for sub in at.subheader)
     assert len(at.get("plotly_chart")) >= 3  # power, HR, cadence at least
     assert any("indoor" in c.value for c in at.caption)
+    at = run_page("pages/ride_page.py", id=seeded["ids"]["Hill repeats"])
+    assert any(sub.value == "Hill repeats" for sub in at.subheader)
+
+
+def test_the_ride_page_without_an_id_offers_a_picker_and_shares_the_choice(seeded):
+    at = run_page("pages/ride_page.py")
+    assert any(sub.value == "Trainer intervals" for sub in at.subheader)  # the latest ride by default
+    at.selectbox(key="ride_pick").select(seeded["ids"]["Easy spin"]).run()
+    assert not at.exception
+    assert any(sub.value == "Easy spin" for sub in at.subheader)
+    assert at.query_params["id"] == str(seeded["ids"]["Easy spin"])
+
+
+def test_an_unknown_ride_id_says_so_and_falls_back_to_the_picker(seeded):
+    at = run_page("pages/ride_page.py", id="999999")
+    assert any("999999" in e.value for e in [*at.error, *at.warning])
+    assert at.selectbox(key="ride_pick") is not None
 
 
 def test_filters_narrow_the_list(seeded):

@@ -1,4 +1,5 @@
-"""Coach in a real browser: generate a plan, see its calendar and its weekly hours/TSS chart, save it."""
+"""Coach then Plans in a real browser: generate a plan, see its calendar and its weekly hours/TSS chart, save it,
+follow the link to the saved plan on the Plans page."""
 
 from tests.e2e.conftest import ARTIFACTS, open_app, screenshot, wait_for_app
 
@@ -29,3 +30,10 @@ def test_a_plan_is_generated_in_the_browser_with_calendar_and_chart(start_app, b
     wait_for_app(page)
     assert "Traceback" not in page.content()
     screenshot(page, "coach_plan_saved")
+    page.get_by_role("link", name="Open the saved plans").click()
+    page.get_by_role("heading", name="Plans", exact=True).wait_for()
+    wait_for_app(page)
+    page.get_by_role("button", name="iCalendar (.ics)").wait_for()
+    page.get_by_text("Active plan").wait_for()
+    assert "Traceback" not in page.content()
+    screenshot(page, "plans_saved_plan")

@@ -1,4 +1,5 @@
-"""The Rides page in a real browser: upload a FIT file, see the per-file result, the ride's charts and zones."""
+"""Rides then Ride in a real browser: upload a FIT file, see the per-file result, open the ride (?id=N) and see
+its charts and zones."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page
     page.get_by_text(f"{FIT.name}: imported").wait_for(timeout=60_000)
     wait_for_app(page)
     page.get_by_text("1 rides match").wait_for()
+    page.get_by_role("link", name="Open ride").click()
+    page.wait_for_url("**/ride?id=*")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Ride", exact=True).wait_for()
     page.get_by_text("No GPS in this ride (indoor): no map.").wait_for()
     charts = page.locator('[data-testid="stPlotlyChart"]')
     charts.first.wait_for()
@@ -36,7 +41,7 @@ def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page
     assert page.get_by_text("Power (W)").first.is_visible()
     assert page.get_by_text("Time in power zones").first.is_visible()
     page.get_by_text("Power curve").first.scroll_into_view_if_needed()
-    shot = screenshot(page, "rides-upload-fit")
+    shot = screenshot(page, "ride-detail-fit")
     assert shot.stat().st_size > 20_000
     assert "Traceback" not in page.content()
     assert page.blocked_requests == []

@@ -1,0 +1,83 @@
+"""core.ridecharts: the Rides list rows, the Ride page's tiles, figures, climbs and picker, without Streamlit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from core import ridecharts
+from core.rides import store_ride
+from tests.test_rides import make_ride
+
+START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def samples(n=100, with_distance=True, power=True) -> pd.DataFrame:
+    t = np.arange(n, dtype=float)
+    return pd.DataFrame({"t_s": t, "dist_m": t * 8 if with_distance else np.nan, "power": 200.0 if power else np.nan,
+                         "hr": 140.0, "cadence": np.nan, "speed": 8.0, "ele": np.nan})
+
+
+def test_the_list_shows_km_rounded_moving_time_as_hours_and_minutes_and_joined_tags():
+    row = {"id": 3, "started_at": START, "name": "Loop", "sport_type": "cycling", "distance_m": 42_345.0,
+           "moving_time_s": 3725.0, "avg_power_w": 180.0, "normalized_power_w": 200.0, "avg_hr": 140.0, "tss": 60.0,
+           "load_method": "power", "tags": ["race", "hills"]}
+    table = ridecharts.rides_table([row, row | {"id": 4, "distance_m": None, "moving_time_s": None, "tags": []}])
+    assert table.loc[0, ["km", "Moving", "Tags"]].tolist() == [42.3, "1:02", "race, hills"]
+    assert pd.isna(table.loc[1, "Moving"]) and pd.isna(table.loc[1, "km"])
+    assert ridecharts.ride_label(row) == "#3 2024-05-01 Loop"
+    assert ridecharts.ride_label({"id": 9, "started_at": None, "name": "x"}) == "#9"
+    assert ridecharts.page_count(0, 25) == 1 and ridecharts.page_count(51, 25) == 3
+
+
+def test_streams_with_fewer_than_two_values_get_no_chart_and_speed_is_in_km_per_hour():
+    figures = dict(ridecharts.stream_figures(samples(), "distance"))
+    assert list(figures) == ["power", "hr", "speed"]
+    assert figures["speed"].data[0].y[0] == 8.0 * 3.6
+    assert figures["power"].layout.xaxis.title.text == "km"
+    indoor = dict(ridecharts.stream_figures(samples(with_distance=False), "distance"))
+    assert indoor["power"].layout.xaxis.title.text == "minutes"  # no distance: falls back to time
+
+
+def test_zone_and_power_curve_figures_are_none_without_data():
+    assert ridecharts.zones_figure([0, 0, 0, 0, 0], "hr") is None and ridecharts.zones_figure(None) is None
+    fig = ridecharts.zones_figure([600, 120, 0, 0, 0, 0, 60], "power")
+    assert list(fig.data[0].x) == [f"Z{i}" for i in range(1, 8)] and list(fig.data[0].y) == [10, 2, 0, 0, 0, 0, 1]
+    assert fig.layout.title.text == "Time in power zones"
+    assert ridecharts.power_curve_figure({}) is None
+    curve = ridecharts.power_curve_figure({"60": 300, "5": 700})
+    assert list(curve.data[0].x) == [5, 60] and curve.layout.xaxis.type == "log"
+
+
+def test_detail_tiles_say_indoor_without_distance_and_name_the_load_method():
+    ride = {"distance_m": None, "moving_time_s": 3600, "avg_power_w": 180.4, "normalized_power_w": None,
+            "intensity_factor": 0.8, "tss": 55.2, "avg_hr": None, "load_method": "hr",
+            "metrics": {"vi": 1.05, "decoupling_pct": float("nan")}}
+    tiles = {label: (value, help_text) for label, value, help_text in ridecharts.detail_metrics(ride)}
+    assert tiles["Distance"][0] == "indoor" and tiles["Moving"][0] == "60 min"
+    assert tiles["Avg / NP"][0] == "180 / – W" and tiles["Pw:HR drift"][0] == "–"
+    assert tiles["TSS"] == ("55", "hrTSS: from heart rate against LTHR (no power)")
+
+
+def test_climbs_table_keeps_climbs_only_and_the_source_lists_linked_copies():
+    sections = [{"kind": "flat", "start_m": 0, "distance_m": 1000},
+                {"kind": "climb", "start_m": 1234, "distance_m": 2500, "elevation_gain_m": 150, "avg_grade_pct": 6.0,
+                 "max_grade_pct": 9.5, "category": "4"}]
+    assert ridecharts.climbs_table(sections).to_dict("records") == [
+        {"from km": 1.23, "length km": 2.5, "gain m": 150, "avg %": 6.0, "max %": 9.5, "category": "4"}]
+    assert ridecharts.climbs_table([]).empty
+    ride = {"source": "file", "source_file": "a.fit", "sample_count": 3600,
+            "linked": [{"source_file": None, "external_id": "garmin-1"}]}
+    assert ridecharts.source_caption(ride) == "Source: file a.fit · 3,600 samples · also received as: garmin-1"
+
+
+def test_ride_choices_add_an_older_wanted_ride_and_leave_out_an_unknown_one(cur, athlete_id):
+    ids = [store_ride(cur, athlete_id, make_ride(600, 150, 130, started_at=START.replace(day=d), name=f"R{d}"),
+                      source="file", external_id=f"r{d}").id for d in (1, 2, 3)]
+    assert list(ridecharts.ride_choices(cur, athlete_id, recent=2)) == [ids[2], ids[1]]
+    assert list(ridecharts.ride_choices(cur, athlete_id, ids[0], recent=2)) == [ids[0], ids[2], ids[1]]
+    assert list(ridecharts.ride_choices(cur, athlete_id, 999_999, recent=2)) == [ids[2], ids[1]]
+    detail = ridecharts.load_ride_detail(cur, athlete_id, ids[0], max_points=100)
+    assert detail["name"] == "R1" and 0 < len(detail["samples"]) <= 100
