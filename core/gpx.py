@@ -1,10 +1,20 @@
 """GPX reading: bytes in, ActivityStreams (numpy arrays) out — safe, streaming and lenient about real files.
 
 Why not gpxpy for reading: gpxpy builds a Python object per point (measured in issue 3: 2.2 s and +257 MiB for
-100k points; here bench/gpx_import.py measures gpxpy.parse of 250k points at 14 s CPU and +708 MiB). This module
-streams the document with the C ElementTree ``iterparse`` ("end" events only), copies each point's numbers into
-compact ``array('d')`` buffers and clears the element at once: 0.31x gpxpy's time, +100 MiB including the
-file's own bytes. gpxpy is kept for writing GPX (``to_gpx``), where its object model is what we want.
+100k points; here bench/gpx_import.py measures gpxpy.parse of 250k points at 14 s CPU and +708 MiB). Two readers:
+
+* ``_parse_fast`` — a track whose points all have the same elements (what devices and apps write): one regular
+  expression built from the first point reads every point's numbers in C, block by block; the bytes between
+  the first and the last point are checked to be nothing but such points (tags counted, no entity, no CDATA,
+  characters checked, expat where they are not plain ASCII); the rest of the file goes through
+  ``_parse_tree`` with the points cut out. 1.3–1.4 s CPU for the 250k-point bench ride (0.13x gpxpy),
+  +35 MiB above the file's bytes.
+* ``_parse_tree`` — everything else: the C ElementTree ``iterparse`` ("end" events only), each point's numbers
+  copied into compact ``array('d')`` buffers and the element cleared at once: 4.4 s CPU (0.31x gpxpy), +100
+  MiB including the file's own bytes. Whenever the fast path meets anything unusual it hands the whole file
+  to this reader, so results and error messages are the same (tests/test_gpx_fast_path.py compares both).
+
+gpxpy is kept for writing GPX (``to_gpx``), where its object model is what we want.
 
 Safety: the prologue (the only place a DTD, entity declaration or external reference can be) goes through
 defusedxml with DTDs, entities and external references forbidden, before the C parser sees the document; so
@@ -110,7 +120,7 @@ class _Buffers:
         self.cad = array("d")
         self.temp = array("d")
         self.power = array("d")
-        self.times: list[str | None] = []
+        self.times: list[str | None] | np.ndarray = []  # or datetime64[ns] from _parse_fast
         self.any_time = False
 
     def __len__(self) -> int:
@@ -258,6 +268,17 @@ def _point_template(point: bytes) -> tuple[re.Pattern, dict[str, int], int, int,
     return re.compile(b"".join(parts)), fields, lat_group, lon_group, tags
 
 
+def _block_times(texts: tuple[bytes, ...]) -> np.ndarray | list[str | None]:
+    """A block's times: datetime64[ns] when every one is written ``…Z`` (numpy parses the bytes: no string
+    per point is kept, 34 MB less for the bench ride), else the texts as _parse_tree keeps them."""
+    if all(t[-1:] == b"Z" for t in texts):
+        try:
+            return np.array([t[:-1] for t in texts]).astype("datetime64[ns]")
+        except ValueError:
+            pass
+    return _time_texts(texts)
+
+
 def _time_texts(texts: tuple[bytes, ...]) -> list[str | None]:
     """Time texts as _parse_tree keeps them: stripped, None when empty. One decode and split in C when no
     text has whitespace or is empty (the rule), else one by one."""
@@ -271,16 +292,17 @@ def _time_texts(texts: tuple[bytes, ...]) -> list[str | None]:
 def _parse_fast(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict] | None:
     """The common big file — one track segment whose points all have the same elements (every device and
     app export we have seen) — read in C: one compiled pattern (built from the first point) finds every
-    point's numbers (``re.findall`` on 4 MiB blocks), numpy converts them, and expat checks that the points
-    are well-formed XML (by their bytes, or by expat when they hold more than printable ASCII). The rest of the document (names, type, waypoints, routes) goes through
-    ``_parse_tree`` with the points cut out, so everything but the points is read exactly as before.
+    point's numbers (``re.findall`` on 4 MiB blocks), numpy converts them, and the points' bytes are checked
+    to be well-formed XML (expat checks them when they hold more than printable ASCII). The rest of the
+    document (names, type, waypoints, routes) goes through ``_parse_tree`` with the points cut out, so
+    everything but the points is read exactly as before.
 
     Returns None — and the general parse reads the whole file — whenever anything is less plain: several
     segments, points that differ in their elements, an empty or non-numeric value, an entity or character
     reference, CDATA, comments or processing instructions among the points, an encoding other than UTF-8/
     ASCII, an impossible position (so that the error names the point as before). Measured on the 250k-point
-    bench ride: 1.5 s CPU vs 4.4 s for ``_parse_tree``, the same arrays (tests/test_gpx.py compares both
-    paths on every real file)."""
+    bench ride: 1.4 s CPU vs 4.4 s for ``_parse_tree``, the same arrays (tests/test_gpx_fast_path.py
+    compares both paths on every real and test file and on broken variants)."""
     declared = _DECLARED_ENCODING.match(data[:200])
     if declared and declared.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
         return None
@@ -301,7 +323,7 @@ def _parse_fast(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict] |
         return None
     buffers = _Buffers()
     columns: dict[str, list[np.ndarray]] = {name: [] for name in ("lat", "lon", *fields)}
-    times: list[str | None] = []
+    times: list[np.ndarray | list[str | None]] = []  # per block
     count = 0
     block_start = start
     while block_start < end:
@@ -316,7 +338,7 @@ def _parse_fast(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict] |
             columns["lon"].append(np.fromiter(map(float, cols[lon_group - 1]), np.float64, len(rows)))
             for field, index in fields.items():
                 if field == "time":
-                    times.extend(_time_texts(cols[index - 1]))
+                    times.append(_block_times(cols[index - 1]))
                 else:
                     columns[field].append(np.fromiter(map(float, cols[index - 1]), np.float64, len(rows)))
         except (ValueError, UnicodeDecodeError):
@@ -347,13 +369,18 @@ def _parse_fast(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict] |
         return None
     if len(trk):
         return None
-    nan_column = np.full(count, np.nan)
     buffers.lat = lat
     buffers.lon = lon
-    for name, key in (("ele", "ele"), ("hr", "hr"), ("cad", "cad"), ("temp", "temp"), ("power", "power")):
-        setattr(buffers, key, np.concatenate(columns[name]) if name in fields else nan_column)
-    buffers.times = times if "time" in fields else [None] * count
-    buffers.any_time = any(buffers.times)
+    for name in ("ele", "hr", "cad", "temp", "power"):
+        setattr(buffers, name, np.concatenate(columns[name]) if name in fields else np.full(count, np.nan))
+    if "time" not in fields:
+        buffers.times = [None] * count
+    elif all(isinstance(block, np.ndarray) for block in times):  # every time a UTC "…Z": parsed already
+        buffers.times = np.concatenate(times)
+    else:
+        buffers.times = [text for block in times for text in (
+            [f"{t}Z" for t in np.datetime_as_string(block, unit="ns")] if isinstance(block, np.ndarray) else block)]
+    buffers.any_time = count > 0 if isinstance(buffers.times, np.ndarray) else any(buffers.times)
     return buffers, rte, meta
 
 
@@ -467,10 +494,10 @@ def _utc_ns_fast(times: list[str | None]) -> np.ndarray | None:
         return None
 
 
-def _parse_times(times: list[str | None], filename: str) -> tuple[np.ndarray | None, datetime | None, list[str]]:
+def _parse_times(times: list[str | None] | np.ndarray, filename: str) -> tuple[np.ndarray | None, datetime | None, list[str]]:
     """ISO 8601 strings -> seconds since the first valid time; NaN where a time is missing or unreadable."""
     warnings: list[str] = []
-    ns = _utc_ns_fast(times)
+    ns = times if isinstance(times, np.ndarray) else _utc_ns_fast(times)  # an array: parsed by _parse_fast
     if ns is None:  # offsets other than Z, missing or odd times: pandas' ISO 8601 parser, unreadable -> NaT
         import pandas as pd
 
@@ -518,6 +545,13 @@ def _max_bytes_default() -> int:
         return DEFAULT_MAX_BYTES
 
 
+def _float_array(values: array | np.ndarray) -> np.ndarray:
+    """A buffer's values as a float64 array of its own (_parse_fast's arrays are already: no copy)."""
+    if isinstance(values, np.ndarray):
+        return values
+    return np.frombuffer(values, dtype=np.float64).copy()
+
+
 def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> ActivityStreams:
     """Read a GPX 1.0/1.1 file into ActivityStreams (tracks first; else routes ``rte/rtept``).
 
@@ -530,7 +564,7 @@ def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> Activi
         raise InvalidFileError(
             f"{filename}: the file is {len(data) / 1048576:.1f} MB, over the {limit / 1048576:.0f} MB limit "
             "(VELOCOACH_MAX_UPLOAD_MB)")
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(): that copies the whole file)
         raise InvalidFileError(f"{filename}: the file is empty")
     try:
         try:
@@ -572,13 +606,12 @@ def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> Activi
                 f"{filename}: the file holds only {meta['wpt']} waypoint(s) and no track or route: nothing "
                 "to draw")
         raise InvalidFileError(f"{filename}: the file contains no track or route points")
-    lat = np.frombuffer(buf.lat, dtype=np.float64).copy()
-    lon = np.frombuffer(buf.lon, dtype=np.float64).copy()
+    lat, lon = _float_array(buf.lat), _float_array(buf.lon)
     if len(lat) < 2 or (np.ptp(lat) == 0 and np.ptp(lon) == 0):
         raise InvalidFileError(
             f"{filename}: the track needs at least two distinct points (it has {len(lat)} point(s)"
             f"{' all at the same place' if len(lat) > 1 else ''})")
-    ele = np.frombuffer(buf.ele, dtype=np.float64).copy()
+    ele = _float_array(buf.ele)
     warnings: list[str] = []
     t_s = started_at = None
     if buf.any_time:
@@ -586,8 +619,8 @@ def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> Activi
     if np.isfinite(ele).sum() < 2:
         warnings.append("the file has no elevation: sections are by distance only")
 
-    def optional(values: array) -> np.ndarray | None:
-        arr = np.frombuffer(values, dtype=np.float64).copy()
+    def optional(values: array | np.ndarray) -> np.ndarray | None:
+        arr = _float_array(values)
         return arr if np.isfinite(arr).any() else None
 
     name = meta["trk_name"] if buf is trk else meta["rte_name"]

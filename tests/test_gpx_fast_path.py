@@ -85,6 +85,7 @@ def test_a_uniform_track_takes_the_fast_path_and_reads_what_the_general_parse_re
     "a_comment_between_points", "a_second_segment", "a_non_ascii_character_in_a_point",
     "an_invalid_utf8_byte_in_a_point", "a_control_character_in_a_point", "a_mismatched_tag_in_the_first_point",
     "an_impossible_latitude", "a_truncated_file", "a_point_with_other_elements", "a_duplicate_attribute",
+    "times_with_an_offset", "a_time_with_whitespace", "an_unreadable_time",
 ])
 def test_anything_less_plain_reads_or_fails_exactly_as_the_general_parse(change):
     points = [point(i) for i in range(50)]
@@ -116,6 +117,12 @@ def test_anything_less_plain_reads_or_fails_exactly_as_the_general_parse(change)
         points = [point(i, extra="<sat>7</sat>") for i in range(50)]
     elif change == "a_duplicate_attribute":
         points = [p.replace("<trkpt ", '<trkpt lat="1" ') for p in points]
+    elif change == "times_with_an_offset":
+        points = [p.replace("Z</time>", "+02:00</time>") for p in points]
+    elif change == "a_time_with_whitespace":
+        points[7] = points[7].replace("<time>", "<time>\n  ")
+    elif change == "an_unreadable_time":
+        points[7] = points[7].replace("<time>2024", "<time>20x4")
     data = (HEAD + "".join(points) + TAIL).encode("utf-8", errors="surrogateescape")
     assert_same(data)
 
