@@ -374,3 +374,19 @@ def test_approving_twice_is_refused_even_without_suggestions(cur, athlete_id, pl
     assert get_plan(cur, plan_id, athlete_id)["active"]
     with pytest.raises(ValidationError, match="cannot be approved again"):
         approve_analysis(cur, athlete_id, analysis["id"], today=date(2027, 1, 5) + timedelta(days=1))
+
+
+
+def test_importing_a_ride_file_marks_the_planned_workout_of_that_day_completed(cur, athlete_id, plan_id):
+    import numpy as np
+
+    from core.demo import LOOPS, simulate_ride
+    from core.gpx import to_gpx
+    from core.importer import import_file
+
+    day = date(2027, 1, 5)  # endurance, 45 min
+    streams = simulate_ride(np.random.default_rng(3), "endurance", 45 * 60, 250, 168, 188, 72, LOOPS[0],
+                            datetime(day.year, day.month, day.day, 17, tzinfo=UTC), 12.0)
+    result = import_file(cur, athlete_id, "tuesday.gpx", to_gpx(streams, name="Tuesday").encode())
+    assert result["kind"] == "ride"
+    assert workout_on(cur, plan_id, day)[2] == result["id"]
