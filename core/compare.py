@@ -541,7 +541,8 @@ def parse_ride_ids(values) -> list[int]:
     for value in values if isinstance(values, (list, tuple)) else [values]:
         for part in str(value or "").split(","):
             part = part.strip()
-            if part.isdigit() and 0 < int(part) < 2**62 and int(part) not in ids:
+            # ASCII digits only: str.isdigit() accepts "²" (int() then raises) and int() refuses > 4300 digits.
+            if part.isascii() and part.isdigit() and len(part) <= 18 and 0 < int(part) and int(part) not in ids:
                 ids.append(int(part))
     return ids
 

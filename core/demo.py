@@ -131,19 +131,11 @@ def _week_pattern(rng: np.random.Generator, week_index: int, rides_per_week: int
 
 
 def _solve_speed(power_w: np.ndarray, grade: np.ndarray, mass_kg: float) -> np.ndarray:
-    """Steady-state speed (m/s) from the power balance, by Newton's method on the cubic."""
-    cda, crr, rho, g, drivetrain = 0.32, 0.0045, 1.2, 9.81, 0.975
-    theta = np.arctan(grade)
-    resist = mass_kg * g * (np.sin(theta) + crr * np.cos(theta))
-    p = power_w * drivetrain
-    v = np.full_like(p, 8.0)
-    for _ in range(25):
-        f = 0.5 * rho * cda * v**3 + resist * v - p
-        df = 1.5 * rho * cda * v**2 + resist
-        v = np.where(df > 1e-6, v - f / np.maximum(df, 1e-6), v * 0.5)
-        v = np.clip(v, 0.5, 25.0)
-    # Descents: gravity can push speed beyond what pedalling gives; cap at a sane 22 m/s.
-    return v
+    """Steady-state speed (m/s): the routes' power-balance model (core.sections.speed_for_power), capped at a
+    sane 25 m/s and at least walking pace."""
+    from core.sections import speed_for_power
+
+    return np.clip(speed_for_power(power_w, grade * 100.0, mass_kg=mass_kg), 0.5, 25.0)
 
 
 def simulate_ride(rng: np.random.Generator, workout: str, duration_s: int, ftp_w: float, lthr: int,

@@ -59,15 +59,17 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
 
 
 def _store_streams_as_ride(cur, athlete_id, filename, data, streams, *, source, account_id, external_id, raw):
+    from core.db import transaction
     from core.rides import store_ride
 
-    stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),
-                        account_id=account_id, raw=raw, source_file=filename,
-                        name=streams.name or PurePath(filename).stem)
-    if stored.created:
-        from core.analysis import link_completed_rides
+    with transaction(cur):  # one unit: a failure while linking must not leave the ride half-imported
+        stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),
+                            account_id=account_id, raw=raw, source_file=filename,
+                            name=streams.name or PurePath(filename).stem)
+        if stored.created:
+            from core.analysis import link_completed_rides
 
-        link_completed_rides(cur, athlete_id)  # a new ride may complete a planned workout of the active plan
+            link_completed_rides(cur, athlete_id)  # a new ride may complete a planned workout of the active plan
     return _ride_result(cur, athlete_id, filename, stored, len(streams))
 
 

@@ -384,7 +384,8 @@ def _where(athlete_id: int, f: RideFilter) -> tuple[str, list]:
     elif sport != "all":
         clauses.append("r.sport_type = ?")
         params.append(sport)
-    ranges = [("r.started_at", f.date_from, f.date_to, lambda d: datetime(d.year, d.month, d.day, tzinfo=UTC)),
+    # A ride's day is CAST(started_at AS DATE) in the session time zone, as on the dashboard (not the UTC day).
+    ranges = [("CAST(r.started_at AS DATE)", f.date_from, f.date_to, lambda d: d),
               ("r.distance_m", f.min_distance_km, f.max_distance_km, lambda v: v * 1000.0),
               ("r.moving_time_s", f.min_duration_min, f.max_duration_min, lambda v: v * 60.0),
               ("r.avg_power_w", f.min_power_w, f.max_power_w, float),
@@ -394,12 +395,8 @@ def _where(athlete_id: int, f: RideFilter) -> tuple[str, list]:
             clauses.append(f"{column} >= ?")
             params.append(convert(low))
         if high is not None:
-            if column == "r.started_at":
-                clauses.append(f"{column} < ?")
-                params.append(convert(high) + timedelta(days=1))
-            else:
-                clauses.append(f"{column} <= ?")
-                params.append(convert(high))
+            clauses.append(f"{column} <= ?")
+            params.append(convert(high))
     if f.tag:
         clauses.append("EXISTS (SELECT 1 FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "
                        "WHERE rt.ride_id = r.id AND t.name = ?)")
@@ -419,7 +416,7 @@ def search_rides(cur, athlete_id: int, filters: RideFilter | None = None, sort: 
     if sort not in SORTABLE:
         raise ValidationError(f"Rides cannot be sorted by {sort!r}; choose one of {', '.join(SORTABLE)}")
     page_size = max(1, min(int(page_size), 1000))
-    page = max(1, int(page))
+    page = max(1, min(int(page), 10**9))  # past the last page lists nothing; a huge one must not overflow OFFSET
     where, params = _where(athlete_id, filters)
     # where/order are built from constants only (SORTABLE whitelist); every value is a parameter.
     total = cur.execute(f"SELECT count(*) FROM rides r WHERE {where}", params).fetchone()[0]  # noqa: S608

@@ -14,20 +14,20 @@ athlete = ui.athlete_id()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def load_labels(athlete_id: int, version: int, wanted: int | None) -> dict[int, str]:
+def load_labels(db_path: str, athlete_id: int, version: int, wanted: int | None) -> dict[int, str]:
     return ridecharts.ride_choices(ui.cursor(), athlete_id, wanted)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def load_detail(athlete_id: int, ride_id: int, version: int) -> dict:
+def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> dict:
     return ridecharts.load_ride_detail(ui.cursor(), athlete_id, ride_id)
 
 
 url_id = st.query_params.get("id")
-wanted = int(url_id) if url_id and url_id.isdigit() else None
+wanted = int(url_id) if url_id and url_id.isascii() and url_id.isdigit() and len(url_id) <= 18 else None
 labels = {}
 with ui.friendly_errors("finding the ride"):
-    labels = load_labels(athlete, ui.current_data_version(), wanted)
+    labels = load_labels(str(ui.database().path), athlete, ui.current_data_version(), wanted)
 if not labels:
     st.info("No rides yet. Import .fit or .gpx files on the Rides page.")
     st.page_link("pages/rides_page.py", label="Go to Rides", icon=":material/directions_bike:")
@@ -42,7 +42,7 @@ if st.query_params.get("id") != str(ride_id):
 
 ride = None
 with ui.friendly_errors("loading the ride"):
-    ride = load_detail(athlete, ride_id, ui.current_data_version())
+    ride = load_detail(str(ui.database().path), athlete, ride_id, ui.current_data_version())
 if ride is None:
     st.stop()
 

@@ -64,7 +64,7 @@ filters = rides.RideFilter(
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_page(athlete_id: int, version: int, flt: dict, sort_by: str, desc: bool, page: int, size: int):
+def load_page(db_path: str, athlete_id: int, version: int, flt: dict, sort_by: str, desc: bool, page: int, size: int):
     return rides.search_rides(ui.cursor(), athlete_id, rides.RideFilter(**flt), sort=sort_by, page=page,
                               page_size=size, descending=desc)
 
@@ -72,10 +72,12 @@ def load_page(athlete_id: int, version: int, flt: dict, sort_by: str, desc: bool
 rows, total = [], 0
 page = int(st.session_state.get("rides_page", 1))
 with ui.friendly_errors("searching rides"):
-    rows, total = load_page(athlete, ui.current_data_version(), vars(filters), sort, descending, page, page_size)
+    rows, total = load_page(str(ui.database().path), athlete, ui.current_data_version(), vars(filters), sort,
+                            descending, page, page_size)
     if page > page_count(total, page_size):
         st.session_state["rides_page"] = page = 1
-        rows, total = load_page(athlete, ui.current_data_version(), vars(filters), sort, descending, 1, page_size)
+        rows, total = load_page(str(ui.database().path), athlete, ui.current_data_version(), vars(filters), sort,
+                                descending, 1, page_size)
 
 # ---------------------------------------------------------------------------------------------- list
 st.caption(f"{total} rides match")

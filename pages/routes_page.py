@@ -28,7 +28,7 @@ settings = ui.settings()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def cached_points(route_id: int, version: int) -> dict:
+def cached_points(db_path: str, route_id: int, version: int) -> dict:
     return route_points(ui.cursor(), route_id)
 
 
@@ -88,7 +88,7 @@ with st.expander("Rename or delete"):
             st.rerun()
 
 # ---- the chosen route ------------------------------------------------------------------------------------
-points = cached_points(route_id, ui.current_data_version())
+points = cached_points(str(ui.database().path), route_id, ui.current_data_version())
 sections = route_sections(cur, route_id)
 cols = st.columns(4)
 cols[0].metric("Distance", f"{route['distance_m'] / 1000:.1f} km")
