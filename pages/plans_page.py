@@ -54,9 +54,14 @@ if not plans:
 else:
     names = {p["id"]: plan_label(p) for p in plans}
     ids = list(names)
-    selected = st.session_state.get("plans_selected_plan")
-    plan_id = st.selectbox("Plan", ids, format_func=names.get, key="saved_plan_pick",
-                           index=ids.index(selected) if selected in ids else 0)
+    # A plan just saved (Coach) or made (roll back) is shown next: through the widget's own state, which a keyed
+    # selectbox prefers over ``index`` once it has been drawn.
+    selected = st.session_state.pop("plans_selected_plan", None)
+    if selected in ids:
+        st.session_state["saved_plan_pick"] = selected
+    elif st.session_state.get("saved_plan_pick") not in ids:
+        st.session_state.pop("saved_plan_pick", None)
+    plan_id = st.selectbox("Plan", ids, format_func=names.get, key="saved_plan_pick")
     with ui.friendly_errors("showing the plan"):
         plan = get_plan(cur, plan_id, athlete)
         st.caption(plan_caption(plan))
