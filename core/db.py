@@ -153,13 +153,6 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
     return db
 
 
-def connect_memory() -> Database:
-    """An in-memory migrated database (for quick experiments; tests use real files)."""
-    connection = duckdb.connect(":memory:")
-    migrate(connection)
-    return Database(Path(":memory:"), connection)
-
-
 def _applied_versions(cur: duckdb.DuckDBPyConnection) -> list[int]:
     exists = cur.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"

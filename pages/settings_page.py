@@ -22,11 +22,17 @@ athletes = list_athletes(cur)
 current_id = ui.athlete_id()
 
 names = {a["id"]: f"{a['name']} (#{a['id']})" for a in athletes}
-chosen = st.selectbox("Athlete", options=list(names), format_func=names.get,
-                      index=list(names).index(current_id), key="settings_athlete")
-if chosen != current_id:
-    st.session_state["athlete_id"] = chosen
-    st.rerun()
+
+
+def _switch_athlete() -> None:
+    st.session_state["athlete_id"] = st.session_state["settings_athlete"]
+
+
+# The picker follows the current athlete (also when it changed elsewhere, e.g. "Create athlete" below); only the
+# rider's own choice in it switches athletes.
+st.session_state["settings_athlete"] = current_id
+st.selectbox("Athlete", options=list(names), format_func=names.get, key="settings_athlete",
+             on_change=_switch_athlete)
 
 athlete = get_athlete(cur, current_id)
 prefs = athlete["preferences"]

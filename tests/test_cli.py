@@ -58,3 +58,9 @@ def test_a_database_held_by_the_app_says_so(tmp_path):
     finally:
         holder.stdin.close()
         holder.wait(10)
+
+
+def test_demo_refuses_an_end_date_far_in_the_future_as_a_usage_error(tmp_path):
+    result = run_cli("--db", str(tmp_path / "x.duckdb"), "demo", "--end", "9999-12-31")
+    assert result.returncode == 2
+    assert "--end must be a date" in result.stderr and "Traceback" not in result.stderr

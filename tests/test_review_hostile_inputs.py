@@ -161,3 +161,45 @@ def test_rolling_back_a_plan_on_the_plans_page_shows_the_new_version(db_path):
     db.close()
     assert newest > second
     assert shown == newest
+
+
+def test_creating_an_athlete_on_settings_switches_to_the_new_athlete_and_stays(db_path):
+    from core.athletes import list_athletes
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/settings_page.py").run()
+    at.text_input(key="new_athlete_name").set_value("Second rider")
+    next(b for b in at.button if b.label == "Create athlete").click().run()
+    assert not at.exception, at.exception
+    at.run()  # one more rerun: the athlete picker must not switch back to the previous athlete
+    from ui import _database
+
+    _database.clear()
+    db = connect_db(db_path)
+    new_id = next(a["id"] for a in list_athletes(db.cursor()) if a["name"] == "Second rider")
+    db.close()
+    assert at.session_state["athlete_id"] == new_id
+    assert at.selectbox(key="settings_athlete").value == new_id
+
+
+def connect_db(path):
+    from core.db import connect
+
+    return connect(path)
+
+
+def test_picking_another_athlete_on_settings_switches_to_it(db_path):
+    from core.athletes import AthleteProfile, create_athlete
+
+    db = connect_db(db_path)
+    first = create_athlete(db.cursor(), AthleteProfile(name="First"))
+    second = create_athlete(db.cursor(), AthleteProfile(name="Second"))
+    db.close()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/settings_page.py").run()
+    assert at.session_state["athlete_id"] == first
+    at.selectbox(key="settings_athlete").set_value(second).run()
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.session_state["athlete_id"] == second
+    assert at.selectbox(key="settings_athlete").value == second

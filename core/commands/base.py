@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from core.db import transaction
 
@@ -42,6 +42,9 @@ def cmd_demo(args, ctx) -> int:
 
     if not 0 < args.years <= 30:
         print("error: --years must be between 0 and 30", file=sys.stderr)
+        return 2
+    if args.end and not date(1990, 1, 1) <= args.end <= date.today() + timedelta(days=366):
+        print("error: --end must be a date between 1990 and a year from now", file=sys.stderr)
         return 2
 
     def progress(fraction: float, label: str) -> None:
