@@ -135,12 +135,24 @@ class PlanModel(BaseModel):
     weeks: list[Week] = Field(min_length=1, max_length=52)
 
 
+# Rider-facing names of request fields (the form's labels), so messages never show a field path.
+_FIELD_LABELS = {
+    "weekly_hours": "Weekly hours", "duration_weeks": "Duration (weeks)", "event_date": "Event date",
+    "target_ftp_w": "Target FTP", "target_ctl": "Target CTL", "available_days": "Available days",
+    "long_ride_day": "Long-ride day", "start_date": "Start date", "route_id": "Goal route",
+    "event_type": "Event type", "rule_ids": "Rules",
+}
+
+
 def _pydantic_message(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"])
+        names = [str(p) for p in err["loc"] if not isinstance(p, int)]
+        label = next((_FIELD_LABELS[n] for n in reversed(names) if n in _FIELD_LABELS),
+                     names[-1].replace("_", " ").capitalize() if names else "")
         msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {msg}" if where else msg)
+        msg = msg[0].lower() + msg[1:] if label and msg else msg
+        parts.append(f"{label} {msg}" if label else msg)
     return "; ".join(parts)
 
 
