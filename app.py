@@ -14,11 +14,12 @@ log = logging.getLogger("velocoach")
 st.set_page_config(page_title="VeloCoach", page_icon=str(Path(__file__).parent / "static" / "velocoach-icon.png"),
                    layout="wide")
 
-# Page files are named *_page.py so that no url_path equals a file name in pages/: when it does, Streamlit's
-# front end shows the legacy pages-folder list in the sidebar on a deep link (seen with 1.67). The first page is
-# the default.
+# Page files are named *_page.py so that no url_path equals a file name in pages/: Streamlit 1.67 runs the first
+# session of a server in its legacy pages-folder mode, where such a deep link would run the page file directly
+# (no page config, no error guard below, the folder's file names as navigation).
 PAGES = [
-    st.Page("pages/dashboard_page.py", title="Dashboard", icon=":material/monitoring:", url_path="dashboard"),
+    # The first page is the default and lives at "/": a url_path on it would only lead to "Page not found".
+    st.Page("pages/dashboard_page.py", title="Dashboard", icon=":material/monitoring:"),
     st.Page("pages/rides_page.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
     st.Page("pages/ride_page.py", title="Ride", icon=":material/pedal_bike:", url_path="ride"),
     st.Page("pages/routes_page.py", title="Routes", icon=":material/route:", url_path="routes"),
