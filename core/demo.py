@@ -37,6 +37,11 @@ M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180
 HILLS = [(6.0, -9.0, 520, 3.0), (-7.0, 5.0, 380, 2.5), (10.0, 8.0, 650, 4.0), (-3.0, -14.0, 300, 2.0),
          (14.0, -3.0, 440, 3.5), (-12.0, -6.0, 260, 3.0)]
 
+# The demo coach: rules in plain language and an active 12-week plan that started three weeks before the season's
+# end, so the dashboard's plan progress, upcoming workouts and the Plans page have something real to show.
+DEMO_RULES = [("Rest day", "Rest on Mondays"), ("Weekend long ride", "Long ride on Saturday"),
+              ("Time budget", "Max 9 hours a week")]
+
 DEMO_ATHLETE = dict(name="Demo Rider", email="demo@example.com", fitness_level="advanced", ftp_w=250.0,
                     max_hr=188, lthr=168, weight_kg=72.0)
 
@@ -271,8 +276,25 @@ def seed_demo(cur, *, years: float = 0.5, end: date | None = None, seed: int = 4
         rides += 1
         if progress and index % 10 == 0:
             progress(index / len(plan), f"{day:%d %b %Y}: {streams.name}")
-    return {"athlete_id": athlete_id, "route_id": route["id"], "rides": rides,
+    plan_id = _seed_demo_plan(cur, athlete_id, last_day)
+    return {"athlete_id": athlete_id, "route_id": route["id"], "rides": rides, "plan_id": plan_id,
             "first_day": first_day, "last_day": last_day}
+
+
+def _seed_demo_plan(cur, athlete_id: int, last_day: date) -> int:
+    """Save the demo rules and an active plan (built by the deterministic engine, never an AI service)."""
+    from core.analysis import link_completed_rides
+    from core.plans import generate_plan, save_plan
+    from core.rules import save_rule
+
+    rule_ids = [save_rule(cur, athlete_id, text, name=name)["id"] for name, text in DEMO_RULES]
+    plan_start = last_day - timedelta(days=last_day.weekday(), weeks=3)
+    result = generate_plan(cur, athlete_id, {"duration_weeks": 12, "start_date": plan_start.isoformat(),
+                                             "rule_ids": rule_ids, "goals": {"weekly_hours": 8}},
+                           today=plan_start)
+    plan_id = save_plan(cur, athlete_id, result, name="Demo: 12-week build", activate=True)
+    link_completed_rides(cur, athlete_id, plan_id)
+    return plan_id
 
 
 def write_demo_route_gpx(path: Path = DEMO_ROUTE_GPX) -> None:

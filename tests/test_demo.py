@@ -57,6 +57,9 @@ def test_the_demo_season_is_deterministic_and_realistic(db_path, tmp_path):
         weekly = [r[0] for r in cur.execute(
             "SELECT count(*) FROM rides GROUP BY date_trunc('week', started_at) ORDER BY 1").fetchall()]
         kinds = {r[0] for r in cur.execute("SELECT DISTINCT split_part(name, ' ', 1) FROM rides").fetchall()}
+        active_plans, done_workouts = cur.execute(
+            "SELECT count(DISTINCT p.id), count(w.completed_ride_id) FROM plans p JOIN planned_workouts w "
+            "ON w.plan_id = p.id WHERE p.active").fetchone()
         samples_hz = cur.execute("SELECT sum(s.n) / sum(r.elapsed_time_s + 1) FROM rides r JOIN "
                                  "(SELECT ride_id, count(*) n FROM ride_samples GROUP BY 1) s ON s.ride_id = r.id"
                                  ).fetchone()[0]
@@ -67,3 +70,5 @@ def test_the_demo_season_is_deterministic_and_realistic(db_path, tmp_path):
     assert all(3 <= n <= 6 for n in weekly[1:-1])  # whole weeks (the first and last may be partial)
     assert {"Endurance", "Long", "Tempo", "VO2max"} <= kinds or {"Endurance", "Long", "Sweet", "Threshold"} <= kinds
     assert samples_hz == pytest.approx(1.0, abs=0.01)  # 1 Hz streams
+    # An active demo plan whose first weeks are already ridden: plan pages and progress are never empty.
+    assert active_plans == 1 and done_workouts > 0
