@@ -307,8 +307,9 @@ def week_start(day: date) -> date:
 
 
 def this_week_vs_last(cur, athlete_id: int, *, today: date | None = None, plan=_LOOK_UP) -> dict:
-    """{"this_week": totals, "last_week": totals, "planned": {"duration_s", "tss", "workouts"} or None} where
-    totals hold SUMMED_METRICS for the week so far and the whole previous week."""
+    """{"this_week": totals, "last_week": totals, "last_week_to_date": totals, "planned": {"duration_s", "tss",
+    "workouts"} or None} where totals hold SUMMED_METRICS for the week so far, the whole previous week, and the
+    previous week up to the same weekday (a like-for-like comparison on a Wednesday)."""
     today = today or date.today()
     monday = week_start(today)
     frame = period_totals(cur, athlete_id, "week", monday - timedelta(days=7), monday + timedelta(days=6))
@@ -327,7 +328,11 @@ def this_week_vs_last(cur, athlete_id: int, *, today: date | None = None, plan=_
             "WHERE plan_id = ? AND date BETWEEN ? AND ?", [plan["id"], monday, monday + timedelta(days=6)]
         ).fetchone()
         planned = {"workouts": int(workouts), "duration_s": float(minutes) * 60, "tss": float(tss)}
-    return {"this_week": pick(monday), "last_week": pick(monday - timedelta(days=7)), "planned": planned}
+    same_point = period_totals(cur, athlete_id, "week", monday - timedelta(days=7), today - timedelta(days=7))
+    last_to_date = next(iter(same_point.to_dict("records")), None)
+    return {"this_week": pick(monday), "last_week": pick(monday - timedelta(days=7)),
+            "last_week_to_date": {key: (last_to_date[key] if last_to_date else 0) for key in SUMMED_METRICS},
+            "planned": planned}
 
 
 # --------------------------------------------------------------------------------------------------------------

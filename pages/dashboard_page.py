@@ -57,13 +57,15 @@ cols = st.columns(4)
 for col, key in zip(cols, ("distance_m", "moving_time_s", "tss", "rides"), strict=True):
     label, factor, unit = dashboard.METRICS[key]
     now, last = week["this_week"][key] * factor, week["last_week"][key] * factor
+    last_to_date = week["last_week_to_date"][key] * factor
     plan_text = ""
     if planned and key in ("moving_time_s", "tss"):
         plan_value = planned["duration_s"] * factor if key == "moving_time_s" else planned["tss"]
         plan_text = f" · plan {plan_value:.1f}{(' ' + unit) if unit else ''}"
     col.metric(f"{label}{f' ({unit})' if unit else ''}", f"{now:.1f}" if key != "rides" else f"{now:.0f}",
-               delta=f"{now - last:+.1f} vs last week", delta_color="off" if key == "rides" else "normal",
-               help=f"Last week: {last:.1f}{plan_text}")
+               delta=f"{now - last_to_date:+.1f} vs last week by this day",
+               delta_color="off" if key == "rides" else "normal",
+               help=f"Last week by this day: {last_to_date:.1f}; whole last week: {last:.1f}{plan_text}")
 if planned:
     st.caption(f"Planned this week: {planned['workouts']} workouts, {planned['duration_s'] / 3600:.1f} h, "
                f"TSS {planned['tss']:.0f}.")

@@ -183,3 +183,16 @@ def test_dashboard_data_has_every_panel(cur, athlete_id, season):
     assert data["time_constants"] == {"ctl_days": 42.0, "atl_days": 7.0}
     assert data["fitness"]["date"].iloc[-1] == date(2024, 4, 30)
     assert json.dumps(list(data["week_vs_last"]))
+
+
+def test_this_week_is_compared_with_last_week_up_to_the_same_weekday(cur, athlete_id):
+    monday = date(2024, 4, 8)
+    with transaction(cur):
+        insert_ride(cur, athlete_id, monday - timedelta(days=7), 40, moving_time_s=3600)   # last Monday
+        insert_ride(cur, athlete_id, monday - timedelta(days=2), 90, moving_time_s=3 * 3600)  # last Saturday
+        insert_ride(cur, athlete_id, monday + timedelta(days=1), 50, moving_time_s=1.5 * 3600)  # this Tuesday
+    week = this_week_vs_last(cur, athlete_id, today=monday + timedelta(days=2))  # a Wednesday
+    assert week["last_week"]["rides"] == 2
+    assert week["last_week_to_date"]["rides"] == 1
+    assert week["last_week_to_date"]["moving_time_s"] == pytest.approx(3600)
+    assert week["this_week"]["moving_time_s"] == pytest.approx(1.5 * 3600)
