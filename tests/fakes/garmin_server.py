@@ -33,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes import BackgroundServer
+
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "garmin"
 LIST_TEMPLATE = DATA_DIR / "garth__activitylist_search_limit3.json"
 FIT_FILE = DATA_DIR / "fitparse__Edge810-Vector-2013-08-16-15-35-10.fit"
@@ -153,7 +155,7 @@ def cycling_activities(count: int, first_start: dt.datetime | None = None, *, fi
     return activities
 
 
-class FakeGarmin:
+class FakeGarmin(BackgroundServer):
     """State of the fake service. ``with FakeGarmin() as fake:`` starts it; ``fake.env()`` points clients at it."""
 
     def __init__(self, email: str = "rider@example.com", password: str = "correct horse battery",
@@ -184,23 +186,10 @@ class FakeGarmin:
         context.load_cert_chain(cert_path, key_path)
         context.set_alpn_protocols(["http/1.1"])
         self.ssl_context = context
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-garmin", daemon=True)
-        self._thread.start()
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.fake = self
+        self._serve(server, "fake-garmin")
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeGarmin:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def proxy_url(self) -> str:

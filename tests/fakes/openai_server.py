@@ -18,8 +18,10 @@ import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.fakes import BackgroundServer
 
-class FakeOpenAI:
+
+class FakeOpenAI(BackgroundServer):
     def __init__(self):
         self.queue: deque[dict] = deque()
         self.requests: list[dict] = []
@@ -96,23 +98,8 @@ class FakeOpenAI:
                               "total_tokens": answer.get("prompt_tokens", 120) + answer.get("completion_tokens", 40)},
                 })
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "fake-openai")
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def main() -> None:  # pragma: no cover — `python -m tests.fakes.openai_server` for manual runs / e2e
