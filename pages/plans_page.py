@@ -82,10 +82,19 @@ else:
         if plan["parent_plan_id"] and b4.button("Roll back to the previous version", key=f"plan_rb_{plan_id}"):
             st.session_state["plans_selected_plan"] = rollback_plan(cur, athlete, plan_id)
             st.rerun()
-        if b5.button("Delete", key=f"plan_delete_{plan_id}"):
-            delete_plan(cur, athlete, plan_id)
-            st.session_state.pop("plans_selected_plan", None)
-            st.rerun()
+        if b5.button("Delete…", key=f"plan_delete_{plan_id}"):
+            st.session_state["plans_confirm_delete"] = plan_id
+        if st.session_state.get("plans_confirm_delete") == plan_id:
+            st.warning(f"Delete {plan['name']!r} with its workouts? Other versions of it are kept.")
+            d1, d2 = st.columns(2)
+            if d1.button("Yes, delete this plan", key=f"plan_confirm_delete_{plan_id}", type="primary"):
+                delete_plan(cur, athlete, plan_id)
+                st.session_state.pop("plans_selected_plan", None)
+                st.session_state.pop("plans_confirm_delete", None)
+                st.rerun()
+            if d2.button("Cancel", key=f"plan_cancel_delete_{plan_id}"):
+                st.session_state.pop("plans_confirm_delete", None)
+                st.rerun()
         versions = plan_versions(cur, athlete, plan_id)
         if len(versions) > 1:
             st.caption(plan_versions_caption(versions))

@@ -180,3 +180,22 @@ def test_the_plans_page_without_plans_points_to_the_coach(db_path):
     assert at.title[0].value == "Plans"
     assert any("No saved plans yet" in i.value for i in at.info)
     assert any(link.proto.label == "Open the coach" for link in at.get("page_link"))
+
+
+def test_deleting_a_plan_asks_first_and_cancel_keeps_it(db_path):
+    at = open_page()
+    at.number_input(key="plan_weeks").set_value(2)
+    at.button(key="plan_generate_button").click().run()
+    at.button(key="plan_save_button").click().run()
+    (plan_id,), = read(db_path, "SELECT id FROM plans")[0]
+    at = open_page("pages/plans_page.py")
+    at.button(key=f"plan_delete_{plan_id}").click().run()
+    assert not at.exception and any("Delete" in w.value for w in at.warning)
+    assert read(db_path, "SELECT count(*) FROM plans")[0] == [(1,)]  # asking deletes nothing
+    at.button(key=f"plan_cancel_delete_{plan_id}").click().run()
+    assert read(db_path, "SELECT count(*) FROM plans")[0] == [(1,)]
+    at.button(key=f"plan_delete_{plan_id}").click().run()
+    at.button(key=f"plan_confirm_delete_{plan_id}").click().run()
+    assert not at.exception
+    rows, problems = read(db_path, "SELECT count(*) FROM plans")
+    assert rows == [(0,)] and problems == []
