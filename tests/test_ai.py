@@ -15,7 +15,7 @@ from core.ai import AIService, add_prompt_version, health_check, usage_totals, v
 from core.config import load_settings
 from core.plans import build_plan, generate_plan, phase_plan, violations
 from core.rules import Constraint, parse_rule, save_rule
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, settings_for
 
 KEY = "sk-test-SECRETKEY0123456789abcdef"
 TODAY = date(2027, 1, 1)
@@ -32,8 +32,7 @@ def fake():
 
 @pytest.fixture
 def settings(fake, db_path):
-    return load_settings(environ={}, secrets_path=Path("/nonexistent"), ai_base_url=fake.url, ai_api_key=KEY,
-                         ai_timeout_s=0.5, ai_model="gpt-4o-mini")
+    return settings_for(fake, KEY)
 
 
 @pytest.fixture
@@ -162,8 +161,7 @@ def test_the_calls_per_minute_limit_falls_back(fake, cur, fake_settings_one_per_
 
 @pytest.fixture
 def fake_settings_one_per_minute(fake, db_path):
-    return load_settings(environ={}, secrets_path=Path("/nonexistent"), ai_base_url=fake.url, ai_api_key=KEY,
-                         ai_timeout_s=0.5, ai_calls_per_minute=1)
+    return settings_for(fake, KEY, ai_calls_per_minute=1)
 
 
 def test_prompt_variants_are_recorded_per_call_and_new_versions_take_over(fake, cur, service):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,13 +19,12 @@ from core.analysis import (
     reject_analysis,
     validate_suggestions,
 )
-from core.config import load_settings
 from core.db import table_counts
 from core.errors import NotFoundError, ValidationError
 from core.plans import generate_plan, get_plan, plan_versions, save_plan, violations
 from core.rides import store_ride
 from core.rules import constraints_of, save_rule
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, settings_for
 
 START = date(2027, 1, 4)  # Monday; week 1 of the plan below (see plan_id)
 TODAY = date(2027, 1, 1)
@@ -327,8 +325,7 @@ def fake():
 
 @pytest.fixture
 def settings(fake, db_path):
-    return load_settings(environ={}, secrets_path=Path("/nonexistent"), ai_base_url=fake.url, ai_api_key=KEY,
-                         ai_timeout_s=0.5, ai_model="gpt-4o-mini")
+    return settings_for(fake, KEY)
 
 
 def test_the_ai_phrases_feedback_and_its_invalid_suggestion_is_dropped(cur, athlete_id, plan_id, fake, settings):

@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.analysis import analyze_ride
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect, integrity_problems
+from core.db import connect
+from tests.apptest_helpers import read_db, run_app_page
 from tests.test_analysis import make_plan, ride
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -28,22 +29,10 @@ def seed(db_path, *, analyse=True):
 
 
 def open_page() -> AppTest:
-    from ui import _database
-
-    _database.clear()
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    return at.switch_page("pages/plans_page.py").run()
+    return run_app_page("pages/plans_page.py")
 
 
-def read(db_path, sql):
-    from ui import _database
-
-    _database.clear()  # AppTest shares the process: release the cached connection first
-    db = connect(db_path)
-    try:
-        return db.cursor().execute(sql).fetchall(), integrity_problems(db.cursor())
-    finally:
-        db.close()
+read = read_db
 
 
 def test_a_pending_analysis_shows_its_feedback_suggestions_and_buttons(db_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.db import connect, integrity_problems
+from tests.apptest_helpers import read_db
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -19,15 +19,7 @@ def open_page(page: str = "pages/coach_page.py") -> AppTest:
     return at.switch_page(page).run()
 
 
-def read(db_path, sql):
-    from ui import _database
-
-    _database.clear()  # AppTest shares the process: release the cached connection first
-    db = connect(db_path)
-    try:
-        return db.cursor().execute(sql).fetchall(), integrity_problems(db.cursor())
-    finally:
-        db.close()
+read = read_db
 
 
 def test_the_coach_page_shows_the_rules_editor_and_the_plan_form(db_path):

@@ -6,18 +6,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.compare import parse_ride_ids
+from tests.apptest_helpers import run_app_page
 from tests.test_rides_page import APP, seeded  # noqa: F401 — fixture
 
 
 def open_page(page: str, **query) -> AppTest:
-    from ui import _database
-
-    _database.clear()  # AppTest shares the process: open the database this test seeded
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.query_params.update(query)
-    at.switch_page(page).run()
-    return at
+    return run_app_page(page, **query)
 
 
 @pytest.mark.parametrize("value", ["²", "1²", "9" * 5000, "-3", "abc", ""],

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.athletes import AthleteProfile, create_athlete
 from core.db import connect
 from core.rides import RideFilter, add_tag, list_tags, search_rides, store_ride
+from tests.apptest_helpers import run_app_page
 from tests.test_rides import make_ride
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -37,13 +38,7 @@ def seeded(db_path):
 
 def run_page(page: str = "pages/rides_page.py", **query) -> AppTest:
     """The page as the app runs it (its links need app.py's navigation); ``query`` becomes the address's ?k=v."""
-    from ui import _database
-
-    _database.clear()  # AppTest shares the process: open the database this test seeded
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.query_params.update({k: str(v) for k, v in query.items()})
-    at.switch_page(page).run()
+    at = run_app_page(page, **query)
     assert not at.exception, at.exception
     return at
 

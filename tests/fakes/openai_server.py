@@ -17,6 +17,7 @@ import threading
 import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from tests.fakes import BackgroundServer
 
@@ -100,6 +101,15 @@ class FakeOpenAI(BackgroundServer):
 
         self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "fake-openai")
         return self
+
+
+def settings_for(fake: FakeOpenAI, api_key: str, **overrides):
+    """Validated VeloCoach settings pointing the real openai client at ``fake`` (no secrets file, no environment):
+    short timeout, the default model; ``overrides`` win."""
+    from core.config import load_settings
+
+    values = {"ai_base_url": fake.url, "ai_api_key": api_key, "ai_timeout_s": 0.5, "ai_model": "gpt-4o-mini"}
+    return load_settings(environ={}, secrets_path=Path("/nonexistent"), **{**values, **overrides})
 
 
 def main() -> None:  # pragma: no cover — `python -m tests.fakes.openai_server` for manual runs / e2e
