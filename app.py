@@ -14,21 +14,21 @@ log = logging.getLogger("velocoach")
 st.set_page_config(page_title="VeloCoach", page_icon=str(Path(__file__).parent / "static" / "velocoach-icon.png"),
                    layout="wide")
 
-# Page files are named *_page.py so that no url_path equals a file name in pages/: Streamlit 1.67 runs the first
+# Page files are named *_page.py so that no url_path equals a file name in app_pages/: Streamlit 1.67 runs the first
 # session of a server in its legacy pages-folder mode, where such a deep link would run the page file directly
 # (no page config, no error guard below, the folder's file names as navigation).
 PAGES = [
     # The first page is the default and lives at "/": a url_path on it would only lead to "Page not found".
-    st.Page("pages/dashboard_page.py", title="Dashboard", icon=":material/monitoring:"),
-    st.Page("pages/rides_page.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
-    st.Page("pages/ride_page.py", title="Ride", icon=":material/pedal_bike:", url_path="ride"),
-    st.Page("pages/routes_page.py", title="Routes", icon=":material/route:", url_path="routes"),
-    st.Page("pages/compare_page.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("pages/coach_page.py", title="Coach", icon=":material/psychology:", url_path="coach"),
-    st.Page("pages/plans_page.py", title="Plans", icon=":material/event_note:", url_path="plans"),
-    st.Page("pages/garmin_page.py", title="Garmin sync", icon=":material/sync:", url_path="garmin"),
-    st.Page("pages/settings_page.py", title="Settings", icon=":material/settings:", url_path="settings"),
-    st.Page("pages/backup_page.py", title="Backup", icon=":material/save:", url_path="backup"),
+    st.Page("app_pages/dashboard_page.py", title="Dashboard", icon=":material/monitoring:"),
+    st.Page("app_pages/rides_page.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
+    st.Page("app_pages/ride_page.py", title="Ride", icon=":material/pedal_bike:", url_path="ride"),
+    st.Page("app_pages/routes_page.py", title="Routes", icon=":material/route:", url_path="routes"),
+    st.Page("app_pages/compare_page.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("app_pages/coach_page.py", title="Coach", icon=":material/psychology:", url_path="coach"),
+    st.Page("app_pages/plans_page.py", title="Plans", icon=":material/event_note:", url_path="plans"),
+    st.Page("app_pages/garmin_page.py", title="Garmin sync", icon=":material/sync:", url_path="garmin"),
+    st.Page("app_pages/settings_page.py", title="Settings", icon=":material/settings:", url_path="settings"),
+    st.Page("app_pages/backup_page.py", title="Backup", icon=":material/save:", url_path="backup"),
 ]
 
 page = st.navigation(PAGES)

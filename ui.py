@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.config import Settings, load_settings
-from core.db import Database, connect, data_version
+from core.store.db import Database, connect, data_version
 from core.errors import VeloCoachError
 
 log = logging.getLogger("velocoach.ui")

@@ -9,7 +9,7 @@ Builds a demo database (``python -m core demo --years N``) and measures, in one 
 2. validated restore of each into an empty database: seconds, rows per second, and the ratio to the baseline
    ``INSERT INTO … SELECT * FROM read_parquet(…)`` of the same files with no checks and no id remapping;
 3. GPX export of the longest ride (string writer), against gpxpy building the same track (baseline), and
-   reading it back with core.gpx.read_gpx.
+   reading it back with core.files.gpx.read_gpx.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core import backup  # noqa: E402
-from core.db import connect, table_counts  # noqa: E402
-from core.gpx import read_gpx  # noqa: E402
+from core.store.db import connect, table_counts  # noqa: E402
+from core.files.gpx import read_gpx  # noqa: E402
 
 
 def timed(fn):

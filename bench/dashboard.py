@@ -5,7 +5,7 @@
 Without --db (or with a missing file) it builds a demo database first (``python -m core demo --years N``;
 about 5,000 rides with 1 Hz samples for 10 years — that takes a while). Measured, in one run:
 
-1. weekly + monthly totals + fitness (CTL/ATL/TSB) from the rides' summaries in DuckDB SQL (core.dashboard),
+1. weekly + monthly totals + fitness (CTL/ATL/TSB) from the rides' summaries in DuckDB SQL (core.rides.dashboard),
    against what a notebook user would do: load the raw samples into pandas and group them by week and month
    (distance, moving time, climbing, normalised-power TSS per ride, then per period). Target ≥ 20×.
 2. One dashboard AppTest run on that database (cold: empty cache; warm: cached by data version). Target ≤ 0.3 s.
@@ -27,9 +27,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.compare import align_streams, smooth_aligned  # noqa: E402
-from core.dashboard import fitness, period_totals  # noqa: E402
-from core.db import connect  # noqa: E402
+from core.rides.compare import align_streams, smooth_aligned  # noqa: E402
+from core.rides.dashboard import fitness, period_totals  # noqa: E402
+from core.store.db import connect  # noqa: E402
 
 
 def best_of(fn, repeat: int = 3) -> float:
@@ -124,7 +124,7 @@ def main() -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    page = str(ROOT / "pages" / "dashboard_page.py")
+    page = str(ROOT / "app_pages" / "dashboard_page.py")
 
     def timed_run(app) -> float:
         start = time.perf_counter()
@@ -142,7 +142,7 @@ def main() -> None:
     print(f"dashboard AppTest run: first in process (imports) {first:.3f} s; empty caches {cold:.3f} s; "
           f"new session, warm cache {warm:.3f} s; rerun (widget change) {rerun:.3f} s (target <= 0.3 s)")
     db = connect(args.db)
-    from core.dashboard import dashboard_data
+    from core.rides.dashboard import dashboard_data
 
     data_s = best_of(lambda: dashboard_data(db.cursor(), athlete_id), 3)
     print(f"  of which dashboard_data() (every panel's SQL, uncached): {data_s * 1000:.0f} ms")

@@ -5,7 +5,7 @@
 Every figure comes from this one run, each measured in a fresh subprocess (peak RSS from wait4):
   * bare interpreter, and the interpreter with VeloCoach's imports (numpy, pandas, duckdb, …) as baselines;
   * ``python -m core import FILE --json`` (read, ride metrics, samples, recorded route and sections, stored);
-  * ``core.gpx.read_gpx`` alone, and ``gpxpy.parse`` of the same file.
+  * ``core.files.gpx.read_gpx`` alone, and ``gpxpy.parse`` of the same file.
 Targets (issue 3): import ≤ 0.4× gpxpy.parse time; ≤ 150 MiB peak above the interpreter; map HTML ≤ 300 KB.
 """
 
@@ -101,12 +101,12 @@ def main() -> None:
     print(f"file: {args.points:,} timed points with hr/cad/power, {size_mb:.1f} MiB")
 
     _, bare_rss, _, _ = measure_child([sys.executable, "-c", "pass"], env)
-    _, libs_rss, _, libs_cpu = measure_child([sys.executable, "-c", "import core.cli, core.importer, core.gpx, "
-                                              "core.routes, numpy, pandas, duckdb"], env)
+    _, libs_rss, _, libs_cpu = measure_child([sys.executable, "-c", "import core.cli, core.rides.importer, core.files.gpx, "
+                                              "core.routes.store, numpy, pandas, duckdb"], env)
     import_wall, import_rss, status, import_cpu = measure_child(
         [sys.executable, "-m", "core", "--db", str(db), "import", str(gpx), "--json"], env)
     read_s, read_rss, read_cpu = timed_python(TIMED.format(
-        extra="; from core.gpx import read_gpx", path=str(gpx), mode="'rb'",
+        extra="; from core.files.gpx import read_gpx", path=str(gpx), mode="'rb'",
         call="read_gpx(d, 'bench.gpx', max_bytes=10**9)"), env)
     gpxpy_s, gpxpy_rss, gpxpy_cpu = timed_python(TIMED.format(
         extra=", gpxpy", path=str(gpx), mode="encoding='utf-8'", call="gpxpy.parse(d)"), env)
@@ -116,14 +116,14 @@ def main() -> None:
           f"{libs_cpu:.2f} s CPU, read, metrics, store), "
           f"peak {import_rss:.0f} MiB = +{import_rss - bare_rss:.0f} MiB above the bare interpreter, "
           f"+{import_rss - libs_rss:.0f} MiB above the libraries{'' if not status else ' — IMPORT FAILED'}")
-    print(f"core.gpx.read_gpx alone: {read_s:.2f} s wall, {read_cpu:.2f} s CPU, peak {read_rss:.0f} MiB (+{read_rss - libs_rss:.0f} MiB "
+    print(f"core.files.gpx.read_gpx alone: {read_s:.2f} s wall, {read_cpu:.2f} s CPU, peak {read_rss:.0f} MiB (+{read_rss - libs_rss:.0f} MiB "
           "above the libraries, file bytes included)")
     print(f"gpxpy.parse: {gpxpy_s:.2f} s wall, {gpxpy_cpu:.2f} s CPU, peak {gpxpy_rss:.0f} MiB (+{gpxpy_rss - bare_rss:.0f} MiB above bare)")
     print(f"ratio import/gpxpy.parse: {import_wall / gpxpy_s:.2f}x wall, {import_cpu / gpxpy_cpu:.2f}x CPU "
           f"(target ≤ 0.4); read_gpx/gpxpy.parse: {read_s / gpxpy_s:.2f}x wall, {read_cpu / gpxpy_cpu:.2f}x CPU")
 
-    from core.gpx import read_gpx
-    from core.mapview import MapLine, build_map, map_html_size
+    from core.files.gpx import read_gpx
+    from core.views.mapview import MapLine, build_map, map_html_size
 
     streams = read_gpx(gpx.read_bytes(), "bench.gpx", max_bytes=10**9)
     simple_map = build_map([MapLine(streams.lat, streams.lon, name="Bench ride")])

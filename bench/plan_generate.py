@@ -3,7 +3,7 @@
     python bench/plan_generate.py [--repeat 20]
 
 Measured in one run (median of --repeat runs each):
-1. the pure engine (core.plans.build_plan) for 12 and 52 weeks, without rules and with the eight rules of the
+1. the pure engine (core.coach.plans.engine.build_plan) for 12 and 52 weeks, without rules and with the eight rules of the
    issue's example sentence; target for 52 weeks with rules: well under a second;
 2. the rule checker (violations) on the 52-week plan;
 3. the whole path through a database (generate_plan: athlete, rules, CTL from 3 years of rides) for 52 weeks,
@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.athletes import AthleteProfile, create_athlete  # noqa: E402
-from core.db import connect  # noqa: E402
-from core.plans import build_plan, generate_plan, save_plan, violations  # noqa: E402
-from core.rules import DeterministicParser, save_rule  # noqa: E402
+from core.store.db import connect  # noqa: E402
+from core.coach.plans.engine import build_plan, generate_plan, save_plan, violations  # noqa: E402
+from core.coach.rules import DeterministicParser, save_rule  # noqa: E402
 
 TEXT = ("no intervals on Mondays, long ride at the weekend, max 9 hours a week, rest on Fridays, no more than 2 hard "
         "sessions per week, rest day after 2 hard days, ramp no more than 8% per week, indoor only on Tuesdays and "

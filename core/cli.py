@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.config import load_settings
-from core.db import Database, connect
+from core.store.db import Database, connect
 from core.errors import VeloCoachError
 
 log = logging.getLogger("velocoach.cli")

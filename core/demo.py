@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import lfilter
 
-from core.streams import ActivityStreams
+from core.files.streams import ActivityStreams
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +136,9 @@ def _week_pattern(rng: np.random.Generator, week_index: int, rides_per_week: int
 
 
 def _solve_speed(power_w: np.ndarray, grade: np.ndarray, mass_kg: float) -> np.ndarray:
-    """Steady-state speed (m/s): the routes' power-balance model (core.sections.speed_for_power), capped at a
+    """Steady-state speed (m/s): the routes' power-balance model (core.routes.sections.speed_for_power), capped at a
     sane 25 m/s and at least walking pace."""
-    from core.sections import speed_for_power
+    from core.routes.sections import speed_for_power
 
     return np.clip(speed_for_power(power_w, grade * 100.0, mass_kg=mass_kg), 0.5, 25.0)
 
@@ -244,8 +244,8 @@ def seed_demo(cur, *, years: float = 0.5, end: date | None = None, seed: int = 4
 
     Returns counts. Deterministic for the same arguments."""
     from core.athletes import create_athlete, validate_profile
-    from core.rides import store_ride
-    from core.routes import import_gpx_route
+    from core.rides.store import store_ride
+    from core.routes.store import import_gpx_route
 
     end = end or date.today()
     last_day = end - timedelta(days=1)
@@ -283,9 +283,9 @@ def seed_demo(cur, *, years: float = 0.5, end: date | None = None, seed: int = 4
 
 def _seed_demo_plan(cur, athlete_id: int, last_day: date) -> int:
     """Save the demo rules and an active plan (built by the deterministic engine, never an AI service)."""
-    from core.analysis import link_completed_rides
-    from core.plans import generate_plan, save_plan
-    from core.rules import save_rule
+    from core.coach.analysis import link_completed_rides
+    from core.coach.plans.engine import generate_plan, save_plan
+    from core.coach.rules import save_rule
 
     rule_ids = [save_rule(cur, athlete_id, text, name=name)["id"] for name, text in DEMO_RULES]
     plan_start = last_day - timedelta(days=last_day.weekday(), weeks=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from core.config import Settings
-from core.db import Database, transaction
+from core.store.db import Database, transaction
 
 log = logging.getLogger(__name__)
 

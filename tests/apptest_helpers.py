@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.db import connect, integrity_problems
+from core.store.db import connect, integrity_problems
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

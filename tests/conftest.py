@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect, integrity_problems
+from core.store.db import connect, integrity_problems
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from core.ai import AIService, add_prompt_version, health_check, usage_totals, variant_stats
+from core.coach.ai import AIService, add_prompt_version, health_check, usage_totals, variant_stats
 from core.config import load_settings
-from core.plans import build_plan, generate_plan, phase_plan, violations
-from core.rules import Constraint, parse_rule, save_rule
+from core.coach.plans.engine import build_plan, generate_plan, phase_plan, violations
+from core.coach.rules import Constraint, parse_rule, save_rule
 from tests.fakes.openai_server import FakeOpenAI, settings_for
 
 KEY = "sk-test-SECRETKEY0123456789abcdef"
@@ -270,7 +270,7 @@ def test_without_a_key_the_engine_answers_with_a_note(cur, athlete_id, db_path):
 
 
 def test_importing_the_coach_does_not_import_openai():
-    code = "import sys, core.ai, core.rules, core.plans, core.commands.coach; print('openai' in sys.modules)"
+    code = "import sys, core.coach.ai, core.coach.rules, core.coach.plans.engine, core.commands.coach; print('openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
@@ -281,7 +281,7 @@ def test_a_constraint_round_trips_through_json_schema():
     assert set(schema["properties"]["kind"]["enum"]) >= {"rest_days", "max_ramp_pct"}
 
 
-SETTINGS_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "settings_page.py")
+SETTINGS_PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "settings_page.py")
 
 
 def test_settings_shows_ai_totals_and_a_health_check_without_a_key(db_path):

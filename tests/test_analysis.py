@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.ai import AIService
-from core.analysis import (
+from core.coach.ai import AIService
+from core.coach.analysis import (
     adjust_plan_from_performance,
     analyse_latest_rides,
     analyze_ride,
@@ -19,11 +19,11 @@ from core.analysis import (
     reject_analysis,
     validate_suggestions,
 )
-from core.db import table_counts
+from core.store.db import table_counts
 from core.errors import NotFoundError, ValidationError
-from core.plans import generate_plan, get_plan, plan_versions, save_plan, violations
-from core.rides import store_ride
-from core.rules import constraints_of, save_rule
+from core.coach.plans.engine import generate_plan, get_plan, plan_versions, save_plan, violations
+from core.rides.store import store_ride
+from core.coach.rules import constraints_of, save_rule
 from tests.fakes.openai_server import FakeOpenAI, settings_for
 
 START = date(2027, 1, 4)  # Monday; week 1 of the plan below (see plan_id)
@@ -245,7 +245,7 @@ def test_a_failure_while_approving_leaves_everything_as_it_was(cur, athlete_id, 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("core.analysis.link_completed_rides", broken)
+    monkeypatch.setattr("core.coach.analysis.link_completed_rides", broken)
     with pytest.raises(RuntimeError):
         approve_analysis(cur, athlete_id, analysis["id"], today=date(2027, 1, 5))
     assert table_counts(cur) == before
@@ -378,8 +378,8 @@ def test_importing_a_ride_file_marks_the_planned_workout_of_that_day_completed(c
     import numpy as np
 
     from core.demo import LOOPS, simulate_ride
-    from core.gpx import to_gpx
-    from core.importer import import_file
+    from core.files.gpx import to_gpx
+    from core.rides.importer import import_file
 
     day = date(2027, 1, 5)  # endurance, 45 min
     streams = simulate_ride(np.random.default_rng(3), "endurance", 45 * 60, 250, 168, 188, 72, LOOPS[0],

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.analysis import analyze_ride
+from core.coach.analysis import analyze_ride
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect
+from core.store.db import connect
 from tests.apptest_helpers import read_db, run_app_page
 from tests.test_analysis import make_plan, ride
 
@@ -29,7 +29,7 @@ def seed(db_path, *, analyse=True):
 
 
 def open_page() -> AppTest:
-    return run_app_page("pages/plans_page.py")
+    return run_app_page("app_pages/plans_page.py")
 
 
 read = read_db

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from core import backup
-from core.db import connect, integrity_problems, table_counts
+from core.store import backup_restore as backup
+from core.store.db import connect, integrity_problems, table_counts
 from core.errors import DuplicateError, ExportImportError, NotFoundError
 from tests.test_backup_helpers import (
     API_KEY,

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect, table_counts, transaction
+from core.store.db import connect, table_counts, transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,15 +1,15 @@
-"""GPX export of rides and routes: read back by core.gpx.read_gpx / core.routes.import_gpx_route unchanged."""
+"""GPX export of rides and routes: read back by core.files.gpx.read_gpx / core.routes.store.import_gpx_route unchanged."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from core import backup
-from core.db import table_counts, transaction
+from core.store import backup_restore as backup
+from core.store.db import table_counts, transaction
 from core.errors import ExportImportError, NotFoundError
-from core.gpx import read_gpx
-from core.routes import import_gpx_route
+from core.files.gpx import read_gpx
+from core.routes.store import import_gpx_route
 from tests.test_backup_helpers import copy_db, shared_template, small_athlete
 
 
@@ -50,7 +50,7 @@ def test_a_ride_exported_as_gpx_reads_back_with_the_same_points_times_and_sensor
     np.testing.assert_allclose(streams.temp, samples[:, 7], atol=0.051)
     np.testing.assert_allclose(streams.ele, samples[:, 3], atol=0.006)
     assert _gain(streams.ele) == pytest.approx(_gain(samples[:, 3]), abs=0.5)
-    from core.gpx import cumulative_distance_m
+    from core.files.gpx import cumulative_distance_m
     assert streams.dist_m[-1] == pytest.approx(cumulative_distance_m(samples[:, 1], samples[:, 2])[-1], rel=1e-6)
 
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect, transaction
+from core.store.db import connect, transaction
 
 TOKEN_SECRET = "oauth2-SECRET-token-value-7f3a9c"
 API_KEY = "sk-test-APIKEY-never-exported-123"

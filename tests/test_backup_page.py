@@ -7,11 +7,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core import backup
-from core.db import connect, table_counts, transaction
+from core.store import backup_restore as backup
+from core.store.db import connect, table_counts, transaction
 from tests.test_backup_helpers import small_athlete
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "backup_page.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "backup_page.py")
 
 
 def _seed(db_path: Path) -> bytes:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.compare import (
+from core.rides.compare import (
     Aligned,
     align_streams,
     compare_rides,
@@ -27,10 +27,10 @@ from core.compare import (
     smooth,
     smooth_aligned,
 )
-from core.db import table_counts, transaction
+from core.store.db import table_counts, transaction
 from core.errors import NotFoundError, ValidationError
-from core.gpx import read_gpx
-from core.streams import ActivityStreams
+from core.files.gpx import read_gpx
+from core.files.streams import ActivityStreams
 
 DATA = Path(__file__).resolve().parent / "data" / "rides"
 STRAVA = DATA / "sweatpy__4078723797_strava.gpx"
@@ -224,7 +224,7 @@ def test_the_differences_table_subtracts_b_from_a():
 
 @pytest.fixture
 def two_rides(cur, athlete_id, real_ride):
-    from core.rides import store_ride
+    from core.rides.store import store_ride
 
     first = store_ride(cur, athlete_id, real_ride, source="file", external_id="strava-export",
                        source_file=STRAVA.name)
@@ -277,7 +277,7 @@ def test_a_summary_only_ride_cannot_be_compared_point_by_point(cur, athlete_id, 
 
 
 def test_a_ride_without_a_speed_stream_gets_speed_from_distance_over_time():
-    from core.compare import speed_from_distance
+    from core.rides.compare import speed_from_distance
 
     t = np.arange(0, 100.0)
     dist = np.concatenate([t[:50] * 8.0, 400 + (t[50:] - 49) * 5.0])

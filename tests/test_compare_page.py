@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.gpx import read_gpx
+from core.files.gpx import read_gpx
 from tests.test_compare import STRAVA, ridden_again
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare_page.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "compare_page.py")
 
 
 @pytest.fixture
 def two_rides(cur, athlete_id):
-    from core.rides import store_ride
+    from core.rides.store import store_ride
 
     ride = read_gpx(STRAVA.read_bytes(), STRAVA.name)
     a = store_ride(cur, athlete_id, ride, source="file", external_id="strava", source_file=STRAVA.name).id
@@ -71,7 +71,7 @@ def test_picking_rides_and_switching_to_time_alignment(db, two_rides):
 
 
 def test_three_rides_share_the_charts_and_the_differences_table(db, cur, athlete_id, two_rides):
-    from core.rides import store_ride
+    from core.rides.store import store_ride
 
     a, b = two_rides
     third = ridden_again(read_gpx(STRAVA.read_bytes(), STRAVA.name))

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from core.dashboard import (
+from core.rides.dashboard import (
     compliance_colour,
     dashboard_data,
     period_totals,
@@ -19,7 +19,7 @@ from core.dashboard import (
     upcoming_workouts,
     zones_per_week,
 )
-from core.db import table_counts, transaction
+from core.store.db import table_counts, transaction
 from core.errors import ValidationError
 from tests.test_dashboard_fitness import insert_ride
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from core.cli import main
-from core.db import table_counts, transaction
+from core.store.db import table_counts, transaction
 from tests.test_dashboard_fitness import insert_ride
 
 
@@ -60,8 +60,8 @@ def test_a_bad_date_is_a_usage_error(db_path, db, capsys):
 
 
 def test_compare_json_reports_differences_and_climbs(db_path, db, cur, athlete_id, capsys):
-    from core.gpx import read_gpx
-    from core.rides import store_ride
+    from core.files.gpx import read_gpx
+    from core.rides.store import store_ride
     from tests.test_compare import STRAVA, ridden_again
 
     ride = read_gpx(STRAVA.read_bytes(), STRAVA.name)

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
-from core.dashboard import exponential_load, fitness, fitness_on, fitness_series, time_constants
-from core.db import bump_data_version, transaction
+from core.rides.dashboard import exponential_load, fitness, fitness_on, fitness_series, time_constants
+from core.store.db import bump_data_version, transaction
 from core.errors import ValidationError
 
 

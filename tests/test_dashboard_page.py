@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.db import bump_data_version, transaction
+from core.store.db import bump_data_version, transaction
 from tests.test_dashboard_fitness import insert_ride
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "dashboard_page.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "dashboard_page.py")
 
 
 def run_page() -> AppTest:
@@ -88,5 +88,5 @@ def test_the_app_opens_on_the_dashboard_and_switches_to_compare(db, athlete_id, 
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == "Dashboard"
-    app.switch_page("pages/compare_page.py").run()
+    app.switch_page("app_pages/compare_page.py").run()
     assert not app.exception and app.title[0].value == "Compare rides"

@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core.db import (
+from core.store.db import (
     Migration,
     available_migrations,
     connect,
@@ -127,6 +127,6 @@ def test_integrity_check_reports_a_dangling_link(cur, athlete_id):
 
 
 def test_migration_files_are_numbered_and_never_edited_in_place():
-    names = [p.name for p in sorted(Path("core/migrations").glob("*.sql"))]
+    names = [p.name for p in sorted(Path("core/store/migrations").glob("*.sql"))]
     assert names and names[0] == "001_initial.sql"
     assert [int(n[:3]) for n in names] == list(range(1, len(names) + 1))

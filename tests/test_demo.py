@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
-from core.db import transaction
+from core.store.db import transaction
 from core.demo import LOOPS, seed_demo, simulate_ride
 
 
@@ -45,7 +45,7 @@ def season_fingerprint(cur):
 
 
 def test_the_demo_season_is_deterministic_and_realistic(db_path, tmp_path):
-    from core.db import connect
+    from core.store.db import connect
 
     fingerprints = []
     for name in ("a", "b"):

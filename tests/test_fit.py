@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from core.errors import InvalidFileError
-from core.fit import read_fit, sport_type
-from core.metrics import ride_metrics
+from core.files.fit import read_fit, sport_type
+from core.rides.metrics import ride_metrics
 
 RIDES = Path(__file__).resolve().parent / "data" / "rides"
 FIT_FILES = sorted(p.name for p in RIDES.glob("*.fit"))

@@ -1,4 +1,4 @@
-"""AppTest of pages/garmin_page.py against the fake Garmin Connect (the real client, no patching)."""
+"""AppTest of app_pages/garmin_page.py against the fake Garmin Connect (the real client, no patching)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect
+from core.store.db import connect
 from tests.fakes.garmin_server import FakeGarmin, cycling_activities
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "garmin_page.py")
+PAGE = str(ROOT / "app_pages" / "garmin_page.py")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""core.gpx's fast path for uniform tracks must read exactly what the general streaming parse reads, and hand
+"""core.files.gpx's fast path for uniform tracks must read exactly what the general streaming parse reads, and hand
 anything less plain (or broken) to it, so that errors stay the same."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import core.gpx as gpx
+import core.files.gpx as gpx
 from core.errors import InvalidFileError
 
 DATA = Path(__file__).resolve().parent / "data"

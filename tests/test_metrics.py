@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import metrics
-from core.metrics import ride_metrics
+from core.rides import metrics
+from core.rides.metrics import ride_metrics
 
 
 def seconds(n: int, start: float = 0.0) -> np.ndarray:

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.db import integrity_problems, table_counts
+from core.store.db import integrity_problems, table_counts
 from core.errors import NotFoundError, PlanGenerationError
-from core.plans import (
+from core.coach.plans.engine import (
     HARD_TYPES,
     UserPreferences,
     activate_plan,
@@ -33,7 +33,7 @@ from core.plans import (
     validate_request,
     violations,
 )
-from core.rules import Constraint, DeterministicParser, edit_rule, save_rule
+from core.coach.rules import Constraint, DeterministicParser, edit_rule, save_rule
 
 START = date(2027, 1, 4)  # a Monday
 TODAY = date(2027, 1, 1)

@@ -8,7 +8,7 @@ from datetime import date
 from icalendar import Calendar
 
 from core.cli import main
-from core.db import connect, table_counts
+from core.store.db import connect, table_counts
 
 
 def run(capsys, db_path, *argv):

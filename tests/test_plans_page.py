@@ -13,7 +13,7 @@ from tests.apptest_helpers import read_db
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
-def open_page(page: str = "pages/coach_page.py") -> AppTest:
+def open_page(page: str = "app_pages/coach_page.py") -> AppTest:
     """The page run through app.py's navigation: its links to other pages need it."""
     at = AppTest.from_file(APP, default_timeout=60).run()
     return at.switch_page(page).run()
@@ -91,7 +91,7 @@ def test_a_request_with_no_available_days_shows_a_clear_error(db_path):
 def test_with_ai_configured_the_page_says_the_ai_plan_was_repaired(db_path, monkeypatch):
     from datetime import date, timedelta
 
-    from core.plans import build_plan
+    from core.coach.plans.engine import build_plan
     from tests.fakes.openai_server import FakeOpenAI
 
     with FakeOpenAI() as fake:
@@ -128,14 +128,14 @@ def test_saved_plans_show_exports_activation_and_versions(db_path):
         at.checkbox(key="plan_activate_on_save").set_value(weeks == 2)
         at.button(key="plan_save_button").click().run()
         assert not at.exception
-    at.switch_page("pages/plans_page.py").run()
+    at.switch_page("app_pages/plans_page.py").run()
     assert not at.exception and at.title[0].value == "Plans"
     labels = [b.label for b in at.get("download_button")]
     assert "iCalendar (.ics)" in labels and "JSON" in labels
     rows, _ = read(db_path, "SELECT id, active FROM plans ORDER BY id")
     (first, first_active), (second, second_active) = rows
     assert first_active and not second_active
-    at = open_page("pages/plans_page.py")
+    at = open_page("app_pages/plans_page.py")
     at.selectbox(key="saved_plan_pick").set_value(second).run()
     at.button(key=f"plan_activate_{second}").click().run()
     assert not at.exception
@@ -167,7 +167,7 @@ def test_hostile_rule_text_is_shown_as_text_not_markdown(db_path):
 
 
 def test_the_plans_page_without_plans_points_to_the_coach(db_path):
-    at = open_page("pages/plans_page.py")
+    at = open_page("app_pages/plans_page.py")
     assert not at.exception
     assert at.title[0].value == "Plans"
     assert any("No saved plans yet" in i.value for i in at.info)
@@ -180,7 +180,7 @@ def test_deleting_a_plan_asks_first_and_cancel_keeps_it(db_path):
     at.button(key="plan_generate_button").click().run()
     at.button(key="plan_save_button").click().run()
     (plan_id,), = read(db_path, "SELECT id FROM plans")[0]
-    at = open_page("pages/plans_page.py")
+    at = open_page("app_pages/plans_page.py")
     at.button(key=f"plan_delete_{plan_id}").click().run()
     assert not at.exception and any("Delete" in w.value for w in at.warning)
     assert read(db_path, "SELECT count(*) FROM plans")[0] == [(1,)]  # asking deletes nothing

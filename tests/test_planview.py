@@ -1,11 +1,11 @@
-"""core.planview: escaped rider text, plan labels and captions, the plan figure, diffs and approval messages."""
+"""core.views.planview: escaped rider text, plan labels and captions, the plan figure, diffs and approval messages."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from core import planview
-from core.plans import build_plan
+from core.views import planview
+from core.coach.plans.engine import build_plan
 
 
 def test_rider_text_cannot_become_a_link_or_an_image():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.compare import parse_ride_ids
+from core.rides.compare import parse_ride_ids
 from tests.apptest_helpers import run_app_page
 from tests.test_rides_page import APP, seeded  # noqa: F401 — fixture
 
@@ -22,7 +22,7 @@ def test_compare_ids_from_the_address_ignore_non_ascii_digits_and_absurd_lengths
 
 @pytest.mark.parametrize("value", ["²", "9" * 5000], ids=["superscript-two", "5000-digits"])
 def test_the_ride_page_says_there_is_no_such_ride_for_a_hostile_id(seeded, value):  # noqa: F811
-    at = open_page("pages/ride_page.py", id=value)
+    at = open_page("app_pages/ride_page.py", id=value)
     assert not at.exception, at.exception
     assert any("There is no ride #" in w.value for w in at.warning)
     assert at.selectbox(key="ride_pick").value in seeded["ids"].values()
@@ -31,15 +31,15 @@ def test_the_ride_page_says_there_is_no_such_ride_for_a_hostile_id(seeded, value
 @pytest.mark.parametrize("value", ["²", "9" * 5000], ids=["superscript-two", "5000-digits"])
 def test_the_compare_page_ignores_a_hostile_ride_id_in_the_address(seeded, value):  # noqa: F811
     first = seeded["ids"]["Easy spin"]
-    at = open_page("pages/compare_page.py", a=value, b=str(first))
+    at = open_page("app_pages/compare_page.py", a=value, b=str(first))
     assert not at.exception, at.exception
     assert at.multiselect(key="compare_rides").value == [first]
 
 
 def _database_with_one_ride(path, name: str) -> int:
     from core.athletes import AthleteProfile, create_athlete
-    from core.db import connect
-    from core.rides import store_ride
+    from core.store.db import connect
+    from core.rides.store import store_ride
     from tests.test_rides import make_ride
     from tests.test_rides_page import START
 
@@ -61,8 +61,8 @@ def test_ride_pages_show_the_open_database_not_a_cached_read_of_another(db_path,
     shown = {}
     for path in (first, second):
         monkeypatch.setenv("VELOCOACH_DB", str(path))
-        detail = open_page("pages/ride_page.py", id=str(ride_id))
-        listing = open_page("pages/rides_page.py")
+        detail = open_page("app_pages/ride_page.py", id=str(ride_id))
+        listing = open_page("app_pages/rides_page.py")
         assert not detail.exception and not listing.exception
         shown[path] = ([h.value for h in detail.subheader], list(listing.dataframe[0].value["Name"]))
     assert shown[second] == (["Ride in the second database"], ["Ride in the second database"])
@@ -71,15 +71,15 @@ def test_ride_pages_show_the_open_database_not_a_cached_read_of_another(db_path,
 def test_a_ride_import_that_fails_after_storing_the_ride_leaves_nothing_behind(cur, athlete_id, data_dir,
                                                                                monkeypatch):
     """import_file promises "a failure stores nothing": the ride and its plan linking are one transaction."""
-    import core.analysis
-    from core.db import table_counts
+    import core.coach.analysis
+    from core.store.db import table_counts
     from core.errors import StorageError
-    from core.importer import import_file, import_files
+    from core.rides.importer import import_file, import_files
 
     def broken_linking(*args, **kwargs):
         raise StorageError("linking failed")
 
-    monkeypatch.setattr(core.analysis, "link_completed_rides", broken_linking)
+    monkeypatch.setattr(core.coach.analysis, "link_completed_rides", broken_linking)
     data = (data_dir / "rides" / "fitparse__nick.fit").read_bytes()
     before = table_counts(cur)
     with pytest.raises(StorageError):
@@ -96,7 +96,7 @@ def test_the_rides_date_filter_uses_the_same_local_day_as_the_dashboard(cur, ath
     picker) must find it on the day the dashboard counts it, not on the UTC day."""
     from datetime import UTC, date, datetime
 
-    from core.rides import RideFilter, search_rides, store_ride
+    from core.rides.store import RideFilter, search_rides, store_ride
     from tests.test_rides import make_ride
 
     cur.execute("SET TimeZone = 'America/Los_Angeles'")  # this session's local time zone, as on a rider's laptop
@@ -114,7 +114,7 @@ def test_the_rides_date_filter_uses_the_same_local_day_as_the_dashboard(cur, ath
 
 
 def test_a_page_number_past_the_last_page_lists_no_rides_instead_of_failing(cur, athlete_id):
-    from core.rides import search_rides, store_ride
+    from core.rides.store import search_rides, store_ride
     from tests.test_rides import make_ride
 
     store_ride(cur, athlete_id, make_ride(600), source="file", external_id="one")
@@ -129,8 +129,8 @@ def test_rolling_back_a_plan_on_the_plans_page_shows_the_new_version(db_path):
     from datetime import date
 
     from core.athletes import AthleteProfile, create_athlete
-    from core.db import connect
-    from core.plans import generate_plan, next_monday, save_plan, save_version
+    from core.store.db import connect
+    from core.coach.plans.engine import generate_plan, next_monday, save_plan, save_version
 
     db = connect(db_path)
     cur = db.cursor()
@@ -142,7 +142,7 @@ def test_rolling_back_a_plan_on_the_plans_page_shows_the_new_version(db_path):
     second = save_version(cur, athlete_id, first, edited, note="dropped a workout")
     db.close()
 
-    at = open_page("pages/plans_page.py")
+    at = open_page("app_pages/plans_page.py")
     assert at.selectbox(key="saved_plan_pick").value == second  # newest first
     at.button(key=f"plan_rb_{second}").click().run()
     assert not at.exception, at.exception
@@ -161,7 +161,7 @@ def test_creating_an_athlete_on_settings_switches_to_the_new_athlete_and_stays(d
     from core.athletes import list_athletes
 
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/settings_page.py").run()
+    at.switch_page("app_pages/settings_page.py").run()
     at.text_input(key="new_athlete_name").set_value("Second rider")
     next(b for b in at.button if b.label == "Create athlete").click().run()
     assert not at.exception, at.exception
@@ -177,7 +177,7 @@ def test_creating_an_athlete_on_settings_switches_to_the_new_athlete_and_stays(d
 
 
 def connect_db(path):
-    from core.db import connect
+    from core.store.db import connect
 
     return connect(path)
 
@@ -190,7 +190,7 @@ def test_picking_another_athlete_on_settings_switches_to_it(db_path):
     second = create_athlete(db.cursor(), AthleteProfile(name="Second"))
     db.close()
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/settings_page.py").run()
+    at.switch_page("app_pages/settings_page.py").run()
     assert at.session_state["athlete_id"] == first
     at.selectbox(key="settings_athlete").set_value(second).run()
     at.run()

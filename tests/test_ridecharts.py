@@ -1,4 +1,4 @@
-"""core.ridecharts: the Rides list rows, the Ride page's tiles, figures, climbs and picker, without Streamlit."""
+"""core.views.ridecharts: the Rides list rows, the Ride page's tiles, figures, climbs and picker, without Streamlit."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from core import ridecharts
-from core.rides import store_ride
+from core.views import ridecharts
+from core.rides.store import store_ride
 from tests.test_rides import make_ride
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from core.athletes import get_athlete, update_athlete, validate_profile
-from core.db import data_version, integrity_problems, table_counts
+from core.store.db import data_version, integrity_problems, table_counts
 from core.errors import InvalidFileError, NotFoundError, ValidationError
-from core.rides import (
+from core.rides.store import (
     RideFilter,
     add_tag,
     delete_rides,
@@ -23,7 +23,7 @@ from core.rides import (
     search_rides,
     store_ride,
 )
-from core.streams import ActivityStreams
+from core.files.streams import ActivityStreams
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect
-from core.rides import RideFilter, add_tag, list_tags, search_rides, store_ride
+from core.store.db import connect
+from core.rides.store import RideFilter, add_tag, list_tags, search_rides, store_ride
 from tests.apptest_helpers import run_app_page
 from tests.test_rides import make_ride
 
@@ -36,7 +36,7 @@ def seeded(db_path):
     return {"athlete_id": athlete_id, "ids": ids, "path": db_path}
 
 
-def run_page(page: str = "pages/rides_page.py", **query) -> AppTest:
+def run_page(page: str = "app_pages/rides_page.py", **query) -> AppTest:
     """The page as the app runs it (its links need app.py's navigation); ``query`` becomes the address's ?k=v."""
     at = run_app_page(page, **query)
     assert not at.exception, at.exception
@@ -63,17 +63,17 @@ def test_the_page_lists_rides_and_links_the_first_to_its_detail(seeded):
 
 
 def test_the_ride_page_shows_the_ride_named_in_the_address(seeded):
-    at = run_page("pages/ride_page.py", id=seeded["ids"]["Trainer intervals"])
+    at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Trainer intervals"])
     assert at.title[0].value == "Ride"
     assert any(sub.value == "Trainer intervals" for sub in at.subheader)
     assert len(at.get("plotly_chart")) >= 3  # power, HR, cadence at least
     assert any("indoor" in c.value for c in at.caption)
-    at = run_page("pages/ride_page.py", id=seeded["ids"]["Hill repeats"])
+    at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Hill repeats"])
     assert any(sub.value == "Hill repeats" for sub in at.subheader)
 
 
 def test_the_ride_page_without_an_id_offers_a_picker_and_shares_the_choice(seeded):
-    at = run_page("pages/ride_page.py")
+    at = run_page("app_pages/ride_page.py")
     assert any(sub.value == "Trainer intervals" for sub in at.subheader)  # the latest ride by default
     at.selectbox(key="ride_pick").select(seeded["ids"]["Easy spin"]).run()
     assert not at.exception
@@ -82,7 +82,7 @@ def test_the_ride_page_without_an_id_offers_a_picker_and_shares_the_choice(seede
 
 
 def test_an_unknown_ride_id_says_so_and_falls_back_to_the_picker(seeded):
-    at = run_page("pages/ride_page.py", id="999999")
+    at = run_page("app_pages/ride_page.py", id="999999")
     assert any("999999" in e.value for e in [*at.error, *at.warning])
     assert at.selectbox(key="ride_pick") is not None
 

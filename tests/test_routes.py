@@ -1,4 +1,4 @@
-"""core.routes storage (one transaction, bulk points, JSON shape) and core.mapview (offline, simplified maps)."""
+"""core.routes.store storage (one transaction, bulk points, JSON shape) and core.views.mapview (offline, simplified maps)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import core.routes as routes
-from core.db import data_version, table_counts, transaction
+import core.routes.store as routes
+from core.store.db import data_version, table_counts, transaction
 from core.errors import InvalidFileError, NotFoundError, ValidationError
-from core.gpx import read_gpx
-from core.mapview import (
+from core.files.gpx import read_gpx
+from core.views.mapview import (
     LEAFLET_JS,
     MapLine,
     build_map,
@@ -21,7 +21,7 @@ from core.mapview import (
     section_color,
     simplify_line,
 )
-from core.streams import ActivityStreams
+from core.files.streams import ActivityStreams
 
 DATA = Path(__file__).resolve().parent / "data"
 CPTR003 = (DATA / "coursepointer__cptr003.gpx").read_bytes()
@@ -31,7 +31,7 @@ def streams_of(n=500, seed=1) -> ActivityStreams:
     rng = np.random.default_rng(seed)
     lat = 45 + np.cumsum(rng.normal(0.0001, 0.00002, n))
     lon = 6 + np.cumsum(rng.normal(0.0001, 0.00002, n))
-    from core.gpx import cumulative_distance_m
+    from core.files.gpx import cumulative_distance_m
 
     dist = cumulative_distance_m(lat, lon)
     ele = 200 + 0.06 * dist
@@ -146,7 +146,7 @@ def test_another_athletes_route_is_not_found(cur, athlete_id):
 
 
 def test_resectioning_replaces_the_sections(cur, athlete_id):
-    from core.sections import SectionParams
+    from core.routes.sections import SectionParams
 
     route_id = routes.store_route(cur, athlete_id, "R", "planned", streams_of(800))
     count = routes.resection_route(cur, route_id, params=SectionParams(min_climb_length_m=1e9))

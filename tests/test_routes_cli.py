@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from core.cli import main
-from core.db import connect, integrity_problems, table_counts
+from core.store.db import connect, integrity_problems, table_counts
 
 DATA = Path(__file__).resolve().parent / "data"
 

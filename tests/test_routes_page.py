@@ -7,14 +7,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.db import connect, table_counts
+from core.store.db import connect, table_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
 
 def open_routes() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "routes_page.py"), default_timeout=60).run()
+    return AppTest.from_file(str(ROOT / "app_pages" / "routes_page.py"), default_timeout=60).run()
 
 
 def folium_component(at: AppTest):

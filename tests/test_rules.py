@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from core.db import table_counts
+from core.store.db import table_counts
 from core.errors import RuleParseError
-from core.rules import (
+from core.coach.rules import (
     RULE_KINDS,
     Constraint,
     DeterministicParser,
@@ -170,7 +170,7 @@ def test_a_rule_that_means_nothing_is_not_saved(cur, athlete_id):
 
 
 def test_a_failed_save_leaves_the_database_unchanged(cur, athlete_id, monkeypatch):
-    import core.rules as rules
+    import core.coach.rules as rules
 
     def broken_audit(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -183,7 +183,7 @@ def test_a_failed_save_leaves_the_database_unchanged(cur, athlete_id, monkeypatc
 
 
 def test_a_rule_used_by_a_plan_cannot_be_deleted(cur, athlete_id):
-    from core.plans import generate_plan, save_plan
+    from core.coach.plans.engine import generate_plan, save_plan
 
     rule = save_rule(cur, athlete_id, "rest on Fridays")
     save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]], "duration_weeks": 2}))

@@ -1,4 +1,4 @@
-"""core.sections on synthetic profiles with known climbs, plus noise, and on real routes."""
+"""core.routes.sections on synthetic profiles with known climbs, plus noise, and on real routes."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.gpx import read_gpx
-from core.sections import (
+from core.files.gpx import read_gpx
+from core.routes.sections import (
     DEFAULT_PARAMS,
     SectionParams,
     climb_category,

@@ -5,11 +5,11 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.athletes import list_athletes
-from core.db import connect
+from core.store.db import connect
 
 
 def open_settings() -> AppTest:
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "settings_page.py"),
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app_pages" / "settings_page.py"),
                            default_timeout=30)
     return at.run()
 

@@ -39,7 +39,7 @@ def _settings(ctx):
 
 
 def _print(analysis: dict) -> None:
-    from core.analysis import describe_suggestion
+    from core.coach.analysis import describe_suggestion
 
     print(f"#{analysis['id']} {analysis['kind']} · ride {analysis['ride_id']} · {analysis['status']}")
     for sentence in analysis["feedback"].get("sentences", []):
@@ -51,7 +51,7 @@ def _print(analysis: dict) -> None:
 
 
 def analyze(args, ctx) -> int:
-    from core.analysis import analyze_ride
+    from core.coach.analysis import analyze_ride
 
     analysis = analyze_ride(ctx.cur, ctx.athlete_id(), args.ride_id, settings=_settings(ctx))
     ctx.print_json(analysis) if args.json else _print(analysis)
@@ -59,7 +59,7 @@ def analyze(args, ctx) -> int:
 
 
 def analyses(args, ctx) -> int:
-    from core.analysis import list_analyses
+    from core.coach.analysis import list_analyses
 
     rows = list_analyses(ctx.cur, ctx.athlete_id(), pending=args.pending)
     if args.json:
@@ -73,7 +73,7 @@ def analyses(args, ctx) -> int:
 
 
 def approve(args, ctx) -> int:
-    from core.analysis import approve_analysis
+    from core.coach.analysis import approve_analysis
 
     result = approve_analysis(ctx.cur, ctx.athlete_id(), args.analysis_id)
     if args.json:
@@ -92,7 +92,7 @@ def approve(args, ctx) -> int:
 
 
 def reject(args, ctx) -> int:
-    from core.analysis import reject_analysis
+    from core.coach.analysis import reject_analysis
 
     result = reject_analysis(ctx.cur, ctx.athlete_id(), args.analysis_id)
     ctx.print_json(result) if args.json else print(f"Rejected analysis #{result['id']}; the plan is unchanged.")
@@ -100,7 +100,7 @@ def reject(args, ctx) -> int:
 
 
 def adjust(args, ctx) -> int:
-    from core.analysis import adjust_plan_from_performance
+    from core.coach.analysis import adjust_plan_from_performance
 
     proposal = adjust_plan_from_performance(ctx.cur, ctx.athlete_id(), weeks=args.weeks, settings=_settings(ctx))
     ctx.print_json(proposal) if args.json else _print(proposal)

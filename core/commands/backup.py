@@ -29,7 +29,7 @@ def register(subparsers) -> None:
 
 
 def cmd_export(args, ctx) -> int:
-    from core.backup import backup_filename, export_backup, write_file_atomically
+    from core.store.backup_restore import backup_filename, export_backup, write_file_atomically
 
     athlete_id = ctx.athlete_id()
     data = export_backup(ctx.cur, athlete_id, args.format)
@@ -44,7 +44,7 @@ def cmd_export(args, ctx) -> int:
 
 
 def cmd_export_gpx(args, ctx) -> int:
-    from core.backup import export_gpx, write_file_atomically
+    from core.store.backup_restore import export_gpx, write_file_atomically
 
     name, data = export_gpx(ctx.cur, ctx.athlete_id(), args.kind, args.item_id)
     out = args.out or Path(name)
@@ -57,7 +57,7 @@ def cmd_export_gpx(args, ctx) -> int:
 
 
 def cmd_restore(args, ctx) -> int:
-    from core.backup import DEFAULT_LIMITS, restore_backup
+    from core.store.backup_restore import DEFAULT_LIMITS, restore_backup
 
     path = args.file.expanduser()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from core.db import transaction
+from core.store.db import transaction
 
 
 def register(subparsers) -> None:
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
 
 
 def cmd_init(args, ctx) -> int:
-    from core.db import schema_version
+    from core.store.db import schema_version
 
     athlete_id = ctx.athlete_id()
     result = {"db": str(ctx.db_path), "schema_version": schema_version(ctx.cur), "athlete_id": athlete_id}

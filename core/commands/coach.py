@@ -63,7 +63,7 @@ def _parse_view(result) -> dict:
 
 
 def rules_parse(args, ctx) -> int:
-    from core.rules import parse_rule
+    from core.coach.rules import parse_rule
 
     result = parse_rule(args.text, cur=ctx.cur, settings=_settings(ctx))
     if args.json:
@@ -78,7 +78,7 @@ def rules_parse(args, ctx) -> int:
 
 
 def rules_add(args, ctx) -> int:
-    from core.rules import parse_rule, rule_public, save_rule
+    from core.coach.rules import parse_rule, rule_public, save_rule
 
     athlete_id = ctx.athlete_id()
     parsed = parse_rule(args.text, cur=ctx.cur, settings=_settings(ctx))
@@ -93,7 +93,7 @@ def rules_add(args, ctx) -> int:
 
 
 def rules_list(args, ctx) -> int:
-    from core.rules import list_rules, rule_public
+    from core.coach.rules import list_rules, rule_public
 
     rules = [rule_public(r) for r in list_rules(ctx.cur, ctx.athlete_id())]
     if args.json:
@@ -105,7 +105,7 @@ def rules_list(args, ctx) -> int:
 
 
 def plan_generate(args, ctx) -> int:
-    from core.plans import generate_plan, save_plan
+    from core.coach.plans.engine import generate_plan, save_plan
 
     if args.weeks is not None and not 1 <= args.weeks <= 52:
         raise ValidationError(f"--weeks must be between 1 and 52 (got {args.weeks})")
@@ -130,7 +130,7 @@ def plan_generate(args, ctx) -> int:
 
 
 def plan_export(args, ctx) -> int:
-    from core.plans import export_ics, export_json, get_plan
+    from core.coach.plans.engine import export_ics, export_json, get_plan
 
     plan = get_plan(ctx.cur, args.plan_id, ctx.athlete_id())
     data = export_ics(plan) if args.format == "ics" else export_json(plan).encode()
@@ -145,7 +145,7 @@ def plan_export(args, ctx) -> int:
 
 
 def plan_list(args, ctx) -> int:
-    from core.plans import list_plans
+    from core.coach.plans.engine import list_plans
 
     plans = list_plans(ctx.cur, ctx.athlete_id())
     if args.json:
@@ -158,7 +158,7 @@ def plan_list(args, ctx) -> int:
 
 
 def plan_activate(args, ctx) -> int:
-    from core.plans import activate_plan
+    from core.coach.plans.engine import activate_plan
 
     activate_plan(ctx.cur, ctx.athlete_id(), args.plan_id)
     print(f"plan {args.plan_id} is now active")

@@ -40,7 +40,7 @@ def _read_secret(prompt: str) -> str:
 
 
 def cmd_sync(args, ctx) -> int:
-    from core import garmin
+    from core.garmin import sync as garmin
     from core.errors import GarminSyncError
 
     if args.until and not args.since:
@@ -84,7 +84,7 @@ def cmd_sync(args, ctx) -> int:
 
 
 def cmd_accounts(args, ctx) -> int:
-    from core import garmin
+    from core.garmin import sync as garmin
 
     accounts = garmin.list_accounts(ctx.cur, ctx.athlete_id())
     shown = [{k: a[k] for k in ("id", "label", "signed_in", "last_synced_activity_id", "last_synced_activity_at",
@@ -102,7 +102,7 @@ def cmd_accounts(args, ctx) -> int:
 
 
 def cmd_login(args, ctx) -> int:
-    from core import garmin
+    from core.garmin import sync as garmin
 
     password = _read_secret("Garmin Connect password: ")
     account_id = garmin.sign_in(ctx.cur, ctx.athlete_id(), args.label, args.email, password,
@@ -116,7 +116,7 @@ def cmd_login(args, ctx) -> int:
 
 
 def cmd_logout(args, ctx) -> int:
-    from core import garmin
+    from core.garmin import sync as garmin
 
     account = garmin.account_by_label(ctx.cur, ctx.athlete_id(), args.account)
     garmin.sign_out(ctx.cur, account["id"])

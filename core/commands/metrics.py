@@ -43,7 +43,7 @@ def _number(value):
 
 
 def metrics_rows(cur, athlete_id: int, kind: str, date_from: date | None, date_to: date | None) -> list[dict]:
-    from core import dashboard
+    from core.rides import dashboard
 
     if date_from and date_to and date_to < date_from:
         raise ValidationError(f"--to {date_to} is before --from {date_from}")
@@ -78,7 +78,7 @@ def cmd_metrics(args, ctx) -> int:
 
 
 def cmd_compare(args, ctx) -> int:
-    from core.compare import compare_report
+    from core.rides.compare import compare_report
 
     report = compare_report(ctx.cur, ctx.athlete_id(), args.a, args.b)
     if args.json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.rides import SORTABLE, RideFilter, ride_report, search_rides
+from core.rides.store import SORTABLE, RideFilter, ride_report, search_rides
 
 
 def register(subparsers) -> None:

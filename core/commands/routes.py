@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.routes import (
+from core.routes.store import (
     delete_route,
     format_duration,
     get_route,

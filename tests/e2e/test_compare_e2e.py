@@ -4,14 +4,14 @@ charts (streams, A − B) and one offline map with the two tracks."""
 from __future__ import annotations
 
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect
-from core.gpx import read_gpx
+from core.store.db import connect
+from core.files.gpx import read_gpx
 from tests.e2e.conftest import open_app, screenshot, wait_for_app
 from tests.test_compare import STRAVA, ridden_again
 
 
 def test_a_shared_link_opens_the_comparison_with_charts_and_two_track_map(tmp_path, start_app, browser_page):
-    from core.rides import store_ride
+    from core.rides.store import store_ride
 
     db_path = tmp_path / "compare-e2e.duckdb"
     database = connect(db_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect
+from core.store.db import connect
 from tests.e2e.conftest import open_app, screenshot, wait_for_app
 from tests.fakes.garmin_server import FIT_FILE, FakeGarmin, cycling_activities
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.athletes import AthleteProfile, create_athlete
-from core.db import connect
+from core.store.db import connect
 from tests.e2e.conftest import open_app, screenshot, wait_for_app
 
 FIT = Path(__file__).resolve().parents[1] / "data" / "rides" / "gc__Garmin830_with_Stages.fit"

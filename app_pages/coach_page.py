@@ -1,0 +1,143 @@
+"""Coach: training rules in plain language and the plan generator with a preview. Saved plans: the Plans page."""
+
+from datetime import date
+
+import streamlit as st
+
+import ui
+from core.coach.plans.engine import EVENT_TYPES, calendar_frame, generate_plan, next_monday, route_choices, save_plan
+from core.views.planview import GENERATOR_LABELS, md_escape, plan_figure, plan_metrics, rule_label, rule_versions_caption
+from core.coach.rules import DAY_NAMES, DAYS, edit_rule, list_rules, parse_rule, rule_versions, save_rule
+
+st.title("Coach")
+cur = ui.cursor()
+athlete = ui.athlete_id()
+settings = ui.settings()
+if not settings.ai_enabled:
+    st.caption("No AI key configured: rules are read by the built-in parser and plans come from the built-in "
+               "periodisation engine (set an AI key in .streamlit/secrets.toml to let an AI coach propose).")
+
+
+def show_plan(plan, weekly_ctl, key):
+    for col, (label, value, delta) in zip(st.columns(4), plan_metrics(plan, weekly_ctl), strict=False):
+        col.metric(label, value, delta)
+    st.plotly_chart(plan_figure(plan, weekly_ctl), key=f"{key}_chart", width="stretch")
+    st.dataframe(calendar_frame(plan), hide_index=True, key=f"{key}_calendar", width="stretch")
+
+
+@st.cache_data(show_spinner=False)
+def _rules(db_path: str, athlete_id: int, data_version: int) -> list[dict]:
+    return list_rules(ui.cursor(), athlete_id)
+
+
+rules = _rules(str(settings.db_path), athlete, ui.current_data_version())
+tab_plan, tab_rules = st.tabs(["Plan generator", "Rules"])
+
+# --------------------------------------------------------------------------------------------------------- rules
+with tab_rules:
+    st.subheader("Write a rule")
+    text = st.text_area("Your rule, in plain words", key="rule_text",
+                        placeholder="no intervals on Mondays, long ride at the weekend, max 9 hours a week")
+    name = st.text_input("Name (optional)", key="rule_name")
+    left, right = st.columns(2)
+    if left.button("Preview", key="rule_preview_button"):
+        with ui.friendly_errors("reading the rule"):
+            st.session_state["rule_preview"] = (text, parse_rule(text, cur=cur, settings=settings))
+    preview = st.session_state.get("rule_preview")
+    if preview and preview[0] == text:
+        parsed = preview[1]
+        st.markdown(f"**Understood** ({parsed.parser} parser, confidence {parsed.confidence_score:.0%}):")
+        for constraint in parsed.constraints:
+            st.markdown(f"- {constraint.describe()}")
+        for suggestion in parsed.suggestions:
+            st.warning(md_escape(suggestion))
+        for conflict in parsed.conflicts:
+            st.error(md_escape(conflict))
+        if parsed.note:
+            st.caption(parsed.note)
+    if right.button("Save rule", key="rule_save_button", type="primary"):
+        with ui.friendly_errors("saving the rule"):
+            parsed = preview[1] if preview and preview[0] == text else parse_rule(text, cur=cur, settings=settings)
+            rule = save_rule(cur, athlete, text, name=name, parsed=parsed)
+            st.session_state.pop("rule_preview", None)
+            st.success(f"Saved rule “{md_escape(rule['name'])}”.")
+            st.rerun()
+
+    st.subheader("Your rules")
+    if not rules:
+        st.info("No rules yet. Write one above, e.g. “rest on Fridays”.")
+    for rule in rules:
+        with st.expander(f"{md_escape(rule['name'])} · v{rule['version']}"):
+            st.text(rule["text"])
+            for constraint in rule["constraints"]:
+                st.markdown(f"- {constraint.describe()}")
+            new_text = st.text_area("Edit", rule["text"], key=f"rule_edit_{rule['id']}")
+            if st.button("Save as a new version", key=f"rule_edit_save_{rule['id']}"):
+                with ui.friendly_errors("saving the new version"):
+                    edit_rule(cur, rule["id"], new_text, parsed=parse_rule(new_text, cur=cur, settings=settings))
+                    st.rerun()
+            versions = rule_versions(cur, rule["id"])
+            if len(versions) > 1:
+                st.caption(rule_versions_caption(versions))
+
+# -------------------------------------------------------------------------------------------------- generator
+with tab_plan:
+    routes = route_choices(cur, athlete)
+    rule_names = {r["id"]: rule_label(r) for r in rules}
+    with st.form("plan_form"):
+        st.subheader("Plan generator")
+        chosen_rules = st.multiselect("Rules to follow", list(rule_names), format_func=rule_names.get,
+                                      key="plan_rules")
+        g1, g2, g3 = st.columns(3)
+        event_date = g1.date_input("Event date (optional)", value=None, min_value=date.today(), key="plan_event_date")
+        event_type = g2.selectbox("Event type", [None, *EVENT_TYPES], key="plan_event_type",
+                                  format_func=lambda v: "—" if v is None else v.replace("_", " "))
+        route_id = g3.selectbox("Goal route (its climbs shape the key workouts)", [None, *routes],
+                                format_func=lambda v: "—" if v is None else routes[v], key="plan_route")
+        g1, g2, g3 = st.columns(3)
+        target_ftp = g1.number_input("Target FTP (W, 0 = none)", 0, 600, 0, key="plan_target_ftp")
+        target_ctl = g2.number_input("Target CTL (0 = none)", 0, 200, 0, key="plan_target_ctl")
+        hours = g3.number_input("Weekly hours (0 = from your fitness)", 0.0, 40.0, 0.0, step=0.5, key="plan_hours")
+        p1, p2, p3 = st.columns(3)
+        available = p1.multiselect("Days you can ride", list(DAYS), default=list(DAYS), format_func=DAY_NAMES.get,
+                                   key="plan_days")
+        indoor = p2.radio("Where", ["both", "indoor", "outdoor"], horizontal=True, key="plan_indoor")
+        long_day = p3.selectbox("Long-ride day", [None, *DAYS], key="plan_long_day",
+                                format_func=lambda v: "any" if v is None else DAY_NAMES[v])
+        d1, d2, d3 = st.columns(3)
+        weeks = d1.number_input("Duration (weeks)", 1, 52, 12, key="plan_weeks",
+                                help="Ignored when an event date is set: the plan then ends in the event's week.")
+        start = d2.date_input("First week starts", next_monday(date.today()), key="plan_start")
+        plan_name = d3.text_input("Plan name", key="plan_name")
+        submitted = st.form_submit_button("Generate preview", type="primary", key="plan_generate_button")
+    if submitted:
+        request = {"rule_ids": chosen_rules, "start_date": start, "name": plan_name or None,
+                   "duration_weeks": None if event_date else int(weeks),
+                   "goals": {"event_date": event_date, "event_type": event_type, "route_id": route_id,
+                             "target_ftp_w": target_ftp or None, "target_ctl": target_ctl or None,
+                             "weekly_hours": hours or None},
+                   "user_preferences": {"available_days": available, "indoor_outdoor": indoor,
+                                        "long_ride_day": long_day}}
+        st.session_state.pop("plan_preview", None)
+        with ui.friendly_errors("generating the plan"), st.spinner("Generating the plan…"):
+            st.session_state["plan_preview"] = generate_plan(cur, athlete, request, settings=settings)
+    result = st.session_state.get("plan_preview")
+    if result is not None:
+        st.subheader("Preview")
+        st.info(f"Made by the {GENERATOR_LABELS[result.generator]}. " + " ".join(result.notes))
+        show_plan(result.plan, result.weekly_ctl, "preview")
+        if result.route_pacing:
+            st.markdown("**Pacing per climb of the goal route**")
+            st.dataframe(result.route_pacing, hide_index=True, key="preview_pacing")
+        s1, s2 = st.columns([1, 3])
+        make_active = s2.checkbox("Make it my active plan", value=True, key="plan_activate_on_save")
+        if s1.button("Save plan", type="primary", key="plan_save_button"):
+            with ui.friendly_errors("saving the plan"):
+                plan_id = save_plan(cur, athlete, result, activate=make_active)
+                st.session_state.pop("plan_preview", None)
+                st.session_state["plans_selected_plan"] = plan_id
+                st.session_state["coach_flash"] = f"Saved plan #{plan_id}: see it on the Plans page."
+                st.rerun()
+    if "coach_flash" in st.session_state:
+        st.success(st.session_state.pop("coach_flash"))
+        st.page_link("app_pages/plans_page.py", label="Open the saved plans", icon=":material/event_note:")

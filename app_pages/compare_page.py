@@ -1,0 +1,147 @@
+"""Compare: two or more rides side by side — overlaid streams, A − B, both tracks on one map, differences, climbs.
+
+Shareable: the URL carries the rides as ?a=ID&b=ID (c, d, … for more)."""
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+from streamlit_folium import st_folium
+
+import ui
+from core.rides import compare
+from core.rides.store import RideFilter, search_rides, sport_types
+
+LETTERS = "abcdef"
+COLOURS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC", "#F4A259", "#6C757D")  # as core.views.mapview.LINE_COLORS
+
+st.title("Compare rides")
+cur = ui.cursor()
+athlete = ui.athlete_id()
+
+url_ids = compare.parse_ride_ids([st.query_params.get(k) for k in LETTERS if st.query_params.get(k)])
+if "compare_rides" not in st.session_state:
+    st.session_state["compare_rides"] = url_ids
+
+# ---------------------------------------------------------------------------------------------- picking rides
+with st.expander("Find rides", expanded=len(url_ids) < 2):
+    c1, c2, c3 = st.columns(3)
+    text = c1.text_input("Name contains", key="compare_text")
+    dates = c2.date_input("Between", value=(), key="compare_dates")
+    sport = c3.selectbox("Type", ["cycling", "all", *sport_types(cur, athlete)], key="compare_sport",
+                         format_func=lambda s: {"cycling": "All cycling", "all": "Everything"}.get(s, s))
+found = []
+with ui.friendly_errors("searching rides"):
+    date_from = dates[0] if len(dates) >= 1 else None
+    date_to = dates[1] if len(dates) == 2 else None
+    found, _ = search_rides(cur, athlete, RideFilter(sport=sport, text=text or None, date_from=date_from,
+                                                     date_to=date_to), page_size=200)
+options = compare.ride_labels(cur, athlete, st.session_state["compare_rides"])
+options.update({r["id"]: compare.RideData(r["id"], r["name"] or "Ride", r["started_at"], {}, {}).label
+                for r in found})
+st.session_state["compare_rides"] = [i for i in st.session_state["compare_rides"] if i in options]
+selected = st.multiselect("Rides to compare: the first is A, the second B", list(options), format_func=options.get,
+                          key="compare_rides", max_selections=len(LETTERS),
+                          placeholder="Pick two or more rides")
+
+wanted = {LETTERS[i]: str(ride_id) for i, ride_id in enumerate(selected)}
+if {k: st.query_params.get(k) for k in LETTERS if st.query_params.get(k)} != wanted:
+    for k in LETTERS:
+        if k in st.query_params and k not in wanted:
+            del st.query_params[k]
+    st.query_params.update(wanted)
+
+if len(selected) < 2:
+    st.info("Pick two rides (or more) to compare them. The page's address then shares this comparison.")
+    st.stop()
+
+# ---------------------------------------------------------------------------------------------- controls
+c1, c2, c3 = st.columns([1, 1, 2])
+axis = c1.radio("Align by", compare.AXES, index=1, key="compare_axis", horizontal=True,
+                format_func=lambda a: "Elapsed time" if a == "time" else "Distance")
+window_max, window_default, unit = (120, 10, "s") if axis == "time" else (1000, 100, "m")
+smoothing = c2.slider(f"Smoothing ({unit})", 0, window_max, window_default, key=f"compare_smoothing_{axis}")
+channels = c3.multiselect("Streams", compare.CHANNELS, default=["power", "hr", "speed", "ele"],
+                          format_func=compare.CHANNEL_LABELS.get, key="compare_channels")
+
+
+@st.cache_data(show_spinner="Aligning the rides…", max_entries=8)
+def run(db_path: str, athlete_id: int, ids: tuple, by: str, window: float, version: int):
+    return compare.compare_rides(ui.cursor(), athlete_id, list(ids), by=by, smoothing=window)
+
+
+comparison = None
+with ui.friendly_errors("comparing the rides"):
+    comparison = run(str(ui.database().path), athlete, tuple(selected), axis, float(smoothing),
+                     ui.current_data_version())
+if comparison is None:
+    st.stop()
+
+names = [f"{LETTERS[i].upper()}: {r.label}" for i, r in enumerate(comparison.rides)]
+shown = comparison.aligned.thinned(4000)
+x_title = "Elapsed time (s)" if axis == "time" else "Distance (m)"
+
+# ---------------------------------------------------------------------------------------------- charts
+st.subheader("Streams")
+if channels:
+    figure = make_subplots(rows=len(channels), cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                           subplot_titles=[compare.CHANNEL_LABELS[c] for c in channels])
+    for row, channel in enumerate(channels, start=1):
+        for i, series in enumerate(shown.series):
+            figure.add_scatter(x=shown.x, y=series[channel], name=names[i], legendgroup=names[i],
+                               showlegend=row == 1, line=dict(color=COLOURS[i % len(COLOURS)], width=1.4),
+                               row=row, col=1)
+    figure.update_layout(height=190 * len(channels) + 60, margin=dict(l=10, r=10, t=30, b=10),
+                         legend=dict(orientation="h", y=1.02 + 0.02 * len(channels), yanchor="bottom"))
+    figure.update_xaxes(title_text=x_title, row=len(channels), col=1)
+    st.plotly_chart(figure, width="stretch", key="compare_streams_chart")
+else:
+    st.caption("Choose at least one stream to draw.")
+
+st.subheader("Difference A − B")
+delta_options = list(channels or compare.CHANNELS) + (["t_s"] if axis == "distance" else [])
+delta_channel = st.selectbox("Stream", delta_options, key="compare_delta_channel",
+                             format_func=lambda c: "Time gap (s): B behind A when negative"
+                             if c == "t_s" else compare.CHANNEL_LABELS[c])
+delta = shown.delta(delta_channel)
+delta_figure = go.Figure()
+delta_figure.add_scatter(x=shown.x, y=delta, fill="tozeroy", name="A − B", line=dict(color="#1F2933", width=1.2))
+delta_figure.add_hline(y=0, line_color="#6C757D")
+delta_figure.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=x_title,
+                           yaxis_title=f"A − B, {compare.CHANNEL_LABELS[delta_channel]}")
+st.plotly_chart(delta_figure, width="stretch", key="compare_delta_chart")
+
+# ---------------------------------------------------------------------------------------------- map
+st.subheader("Tracks")
+with ui.friendly_errors("drawing the map"):
+    track_map = compare.comparison_map(comparison)
+    if track_map is None:
+        st.info("None of these rides has GPS positions (indoor rides), so there is no map.")
+    else:
+        st.caption(" · ".join(f"{name} in {'orange' if i == 0 else 'blue' if i == 1 else 'another colour'}"
+                              for i, name in enumerate(names)))
+        st_folium(track_map, height=460, use_container_width=True, returned_objects=[], key="compare_map")
+
+# ---------------------------------------------------------------------------------------------- tables
+st.subheader("Differences")
+table = comparison.differences.rename(columns={r.label: LETTERS[i].upper() for i, r in enumerate(comparison.rides)})
+st.caption(" · ".join(names))
+st.dataframe(table, hide_index=True, width="stretch", key="compare_differences",
+             column_config={c: st.column_config.NumberColumn(format="%.2f") for c in table.columns
+                            if c not in ("figure", "unit")})
+
+st.subheader("Shared climbs")
+climbs = comparison.climbs
+if climbs.empty:
+    st.info("These rides share no climb (climbs are matched by position on the road, not by name).")
+else:
+    weight_note = "" if comparison.weight_kg else " Add your weight in Settings to see W/kg."
+    st.caption(f"A's climbs found on B by position, and B's on A: time, power, W/kg and heart rate on each.{weight_note}")
+    view = climbs.rename(columns={
+        "climb": "Climb", "start_km_a": "Starts at km (A)", "length_m": "Length (m)", "gain_m": "Gain (m)",
+        "time_s_a": "Time A (s)", "time_s_b": "Time B (s)", "time_delta_s": "A − B (s)",
+        "avg_power_w_a": "Power A (W)", "avg_power_w_b": "Power B (W)", "w_per_kg_a": "W/kg A",
+        "w_per_kg_b": "W/kg B", "avg_hr_a": "HR A", "avg_hr_b": "HR B", "avg_speed_kmh_a": "km/h A",
+        "avg_speed_kmh_b": "km/h B"})
+    st.dataframe(view, hide_index=True, width="stretch", key="compare_climbs",
+                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in view.columns
+                                if c != "Climb"})

@@ -1,0 +1,161 @@
+"""Dashboard: where training stands — volume by week/month, fitness (CTL/ATL/TSB), zones, season bests, plan."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from core.rides import dashboard
+
+st.title("Dashboard")
+cur = ui.cursor()
+athlete = ui.athlete_id()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load(db_path: str, athlete_id: int, version: int, constants: tuple, today: date) -> dict:
+    return dashboard.dashboard_data(ui.cursor(), athlete_id, today=today)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def figure(kind: str, key: tuple, option: str = ""):
+    """Plotly figures are built once per data version and choice (one costs tens of ms to build); cached as
+    resources because Streamlit only reads them."""
+    data = load(*key)
+    if kind == "fitness":
+        return dashboard.fitness_figure(data["fitness"])
+    if kind == "volume":
+        period, metric = option.split(":")
+        planned = data["week_vs_last"]["planned"]
+        plan_value = None
+        if period == "week" and planned and metric in ("moving_time_s", "tss"):
+            plan_value = (planned["duration_s"] * dashboard.METRICS[metric][1] if metric == "moving_time_s"
+                          else planned["tss"])
+        return dashboard.volume_figure(data["weekly" if period == "week" else "monthly"], metric, period, plan_value)
+    if kind == "zones":
+        return dashboard.zones_figure(data["zones_power" if option == "power" else "zones_hr"], option)
+    return dashboard.bests_figure(data["season_bests"], data["today"].year)
+
+
+data = None
+with ui.friendly_errors("loading the dashboard"):
+    cache_key = (str(ui.database().path), athlete, ui.current_data_version(), dashboard.time_constants(cur, athlete),
+                 date.today())
+    data = load(*cache_key)
+if data is None:
+    st.stop()
+
+COLOUR_DOT = {"green": "🟢", "amber": "🟠", "red": "🔴", None: "⚪"}
+
+
+# ---------------------------------------------------------------------------------------------- this week
+st.subheader("This week")
+week = data["week_vs_last"]
+planned = week["planned"]
+cols = st.columns(4)
+for col, key in zip(cols, ("distance_m", "moving_time_s", "tss", "rides"), strict=True):
+    label, factor, unit = dashboard.METRICS[key]
+    now, last = week["this_week"][key] * factor, week["last_week"][key] * factor
+    last_to_date = week["last_week_to_date"][key] * factor
+    plan_text = ""
+    if planned and key in ("moving_time_s", "tss"):
+        plan_value = planned["duration_s"] * factor if key == "moving_time_s" else planned["tss"]
+        plan_text = f" · plan {plan_value:.1f}{(' ' + unit) if unit else ''}"
+    col.metric(f"{label}{f' ({unit})' if unit else ''}", f"{now:.1f}" if key != "rides" else f"{now:.0f}",
+               delta=f"{now - last_to_date:+.1f} vs last week by this day",
+               delta_color="off" if key == "rides" else "normal",
+               help=f"Last week by this day: {last_to_date:.1f}; whole last week: {last:.1f}{plan_text}")
+if planned:
+    st.caption(f"Planned this week: {planned['workouts']} workouts, {planned['duration_s'] / 3600:.1f} h, "
+               f"TSS {planned['tss']:.0f}.")
+
+# ---------------------------------------------------------------------------------------------- fitness
+st.subheader("Fitness, fatigue and form")
+fit: pd.DataFrame = data["fitness"]
+constants = data["time_constants"]
+if fit.empty:
+    st.info("No rides yet: import rides (or run the demo) to see fitness.")
+else:
+    today_rows = fit[fit["date"] <= data["today"]]
+    current = today_rows.iloc[-1] if not today_rows.empty else fit.iloc[0]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Fitness (CTL)", f"{current['ctl']:.1f}")
+    c2.metric("Fatigue (ATL)", f"{current['atl']:.1f}")
+    c3.metric("Form (TSB)", f"{current['tsb']:+.1f}")
+    c4.metric("Ramp (CTL, 7 days)", f"{current['ramp']:+.1f}")
+    st.plotly_chart(figure("fitness", cache_key), width="stretch", key="fitness_chart")
+    with st.expander("How these are computed"):
+        st.markdown(f"Time constants: τ_CTL = **{constants['ctl_days']:g} days**, τ_ATL = "
+                    f"**{constants['atl_days']:g} days** (change them in Settings).")
+        st.markdown(dashboard.FORMULAS_MARKDOWN)
+
+# ---------------------------------------------------------------------------------------------- volume
+st.subheader("Volume")
+left, right = st.columns([1, 3])
+period = left.radio("Period", ("week", "month"), format_func=lambda p: "Weekly" if p == "week" else "Monthly",
+                    key="dashboard_period", horizontal=True)
+metric = left.selectbox("Metric", list(dashboard.METRICS), key="dashboard_metric",
+                        format_func=lambda k: dashboard.METRICS[k][0])
+totals: pd.DataFrame = data["weekly" if period == "week" else "monthly"]
+with right:
+    if totals.empty:
+        st.info("No rides in this window.")
+    else:
+        st.plotly_chart(figure("volume", cache_key, f"{period}:{metric}"), width="stretch", key="volume_chart")
+
+# ---------------------------------------------------------------------------------------------- zones, bests
+zones_col, bests_col = st.columns(2)
+with zones_col:
+    st.subheader("Time in zones per week")
+    kind = st.radio("Zones", ("power", "hr"), format_func=lambda k: "Power" if k == "power" else "Heart rate",
+                    key="dashboard_zones", horizontal=True)
+    zones = data["zones_power" if kind == "power" else "zones_hr"]
+    if zones.empty:
+        st.info("No zone data yet.")
+    else:
+        st.plotly_chart(figure("zones", cache_key, kind), width="stretch", key="zones_chart")
+with bests_col:
+    st.subheader("Season bests (power curve)")
+    bests: pd.DataFrame = data["season_bests"]
+    if bests.empty:
+        st.info("No power data this season or last.")
+    else:
+        st.plotly_chart(figure("bests", cache_key), width="stretch", key="bests_chart")
+
+# ---------------------------------------------------------------------------------------------- plan
+st.subheader("Plan")
+plan = data["plan"]
+if plan is None:
+    st.info("No active training plan. Create one with the coach to see planned against done.")
+    try:
+        st.page_link("app_pages/coach_page.py", label="Open the coach", icon="🧭")
+    except Exception:  # noqa: BLE001 — the coach page is not registered in this build
+        st.caption("The coach page is not available in this build.")
+else:
+    progress: pd.DataFrame = data["plan_progress"]
+    st.markdown(f"**{plan['name']}** · {plan['start_date']:%d %b} – {plan['end_date']:%d %b %Y}")
+    table = pd.DataFrame({
+        "Week": progress["period_start"],
+        "": [COLOUR_DOT.get(c) for c in progress["colour"]],
+        "Planned (h)": progress["planned_s"] / 3600,
+        "Done (h)": progress["done_s"] / 3600,
+        "Compliance (%)": progress["compliance_pct"],
+        "Planned TSS": progress["planned_tss"],
+        "Done TSS": progress["done_tss"],
+    })
+    st.dataframe(table, hide_index=True, width="stretch", key="plan_progress_table",
+                 column_config={"Planned (h)": st.column_config.NumberColumn(format="%.1f"),
+                                "Done (h)": st.column_config.NumberColumn(format="%.1f"),
+                                "Compliance (%)": st.column_config.NumberColumn(format="%.0f"),
+                                "Planned TSS": st.column_config.NumberColumn(format="%.0f"),
+                                "Done TSS": st.column_config.NumberColumn(format="%.0f")})
+    st.caption("🟢 within ±20 % of the planned duration · 🟠 50–79 % or 121–150 % · 🔴 otherwise · "
+               "⚪ nothing planned or not started")
+    st.markdown("**Upcoming workouts**")
+    upcoming = data["upcoming"]
+    if upcoming:
+        st.dataframe(pd.DataFrame(upcoming).drop(columns=["id"]), hide_index=True, width="stretch",
+                     key="upcoming_table")
+    else:
+        st.caption(f"Nothing planned from {data['today']:%d %b} on.")

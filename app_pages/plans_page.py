@@ -1,0 +1,143 @@
+"""Plans: saved plans — activation, versions (changes, roll back), exports — and the ride analyses to approve."""
+
+import streamlit as st
+
+import ui
+from core.coach.analysis import (
+    adjust_plan_from_performance,
+    analyse_latest_rides,
+    approve_analysis,
+    describe_suggestion,
+    list_analyses,
+    reject_analysis,
+)
+from core.coach.plans.engine import (
+    activate_plan,
+    calendar_frame,
+    compare_plans,
+    delete_plan,
+    export_ics,
+    export_json,
+    get_plan,
+    list_plans,
+    plan_versions,
+    rollback_plan,
+)
+from core.views.planview import (
+    analysis_title,
+    approval_message,
+    diff_rows,
+    md_escape,
+    plan_caption,
+    plan_figure,
+    plan_label,
+    plan_metrics,
+    plan_versions_caption,
+)
+
+st.title("Plans")
+cur = ui.cursor()
+athlete = ui.athlete_id()
+settings = ui.settings()
+
+
+@st.cache_data(show_spinner=False)
+def _plans(db_path: str, athlete_id: int, data_version: int) -> list[dict]:
+    return list_plans(ui.cursor(), athlete_id)
+
+
+# ------------------------------------------------------------------------------------------------ saved plans
+plans = _plans(str(settings.db_path), athlete, ui.current_data_version())
+if not plans:
+    st.info("No saved plans yet: generate one on the Coach page.")
+    st.page_link("app_pages/coach_page.py", label="Open the coach", icon=":material/psychology:")
+else:
+    names = {p["id"]: plan_label(p) for p in plans}
+    ids = list(names)
+    # A plan just saved (Coach) or made (roll back) is shown next: through the widget's own state, which a keyed
+    # selectbox prefers over ``index`` once it has been drawn.
+    selected = st.session_state.pop("plans_selected_plan", None)
+    if selected in ids:
+        st.session_state["saved_plan_pick"] = selected
+    elif st.session_state.get("saved_plan_pick") not in ids:
+        st.session_state.pop("saved_plan_pick", None)
+    plan_id = st.selectbox("Plan", ids, format_func=names.get, key="saved_plan_pick")
+    with ui.friendly_errors("showing the plan"):
+        plan = get_plan(cur, plan_id, athlete)
+        st.caption(plan_caption(plan))
+        for col, (label, value, delta) in zip(st.columns(4), plan_metrics(plan["plan"], None), strict=False):
+            col.metric(label, value, delta)
+        st.plotly_chart(plan_figure(plan["plan"]), key=f"saved_{plan_id}_chart", width="stretch")
+        st.dataframe(calendar_frame(plan["plan"]), hide_index=True, key=f"saved_{plan_id}_calendar", width="stretch")
+        b1, b2, b3, b4, b5 = st.columns(5)
+        if plan["active"]:
+            b1.success("Active plan")
+        elif b1.button("Make active", key=f"plan_activate_{plan_id}"):
+            activate_plan(cur, athlete, plan_id)
+            st.rerun()
+        b2.download_button("iCalendar (.ics)", export_ics(plan), file_name=f"velocoach-plan-{plan_id}.ics",
+                           mime="text/calendar", key=f"plan_ics_{plan_id}")
+        b3.download_button("JSON", export_json(plan), file_name=f"velocoach-plan-{plan_id}.json",
+                           mime="application/json", key=f"plan_json_{plan_id}")
+        if plan["parent_plan_id"] and b4.button("Roll back to the previous version", key=f"plan_rb_{plan_id}"):
+            st.session_state["plans_selected_plan"] = rollback_plan(cur, athlete, plan_id)
+            st.rerun()
+        if b5.button("Delete…", key=f"plan_delete_{plan_id}"):
+            st.session_state["plans_confirm_delete"] = plan_id
+        if st.session_state.get("plans_confirm_delete") == plan_id:
+            st.warning(f"Delete {plan['name']!r} with its workouts? Other versions of it are kept.")
+            d1, d2 = st.columns(2)
+            if d1.button("Yes, delete this plan", key=f"plan_confirm_delete_{plan_id}", type="primary"):
+                delete_plan(cur, athlete, plan_id)
+                st.session_state.pop("plans_selected_plan", None)
+                st.session_state.pop("plans_confirm_delete", None)
+                st.rerun()
+            if d2.button("Cancel", key=f"plan_cancel_delete_{plan_id}"):
+                st.session_state.pop("plans_confirm_delete", None)
+                st.rerun()
+        versions = plan_versions(cur, athlete, plan_id)
+        if len(versions) > 1:
+            st.caption(plan_versions_caption(versions))
+            if plan["parent_plan_id"]:
+                diff = compare_plans(get_plan(cur, plan["parent_plan_id"], athlete)["plan"], plan["plan"])
+                st.markdown(f"**Changes from the previous version:** {len(diff)} week(s)")
+                st.dataframe(diff_rows(diff), hide_index=True, key=f"plan_diff_{plan_id}")
+
+# ---------------------------------------------------------------------------------------------- ride analyses
+st.divider()
+st.subheader("Ride analyses")
+st.caption("Your rides compared with the plan. Suggestions change nothing until you approve them; approving saves "
+           "a new plan version and keeps the old one.")
+a1, a2 = st.columns(2)
+if a1.button("Analyse my latest rides", key="analysis_run_button"):
+    with ui.friendly_errors("analysing your rides"), st.spinner("Analysing…"):
+        done = analyse_latest_rides(cur, athlete, settings=settings)
+        st.session_state["analysis_flash"] = f"Analysed {len(done)} ride(s)." if done else "No new ride to analyse."
+if a2.button("Propose adjustments from recent rides", key="analysis_adjust_button"):
+    with ui.friendly_errors("proposing adjustments"):
+        adjust_plan_from_performance(cur, athlete, settings=settings)
+        st.session_state["analysis_flash"] = "Adjustment proposal ready below."
+if "analysis_flash" in st.session_state:
+    st.success(st.session_state.pop("analysis_flash"))
+pending = list_analyses(cur, athlete, pending=True)
+if not pending:
+    st.info("No analysis awaiting your decision.")
+for item in pending:
+    with st.container(border=True, key=f"analysis_box_{item['id']}"):
+        st.markdown(analysis_title(item))
+        for sentence in item["feedback"].get("sentences", []):
+            st.markdown(f"- {md_escape(sentence)}")
+        for suggestion in item["suggestions"]:
+            st.markdown(f"→ {md_escape(describe_suggestion(suggestion))}")
+        for note in item["feedback"].get("notes", []):
+            st.caption(md_escape(note))
+        y, n = st.columns(2)
+        if y.button("Approve", key=f"analysis_approve_{item['id']}", type="primary"):
+            with ui.friendly_errors("applying the analysis"):
+                st.session_state["analysis_flash"] = approval_message(approve_analysis(cur, athlete, item["id"]))
+                st.rerun()
+        if n.button("Reject", key=f"analysis_reject_{item['id']}"):
+            with ui.friendly_errors("rejecting the analysis"):
+                reject_analysis(cur, athlete, item["id"])
+                st.session_state["analysis_flash"] = f"Rejected analysis #{item['id']}; the plan is unchanged."
+                st.rerun()

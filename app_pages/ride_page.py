@@ -1,0 +1,93 @@
+"""Ride: one ride's detail — metrics, map, stream charts, zones, power curve, laps, climbs.
+
+The ride comes from the address (?id=N, as linked from the Rides page); without one, pick it here."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from core.views import ridecharts
+
+st.title("Ride")
+cur = ui.cursor()
+athlete = ui.athlete_id()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_labels(db_path: str, athlete_id: int, version: int, wanted: int | None) -> dict[int, str]:
+    return ridecharts.ride_choices(ui.cursor(), athlete_id, wanted)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> dict:
+    return ridecharts.load_ride_detail(ui.cursor(), athlete_id, ride_id)
+
+
+url_id = st.query_params.get("id")
+wanted = int(url_id) if url_id and url_id.isascii() and url_id.isdigit() and len(url_id) <= 18 else None
+labels = {}
+with ui.friendly_errors("finding the ride"):
+    labels = load_labels(str(ui.database().path), athlete, ui.current_data_version(), wanted)
+if not labels:
+    st.info("No rides yet. Import .fit or .gpx files on the Rides page.")
+    st.page_link("app_pages/rides_page.py", label="Go to Rides", icon=":material/directions_bike:")
+    st.stop()
+if url_id and wanted not in labels:
+    st.warning(f"There is no ride #{url_id}: pick one below.")
+ids = list(labels)
+ride_id = st.selectbox("Ride", ids, format_func=labels.get, key="ride_pick",
+                       index=ids.index(wanted) if wanted in labels else 0)
+if st.query_params.get("id") != str(ride_id):
+    st.query_params["id"] = str(ride_id)  # the address shares this ride
+
+ride = None
+with ui.friendly_errors("loading the ride"):
+    ride = load_detail(str(ui.database().path), athlete, ride_id, ui.current_data_version())
+if ride is None:
+    st.stop()
+
+st.subheader(ride["name"])
+for col, (label, value, help_text) in zip(st.columns(8), ridecharts.detail_metrics(ride), strict=True):
+    col.metric(label, value, help=help_text)
+for flag in ride["metrics"].get("flags", []):
+    st.caption(f"⚠️ {flag}")
+if ride["tags"]:
+    st.caption("Tags: " + ", ".join(ride["tags"]))
+
+samples: pd.DataFrame = ride["samples"]
+if ride["points"] is not None and len(ride["points"]["lat"]):
+    from streamlit_folium import st_folium
+
+    from core.views.mapview import route_map
+
+    with ui.friendly_errors("drawing the map"):
+        st_folium(route_map(ride["points"], ride["sections"], name=ride["name"]), height=380,
+                  returned_objects=[], key=f"ride_map_{ride_id}")
+elif not samples.empty:
+    st.caption("No GPS in this ride (indoor): no map.")
+
+if samples.empty:
+    st.info("This ride has a summary only (no samples): no charts.")
+else:
+    axis = st.radio("Charts against", ["time", "distance"], horizontal=True, key="ride_axis",
+                    disabled=not ridecharts.has_distance(samples))
+    for column, fig in ridecharts.stream_figures(samples, axis):
+        st.plotly_chart(fig, width="stretch", key=f"ride_chart_{column}")
+
+c1, c2 = st.columns(2)
+for col, kind, key in ((c1, "power", "zones_power_s"), (c2, "hr", "zones_hr_s")):
+    fig = ridecharts.zones_figure(ride["metrics"].get(key), kind)
+    if fig is not None:
+        col.plotly_chart(fig, width="stretch", key=f"ride_zones_{kind}")
+fig = ridecharts.power_curve_figure(ride["metrics"].get("power_curve"))
+if fig is not None:
+    st.plotly_chart(fig, width="stretch", key="ride_power_curve")
+
+if ride["laps"]:
+    st.markdown("**Laps**")
+    st.dataframe(pd.DataFrame(ride["laps"]), hide_index=True, width="stretch", key="ride_laps")
+climbs = ridecharts.climbs_table(ride["sections"])
+if not climbs.empty:
+    st.markdown("**Climbs**")
+    st.dataframe(climbs, hide_index=True, width="stretch", key="ride_climbs")
+st.caption(ridecharts.source_caption(ride))

@@ -1,0 +1,106 @@
+"""Settings: athlete profile, athletes, fitness time constants, data summary."""
+
+import streamlit as st
+
+import ui
+from core.coach.ai import health_check as ai_health_check
+from core.coach.ai import usage_totals as ai_usage_totals
+from core.athletes import (
+    FITNESS_LEVELS,
+    create_athlete,
+    data_summary,
+    get_athlete,
+    list_athletes,
+    update_athlete,
+    validate_profile,
+)
+from core.errors import VeloCoachError
+
+st.title("Settings")
+cur = ui.cursor()
+athletes = list_athletes(cur)
+current_id = ui.athlete_id()
+
+names = {a["id"]: f"{a['name']} (#{a['id']})" for a in athletes}
+
+
+def _switch_athlete() -> None:
+    st.session_state["athlete_id"] = st.session_state["settings_athlete"]
+
+
+# The picker follows the current athlete (also when it changed elsewhere, e.g. "Create athlete" below); only the
+# rider's own choice in it switches athletes.
+st.session_state["settings_athlete"] = current_id
+st.selectbox("Athlete", options=list(names), format_func=names.get, key="settings_athlete",
+             on_change=_switch_athlete)
+
+athlete = get_athlete(cur, current_id)
+prefs = athlete["preferences"]
+with st.form("athlete_profile"):
+    st.subheader("Profile")
+    left, right = st.columns(2)
+    name = left.text_input("Name", athlete["name"])
+    email = right.text_input("E-mail", athlete["email"] or "")
+    level = left.selectbox("Fitness level", FITNESS_LEVELS, index=FITNESS_LEVELS.index(athlete["fitness_level"]))
+    ftp = right.number_input("FTP (W)", 0, 600, int(athlete["ftp_w"] or 0), help="0 = unknown", key="profile_ftp")
+    max_hr = left.number_input("Max HR (bpm)", 0, 230, int(athlete["max_hr"] or 0), help="0 = unknown", key="profile_max_hr")
+    lthr = right.number_input("Threshold HR, LTHR (bpm)", 0, 220, int(athlete["lthr"] or 0), help="0 = unknown", key="profile_lthr")
+    weight = right.number_input("Weight (kg)", 0.0, 200.0, float(athlete["weight_kg"] or 0.0), step=0.5, key="profile_weight")
+    st.markdown("**Training load preferences**")
+    left, right = st.columns(2)
+    ctl_days = left.number_input("Fitness (CTL) time constant, days", 7, 90, int(prefs.get("ctl_days", 42)))
+    atl_days = right.number_input("Fatigue (ATL) time constant, days", 2, 30, int(prefs.get("atl_days", 7)))
+    indoor = left.toggle("I ride indoors too (trainer)", bool(prefs.get("indoor_ok", True)))
+    st.caption("CTL and ATL follow x = x·e^(−1/τ) + TSS·(1 − e^(−1/τ)); form (TSB) = yesterday's CTL − ATL.")
+    if st.form_submit_button("Save profile", type="primary"):
+        try:
+            profile = validate_profile(
+                name=name, email=email or None, fitness_level=level, ftp_w=ftp or None, max_hr=max_hr or None,
+                lthr=lthr or None, weight_kg=weight or None,
+                preferences={**prefs, "ctl_days": ctl_days, "atl_days": atl_days, "indoor_ok": indoor})
+            update_athlete(cur, current_id, profile)
+            st.success("Profile saved.")
+        except VeloCoachError as exc:
+            st.error(str(exc))
+
+with st.expander("Add an athlete"):
+    with st.form("new_athlete", clear_on_submit=True):
+        new_name = st.text_input("Name", key="new_athlete_name")
+        new_ftp = st.number_input("FTP (W)", 0, 600, 0, key="new_athlete_ftp")
+        if st.form_submit_button("Create athlete"):
+            with ui.friendly_errors("creating the athlete"):
+                new_id = create_athlete(cur, validate_profile(name=new_name, ftp_w=new_ftp or None))
+                st.session_state["athlete_id"] = new_id
+                st.rerun()
+
+st.subheader("Your data")
+summary = data_summary(cur, current_id)
+cols = st.columns(5)
+cols[0].metric("Rides", summary["rides"])
+cols[1].metric("Distance", f"{summary['distance_km']:,.0f} km")
+cols[2].metric("Routes", summary["routes"])
+cols[3].metric("Plans", summary["plans"])
+cols[4].metric("Rules", summary["rules"])
+if summary["first_ride_at"]:
+    st.caption(f"Rides from {summary['first_ride_at']:%d %b %Y} to {summary['last_ride_at']:%d %b %Y}. "
+               f"Database: `{ui.settings().db_path}`")
+
+st.subheader("AI service")
+ai_settings = ui.settings()
+if ai_settings.ai_enabled:
+    st.caption(f"Model `{ai_settings.ai_model}` at {ai_settings.ai_base_url or 'api.openai.com'}; at most "
+               f"{ai_settings.ai_calls_per_minute} calls a minute. Any failure falls back to the built-in coach.")
+else:
+    st.caption("No AI key configured: the coach uses its built-in rule parser and periodisation engine. Set "
+               "`ai_api_key` (and optionally `ai_base_url`, `ai_model`) in .streamlit/secrets.toml or VELOCOACH_AI_KEY.")
+ai_totals = ai_usage_totals(cur)
+ai_cols = st.columns(4)
+ai_cols[0].metric("AI calls", ai_totals["calls"],
+                  help=f"{ai_totals['cached']} answered from the cache, {ai_totals['failed']} failed or fell back")
+ai_cols[1].metric("Tokens in", f"{ai_totals['tokens_in']:,}")
+ai_cols[2].metric("Tokens out", f"{ai_totals['tokens_out']:,}")
+ai_cols[3].metric("AI cost", f"${ai_totals['cost_usd']:.4f}")
+if st.button("Check the AI service", key="ai_health_check"):
+    with ui.friendly_errors("checking the AI service"):
+        report = ai_health_check(cur, ai_settings)
+        (st.success if report["ok"] else st.warning)(report["message"])

@@ -1,0 +1,571 @@
+"""Ride comparison: streams aligned by elapsed time or distance, smoothing, deltas, a table of differences and
+the climbs two rides share (matched by position along the road, never by name).
+
+Pure functions work on numpy arrays; ``load_ride``/``compare_rides`` read storage. Nothing here draws.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from core.errors import NotFoundError, ValidationError
+
+CHANNELS = ("power", "hr", "speed", "cadence", "ele")
+CHANNEL_LABELS = {"power": "Power (W)", "hr": "Heart rate (bpm)", "speed": "Speed (km/h)",
+                  "cadence": "Cadence (rpm)", "ele": "Elevation (m)", "t_s": "Elapsed time (s)"}
+AXES = ("time", "distance")
+DEFAULT_STEP = {"time": 1.0, "distance": 10.0}     # seconds / metres between aligned points
+MAX_GAP = {"time": 30.0, "distance": 200.0}        # a hole wider than this in a ride is left empty (NaN)
+CLIMB_TOLERANCE_M = 40.0
+BEST_EFFORTS_S = (5, 60, 300, 1200)
+EARTH_RADIUS_M = 6_371_000.0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Alignment (pure)
+# --------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Aligned:
+    """Streams of several rides on one shared axis. ``series[i][channel]`` has the length of ``x``; NaN where
+    ride i has no value (after its end, or in a gap). With ``axis == 'distance'`` each series also holds
+    ``t_s`` (the ride's elapsed time at that distance), so ``time_gap()`` says who is ahead."""
+
+    axis: str
+    x: np.ndarray
+    series: list[dict[str, np.ndarray]]
+
+    def delta(self, channel: str, i: int = 0, j: int = 1) -> np.ndarray:
+        """Ride i − ride j on the shared axis."""
+        return self.series[i][channel] - self.series[j][channel]
+
+    def thinned(self, max_points: int = 4000) -> Aligned:
+        """Every k-th point so a chart gets at most ``max_points`` per line (browsers choke on 100k points)."""
+        stride = max(1, int(math.ceil(len(self.x) / max(1, max_points))))
+        if stride == 1:
+            return self
+        return Aligned(self.axis, self.x[::stride], [{k: v[::stride] for k, v in s.items()} for s in self.series])
+
+
+def _as_float(values, n: int) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    return np.asarray(values, dtype=np.float64)
+
+
+def _resample(xp: np.ndarray, fp: np.ndarray, x: np.ndarray, max_gap: float) -> np.ndarray:
+    """Linear interpolation of (xp, fp) at x over finite points; NaN outside xp's range and inside holes
+    (neighbouring finite points farther apart than max_gap)."""
+    ok = np.isfinite(xp) & np.isfinite(fp)
+    if ok.sum() < 2:
+        return np.full(len(x), np.nan)
+    xs, fs = xp[ok], fp[ok]
+    out = np.interp(x, xs, fs)
+    right = np.searchsorted(xs, x, side="left")
+    right = np.clip(right, 1, len(xs) - 1)
+    hole = (xs[right] - xs[right - 1]) > max_gap
+    exact = np.isclose(xs[np.clip(np.searchsorted(xs, x), 0, len(xs) - 1)], x)
+    out[(hole & ~exact) | (x < xs[0]) | (x > xs[-1])] = np.nan
+    return out
+
+
+def _strictly_increasing(axis: np.ndarray) -> np.ndarray:
+    """Indices of the samples where the axis moves forward (the first sample of every standstill)."""
+    finite = np.isfinite(axis)
+    idx = np.flatnonzero(finite)
+    if len(idx) == 0:
+        return idx
+    values = axis[idx]
+    running = np.maximum.accumulate(values)
+    keep = np.concatenate(([True], values[1:] > running[:-1]))
+    return idx[keep]
+
+
+def align_streams(rides: list[dict], by: str = "time", step: float | None = None,
+                  channels: tuple[str, ...] = CHANNELS) -> Aligned:
+    """Put several rides on one axis. Each ride is a mapping with ``t_s``, ``dist_m`` and any of ``channels``
+    (arrays of one length; NaN = missing).
+
+    ``by='time'``: x is seconds since each ride's start. ``by='distance'``: x is metres from each ride's
+    start, so two rides of the same road line up point for point whatever their speed or stops."""
+    if by not in AXES:
+        raise ValidationError(f"Rides are aligned by 'time' or 'distance', not '{by}'")
+    if len(rides) < 2:
+        raise ValidationError("Pick at least two rides to compare")
+    step = float(step or DEFAULT_STEP[by])
+    if not math.isfinite(step) or step <= 0:
+        raise ValidationError("The alignment step must be a positive number")
+    key = "t_s" if by == "time" else "dist_m"
+    prepared = []
+    end = 0.0
+    for ride in rides:
+        n = len(ride["t_s"])
+        axis = _as_float(ride.get(key), n)
+        keep = _strictly_increasing(axis)
+        if len(keep) < 2:
+            what = "timestamps" if by == "time" else "distance"
+            raise ValidationError(f"{ride.get('name') or 'A ride'} has no {what} to align on")
+        prepared.append((ride, axis[keep], keep, n))
+        end = max(end, float(axis[keep][-1]))
+    if end / step > 5_000_000:
+        raise ValidationError("These rides are too long to align at that step; choose a larger step")
+    x = np.arange(0.0, end + step / 2, step)
+    wanted = list(channels) + (["t_s"] if by == "distance" else []) + (["dist_m"] if by == "time" else [])
+    series = []
+    for ride, xp, keep, n in prepared:
+        out = {}
+        for channel in wanted:
+            values = _as_float(ride.get(channel), n)[keep]
+            out[channel] = _resample(xp - xp[0] if by == "time" else xp, values, x, MAX_GAP[by])
+        series.append(out)
+    return Aligned(by, x, series)
+
+
+def smooth(values: np.ndarray, window_points: int) -> np.ndarray:
+    """Centred moving average over ``window_points`` points, ignoring NaN (holes stay holes)."""
+    values = np.asarray(values, dtype=np.float64)
+    if window_points <= 1 or len(values) == 0:
+        return values
+    smoothed = pd.Series(values).rolling(int(window_points), center=True, min_periods=1).mean().to_numpy(copy=True)
+    smoothed[~np.isfinite(values)] = np.nan
+    return smoothed
+
+
+def smooth_aligned(aligned: Aligned, window: float) -> Aligned:
+    """A copy of ``aligned`` with every channel smoothed over ``window`` seconds (time) or metres (distance)."""
+    if window <= 0 or len(aligned.x) < 2:
+        return aligned
+    points = max(1, int(round(window / (aligned.x[1] - aligned.x[0]))))
+    series = [{k: (v if k in ("t_s", "dist_m") else smooth(v, points)) for k, v in s.items()}
+              for s in aligned.series]
+    return Aligned(aligned.axis, aligned.x, series)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Positions and shared climbs (pure)
+# --------------------------------------------------------------------------------------------------------------
+
+def _local_xy(lat, lon, lat0: float, lon0: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equirectangular projection to metres around (lat0, lon0): exact enough over a climb's extent."""
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    x = np.radians(lon - lon0) * math.cos(math.radians(lat0)) * EARTH_RADIUS_M
+    y = np.radians(lat - lat0) * EARTH_RADIUS_M
+    return x, y
+
+
+def position_at(lat, lon, dist_m, at_m: float) -> tuple[float, float]:
+    """Latitude/longitude at a distance along a track."""
+    dist = np.asarray(dist_m, dtype=np.float64)
+    ok = np.isfinite(dist) & np.isfinite(lat) & np.isfinite(lon)
+    keep = np.flatnonzero(ok)[_strictly_increasing(dist[ok])]
+    return (float(np.interp(at_m, dist[keep], np.asarray(lat, dtype=np.float64)[keep])),
+            float(np.interp(at_m, dist[keep], np.asarray(lon, dtype=np.float64)[keep])))
+
+
+def _passes(distances: np.ndarray, tolerance_m: float, start: int = 0) -> list[int]:
+    """Index of the closest point of every run of consecutive points within tolerance (from ``start``)."""
+    near = np.flatnonzero(distances[start:] < tolerance_m) + start
+    if len(near) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(near) > 1)
+    runs = np.split(near, breaks + 1)
+    return [int(run[np.argmin(distances[run])]) for run in runs]
+
+
+@dataclass(frozen=True)
+class ClimbMatch:
+    """A climb of ride A (start_m..end_m along A) found on ride B: sample indices on each ride."""
+
+    climb_index: int
+    start_m: float
+    end_m: float
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+
+def match_shared_climbs(a: dict, climbs: list[tuple[float, float]], b: dict,
+                        tolerance_m: float = CLIMB_TOLERANCE_M, length_tolerance: float = 0.25) -> list[ClimbMatch]:
+    """Find each of A's climbs (``(start_m, end_m)`` along A's distance) on ride B by position.
+
+    B passes A's climb when it comes within ``tolerance_m`` of the climb's start, later within ``tolerance_m``
+    of its end, covers a distance within ``length_tolerance`` of the climb's length in between, and passes
+    its midpoint on the way (so a different road between the same two points does not count). ``a`` and
+    ``b`` hold ``lat``, ``lon``, ``dist_m`` arrays. The first such passage of B is used."""
+    matches = []
+    a_lat, a_lon, a_dist = (np.asarray(a[k], dtype=np.float64) for k in ("lat", "lon", "dist_m"))
+    b_lat, b_lon, b_dist = (np.asarray(b[k], dtype=np.float64) for k in ("lat", "lon", "dist_m"))
+    if not (np.isfinite(a_lat).any() and np.isfinite(b_lat).any()):
+        return []
+    a_idx = np.arange(len(a_dist))
+    for number, (start_m, end_m) in enumerate(climbs):
+        length = end_m - start_m
+        if not (math.isfinite(length) and length > 0):
+            continue
+        lat0, lon0 = position_at(a_lat, a_lon, a_dist, start_m)
+        lat1, lon1 = position_at(a_lat, a_lon, a_dist, end_m)
+        latm, lonm = position_at(a_lat, a_lon, a_dist, (start_m + end_m) / 2)
+        bx, by_ = _local_xy(b_lat, b_lon, lat0, lon0)
+        bx = np.where(np.isfinite(bx), bx, np.inf)
+        by_ = np.where(np.isfinite(by_), by_, np.inf)
+        ex, ey = _local_xy(lat1, lon1, lat0, lon0)
+        mx, my = _local_xy(latm, lonm, lat0, lon0)
+        d_start = np.hypot(bx, by_)
+        d_end = np.hypot(bx - ex, by_ - ey)
+        d_mid = np.hypot(bx - mx, by_ - my)
+        for b_start in _passes(d_start, tolerance_m):
+            ends = _passes(d_end, tolerance_m, b_start + 1)
+            if not ends:
+                continue
+            b_end = ends[0]
+            covered = b_dist[b_end] - b_dist[b_start]
+            if not (abs(covered - length) <= length_tolerance * length
+                    and d_mid[b_start:b_end + 1].min() < 2 * tolerance_m):
+                continue
+            a_start = int(a_idx[np.nanargmin(np.abs(a_dist - start_m))])
+            a_end = int(a_idx[np.nanargmin(np.abs(a_dist - end_m))])
+            matches.append(ClimbMatch(number, float(start_m), float(end_m), a_start, a_end, b_start, b_end))
+            break
+    return matches
+
+
+def _time_weighted_mean(values: np.ndarray, t: np.ndarray) -> float | None:
+    """Mean of values[i] held for t[i+1] − t[i] seconds (missing values skipped)."""
+    if len(values) < 2:
+        return None
+    dt = np.diff(t)
+    v = values[:-1]
+    ok = np.isfinite(v) & np.isfinite(dt) & (dt > 0)
+    if not ok.any() or dt[ok].sum() <= 0:
+        return None
+    return float(np.sum(v[ok] * dt[ok]) / dt[ok].sum())
+
+
+def effort_on(ride: dict, start: int, end: int, weight_kg: float | None = None) -> dict:
+    """Time, distance, gain, average power, W/kg, HR and speed between two sample indices of a ride."""
+    t = np.asarray(ride["t_s"], dtype=np.float64)[start:end + 1]
+    dist = np.asarray(ride["dist_m"], dtype=np.float64)[start:end + 1]
+    ele = _as_float(ride.get("ele"), len(ride["t_s"]))[start:end + 1]
+    power = _as_float(ride.get("power"), len(ride["t_s"]))[start:end + 1]
+    hr = _as_float(ride.get("hr"), len(ride["t_s"]))[start:end + 1]
+    time_s = float(t[-1] - t[0]) if len(t) else None
+    distance = float(dist[-1] - dist[0]) if len(dist) else None
+    avg_power = _time_weighted_mean(power, t)
+    finite_ele = ele[np.isfinite(ele)]
+    return {
+        "time_s": time_s,
+        "distance_m": distance,
+        "elevation_gain_m": float(finite_ele[-1] - finite_ele[0]) if len(finite_ele) >= 2 else None,
+        "avg_power_w": avg_power,
+        "w_per_kg": avg_power / weight_kg if avg_power is not None and weight_kg else None,
+        "avg_hr": _time_weighted_mean(hr, t),
+        "avg_speed_kmh": distance / time_s * 3.6 if time_s and distance is not None else None,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Differences (pure over summaries)
+# --------------------------------------------------------------------------------------------------------------
+
+DIFFERENCE_ROWS = (  # key, label, unit
+    ("moving_time_s", "Duration (moving)", "s"),
+    ("distance_m", "Distance", "m"),
+    ("normalized_power_w", "NP", "W"),
+    ("intensity_factor", "IF", ""),
+    ("tss", "TSS", ""),
+    ("avg_hr", "Avg HR", "bpm"),
+    ("ef", "EF", ""),
+    ("decoupling_pct", "Decoupling", "%"),
+    ("best_5s_w", "Best 5 s", "W"),
+    ("best_1min_w", "Best 1 min", "W"),
+    ("best_5min_w", "Best 5 min", "W"),
+    ("best_20min_w", "Best 20 min", "W"),
+)
+_BEST_KEYS = {5: "best_5s_w", 60: "best_1min_w", 300: "best_5min_w", 1200: "best_20min_w"}
+
+
+def best_power(power: np.ndarray, t_s: np.ndarray, duration_s: int) -> float | None:
+    """Highest mean power over ``duration_s`` seconds (1 Hz resampled; missing power counts as 0 W)."""
+    t = np.asarray(t_s, dtype=np.float64)
+    p = np.asarray(power, dtype=np.float64)
+    ok = np.isfinite(t)
+    if ok.sum() < 2 or not np.isfinite(p).any():
+        return None
+    keep = _strictly_increasing(t)
+    grid = np.arange(t[keep][0], t[keep][-1] + 0.5, 1.0)
+    p1 = np.nan_to_num(_resample(t[keep], p[keep], grid, MAX_GAP["time"]), nan=0.0)
+    if len(p1) < duration_s:
+        return None
+    csum = np.concatenate(([0.0], np.cumsum(p1)))
+    return float(np.max(csum[duration_s:] - csum[:-duration_s]) / duration_s)
+
+
+def differences_table(summaries: list[dict]) -> pd.DataFrame:
+    """One row per figure (DIFFERENCE_ROWS), one column per ride (its label) and ``A − B`` (first two)."""
+    labels = [s["label"] for s in summaries]
+    rows = []
+    for key, label, unit in DIFFERENCE_ROWS:
+        values = [s.get(key) for s in summaries]
+        row = {"figure": label, "unit": unit}
+        for name, value in zip(labels, values, strict=True):
+            row[name] = None if value is None else float(value)
+        a, b = values[0], values[1] if len(values) > 1 else None
+        row["A − B"] = float(a) - float(b) if a is not None and b is not None else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Storage
+# --------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class RideData:
+    id: int
+    name: str
+    started_at: datetime | None
+    summary: dict
+    samples: dict[str, np.ndarray]
+    route_id: int | None = None
+    climbs: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        day = f" {self.started_at:%Y-%m-%d}" if self.started_at else ""
+        return f"#{self.id} {self.name}{day}"
+
+    @property
+    def has_position(self) -> bool:
+        return bool(np.isfinite(self.samples["lat"]).any()) if len(self.samples["lat"]) else False
+
+
+_SUMMARY_COLUMNS = ("id", "name", "started_at", "moving_time_s", "elapsed_time_s", "distance_m",
+                    "elevation_gain_m", "normalized_power_w", "intensity_factor", "tss", "avg_hr",
+                    "avg_power_w", "route_id", "metrics", "duplicate_of")
+
+
+def load_ride(cur, athlete_id: int, ride_id: int) -> RideData:
+    """A ride's summary, samples (as float arrays, ordered by time) and climbs. A linked duplicate resolves to
+    the ride it duplicates (which holds the samples)."""
+    try:
+        ride_id = int(ride_id)
+    except (TypeError, ValueError):
+        raise NotFoundError(f"Ride {ride_id!r} was not found") from None
+    row = cur.execute(
+        "SELECT id, name, started_at, moving_time_s, elapsed_time_s, distance_m, elevation_gain_m, "
+        "normalized_power_w, intensity_factor, tss, avg_hr, avg_power_w, route_id, metrics, duplicate_of "
+        "FROM rides WHERE id = ? AND athlete_id = ?", [ride_id, athlete_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"Ride {ride_id} was not found")
+    summary = dict(zip(_SUMMARY_COLUMNS, row, strict=True))
+    if summary["duplicate_of"] is not None:
+        return load_ride(cur, athlete_id, summary["duplicate_of"])
+    try:
+        metrics = json.loads(summary.pop("metrics") or "{}")
+    except ValueError:
+        metrics = {}
+    frame = cur.execute(
+        "SELECT t_s, CAST(lat AS DOUBLE) AS lat, CAST(lon AS DOUBLE) AS lon, ele, dist_m, speed, hr, cadence, "
+        "power FROM ride_samples WHERE ride_id = ? ORDER BY t_s", [ride_id]).df()
+    samples = {c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in frame.columns}
+    if len(frame) > 1 and not np.isfinite(samples["speed"]).any():
+        samples["speed"] = speed_from_distance(samples["t_s"], samples["dist_m"])
+    curve = metrics.get("power_curve") if isinstance(metrics.get("power_curve"), dict) else {}
+    for seconds, key in _BEST_KEYS.items():
+        value = curve.get(str(seconds))
+        if value is None and len(frame):
+            value = best_power(samples["power"], samples["t_s"], seconds)
+        summary[key] = value
+    summary["ef"] = metrics.get("ef")
+    summary["decoupling_pct"] = metrics.get("decoupling_pct")
+    climbs = []
+    if summary["route_id"] is not None:
+        climbs = [(float(s), float(e)) for s, e in cur.execute(
+            "SELECT start_m, end_m FROM sections WHERE route_id = ? AND kind = 'climb' ORDER BY seq",
+            [summary["route_id"]]).fetchall()]
+    if not climbs and len(frame):
+        climbs = detect_climbs(samples["dist_m"], samples["ele"])
+    name = summary["name"] or "Ride"
+    return RideData(summary["id"], name, summary["started_at"], summary, samples, summary["route_id"], climbs)
+
+
+def speed_from_distance(t_s: np.ndarray, dist_m: np.ndarray, window_s: int = 5) -> np.ndarray:
+    """Speed (m/s) from cumulative distance over time, for files that record no speed (most GPX): the
+    distance covered over a centred ``window_s``-sample window divided by the time it took."""
+    t = pd.Series(np.asarray(t_s, dtype=np.float64))
+    d = pd.Series(np.asarray(dist_m, dtype=np.float64)).interpolate(limit_area="inside")
+    half = max(1, window_s // 2)
+    dt = t.shift(-half) - t.shift(half)
+    speed = (d.shift(-half) - d.shift(half)) / dt.where(dt > 0)
+    speed = speed.fillna(d.diff() / t.diff().where(t.diff() > 0)).bfill(limit=1)
+    return speed.clip(lower=0).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def detect_climbs(dist_m: np.ndarray, ele: np.ndarray) -> list[tuple[float, float]]:
+    """Climbs of a track without stored sections, by the routes module's section splitter (none if it is
+    not available or the track has no elevation)."""
+    try:
+        from core.routes.sections import split_into_sections
+    except ImportError:
+        return []
+    dist = np.asarray(dist_m, dtype=np.float64)
+    ele = np.asarray(ele, dtype=np.float64)
+    ok = np.isfinite(dist) & np.isfinite(ele)
+    if ok.sum() < 10:
+        return []
+    keep = np.flatnonzero(ok)[_strictly_increasing(dist[ok])]
+    try:
+        sections = split_into_sections(dist[keep], ele[keep])
+    except Exception:  # noqa: BLE001 — climbs are an extra; a comparison never fails for want of them
+        return []
+    return [(float(s.start_m), float(s.end_m)) for s in sections if getattr(s, "kind", None) == "climb"]
+
+
+def athlete_weight(cur, athlete_id: int) -> float | None:
+    row = cur.execute("SELECT weight_kg FROM athletes WHERE id = ?", [athlete_id]).fetchone()
+    return float(row[0]) if row and row[0] else None
+
+
+@dataclass
+class Comparison:
+    rides: list[RideData]
+    aligned: Aligned
+    differences: pd.DataFrame
+    climbs: pd.DataFrame
+    weight_kg: float | None
+
+
+def shared_climbs(a: RideData, b: RideData, weight_kg: float | None = None) -> pd.DataFrame:
+    """Per shared climb: A's and B's time, average power, W/kg and HR (A's climbs looked for on B, then B's
+    climbs not already found looked for on A). Empty when the rides share no climb."""
+    rows = []
+    seen_on_a: list[tuple[int, int]] = []
+    for first, second, flipped in ((a, b, False), (b, a, True)):
+        if not (first.has_position and second.has_position and first.climbs):
+            continue
+        for match in match_shared_climbs(first.samples, first.climbs, second.samples):
+            on_a = (match.b_start, match.b_end) if flipped else (match.a_start, match.a_end)
+            on_b = (match.a_start, match.a_end) if flipped else (match.b_start, match.b_end)
+            if any(abs(on_a[0] - s) < 30 and abs(on_a[1] - e) < 30 for s, e in seen_on_a) or any(
+                    min(on_a[1], e) - max(on_a[0], s) > 0.5 * (on_a[1] - on_a[0]) for s, e in seen_on_a):
+                continue
+            seen_on_a.append(on_a)
+            ea = effort_on(a.samples, *on_a, weight_kg=weight_kg)
+            eb = effort_on(b.samples, *on_b, weight_kg=weight_kg)
+            rows.append({
+                "start_km_a": float(a.samples["dist_m"][on_a[0]]) / 1000,
+                "length_m": ea["distance_m"], "gain_m": ea["elevation_gain_m"],
+                **{f"{k}_a": v for k, v in ea.items() if k not in ("distance_m", "elevation_gain_m")},
+                **{f"{k}_b": v for k, v in eb.items() if k not in ("distance_m", "elevation_gain_m")},
+            })
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame = frame.sort_values("start_km_a").reset_index(drop=True)
+        frame.insert(0, "climb", range(1, len(frame) + 1))
+        frame["time_delta_s"] = frame["time_s_a"] - frame["time_s_b"]
+    return frame
+
+
+def compare_rides(cur, athlete_id: int, ride_ids: list[int], by: str = "time", smoothing: float = 0.0,
+                  step: float | None = None) -> Comparison:
+    """Load two or more rides and compare them: aligned (and smoothed) streams, differences, shared climbs
+    of the first two."""
+    ids = []
+    for ride_id in ride_ids:
+        if ride_id not in ids:
+            ids.append(ride_id)
+    if len(ids) < 2:
+        raise ValidationError("Pick two different rides to compare")
+    rides = [load_ride(cur, athlete_id, ride_id) for ride_id in ids]
+    for ride in rides:
+        if len(ride.samples["t_s"]) < 2:
+            raise ValidationError(f"Ride {ride.label} has no recorded samples (a summary only), so it cannot be "
+                                  "compared point by point")
+    streams = []
+    for ride in rides:
+        data = dict(ride.samples)
+        data["speed"] = data["speed"] * 3.6  # km/h on the charts
+        data["name"] = ride.label
+        streams.append(data)
+    aligned = smooth_aligned(align_streams(streams, by, step), smoothing)
+    summaries = [{**r.summary, "label": r.label} for r in rides]
+    weight = athlete_weight(cur, athlete_id)
+    return Comparison(rides, aligned, differences_table(summaries), shared_climbs(rides[0], rides[1], weight),
+                      weight)
+
+
+def compare_report(cur, athlete_id: int, a: int, b: int) -> dict:
+    """``python -m core compare A B --json``: both rides, the differences and the shared climbs."""
+    comparison = compare_rides(cur, athlete_id, [a, b], by="distance")
+    rides = [{"id": r.id, "name": r.name, "started_at": r.started_at, "label": r.label} for r in comparison.rides]
+    labels = [r["label"] for r in rides]
+    differences = []
+    for row in comparison.differences.to_dict("records"):
+        differences.append({"figure": row["figure"], "unit": row["unit"], "a": _clean(row[labels[0]]),
+                            "b": _clean(row[labels[1]]), "a_minus_b": _clean(row["A − B"])})
+    climbs = [{k: _clean(v) for k, v in row.items()} for row in comparison.climbs.to_dict("records")]
+    return {"a": rides[0], "b": rides[1], "differences": differences, "shared_climbs": climbs}
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(float(value)) else round(float(value), 3)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def ride_labels(cur, athlete_id: int, ride_ids: list[int]) -> dict[int, str]:
+    """Labels ("#id name yyyy-mm-dd") of the athlete's rides among ``ride_ids`` (unknown ids left out)."""
+    ids = [int(i) for i in ride_ids]
+    if not ids:
+        return {}
+    rows = cur.execute("SELECT id, name, started_at FROM rides WHERE athlete_id = ? AND id IN (SELECT unnest(?))",
+                       [athlete_id, ids]).fetchall()
+    return {row[0]: RideData(row[0], row[1] or "Ride", row[2], {}, {}).label for row in rows}
+
+
+def parse_ride_ids(values) -> list[int]:
+    """Ride ids from URL query values ("12", "12,14", ["12"]): the valid positive integers, in order, once."""
+    ids: list[int] = []
+    for value in values if isinstance(values, (list, tuple)) else [values]:
+        for part in str(value or "").split(","):
+            part = part.strip()
+            # ASCII digits only: str.isdigit() accepts "²" (int() then raises) and int() refuses > 4300 digits.
+            if part.isascii() and part.isdigit() and len(part) <= 18 and 0 < int(part) and int(part) not in ids:
+                ids.append(int(part))
+    return ids
+
+
+def comparison_map(comparison: Comparison):
+    """Every compared ride's track on one offline map (core.views.mapview), in distinct colours, with the shared
+    climbs' starts marked. None when no ride has positions (indoor rides)."""
+    from core.views.mapview import LINE_COLORS, MapLine, MapMarker, build_map
+
+    lines = []
+    for i, ride in enumerate(comparison.rides):
+        if ride.has_position:
+            lines.append(MapLine(ride.samples["lat"], ride.samples["lon"], LINE_COLORS[i % len(LINE_COLORS)],
+                                 f"{'ABCDEF'[i] if i < 6 else i + 1}: {ride.label}", ride.samples["dist_m"],
+                                 weight=5 if i == 0 else 3))
+    if not lines:
+        return None
+    markers = []
+    first = comparison.rides[0]
+    if first.has_position and not comparison.climbs.empty:
+        for row in comparison.climbs.to_dict("records"):
+            lat, lon = position_at(first.samples["lat"], first.samples["lon"], first.samples["dist_m"],
+                                   row["start_km_a"] * 1000)
+            markers.append(MapMarker(lat, lon, f"Shared climb {row['climb']}: {row['length_m'] / 1000:.1f} km",
+                                     "#1F2933", 5))
+    return build_map(lines, markers=markers)

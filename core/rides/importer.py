@@ -1,0 +1,133 @@
+"""One entry point for ride and route files: ``import_file(cur, athlete_id, filename, data)``.
+
+Dispatch: ``.fit`` → core.files.fit.read_fit → a ride. ``.gpx`` → core.files.gpx.read_gpx: with times it is a ride (its path
+stored as a recorded route), without times a planned route (core.routes.store.import_gpx_route). ``as_kind`` forces
+'ride' or 'route'. A file's external id is the sha256 of its bytes, so re-importing it is a no-op.
+
+Results are plain dicts (the ``python -m core import --json`` lines): routes keep the routes issue's shape
+``{"file", "ok", "kind": "route", "id", "points", "distance_m", "elevation_gain_m", "sections"}``; rides give
+``{"file", "ok", "kind": "ride", "id", "created", "duplicate_of", "message", "warnings", "points", "distance_m",
+"elevation_gain_m", "moving_time_s", "started_at", "sport_type", "np_w", "tss", "avg_hr", "avg_power_w"}``.
+A failure raises InvalidFileError (``import_files`` turns it into ``{"file", "ok": false, "error"}``) and
+stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import PurePath
+
+from core.errors import InvalidFileError, VeloCoachError
+
+log = logging.getLogger(__name__)
+
+KINDS = ("ride", "route")
+EXTENSIONS = (".fit", ".gpx")
+
+
+def _max_bytes() -> int:
+    from core.config import load_settings
+
+    try:
+        return load_settings().max_upload_bytes
+    except VeloCoachError:
+        return 100 * 1024 * 1024
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) -> dict:
+    from core.rides.store import get_ride
+
+    ride = get_ride(cur, athlete_id, stored.id)
+    sections = []
+    if ride["route_id"] is not None:
+        from core.routes.store import route_json
+
+        sections = route_json(cur, ride["route_id"])["sections"]
+    return {"file": filename, "ok": True, "kind": "ride", "id": stored.id, "created": stored.created,
+            "duplicate_of": stored.duplicate_of, "message": stored.message, "warnings": stored.warnings,
+            "points": point_count, "distance_m": ride["distance_m"],
+            "elevation_gain_m": ride["elevation_gain_m"], "moving_time_s": ride["moving_time_s"],
+            "started_at": ride["started_at"], "sport_type": ride["sport_type"],
+            "np_w": ride["normalized_power_w"], "tss": ride["tss"], "avg_hr": ride["avg_hr"],
+            "avg_power_w": ride["avg_power_w"], "route_id": ride["route_id"], "sections": sections}
+
+
+def _store_streams_as_ride(cur, athlete_id, filename, data, streams, *, source, account_id, external_id, raw):
+    from core.store.db import transaction
+    from core.rides.store import store_ride
+
+    with transaction(cur):  # one unit: a failure while linking must not leave the ride half-imported
+        stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),
+                            account_id=account_id, raw=raw, source_file=filename,
+                            name=streams.name or PurePath(filename).stem)
+        if stored.created:
+            from core.coach.analysis import link_completed_rides
+
+            link_completed_rides(cur, athlete_id)  # a new ride may complete a planned workout of the active plan
+    return _ride_result(cur, athlete_id, filename, stored, len(streams))
+
+
+def import_file(cur, athlete_id: int, filename: str, data: bytes, *, as_kind: str | None = None,
+                source: str = "file", account_id: int = 0, external_id: str | None = None,
+                raw: dict | None = None) -> dict:
+    """Import one file (see the module docstring). Raises InvalidFileError naming the file and the reason."""
+    name = PurePath(filename).name or "file"
+    if as_kind is not None and as_kind not in KINDS:
+        raise InvalidFileError(f"{name}: --as must be 'ride' or 'route', not {as_kind!r}")
+    if data is None or len(data) == 0:
+        raise InvalidFileError(f"{name}: the file is empty")
+    limit = _max_bytes()
+    if len(data) > limit:
+        raise InvalidFileError(f"{name}: the file is {len(data) / 1048576:.1f} MB, over the "
+                               f"{limit / 1048576:.0f} MB limit (VELOCOACH_MAX_UPLOAD_MB)")
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".fit":
+        from core.files.fit import read_fit
+
+        if as_kind == "route":
+            raise InvalidFileError(f"{name}: a FIT activity imports as a ride, not as a planned route")
+        streams = read_fit(data, name)
+        return _store_streams_as_ride(cur, athlete_id, name, data, streams, source=source,
+                                      account_id=account_id, external_id=external_id, raw=raw)
+    if suffix == ".gpx":
+        from core.files.gpx import read_gpx
+
+        streams = read_gpx(data, name)
+        if as_kind == "ride" or (as_kind is None and streams.is_timed):
+            if not streams.is_timed:
+                raise InvalidFileError(f"{name}: the track points have no times, so it cannot be a ride; "
+                                       "import it as a route")
+            return _store_streams_as_ride(cur, athlete_id, name, data, streams, source=source,
+                                          account_id=account_id, external_id=external_id, raw=raw)
+        from core.routes.store import import_gpx_route
+
+        result = import_gpx_route(cur, athlete_id, name, data, streams=streams)
+        return {"file": name, "ok": True, "kind": "route", **{k: v for k, v in result.items() if k != "file"}}
+    what = f"{suffix} files" if suffix else "files without an extension"
+    raise InvalidFileError(f"{name}: VeloCoach imports .fit and .gpx files, not {what}")
+
+
+def import_files(cur, athlete_id: int, files: Iterable[tuple[str, bytes]], *, as_kind: str | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> list[dict]:
+    """Import several files; each one succeeds or fails on its own (``{"file", "ok": false, "error"}``).
+    ``progress(done, total, filename)`` is called after each file."""
+    files = list(files)
+    results = []
+    for index, (filename, data) in enumerate(files, start=1):
+        try:
+            results.append(import_file(cur, athlete_id, filename, data, as_kind=as_kind))
+        except VeloCoachError as exc:
+            results.append({"file": PurePath(filename).name, "ok": False, "error": str(exc)})
+        except Exception as exc:  # noqa: BLE001 — one bad file must not stop the others; logged with context
+            log.exception("unexpected failure importing %s", filename)
+            results.append({"file": PurePath(filename).name, "ok": False,
+                            "error": f"{PurePath(filename).name}: could not be imported ({type(exc).__name__})"})
+        if progress:
+            progress(index, len(files), PurePath(filename).name)
+    return results

@@ -1,0 +1,556 @@
+"""Ride storage: one ride per real-world ride, its samples in bulk, metrics, tags, search and bulk actions.
+
+Duplicates
+----------
+* The same (source, account_id, external_id) again — re-importing a file (external_id = sha256 of its bytes),
+  re-syncing a Garmin activity — is a no-op: ``StoredRide(created=False, message="… already imported")``.
+* The same ride arriving through another file or source (start within 60 s and elapsed time within 5 % of a
+  stored ride of the same athlete) is *linked*: a ``rides`` row with ``duplicate_of`` = the first ride's id,
+  its own summary figures and raw JSON, but no samples and no route. Lists, searches and aggregates skip
+  linked rows (``duplicate_of IS NULL``), so the ride counts once; the link keeps the second source's id so
+  a later sync or import of it stays a no-op.
+* One exception: when the stored ride has no samples (a Garmin summary without a FIT file) and the new arrival
+  has streams, the new arrival becomes the ride and the summary-only row is linked to it (tags, analyses and
+  planned-workout links move with it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from core.athletes import ftp_on, get_athlete
+from core.store.db import audit, bump_data_version, delete_with_children, transaction
+from core.errors import InvalidFileError, NotFoundError, ValidationError
+from core.rides.metrics import RideMetrics, ride_metrics
+from core.files.streams import ActivityStreams
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_START_S = 60
+DUPLICATE_DURATION_FRACTION = 0.05
+SOURCES = ("file", "garmin", "demo")
+# Garmin Connect type keys (and FIT sport names mapped to them by core.files.fit) that count as rides.
+CYCLING_TYPES = ("cycling", "road_biking", "mountain_biking", "gravel_cycling", "indoor_cycling", "virtual_ride",
+                 "cyclocross", "track_cycling", "e_bike_fitness", "e_bike_mountain", "bmx", "recumbent_cycling",
+                 "hand_cycling", "downhill_biking", "e_biking")
+SUMMARY_FIELDS = ("elapsed_time_s", "moving_time_s", "distance_m", "elevation_gain_m", "avg_hr", "max_hr",
+                  "avg_power_w", "max_power_w", "normalized_power_w", "avg_cadence")
+SORTABLE = {"started_at": "r.started_at", "name": "r.name", "distance_m": "r.distance_m",
+            "moving_time_s": "r.moving_time_s", "elevation_gain_m": "r.elevation_gain_m",
+            "avg_power_w": "r.avg_power_w", "normalized_power_w": "r.normalized_power_w",
+            "avg_hr": "r.avg_hr", "tss": "r.tss", "sport_type": "r.sport_type"}
+LIST_COLUMNS = ("id", "name", "sport_type", "started_at", "distance_m", "moving_time_s", "elapsed_time_s",
+                "elevation_gain_m", "avg_power_w", "normalized_power_w", "avg_hr", "avg_cadence", "tss",
+                "intensity_factor", "load_method", "source", "route_id")
+INT16 = (-32768, 32767)
+
+
+@dataclass
+class StoredRide:
+    id: int
+    duplicate_of: int | None = None
+    created: bool = True
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RideFilter:
+    """Filters shared by the Rides page, ``python -m core rides`` and the benches. None = no bound.
+
+    ``sport``: 'cycling' (every cycling type, the default), 'all', or one sport_type (e.g. 'running')."""
+
+    sport: str = "cycling"
+    date_from: date | None = None
+    date_to: date | None = None
+    min_distance_km: float | None = None
+    max_distance_km: float | None = None
+    min_duration_min: float | None = None
+    max_duration_min: float | None = None
+    min_power_w: float | None = None
+    max_power_w: float | None = None
+    min_hr: float | None = None
+    max_hr: float | None = None
+    tag: str | None = None
+    text: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+
+def _athlete_zones(cur, athlete_id: int, day: date | None) -> tuple[float | None, float | None, float | None]:
+    athlete = get_athlete(cur, athlete_id)
+    ftp = ftp_on(cur, athlete_id, day or date.today())
+    return ftp, athlete.get("lthr"), athlete.get("max_hr")
+
+
+def compute_metrics(streams: ActivityStreams, ftp_w, lthr, max_hr) -> RideMetrics:
+    return ride_metrics(streams.t_s, power=streams.power, hr=streams.hr, cadence=streams.cadence,
+                        speed=streams.speed, dist_m=streams.dist_m, ele=streams.ele, ftp_w=ftp_w, lthr=lthr,
+                        max_hr=max_hr)
+
+
+def summary_metrics(summary: dict, ftp_w, lthr, max_hr) -> RideMetrics:
+    """Figures for a ride known only by its summary (Garmin JSON without a FIT file): the summary's own values,
+    TSS from its NP and the FTP (duration = moving time), else hrTSS from its average HR (see core.rides.metrics)."""
+    m = RideMetrics()
+    for key in SUMMARY_FIELDS:
+        value = summary.get(key)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            setattr(m, key, float(value))
+    m.recorded_time_s = m.moving_time_s or m.elapsed_time_s or 0.0
+    duration = m.recorded_time_s
+    if m.normalized_power_w and ftp_w and duration:
+        m.intensity_factor = m.normalized_power_w / ftp_w
+        m.tss = duration * m.normalized_power_w * m.intensity_factor / (ftp_w * 3600) * 100
+        m.load_method = "power"
+    elif m.avg_hr and duration and (lthr or max_hr):
+        threshold = lthr or 0.9 * max_hr
+        m.intensity_factor = m.avg_hr / threshold
+        m.tss = duration / 3600 * m.intensity_factor ** 2 * 100
+        m.load_method = "hr"
+    if m.normalized_power_w and m.avg_power_w:
+        m.vi = m.normalized_power_w / m.avg_power_w
+    if m.normalized_power_w and m.avg_hr:
+        m.ef = m.normalized_power_w / m.avg_hr
+    m.flags = ["summary only: no samples"]
+    return m
+
+
+def _metric_values(m: RideMetrics) -> list:
+    return [m.elapsed_time_s, m.moving_time_s, m.distance_m, m.elevation_gain_m, m.avg_hr, m.max_hr,
+            m.avg_power_w, m.max_power_w, m.normalized_power_w, m.avg_cadence, m.intensity_factor, m.tss,
+            m.load_method, json.dumps(m.metrics_json())]
+
+
+_METRIC_COLUMNS = ("elapsed_time_s, moving_time_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_power_w, "
+                   "max_power_w, normalized_power_w, avg_cadence, intensity_factor, tss, load_method, metrics")
+
+
+# ---------------------------------------------------------------------------------------------- samples
+
+_ARROW_TYPES = {np.dtype(np.float64): pa.float64(), np.dtype(np.float32): pa.float32(),
+                np.dtype(np.int64): pa.int64(), np.dtype(np.int32): pa.int32(), np.dtype(np.int16): pa.int16()}
+
+
+def numpy_to_arrow(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
+    """A numeric numpy array as an Arrow array without a copy (``mask`` True = NULL). Built from buffers
+    rather than ``pa.array``, which imports pandas (~0.3 s of the command line's start-up) to check its
+    argument."""
+    values = np.ascontiguousarray(values)
+    validity = None
+    if mask is not None and mask.any():
+        validity = pa.py_buffer(np.packbits(~np.asarray(mask, dtype=bool), bitorder="little"))
+    return pa.Array.from_buffers(_ARROW_TYPES[values.dtype], len(values), [validity, pa.py_buffer(values)])
+
+
+def _nullable(values: np.ndarray | None, n: int, integer: bool = False) -> pa.Array:
+    if values is None:
+        return pa.nulls(n, pa.int16() if integer else pa.float32())
+    v = np.asarray(values, dtype=np.float64)
+    if integer:
+        v = np.where((v >= INT16[0]) & (v <= INT16[1]), np.round(v), np.nan)
+        mask = ~np.isfinite(v)
+        return numpy_to_arrow(np.nan_to_num(v, nan=0).astype(np.int16), mask)
+    mask = ~np.isfinite(v)
+    return numpy_to_arrow(v.astype(np.float32), mask)
+
+
+def samples_table(ride_id: int, s: ActivityStreams) -> pa.Table:
+    """The ride_samples rows of a ride as one Arrow table (NaN → NULL)."""
+    n = len(s.t_s)
+    lat = np.asarray(s.lat, dtype=np.float64)
+    lon = np.asarray(s.lon, dtype=np.float64)
+    pos_mask = ~(np.isfinite(lat) & np.isfinite(lon))
+    return pa.table({
+        "ride_id": numpy_to_arrow(np.full(n, ride_id, dtype=np.int64)),
+        "t_s": numpy_to_arrow(np.asarray(s.t_s, dtype=np.float32)),
+        "lat": numpy_to_arrow(np.round(np.nan_to_num(lat), 6), pos_mask),
+        "lon": numpy_to_arrow(np.round(np.nan_to_num(lon), 6), pos_mask),
+        "ele": _nullable(s.ele, n),
+        "dist_m": _nullable(s.dist_m, n),
+        "speed": _nullable(s.speed, n),
+        "hr": _nullable(s.hr, n, integer=True),
+        "cadence": _nullable(s.cadence, n, integer=True),
+        "power": _nullable(s.power, n, integer=True),
+        "temp": _nullable(s.temp, n),
+    })
+
+
+def _insert_samples(cur, ride_id: int, streams: ActivityStreams) -> int:
+    samples_arrow = samples_table(ride_id, streams)  # noqa: F841 — read by DuckDB's replacement scan below
+    cur.execute("INSERT INTO ride_samples SELECT ride_id, t_s, CAST(lat AS DECIMAL(9, 6)), "
+                "CAST(lon AS DECIMAL(9, 6)), ele, dist_m, speed, hr, cadence, power, temp FROM samples_arrow")
+    return len(streams.t_s)
+
+
+def ride_samples(cur, ride_id: int, max_points: int | None = None):
+    """The ride's samples as a pandas DataFrame ordered by time (lat/lon as float). ``max_points`` thins them
+    in SQL (every k-th sample) for charts."""
+    step = 1
+    if max_points:
+        count = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id = ?", [ride_id]).fetchone()[0]
+        step = max(1, math.ceil(count / max_points))
+    return cur.execute(
+        "SELECT t_s, lat, lon, ele, dist_m, speed, hr, cadence, power, temp FROM ("
+        "SELECT t_s, CAST(lat AS DOUBLE) AS lat, CAST(lon AS DOUBLE) AS lon, ele, dist_m, speed, hr, cadence, "
+        "power, temp, row_number() OVER (ORDER BY t_s) - 1 AS i FROM ride_samples WHERE ride_id = ?) "
+        "WHERE i % ? = 0 ORDER BY t_s", [ride_id, step]).df()
+
+
+def streams_from_samples(cur, ride_id: int) -> ActivityStreams | None:
+    df = ride_samples(cur, ride_id)
+    if df.empty:
+        return None
+
+    def col(name):
+        return df[name].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    return ActivityStreams(lat=col("lat"), lon=col("lon"), ele=col("ele"), dist_m=col("dist_m"),
+                           t_s=col("t_s"), speed=col("speed"), hr=col("hr"), cadence=col("cadence"),
+                           power=col("power"), temp=col("temp"))
+
+
+# ---------------------------------------------------------------------------------------------- store
+
+def _store_route(cur, athlete_id: int, name: str, streams: ActivityStreams, source_file: str | None):
+    try:
+        from core.routes.store import store_route
+    except ImportError:  # the routes module is not there yet: the ride stores without its map
+        log.warning("core.routes.store.store_route unavailable; ride stored without its recorded route")
+        return None
+    result = store_route(cur, athlete_id, name, "recorded", streams, source_file)
+    return result["id"] if isinstance(result, dict) else result
+
+
+def _find_same_ride(cur, athlete_id: int, started_at: datetime | None, elapsed_s: float | None):
+    if started_at is None or not elapsed_s:
+        return None
+    return cur.execute(
+        "SELECT id, source, (SELECT count(*) > 0 FROM ride_samples s WHERE s.ride_id = r.id) FROM rides r "
+        "WHERE athlete_id = ? AND duplicate_of IS NULL "
+        "AND started_at BETWEEN ? AND ? AND abs(elapsed_time_s - ?) <= ? * greatest(elapsed_time_s, ?) "
+        "ORDER BY abs(epoch(started_at) - epoch(CAST(? AS TIMESTAMPTZ))) LIMIT 1",
+        [athlete_id, started_at - timedelta(seconds=DUPLICATE_START_S),
+         started_at + timedelta(seconds=DUPLICATE_START_S), elapsed_s, DUPLICATE_DURATION_FRACTION, elapsed_s,
+         started_at]).fetchone()
+
+
+def _default_name(streams: ActivityStreams | None, started_at: datetime | None, sport: str) -> str:
+    if streams is not None and streams.name:
+        return streams.name
+    when = f" {started_at:%Y-%m-%d %H:%M}" if started_at else ""
+    return ("Indoor ride" if sport in ("indoor_cycling", "virtual_ride") else
+            "Ride" if sport in CYCLING_TYPES else sport.replace("_", " ").capitalize()) + when
+
+
+def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source: str, external_id: str,
+               account_id: int = 0, raw: dict | None = None, source_file: str | None = None,
+               name: str | None = None, summary: dict | None = None) -> StoredRide:
+    """Store one ride (see the module docstring for duplicates) in one transaction.
+
+    ``streams`` are the recorded samples (timed); ``summary`` (keys: started_at, sport_type, name and the
+    SUMMARY_FIELDS) stands in for a ride without samples and fills figures the streams lack."""
+    if source not in SOURCES:
+        raise ValidationError(f"Unknown ride source {source!r}")
+    summary = dict(summary or {})
+    label = source_file or name or external_id
+    if streams is None and not summary:
+        raise InvalidFileError(f"{label}: no samples and no summary: nothing to store")
+    if streams is not None and not streams.is_timed:
+        raise InvalidFileError(f"{label}: the ride has no timestamps (or zero duration), so it cannot be "
+                               "stored as a ride")
+    existing = cur.execute("SELECT id, duplicate_of FROM rides WHERE source = ? AND account_id = ? AND "
+                           "external_id = ?", [source, account_id, str(external_id)]).fetchone()
+    if existing:
+        return StoredRide(existing[0], existing[1], False,
+                          f"{label}: already imported (ride {existing[1] or existing[0]})")
+    started_at = (streams.started_at if streams is not None else None) or summary.get("started_at")
+    if isinstance(started_at, str):
+        started_at = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
+    if isinstance(started_at, datetime) and started_at.tzinfo is None:
+        started_at = started_at.replace(tzinfo=UTC)
+    sport = summary.get("sport_type") or (streams.sport_type if streams is not None else None) or "cycling"
+    ftp, lthr, max_hr = _athlete_zones(cur, athlete_id, started_at.date() if started_at else None)
+    if streams is not None:
+        m = compute_metrics(streams, ftp, lthr, max_hr)
+        for key in SUMMARY_FIELDS:  # the summary fills what the streams lack (e.g. no elevation stream)
+            if getattr(m, key) is None and isinstance(summary.get(key), (int, float)):
+                setattr(m, key, float(summary[key]))
+        m.flags.extend(streams.warnings)
+    else:
+        m = summary_metrics(summary, ftp, lthr, max_hr)
+    if started_at and started_at > datetime.now(UTC) + timedelta(days=1):
+        m.flags.append("dated in the future")
+    name = (name or summary.get("name") or _default_name(streams, started_at, sport)).strip()[:200]
+    laps = streams.laps if streams is not None else summary.get("laps", [])
+
+    with transaction(cur):
+        same = _find_same_ride(cur, athlete_id, started_at, m.elapsed_time_s)
+        promote = same is not None and streams is not None and not same[2]
+        duplicate_of = same[0] if same is not None and not promote else None
+        ride_id = cur.execute(
+            f"INSERT INTO rides (athlete_id, source, account_id, external_id, duplicate_of, name, sport_type, "  # noqa: S608 — constant column list
+            f"started_at, laps, raw, source_file, {_METRIC_COLUMNS}) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' * 14)}) RETURNING id",
+            [athlete_id, source, account_id, str(external_id), duplicate_of, name, sport, started_at,
+             json.dumps(laps, default=str), json.dumps(raw, default=str) if raw is not None else None,
+             source_file, *_metric_values(m)]).fetchone()[0]
+        if duplicate_of is None and streams is not None:
+            _insert_samples(cur, ride_id, streams)
+            if int((np.isfinite(streams.lat) & np.isfinite(streams.lon)).sum()) >= 2:
+                route_id = _store_route(cur, athlete_id, name, streams, source_file)
+                if route_id is not None:
+                    cur.execute("UPDATE rides SET route_id = ? WHERE id = ?", [route_id, ride_id])
+        if promote:
+            old = same[0]
+            cur.execute("UPDATE rides SET duplicate_of = ? WHERE id = ? OR duplicate_of = ?", [ride_id, old, old])
+            cur.execute("INSERT INTO ride_tags SELECT ?, tag_id FROM ride_tags WHERE ride_id = ?", [ride_id, old])
+            cur.execute("DELETE FROM ride_tags WHERE ride_id = ?", [old])
+            cur.execute("UPDATE analyses SET ride_id = ? WHERE ride_id = ?", [ride_id, old])
+            cur.execute("UPDATE planned_workouts SET completed_ride_id = ? WHERE completed_ride_id = ?",
+                        [ride_id, old])
+        audit(cur, "import", "ride", ride_id, athlete_id, source=source, duplicate_of=duplicate_of)
+        bump_data_version(cur)
+    if duplicate_of is not None:
+        message = (f"{label}: same ride as ride {duplicate_of} (imported from {same[1]}): linked, not copied")
+    elif promote:
+        message = f"{label}: imported; it replaces the summary-only ride {same[0]} (now linked to it)"
+    else:
+        message = f"{label}: imported"
+    return StoredRide(ride_id, duplicate_of, True, message, list(m.flags))
+
+
+# ---------------------------------------------------------------------------------------------- read
+
+_DETAIL_COLUMNS = ("id, athlete_id, source, account_id, external_id, duplicate_of, name, sport_type, started_at, "
+                   "elapsed_time_s, moving_time_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_power_w, "
+                   "max_power_w, normalized_power_w, avg_cadence, intensity_factor, tss, load_method, route_id, "
+                   "metrics, laps, source_file, notes, created_at")
+
+
+def get_ride(cur, athlete_id: int, ride_id: int) -> dict:
+    """Every column of one ride (JSON parsed) plus ``tags`` and ``linked`` (rides linked to it)."""
+    row = cur.execute(f"SELECT {_DETAIL_COLUMNS} FROM rides WHERE id = ? AND athlete_id = ?",  # noqa: S608
+                      [ride_id, athlete_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"Ride {ride_id} was not found")
+    ride = dict(zip([c.strip() for c in _DETAIL_COLUMNS.split(",")], row, strict=True))
+    ride["metrics"] = json.loads(ride["metrics"] or "{}")
+    ride["laps"] = json.loads(ride["laps"] or "[]")
+    ride["tags"] = ride_tag_names(cur, ride_id)
+    ride["linked"] = [dict(zip(("id", "source", "external_id", "source_file"), r, strict=True)) for r in cur.execute(
+        "SELECT id, source, external_id, source_file FROM rides WHERE duplicate_of = ? ORDER BY id",
+        [ride_id]).fetchall()]
+    ride["sample_count"] = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id = ?",
+                                       [ride_id]).fetchone()[0]
+    return ride
+
+
+def ride_report(cur, athlete_id: int, ride_id: int) -> dict:
+    """The ride's summary and metrics for ``python -m core ride ID --json``."""
+    ride = get_ride(cur, athlete_id, ride_id)
+    m = ride["metrics"]
+    return {
+        "id": ride["id"], "name": ride["name"], "sport_type": ride["sport_type"], "source": ride["source"],
+        "started_at": ride["started_at"], "duplicate_of": ride["duplicate_of"],
+        "elapsed_time_s": ride["elapsed_time_s"], "moving_time_s": ride["moving_time_s"],
+        "distance_m": ride["distance_m"], "elevation_gain_m": ride["elevation_gain_m"],
+        "avg_hr": ride["avg_hr"], "max_hr": ride["max_hr"], "avg_power_w": ride["avg_power_w"],
+        "max_power_w": ride["max_power_w"], "avg_cadence": ride["avg_cadence"],
+        "np_w": ride["normalized_power_w"], "if": ride["intensity_factor"], "tss": ride["tss"],
+        "load_method": ride["load_method"], "vi": m.get("vi"), "ef": m.get("ef"),
+        "decoupling_pct": m.get("decoupling_pct"),
+        "zones": {"power_s": m.get("zones_power_s"), "hr_s": m.get("zones_hr_s")},
+        "power_curve": m.get("power_curve", {}), "laps": ride["laps"], "tags": ride["tags"],
+        "flags": m.get("flags", []), "route_id": ride["route_id"], "samples": ride["sample_count"],
+        "linked": ride["linked"],
+    }
+
+
+def _where(athlete_id: int, f: RideFilter) -> tuple[str, list]:
+    clauses = ["r.athlete_id = ?", "r.duplicate_of IS NULL"]
+    params: list = [athlete_id]
+    sport = (f.sport or "cycling").strip()
+    if sport == "cycling":
+        clauses.append("list_contains(?, r.sport_type)")
+        params.append(list(CYCLING_TYPES))
+    elif sport != "all":
+        clauses.append("r.sport_type = ?")
+        params.append(sport)
+    # A ride's day is CAST(started_at AS DATE) in the session time zone, as on the dashboard (not the UTC day).
+    ranges = [("CAST(r.started_at AS DATE)", f.date_from, f.date_to, lambda d: d),
+              ("r.distance_m", f.min_distance_km, f.max_distance_km, lambda v: v * 1000.0),
+              ("r.moving_time_s", f.min_duration_min, f.max_duration_min, lambda v: v * 60.0),
+              ("r.avg_power_w", f.min_power_w, f.max_power_w, float),
+              ("r.avg_hr", f.min_hr, f.max_hr, float)]
+    for column, low, high, convert in ranges:
+        if low is not None:
+            clauses.append(f"{column} >= ?")
+            params.append(convert(low))
+        if high is not None:
+            clauses.append(f"{column} <= ?")
+            params.append(convert(high))
+    if f.tag:
+        clauses.append("EXISTS (SELECT 1 FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "
+                       "WHERE rt.ride_id = r.id AND t.name = ?)")
+        params.append(f.tag.strip())
+    if f.text and f.text.strip():
+        clauses.append("r.name ILIKE ? ESCAPE '\\'")
+        escaped = f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(f"%{escaped}%")
+    return " AND ".join(clauses), params
+
+
+def search_rides(cur, athlete_id: int, filters: RideFilter | None = None, sort: str = "started_at",
+                 page: int = 1, page_size: int = 50, descending: bool = True) -> tuple[list[dict], int]:
+    """One page of rides matching ``filters`` (SQL LIMIT/OFFSET) and the total count. Each row has
+    LIST_COLUMNS plus ``tags`` (list of names). Linked duplicates never appear."""
+    filters = filters or RideFilter()
+    if sort not in SORTABLE:
+        raise ValidationError(f"Rides cannot be sorted by {sort!r}; choose one of {', '.join(SORTABLE)}")
+    page_size = max(1, min(int(page_size), 1000))
+    page = max(1, min(int(page), 10**9))  # past the last page lists nothing; a huge one must not overflow OFFSET
+    where, params = _where(athlete_id, filters)
+    # where/order are built from constants only (SORTABLE whitelist); every value is a parameter.
+    total = cur.execute(f"SELECT count(*) FROM rides r WHERE {where}", params).fetchone()[0]  # noqa: S608
+    order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, r.id DESC"
+    cols = ", ".join(f"r.{c}" for c in LIST_COLUMNS)
+    rows = cur.execute(
+        f"SELECT {cols}, (SELECT list(t.name ORDER BY t.name) FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "  # noqa: S608
+        f"WHERE rt.ride_id = r.id) AS tags FROM rides r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, page_size, (page - 1) * page_size]).fetchall()
+    result = []
+    for row in rows:
+        item = dict(zip((*LIST_COLUMNS, "tags"), row, strict=True))
+        item["tags"] = item["tags"] or []
+        result.append(item)
+    return result, total
+
+
+def sport_types(cur, athlete_id: int) -> list[str]:
+    return [r[0] for r in cur.execute("SELECT DISTINCT sport_type FROM rides WHERE athlete_id = ? AND "
+                                      "duplicate_of IS NULL ORDER BY 1", [athlete_id]).fetchall()]
+
+
+# ---------------------------------------------------------------------------------------------- tags
+
+def _tag_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 40:
+        raise ValidationError("A tag must be 1 to 40 characters long")
+    return name
+
+
+def list_tags(cur, athlete_id: int) -> list[str]:
+    return [r[0] for r in cur.execute("SELECT name FROM tags WHERE athlete_id = ? ORDER BY name",
+                                      [athlete_id]).fetchall()]
+
+
+def ride_tag_names(cur, ride_id: int) -> list[str]:
+    return [r[0] for r in cur.execute("SELECT t.name FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "
+                                      "WHERE rt.ride_id = ? ORDER BY t.name", [ride_id]).fetchall()]
+
+
+def _own_ids(cur, athlete_id: int, ride_ids) -> list[int]:
+    ids = sorted({int(i) for i in ride_ids})
+    if not ids:
+        return []
+    found = [r[0] for r in cur.execute("SELECT id FROM rides WHERE athlete_id = ? AND id IN (SELECT unnest(?))",
+                                       [athlete_id, ids]).fetchall()]
+    missing = set(ids) - set(found)
+    if missing:
+        raise NotFoundError(f"Ride {min(missing)} was not found")
+    return found
+
+
+def add_tag(cur, athlete_id: int, ride_ids, tag: str) -> int:
+    """Tag rides (creating the tag if new). Returns how many rides gained the tag."""
+    tag = _tag_name(tag)
+    with transaction(cur):
+        ids = _own_ids(cur, athlete_id, ride_ids)
+        cur.execute("INSERT INTO tags (athlete_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", [athlete_id, tag])
+        tag_id = cur.execute("SELECT id FROM tags WHERE athlete_id = ? AND name = ?", [athlete_id, tag]).fetchone()[0]
+        before = cur.execute("SELECT count(*) FROM ride_tags WHERE tag_id = ?", [tag_id]).fetchone()[0]
+        cur.execute("INSERT INTO ride_tags SELECT unnest(?), ? ON CONFLICT DO NOTHING", [ids, tag_id])
+        added = cur.execute("SELECT count(*) FROM ride_tags WHERE tag_id = ?", [tag_id]).fetchone()[0] - before
+        audit(cur, "tag", "ride", None, athlete_id, tag=tag, rides=len(ids))
+    return added
+
+
+def remove_tag(cur, athlete_id: int, ride_ids, tag: str) -> int:
+    """Untag rides; a tag left on no ride is deleted. Returns how many rides lost the tag."""
+    tag = _tag_name(tag)
+    with transaction(cur):
+        ids = _own_ids(cur, athlete_id, ride_ids)
+        row = cur.execute("SELECT id FROM tags WHERE athlete_id = ? AND name = ?", [athlete_id, tag]).fetchone()
+        if row is None:
+            return 0
+        removed = cur.execute("SELECT count(*) FROM ride_tags WHERE tag_id = ? AND ride_id IN (SELECT unnest(?))",
+                              [row[0], ids]).fetchone()[0]
+        cur.execute("DELETE FROM ride_tags WHERE tag_id = ? AND ride_id IN (SELECT unnest(?))", [row[0], ids])
+        if not cur.execute("SELECT count(*) FROM ride_tags WHERE tag_id = ?", [row[0]]).fetchone()[0]:
+            delete_with_children(cur, "tags", [row[0]])
+        audit(cur, "untag", "ride", None, athlete_id, tag=tag, rides=len(ids))
+    return removed
+
+
+# ---------------------------------------------------------------------------------------------- bulk
+
+def recompute_metrics(cur, athlete_id: int, ride_ids) -> int:
+    """Recompute every figure of the rides from their stored samples (e.g. after an FTP change). Returns the
+    number of rides updated."""
+    with transaction(cur):
+        ids = _own_ids(cur, athlete_id, ride_ids)
+        for ride_id in ids:
+            started_at, raw_metrics = cur.execute("SELECT started_at, metrics FROM rides WHERE id = ?",
+                                                  [ride_id]).fetchone()
+            ftp, lthr, max_hr = _athlete_zones(cur, athlete_id, started_at.date() if started_at else None)
+            streams = streams_from_samples(cur, ride_id)
+            if streams is not None:
+                m = compute_metrics(streams, ftp, lthr, max_hr)
+                old_flags = json.loads(raw_metrics or "{}").get("flags", [])
+                m.flags.extend(f for f in old_flags if f not in m.flags and ":" in f)  # file warnings
+            else:
+                row = cur.execute(f"SELECT {', '.join(SUMMARY_FIELDS)} FROM rides WHERE id = ?",  # noqa: S608
+                                  [ride_id]).fetchone()
+                m = summary_metrics(dict(zip(SUMMARY_FIELDS, row, strict=True)), ftp, lthr, max_hr)
+            sets = ", ".join(f"{c.strip()} = ?" for c in _METRIC_COLUMNS.split(","))
+            cur.execute(f"UPDATE rides SET {sets} WHERE id = ?", [*_metric_values(m), ride_id])  # noqa: S608
+        audit(cur, "recompute", "ride", None, athlete_id, rides=len(ids))
+        bump_data_version(cur)
+    return len(ids)
+
+
+def delete_rides(cur, athlete_id: int, ride_ids) -> int:
+    """Delete rides with their samples, tags, analyses, recorded routes and linked duplicates; planned workouts
+    they completed become open again. Returns the number of rides the rider asked to delete."""
+    with transaction(cur):
+        ids = _own_ids(cur, athlete_id, ride_ids)
+        if not ids:
+            return 0
+        linked = [r[0] for r in cur.execute("SELECT id FROM rides WHERE duplicate_of IN (SELECT unnest(?))",
+                                            [ids]).fetchall()]
+        every = sorted(set(ids) | set(linked))
+        routes = [r[0] for r in cur.execute(
+            "SELECT DISTINCT r.route_id FROM rides r JOIN routes ro ON ro.id = r.route_id "
+            "WHERE r.id IN (SELECT unnest(?)) AND ro.kind = 'recorded' AND NOT EXISTS (SELECT 1 FROM rides o "
+            "WHERE o.route_id = r.route_id AND o.id NOT IN (SELECT unnest(?)))", [every, every]).fetchall()]
+        cur.execute("UPDATE planned_workouts SET completed_ride_id = NULL WHERE completed_ride_id IN "
+                    "(SELECT unnest(?))", [every])
+        cur.execute("UPDATE rides SET duplicate_of = NULL WHERE id IN (SELECT unnest(?))", [every])
+        delete_with_children(cur, "rides", every)
+        delete_with_children(cur, "routes", routes)
+        unused = [r[0] for r in cur.execute(
+            "SELECT id FROM tags t WHERE athlete_id = ? AND NOT EXISTS (SELECT 1 FROM ride_tags rt "
+            "WHERE rt.tag_id = t.id)", [athlete_id]).fetchall()]
+        delete_with_children(cur, "tags", unused)
+        audit(cur, "delete", "ride", None, athlete_id, rides=ids, linked=linked, routes=routes)
+        bump_data_version(cur)
+    return len(ids)

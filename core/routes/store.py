@@ -1,0 +1,290 @@
+"""Routes: a route (planned from a GPX, or the recorded path of a ride), its points and its sections.
+
+A route, its points and its sections are written in one transaction: a failure leaves nothing behind. Points go
+in as one bulk insert from an Arrow table (no pandas on the import path), never row by row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+
+from core.athletes import ftp_on
+from core.store.db import audit, bump_data_version, delete_with_children, get_one, transaction
+from core.errors import InvalidFileError, NotFoundError, ValidationError
+from core.rides.store import numpy_to_arrow
+from core.routes.sections import DEFAULT_PARAMS, Section, SectionParams, split_into_sections
+from core.files.streams import ActivityStreams
+
+log = logging.getLogger(__name__)
+
+KINDS = ("planned", "recorded")
+SECTION_JSON_FIELDS = ("kind", "start_m", "end_m", "distance_m", "elevation_gain_m", "avg_grade_pct",
+                       "max_grade_pct", "category", "fiets", "est_time_s")
+_ROUTE_COLUMNS = ("id", "athlete_id", "name", "kind", "source_file", "distance_m", "elevation_gain_m",
+                  "elevation_loss_m", "has_elevation", "point_count", "min_lat", "min_lon", "max_lat", "max_lon",
+                  "created_at")
+_SECTION_COLUMNS = ("id", "seq", "kind", "start_m", "end_m", "distance_m", "elevation_gain_m", "elevation_loss_m",
+                    "avg_grade_pct", "max_grade_pct", "category", "fiets", "est_time_s", "gear_hint", "details")
+
+
+def rider_figures(cur, athlete_id: int) -> tuple[float | None, float | None]:
+    """(FTP in force today, weight) for time estimates and gear hints; None where unknown."""
+    row = cur.execute("SELECT weight_kg FROM athletes WHERE id = ?", [athlete_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"Athlete {athlete_id} was not found")
+    return ftp_on(cur, athlete_id, date.today()), row[0]
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("A route needs a name")
+    return name[:200]
+
+
+def store_route(cur, athlete_id: int, name: str, kind: str, streams: ActivityStreams,
+                source_file: str | None = None, *, params: SectionParams = DEFAULT_PARAMS) -> int:
+    """Write the route, its points (bulk) and its sections in one transaction; returns the route id.
+
+    Points without a position (GPS drop-outs) are left out. Nested in an outer transaction (a ride's recorded
+    path) it joins that transaction. Raises InvalidFileError when fewer than two positioned points remain."""
+    if kind not in KINDS:
+        raise ValidationError(f"Route kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    name = _clean_name(name)
+    lat = np.asarray(streams.lat, dtype=np.float64)
+    lon = np.asarray(streams.lon, dtype=np.float64)
+    keep = np.isfinite(lat) & np.isfinite(lon)
+    if keep.sum() < 2:
+        raise InvalidFileError(f"{source_file or name}: fewer than two points with a position: no route to store")
+    lat, lon = lat[keep], lon[keep]
+    ele = np.asarray(streams.ele, dtype=np.float64)[keep]
+    dist = np.asarray(streams.dist_m, dtype=np.float64)[keep]
+    dist = np.maximum.accumulate(np.nan_to_num(dist, nan=0.0))
+    dist = dist - dist[0]
+    ftp_w, weight_kg = rider_figures(cur, athlete_id)
+    sections = split_into_sections(dist, ele, params=params, ftp_w=ftp_w, weight_kg=weight_kg)
+    has_ele = bool(np.isfinite(ele).sum() >= 2)
+    gain = sum(s.elevation_gain_m or 0.0 for s in sections) if has_ele else None
+    loss = sum(s.elevation_loss_m or 0.0 for s in sections) if has_ele else None
+    points = pa.table({
+        "seq": numpy_to_arrow(np.arange(len(lat), dtype=np.int32)),
+        "lat": numpy_to_arrow(np.round(lat, 6)), "lon": numpy_to_arrow(np.round(lon, 6)),
+        "ele": numpy_to_arrow(np.where(np.isfinite(ele), ele, np.nan).astype(np.float32)),
+        "dist_m": numpy_to_arrow(dist.astype(np.float32)),
+    })
+    with transaction(cur):
+        route_id = cur.execute(
+            "INSERT INTO routes (athlete_id, name, kind, source_file, distance_m, elevation_gain_m, "
+            "elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [athlete_id, name, kind, source_file, float(dist[-1]), gain, loss, has_ele, len(lat),
+             float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max())],
+        ).fetchone()[0]
+        _bulk_insert(cur, "_new_route_points", points,
+                     "INSERT INTO route_points (route_id, seq, lat, lon, ele, dist_m) "
+                     "SELECT ?, seq, lat::DECIMAL(9, 6), lon::DECIMAL(9, 6), "
+                     "CASE WHEN isnan(ele) THEN NULL ELSE ele END, dist_m FROM _new_route_points", [route_id])
+        _insert_sections(cur, route_id, sections)
+        audit(cur, "create", "route", route_id, athlete_id, kind=kind, points=len(lat), source_file=source_file)
+        bump_data_version(cur)
+    return route_id
+
+
+def _insert_sections(cur, route_id: int, sections: list[Section]) -> None:
+    if not sections:
+        return
+    # One INSERT … SELECT over list parameters zipped by UNNEST (a route has tens of sections): no pandas, whose
+    # import (pa.array/from_pylist import it) would cost the command line ~0.3 s.
+    columns = {name: [getattr(s, name) for s in sections] for name in (
+        "kind", "start_m", "end_m", "distance_m", "elevation_gain_m", "elevation_loss_m", "avg_grade_pct",
+        "max_grade_pct", "category", "fiets", "est_time_s", "gear_hint")}
+    columns["details"] = [json.dumps(s.details, default=float) for s in sections]
+    cur.execute(
+        "INSERT INTO sections (route_id, seq, kind, start_m, end_m, distance_m, elevation_gain_m, "
+        "elevation_loss_m, avg_grade_pct, max_grade_pct, category, fiets, est_time_s, gear_hint, details) "
+        "SELECT ?, unnest(range(?)), unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), "
+        "unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), "
+        "unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[]), "
+        "unnest(?::VARCHAR[])::JSON", [route_id, len(sections), *columns.values()]).fetchall()
+
+
+def _bulk_insert(cur, view: str, frame: pa.Table, sql: str, params: list) -> None:
+    """INSERT … SELECT from an Arrow table (or DataFrame) registered under ``view`` (a fixed name: registered views belong to
+    this cursor's connection, so threads cannot clash). DuckDB 2.0 refuses register/unregister while the
+    cursor holds a half-read result (a caller's ``fetchone()``), so that result is finished first."""
+    cur.execute("SELECT 1").fetchall()
+    cur.register(view, frame)
+    try:
+        cur.execute(sql, params).fetchall()
+    finally:
+        cur.unregister(view)
+
+
+def section_json(section: dict | Section) -> dict:
+    """One section in the CLI's --json shape (figures rounded for reading)."""
+    data = section.as_dict() if isinstance(section, Section) else section
+    out = {}
+    for key in SECTION_JSON_FIELDS:
+        value = data.get(key)
+        if isinstance(value, float):
+            value = round(value, 2)
+        out[key] = value
+    return out
+
+
+def route_json(cur, route_id: int, filename: str | None = None) -> dict:
+    """The import/`sections` --json shape: {"file","ok","kind","id","points","distance_m","elevation_gain_m",
+    "sections":[…]}. ``kind`` is "route" for a planned route, "ride" for a ride's recorded path."""
+    route = get_route(cur, route_id)
+    return {
+        "file": filename if filename is not None else route["source_file"],
+        "ok": True,
+        "kind": "route" if route["kind"] == "planned" else "ride",
+        "id": route_id,
+        "points": route["point_count"],
+        "distance_m": round(route["distance_m"], 1),
+        "elevation_gain_m": None if route["elevation_gain_m"] is None else round(route["elevation_gain_m"], 1),
+        "sections": [section_json(s) for s in route_sections(cur, route_id)],
+    }
+
+
+def import_gpx_route(cur, athlete_id: int, filename: str, data: bytes, *,
+                     streams: ActivityStreams | None = None, max_bytes: int | None = None) -> dict:
+    """Store a GPX as a planned route (times, if any, are ignored) and return the --json result dict.
+
+    Pass ``streams`` when the file was already read (the importer reads it to decide route vs ride). Raises
+    InvalidFileError (naming the file) when it cannot be used; nothing is stored then."""
+    if streams is None:
+        from core.files.gpx import read_gpx
+
+        streams = read_gpx(data, filename, max_bytes=max_bytes)
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = streams.name or base.rsplit(".", 1)[0]
+    route_id = store_route(cur, athlete_id, name, "planned", streams, source_file=base)
+    return route_json(cur, route_id, filename)
+
+
+def list_routes(cur, athlete_id: int, kind: str | None = "planned", *, limit: int = 200, offset: int = 0) -> list[dict]:
+    """Routes newest first (``kind`` None for both kinds), paged in SQL."""
+    rows = cur.execute(
+        "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at "
+        "FROM routes WHERE athlete_id = ? AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ? OFFSET ?",
+        [athlete_id, kind, kind, limit, offset]).fetchall()
+    return [dict(zip(_ROUTE_COLUMNS, row, strict=True)) for row in rows]
+
+
+def get_route(cur, route_id: int, athlete_id: int | None = None) -> dict:
+    row = get_one(cur, "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at "
+                       "FROM routes WHERE id = ?", [route_id], f"Route {route_id}")
+    route = dict(zip(_ROUTE_COLUMNS, row, strict=True))
+    if athlete_id is not None and route["athlete_id"] != athlete_id:
+        raise NotFoundError(f"Route {route_id} was not found")
+    return route
+
+
+def route_points(cur, route_id: int) -> dict[str, np.ndarray]:
+    """{"lat","lon","ele","dist_m"} float64 arrays in order (ele NaN where missing)."""
+    table = cur.execute(
+        "SELECT lat::DOUBLE AS lat, lon::DOUBLE AS lon, ele::DOUBLE AS ele, dist_m::DOUBLE AS dist_m "
+        "FROM route_points WHERE route_id = ? ORDER BY seq", [route_id]).fetchnumpy()
+    return {name: np.ma.filled(np.ma.asarray(table[name], dtype=np.float64), np.nan)
+            for name in ("lat", "lon", "ele", "dist_m")}
+
+
+def route_sections(cur, route_id: int) -> list[dict]:
+    rows = cur.execute(
+        "SELECT id, seq, kind, start_m, end_m, distance_m, elevation_gain_m, elevation_loss_m, avg_grade_pct, max_grade_pct, category, fiets, est_time_s, gear_hint, details "
+        "FROM sections WHERE route_id = ? ORDER BY seq", [route_id]).fetchall()
+    out = []
+    for row in rows:
+        data = dict(zip(_SECTION_COLUMNS, row, strict=True))
+        data["details"] = json.loads(data["details"]) if data["details"] else {}
+        out.append(data)
+    return out
+
+
+def rename_route(cur, route_id: int, name: str, athlete_id: int | None = None) -> None:
+    name = _clean_name(name)
+    get_route(cur, route_id, athlete_id)
+    with transaction(cur):
+        cur.execute("UPDATE routes SET name = ? WHERE id = ?", [name, route_id])
+        audit(cur, "rename", "route", route_id, athlete_id, name=name)
+        bump_data_version(cur)
+
+
+def delete_route(cur, route_id: int, athlete_id: int | None = None) -> None:
+    """Delete a route with its points and sections; a ride pointing at it keeps the ride, without a path."""
+    get_route(cur, route_id, athlete_id)
+    with transaction(cur):
+        cur.execute("UPDATE rides SET route_id = NULL WHERE route_id = ?", [route_id])
+        delete_with_children(cur, "routes", [route_id])
+        audit(cur, "delete", "route", route_id, athlete_id)
+        bump_data_version(cur)
+
+
+def resection_route(cur, route_id: int, *, params: SectionParams = DEFAULT_PARAMS) -> int:
+    """Recompute a route's sections (after an FTP/weight change or new parameters). Returns the count."""
+    route = get_route(cur, route_id)
+    points = route_points(cur, route_id)
+    ftp_w, weight_kg = rider_figures(cur, route["athlete_id"])
+    sections = split_into_sections(points["dist_m"], points["ele"], params=params, ftp_w=ftp_w, weight_kg=weight_kg)
+    with transaction(cur):
+        cur.execute("DELETE FROM sections WHERE route_id = ?", [route_id])
+        _insert_sections(cur, route_id, sections)
+        bump_data_version(cur)
+    return len(sections)
+
+
+# --------------------------------------------------------------------------------------- page helpers
+
+
+def section_label(index: int, section: dict) -> str:
+    """"#2 Climb · 5.4 km at 7.3 % · Cat 2" — the option text for choosing a section."""
+    text = f"#{index + 1} {section['kind'].capitalize()} · {section['distance_m'] / 1000:.1f} km"
+    if section.get("avg_grade_pct") is not None:
+        text += f" at {section['avg_grade_pct']:.1f} %"
+    if section.get("category"):
+        text += " · HC" if section["category"] == "HC" else f" · Cat {section['category']}"
+    return text
+
+
+def highlight_index(choice: str | None, sections: list[dict]) -> int | None:
+    """The section index behind a label from ``section_label`` (None for no choice or a stale label)."""
+    if not choice:
+        return None
+    labels = [section_label(i, s) for i, s in enumerate(sections)]
+    return labels.index(choice) if choice in labels else None
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or not np.isfinite(seconds):
+        return "–"
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def section_rows(sections: list[dict]) -> list[dict]:
+    """The section table, in the rider's units."""
+    rows = []
+    for i, s in enumerate(sections):
+        rows.append({
+            "#": i + 1, "Kind": s["kind"], "From km": round(s["start_m"] / 1000, 2),
+            "To km": round(s["end_m"] / 1000, 2), "Length km": round(s["distance_m"] / 1000, 2),
+            "Gain m": None if s["elevation_gain_m"] is None else round(s["elevation_gain_m"]),
+            "Loss m": None if s["elevation_loss_m"] is None else round(s["elevation_loss_m"]),
+            "Avg %": s["avg_grade_pct"], "Max %": s["max_grade_pct"],
+            "Cat": s["category"] or "", "FIETS": s["fiets"], "Time": format_duration(s["est_time_s"]),
+            "Gear": s["gear_hint"] or ""})
+    return rows
+
+
+def route_rows(routes: list[dict]) -> list[dict]:
+    return [{"Name": r["name"], "km": round(r["distance_m"] / 1000, 1),
+             "Gain m": None if r["elevation_gain_m"] is None else round(r["elevation_gain_m"]),
+             "Points": r["point_count"], "File": r["source_file"] or "",
+             "Added": r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else ""} for r in routes]

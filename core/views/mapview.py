@@ -1,0 +1,285 @@
+"""Folium maps that work offline: Leaflet comes from the app (/app/static/leaflet), nothing from a CDN.
+
+How streamlit-folium 0.27.4 loads its JavaScript (read in site-packages/streamlit_folium/__init__.py and its
+frontend bundle): ``st_folium`` renders in a component iframe whose bundle has no Leaflet of its own; it
+collects ``default_js``/``default_css`` from every folium element (folium.Map's defaults are Leaflet, jQuery,
+Bootstrap and awesome-markers from jsdelivr/cdnjs/code.jquery.com) and loads them one by one with <script>
+tags, awaiting each ``onload`` — so offline the first CDN script never loads and no map is drawn. Here the map's
+``default_js``/``default_css`` are replaced by Leaflet 1.9.4 served by Streamlit's static file serving
+(``server.enableStaticServing``; files in ./static, from the PyPI package django-js-lib-leaflet 1.9.4.1), and
+only elements that need no further JS/CSS are used (PolyLine, CircleMarker, Tooltip). Tiles come from
+OpenStreetMap when online; without them the lines still draw on the map's plain background.
+
+Lines are simplified before they reach the browser (Douglas–Peucker from the ``simplification`` package, on
+local metric coordinates) to at most ``max_points`` per line; the maximum deviation from the recorded line is
+the final tolerance, reported in ``SimplifiedLine.max_deviation_m``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import folium
+import numpy as np
+from simplification.cutil import simplify_coords_idx
+
+LEAFLET_JS = "/app/static/leaflet/leaflet.js"
+LEAFLET_CSS = "/app/static/leaflet/leaflet.css"
+MAX_POINTS_PER_LINE = 2000
+TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILES_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+
+KIND_COLORS = {"flat": "#2A9D8F", "descent": "#3A86FF"}
+# Climbs by average grade: (lowest grade %, colour)
+CLIMB_COLORS = ((11.0, "#6A040F"), (8.0, "#B3001B"), (5.0, "#E4572E"), (0.0, "#F4A259"))
+LINE_COLORS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC")  # distinct colours for several lines
+
+
+def section_color(kind: str, avg_grade_pct: float | None = None) -> str:
+    """Colour of a section: flats teal, descents blue, climbs from orange to dark red as they steepen."""
+    if kind == "climb":
+        grade = avg_grade_pct or 0.0
+        for lowest, color in CLIMB_COLORS:
+            if grade >= lowest:
+                return color
+    return KIND_COLORS.get(kind, "#6C757D")
+
+
+@dataclass
+class MapLine:
+    """One track to draw. ``dist_m`` (cumulative, same length) lets sections be cut out of it."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    color: str = LINE_COLORS[0]
+    name: str = ""
+    dist_m: np.ndarray | None = None
+    weight: int = 4
+
+
+@dataclass(frozen=True)
+class MapSection:
+    """A stretch of the first line, by distance, drawn in its own colour with a tooltip."""
+
+    start_m: float
+    end_m: float
+    color: str
+    tooltip: str = ""
+    kind: str = "flat"
+
+
+@dataclass(frozen=True)
+class MapMarker:
+    lat: float
+    lon: float
+    tooltip: str
+    color: str = "#1F2933"
+    radius: int = 6
+
+
+@dataclass
+class SimplifiedLine:
+    index: np.ndarray          # indices into the original arrays that were kept
+    max_deviation_m: float     # Douglas–Peucker tolerance: no original point is farther from the line
+    original_points: int
+    kept: dict = field(default_factory=dict)
+
+    @property
+    def points(self) -> int:
+        return len(self.index)
+
+
+def _local_metres(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    lat0 = math.radians(float(np.nanmean(lat)))
+    return np.column_stack([np.asarray(lon) * 111_320.0 * math.cos(lat0), np.asarray(lat) * 110_540.0])
+
+
+def simplify_line(lat, lon, max_points: int = MAX_POINTS_PER_LINE, start_tolerance_m: float = 1.0) -> SimplifiedLine:
+    """Douglas–Peucker with the smallest tolerance (doubling from ``start_tolerance_m``) that keeps at most
+    ``max_points`` points. First and last points are always kept."""
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    ok = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+    if len(ok) <= max_points:
+        return SimplifiedLine(ok, 0.0, len(lat))
+    coords = np.ascontiguousarray(_local_metres(lat[ok], lon[ok]))
+    tolerance = start_tolerance_m
+    while True:
+        kept = np.asarray(simplify_coords_idx(coords, tolerance), dtype=np.int64)
+        if len(kept) <= max_points:
+            return SimplifiedLine(ok[kept], tolerance, len(lat))
+        tolerance *= 2.0
+
+
+def _locations(lat: np.ndarray, lon: np.ndarray) -> list[list[float]]:
+    return np.round(np.column_stack([lat, lon]), 5).tolist()
+
+
+def offline_map(**kwargs) -> folium.Map:
+    """A folium.Map that loads Leaflet from the app only (no jQuery, Bootstrap or awesome-markers)."""
+    m = folium.Map(tiles=None, control_scale=True, **kwargs)
+    m.default_js = [("leaflet", LEAFLET_JS)]
+    m.default_css = [("leaflet_css", LEAFLET_CSS)]
+    folium.TileLayer(TILES_URL, attr=TILES_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(m)
+    return m
+
+
+def build_map(lines: list[MapLine], sections: list[MapSection] | None = None, highlight: int | None = None,
+              markers: list[MapMarker] | None = None, *, max_points: int = MAX_POINTS_PER_LINE) -> folium.Map:
+    """A map of one or more lines (each simplified to ≤ ``max_points``), with optional coloured sections of
+    the first line, a highlighted section (index into ``sections``: drawn thick and zoomed to) and markers.
+
+    ``m.velocoach_simplification`` lists a SimplifiedLine per line (points kept, maximum deviation)."""
+    m = offline_map()
+    simplified: list[SimplifiedLine] = []
+    bounds: list[list[float]] = []
+    for i, line in enumerate(lines):
+        lat = np.asarray(line.lat, dtype=np.float64)
+        lon = np.asarray(line.lon, dtype=np.float64)
+        simple = simplify_line(lat, lon, max_points)
+        simplified.append(simple)
+        if simple.points < 2:
+            continue
+        la, lo = lat[simple.index], lon[simple.index]
+        bounds += [[float(la.min()), float(lo.min())], [float(la.max()), float(lo.max())]]
+        tooltip = f"{line.name} ({simple.points} of {simple.original_points} points, ≤ {simple.max_deviation_m:g} m " \
+                  "from the recorded line)" if line.name else None
+        show_base = not (i == 0 and sections)
+        folium.PolyLine(_locations(la, lo), color=line.color if show_base else "#1F2933",
+                        weight=line.weight if show_base else line.weight + 3, opacity=0.9 if show_base else 0.35,
+                        tooltip=tooltip).add_to(m)
+    if sections and lines and lines[0].dist_m is not None and simplified and simplified[0].points >= 2:
+        line, simple = lines[0], simplified[0]
+        dist = np.asarray(line.dist_m, dtype=np.float64)[simple.index]
+        la = np.asarray(line.lat, dtype=np.float64)[simple.index]
+        lo = np.asarray(line.lon, dtype=np.float64)[simple.index]
+        for j, section in enumerate(sections):
+            lat_s, lon_s = _cut(la, lo, dist, section.start_m, section.end_m)
+            if len(lat_s) < 2:
+                continue
+            if j == highlight:
+                folium.PolyLine(_locations(lat_s, lon_s), color="#111111", weight=11, opacity=0.8).add_to(m)
+                bounds = [[float(lat_s.min()), float(lon_s.min())], [float(lat_s.max()), float(lon_s.max())]]
+            folium.PolyLine(_locations(lat_s, lon_s), color=section.color, weight=7 if j == highlight else 5,
+                            opacity=1.0, tooltip=section.tooltip or None).add_to(m)
+    for marker in markers or []:
+        folium.CircleMarker([marker.lat, marker.lon], radius=marker.radius, color=marker.color, fill=True,
+                            fill_color="#FFFFFF", fill_opacity=1.0, weight=3, tooltip=marker.tooltip).add_to(m)
+    if bounds:
+        arr = np.asarray(bounds)
+        m.fit_bounds([[arr[:, 0].min(), arr[:, 1].min()], [arr[:, 0].max(), arr[:, 1].max()]])
+    m.velocoach_simplification = simplified
+    return m
+
+
+def _cut(lat, lon, dist, start_m, end_m) -> tuple[np.ndarray, np.ndarray]:
+    """The part of a line between two distances, with interpolated end points so sections join."""
+    inside = (dist > start_m) & (dist < end_m)
+    a_lat, a_lon = np.interp(start_m, dist, lat), np.interp(start_m, dist, lon)
+    b_lat, b_lon = np.interp(end_m, dist, lat), np.interp(end_m, dist, lon)
+    return (np.concatenate([[a_lat], lat[inside], [b_lat]]), np.concatenate([[a_lon], lon[inside], [b_lon]]))
+
+
+def point_at(lat, lon, dist, distance_m: float) -> tuple[float, float]:
+    """Position at a distance along a line (for climb start/summit markers)."""
+    return float(np.interp(distance_m, dist, lat)), float(np.interp(distance_m, dist, lon))
+
+
+def section_tooltip(section: dict) -> str:
+    """One line describing a section: kind, length, grade, category."""
+    km = section["distance_m"] / 1000
+    text = f"{section['kind'].capitalize()} {km:.1f} km"
+    if section.get("avg_grade_pct") is not None:
+        text += f" at {section['avg_grade_pct']:.1f} %"
+    if section.get("max_grade_pct") is not None and section["kind"] != "flat":
+        text += f" (max {section['max_grade_pct']:.1f} %)"
+    if section.get("category"):
+        text += f", {'HC' if section['category'] == 'HC' else 'Cat ' + section['category']}"
+    return text
+
+
+def route_map(points: dict, sections: list[dict], highlight: int | None = None, *, name: str = "",
+              max_points: int = MAX_POINTS_PER_LINE) -> folium.Map:
+    """The Routes page map: the route's points (``core.routes.store.route_points``) with its stored sections
+    coloured by kind and grade, and start/summit markers on every climb."""
+    lat, lon, dist = points["lat"], points["lon"], points["dist_m"]
+    map_sections = [MapSection(s["start_m"], s["end_m"], section_color(s["kind"], s.get("avg_grade_pct")),
+                               section_tooltip(s), s["kind"]) for s in sections]
+    markers = []
+    for s in sections:
+        if s["kind"] == "climb":
+            label = section_tooltip(s)
+            markers.append(MapMarker(*point_at(lat, lon, dist, s["start_m"]), f"Start: {label}", "#2A9D8F", 5))
+            top = s.get("details", {}).get("top_ele_m")
+            summit = f"Summit{f' {top:.0f} m' if top is not None else ''}: {label}"
+            markers.append(MapMarker(*point_at(lat, lon, dist, s["end_m"]), summit, "#B3001B", 6))
+    return build_map([MapLine(lat, lon, LINE_COLORS[0], name, dist)], map_sections, highlight, markers,
+                     max_points=max_points)
+
+
+def map_html_size(m: folium.Map) -> int:
+    """Bytes of the map's HTML payload (what reaches the browser on each rerun)."""
+    return len(m.get_root().render().encode("utf-8"))
+
+
+# ------------------------------------------------------------------------------------------- profile
+
+# Grade bands for the profile line: (upper bound %, colour, label)
+GRADE_BANDS = ((-6.0, "#1D4ED8", "< −6 %"), (-3.0, "#3A86FF", "−6…−3 %"), (3.0, "#2A9D8F", "−3…3 %"),
+               (6.0, "#F4A259", "3…6 %"), (9.0, "#E4572E", "6…9 %"), (12.0, "#B3001B", "9…12 %"),
+               (float("inf"), "#6A040F", "> 12 %"))
+
+
+def profile_figure(points: dict, sections: list[dict], highlight: int | None = None, *, max_points: int = 1500):
+    """Plotly elevation profile: the line coloured by grade (per 100 m), sections shaded by kind, the chosen
+    section outlined. ``points`` as from ``core.routes.store.route_points``. Without elevation: a note, no line."""
+    import plotly.graph_objects as go
+
+    from core.routes.sections import smooth_profile
+
+    fig = go.Figure()
+    dist = np.asarray(points["dist_m"], dtype=np.float64)
+    grid, elev = smooth_profile(dist, points["ele"])
+    if len(grid) >= 2:
+        step = max(1, int(math.ceil(len(grid) / max_points)))
+        x, y = grid[::step], elev[::step]
+        if x[-1] != grid[-1]:
+            x, y = np.append(x, grid[-1]), np.append(y, elev[-1])
+        dx = np.diff(x)
+        grade = np.divide(np.diff(y), dx, out=np.zeros_like(dx), where=dx > 0) * 100.0
+        band = np.searchsorted([b[0] for b in GRADE_BANDS], grade, side="left")
+        km = x / 1000.0
+        fig.add_trace(go.Scatter(x=km, y=y, mode="lines", line={"width": 0}, fill="tozeroy",
+                                 fillcolor="rgba(31,41,51,0.08)", hoverinfo="skip", showlegend=False))
+        for b, (_, color, label) in enumerate(GRADE_BANDS):
+            seg = band == b
+            if not seg.any():
+                continue
+            mask = np.zeros(len(x), dtype=bool)
+            mask[:-1] |= seg
+            mask[1:] |= seg
+            ys = np.where(mask, y, np.nan)
+            # break the line where a run of this band ends so separate runs are not joined
+            breaks = np.flatnonzero(~mask)
+            ys[breaks] = np.nan
+            fig.add_trace(go.Scatter(x=km, y=ys, mode="lines", line={"color": color, "width": 3}, name=label,
+                                     connectgaps=False, hovertemplate="%{x:.2f} km · %{y:.0f} m<extra>" + label +
+                                     "</extra>"))
+        low, high = float(np.min(elev)), float(np.max(elev))
+        pad = max(10.0, (high - low) * 0.1)
+        fig.update_yaxes(range=[low - pad, high + pad], title="elevation (m)")
+    else:
+        fig.add_annotation(text="This route has no elevation: sections are by distance only", showarrow=False,
+                           x=0.5, y=0.5, xref="paper", yref="paper")
+    for i, s in enumerate(sections):
+        color = section_color(s["kind"], s.get("avg_grade_pct"))
+        chosen = i == highlight
+        fig.add_vrect(x0=s["start_m"] / 1000, x1=s["end_m"] / 1000, fillcolor=color,
+                      opacity=0.35 if chosen else (0.12 if s["kind"] != "flat" else 0.0), layer="below",
+                      line_width=2 if chosen else 0, line_color="#111111")
+    fig.update_layout(height=300, margin={"l": 50, "r": 10, "t": 10, "b": 40}, hovermode="x unified",
+                      legend={"orientation": "h", "y": -0.25, "title": {"text": "grade"}},
+                      plot_bgcolor="#FFFFFF")
+    fig.update_xaxes(title="distance (km)", range=[dist[0] / 1000, dist[-1] / 1000] if len(dist) else None)
+    return fig

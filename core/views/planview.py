@@ -1,0 +1,91 @@
+"""What the Coach and Plans pages show, built without Streamlit: escaped rider text, labels and captions, the
+plan's summary tiles and its weekly TSS / hours / projected CTL figure, version diffs, approval messages."""
+
+from __future__ import annotations
+
+import re
+
+from core.coach.plans.engine import weekly_frame
+
+GENERATOR_LABELS = {"engine": "built-in engine", "ai": "AI coach", "ai-repaired": "AI coach, repaired to fit your rules"}
+
+
+def md_escape(text) -> str:
+    """Rider-typed text shown through Markdown: escaped, so it cannot become a link or a remote image."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~-])", r"\\\1", str(text))
+
+
+def rule_label(rule: dict) -> str:
+    return f"{rule['name']} (v{rule['version']})"
+
+
+def rule_versions_caption(versions: list[dict]) -> str:
+    return "Versions: " + " → ".join(f"v{v['version']} “{md_escape(v['text'][:40])}”" for v in versions)
+
+
+def plan_label(plan: dict) -> str:
+    """'★ Spring build · v2 · 2027-01-04' (the star marks the active plan)."""
+    return f"{'★ ' if plan['active'] else ''}{plan['name']} · v{plan['version']} · {plan['start_date']}"
+
+
+def plan_caption(plan: dict) -> str:
+    """Dates, goal, generator and the rules a saved plan follows (rule names escaped)."""
+    rules = ", ".join(f"{md_escape(r['name'])} (v{r['version']})" for r in plan["rules"]) or "none"
+    return (f"{plan['start_date']} → {plan['end_date']} · goal: {plan['goal_type']} · made by {plan['generator']}"
+            f" · rules: {rules}")
+
+
+def plan_versions_caption(versions: list[dict]) -> str:
+    return "Versions: " + " → ".join(f"v{v['version']} (#{v['id']})" for v in versions)
+
+
+def diff_rows(diff: list[dict]) -> list[dict]:
+    """``compare_plans`` output as table rows: the changed days counted, not listed."""
+    return [{k: v for k, v in d.items() if k != "changed"} | {"changed days": len(d["changed"])} for d in diff]
+
+
+def plan_metrics(plan: dict, weekly_ctl: list[float] | None) -> list[tuple[str, str, str | None]]:
+    """Summary tiles as (label, value, delta): weeks, hours, mean weekly TSS, projected CTL when known."""
+    weeks = plan["weeks"]
+    tiles = [("Weeks", str(len(weeks)), None),
+             ("Total hours", f"{sum(w['planned_hours'] for w in weeks):.0f}", None),
+             ("Mean weekly TSS", f"{sum(w['planned_tss'] for w in weeks) / max(1, len(weeks)):.0f}", None)]
+    if weekly_ctl:
+        tiles.append(("Projected CTL at the end", f"{weekly_ctl[-1]:.0f}", f"{weekly_ctl[-1] - weekly_ctl[0]:+.0f}"))
+    return tiles
+
+
+def plan_figure(plan, weekly_ctl=None):
+    """Planned TSS bars and hours per week (second axis), with the projected CTL dashed when given."""
+    from plotly.subplots import make_subplots
+
+    frame = weekly_frame(plan, weekly_ctl)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=frame["start_date"], y=frame["tss"], name="Planned TSS", marker_color="#6baed6",
+                customdata=frame[["phase", "hours"]], hovertemplate="%{x|%d %b}: TSS %{y:.0f}, "
+                "%{customdata[1]:.1f} h (%{customdata[0]})<extra></extra>")
+    fig.add_scatter(x=frame["start_date"], y=frame["hours"], name="Hours", mode="lines+markers",
+                    line_color="#31a354", secondary_y=True)
+    if "ctl" in frame:
+        fig.add_scatter(x=frame["start_date"], y=frame["ctl"], name="Projected CTL", mode="lines",
+                        line=dict(color="#e6550d", dash="dash"))
+    fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12),
+                      barmode="overlay")
+    fig.update_yaxes(title_text="TSS / CTL", secondary_y=False)
+    fig.update_yaxes(title_text="Hours", secondary_y=True, range=[0, max(1.0, frame["hours"].max() * 1.15)],
+                     tickformat=".1~f", showgrid=False)
+    fig.update_yaxes(range=[0, max(1.0, frame["tss"].max() * 1.15)], secondary_y=False)
+    return fig
+
+
+def analysis_title(item: dict) -> str:
+    kind = "Plan adjustment" if item["kind"] == "adjustment" else f"Ride {item['ride_id']}"
+    return f"**#{item['id']} · {kind}**"
+
+
+def approval_message(result: dict) -> str:
+    """What approving an analysis did, for the rider."""
+    text = (f"Approved: plan version v{result['version']} (#{result['plan_id']}) is now active; the previous "
+            f"version (#{result['old_plan_id']}) is kept." if result["plan_id"] else
+            "Approved: nothing in the plan needed to change.")
+    return text + "".join(f" Skipped: {s}." for s in result["skipped"])
