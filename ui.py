@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.config import Settings, load_settings
-from core.store.db import Database, connect, data_version
 from core.errors import VeloCoachError
+from core.store.db import Database, connect, data_version
 
 log = logging.getLogger("velocoach.ui")
 

@@ -3,10 +3,10 @@
 import streamlit as st
 
 import ui
-from core.store.backup_restore import backup_filename, export_backup, export_gpx, read_backup, restore
 from core.errors import VeloCoachError
 from core.rides.store import search_rides
 from core.routes.store import list_routes
+from core.store.backup_restore import backup_filename, export_backup, export_gpx, read_backup, restore
 
 MIME = {"zip": "application/zip", "json": "application/json", "gpx": "application/gpx+xml"}
 

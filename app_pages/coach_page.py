@@ -5,9 +5,19 @@ from datetime import date
 import streamlit as st
 
 import ui
-from core.coach.plans.engine import EVENT_TYPES, calendar_frame, generate_plan, next_monday, route_choices, save_plan
-from core.views.planview import GENERATOR_LABELS, md_escape, plan_figure, plan_metrics, rule_label, rule_versions_caption
+from core.coach.plans.generate import generate_plan
+from core.coach.plans.schema import EVENT_TYPES, next_monday
+from core.coach.plans.store import route_choices, save_plan
 from core.coach.rules import DAY_NAMES, DAYS, edit_rule, list_rules, parse_rule, rule_versions, save_rule
+from core.views.planview import (
+    GENERATOR_LABELS,
+    calendar_frame,
+    md_escape,
+    plan_figure,
+    plan_metrics,
+    rule_label,
+    rule_versions_caption,
+)
 
 st.title("Coach")
 cur = ui.cursor()

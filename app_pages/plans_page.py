@@ -11,13 +11,11 @@ from core.coach.analysis import (
     list_analyses,
     reject_analysis,
 )
-from core.coach.plans.engine import (
+from core.coach.plans.export import export_ics, export_json
+from core.coach.plans.store import (
     activate_plan,
-    calendar_frame,
     compare_plans,
     delete_plan,
-    export_ics,
-    export_json,
     get_plan,
     list_plans,
     plan_versions,
@@ -26,6 +24,7 @@ from core.coach.plans.engine import (
 from core.views.planview import (
     analysis_title,
     approval_message,
+    calendar_frame,
     diff_rows,
     md_escape,
     plan_caption,

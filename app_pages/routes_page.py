@@ -5,7 +5,7 @@ from streamlit_folium import st_folium
 
 import ui
 from core.rides.importer import import_files
-from core.views.mapview import profile_figure, route_map
+from core.routes.sections import DEFAULT_PARAMS
 from core.routes.store import (
     delete_route,
     format_duration,
@@ -19,7 +19,7 @@ from core.routes.store import (
     section_label,
     section_rows,
 )
-from core.routes.sections import DEFAULT_PARAMS
+from core.views.mapview import profile_figure, route_map
 
 st.title("Routes")
 cur = ui.cursor()

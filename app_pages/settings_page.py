@@ -3,8 +3,6 @@
 import streamlit as st
 
 import ui
-from core.coach.ai import health_check as ai_health_check
-from core.coach.ai import usage_totals as ai_usage_totals
 from core.athletes import (
     FITNESS_LEVELS,
     create_athlete,
@@ -14,6 +12,8 @@ from core.athletes import (
     update_athlete,
     validate_profile,
 )
+from core.coach.ai import health_check as ai_health_check
+from core.coach.ai import usage_totals as ai_usage_totals
 from core.errors import VeloCoachError
 
 st.title("Settings")

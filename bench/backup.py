@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core import backup  # noqa: E402
-from core.store.db import connect, table_counts  # noqa: E402
 from core.files.gpx import read_gpx  # noqa: E402
+from core.store.db import connect, table_counts  # noqa: E402
 
 
 def timed(fn):

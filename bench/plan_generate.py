@@ -25,9 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.athletes import AthleteProfile, create_athlete  # noqa: E402
-from core.store.db import connect  # noqa: E402
-from core.coach.plans.engine import build_plan, generate_plan, save_plan, violations  # noqa: E402
+from core.coach.plans.check import violations
+from core.coach.plans.engine import build_plan  # noqa: E402
+from core.coach.plans.generate import generate_plan
+from core.coach.plans.store import save_plan
 from core.coach.rules import DeterministicParser, save_rule  # noqa: E402
+from core.store.db import connect  # noqa: E402
 
 TEXT = ("no intervals on Mondays, long ride at the weekend, max 9 hours a week, rest on Fridays, no more than 2 hard "
         "sessions per week, rest day after 2 hard days, ramp no more than 8% per week, indoor only on Tuesdays and "

@@ -20,9 +20,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.athletes import AthleteProfile, create_athlete  # noqa: E402
-from core.store.db import connect  # noqa: E402
 from core.files.gpx import read_gpx  # noqa: E402
 from core.rides.importer import import_file  # noqa: E402
+from core.store.db import connect  # noqa: E402
 
 
 def generate_gpx(index: int, seconds: int) -> bytes:

@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.athletes import AthleteProfile, create_athlete  # noqa: E402
-from core.store.db import connect  # noqa: E402
 from core.rides.store import RideFilter, add_tag, search_rides  # noqa: E402
+from core.store.db import connect  # noqa: E402
 
 
 def timed(fn, repeat: int = 21) -> float:

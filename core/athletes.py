@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from core.store.db import audit, bump_data_version, transaction
 from core.errors import NotFoundError
 from core.errors import ValidationError as VCValidationError
+from core.store.db import audit, bump_data_version, transaction
 
 FITNESS_LEVELS = ("beginner", "intermediate", "advanced", "elite")
 

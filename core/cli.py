@@ -18,8 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.config import load_settings
-from core.store.db import Database, connect
 from core.errors import VeloCoachError
+from core.store.db import Database, connect
 
 log = logging.getLogger("velocoach.cli")
 

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from core.coach.ai import AIService, add_prompt_version, health_check, usage_totals, variant_stats
-from core.config import load_settings
-from core.coach.plans.engine import build_plan, generate_plan, phase_plan, violations
+from core.coach.plans.check import violations
+from core.coach.plans.engine import build_plan, phase_plan
+from core.coach.plans.generate import generate_plan
 from core.coach.rules import Constraint, parse_rule, save_rule
+from core.config import load_settings
 from tests.fakes.openai_server import FakeOpenAI, settings_for
 
 KEY = "sk-test-SECRETKEY0123456789abcdef"
@@ -270,7 +272,7 @@ def test_without_a_key_the_engine_answers_with_a_note(cur, athlete_id, db_path):
 
 
 def test_importing_the_coach_does_not_import_openai():
-    code = "import sys, core.coach.ai, core.coach.rules, core.coach.plans.engine, core.commands.coach; print('openai' in sys.modules)"
+    code = "import sys, core.coach.ai, core.coach.rules, core.coach.plans.generate, core.coach.plans.store, core.commands.coach; print('openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"

@@ -19,11 +19,13 @@ from core.coach.analysis import (
     reject_analysis,
     validate_suggestions,
 )
-from core.store.db import table_counts
-from core.errors import NotFoundError, ValidationError
-from core.coach.plans.engine import generate_plan, get_plan, plan_versions, save_plan, violations
-from core.rides.store import store_ride
+from core.coach.plans.check import violations
+from core.coach.plans.generate import generate_plan
+from core.coach.plans.store import get_plan, plan_versions, save_plan
 from core.coach.rules import constraints_of, save_rule
+from core.errors import NotFoundError, ValidationError
+from core.rides.store import store_ride
+from core.store.db import table_counts
 from tests.fakes.openai_server import FakeOpenAI, settings_for
 
 START = date(2027, 1, 4)  # Monday; week 1 of the plan below (see plan_id)

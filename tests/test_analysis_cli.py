@@ -7,8 +7,8 @@ from datetime import date
 
 from core.athletes import AthleteProfile, create_athlete
 from core.cli import main
+from core.coach.plans.store import get_plan
 from core.store.db import connect, table_counts
-from core.coach.plans.engine import get_plan
 from tests.test_analysis import make_plan, ride
 
 

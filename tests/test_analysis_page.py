@@ -8,8 +8,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.coach.analysis import analyze_ride
 from core.athletes import AthleteProfile, create_athlete
+from core.coach.analysis import analyze_ride
 from core.store.db import connect
 from tests.apptest_helpers import read_db, run_app_page
 from tests.test_analysis import make_plan, ride

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from core.errors import DuplicateError, ExportImportError, NotFoundError
 from core.store import backup_restore as backup
 from core.store.db import connect, integrity_problems, table_counts
-from core.errors import DuplicateError, ExportImportError, NotFoundError
 from tests.test_backup_helpers import (
     API_KEY,
     TOKEN_SECRET,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.store import backup_restore as backup
-from core.store.db import table_counts, transaction
 from core.errors import ExportImportError, NotFoundError
 from core.files.gpx import read_gpx
 from core.routes.store import import_gpx_route
+from core.store import backup_restore as backup
+from core.store.db import table_counts, transaction
 from tests.test_backup_helpers import copy_db, shared_template, small_athlete
 
 

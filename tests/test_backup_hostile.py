@@ -12,9 +12,9 @@ import zipfile
 import pyarrow as pa
 import pytest
 
+from core.errors import ExportImportError
 from core.store import backup_restore as backup
 from core.store.db import connect, table_counts
-from core.errors import ExportImportError
 from tests.test_backup_helpers import build_zip, parquet_bytes, read_member_table, rebuild, small_athlete, zip_members
 
 

@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.errors import NotFoundError, ValidationError
+from core.files.gpx import read_gpx
+from core.files.streams import ActivityStreams
 from core.rides.compare import (
     Aligned,
     align_streams,
@@ -28,9 +31,6 @@ from core.rides.compare import (
     smooth_aligned,
 )
 from core.store.db import table_counts, transaction
-from core.errors import NotFoundError, ValidationError
-from core.files.gpx import read_gpx
-from core.files.streams import ActivityStreams
 
 DATA = Path(__file__).resolve().parent / "data" / "rides"
 STRAVA = DATA / "sweatpy__4078723797_strava.gpx"

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from core.errors import ValidationError
 from core.rides.dashboard import (
     compliance_colour,
     dashboard_data,
@@ -20,7 +21,6 @@ from core.rides.dashboard import (
     zones_per_week,
 )
 from core.store.db import table_counts, transaction
-from core.errors import ValidationError
 from tests.test_dashboard_fitness import insert_ride
 
 

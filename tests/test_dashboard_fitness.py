@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
+from core.errors import ValidationError
 from core.rides.dashboard import exponential_load, fitness, fitness_on, fitness_series, time_constants
 from core.store.db import bump_data_version, transaction
-from core.errors import ValidationError
 
 
 def insert_ride(cur, athlete_id, day: date, tss, *, duplicate_of=None, sport="cycling", distance_m=30_000.0,

@@ -5,6 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.errors import DatabaseLockedError, DatabaseTooNewError, StorageError
 from core.store.db import (
     Migration,
     available_migrations,
@@ -16,7 +17,6 @@ from core.store.db import (
     table_counts,
     transaction,
 )
-from core.errors import DatabaseLockedError, DatabaseTooNewError, StorageError
 
 
 def test_a_new_file_gets_every_migration_recorded(db_path):

@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
-from core.store.db import transaction
 from core.demo import LOOPS, seed_demo, simulate_ride
+from core.store.db import transaction
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from core.errors import GarminAuthError, GarminSyncError, ValidationError
 from core.garmin import sync as garmin
 from core.store.db import table_counts
-from core.errors import GarminAuthError, GarminSyncError, ValidationError
 from tests.fakes.garmin_server import (
     DOWNLOAD_PREFIX,
     FIT_FILE,

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.store.db import table_counts
 from core.errors import InvalidFileError
 from core.files.gpx import _declare_missing_prefixes, cumulative_distance_m, read_gpx, to_gpx
 from core.routes.store import import_gpx_route
+from core.store.db import table_counts
 
 DATA = Path(__file__).resolve().parent / "data"
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "gpx"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from core.athletes import AthleteProfile, create_athlete
-from core.store.db import connect, integrity_problems, table_counts
 from core.errors import InvalidFileError
 from core.rides.importer import file_hash, import_file, import_files
 from core.rides.store import RideFilter, get_ride, search_rides
+from core.store.db import connect, integrity_problems, table_counts
 
 RIDES = Path(__file__).resolve().parent / "data" / "rides"
 SAME_RIDE = ("sweatpy__4078723797.fit", "sweatpy__4078723797_strava.gpx", "sweatpy__activity_4078723797.gpx")

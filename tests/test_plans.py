@@ -7,33 +7,27 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.store.db import integrity_problems, table_counts
-from core.errors import NotFoundError, PlanGenerationError
-from core.coach.plans.engine import (
-    HARD_TYPES,
-    UserPreferences,
+from core.coach.plans.check import violations
+from core.coach.plans.engine import build_plan, climb_power, phase_plan, projected_ctl
+from core.coach.plans.export import export_ics, export_json
+from core.coach.plans.generate import generate_plan
+from core.coach.plans.schema import UserPreferences, validate_request
+from core.coach.plans.store import (
     activate_plan,
     branch_plan,
-    build_plan,
-    climb_power,
     compare_plans,
     delete_plan,
-    export_ics,
-    export_json,
-    generate_plan,
     get_plan,
     list_plans,
-    phase_plan,
     plan_from_template,
     plan_versions,
-    projected_ctl,
     rollback_plan,
     save_plan,
     save_version,
-    validate_request,
-    violations,
 )
-from core.coach.rules import Constraint, DeterministicParser, edit_rule, save_rule
+from core.coach.rules import HARD_TYPES, Constraint, DeterministicParser, edit_rule, save_rule
+from core.errors import NotFoundError, PlanGenerationError
+from core.store.db import integrity_problems, table_counts
 
 START = date(2027, 1, 4)  # a Monday
 TODAY = date(2027, 1, 1)

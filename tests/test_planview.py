@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.views import planview
 from core.coach.plans.engine import build_plan
+from core.views import planview
 
 
 def test_rider_text_cannot_become_a_link_or_an_image():

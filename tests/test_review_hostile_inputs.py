@@ -38,8 +38,8 @@ def test_the_compare_page_ignores_a_hostile_ride_id_in_the_address(seeded, value
 
 def _database_with_one_ride(path, name: str) -> int:
     from core.athletes import AthleteProfile, create_athlete
-    from core.store.db import connect
     from core.rides.store import store_ride
+    from core.store.db import connect
     from tests.test_rides import make_ride
     from tests.test_rides_page import START
 
@@ -72,9 +72,9 @@ def test_a_ride_import_that_fails_after_storing_the_ride_leaves_nothing_behind(c
                                                                                monkeypatch):
     """import_file promises "a failure stores nothing": the ride and its plan linking are one transaction."""
     import core.coach.analysis
-    from core.store.db import table_counts
     from core.errors import StorageError
     from core.rides.importer import import_file, import_files
+    from core.store.db import table_counts
 
     def broken_linking(*args, **kwargs):
         raise StorageError("linking failed")
@@ -129,8 +129,10 @@ def test_rolling_back_a_plan_on_the_plans_page_shows_the_new_version(db_path):
     from datetime import date
 
     from core.athletes import AthleteProfile, create_athlete
+    from core.coach.plans.generate import generate_plan
+    from core.coach.plans.schema import next_monday
+    from core.coach.plans.store import save_plan, save_version
     from core.store.db import connect
-    from core.coach.plans.engine import generate_plan, next_monday, save_plan, save_version
 
     db = connect(db_path)
     cur = db.cursor()

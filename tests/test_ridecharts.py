@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from core.views import ridecharts
 from core.rides.store import store_ride
+from core.views import ridecharts
 from tests.test_rides import make_ride
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from core.athletes import get_athlete, update_athlete, validate_profile
-from core.store.db import data_version, integrity_problems, table_counts
 from core.errors import InvalidFileError, NotFoundError, ValidationError
+from core.files.streams import ActivityStreams
 from core.rides.store import (
     RideFilter,
     add_tag,
@@ -23,7 +23,7 @@ from core.rides.store import (
     search_rides,
     store_ride,
 )
-from core.files.streams import ActivityStreams
+from core.store.db import data_version, integrity_problems, table_counts
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 

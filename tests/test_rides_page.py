@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.athletes import AthleteProfile, create_athlete
-from core.store.db import connect
 from core.rides.store import RideFilter, add_tag, list_tags, search_rides, store_ride
+from core.store.db import connect
 from tests.apptest_helpers import run_app_page
 from tests.test_rides import make_ride
 

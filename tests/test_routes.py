@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import core.routes.store as routes
-from core.store.db import data_version, table_counts, transaction
 from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.gpx import read_gpx
+from core.files.streams import ActivityStreams
+from core.store.db import data_version, table_counts, transaction
 from core.views.mapview import (
     LEAFLET_JS,
     MapLine,
@@ -21,7 +22,6 @@ from core.views.mapview import (
     section_color,
     simplify_line,
 )
-from core.files.streams import ActivityStreams
 
 DATA = Path(__file__).resolve().parent / "data"
 CPTR003 = (DATA / "coursepointer__cptr003.gpx").read_bytes()

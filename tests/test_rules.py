@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from core.store.db import table_counts
-from core.errors import RuleParseError
 from core.coach.rules import (
     RULE_KINDS,
     Constraint,
@@ -20,6 +18,8 @@ from core.coach.rules import (
     rule_versions,
     save_rule,
 )
+from core.errors import RuleParseError
+from core.store.db import table_counts
 
 
 def parse(text):
@@ -183,7 +183,8 @@ def test_a_failed_save_leaves_the_database_unchanged(cur, athlete_id, monkeypatc
 
 
 def test_a_rule_used_by_a_plan_cannot_be_deleted(cur, athlete_id):
-    from core.coach.plans.engine import generate_plan, save_plan
+    from core.coach.plans.generate import generate_plan
+    from core.coach.plans.store import save_plan
 
     rule = save_rule(cur, athlete_id, "rest on Fridays")
     save_plan(cur, athlete_id, generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]], "duration_weeks": 2}))

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.store.db import transaction
 from core.errors import AIServiceError
+from core.store.db import transaction
 
 log = logging.getLogger(__name__)
 

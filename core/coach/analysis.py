@@ -6,7 +6,7 @@ Flow::
     link_completed_rides(cur, athlete_id)            # planned_workouts.completed_ride_id (idempotent)
     a = analyze_ride(cur, athlete_id, ride_id)        # an ``analyses`` row, kind 'workout', approved NULL
     p = adjust_plan_from_performance(cur, athlete_id) # an ``analyses`` row, kind 'adjustment', approved NULL
-    approve_analysis(cur, athlete_id, a["id"])        # -> new plan version via core.coach.plans.engine.save_version
+    approve_analysis(cur, athlete_id, a["id"])        # -> new plan version via core.coach.plans.store.save_version
     reject_analysis(cur, athlete_id, a["id"])         # -> approved = false, nothing else changes
 
 Matching rides to workouts
@@ -21,7 +21,7 @@ Rules of thumb (the deterministic coach; documented thresholds below)
 * A *key* session (tempo, sweet spot, threshold, VO2max, anaerobic, long, race) ridden for less than
   ``CUT_SHORT_PCT`` % of its planned duration counts as cut short; a planned key session without a ride is
   missed.
-* Ride intensity is judged against the workout type's average session IF (core.coach.plans.engine.SESSION_IF) ±
+* Ride intensity is judged against the workout type's average session IF (core.coach.plans.schema.SESSION_IF) ±
   ``IF_TOLERANCE``: below is "easier than planned", above is "harder than planned". The power range of the
   workout's target zone is quoted in the feedback.
 * Form after the ride (TSB, core.rides.dashboard.fitness_on) below ``VERY_NEGATIVE_TSB`` (−30), or a cut-short key
@@ -38,7 +38,7 @@ Rules of thumb (the deterministic coach; documented thresholds below)
 
 Suggestions are pydantic objects (``Suggestion``); an AI proposal is validated against the same schema and the
 plan's dates, and whatever does not fit is dropped with a note. Approval re-checks the plan's rules with
-core.coach.plans.engine.violations: a suggestion that would break a rule is weakened (smaller factor, rest instead of
+core.coach.plans.check.violations: a suggestion that would break a rule is weakened (smaller factor, rest instead of
 recovery) or skipped, and the feedback says which.
 """
 
@@ -54,9 +54,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from core.coach.ai import DEFAULT_PROMPTS
-from core.store.db import audit, bump_data_version, transaction
-from core.errors import AIServiceError, NotFoundError, ValidationError
 from core.coach.rules import HARD_TYPES, MODERATE_TYPES
+from core.errors import AIServiceError, NotFoundError, ValidationError
+from core.store.db import audit, bump_data_version, transaction
 
 CUT_SHORT_PCT = 75.0
 IF_TOLERANCE = 0.05
@@ -213,7 +213,7 @@ def _plan_id(cur, athlete_id: int, plan_id: int | None) -> int | None:
 
 
 def _match_cost(ride_min: float, ride_if: float | None, planned_min: float, kind: str) -> float:
-    from core.coach.plans.engine import SESSION_IF
+    from core.coach.plans.schema import SESSION_IF
 
     cost = abs(math.log(max(ride_min, 1.0) / max(planned_min, 1.0)))
     if ride_if is not None and kind in SESSION_IF:
@@ -313,7 +313,7 @@ def _pct(done, planned) -> float | None:
 
 
 def _plan_body(cur, athlete_id: int, plan_id: int | None) -> dict | None:
-    from core.coach.plans.engine import get_plan
+    from core.coach.plans.store import get_plan
 
     return get_plan(cur, plan_id, athlete_id)["plan"] if plan_id else None
 
@@ -339,7 +339,7 @@ def _next_week(body: dict | None, day: date) -> str | None:
 
 
 def _intensity_verdict(ride_if: float | None, kind: str) -> str | None:
-    from core.coach.plans.engine import SESSION_IF
+    from core.coach.plans.schema import SESSION_IF
 
     if ride_if is None or kind not in SESSION_IF or kind == "rest":
         return None
@@ -710,13 +710,15 @@ def _attempts(s) -> list[dict]:
 
 
 def approve_analysis(cur, athlete_id: int, analysis_id: int, *, today: date | None = None) -> dict:
-    """Apply an analysis' suggestions to the active plan as a NEW version (core.coach.plans.engine.save_version; the old
+    """Apply an analysis' suggestions to the active plan as a NEW version (core.coach.plans.store.save_version; the old
     version is kept), re-checking the plan's rules after each; mark the analysis approved. One transaction.
 
     Returns {"analysis_id", "plan_id" (new version or None when nothing changed), "old_plan_id", "version",
     "applied": [..], "skipped": [..]}."""
     from core.athletes import ftp_on
-    from core.coach.plans.engine import DEFAULT_FTP_W, RuleContext, get_plan, save_version, violations
+    from core.coach.plans.check import RuleContext, violations
+    from core.coach.plans.schema import DEFAULT_FTP_W
+    from core.coach.plans.store import get_plan, save_version
     from core.coach.rules import DAYS, constraints_of
 
     today = today or date.today()

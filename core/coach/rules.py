@@ -6,7 +6,7 @@ and is validated by it, so text inside a rule ("ignore previous instructions…"
 types. ``parse_rule`` picks the LLM when AI is configured and falls back to the deterministic parser on any
 failure, saying so in ``note``.
 
-What each constraint kind means (``core.coach.plans.engine.violations`` checks exactly this, week by week):
+What each constraint kind means (``core.coach.plans.check.violations`` checks exactly this, week by week):
 
 - ``rest_days`` (days): only rest on those weekdays.
 - ``forbidden_types`` (days, workout_types): none of those types on those days (every day if no days).
@@ -30,8 +30,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from core.store.db import audit, bump_data_version, transaction
 from core.errors import AIServiceError, NotFoundError, RuleParseError
+from core.store.db import audit, bump_data_version, transaction
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

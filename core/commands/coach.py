@@ -105,7 +105,8 @@ def rules_list(args, ctx) -> int:
 
 
 def plan_generate(args, ctx) -> int:
-    from core.coach.plans.engine import generate_plan, save_plan
+    from core.coach.plans.generate import generate_plan
+    from core.coach.plans.store import save_plan
 
     if args.weeks is not None and not 1 <= args.weeks <= 52:
         raise ValidationError(f"--weeks must be between 1 and 52 (got {args.weeks})")
@@ -130,7 +131,8 @@ def plan_generate(args, ctx) -> int:
 
 
 def plan_export(args, ctx) -> int:
-    from core.coach.plans.engine import export_ics, export_json, get_plan
+    from core.coach.plans.export import export_ics, export_json
+    from core.coach.plans.store import get_plan
 
     plan = get_plan(ctx.cur, args.plan_id, ctx.athlete_id())
     data = export_ics(plan) if args.format == "ics" else export_json(plan).encode()
@@ -145,7 +147,7 @@ def plan_export(args, ctx) -> int:
 
 
 def plan_list(args, ctx) -> int:
-    from core.coach.plans.engine import list_plans
+    from core.coach.plans.store import list_plans
 
     plans = list_plans(ctx.cur, ctx.athlete_id())
     if args.json:
@@ -158,7 +160,7 @@ def plan_list(args, ctx) -> int:
 
 
 def plan_activate(args, ctx) -> int:
-    from core.coach.plans.engine import activate_plan
+    from core.coach.plans.store import activate_plan
 
     activate_plan(ctx.cur, ctx.athlete_id(), args.plan_id)
     print(f"plan {args.plan_id} is now active")

@@ -40,8 +40,8 @@ def _read_secret(prompt: str) -> str:
 
 
 def cmd_sync(args, ctx) -> int:
-    from core.garmin import sync as garmin
     from core.errors import GarminSyncError
+    from core.garmin import sync as garmin
 
     if args.until and not args.since:
         print("error: --until needs --since", file=sys.stderr)

@@ -35,7 +35,6 @@ from typing import Any, Protocol
 
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from core.store.db import audit, bump_data_version, delete_with_children, get_one, transaction
 from core.errors import (
     DuplicateError,
     GarminAuthError,
@@ -44,6 +43,7 @@ from core.errors import (
     ValidationError,
     VeloCoachError,
 )
+from core.store.db import audit, bump_data_version, delete_with_children, get_one, transaction
 
 log = logging.getLogger(__name__)
 

@@ -59,8 +59,8 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
 
 
 def _store_streams_as_ride(cur, athlete_id, filename, data, streams, *, source, account_id, external_id, raw):
-    from core.store.db import transaction
     from core.rides.store import store_ride
+    from core.store.db import transaction
 
     with transaction(cur):  # one unit: a failure while linking must not leave the ride half-imported
         stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),

@@ -26,10 +26,10 @@ import numpy as np
 import pyarrow as pa
 
 from core.athletes import ftp_on, get_athlete
-from core.store.db import audit, bump_data_version, delete_with_children, transaction
 from core.errors import InvalidFileError, NotFoundError, ValidationError
-from core.rides.metrics import RideMetrics, ride_metrics
 from core.files.streams import ActivityStreams
+from core.rides.metrics import RideMetrics, ride_metrics
+from core.store.db import audit, bump_data_version, delete_with_children, transaction
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.store.db import LINKS, audit, bump_data_version, schema_version, transaction
 from core.errors import DuplicateError, ExportImportError, NotFoundError
+from core.store.db import LINKS, audit, bump_data_version, schema_version, transaction
 
 log = logging.getLogger(__name__)
 

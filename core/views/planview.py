@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
-from core.coach.plans.engine import weekly_frame
+import pandas as pd
+
+from core.coach.plans.check import _as_dict, _day_of
+from core.coach.rules import DAY_NAMES, DAYS
 
 GENERATOR_LABELS = {"engine": "built-in engine", "ai": "AI coach", "ai-repaired": "AI coach, repaired to fit your rules"}
 
@@ -89,3 +92,38 @@ def approval_message(result: dict) -> str:
             f"version (#{result['old_plan_id']}) is kept." if result["plan_id"] else
             "Approved: nothing in the plan needed to change.")
     return text + "".join(f" Skipped: {s}." for s in result["skipped"])
+
+_SHORT = {"rest": "–", "recovery": "Rec", "endurance": "End", "tempo": "Tempo", "sweet_spot": "SST",
+          "threshold": "Thr", "vo2max": "VO2", "anaerobic": "Ana", "long": "Long", "race": "RACE"}
+
+
+def calendar_frame(plan: dict) -> pd.DataFrame:
+    """One row per week, one column per weekday: 'type minutes' (🏠 for indoors), plus phase, hours and TSS."""
+    rows = []
+    for week in _as_dict(plan)["weeks"]:
+        row = {"Week": week["week"], "Starts": week["start_date"], "Phase": week["phase"]}
+        for day in DAYS:
+            row[DAY_NAMES[day][:3]] = ""
+        for w in week["workouts"]:
+            label = DAY_NAMES[DAYS[_day_of(w)]][:3]
+            if w["type"] == "rest":
+                text = "rest"
+            else:
+                text = f"{_SHORT[w['type']]} {w['duration_min']:.0f}′" + (" 🏠" if w["target"].get("indoor") else "")
+            row[label] = f"{row[label]} + {text}" if row[label] else text
+        row["Hours"] = week["planned_hours"]
+        row["TSS"] = week["planned_tss"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def weekly_frame(plan: dict, weekly_ctl: list[float] | None = None) -> pd.DataFrame:
+    """Week start, phase, hours, TSS and projected CTL (for the chart)."""
+    weeks = _as_dict(plan)["weeks"]
+    frame = pd.DataFrame({"week": [w["week"] for w in weeks],
+                          "start_date": pd.to_datetime([w["start_date"] for w in weeks]),
+                          "phase": [w["phase"] for w in weeks], "hours": [w["planned_hours"] for w in weeks],
+                          "tss": [w["planned_tss"] for w in weeks]})
+    if weekly_ctl is not None and len(weekly_ctl) == len(weeks):
+        frame["ctl"] = weekly_ctl
+    return frame

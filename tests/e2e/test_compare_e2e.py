@@ -4,8 +4,8 @@ charts (streams, A − B) and one offline map with the two tracks."""
 from __future__ import annotations
 
 from core.athletes import AthleteProfile, create_athlete
-from core.store.db import connect
 from core.files.gpx import read_gpx
+from core.store.db import connect
 from tests.e2e.conftest import open_app, screenshot, wait_for_app
 from tests.test_compare import STRAVA, ridden_again
 
