@@ -3,14 +3,8 @@
 import streamlit as st
 
 import ui
-from core.coach.analysis import (
-    adjust_plan_from_performance,
-    analyse_latest_rides,
-    approve_analysis,
-    describe_suggestion,
-    list_analyses,
-    reject_analysis,
-)
+from core.coach.analysis import adjust_plan_from_performance, analyse_latest_rides, list_analyses
+from core.coach.approval import approve_analysis, reject_analysis
 from core.coach.plans.export import export_ics, export_json
 from core.coach.plans.store import (
     activate_plan,
@@ -21,6 +15,7 @@ from core.coach.plans.store import (
     plan_versions,
     rollback_plan,
 )
+from core.coach.suggestions import describe_suggestion
 from core.views.planview import (
     analysis_title,
     approval_message,

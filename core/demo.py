@@ -283,7 +283,7 @@ def seed_demo(cur, *, years: float = 0.5, end: date | None = None, seed: int = 4
 
 def _seed_demo_plan(cur, athlete_id: int, last_day: date) -> int:
     """Save the demo rules and an active plan (built by the deterministic engine, never an AI service)."""
-    from core.coach.analysis import link_completed_rides
+    from core.coach.matching import link_completed_rides
     from core.coach.plans.generate import generate_plan
     from core.coach.plans.store import save_plan
     from core.coach.rules import save_rule

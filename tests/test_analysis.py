@@ -8,21 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from core.coach.ai import AIService
-from core.coach.analysis import (
-    adjust_plan_from_performance,
-    analyse_latest_rides,
-    analyze_ride,
-    approve_analysis,
-    describe_suggestion,
-    link_completed_rides,
-    list_analyses,
-    reject_analysis,
-    validate_suggestions,
-)
+from core.coach.analysis import adjust_plan_from_performance, analyse_latest_rides, analyze_ride, list_analyses
+from core.coach.approval import approve_analysis, reject_analysis
+from core.coach.matching import link_completed_rides
 from core.coach.plans.check import violations
 from core.coach.plans.generate import generate_plan
 from core.coach.plans.store import get_plan, plan_versions, save_plan
 from core.coach.rules import constraints_of, save_rule
+from core.coach.suggestions import describe_suggestion, validate_suggestions
 from core.errors import NotFoundError, ValidationError
 from core.rides.store import store_ride
 from core.store.db import table_counts
@@ -247,7 +240,7 @@ def test_a_failure_while_approving_leaves_everything_as_it_was(cur, athlete_id, 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("core.coach.analysis.link_completed_rides", broken)
+    monkeypatch.setattr("core.coach.approval.link_completed_rides", broken)
     with pytest.raises(RuntimeError):
         approve_analysis(cur, athlete_id, analysis["id"], today=date(2027, 1, 5))
     assert table_counts(cur) == before

@@ -71,7 +71,7 @@ def test_ride_pages_show_the_open_database_not_a_cached_read_of_another(db_path,
 def test_a_ride_import_that_fails_after_storing_the_ride_leaves_nothing_behind(cur, athlete_id, data_dir,
                                                                                monkeypatch):
     """import_file promises "a failure stores nothing": the ride and its plan linking are one transaction."""
-    import core.coach.analysis
+    import core.coach.matching
     from core.errors import StorageError
     from core.rides.importer import import_file, import_files
     from core.store.db import table_counts
@@ -79,7 +79,7 @@ def test_a_ride_import_that_fails_after_storing_the_ride_leaves_nothing_behind(c
     def broken_linking(*args, **kwargs):
         raise StorageError("linking failed")
 
-    monkeypatch.setattr(core.coach.analysis, "link_completed_rides", broken_linking)
+    monkeypatch.setattr(core.coach.matching, "link_completed_rides", broken_linking)
     data = (data_dir / "rides" / "fitparse__nick.fit").read_bytes()
     before = table_counts(cur)
     with pytest.raises(StorageError):

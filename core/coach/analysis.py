@@ -39,22 +39,27 @@ Rules of thumb (the deterministic coach; documented thresholds below)
 Suggestions are pydantic objects (``Suggestion``); an AI proposal is validated against the same schema and the
 plan's dates, and whatever does not fit is dropped with a note. Approval re-checks the plan's rules with
 core.coach.plans.check.violations: a suggestion that would break a rule is weakened (smaller factor, rest instead of
-recovery) or skipped, and the feedback says which.
-"""
+recovery) or skipped, and the feedback says which."""
 
 from __future__ import annotations
 
-import copy
 import json
-import math
-from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal
+from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from core.coach.ai import DEFAULT_PROMPTS
+from core.coach.matching import link_completed_rides, plan_id_or_active
 from core.coach.rules import HARD_TYPES, MODERATE_TYPES
+from core.coach.suggestions import (
+    AIAnalysis,
+    ScaleWeek,
+    SwapToRecovery,
+    _ai_schema,
+    find_workout,
+    suggestion_dump,
+    validate_suggestions,
+)
 from core.errors import AIServiceError, NotFoundError, ValidationError
 from core.store.db import audit, bump_data_version, transaction
 
@@ -69,7 +74,6 @@ DECOUPLING_HIGH_PCT = 5.0
 LOW_COMPLIANCE_PCT = 70.0
 HIGH_COMPLIANCE_PCT = 110.0
 KEY_TYPES = frozenset(HARD_TYPES | MODERATE_TYPES | {"long"})
-MAX_SUGGESTIONS = 10
 
 # The prompt for the AI coach's phrasing (seeded by core.coach.ai.ensure_prompts like the others).
 DEFAULT_PROMPTS.setdefault("analyze_workout", [
@@ -79,195 +83,6 @@ DEFAULT_PROMPTS.setdefault("analyze_workout", [
           "actions in the schema (scale_week with a Monday week_start and a factor 0.5–1.2, swap_to_recovery, "
           "move_workout), only on dates listed in upcoming_workouts. Propose nothing if nothing should change."),
 ])
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Suggestion schema
-# ------------------------------------------------------------------------------------------------------------
-
-class _Suggestion(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    reason: str = Field("", max_length=500)
-
-
-class ScaleWeek(_Suggestion):
-    action: Literal["scale_week"]
-    week_start: date
-    factor: float = Field(ge=0.5, le=1.2)
-
-    def describe(self) -> str:
-        change = f"{(self.factor - 1) * 100:+.0f} %"
-        return f"Scale the week of {self.week_start:%d %b} by {change}"
-
-
-class SwapToRecovery(_Suggestion):
-    action: Literal["swap_to_recovery"]
-    date: date
-
-    def describe(self) -> str:
-        return f"Make {self.date:%a %d %b} an easy recovery ride"
-
-
-class MoveWorkout(_Suggestion):
-    action: Literal["move_workout"]
-    from_: date = Field(alias="from")
-    to: date
-
-    def describe(self) -> str:
-        return f"Swap the workouts of {self.from_:%a %d %b} and {self.to:%a %d %b}"
-
-
-Suggestion = Annotated[ScaleWeek | SwapToRecovery | MoveWorkout, Field(discriminator="action")]
-_ONE = TypeAdapter(Suggestion)
-
-
-class AIAnalysis(BaseModel):
-    """What the AI may answer: feedback sentences and suggestions (each re-validated one by one)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    feedback: list[str] = Field(min_length=1, max_length=8)
-    suggestions: list = Field(max_length=MAX_SUGGESTIONS)
-
-
-def _ai_schema() -> dict:
-    return {"type": "object", "properties": {
-        "feedback": {"type": "array", "items": {"type": "string", "maxLength": 500}, "maxItems": 8},
-        "suggestions": {"type": "array", "maxItems": MAX_SUGGESTIONS, "items": _ONE.json_schema()}},
-        "required": ["feedback", "suggestions"]}
-
-
-def suggestion_dump(s) -> dict:
-    return s.model_dump(mode="json", by_alias=True)
-
-
-def parse_suggestion(data) -> ScaleWeek | SwapToRecovery | MoveWorkout:
-    """A validated suggestion, or pydantic.ValidationError."""
-    return _ONE.validate_python(data)
-
-
-def describe_suggestion(data: dict) -> str:
-    """One line for the page / CLI, e.g. “Scale the week of 12 Apr by −10 % — reason”."""
-    try:
-        s = parse_suggestion(data)
-    except PydanticValidationError:
-        return str(data)
-    return s.describe() + (f" — {s.reason}" if s.reason else "")
-
-
-def validate_suggestions(items, plan_body: dict | None, *, today: date) -> tuple[list[dict], list[str]]:
-    """Keep the suggestions that fit the schema and the plan (dates inside it, not before ``today``, a Monday
-    for scale_week, both days in the same week for move_workout). Returns (kept, reasons for the dropped)."""
-    kept, dropped = [], []
-    if not isinstance(items, list):
-        return [], ["the suggestions were not a list"]
-    weeks = {date.fromisoformat(str(w["start_date"])): w for w in (plan_body or {}).get("weeks", [])}
-    days = {str(wo["date"])[:10] for w in weeks.values() for wo in w["workouts"]}
-    for n, item in enumerate(items[:MAX_SUGGESTIONS], start=1):
-        try:
-            s = parse_suggestion(item)
-        except PydanticValidationError as exc:
-            first = exc.errors()[0]
-            dropped.append(f"suggestion {n} did not fit the format ({'.'.join(map(str, first['loc']))}: "
-                           f"{first['msg']})")
-            continue
-        problem = None
-        if plan_body is None:
-            problem = "there is no active plan"
-        elif isinstance(s, ScaleWeek):
-            if s.week_start not in weeks:
-                problem = f"the week of {s.week_start} is not a week of the plan"
-            elif s.week_start + timedelta(days=6) < today:
-                problem = f"the week of {s.week_start} is over"
-        else:
-            for day in ((s.date,) if isinstance(s, SwapToRecovery) else (s.from_, s.to)):
-                if day.isoformat() not in days:
-                    problem = f"{day} is not a day of the plan"
-                elif day < today:
-                    problem = f"{day} is in the past"
-            if isinstance(s, MoveWorkout) and problem is None and \
-                    s.from_ - timedelta(days=s.from_.weekday()) != s.to - timedelta(days=s.to.weekday()):
-                problem = "a workout can only move within its week"
-        if problem:
-            dropped.append(f"suggestion {n} ({s.action}) was dropped: {problem}")
-        else:
-            kept.append(suggestion_dump(s))
-    return kept, dropped
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Matching rides to planned workouts
-# ------------------------------------------------------------------------------------------------------------
-
-def _plan_id(cur, athlete_id: int, plan_id: int | None) -> int | None:
-    from core.rides.dashboard import active_plan
-
-    if plan_id is not None:
-        row = cur.execute("SELECT id FROM plans WHERE id = ? AND athlete_id = ?", [plan_id, athlete_id]).fetchone()
-        if row is None:
-            raise NotFoundError(f"Plan {plan_id} was not found")
-        return plan_id
-    plan = active_plan(cur, athlete_id)
-    return plan["id"] if plan else None
-
-
-def _match_cost(ride_min: float, ride_if: float | None, planned_min: float, kind: str) -> float:
-    from core.coach.plans.schema import SESSION_IF
-
-    cost = abs(math.log(max(ride_min, 1.0) / max(planned_min, 1.0)))
-    if ride_if is not None and kind in SESSION_IF:
-        cost += 2 * abs(ride_if - SESSION_IF[kind])
-    return cost
-
-
-def link_completed_rides(cur, athlete_id: int, plan_id: int | None = None) -> int:
-    """Set ``planned_workouts.completed_ride_id`` for the plan's (default: the active plan's) workouts on days
-    with a cycling ride. Returns the number of new links; existing links are kept, so it is idempotent. Call it
-    after an import or a sync, and before analysing a ride."""
-    from core.rides.store import CYCLING_TYPES
-
-    plan_id = _plan_id(cur, athlete_id, plan_id)
-    if plan_id is None:
-        return 0
-    workouts = cur.execute(
-        "SELECT id, date, type, duration_min, completed_ride_id FROM planned_workouts "
-        "WHERE plan_id = ? AND type <> 'rest' ORDER BY date, id", [plan_id]).fetchall()
-    if not workouts:
-        return 0
-    first, last = workouts[0][1], workouts[-1][1]
-    rides = cur.execute(
-        "SELECT id, CAST(started_at AS DATE) AS day, coalesce(moving_time_s, elapsed_time_s, 0) / 60.0, "
-        "intensity_factor FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL "
-        "AND sport_type IN (SELECT unnest(?)) AND CAST(started_at AS DATE) BETWEEN ? AND ? ORDER BY started_at, id",
-        [athlete_id, list(CYCLING_TYPES), first, last]).fetchall()
-    used = {w[4] for w in workouts if w[4] is not None}
-    rides_by_day: dict[date, list] = {}
-    for ride in rides:
-        if ride[0] not in used:
-            rides_by_day.setdefault(ride[1], []).append(ride)
-    open_by_day: dict[date, list] = {}
-    for w in workouts:
-        if w[4] is None and w[1] in rides_by_day:
-            open_by_day.setdefault(w[1], []).append(w)
-    links: list[tuple[int, int]] = []
-    for day, open_workouts in open_by_day.items():
-        pairs = sorted((_match_cost(r[2], r[3], w[3], w[2]), w[0], r[0])
-                       for w in open_workouts for r in rides_by_day[day])
-        taken_w: set[int] = set()
-        taken_r: set[int] = set()
-        for _, wid, rid in pairs:
-            if wid not in taken_w and rid not in taken_r:
-                taken_w.add(wid)
-                taken_r.add(rid)
-                links.append((wid, rid))
-    if links:
-        with transaction(cur):
-            for wid, rid in links:  # a handful of rows per import: plain UPDATEs are fine
-                cur.execute("UPDATE planned_workouts SET completed_ride_id = ? WHERE id = ? AND "
-                            "completed_ride_id IS NULL", [rid, wid])
-            bump_data_version(cur)
-    return len(links)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -398,7 +213,7 @@ def _workout_analysis(cur, athlete_id: int, ride: dict, plan_id: int | None, bod
     suggestions: list = []
     verdict = None
     if workout is None:
-        planned = _find(body, day.isoformat()) if body else None
+        planned = find_workout(body, day.isoformat()) if body else None
         if plan_id is None:
             why = " (there is no active plan)."
         elif planned is None:
@@ -539,7 +354,7 @@ def analyze_ride(cur, athlete_id: int, ride_id: int, *, service=None, settings=N
     if ride["sport_type"] not in CYCLING_TYPES:
         raise ValidationError(f"Ride {ride_id} is a {ride['sport_type']} activity; only rides are analysed.")
     day = _ride_day(cur, ride)
-    plan_id = _plan_id(cur, athlete_id, None)
+    plan_id = plan_id_or_active(cur, athlete_id, None)
     link_completed_rides(cur, athlete_id, plan_id)
     body = _plan_body(cur, athlete_id, plan_id)
     figures, sentences, suggestions = _workout_analysis(cur, athlete_id, ride, plan_id, body)
@@ -578,7 +393,7 @@ def adjust_plan_from_performance(cur, athlete_id: int, *, today: date | None = N
 
     today = today or date.today()
     weeks = max(2, min(4, int(weeks)))
-    plan_id = _plan_id(cur, athlete_id, None)
+    plan_id = plan_id_or_active(cur, athlete_id, None)
     if plan_id is None:
         raise ValidationError("There is no active plan to adjust: make a plan active on the Coach page first.")
     link_completed_rides(cur, athlete_id, plan_id)
@@ -643,161 +458,3 @@ def adjust_plan_from_performance(cur, athlete_id: int, *, today: date | None = N
                 "notes": notes}
     analysis_id = _store(cur, athlete_id, ride[0], plan_id, "adjustment", feedback, suggestions)
     return get_analysis(cur, athlete_id, analysis_id)
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Approval
-# ------------------------------------------------------------------------------------------------------------
-
-def _find(body: dict, day: str) -> tuple[dict, int] | None:
-    for week in body["weeks"]:
-        for i, w in enumerate(week["workouts"]):
-            if str(w["date"])[:10] == day:
-                return week, i
-    return None
-
-
-def _retotal(body: dict) -> None:
-    for week in body["weeks"]:
-        week["workouts"].sort(key=lambda w: str(w["date"]))
-        week["planned_hours"] = round(sum(w["duration_min"] for w in week["workouts"]) / 60, 2)
-        week["planned_tss"] = round(sum(w["tss"] for w in week["workouts"]), 1)
-
-
-def _apply(body: dict, s, *, today: date, ftp: float, ctx, factor: float | None = None,
-           recovery_kind: str = "recovery") -> str | None:
-    """Apply one suggestion to ``body`` in place; returns why it could not be applied (None: applied)."""
-    from core.coach.plans.engine import _make, _scale_week  # the plan engine's own workout builders
-
-    if isinstance(s, ScaleWeek):
-        week = next((w for w in body["weeks"] if str(w["start_date"])[:10] == s.week_start.isoformat()), None)
-        if week is None:
-            return "that week is not in the plan"
-        keep = [w for w in week["workouts"] if date.fromisoformat(str(w["date"])[:10]) < today]
-        future = [w for w in week["workouts"] if date.fromisoformat(str(w["date"])[:10]) >= today]
-        if not any(w["type"] != "rest" for w in future):
-            return "no workout of that week is left to change"
-        _scale_week(future, factor if factor is not None else s.factor, ftp, ctx)
-        week["workouts"] = keep + future
-    elif isinstance(s, SwapToRecovery):
-        found = _find(body, s.date.isoformat())
-        if found is None:
-            return "that day is not in the plan"
-        week, i = found
-        old = week["workouts"][i]
-        if old["type"] in ("rest", "recovery"):
-            return "that day is already easy"
-        minutes = 0 if recovery_kind == "rest" else min(45.0, max(30.0, float(old["duration_min"])))
-        week["workouts"][i] = _make(s.date, recovery_kind, minutes, ftp, ctx)
-    else:
-        a, b = _find(body, s.from_.isoformat()), _find(body, s.to.isoformat())
-        if a is None or b is None:
-            return "one of the days is not in the plan"
-        (wa, ia), (wb, ib) = a, b
-        first, second = wa["workouts"][ia], wb["workouts"][ib]
-        first["date"], second["date"] = second["date"], first["date"]
-    _retotal(body)
-    return None
-
-
-def _attempts(s) -> list[dict]:
-    """The suggestion as asked, then weaker forms that may fit the rules."""
-    if isinstance(s, ScaleWeek) and s.factor > 1:
-        return [{}, {"factor": round(1 + (s.factor - 1) / 2, 3)}]
-    if isinstance(s, SwapToRecovery):
-        return [{}, {"recovery_kind": "rest"}]
-    return [{}]
-
-
-def approve_analysis(cur, athlete_id: int, analysis_id: int, *, today: date | None = None) -> dict:
-    """Apply an analysis' suggestions to the active plan as a NEW version (core.coach.plans.store.save_version; the old
-    version is kept), re-checking the plan's rules after each; mark the analysis approved. One transaction.
-
-    Returns {"analysis_id", "plan_id" (new version or None when nothing changed), "old_plan_id", "version",
-    "applied": [..], "skipped": [..]}."""
-    from core.athletes import ftp_on
-    from core.coach.plans.check import RuleContext, violations
-    from core.coach.plans.schema import DEFAULT_FTP_W
-    from core.coach.plans.store import get_plan, save_version
-    from core.coach.rules import DAYS, constraints_of
-
-    today = today or date.today()
-    analysis = get_analysis(cur, athlete_id, analysis_id)
-    if analysis["approved"] is not None:
-        when = f" on {analysis['approved_at']:%d %b %Y %H:%M}" if analysis["approved_at"] else ""
-        raise ValidationError(f"Analysis {analysis_id} was already {analysis['status']}{when}; it cannot be "
-                              "approved again. Analyse the ride again for a new proposal.")
-    plan_id = _plan_id(cur, athlete_id, None)
-    applied: list[str] = []
-    skipped: list[str] = []
-    new_id = None
-    version = None
-    suggestions = analysis["suggestions"]
-    if suggestions and plan_id is None:
-        raise ValidationError("There is no active plan to apply this analysis to: make a plan active first.")
-    if plan_id is not None and suggestions:
-        plan = get_plan(cur, plan_id, athlete_id)
-        constraints, _ = constraints_of(cur, athlete_id, [r["id"] for r in plan["rules"]])
-        prefs = plan["preferences"] or {}
-        ctx = RuleContext(constraints, {DAYS.index(d) for d in prefs.get("available_days") or DAYS},
-                          prefs.get("indoor_outdoor") or "both")
-        ftp = ftp_on(cur, athlete_id, today) or DEFAULT_FTP_W
-        body = copy.deepcopy(plan["plan"])
-        baseline = set(violations(body, constraints))
-        valid, dropped = validate_suggestions(suggestions, body, today=today)
-        skipped += [d[0].upper() + d[1:] for d in dropped]
-        for item in valid:
-            s = parse_suggestion(item)
-            outcome = None
-            for n, extra in enumerate(_attempts(s)):
-                trial = copy.deepcopy(body)
-                problem = _apply(trial, s, today=today, ftp=ftp, ctx=ctx, **extra)
-                if problem:
-                    outcome = f"{s.describe()}: skipped, {problem}"
-                    break
-                broken = [v for v in violations(trial, constraints) if v not in baseline]
-                if not broken:
-                    body = trial
-                    note = ""
-                    if n:
-                        note = (f" (adjusted to a factor of {extra['factor']:g}" if "factor" in extra
-                                else " (adjusted to a rest day") + " to keep your rules)"
-                    applied.append(s.describe() + note)
-                    outcome = None
-                    break
-                outcome = f"{s.describe()}: skipped, it would break a rule ({broken[0]})"
-            if outcome:
-                skipped.append(outcome)
-    with transaction(cur):
-        if applied:
-            new_id = save_version(cur, athlete_id, plan_id, body,
-                                  note=f"Adjusted from analysis #{analysis_id}: " + "; ".join(applied)[:300])
-            version = cur.execute("SELECT version FROM plans WHERE id = ?", [new_id]).fetchone()[0]
-            link_completed_rides(cur, athlete_id, new_id)
-        feedback = dict(analysis["feedback"]) | {"applied": applied, "skipped": skipped, "new_plan_id": new_id}
-        cur.execute("UPDATE analyses SET approved = true, approved_at = ?, feedback = ? WHERE id = ?",
-                    [datetime.now(UTC), json.dumps(feedback, default=str), analysis_id])
-        audit(cur, "approve", "analysis", analysis_id, athlete_id, plan_id=plan_id, new_plan_id=new_id,
-              applied=len(applied), skipped=len(skipped))
-        bump_data_version(cur)
-    return {"analysis_id": analysis_id, "plan_id": new_id, "old_plan_id": plan_id, "version": version,
-            "applied": applied, "skipped": skipped}
-
-
-def reject_analysis(cur, athlete_id: int, analysis_id: int) -> dict:
-    """Mark an analysis rejected (approved = false). The plan is not touched."""
-    analysis = get_analysis(cur, athlete_id, analysis_id)
-    if analysis["approved"] is not None:
-        raise ValidationError(f"Analysis {analysis_id} was already {analysis['status']}; it cannot be rejected now.")
-    with transaction(cur):
-        cur.execute("UPDATE analyses SET approved = false WHERE id = ?", [analysis_id])
-        audit(cur, "reject", "analysis", analysis_id, athlete_id)
-        bump_data_version(cur)
-    return get_analysis(cur, athlete_id, analysis_id)
-
-
-__all__ = [
-    "ScaleWeek", "SwapToRecovery", "MoveWorkout", "Suggestion", "parse_suggestion", "describe_suggestion",
-    "validate_suggestions", "link_completed_rides", "analyze_ride", "analyse_latest_rides",
-    "adjust_plan_from_performance", "approve_analysis", "reject_analysis", "get_analysis", "list_analyses",
-]

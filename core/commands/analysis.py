@@ -39,7 +39,7 @@ def _settings(ctx):
 
 
 def _print(analysis: dict) -> None:
-    from core.coach.analysis import describe_suggestion
+    from core.coach.suggestions import describe_suggestion
 
     print(f"#{analysis['id']} {analysis['kind']} · ride {analysis['ride_id']} · {analysis['status']}")
     for sentence in analysis["feedback"].get("sentences", []):
@@ -73,7 +73,7 @@ def analyses(args, ctx) -> int:
 
 
 def approve(args, ctx) -> int:
-    from core.coach.analysis import approve_analysis
+    from core.coach.approval import approve_analysis
 
     result = approve_analysis(ctx.cur, ctx.athlete_id(), args.analysis_id)
     if args.json:
@@ -92,7 +92,7 @@ def approve(args, ctx) -> int:
 
 
 def reject(args, ctx) -> int:
-    from core.coach.analysis import reject_analysis
+    from core.coach.approval import reject_analysis
 
     result = reject_analysis(ctx.cur, ctx.athlete_id(), args.analysis_id)
     ctx.print_json(result) if args.json else print(f"Rejected analysis #{result['id']}; the plan is unchanged.")

@@ -67,7 +67,7 @@ def _store_streams_as_ride(cur, athlete_id, filename, data, streams, *, source, 
                             account_id=account_id, raw=raw, source_file=filename,
                             name=streams.name or PurePath(filename).stem)
         if stored.created:
-            from core.coach.analysis import link_completed_rides
+            from core.coach.matching import link_completed_rides
 
             link_completed_rides(cur, athlete_id)  # a new ride may complete a planned workout of the active plan
     return _ride_result(cur, athlete_id, filename, stored, len(streams))
