@@ -5,9 +5,11 @@ from datetime import date, timedelta
 import streamlit as st
 
 import ui
-from core.garmin import sync as garmin
+from core.garmin import accounts as garmin_accounts
+from core.garmin import client as garmin_client
+from core.garmin import sync as garmin_sync
 
-PENDING = "garmin_pending_sign_in"  # {"label": str, "attempt": garmin.SignIn} between password and code
+PENDING = "garmin_pending_sign_in"  # {"label": str, "attempt": garmin_accounts.SignIn} between password and code
 OTHER_SPORTS = ["running", "trail_running", "hiking", "walking", "lap_swimming", "open_water_swimming",
                 "strength_training", "other"]
 
@@ -19,7 +21,7 @@ athlete_id = ui.athlete_id()
 files_dir = ui.settings().files_dir
 
 # -- accounts ---------------------------------------------------------------------------------------------------
-accounts = garmin.list_accounts(cur, athlete_id)
+accounts = garmin_accounts.list_accounts(cur, athlete_id)
 signed_in = [a for a in accounts if a["signed_in"]]
 if accounts:
     st.subheader("Accounts")
@@ -30,7 +32,7 @@ if accounts:
         middle.caption(f"Synced up to {last:%Y-%m-%d %H:%M} UTC" if last else "Not synced yet")
         if account["signed_in"] and right.button("Sign out", key=f"garmin_sign_out_{account['id']}"):
             with ui.friendly_errors("signing out of Garmin Connect"):
-                garmin.sign_out(cur, account["id"])
+                garmin_accounts.sign_out(cur, account["id"])
                 st.rerun()
 
 # -- sign in ----------------------------------------------------------------------------------------------------
@@ -48,8 +50,8 @@ if pending:
         st.rerun()
     if submitted:
         with ui.friendly_errors("verifying the security code"):
-            garmin.submit_mfa_code(pending["attempt"], code)
-            garmin.save_account(cur, athlete_id, pending["label"], pending["attempt"], files_dir)
+            garmin_accounts.submit_mfa_code(pending["attempt"], code)
+            garmin_accounts.save_account(cur, athlete_id, pending["label"], pending["attempt"], files_dir)
             del st.session_state[PENDING]
             st.session_state["garmin_flash"] = f"Signed in as '{pending['label']}'."
             st.rerun()
@@ -62,11 +64,11 @@ else:
             password = st.text_input("Password", type="password", key="garmin_password")
             if st.form_submit_button("Sign in", type="primary"):
                 with ui.friendly_errors("signing in to Garmin Connect"):
-                    attempt = garmin.start_sign_in(email, password)
+                    attempt = garmin_accounts.start_sign_in(email, password)
                     if attempt.needs_mfa:
                         st.session_state[PENDING] = {"label": label, "attempt": attempt}
                     else:
-                        garmin.save_account(cur, athlete_id, label, attempt, files_dir)
+                        garmin_accounts.save_account(cur, athlete_id, label, attempt, files_dir)
                         st.session_state["garmin_flash"] = f"Signed in as '{label.strip()}'."
                     st.rerun()
 
@@ -85,14 +87,14 @@ if signed_in:
     since = until = None
     if first_sync or rescan:
         left, right = st.columns(2)
-        since = left.date_input("From", date.today() - timedelta(days=garmin.DEFAULT_FIRST_SYNC_DAYS),
+        since = left.date_input("From", date.today() - timedelta(days=garmin_client.DEFAULT_FIRST_SYNC_DAYS),
                                 key="garmin_since")
         until = right.date_input("To", date.today(), key="garmin_until")
     else:
         st.caption("Only activities newer than the last synced one are fetched.")
     kinds = st.multiselect("Activity types", ["cycling", *OTHER_SPORTS], default=["cycling"], key="garmin_types",
                            help="'cycling' covers road, gravel, mountain, indoor and virtual rides.")
-    types = set(kinds) | (garmin.CYCLING_TYPES if "cycling" in kinds else set())
+    types = set(kinds) | (garmin_client.CYCLING_TYPES if "cycling" in kinds else set())
     if st.button("Sync now", type="primary", key="garmin_sync", disabled=not kinds):
         bar = st.progress(0.0, text="Asking Garmin Connect for new activities…")
 
@@ -100,7 +102,7 @@ if signed_in:
             bar.progress(done / total if total else 1.0, text=f"{done} of {total}: {message}")
 
         with ui.friendly_errors("syncing with Garmin Connect"):
-            report = garmin.sync_account(cur, account_id, progress=show, since=since, until=until,
+            report = garmin_sync.sync_account(cur, account_id, progress=show, since=since, until=until,
                                          activity_types=types, files_dir=files_dir)
             bar.progress(1.0, text="Done")
             st.session_state["garmin_last_report"] = report
@@ -113,7 +115,7 @@ if signed_in:
             st.caption(note)
 
 # -- history ----------------------------------------------------------------------------------------------------
-history = garmin.sync_history(cur, athlete_id)
+history = garmin_accounts.sync_history(cur, athlete_id)
 if history:
     st.subheader("Sync history")
     st.dataframe(history, hide_index=True,

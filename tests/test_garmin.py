@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.errors import GarminAuthError, GarminSyncError, ValidationError
-from core.garmin import sync as garmin
+from core.errors import GarminAuthError, GarminSyncError, InvalidFileError, ValidationError
+from core.garmin import accounts as garmin_accounts
+from core.garmin import client as garmin_client
+from core.garmin import sync as garmin_sync
 from core.store.db import table_counts
 from tests.fakes.garmin_server import (
     DOWNLOAD_PREFIX,
@@ -22,7 +24,7 @@ from tests.fakes.garmin_server import (
     cycling_activities,
 )
 
-FAST = garmin.RetryPolicy(attempts=3, first_wait_s=0.001, max_wait_s=0.01)
+FAST = garmin_client.RetryPolicy(attempts=3, first_wait_s=0.001, max_wait_s=0.01)
 SINCE = date(2024, 4, 1)
 
 
@@ -40,13 +42,13 @@ def fake(monkeypatch):
 
 @pytest.fixture
 def account_id(cur, athlete_id, fake, files_dir):
-    return garmin.sign_in(cur, athlete_id, "Edge 530", fake.email, fake.password, files_dir=files_dir)
+    return garmin_accounts.sign_in(cur, athlete_id, "Edge 530", fake.email, fake.password, files_dir=files_dir)
 
 
 def sync(cur, account_id, files_dir, **options):
     options.setdefault("retry", FAST)
     options.setdefault("since", None)
-    return garmin.sync_account(cur, account_id, files_dir=files_dir, **options)
+    return garmin_sync.sync_account(cur, account_id, files_dir=files_dir, **options)
 
 
 def garmin_rides(cur):
@@ -61,7 +63,7 @@ def log_rows(cur, account_id):
 
 # -- sign in / sign out -------------------------------------------------------------------------------------------
 def test_sign_in_keeps_only_the_librarys_token_file_owner_only(cur, account_id, files_dir):
-    account = garmin.get_account(cur, account_id)
+    account = garmin_accounts.get_account(cur, account_id)
     token_dir = files_dir / "garmin_tokens" / str(account_id)
     assert account["token_dir"] == str(token_dir) and account["signed_in"]
     assert os.listdir(token_dir) == ["garmin_tokens.json"]
@@ -74,44 +76,44 @@ def test_sign_in_keeps_only_the_librarys_token_file_owner_only(cur, account_id, 
 def test_a_wrong_password_says_so_and_stores_nothing(cur, athlete_id, fake, files_dir):
     before = table_counts(cur)
     with pytest.raises(GarminAuthError, match="refused the e-mail or password"):
-        garmin.sign_in(cur, athlete_id, "Garmin", fake.email, "not the password", files_dir=files_dir)
+        garmin_accounts.sign_in(cur, athlete_id, "Garmin", fake.email, "not the password", files_dir=files_dir)
     assert table_counts(cur) == before
     assert not (files_dir / "garmin_tokens").exists() or not any((files_dir / "garmin_tokens").iterdir())
 
 
 def test_blank_label_email_or_password_are_refused_before_any_request(cur, athlete_id, fake, files_dir):
     with pytest.raises(ValidationError, match="e-mail"):
-        garmin.start_sign_in("", "secret")
+        garmin_accounts.start_sign_in("", "secret")
     with pytest.raises(ValidationError, match="password"):
-        garmin.start_sign_in(fake.email, "")
-    attempt = garmin.start_sign_in(fake.email, fake.password)
+        garmin_accounts.start_sign_in(fake.email, "")
+    attempt = garmin_accounts.start_sign_in(fake.email, fake.password)
     with pytest.raises(ValidationError, match="label"):
-        garmin.save_account(cur, athlete_id, "   ", attempt, files_dir)
+        garmin_accounts.save_account(cur, athlete_id, "   ", attempt, files_dir)
     assert fake.count("/mobile/api/login") == 1
 
 
 def test_mfa_sign_in_asks_for_the_code_then_resumes_with_it(cur, athlete_id, monkeypatch, files_dir):
     with FakeGarmin(mfa_code="424242") as fake:
         fake.install(monkeypatch)
-        attempt = garmin.start_sign_in(fake.email, fake.password)
+        attempt = garmin_accounts.start_sign_in(fake.email, fake.password)
         assert attempt.needs_mfa and not attempt.complete
         assert fake.password not in repr(vars(attempt._api))  # the pending sign-in keeps no password
         with pytest.raises(GarminAuthError, match="security code first"):
-            garmin.save_account(cur, athlete_id, "Garmin", attempt, files_dir)
+            garmin_accounts.save_account(cur, athlete_id, "Garmin", attempt, files_dir)
         with pytest.raises(GarminAuthError, match="did not accept that code"):
-            garmin.submit_mfa_code(attempt, "000000")
-        garmin.submit_mfa_code(attempt, "424242")
+            garmin_accounts.submit_mfa_code(attempt, "000000")
+        garmin_accounts.submit_mfa_code(attempt, "424242")
         assert attempt.complete
-        account_id = garmin.save_account(cur, athlete_id, "Garmin", attempt, files_dir)
+        account_id = garmin_accounts.save_account(cur, athlete_id, "Garmin", attempt, files_dir)
         assert fake.count("/mobile/api/mfa/verifyCode") >= 2
-        assert garmin.sync_account(cur, account_id, retry=FAST, files_dir=files_dir).status == "ok"
+        assert garmin_sync.sync_account(cur, account_id, retry=FAST, files_dir=files_dir).status == "ok"
 
 
 def test_sign_out_removes_the_token_files_and_the_next_sync_asks_to_sign_in(cur, account_id, files_dir):
     token_dir = files_dir / "garmin_tokens" / str(account_id)
-    garmin.sign_out(cur, account_id)
+    garmin_accounts.sign_out(cur, account_id)
     assert not token_dir.exists()
-    account = garmin.get_account(cur, account_id)
+    account = garmin_accounts.get_account(cur, account_id)
     assert account["token_dir"] is None and not account["signed_in"]
     with pytest.raises(GarminAuthError, match="sign in again"):
         sync(cur, account_id, files_dir)
@@ -119,19 +121,19 @@ def test_sign_out_removes_the_token_files_and_the_next_sync_asks_to_sign_in(cur,
 
 
 def test_several_accounts_per_athlete_have_their_own_tokens(cur, athlete_id, fake, files_dir, account_id):
-    second = garmin.sign_in(cur, athlete_id, "Wahoo-linked", fake.email, fake.password, files_dir=files_dir)
-    accounts = garmin.list_accounts(cur, athlete_id)
+    second = garmin_accounts.sign_in(cur, athlete_id, "Wahoo-linked", fake.email, fake.password, files_dir=files_dir)
+    accounts = garmin_accounts.list_accounts(cur, athlete_id)
     assert [a["label"] for a in accounts] == ["Edge 530", "Wahoo-linked"]
     assert len({a["token_dir"] for a in accounts}) == 2
-    garmin.sign_out(cur, second)
-    assert garmin.get_account(cur, account_id)["signed_in"]
+    garmin_accounts.sign_out(cur, second)
+    assert garmin_accounts.get_account(cur, account_id)["signed_in"]
 
 
 def test_signing_in_again_with_a_label_reuses_the_account_and_its_watermark(cur, athlete_id, fake, files_dir,
                                                                           account_id):
     sync(cur, account_id, files_dir, since=SINCE)
-    garmin.sign_out(cur, account_id)
-    again = garmin.sign_in(cur, athlete_id, "Edge 530", fake.email, fake.password, files_dir=files_dir)
+    garmin_accounts.sign_out(cur, account_id)
+    again = garmin_accounts.sign_in(cur, athlete_id, "Edge 530", fake.email, fake.password, files_dir=files_dir)
     assert again == account_id
     fake.requests.clear()
     assert sync(cur, account_id, files_dir).listed == 0
@@ -141,7 +143,7 @@ def test_signing_in_again_with_a_label_reuses_the_account_and_its_watermark(cur,
 def test_the_password_appears_nowhere_in_the_database_logs_or_files(cur, db, db_path, athlete_id, fake,
                                                                    files_dir, caplog):
     caplog.set_level(logging.DEBUG)
-    account_id = garmin.sign_in(cur, athlete_id, "Garmin", fake.email, fake.password, files_dir=files_dir)
+    account_id = garmin_accounts.sign_in(cur, athlete_id, "Garmin", fake.email, fake.password, files_dir=files_dir)
     sync(cur, account_id, files_dir, since=SINCE)
     cur.execute("CHECKPOINT")
     secret = fake.password.encode()
@@ -197,7 +199,7 @@ def test_a_later_sync_asks_only_for_activities_newer_than_the_last_one(cur, acco
     assert fake.list_requests()[0].query["startDate"] == "2024-05-04"  # the last ride's day, minus one
     assert fake.count(DOWNLOAD_PREFIX) == 2
     assert len(garmin_rides(cur)) == 7
-    account = garmin.get_account(cur, account_id)
+    account = garmin_accounts.get_account(cur, account_id)
     assert account["last_synced_activity_id"] == 20_000_000_101 and account["last_synced_activity_id"] != last
 
 
@@ -289,10 +291,10 @@ def test_a_broken_fit_in_the_download_keeps_the_summary(cur, account_id, fake, f
 
 def test_unpack_original_reads_zip_or_bare_fit_and_refuses_other_bytes():
     fit = FIT_FILE.read_bytes()
-    assert garmin.unpack_original(7, fit) == ("7.fit", fit)
-    assert garmin.unpack_original(7, b"") is None
-    with pytest.raises(garmin.InvalidFileError, match="neither a zip nor a FIT"):
-        garmin.unpack_original(7, b"<html>Service unavailable</html>")
+    assert garmin_client.unpack_original(7, fit) == ("7.fit", fit)
+    assert garmin_client.unpack_original(7, b"") is None
+    with pytest.raises(InvalidFileError, match="neither a zip nor a FIT"):
+        garmin_client.unpack_original(7, b"<html>Service unavailable</html>")
 
 
 def test_the_same_ride_from_a_file_and_from_garmin_is_stored_once(cur, athlete_id, account_id, fake, files_dir):
@@ -313,6 +315,6 @@ def test_the_same_ride_from_a_file_and_from_garmin_is_stored_once(cur, athlete_i
 def test_sync_history_lists_runs_newest_first_with_the_account_label(cur, athlete_id, account_id, files_dir):
     sync(cur, account_id, files_dir, since=SINCE)
     sync(cur, account_id, files_dir)
-    history = garmin.sync_history(cur, athlete_id)
+    history = garmin_accounts.sync_history(cur, athlete_id)
     assert [h["imported"] for h in history] == [0, 5]
     assert {h["account"] for h in history} == {"Edge 530"}

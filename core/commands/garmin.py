@@ -40,19 +40,21 @@ def _read_secret(prompt: str) -> str:
 
 
 def cmd_sync(args, ctx) -> int:
-    from core.errors import GarminSyncError
-    from core.garmin import sync as garmin
+    from core.errors import GarminAuthError, GarminSyncError
+    from core.garmin import accounts as garmin_accounts
+    from core.garmin import client as garmin_client
+    from core.garmin import sync as garmin_sync
 
     if args.until and not args.since:
         print("error: --until needs --since", file=sys.stderr)
         return 2
     cur, athlete_id = ctx.cur, ctx.athlete_id()
     if args.account:
-        accounts = [garmin.account_by_label(cur, athlete_id, args.account)]
+        accounts = [garmin_accounts.account_by_label(cur, athlete_id, args.account)]
     else:
-        accounts = [a for a in garmin.list_accounts(cur, athlete_id) if a["signed_in"]]
+        accounts = [a for a in garmin_accounts.list_accounts(cur, athlete_id) if a["signed_in"]]
     if not accounts:
-        raise garmin.GarminAuthError("No Garmin account is signed in: run `python -m core garmin login --email …`")
+        raise GarminAuthError("No Garmin account is signed in: run `python -m core garmin login --email …`")
 
     def progress(done: int, total: int, message: str) -> None:
         if not args.json and total:
@@ -61,8 +63,8 @@ def cmd_sync(args, ctx) -> int:
     results, exit_code = [], 0
     for account in accounts:
         try:
-            report = garmin.sync_account(cur, account["id"], progress=progress, since=args.since, until=args.until,
-                                         activity_types=None if args.all_types else garmin.CYCLING_TYPES)
+            report = garmin_sync.sync_account(cur, account["id"], progress=progress, since=args.since, until=args.until,
+                                         activity_types=None if args.all_types else garmin_client.CYCLING_TYPES)
             result = {"account": account["label"], **report.as_dict()}
             exit_code = max(exit_code, 0 if report.status == "ok" else 1)
         except GarminSyncError as exc:  # GarminAuthError too: report it, go on with the other accounts
@@ -84,9 +86,9 @@ def cmd_sync(args, ctx) -> int:
 
 
 def cmd_accounts(args, ctx) -> int:
-    from core.garmin import sync as garmin
+    from core.garmin import accounts as garmin_accounts
 
-    accounts = garmin.list_accounts(ctx.cur, ctx.athlete_id())
+    accounts = garmin_accounts.list_accounts(ctx.cur, ctx.athlete_id())
     shown = [{k: a[k] for k in ("id", "label", "signed_in", "last_synced_activity_id", "last_synced_activity_at",
                                 "last_sync_at")} for a in accounts]
     if args.json:
@@ -102,10 +104,10 @@ def cmd_accounts(args, ctx) -> int:
 
 
 def cmd_login(args, ctx) -> int:
-    from core.garmin import sync as garmin
+    from core.garmin import accounts as garmin_accounts
 
     password = _read_secret("Garmin Connect password: ")
-    account_id = garmin.sign_in(ctx.cur, ctx.athlete_id(), args.label, args.email, password,
+    account_id = garmin_accounts.sign_in(ctx.cur, ctx.athlete_id(), args.label, args.email, password,
                                 ask_code=lambda: _read_secret("Security code from Garmin: "))
     del password
     if args.json:
@@ -116,9 +118,9 @@ def cmd_login(args, ctx) -> int:
 
 
 def cmd_logout(args, ctx) -> int:
-    from core.garmin import sync as garmin
+    from core.garmin import accounts as garmin_accounts
 
-    account = garmin.account_by_label(ctx.cur, ctx.athlete_id(), args.account)
-    garmin.sign_out(ctx.cur, account["id"])
+    account = garmin_accounts.account_by_label(ctx.cur, ctx.athlete_id(), args.account)
+    garmin_accounts.sign_out(ctx.cur, account["id"])
     print(f"Signed out of '{account['label']}': its tokens are deleted.")
     return 0
