@@ -6,7 +6,10 @@ import ui
 from core.errors import VeloCoachError
 from core.rides.store import search_rides
 from core.routes.store import list_routes
-from core.store.backup_restore import backup_filename, export_backup, export_gpx, read_backup, restore
+from core.store.backup_export import backup_filename, export_backup
+from core.store.backup_restore import restore
+from core.store.backup_validate import read_backup
+from core.store.gpx_export import export_gpx
 
 MIME = {"zip": "application/zip", "json": "application/json", "gpx": "application/gpx+xml"}
 

@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 import ui
 from core.rides import compare
 from core.rides.store import RideFilter, search_rides, sport_types
+from core.views.mapview import comparison_map
 
 LETTERS = "abcdef"
 COLOURS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC", "#F4A259", "#6C757D")  # as core.views.mapview.LINE_COLORS
@@ -113,7 +114,7 @@ st.plotly_chart(delta_figure, width="stretch", key="compare_delta_chart")
 # ---------------------------------------------------------------------------------------------- map
 st.subheader("Tracks")
 with ui.friendly_errors("drawing the map"):
-    track_map = compare.comparison_map(comparison)
+    track_map = comparison_map(comparison)
     if track_map is None:
         st.info("None of these rides has GPS positions (indoor rides), so there is no map.")
     else:

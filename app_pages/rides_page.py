@@ -3,8 +3,8 @@
 import streamlit as st
 
 import ui
+from core.importer import import_files
 from core.rides import store as rides
-from core.rides.importer import import_files
 from core.views.ridecharts import SORT_LABELS, page_count, ride_labels, rides_table
 
 st.title("Rides")

@@ -4,7 +4,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
-from core.rides.importer import import_files
+from core.importer import import_files
 from core.routes.sections import DEFAULT_PARAMS
 from core.routes.store import (
     delete_route,

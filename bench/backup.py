@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core import backup  # noqa: E402
+from core.store import backup_export, backup_format, backup_restore, gpx_export  # noqa: E402
 from core.files.gpx import read_gpx  # noqa: E402
 from core.store.db import connect, table_counts  # noqa: E402
 
@@ -50,7 +50,7 @@ def main() -> None:
     db = connect(source)
     cur = db.cursor()
     athlete_id = cur.execute("SELECT min(id) FROM athletes").fetchall()[0][0]
-    counts = {t: n for t, n in table_counts(cur).items() if t in backup.backup_tables()}
+    counts = {t: n for t, n in table_counts(cur).items() if t in backup_format.backup_tables()}
     rows = sum(counts.values())
     print(f"data: {counts['rides']} rides, {counts['ride_samples']:,} samples, {rows:,} rows in backed-up tables")
 
@@ -59,14 +59,14 @@ def main() -> None:
     base_dir.mkdir(exist_ok=True)
 
     def baseline_export():
-        for table in backup.backup_tables():
-            sql, _ = backup._export_select(cur, table, athlete_id)
+        for table in backup_format.backup_tables():
+            sql, _ = backup_format._export_select(cur, table, athlete_id)
             cur.execute(f"COPY ({sql.replace('?', str(int(athlete_id)))}) TO '{base_dir / table}.parquet' "
                         "(FORMAT parquet, COMPRESSION zstd)")
 
     _, t_base = timed(baseline_export)
-    zipped, t_zip = timed(lambda: backup.export_zip(cur, athlete_id))
-    js, t_json = timed(lambda: backup.export_json(cur, athlete_id))
+    zipped, t_zip = timed(lambda: backup_export.export_zip(cur, athlete_id))
+    js, t_json = timed(lambda: backup_export.export_json(cur, athlete_id))
     print(f"baseline COPY TO parquet : {t_base:6.2f} s")
     print(f"export ZIP               : {t_zip:6.2f} s  {len(zipped) / 1048576:7.1f} MB  ({t_zip / t_base:.1f}x baseline)")
     print(f"export JSON              : {t_json:6.2f} s  {len(js) / 1048576:7.1f} MB  ({t_json / t_base:.1f}x baseline)")
@@ -81,7 +81,7 @@ def main() -> None:
     tcur = target.cursor()
 
     def baseline_restore():
-        for table in backup.backup_tables():
+        for table in backup_format.backup_tables():
             tcur.execute(f"INSERT INTO {table} SELECT * FROM read_parquet('{base_dir / table}.parquet')")  # noqa: S608
 
     _, t_base_restore = timed(baseline_restore)
@@ -89,7 +89,7 @@ def main() -> None:
     print(f"baseline INSERT parquet  : {t_base_restore:6.2f} s")
     for kind, data in (("ZIP", zipped), ("JSON", js)):
         target = fresh(f"{kind.lower()}_target.duckdb")
-        result, seconds = timed(lambda data=data, kind=kind, target=target: backup.restore_backup(
+        result, seconds = timed(lambda data=data, kind=kind, target=target: backup_restore.restore_backup(
             target.cursor(), data, f"bench.{kind.lower()}"))
         print(f"restore {kind:<4}             : {seconds:6.2f} s  {rows / seconds:10,.0f} rows/s  "
               f"({seconds / t_base_restore:.1f}x baseline)")
@@ -99,7 +99,7 @@ def main() -> None:
     cur = db.cursor()
     ride_id, samples = cur.execute("SELECT ride_id, count(*) FROM ride_samples GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
                                    ).fetchall()[0]
-    (name, gpx), t_gpx = timed(lambda: backup.ride_gpx(cur, athlete_id, ride_id))
+    (name, gpx), t_gpx = timed(lambda: gpx_export.ride_gpx(cur, athlete_id, ride_id))
 
     def gpxpy_baseline():
         import gpxpy

@@ -101,7 +101,7 @@ def main() -> None:
     print(f"file: {args.points:,} timed points with hr/cad/power, {size_mb:.1f} MiB")
 
     _, bare_rss, _, _ = measure_child([sys.executable, "-c", "pass"], env)
-    _, libs_rss, _, libs_cpu = measure_child([sys.executable, "-c", "import core.cli, core.rides.importer, core.files.gpx, "
+    _, libs_rss, _, libs_cpu = measure_child([sys.executable, "-c", "import core.cli, core.importer, core.files.gpx, "
                                               "core.routes.store, numpy, pandas, duckdb"], env)
     import_wall, import_rss, status, import_cpu = measure_child(
         [sys.executable, "-m", "core", "--db", str(db), "import", str(gpx), "--json"], env)

@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.athletes import AthleteProfile, create_athlete  # noqa: E402
-from core.coach.plans.check import violations
+from core.coach.plans.check import violations  # noqa: E402
 from core.coach.plans.engine import build_plan  # noqa: E402
-from core.coach.plans.generate import generate_plan
-from core.coach.plans.store import save_plan
+from core.coach.plans.generate import generate_plan  # noqa: E402
+from core.coach.plans.store import save_plan  # noqa: E402
 from core.coach.rules import DeterministicParser, save_rule  # noqa: E402
 from core.store.db import connect  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Import of 200 generated rides: rides per second through core.rides.importer vs parsing alone.
+"""Import of 200 generated rides: rides per second through core.importer vs parsing alone.
 
     python bench/ride_import.py [--rides 200] [--seconds 3600]
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.athletes import AthleteProfile, create_athlete  # noqa: E402
 from core.files.gpx import read_gpx  # noqa: E402
-from core.rides.importer import import_file  # noqa: E402
+from core.importer import import_file  # noqa: E402
 from core.store.db import connect  # noqa: E402
 
 

@@ -374,7 +374,7 @@ def test_importing_a_ride_file_marks_the_planned_workout_of_that_day_completed(c
 
     from core.demo import LOOPS, simulate_ride
     from core.files.gpx import to_gpx
-    from core.rides.importer import import_file
+    from core.importer import import_file
 
     day = date(2027, 1, 5)  # endurance, 45 min
     streams = simulate_ride(np.random.default_rng(3), "endurance", 45 * 60, 250, 168, 188, 72, LOOPS[0],

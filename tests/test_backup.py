@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.errors import DuplicateError, ExportImportError, NotFoundError
-from core.store import backup_restore as backup
+from core.store import backup_export, backup_format, backup_restore, backup_validate
 from core.store.db import connect, integrity_problems, table_counts
 from tests.test_backup_helpers import (
     API_KEY,
@@ -31,7 +31,7 @@ def exported(template):
     db = connect(path)
     cur = db.cursor()
     try:
-        return {"zip": backup.export_zip(cur, athlete_id), "json": backup.export_json(cur, athlete_id)}
+        return {"zip": backup_export.export_zip(cur, athlete_id), "json": backup_export.export_json(cur, athlete_id)}
     finally:
         db.close()
 
@@ -57,15 +57,15 @@ def other(tmp_path):
 def _content_differences(cur, athlete_id: int, source_alias: str, source_athlete_id: int, table: str) -> int:
     """Rows of the table (ids and links left out: they are renumbered) that differ between the athlete here and
     the athlete in the ATTACHed source database, counted both ways with EXCEPT ALL."""
-    sql, _ = backup._export_select(cur, table, athlete_id)
-    drop = {"id"} | {c for c, _p, _soft in backup._links_of(table)}
+    sql, _ = backup_format._export_select(cur, table, athlete_id)
+    drop = {"id"} | {c for c, _p, _soft in backup_format._links_of(table)}
     # JSON compared by content (a JSON backup re-serialises it), everything else exactly
     cols = ", ".join(f'CAST(json("{c.name}") AS VARCHAR)' if c.type == "JSON" else f'"{c.name}"'
-                     for c in backup.live_columns(cur, table) if c.name not in drop) or "1 AS only_links"
+                     for c in backup_format.live_columns(cur, table) if c.name not in drop) or "1 AS only_links"
     here = f"SELECT {cols} FROM ({sql})"
-    src_sql, _ = backup._export_select(cur, table, source_athlete_id)
+    src_sql, _ = backup_format._export_select(cur, table, source_athlete_id)
     src_sql = src_sql.replace(f'FROM "{table}"', f'FROM {source_alias}."{table}"')
-    for parent in backup.backup_tables():
+    for parent in backup_format.backup_tables():
         src_sql = src_sql.replace(f'FROM "{parent}" WHERE', f'FROM {source_alias}."{parent}" WHERE')
     there = f"SELECT {cols} FROM ({src_sql})"
     return cur.execute(f"SELECT (SELECT count(*) FROM ({here} EXCEPT ALL {there})) + "
@@ -115,7 +115,7 @@ def _link_signature(cur, athlete_id: int) -> dict:
 
 
 def test_the_backup_covers_every_linked_table_and_leaves_out_machine_wide_ones():
-    tables = backup.backup_tables()
+    tables = backup_format.backup_tables()
     assert tables[0] == "athletes"
     assert {"athlete_ftp_history", "routes", "route_points", "sections", "rides", "ride_samples", "tags",
             "ride_tags", "rules", "plans", "plan_rules", "planned_workouts", "analyses", "garmin_accounts",
@@ -127,7 +127,7 @@ def test_the_backup_covers_every_linked_table_and_leaves_out_machine_wide_ones()
 def test_a_backup_restored_into_another_database_has_the_same_rows_samples_and_links(
         fmt, template, exported, other):
     path, athlete_id, _ = template
-    result = backup.restore_backup(other, exported[fmt], f"backup.{fmt}")
+    result = backup_restore.restore_backup(other, exported[fmt], f"backup.{fmt}")
     source_db = connect(path, read_only=True)
     try:
         src = source_db.cursor()
@@ -139,7 +139,7 @@ def test_a_backup_restored_into_another_database_has_the_same_rows_samples_and_l
         source_db.close()
     other.execute(f"ATTACH '{path}' AS src (READ_ONLY)")
     try:
-        for table in backup.backup_tables():
+        for table in backup_format.backup_tables():
             assert result.rows[table] == expected_rows[table], table  # the template holds one athlete
             assert _content_differences(other, result.athlete_id, "src", athlete_id, table) == 0, table
     finally:
@@ -150,7 +150,7 @@ def test_a_backup_restored_into_another_database_has_the_same_rows_samples_and_l
 
 def test_a_backup_restores_as_a_new_athlete_with_fresh_ids_next_to_the_existing_ones(exported, other):
     existing = small_athlete(other, "Already Here")
-    result = backup.restore_backup(other, exported["zip"], "backup.zip")
+    result = backup_restore.restore_backup(other, exported["zip"], "backup.zip")
     assert result.athlete_id != existing
     assert other.execute("SELECT count(*) FROM athletes").fetchall()[0][0] == 2
     # the existing athlete's rows are untouched and nothing of the restored one was attached to it
@@ -160,7 +160,7 @@ def test_a_backup_restores_as_a_new_athlete_with_fresh_ids_next_to_the_existing_
 
 def test_restoring_bumps_the_data_version_and_writes_an_audit_line(exported, other):
     before = other.execute("SELECT version FROM data_version").fetchall()[0][0]
-    result = backup.restore_backup(other, exported["zip"], "backup.zip")
+    result = backup_restore.restore_backup(other, exported["zip"], "backup.zip")
     assert other.execute("SELECT version FROM data_version").fetchall()[0][0] == before + 1
     assert other.execute("SELECT count(*) FROM audit_log WHERE action = 'restore' AND entity_id = ?",
                          [result.athlete_id]).fetchall()[0][0] == 1
@@ -170,15 +170,15 @@ def test_restoring_the_same_backup_twice_is_refused_and_changes_nothing(seeded, 
     cur, _ = seeded
     before = table_counts(cur)
     with pytest.raises(DuplicateError, match=r"already in this database.*Demo Rider.*Nothing was restored"):
-        backup.restore_backup(cur, exported["zip"], "backup.zip")
+        backup_restore.restore_backup(cur, exported["zip"], "backup.zip")
     assert table_counts(cur) == before
 
 
 def test_a_backup_without_rides_restores_twice_as_two_athletes(cur):
     athlete_id = small_athlete(cur)
-    data = backup.export_json(cur, athlete_id)
-    first = backup.restore_backup(cur, data, "small.json")
-    second = backup.restore_backup(cur, data, "small.json")
+    data = backup_export.export_json(cur, athlete_id)
+    first = backup_restore.restore_backup(cur, data, "small.json")
+    second = backup_restore.restore_backup(cur, data, "small.json")
     assert len({athlete_id, first.athlete_id, second.athlete_id}) == 3
     assert first.rows == second.rows
     assert first.rows["plans"] == 2 and first.rows["rules"] == 2
@@ -187,7 +187,7 @@ def test_a_backup_without_rides_restores_twice_as_two_athletes(cur):
 def test_a_backup_holds_only_the_chosen_athlete(seeded):
     cur, athlete_id = seeded
     small_athlete(cur, "Somebody Else")
-    data = backup.export_json(cur, athlete_id)
+    data = backup_export.export_json(cur, athlete_id)
     assert b"Somebody Else" not in data
     document = json.loads(data)
     assert [a["name"] for a in document["tables"]["athletes"]] == ["Demo Rider"]
@@ -226,7 +226,7 @@ def test_the_manifest_names_format_versions_and_per_table_checksums(exported):
     manifest = json.loads(zip_members(exported["zip"])["manifest.json"])
     assert manifest["format"] == "velocoach-backup" and manifest["format_version"] == 1
     assert manifest["schema_version"] >= 1 and manifest["app_version"] and manifest["exported_at"]
-    assert set(manifest["tables"]) == set(backup.backup_tables())
+    assert set(manifest["tables"]) == set(backup_format.backup_tables())
     assert manifest["tables"]["ride_samples"]["rows"] > 5_000
     assert set(zip_members(exported["zip"])) == {"manifest.json"} | {e["file"] for e in manifest["tables"].values()}
 
@@ -235,34 +235,34 @@ def test_a_failure_half_way_through_a_restore_leaves_nothing_behind(seeded, expo
     other_db = connect(tmp_path / "o.duckdb")
     cur = other_db.cursor()
     before = table_counts(cur)
-    real_insert = backup._insert_table
+    real_insert = backup_restore._insert_table
 
     def failing(cur, bkp, table, view, maps):
         if table == "rides":  # athletes, routes and points are already inserted by now
             raise RuntimeError("disk full")
         return real_insert(cur, bkp, table, view, maps)
 
-    monkeypatch.setattr(backup, "_insert_table", failing)
+    monkeypatch.setattr(backup_restore, "_insert_table", failing)
     with pytest.raises(RuntimeError):
-        backup.restore_backup(cur, exported["zip"], "backup.zip")
+        backup_restore.restore_backup(cur, exported["zip"], "backup.zip")
     assert table_counts(cur) == before  # no rows, no left-over temp tables or views
-    monkeypatch.setattr(backup, "_insert_table", real_insert)
-    expected_rides = backup.read_backup(cur, exported["zip"], "backup.zip").row_counts["rides"]
+    monkeypatch.setattr(backup_restore, "_insert_table", real_insert)
+    expected_rides = backup_validate.read_backup(cur, exported["zip"], "backup.zip").row_counts["rides"]
     assert expected_rides > 0
-    assert backup.restore_backup(cur, exported["zip"], "backup.zip").rows["rides"] == expected_rides
+    assert backup_restore.restore_backup(cur, exported["zip"], "backup.zip").rows["rides"] == expected_rides
     other_db.close()
 
 
 def test_an_unknown_athlete_or_format_is_a_clear_error(cur):
     with pytest.raises(NotFoundError, match="Athlete #999"):
-        backup.export_backup(cur, 999, "zip")
+        backup_export.export_backup(cur, 999, "zip")
     athlete_id = small_athlete(cur)
     with pytest.raises(ExportImportError, match="choose zip or json"):
-        backup.export_backup(cur, athlete_id, "xml")
+        backup_export.export_backup(cur, athlete_id, "xml")
 
 
 def test_the_summary_previews_what_a_backup_holds(exported, other, template):
-    parsed = backup.read_backup(other, exported["zip"], "backup.zip")
+    parsed = backup_validate.read_backup(other, exported["zip"], "backup.zip")
     summary = parsed.summary()
     source = connect(template[0])
     source_rides = source.cursor().execute("SELECT count(*) FROM rides").fetchone()[0]

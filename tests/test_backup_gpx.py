@@ -8,7 +8,7 @@ import pytest
 from core.errors import ExportImportError, NotFoundError
 from core.files.gpx import read_gpx
 from core.routes.store import import_gpx_route
-from core.store import backup_restore as backup
+from core.store import gpx_export
 from core.store.db import table_counts, transaction
 from tests.test_backup_helpers import copy_db, shared_template, small_athlete
 
@@ -34,7 +34,7 @@ def test_a_ride_exported_as_gpx_reads_back_with_the_same_points_times_and_sensor
     cur, athlete_id = seeded
     ride_id, started_at = cur.execute("SELECT id, started_at FROM rides WHERE athlete_id = ? AND source = 'demo' "
                                       "ORDER BY id LIMIT 1", [athlete_id]).fetchall()[0]
-    name, data = backup.ride_gpx(cur, athlete_id, ride_id)
+    name, data = gpx_export.ride_gpx(cur, athlete_id, ride_id)
     assert name.endswith(".gpx") and b"gpxtpx:TrackPointExtension" in data
     streams = read_gpx(data, name)
     rows = cur.execute("SELECT t_s, lat, lon, ele, hr, cadence, power, temp FROM ride_samples WHERE ride_id = ? "
@@ -58,7 +58,7 @@ def test_a_route_exported_as_gpx_imports_back_as_the_same_route(seeded):
     cur, athlete_id = seeded
     route = cur.execute("SELECT id, name, distance_m, elevation_gain_m, point_count FROM routes "
                         "WHERE athlete_id = ? AND kind = 'planned' ORDER BY id LIMIT 1", [athlete_id]).fetchall()[0]
-    name, data = backup.route_gpx(cur, athlete_id, route[0])
+    name, data = gpx_export.route_gpx(cur, athlete_id, route[0])
     assert b"<time>" not in data
     with transaction(cur):
         again = import_gpx_route(cur, athlete_id, name, data)
@@ -79,7 +79,7 @@ def test_an_indoor_ride_without_positions_cannot_become_gpx(cur):
                     [ride_id])
     before = table_counts(cur)
     with pytest.raises(ExportImportError, match="Trainer.*no GPS track"):
-        backup.ride_gpx(cur, athlete_id, ride_id)
+        gpx_export.ride_gpx(cur, athlete_id, ride_id)
     assert table_counts(cur) == before
 
 
@@ -89,11 +89,11 @@ def test_another_athletes_ride_or_route_is_not_found(seeded):
     ride_id = cur.execute("SELECT min(id) FROM rides WHERE athlete_id = ?", [athlete_id]).fetchall()[0][0]
     route_id = cur.execute("SELECT min(id) FROM routes WHERE athlete_id = ?", [athlete_id]).fetchall()[0][0]
     with pytest.raises(NotFoundError, match=f"Ride #{ride_id}"):
-        backup.export_gpx(cur, stranger, "ride", ride_id)
+        gpx_export.export_gpx(cur, stranger, "ride", ride_id)
     with pytest.raises(NotFoundError, match=f"Route #{route_id}"):
-        backup.export_gpx(cur, stranger, "route", route_id)
+        gpx_export.export_gpx(cur, stranger, "route", route_id)
     with pytest.raises(ExportImportError, match="choose ride or route"):
-        backup.export_gpx(cur, athlete_id, "lap", 1)
+        gpx_export.export_gpx(cur, athlete_id, "lap", 1)
 
 
 def test_gpx_output_is_valid_for_gpxpy_too_and_escapes_the_name(seeded):
@@ -104,7 +104,7 @@ def test_gpx_output_is_valid_for_gpxpy_too_and_escapes_the_name(seeded):
                           [athlete_id]).fetchall()[0][0]
     with transaction(cur):
         cur.execute("UPDATE rides SET name = 'Hills & <valleys> \"quoted\"' WHERE id = ?", [ride_id])
-    name, data = backup.ride_gpx(cur, athlete_id, ride_id)
+    name, data = gpx_export.ride_gpx(cur, athlete_id, ride_id)
     assert name == "hills-valleys-quoted.gpx"
     parsed = gpxpy.parse(data.decode("utf-8"))
     count = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id = ?", [ride_id]).fetchall()[0][0]

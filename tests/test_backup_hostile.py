@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from core.errors import ExportImportError
-from core.store import backup_restore as backup
+from core.store import backup_export, backup_format, backup_restore, backup_validate
 from core.store.db import connect, table_counts
 from tests.test_backup_helpers import build_zip, parquet_bytes, read_member_table, rebuild, small_athlete, zip_members
 
@@ -24,7 +24,7 @@ def small_backups(tmp_path_factory):
     db = connect(tmp_path_factory.mktemp("hostile") / "source.duckdb")
     try:
         athlete_id = small_athlete(db.cursor())
-        return {"zip": backup.export_zip(db.cursor(), athlete_id), "json": backup.export_json(db.cursor(), athlete_id)}
+        return {"zip": backup_export.export_zip(db.cursor(), athlete_id), "json": backup_export.export_json(db.cursor(), athlete_id)}
     finally:
         db.close()
 
@@ -35,10 +35,10 @@ def small(small_backups, cur):
     return {"zip": small_backups["zip"], "json": json.loads(small_backups["json"])}
 
 
-def _refused(cur, data: bytes, filename: str, match: str, limits: backup.Limits = backup.DEFAULT_LIMITS) -> str:
+def _refused(cur, data: bytes, filename: str, match: str, limits: backup_format.Limits = backup_format.DEFAULT_LIMITS) -> str:
     before = table_counts(cur)
     with pytest.raises(ExportImportError, match=match) as info:
-        backup.restore_backup(cur, data, filename, limits)
+        backup_restore.restore_backup(cur, data, filename, limits)
     assert table_counts(cur) == before
     message = str(info.value)
     assert message.startswith(f"{filename}: ") and message.endswith("Nothing was restored.")
@@ -47,8 +47,8 @@ def _refused(cur, data: bytes, filename: str, match: str, limits: backup.Limits 
 
 def test_the_small_backup_itself_restores(cur, small):
     """The base for every case below is good: each failure comes from the one thing broken in it."""
-    assert backup.restore_backup(cur, small["zip"], "small.zip").rows["plans"] == 2
-    assert backup.restore_backup(cur, json.dumps(small["json"]).encode(), "small.json").rows["rules"] == 2
+    assert backup_restore.restore_backup(cur, small["zip"], "small.zip").rows["plans"] == 2
+    assert backup_restore.restore_backup(cur, json.dumps(small["json"]).encode(), "small.json").rows["rules"] == 2
 
 
 # ------------------------------------------------------------------------------------------------------- ZIP
@@ -90,11 +90,11 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(cur, small):
 
 
 def test_members_adding_up_to_more_than_the_limit_are_refused(cur, small):
-    _refused(cur, small["zip"], "big.zip", "would unpack to", backup.Limits(max_total_bytes=10_000))
+    _refused(cur, small["zip"], "big.zip", "would unpack to", backup_format.Limits(max_total_bytes=10_000))
 
 
 def test_a_backup_over_the_size_limit_is_refused_unread(cur, small):
-    _refused(cur, small["zip"], "huge.zip", "over the .* limit", backup.Limits(max_file_bytes=1000))
+    _refused(cur, small["zip"], "huge.zip", "over the .* limit", backup_format.Limits(max_file_bytes=1000))
 
 
 @pytest.mark.parametrize("cut", [0.5, 0.9, 0.99])
@@ -254,24 +254,24 @@ def test_a_bad_json_backup_is_refused_and_named(cur, small, edit, match):
 
 def test_a_json_string_in_a_json_column_round_trips_as_a_string(cur, small):
     data = _edited(small["json"], lambda d: d["tables"]["rules"][0].update(parsed="just text"))
-    restored = backup.restore_backup(cur, data, "string.json").athlete_id
+    restored = backup_restore.restore_backup(cur, data, "string.json").athlete_id
     values = [r[0] for r in cur.execute("SELECT parsed FROM rules WHERE athlete_id = ? ORDER BY id", [restored]).fetchall()]
     assert json.loads(values[0]) == "just text"
 
 
 def test_a_json_backup_over_the_size_limit_is_refused(cur, small):
-    _refused(cur, _json(small["json"]), "huge.json", "over the", backup.Limits(max_file_bytes=100))
+    _refused(cur, _json(small["json"]), "huge.json", "over the", backup_format.Limits(max_file_bytes=100))
 
 
 def test_a_json_backup_with_more_rows_than_allowed_is_refused(cur, small):
-    _refused(cur, _json(small["json"]), "many.json", "more rows", backup.Limits(max_rows=3))
+    _refused(cur, _json(small["json"]), "many.json", "more rows", backup_format.Limits(max_rows=3))
 
 
 def test_reading_a_backup_registers_nothing_that_outlives_it(cur, small):
     before = table_counts(cur)
-    backup.read_backup(cur, small["zip"], "small.zip")
+    backup_validate.read_backup(cur, small["zip"], "small.zip")
     with pytest.raises(ExportImportError):
-        backup.read_backup(cur, _edited(small["json"], lambda d: d["tables"]["plans"][0].update(id="x")), "b.json")
+        backup_validate.read_backup(cur, _edited(small["json"], lambda d: d["tables"]["plans"][0].update(id="x")), "b.json")
     assert table_counts(cur) == before
 
 
@@ -280,8 +280,8 @@ def test_zip_members_are_streamed_with_a_cap_whatever_their_header_says(small):
     with zipfile.ZipFile(io.BytesIO(small["zip"])) as zf:
         info = zf.getinfo("athletes.parquet")
         with pytest.raises(ExportImportError, match="larger than allowed"):
-            backup._read_member(zf, info, info.file_size - 1, "capped.zip")
-        assert backup._read_member(zf, info, info.file_size, "capped.zip") == zf.read(info)
+            backup_validate._read_member(zf, info, info.file_size - 1, "capped.zip")
+        assert backup_validate._read_member(zf, info, info.file_size, "capped.zip") == zf.read(info)
 
 
 def test_a_parquet_member_that_decodes_past_the_budget_is_refused_while_decoding(cur, small):
@@ -292,4 +292,4 @@ def test_a_parquet_member_that_decodes_past_the_budget_is_refused_while_decoding
     data = rebuild(small["zip"], replace={"tags.parquet": parquet_bytes(many)})
     assert len(data) < 100_000
     _refused(cur, data, "parquet_bomb.zip", "tags.parquet decodes to more than",
-             backup.Limits(max_total_bytes=1_000_000))
+             backup_format.Limits(max_total_bytes=1_000_000))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.store import backup_restore as backup
+from core.store import backup_export
 from core.store.db import connect, table_counts, transaction
 from tests.test_backup_helpers import small_athlete
 
@@ -24,7 +24,7 @@ def _seed(db_path: Path) -> bytes:
                                "(?, 'Coast loop', 'planned', 2400, 3) RETURNING id", [athlete_id]).fetchall()[0][0]
         cur.execute("INSERT INTO route_points VALUES (?, 0, 41.9, 2.8, 100, 0), (?, 1, 41.91, 2.8, 120, 1112), "
                     "(?, 2, 41.92, 2.81, 110, 2400)", [route_id] * 3)
-    data = backup.export_json(cur, athlete_id)
+    data = backup_export.export_json(cur, athlete_id)
     db.close()
     return data
 

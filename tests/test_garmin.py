@@ -298,7 +298,7 @@ def test_unpack_original_reads_zip_or_bare_fit_and_refuses_other_bytes():
 
 
 def test_the_same_ride_from_a_file_and_from_garmin_is_stored_once(cur, athlete_id, account_id, fake, files_dir):
-    from core.rides.importer import import_file
+    from core.importer import import_file
 
     data = FIT_FILE.read_bytes()
     first = import_file(cur, athlete_id, "edge810.fit", data)

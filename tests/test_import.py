@@ -9,7 +9,7 @@ import pytest
 
 from core.athletes import AthleteProfile, create_athlete
 from core.errors import InvalidFileError
-from core.rides.importer import file_hash, import_file, import_files
+from core.importer import file_hash, import_file, import_files
 from core.rides.store import RideFilter, get_ride, search_rides
 from core.store.db import connect, integrity_problems, table_counts
 

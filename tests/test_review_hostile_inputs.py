@@ -73,7 +73,7 @@ def test_a_ride_import_that_fails_after_storing_the_ride_leaves_nothing_behind(c
     """import_file promises "a failure stores nothing": the ride and its plan linking are one transaction."""
     import core.coach.matching
     from core.errors import StorageError
-    from core.rides.importer import import_file, import_files
+    from core.importer import import_file, import_files
     from core.store.db import table_counts
 
     def broken_linking(*args, **kwargs):

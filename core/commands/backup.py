@@ -29,7 +29,7 @@ def register(subparsers) -> None:
 
 
 def cmd_export(args, ctx) -> int:
-    from core.store.backup_restore import backup_filename, export_backup, write_file_atomically
+    from core.store.backup_export import backup_filename, export_backup, write_file_atomically
 
     athlete_id = ctx.athlete_id()
     data = export_backup(ctx.cur, athlete_id, args.format)
@@ -44,7 +44,8 @@ def cmd_export(args, ctx) -> int:
 
 
 def cmd_export_gpx(args, ctx) -> int:
-    from core.store.backup_restore import export_gpx, write_file_atomically
+    from core.store.backup_export import write_file_atomically
+    from core.store.gpx_export import export_gpx
 
     name, data = export_gpx(ctx.cur, ctx.athlete_id(), args.kind, args.item_id)
     out = args.out or Path(name)
@@ -57,7 +58,8 @@ def cmd_export_gpx(args, ctx) -> int:
 
 
 def cmd_restore(args, ctx) -> int:
-    from core.store.backup_restore import DEFAULT_LIMITS, restore_backup
+    from core.store.backup_format import DEFAULT_LIMITS
+    from core.store.backup_restore import restore_backup
 
     path = args.file.expanduser()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.rides.importer import EXTENSIONS, import_file
+from core.importer import EXTENSIONS, import_file
 
 
 def register(subparsers) -> None:

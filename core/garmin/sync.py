@@ -7,7 +7,7 @@ The network sits behind one small interface, ``ActivitySource``; ``GarminConnect
 1. list the activities newer than the account's watermark (``last_synced_activity_at``/``_id``), oldest first,
    paged; on the first sync (or with ``since``) the rider's chosen date range instead;
 2. for each one, oldest first: skip it (other sport, or already stored), else download its "original" file and
-   import it through ``core.rides.importer`` — or, when Garmin has no file, store Garmin's summary as a ride — keeping
+   import it through ``core.importer`` — or, when Garmin has no file, store Garmin's summary as a ride — keeping
    the summary JSON raw in ``rides.raw``;
 3. each activity is imported and the watermark moved past it in one transaction, so a sync that stops half-way
    (network, rate limit, crash) resumes at the next activity with no duplicates.
@@ -180,7 +180,7 @@ def _import_activity(cur, athlete_id: int, account_id: int, log_id: int, summary
     external_id = str(summary["activityId"])
     name = summary.get("activityName") or f"activity {external_id}"
     if original is not None:
-        from core.rides import importer
+        from core import importer
 
         filename, data = original
         try:

@@ -1,1 +1,6 @@
-"""TODO"""
+"""Rides: storage, search and tags (store), pure ride metrics over arrays (metrics), comparisons of rides
+(compare) and the training-load aggregates behind the dashboard (dashboard).
+
+Owns: the ``rides``/``ride_samples``/``tags`` tables and every figure computed from a ride. Must never: parse
+files (that is core.files), build plans or read rules (core.coach), or draw (core.views).
+"""

@@ -545,27 +545,3 @@ def parse_ride_ids(values) -> list[int]:
             if part.isascii() and part.isdigit() and len(part) <= 18 and 0 < int(part) and int(part) not in ids:
                 ids.append(int(part))
     return ids
-
-
-def comparison_map(comparison: Comparison):
-    """Every compared ride's track on one offline map (core.views.mapview), in distinct colours, with the shared
-    climbs' starts marked. None when no ride has positions (indoor rides)."""
-    from core.views.mapview import LINE_COLORS, MapLine, MapMarker, build_map
-
-    lines = []
-    for i, ride in enumerate(comparison.rides):
-        if ride.has_position:
-            lines.append(MapLine(ride.samples["lat"], ride.samples["lon"], LINE_COLORS[i % len(LINE_COLORS)],
-                                 f"{'ABCDEF'[i] if i < 6 else i + 1}: {ride.label}", ride.samples["dist_m"],
-                                 weight=5 if i == 0 else 3))
-    if not lines:
-        return None
-    markers = []
-    first = comparison.rides[0]
-    if first.has_position and not comparison.climbs.empty:
-        for row in comparison.climbs.to_dict("records"):
-            lat, lon = position_at(first.samples["lat"], first.samples["lon"], first.samples["dist_m"],
-                                   row["start_km_a"] * 1000)
-            markers.append(MapMarker(lat, lon, f"Shared climb {row['climb']}: {row['length_m'] / 1000:.1f} km",
-                                     "#1F2933", 5))
-    return build_map(lines, markers=markers)

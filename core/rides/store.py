@@ -29,6 +29,7 @@ from core.athletes import ftp_on, get_athlete
 from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
 from core.rides.metrics import RideMetrics, ride_metrics
+from core.store.arrow import numpy_to_arrow
 from core.store.db import audit, bump_data_version, delete_with_children, transaction
 
 log = logging.getLogger(__name__)
@@ -134,21 +135,6 @@ _METRIC_COLUMNS = ("elapsed_time_s, moving_time_s, distance_m, elevation_gain_m,
 
 
 # ---------------------------------------------------------------------------------------------- samples
-
-_ARROW_TYPES = {np.dtype(np.float64): pa.float64(), np.dtype(np.float32): pa.float32(),
-                np.dtype(np.int64): pa.int64(), np.dtype(np.int32): pa.int32(), np.dtype(np.int16): pa.int16()}
-
-
-def numpy_to_arrow(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    """A numeric numpy array as an Arrow array without a copy (``mask`` True = NULL). Built from buffers
-    rather than ``pa.array``, which imports pandas (~0.3 s of the command line's start-up) to check its
-    argument."""
-    values = np.ascontiguousarray(values)
-    validity = None
-    if mask is not None and mask.any():
-        validity = pa.py_buffer(np.packbits(~np.asarray(mask, dtype=bool), bitorder="little"))
-    return pa.Array.from_buffers(_ARROW_TYPES[values.dtype], len(values), [validity, pa.py_buffer(values)])
-
 
 def _nullable(values: np.ndarray | None, n: int, integer: bool = False) -> pa.Array:
     if values is None:

@@ -16,8 +16,8 @@ import pyarrow as pa
 from core.athletes import ftp_on
 from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
-from core.rides.store import numpy_to_arrow
 from core.routes.sections import DEFAULT_PARAMS, Section, SectionParams, split_into_sections
+from core.store.arrow import numpy_to_arrow
 from core.store.db import audit, bump_data_version, delete_with_children, get_one, transaction
 
 log = logging.getLogger(__name__)

@@ -283,3 +283,27 @@ def profile_figure(points: dict, sections: list[dict], highlight: int | None = N
                       plot_bgcolor="#FFFFFF")
     fig.update_xaxes(title="distance (km)", range=[dist[0] / 1000, dist[-1] / 1000] if len(dist) else None)
     return fig
+
+
+def comparison_map(comparison):
+    """Every compared ride's track on one offline map (core.views.mapview), in distinct colours, with the shared
+    climbs' starts marked. None when no ride has positions (indoor rides)."""
+    from core.rides.compare import position_at
+
+    lines = []
+    for i, ride in enumerate(comparison.rides):
+        if ride.has_position:
+            lines.append(MapLine(ride.samples["lat"], ride.samples["lon"], LINE_COLORS[i % len(LINE_COLORS)],
+                                 f"{'ABCDEF'[i] if i < 6 else i + 1}: {ride.label}", ride.samples["dist_m"],
+                                 weight=5 if i == 0 else 3))
+    if not lines:
+        return None
+    markers = []
+    first = comparison.rides[0]
+    if first.has_position and not comparison.climbs.empty:
+        for row in comparison.climbs.to_dict("records"):
+            lat, lon = position_at(first.samples["lat"], first.samples["lon"], first.samples["dist_m"],
+                                   row["start_km_a"] * 1000)
+            markers.append(MapMarker(lat, lon, f"Shared climb {row['climb']}: {row['length_m'] / 1000:.1f} km",
+                                     "#1F2933", 5))
+    return build_map(lines, markers=markers)

@@ -1,1 +1,5 @@
-"""TODO"""
+"""Training plans: schema (request and plan JSON), check (the one rule checker), engine (pure periodisation),
+generate (with the database and the AI), store (versions, branches, templates), export (JSON, iCalendar).
+
+Must never: save a plan that breaks one of its rules without saying so.
+"""
