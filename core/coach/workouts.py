@@ -181,7 +181,7 @@ def _easy(step: Step) -> bool:
     return step.kind in ("steady", "free") and step.mean_pct <= EASY_PCT
 
 
-def fit_duration(items: Steps, target_s: int, *, filler_pct: tuple[float, float] = (60.0, 70.0)) -> Steps:
+def fit_duration(items: Steps, target_s: int, *, filler_pct: tuple[float, float] = (65.0, 72.0)) -> Steps:
     """The workout stretched or shortened to ``target_s`` seconds without touching its intervals when possible.
 
     Longer: the longest easy steady step (the body of an endurance ride) grows; a workout without one gets an
