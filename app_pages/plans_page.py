@@ -1,11 +1,15 @@
 """Plans: saved plans — activation, versions (changes, roll back), exports — and the ride analyses to approve."""
 
+from datetime import date
+
 import streamlit as st
 
 import ui
+from core.athletes import ftp_on
 from core.coach.analysis import adjust_plan_from_performance, analyse_latest_rides, list_analyses
 from core.coach.approval import approve_analysis, reject_analysis
 from core.coach.plans.export import export_ics, export_json
+from core.coach.plans.replan import replan_from_today, saved_projection
 from core.coach.plans.store import (
     activate_plan,
     compare_plans,
@@ -19,13 +23,10 @@ from core.coach.suggestions import describe_suggestion
 from core.views.planview import (
     analysis_title,
     approval_message,
-    calendar_frame,
     diff_rows,
     md_escape,
     plan_caption,
-    plan_figure,
     plan_label,
-    plan_metrics,
     plan_versions_caption,
 )
 
@@ -56,14 +57,14 @@ else:
     elif st.session_state.get("saved_plan_pick") not in ids:
         st.session_state.pop("saved_plan_pick", None)
     plan_id = st.selectbox("Plan", ids, format_func=names.get, key="saved_plan_pick")
+    if "plans_flash" in st.session_state:
+        st.success(md_escape(st.session_state.pop("plans_flash")))
     with ui.friendly_errors("showing the plan"):
         plan = get_plan(cur, plan_id, athlete)
         st.caption(plan_caption(plan))
-        for col, (label, value, delta) in zip(st.columns(4), plan_metrics(plan["plan"], None), strict=False):
-            col.metric(label, value, delta)
-        st.plotly_chart(plan_figure(plan["plan"]), key=f"saved_{plan_id}_chart", width="stretch")
-        st.dataframe(calendar_frame(plan["plan"]), hide_index=True, key=f"saved_{plan_id}_calendar", width="stretch")
-        b1, b2, b3, b4, b5 = st.columns(5)
+        ui.show_plan(plan["plan"], saved_projection(cur, athlete, plan), f"saved_{plan_id}",
+                     ftp_w=ftp_on(cur, athlete, date.today()), engine=(plan["goals"] or {}).get("engine"))
+        b1, b2, b3, b4, b5, b6 = st.columns(6)
         if plan["active"]:
             b1.success("Active plan")
         elif b1.button("Make active", key=f"plan_activate_{plan_id}"):
@@ -76,6 +77,13 @@ else:
         if plan["parent_plan_id"] and b4.button("Roll back to the previous version", key=f"plan_rb_{plan_id}"):
             st.session_state["plans_selected_plan"] = rollback_plan(cur, athlete, plan_id)
             st.rerun()
+        if b6.button("Re-plan from today", key=f"plan_replan_{plan_id}",
+                     help="Keeps the weeks done, plans the rest from your fitness today; saved as a new version."):
+            with ui.friendly_errors("re-planning"):
+                replanned = replan_from_today(cur, athlete, plan_id)
+                st.session_state["plans_selected_plan"] = replanned.plan_id
+                st.session_state["plans_flash"] = " ".join(replanned.notes)
+                st.rerun()
         if b5.button("Delete…", key=f"plan_delete_{plan_id}"):
             st.session_state["plans_confirm_delete"] = plan_id
         if st.session_state.get("plans_confirm_delete") == plan_id:

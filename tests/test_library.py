@@ -76,7 +76,8 @@ def test_progressions_climb_in_level_and_in_work(chain, expected):
 
 
 def test_long_rides_progress_from_two_to_four_hours():
-    longs = sorted((w for w in LIB.of_type("long") if not w.events), key=lambda w: w.level)
+    longs = [LIB.get(i) for i in ("long-2h", "long-2h30", "long-3h", "long-3h30", "long-4h")]
+    assert [w.level for w in longs] == [1, 2, 3, 4, 5]
     assert [round(w.duration_min) for w in longs] == [120, 150, 180, 210, 240]
 
 

@@ -17,12 +17,12 @@ from core.coach.plans.engine import (
     _assemble,
     climb_power,
     climb_share,
-    enforce,
     phase_plan,
     plan_engine,
 )
 from core.coach.plans.periodisation import ASSUMED_CTL, Fitness, advance
 from core.coach.plans.projection import project
+from core.coach.plans.repair import enforce
 from core.coach.plans.schema import (
     DEFAULT_FTP_W,
     HOURS_BY_LEVEL,

@@ -1,6 +1,7 @@
-"""Re-planning a saved plan from today: the completed weeks (and this week's past days) are kept as they were, the
-rest is planned again by the engine from the athlete's actual fitness, with the plan's own rules, goals and
-preferences, and saved as a new version (the old one stays)."""
+"""Saved plans against real rides: the projection of a saved plan (actual load on the days already past, the plan
+after), and re-planning from today — the completed weeks (and this week's past days) are kept as they were, the rest
+is planned again by the engine from the athlete's actual fitness, with the plan's own rules, goals and preferences,
+and saved as a new version (the old one stays)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date, timedelta
 from core.coach.plans.check import RuleContext
 from core.coach.plans.engine import History, OtherRace, plan_engine
 from core.coach.plans.generate import _hours, checked, route_climbs, start_fitness
-from core.coach.plans.periodisation import LOADING_PHASES
+from core.coach.plans.periodisation import LOADING_PHASES, Fitness
 from core.coach.plans.projection import project
 from core.coach.plans.schema import DEFAULT_FTP_W, OtherEvent, PlanGoals, UserPreferences
 from core.coach.plans.store import _constraints_for_plan, get_plan, save_version
@@ -118,3 +119,28 @@ def replan_from_today(cur, athlete_id: int, plan_id: int, *, today: date | None 
     projection = project(result.plan, fitness, first_day=first_day, event_date=goals.event_date)
     notes.append(note + ".")
     return Replan(new_id, plan_id, version, body, projection, len(kept), notes, conflicts)
+
+
+def saved_projection(cur, athlete_id: int, plan_row: dict, *, today: date | None = None) -> dict:
+    """Daily CTL/ATL/TSB of a saved plan: ridden TSS on the days before today, planned TSS from today on, starting
+    from the fitness the rides gave on the eve of the plan (a plan not begun yet starts from today's)."""
+    from core.athletes import get_athlete
+    from core.rides.dashboard import daily_tss, fitness_on, time_constants
+
+    today = today or date.today()
+    weeks = plan_row["plan"]["weeks"]
+    start = date.fromisoformat(str(weeks[0]["start_date"])[:10])
+    event = (plan_row.get("goals") or {}).get("event_date")
+    event_date = date.fromisoformat(event) if event else None
+    level = get_athlete(cur, athlete_id).get("fitness_level") or "intermediate"
+    if start > today:
+        fitness, _ = start_fitness(cur, athlete_id, today, start, level)
+        return project(plan_row["plan"], fitness, event_date=event_date)
+    ctl_days, atl_days = time_constants(cur, athlete_id)
+    eve = fitness_on(cur, athlete_id, start - timedelta(days=1), today=today)
+    fitness = Fitness(float(eve["ctl"]), float(eve["atl"]), 0.0, ctl_days, atl_days)
+    ridden = daily_tss(cur, athlete_id, start, today - timedelta(days=1), today=today, include_plan=False) \
+        if today > start else None
+    actual = {} if ridden is None or ridden.empty else dict(zip(ridden["date"], ridden["tss"].astype(float),
+                                                                strict=True))
+    return project(plan_row["plan"], fitness, event_date=event_date, actual=actual)

@@ -13,6 +13,7 @@ recovery (the easy week every 3–4 weeks); ``why`` is the week's sentence. ``st
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Literal
 
@@ -237,3 +238,20 @@ def validate_request(data: dict | PlanRequest, *, today: date | None = None) -> 
         raise PlanGenerationError("Contradictory goals: “general fitness” has no event date; pick an event type "
                                   "or clear the date.")
     return request
+
+
+def parse_race_dates(text: str | None, priority: str) -> list[dict]:
+    """B or C races typed as dates ('2027-04-12, 2027-05-03') → other_events entries; PlanGenerationError naming
+    the piece that is not a date."""
+    out = []
+    for piece in re.split(r"[,;\s]+", (text or "").strip())[:20]:
+        if not piece:
+            continue
+        try:
+            out.append({"date": date.fromisoformat(piece[:10]) if len(piece) <= 10 else None, "priority": priority})
+        except ValueError:
+            out.append(None)
+        if out[-1] is None or out[-1]["date"] is None:
+            raise PlanGenerationError(f"“{piece[:20]}” in the {priority} races is not a date; write dates as "
+                                      "YYYY-MM-DD, separated by commas.")
+    return out
