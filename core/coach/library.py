@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -109,15 +109,15 @@ class LibraryWorkout(BaseModel):
             raise ValueError("a workout ends with a cool-down")
         return self
 
-    @property
+    @cached_property
     def duration_min(self) -> float:
         return total_seconds(self.steps) / 60
 
-    @property
+    @cached_property
     def intensity_factor(self) -> float:
         return intensity_factor(self.steps)
 
-    @property
+    @cached_property
     def tss(self) -> float:
         return stress_score(self.steps)
 

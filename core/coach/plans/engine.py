@@ -120,9 +120,10 @@ KEYS = {  # key sessions by phase and intensity distribution (library types, mos
     ("base", "pyramidal"): ["sweet_spot", "tempo", "threshold", "sprint"],
     ("build", "pyramidal"): ["threshold", "vo2max", "sweet_spot", "tempo"],
     ("peak", "pyramidal"): ["event", "vo2max", "threshold", "sweet_spot"],
-    ("base", "polarised"): ["vo2max", "threshold"],
-    ("build", "polarised"): ["vo2max", "threshold", "vo2max"],
-    ("peak", "polarised"): ["event", "vo2max"],
+    # polarised (Seiler): the hard sessions are above the second threshold, nothing in between
+    ("base", "polarised"): ["vo2max", "vo2max", "anaerobic"],
+    ("build", "polarised"): ["vo2max", "vo2max", "anaerobic"],
+    ("peak", "polarised"): ["event", "vo2max", "vo2max"],
     ("base", "sweet_spot"): ["sweet_spot", "sweet_spot", "tempo", "sweet_spot"],
     ("build", "sweet_spot"): ["sweet_spot", "threshold", "vo2max", "sweet_spot"],
     ("peak", "sweet_spot"): ["event", "sweet_spot", "vo2max", "threshold"],
@@ -147,12 +148,14 @@ def key_sessions(phase: str, distribution: str, event: str | None, hours: float,
     keys = list(KEYS.get((phase, distribution), KEYS[(phase, "pyramidal")]))
     polar = distribution == "polarised"
     event_key = EVENT_KEY.get(event or "", "vo2max")
-    if polar and event_key in ("sweet_spot", "tempo"):
-        event_key = "threshold"
+    if polar and event_key in ("sweet_spot", "tempo", "threshold"):
+        event_key = "vo2max"
     keys = [event_key if k == "event" else k for k in keys]
+    if not polar:  # one of each kind before a second (the event's key may repeat the phase's)
+        keys = list(dict.fromkeys(keys)) + [k for i, k in enumerate(keys) if k in keys[:i]]
     if phase != "peak":
         for old, new in EVENT_SWAPS.get(event or "", []):
-            if polar and new in ("sweet_spot", "tempo"):
+            if polar and new in ("sweet_spot", "tempo", "threshold"):
                 continue
             keys = [new if k == old else k for k in keys]
     n = 1 if hours < 4 else 2 if hours < 7 else 3 if hours < 12 else 4
@@ -414,8 +417,9 @@ def _week(setup: _Setup, state: _State, n: int, phase: str, phases: list[str]) -
         spec = WeekSpec(wstart, "recovery", [], state.long_now * 0.6, n_days, setup.event_type, {}, n, fixed, rest,
                         locked_days, test, setup.long_pref, state.prev_tail, recovery_days=1,
                         distribution=setup.distribution, key_max=75.0)
-        # less riding as well as less load: at most 85 % of the last loading week's time
-        cap = min(setup.hours_cap, 0.85 * (state.last_min or setup.current / 50 * 60) / 60)
+        # less riding as well as less load: at most 95 % of the last loading week's time (the load falls more,
+        # the intervals go)
+        cap = min(setup.hours_cap, 0.95 * (state.last_min or setup.current / 50 * 60) / 60)
         workouts = _with_locked(_within(spec, ctx, target, cap)[1], setup.locked, wstart)
         reason = {"kind": "recovery", "ref": state.last_tss or setup.current, "test": test}
     state.best = max(state.best or 0.0, week_tss(workouts))

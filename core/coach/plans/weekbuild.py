@@ -296,8 +296,9 @@ def skeleton(spec: WeekSpec, ctx: RuleContext) -> Skeleton:
                     continue
                 kinds[d], plan_kinds[d] = "key:climbs", pk
             else:
+                same = sum(1 for k in kinds.values() if k == f"key:{kind}")  # a second one of a kind differs
                 workout = lib.pick(kind, phase=spec.phase, event=spec.event, level=spec.levels.get(kind, 1),
-                                   rotate=spec.rotate, max_minutes=ctx.cap_minutes(d))
+                                   rotate=spec.rotate + same, max_minutes=ctx.cap_minutes(d))
                 if workout is None:
                     continue
                 kinds[d], choice[d], plan_kinds[d] = f"key:{kind}", workout, pk
@@ -358,18 +359,23 @@ def fill(sk: Skeleton, ctx: RuleContext, total_minutes: float) -> list[dict]:
     support = [d for d, k in sk.kinds.items() if k == "support"]
     left = budget - sum(minutes.values())
     if long_day is not None:
-        share = left * (0.45 if len(support) <= 1 else 0.36 if len(support) <= 2 else 0.30)
-        even = left / (len(support) + 1)  # the long ride is never shorter than a support ride or a key session
+        # the long ride aims at its length for the plan (up to 40 % of the week, never shorter than a key
+        # session), leaving the support rides their minimum
+        cap = min(ctx.cap_minutes(long_day), spec.long_minutes)
         longest_key = max((m for d, m in minutes.items() if sk.kinds[d].startswith("key")), default=0.0)
-        minutes[long_day] = min(ctx.cap_minutes(long_day), spec.long_minutes,
-                                max(60.0, share, even, min(longest_key + 15, left)))
+        want = min(cap, max(60.0, 0.4 * budget, longest_key + 15, left / (len(support) + 1)))
+        room = left - len(support) * spec.support_min
+        minutes[long_day] = max(0.0, min(want, max(room, min(60.0, left))))
         left -= minutes[long_day]
     if support:
-        each = left / len(support)
+        # support rides share the rest (45 min–3 h); when it is too little for all, fewer of them ride
+        riding = support[: max(0, min(len(support), int(left // spec.support_min)))] if left > 0 else []
         for d in support:
-            minutes[d] = min(ctx.cap_minutes(d), max(spec.support_min, min(SUPPORT_MIN[1], each)))
+            each = left / len(riding) if d in riding else 0.0
+            minutes[d] = min(ctx.cap_minutes(d), SUPPORT_MIN[1], each)
         left = budget - sum(minutes.values())
-    # spare time: the long ride up to its length, then key sessions (with endurance riding) up to key_max
+    # spare time: the long ride up to its length, then key sessions (with endurance riding) up to key_max,
+    # then support rides up to 4 h
     if left > 0 and long_day is not None:
         grow = min(left, min(ctx.cap_minutes(long_day), spec.long_minutes) - minutes[long_day])
         if grow > 0:
@@ -382,19 +388,18 @@ def fill(sk: Skeleton, ctx: RuleContext, total_minutes: float) -> list[dict]:
             if grow > 0:
                 minutes[d] += grow
         left = budget - sum(minutes.values())
-    if left > 0 and support:  # still more: support rides up to 4 h (longer would be long rides)
+    if left > 0 and support:
         for d in support:
             grow = min(left / len(support), ctx.cap_minutes(d) - minutes[d], 240 - minutes[d])
-            if grow > 0:
+            if grow > 0 and minutes[d] > 0:
                 minutes[d] += grow
-    # over budget (a small week): support rides shrink, then go
+    # over budget (keys and a short long ride do not fit): the long ride shrinks, then goes
     over = sum(minutes.values()) - budget
-    for d in sorted(support, key=lambda d: minutes[d]):
-        if over <= 0:
-            break
-        cut = min(over, minutes[d])
-        minutes[d] -= cut
-        over -= cut
+    if over > 0 and long_day is not None:
+        cut = min(over, minutes[long_day])
+        minutes[long_day] -= cut
+        if minutes[long_day] < 45:
+            minutes[long_day] = 0.0
     # whole 5-minute steps that still add up to the budget (rounding day by day would move in jumps)
     rounded = {d: math.floor(m / 5) * 5 for d, m in minutes.items()}
     units = int(round((sum(minutes.values()) - sum(rounded.values())) / 5))
