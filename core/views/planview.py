@@ -143,10 +143,10 @@ def projection_tiles(projection: dict, engine: dict | None = None) -> list[tuple
     start = projection["start"]
     race = projection.get("race_day")
     end = race or projection["end"]
-    where = "race day" if race else "the end"
+    where = "on race day" if race else "at the end"
     tiles = [("CTL at the start", f"{start['ctl']:.0f}", None),
-             (f"CTL on {where}", f"{end['ctl']:.0f}", f"{end['ctl'] - start['ctl']:+.0f}"),
-             (f"Form (TSB) on {where}", f"{end['tsb']:+.0f}", None)]
+             (f"CTL {where}", f"{end['ctl']:.0f}", f"{end['ctl'] - start['ctl']:+.0f}"),
+             (f"Form (TSB) {where}", f"{end['tsb']:+.0f}", None)]
     if engine and engine.get("sustainable_ctl") is not None:
         tiles.append(("CTL your hours sustain", f"{engine['sustainable_ctl']:.0f}", None))
     return tiles
