@@ -86,9 +86,9 @@ def show_plan(plan: dict, projection: dict | None, key: str, *, ftp_w: float | N
     from core.views import planview
 
     weekly_ctl = [w["ctl_end"] for w in (projection or {}).get("weeks", [])] or None
-    tiles = planview.plan_metrics(plan, None) + planview.projection_tiles(projection or {}, engine)
-    for col, (label, value, delta) in zip(st.columns(len(tiles)), tiles, strict=True):
-        col.metric(label, value, delta)
+    for tiles in (planview.plan_metrics(plan, None), planview.projection_tiles(projection or {}, engine)):
+        for col, (label, value, delta) in zip(st.columns(4), tiles, strict=False):
+            col.metric(label, value, delta)
     if projection and projection.get("days"):
         st.plotly_chart(planview.projection_figure(projection), key=f"{key}_fitness", width="stretch")
     st.plotly_chart(planview.plan_figure(plan, weekly_ctl), key=f"{key}_chart", width="stretch")

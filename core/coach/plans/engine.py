@@ -139,6 +139,12 @@ EVENT_SWAPS = {  # event emphasis in base and build: (replace, with)
 }
 LONG_MAX = {"beginner": 180.0, "intermediate": 240.0, "advanced": 270.0, "elite": 300.0}
 START_LEVEL = {"beginner": 1, "intermediate": 1, "advanced": 2, "elite": 2}
+LEVEL_CAP = {"beginner": 3, "intermediate": 4, "advanced": 5, "elite": 6}  # the hardest progression step a rider gets
+
+
+def progression_group(phase: str) -> str:
+    """Progressions run within the base, and within build and peak together (Friel's build to race)."""
+    return "base" if phase == "base" else "build"
 RACE_IDS = ("road_race", "gran_fondo", "time_trial", "criterium", "stage_race", "climbing_event")
 
 
@@ -151,13 +157,15 @@ def key_sessions(phase: str, distribution: str, event: str | None, hours: float,
     if polar and event_key in ("sweet_spot", "tempo", "threshold"):
         event_key = "vo2max"
     keys = [event_key if k == "event" else k for k in keys]
-    if not polar:  # one of each kind before a second (the event's key may repeat the phase's)
-        keys = list(dict.fromkeys(keys)) + [k for i, k in enumerate(keys) if k in keys[:i]]
     if phase != "peak":
         for old, new in EVENT_SWAPS.get(event or "", []):
             if polar and new in ("sweet_spot", "tempo", "threshold"):
                 continue
+            if phase == "base" and new in ("anaerobic", "vo2max"):
+                continue  # the base stays aerobic: the race's top end comes in the build
             keys = [new if k == old else k for k in keys]
+    if not polar:  # one of each kind before a second (the event's emphasis may repeat the phase's)
+        keys = list(dict.fromkeys(keys)) + [k for i, k in enumerate(keys) if k in keys[:i]]
     n = 1 if hours < 4 else 2 if hours < 7 else 3 if hours < 12 else 4
     if distribution == "sweet_spot" and 4 <= hours < 7:
         n = 3  # few hours: more of them at sweet spot (TrainerRoad's low-volume plans)
@@ -384,7 +392,9 @@ def _week(setup: _Setup, state: _State, n: int, phase: str, phases: list[str]) -
         hours_est = min(setup.hours_cap, target / 50)
         progress = state.loading_seen / max(1, setup.n_loading_total - 1)
         state.long_now = min(setup.long_max, max(state.long_now, 120 + (setup.long_max - 120) * progress))
-        levels = {k: min(library().max_level(k, setup.event_type), START_LEVEL[setup.level] + state.uses.get(k, 0))
+        group = progression_group(phase)
+        levels = {k: min(library().max_level(k, setup.event_type), LEVEL_CAP[setup.level],
+                         START_LEVEL[setup.level] + state.uses.get(f"{group}:{k}", 0))
                   for k in ("sweet_spot", "tempo", "threshold", "vo2max", "anaerobic", "sprint", "long")}
         keys = key_sessions(phase, setup.distribution, setup.event_type, hours_est, setup.level)
         climbs_steps = climbs_extra = None
@@ -404,7 +414,7 @@ def _week(setup: _Setup, state: _State, n: int, phase: str, phases: list[str]) -
         if not reached:
             binding = "hours"
         for kind in {k.split(":")[1] for k in sk.kinds.values() if k.startswith("key:")} | {"long"}:
-            state.uses[kind] = state.uses.get(kind, 0) + 1
+            state.uses[f"{group}:{kind}"] = state.uses.get(f"{group}:{kind}", 0) + 1
         reason = {"kind": "loading", "binding": binding, "ref": state.last_tss, "current": setup.current,
                   "keys": _key_names(workouts)}
         state.last_tss, state.last_min = tss, _training_minutes(workouts)
@@ -595,7 +605,7 @@ def _explain(plan: dict, reasons: list[dict], summary: dict) -> None:
                    "rule": "your ramp rule",
                    "ctl": f"the safe CTL ramp for your level ({summary['ctl_ramp_bound']:g} a week)",
                    "target": "your target CTL",
-                   "hours": f"your {summary['weekly_hours']:g} h a week"}
+                   "hours": f"your {summary['weekly_hours']:.1f} h a week"}
     last = None
     for week, reason in zip(plan["weeks"], reasons, strict=False):
         tss, hours, phase = week["planned_tss"], week["planned_hours"], week["phase"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.coach.plans.check import RuleContext
-from core.coach.plans.engine import History, OtherRace, plan_engine
+from core.coach.plans.engine import History, OtherRace, plan_engine, progression_group
 from core.coach.plans.generate import _hours, checked, route_climbs, start_fitness
 from core.coach.plans.periodisation import LOADING_PHASES, Fitness
 from core.coach.plans.projection import project
@@ -47,8 +47,8 @@ def _history(kept: list[dict]) -> History:
             for w in week["workouts"]:
                 wid = str((w.get("target") or {}).get("workout_id") or "")
                 if wid and w["type"] != "rest":
-                    kind = "long" if w["type"] == "long" else w["type"]
-                    history.uses[kind] = history.uses.get(kind, 0) + 1
+                    key = f"{progression_group(week['phase'])}:{w['type']}"
+                    history.uses[key] = history.uses.get(key, 0) + 1
                 if w["type"] == "long":
                     history.long_minutes = max(history.long_minutes or 0.0, float(w["duration_min"]))
         else:

@@ -14,6 +14,7 @@ what a rule means is the checker's business (core.coach.plans.check). A planned 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -38,6 +39,7 @@ STRUCTURED = {"tempo", "sweet_spot", "threshold", "vo2max", "anaerobic", "sprint
 SUPPORT_MIN = (45.0, 180.0)   # an endurance day: at least 45 min, at most 3 h
 KEY_MAX_MIN = 135.0           # a key session grows with endurance riding up to 2 h 15 when the week has hours to spare
 RECOVERY_MIN = 40.0
+_DURATION_IN_NAME = re.compile(r"\s+\d+(\s*h(\s*\d+)?)?$")
 
 
 def plan_type(library_type: str) -> str:
@@ -93,9 +95,13 @@ def from_library(day: date, workout: LibraryWorkout, minutes: float | None, *, i
                  extra: dict | None = None) -> dict:
     """A library workout fitted to ``minutes`` (its own length when None) on ``day``."""
     steps = list(workout.steps)
+    name = workout.name
     if minutes is not None:
         steps = fit_duration(steps, int(round(minutes * 60)))
-    return workout_from_steps(day, kind or plan_type(workout.type), steps, name=workout.name, indoor=indoor,
+        if workout.type in ("endurance", "long", "recovery") and \
+                abs(total_seconds(steps) / 60 - workout.duration_min) > 5:  # "Endurance 60" fitted to 95 min
+            name = _DURATION_IN_NAME.sub("", name) or name
+    return workout_from_steps(day, kind or plan_type(workout.type), steps, name=name, indoor=indoor,
                               workout_id=workout.id, extra=extra, note=workout.description)
 
 
