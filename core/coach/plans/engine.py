@@ -642,10 +642,13 @@ def phase_plan(weeks: int, fitness_level: str = "intermediate", event_type: str 
 
 
 def build_plan(start: date, weeks: int, constraints: list[Constraint], *, ftp_w: float | None = None,
-               ctl: float = 0.0, weekly_hours: float = 7.0, preferences: UserPreferences | None = None,
+               ctl: float | None = None, weekly_hours: float = 7.0, preferences: UserPreferences | None = None,
                fitness_level: str = "intermediate", event_date: date | None = None,
                climbs: list[Climb] | None = None, route_name: str | None = None, **kw) -> dict:
-    """The engine's plan JSON for a rider at steady fitness ``ctl`` (or ``fitness=``); see ``plan_engine``."""
+    """The engine's plan JSON for a rider at steady fitness ``ctl`` (or ``fitness=``; without either, a rider who
+    already rides most of the hours asked: CTL = 0.9 × hours × 50 TSS/h / 7); see ``plan_engine``."""
+    if ctl is None:
+        ctl = 0.9 * weekly_hours * 50 / 7
     fitness = kw.pop("fitness", None) or Fitness.steady(ctl)
     return plan_engine(start, weeks, constraints, fitness=fitness, weekly_hours=weekly_hours,
                        preferences=preferences, level=fitness_level, event_date=event_date, climbs=climbs,
