@@ -123,7 +123,7 @@ def fallback_steps(workout: dict) -> list[Item]:
                              text=text), cooldown]
     climbs = target.get("climbs") or []
     if climbs and kind in ("threshold", "vo2max", "sweet_spot"):
-        body = _climb_set(climbs, target, low, main)
+        body = _climb_set(climbs, target, low, high, main)
     else:
         body = _interval_set(kind, target, zone, main)
     used = total_seconds(body)
@@ -156,10 +156,11 @@ def _interval_set(kind: str, target: dict, zone: tuple[float, float], main_s: in
     return [Repeat(count=reps, steps=[work_step, rest_step])]
 
 
-def _climb_set(climbs: list[dict], target: dict, zone_low: float, main_s: int) -> list[Item]:
+def _climb_set(climbs: list[dict], target: dict, zone_low: float, zone_high: float, main_s: int) -> list[Item]:
     """The goal route's climbs as work steps at their pacing power, 5 min easy between (the engine's targets)."""
-    power = target.get("power_w") or [0, 0]
-    plan_ftp = float(power[0]) / zone_low if power and float(power[0]) > 0 else 0.0
+    power = [float(p) for p in (target.get("power_w") or [])[:2]]
+    # the plan's FTP from its rounded zone watts: both ends together are exact to the watt
+    plan_ftp = sum(power) / (zone_low + zone_high) if len(power) == 2 and sum(power) > 0 else 0.0
     rest = 300
     durations = [max(120.0, float(c.get("duration_min") or 0) * 60) for c in climbs]
     needed = sum(durations) + rest * len(durations)
