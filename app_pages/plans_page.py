@@ -1,8 +1,11 @@
 """Plans: saved plans — activation, versions (changes, roll back), exports — and the ride analyses to approve."""
 
+from datetime import date
+
 import streamlit as st
 
 import ui
+from core.athletes import ftp_on
 from core.coach.analysis import adjust_plan_from_performance, analyse_latest_rides, list_analyses
 from core.coach.approval import approve_analysis, reject_analysis
 from core.coach.plans.export import export_ics, export_json
@@ -20,7 +23,11 @@ from core.views.planview import (
     analysis_title,
     approval_message,
     calendar_frame,
+    device_caption,
+    device_downloads,
     diff_rows,
+    export_week_label,
+    export_weeks,
     md_escape,
     plan_caption,
     plan_figure,
@@ -69,8 +76,10 @@ else:
         elif b1.button("Make active", key=f"plan_activate_{plan_id}"):
             activate_plan(cur, athlete, plan_id)
             st.rerun()
-        b2.download_button("iCalendar (.ics)", export_ics(plan), file_name=f"velocoach-plan-{plan_id}.ics",
-                           mime="text/calendar", key=f"plan_ics_{plan_id}")
+        today = date.today()
+        ftp_w = ftp_on(cur, athlete, today)
+        b2.download_button("iCalendar (.ics)", export_ics(plan, ftp_w=ftp_w, export_day=today),
+                           file_name=f"velocoach-plan-{plan_id}.ics", mime="text/calendar", key=f"plan_ics_{plan_id}")
         b3.download_button("JSON", export_json(plan), file_name=f"velocoach-plan-{plan_id}.json",
                            mime="application/json", key=f"plan_json_{plan_id}")
         if plan["parent_plan_id"] and b4.button("Roll back to the previous version", key=f"plan_rb_{plan_id}"):
@@ -89,6 +98,15 @@ else:
             if d2.button("Cancel", key=f"plan_cancel_delete_{plan_id}"):
                 st.session_state.pop("plans_confirm_delete", None)
                 st.rerun()
+        with st.container(border=True, key=f"plan_devices_{plan_id}"):
+            st.markdown("**Workouts for your trainer and head unit**")
+            st.caption(device_caption(ftp_w, today))
+            week = st.selectbox("Workouts to download", export_weeks(plan), key=f"plan_export_week_{plan_id}",
+                                format_func=lambda w: export_week_label(plan, w))
+            for col, item in zip(st.columns(4), device_downloads(plan, week, ftp_w), strict=True):
+                col.download_button(item["label"], item["data"] or b"", file_name=item["file_name"],
+                                    mime="application/zip", key=f"plan_zip_{item['fmt']}_{plan_id}",
+                                    disabled=item["data"] is None, help=item["help"])
         versions = plan_versions(cur, athlete, plan_id)
         if len(versions) > 1:
             st.caption(plan_versions_caption(versions))
