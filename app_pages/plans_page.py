@@ -19,6 +19,8 @@ from core.coach.plans.store import (
     rollback_plan,
 )
 from core.coach.suggestions import describe_suggestion
+from core.garmin.accounts import list_accounts
+from core.garmin.workouts import send_plan, send_summary
 from core.views.planview import (
     analysis_title,
     approval_message,
@@ -28,6 +30,8 @@ from core.views.planview import (
     diff_rows,
     export_week_label,
     export_weeks,
+    garmin_send_caption,
+    garmin_send_defaults,
     md_escape,
     plan_caption,
     plan_figure,
@@ -107,6 +111,25 @@ else:
                 col.download_button(item["label"], item["data"] or b"", file_name=item["file_name"],
                                     mime="application/zip", key=f"plan_zip_{item['fmt']}_{plan_id}",
                                     disabled=item["data"] is None, help=item["help"])
+        with st.container(border=True, key=f"plan_garmin_{plan_id}"):
+            st.markdown("**Send to Garmin Connect**")
+            labels = [a["label"] for a in list_accounts(cur, athlete) if a["signed_in"]]
+            if not labels:
+                st.caption("Sign in to Garmin Connect to put these workouts on your Garmin calendar and devices.")
+                st.page_link("app_pages/garmin_page.py", label="Sign in to Garmin Connect", icon=":material/sync:")
+            else:
+                st.caption(garmin_send_caption(ftp_w))
+                first, last = garmin_send_defaults(plan, today)
+                g1, g2, g3 = st.columns(3)
+                account = g1.selectbox("Account", labels, key=f"plan_garmin_account_{plan_id}")
+                span = dict(min_value=plan["start_date"], max_value=plan["end_date"])
+                send_from = g2.date_input("From", first, key=f"plan_garmin_from_{plan_id}", **span)
+                send_to = g3.date_input("To", last, key=f"plan_garmin_to_{plan_id}", **span)
+                if st.button("Send to Garmin Connect", key=f"plan_garmin_send_{plan_id}", disabled=not ftp_w):
+                    with ui.friendly_errors("sending the plan to Garmin Connect"), st.spinner("Sending…"):
+                        results = send_plan(cur, athlete, plan, ftp_w=ftp_w, account_label=account,
+                                            date_from=send_from, date_to=send_to, today=today)
+                        st.success(send_summary(results, account))
         versions = plan_versions(cur, athlete, plan_id)
         if len(versions) > 1:
             st.caption(plan_versions_caption(versions))

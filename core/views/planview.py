@@ -182,3 +182,20 @@ def device_caption(ftp_w: float | None, today) -> str:
              "Set your FTP in Settings to get .erg files and watts beside each step")
     return ("One file per riding workout, zipped. .zwo, .fit and .mrc keep targets in % FTP, so your trainer app "
             f"or head unit applies your current FTP; {watts}.")
+
+
+# ---------------------------------------------------------------------------------------- Garmin Connect
+def garmin_send_defaults(plan_row: dict, today) -> tuple:
+    """(first, last) day offered for sending: from today (or the plan's start) to its end, inside the plan."""
+    from datetime import date
+
+    start, end = (v if isinstance(v, date) else date.fromisoformat(str(v)[:10])
+                  for v in (plan_row["start_date"], plan_row["end_date"]))
+    return min(max(today, start), end), end
+
+
+def garmin_send_caption(ftp_w: float | None) -> str:
+    if not ftp_w:
+        return "Garmin workouts carry power targets in watts: set your FTP in Settings before sending."
+    return (f"Each riding workout goes to your Garmin calendar on its day, power targets in watts at your FTP of "
+            f"{ftp_w:.0f} W. Sending again updates what changed and never adds a second copy.")
