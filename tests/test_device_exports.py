@@ -89,6 +89,13 @@ def test_fallback_key_sessions_hold_work_steps_in_their_zone(kind, low, high):
     assert work and all(s.duration_s >= 120 and (s.power_low_pct, s.power_high_pct) == (low, high) for s in work)
 
 
+def test_a_type_the_fallback_does_not_know_still_exports_as_a_free_ride():
+    steps = fallback_steps({"date": "2027-03-04", "type": "ftp_test", "duration_min": 60,
+                            "description": "Ramp test\nto exhaustion"})
+    assert [(s.kind, s.duration_s, s.text) for s in steps] == [("free", 3600, "Ramp test to exhaustion")]
+    assert workout_title({"type": "ftp_test", "duration_min": 60}, steps) == "Ftp Test 60 min"
+
+
 def test_the_engines_interval_text_sets_the_main_set():
     w = workout("threshold", 90)
     w["target"]["intervals"] = "3 × 15 min"

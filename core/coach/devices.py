@@ -99,8 +99,11 @@ def fallback_steps(workout: dict) -> list[Item]:
     exactly ``duration_min``. See docs/COACHING.md ("Device exports") for the rules and their sources."""
     kind = workout.get("type")
     total = int(round(float(workout.get("duration_min") or 0) * 60))
-    if kind not in ZONES or total < 5:
+    if total < 5:
         return []
+    if kind not in ZONES:  # a type this fallback does not know: ride it as the description says
+        cue = clean_text(workout.get("description") or "", 200, single_line=True) or None
+        return [Step(kind="free", duration_s=min(total, 6 * 3600), text=cue)]
     target = workout.get("target") or {}
     _, low, high = ZONES[kind]
     zone = (low * 100, high * 100)
