@@ -16,7 +16,7 @@ from datetime import date
 from pydantic import ValidationError as PydanticValidationError
 
 from core.coach.plans.schema import ZONES
-from core.coach.workouts import STEPS, Item, Repeat, Step, total_seconds
+from core.coach.workouts import STEPS, Item, Repeat, Step, fit_duration, total_seconds
 from core.errors import ValidationError
 
 TYPE_LABELS = {"recovery": "Recovery", "endurance": "Endurance", "long": "Long ride", "tempo": "Tempo",
@@ -77,11 +77,15 @@ def workout_steps(workout: dict) -> list[Item]:
     raw = workout.get("steps")
     if raw:
         try:
-            return STEPS.validate_python(raw)
+            steps = STEPS.validate_python(raw)
         except PydanticValidationError as exc:
             first = exc.errors()[0]
             raise ValidationError(f"The workout on {str(workout.get('date'))[:10]} has steps VeloCoach cannot use "
                                   f"({first['msg'].removeprefix('Value error, ')}).") from None
+        planned_s = round(float(workout.get("duration_min") or 0) * 60)
+        if abs(total_seconds(steps) - planned_s) > 30:  # an edited duration: the intervals stay, the riding fits
+            steps = fit_duration(steps, planned_s)
+        return steps
     return fallback_steps(workout)
 
 
