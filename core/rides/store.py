@@ -28,7 +28,8 @@ import pyarrow as pa
 from core.athletes import ftp_on, get_athlete
 from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
-from core.rides.metrics import GAP_METHODS, RideMetrics, ride_metrics, trimp100
+from core.rides.metrics import GAP_METHODS, RideMetrics, best_efforts, power_series, ride_metrics, trimp100
+from core.rides.power import MMP_DURATIONS_S, effort_floors
 from core.store.arrow import numpy_to_arrow
 from core.store.db import audit, bump_data_version, delete_with_children, transaction
 
@@ -181,6 +182,20 @@ def _insert_samples(cur, ride_id: int, streams: ActivityStreams) -> int:
     return len(streams.t_s)
 
 
+def store_ride_mmp(cur, ride_id: int, streams: ActivityStreams | None, gap_method: str = "pauses") -> int:
+    """(Re)write the ride's mean-maximal power rows (ride_mmp, see core.rides.power). Returns the row count."""
+    cur.execute("DELETE FROM ride_mmp WHERE ride_id = ?", [ride_id])
+    series = None if streams is None or streams.power is None else power_series(
+        streams.t_s, streams.power, streams.lat, streams.lon, gap_method)
+    best = best_efforts(series.timeline, MMP_DURATIONS_S) if series is not None else {}
+    if best:
+        floors = effort_floors(series.timeline, best)
+        cur.execute("INSERT INTO ride_mmp SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?)",
+                    [ride_id, list(best), [w for w, _ in best.values()], [s for _, s in best.values()],
+                     [floors.get(d) for d in best]])
+    return len(best)
+
+
 def ride_samples(cur, ride_id: int, max_points: int | None = None):
     """The ride's samples as a pandas DataFrame ordered by time (lat/lon as float). ``max_points`` thins them
     in SQL (every k-th sample) for charts."""
@@ -295,6 +310,7 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
              source_file, *_metric_values(m)]).fetchone()[0]
         if duplicate_of is None and streams is not None:
             _insert_samples(cur, ride_id, streams)
+            store_ride_mmp(cur, ride_id, streams, zones["gap_method"])
             if int((np.isfinite(streams.lat) & np.isfinite(streams.lon)).sum()) >= 2:
                 route_id = _store_route(cur, athlete_id, name, streams, source_file)
                 if route_id is not None:
@@ -506,6 +522,7 @@ def recompute_metrics(cur, athlete_id: int, ride_ids) -> int:
             streams = streams_from_samples(cur, ride_id)
             if streams is not None:
                 m = compute_metrics(streams, zones)
+                store_ride_mmp(cur, ride_id, streams, zones["gap_method"])
                 old_flags = json.loads(raw_metrics or "{}").get("flags", [])
                 m.flags.extend(f for f in old_flags if f not in m.flags and ":" in f)  # file warnings
             else:
