@@ -51,15 +51,15 @@ def rider(cur):
                           ftp_effective_from=date(2020, 1, 1))
 
 
-def season(cur, athlete_id, *, tests_on=(5, 12, 26), form=1.0) -> dict:
-    """Submaximal rides every other day for 60 days and maximal efforts on three days before TODAY."""
+def season(cur, athlete_id, *, tests_on=(5, 12, 26), form=1.0, today: date = TODAY) -> dict:
+    """Submaximal rides every other day for 60 days and maximal efforts on three days before ``today``."""
     ids = {}
     for k in range(0, 60, 2):
-        day = TODAY - timedelta(days=k)
+        day = today - timedelta(days=k)
         ids[f"easy{k}"] = add(cur, athlete_id, ride(day, seed=k, easy_w=150 + k % 7 * 10), f"easy{k}")
     efforts = {tests_on[0]: [15, 180, 600], tests_on[1]: [5, 300, 1200], tests_on[2]: [30, 480, 900]}
     for ago, durations in efforts.items():
-        ids[f"test{ago}"] = add(cur, athlete_id, ride(TODAY - timedelta(days=ago), durations, minutes=90,
+        ids[f"test{ago}"] = add(cur, athlete_id, ride(today - timedelta(days=ago), durations, minutes=90,
                                                       seed=ago, form=form), f"test{ago}")
     return ids
 

@@ -207,8 +207,10 @@ def fit_power_model(mmp: list[Effort], ftp_on=None) -> PowerModel:
             best = max(_band(window, band), key=lambda e: e.power_w, default=None)
             note = _describe_band(band)
             if best is not None:
-                note += (f" (your best, {best.power_w:.0f} W over {best.duration_s // 60} min on {best.day}, is below "
-                         f"{MAXIMAL_SHARE:.0%} of what your FTP predicts)")
+                why = (f"is below {MAXIMAL_SHARE:.0%} of what your FTP predicts" if not hard_enough(best) else
+                       "has easier minutes inside it" if not sustained(best) else "is part of a longer effort")
+                note += (f" (your best, {best.power_w:.0f} W over {best.duration_s / 60:g} min on {best.day}, "
+                         f"{why})")
             model.missing.append(note)
     if model.missing:
         return model
