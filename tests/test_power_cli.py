@@ -76,7 +76,7 @@ def test_real_rides_of_different_years_give_a_window_up_to_the_latest(tmp_path):
     by_duration = {p["duration_s"]: p for p in report["mmp"]}
     assert by_duration[1200]["ride_id"] == karoo
     assert by_duration[1200]["power_w"] == pytest.approx(186.055, abs=0.1)  # GC re-implementation (research)
-    wide = json.loads(run_cli(db, "power", "--json", "--from", "2010-01-01", "--to", "2025-12-31").stdout)
+    wide = json.loads(run_cli(db, "power", "--json", "--from", "2016-01-01", "--to", "2025-12-31").stdout)
     assert wide["mmp"][0]["power_w"] == 1022.0  # the Edge 1000 ride's 1 s best joins the window
 
 
