@@ -208,3 +208,16 @@ def test_w_prime_for_a_ride_comes_from_the_model_or_falls_back_to_the_ftp(cur, r
     season(cur, rider)
     found = powerstore.ride_w_prime(cur, rider, TODAY)
     assert found["source"] == "model" and found["cp_w"] == pytest.approx(CP_W, rel=0.03)
+
+
+def test_the_demo_season_has_tests_that_let_the_model_fit_and_propose(cur):
+    from core.demo import TEST_CP_OVER_FTP, seed_demo
+
+    result = seed_demo(cur, years=0.3, end=TODAY)
+    report = powerstore.power_report(cur, result["athlete_id"], today=TODAY - timedelta(days=1))
+    ftp = get_athlete(cur, result["athlete_id"])["ftp_w"]
+    assert report["missing_efforts"] == [] and report["cp_w"] is not None
+    # The demo rider's tests ride a curve 5 % above the profile's FTP (±3 % day-to-day form).
+    assert report["cp_w"] == pytest.approx(TEST_CP_OVER_FTP * ftp, rel=0.06)
+    assert 10_000 < report["w_prime_j"] < 30_000
+    assert report["proposal"] is not None and report["proposal"]["proposed_ftp_w"] > ftp
