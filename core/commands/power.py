@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import date
 
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+from core.cli import date_arg
 
 
 def register(subparsers) -> None:
@@ -23,9 +16,9 @@ def register(subparsers) -> None:
                     "newer maximal effort. Past rides keep the FTP of their day until 'recompute'.")
     power.add_argument("action", nargs="?", default="show", choices=("show", "approve", "dismiss"))
     power.add_argument("--days", type=int, help="window length ending at the latest ride (default 90)")
-    power.add_argument("--from", dest="date_from", type=_day, metavar="DATE", help="window start (YYYY-MM-DD)")
-    power.add_argument("--to", dest="date_to", type=_day, metavar="DATE", help="window end (YYYY-MM-DD)")
-    power.add_argument("--effective", type=_day, metavar="DATE", help="approve: first day of the new FTP")
+    power.add_argument("--from", dest="date_from", type=date_arg, metavar="DATE", help="window start (YYYY-MM-DD)")
+    power.add_argument("--to", dest="date_to", type=date_arg, metavar="DATE", help="window end (YYYY-MM-DD)")
+    power.add_argument("--effective", type=date_arg, metavar="DATE", help="approve: first day of the new FTP")
     power.add_argument("--json", action="store_true", help="one JSON object")
     power.set_defaults(handler=cmd_power)
 
@@ -33,8 +26,8 @@ def register(subparsers) -> None:
         "recompute", help="recompute past rides' figures with the FTP of each ride's day",
         description="Recompute NP, IF, TSS, zones and mean-maximal power of your rides from --from (to --to) with "
                     "the FTP history, e.g. after approving a new FTP from an earlier day.")
-    recompute.add_argument("--from", dest="date_from", type=_day, metavar="DATE", required=True)
-    recompute.add_argument("--to", dest="date_to", type=_day, metavar="DATE")
+    recompute.add_argument("--from", dest="date_from", type=date_arg, metavar="DATE", required=True)
+    recompute.add_argument("--to", dest="date_to", type=date_arg, metavar="DATE")
     recompute.add_argument("--json", action="store_true")
     recompute.set_defaults(handler=cmd_recompute)
 
