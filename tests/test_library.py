@@ -39,12 +39,13 @@ def test_every_workout_warms_up_and_cools_down_and_has_a_load():
 
 
 def test_an_hour_at_ftp_scores_100_and_an_hour_at_half_ftp_scores_25():
+    # within half a point: NP's rolling window starts from zeros (GoldenCheetah's IsoPower), as for a ride
     at_ftp = STEPS.validate_python([{"kind": "steady", "duration_s": 3600, "power_low_pct": 100,
                                      "power_high_pct": 100}])
-    assert intensity_factor(at_ftp) == pytest.approx(1.0)
-    assert stress_score(at_ftp) == pytest.approx(100.0)
+    assert intensity_factor(at_ftp) == pytest.approx(1.0, abs=0.003)
+    assert stress_score(at_ftp) == pytest.approx(100.0, abs=0.5)
     half = STEPS.validate_python([{"kind": "steady", "duration_s": 3600, "power_low_pct": 50, "power_high_pct": 50}])
-    assert stress_score(half) == pytest.approx(25.0)
+    assert stress_score(half) == pytest.approx(25.0, abs=0.2)
 
 
 def test_workout_load_matches_the_ride_metrics_of_its_own_power_trace():

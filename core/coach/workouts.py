@@ -12,9 +12,9 @@ resolved to watts only where they are shown or exported (so an FTP change moves 
 
 Load of a workout from its steps (``intensity_factor``, ``stress_score``): the steps are drawn as a 1 Hz target trace
 (the middle of each step's range, ramps linear, a free ride at 50 % FTP) and scored exactly as a ride is
-(core.rides.metrics, after Coggan/Allen): NP = fourth root of the mean fourth power of the 30-second rolling mean,
-IF = NP / FTP, TSS = hours × IF² × 100 — the way TrainerRoad and TrainingPeaks rate a structured workout, so a planned
-workout and the ride that completes it are on the same scale.
+(core.rides.metrics.normalized_power, after Coggan/Allen and GoldenCheetah): NP = fourth root of the mean fourth
+power of the 30-second rolling mean, IF = NP / FTP, TSS = hours × IF² × 100 — the way TrainerRoad and TrainingPeaks
+rate a structured workout, so a planned workout and the ride that completes it are on the same scale.
 
 Pure: no database, no files.
 """
@@ -27,7 +27,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-from core.rides.metrics import NP_WINDOW_S, POWER_ZONE_BOUNDS
+from core.rides.metrics import POWER_ZONE_PCT, normalized_power
 
 StepKind = Literal["warmup", "steady", "work", "recovery", "ramp", "cooldown", "free"]
 MAX_STEP_S = 6 * 3600
@@ -141,16 +141,12 @@ def power_trace(items: Steps) -> np.ndarray:
 def _load(key: tuple) -> tuple[float, float, tuple[float, ...]]:
     trace = _trace_of(key)
     if trace.size == 0:
-        return 0.0, 0.0, (0.0,) * (len(POWER_ZONE_BOUNDS) + 1)
-    if trace.size >= NP_WINDOW_S:
-        csum = np.concatenate(([0.0], np.cumsum(trace)))
-        rolling = (csum[NP_WINDOW_S:] - csum[:-NP_WINDOW_S]) / NP_WINDOW_S
-    else:
-        rolling = trace
-    if_ = float(np.mean((rolling / 100) ** 4) ** 0.25)
+        return 0.0, 0.0, (0.0,) * len(POWER_ZONE_PCT)
+    np_pct = normalized_power(trace)  # the ride's own NP, over a trace in % FTP
+    if_ = (np_pct if np_pct is not None else float(np.mean(trace ** 4) ** 0.25)) / 100
     tss = trace.size / 3600 * if_ ** 2 * 100
-    edges = np.asarray(POWER_ZONE_BOUNDS) * 100
-    zones = np.bincount(np.searchsorted(edges, trace, side="left"), minlength=len(edges) + 1)
+    index = np.searchsorted(np.asarray(POWER_ZONE_PCT, dtype=float), trace, side="right") - 1
+    zones = np.bincount(np.clip(index, 0, None), minlength=len(POWER_ZONE_PCT))
     return if_, tss, tuple(float(z) for z in zones)
 
 
@@ -165,7 +161,8 @@ def stress_score(items: Steps) -> float:
 
 
 def zone_seconds(items: Steps) -> list[float]:
-    """Seconds of the target trace in each of Coggan's seven power zones (Z1 ≤ 55 % FTP … Z7 > 150 %)."""
+    """Seconds of the target trace in each of Coggan's seven power zones, bounded as a ride's are (zone i from
+    POWER_ZONE_PCT[i] % FTP up to the next)."""
     return list(_load(_key(items))[2])
 
 
