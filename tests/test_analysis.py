@@ -121,7 +121,10 @@ def test_an_analysis_compares_the_ride_with_its_workout_and_changes_no_plan(cur,
     assert figures["intensity"] == "as planned"
     assert f"Planned endurance {minutes:.0f} min: you rode {minutes:.0f} min (100 %)" in \
         analysis["feedback"]["sentences"][0]
-    assert figures["target_power_w"][0] < planned_if * FTP < figures["target_power_w"][1] * 1.1
+    targets = json.loads(cur.execute("SELECT targets FROM planned_workouts WHERE plan_id = ? AND date = ?",
+                                     [plan_id, day]).fetchone()[0])
+    low, high = targets["power_pct"]  # stored in % FTP, quoted in watts at the FTP of the ride's day
+    assert figures["target_power_w"] == [round(low * FTP / 100), round(high * FTP / 100)]
     assert analysis["suggestions"] == []
     assert analysis["feedback"]["source"] == "rules" and "No AI service" in analysis["feedback"]["notes"][0]
     assert table_counts(cur)["plans"] == plans_before
