@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.store import backup_export
 from core.store.db import connect, table_counts, transaction
+from tests.apptest_helpers import run_app_page
 from tests.test_backup_helpers import small_athlete
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "backup_page.py")
@@ -38,7 +39,7 @@ def _counts(db_path: Path) -> dict:
 
 
 def _open() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60).run()
+    return run_app_page("app_pages/backup_page.py")
 
 
 def test_the_page_offers_a_backup_download_and_gpx_of_a_route(db_path):

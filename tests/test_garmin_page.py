@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.athletes import AthleteProfile, create_athlete
 from core.store.db import connect
+from tests.apptest_helpers import run_app_page, shown
 from tests.fakes.garmin_server import FakeGarmin, cycling_activities
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +26,7 @@ def page_db(db_path):
 
 
 def run_page(timeout: float = 30) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=timeout)
-    at.run()
+    at = run_app_page("app_pages/garmin_page.py", timeout=timeout)
     assert not at.exception, at.exception
     return at
 
@@ -70,7 +70,7 @@ def test_a_wrong_password_shows_the_reason_on_the_page(page_db, monkeypatch):
     with FakeGarmin() as fake:
         fake.install(monkeypatch)
         at = sign_in(run_page(), fake, password="a wrong password")
-        assert any("refused the e-mail or password" in e.value for e in at.error)
+        assert any("refused the e-mail or password" in shown(e.value) for e in at.error)
 
 
 def test_a_security_code_step_appears_when_garmin_asks_for_one(page_db, monkeypatch):

@@ -8,13 +8,14 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.store.db import connect, table_counts
+from tests.apptest_helpers import run_app_page
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
 
 def open_routes() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app_pages" / "routes_page.py"), default_timeout=60).run()
+    return run_app_page("app_pages/routes_page.py")
 
 
 def folium_component(at: AppTest):

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from datetime import date
+
+from core.cli import read_secret
 
 
 def register(subparsers) -> None:
@@ -31,12 +32,6 @@ def register(subparsers) -> None:
     logout = sub.add_parser("logout", help="sign out: delete the account's tokens")
     logout.add_argument("--account", metavar="LABEL", required=True)
     logout.set_defaults(handler=cmd_logout)
-
-
-def _read_secret(prompt: str) -> str:
-    if sys.stdin.isatty():
-        return getpass.getpass(prompt)
-    return sys.stdin.readline().rstrip("\n")
 
 
 def cmd_sync(args, ctx) -> int:
@@ -106,9 +101,9 @@ def cmd_accounts(args, ctx) -> int:
 def cmd_login(args, ctx) -> int:
     from core.garmin import accounts as garmin_accounts
 
-    password = _read_secret("Garmin Connect password: ")
+    password = read_secret("Garmin Connect password: ")
     account_id = garmin_accounts.sign_in(ctx.cur, ctx.athlete_id(), args.label, args.email, password,
-                                ask_code=lambda: _read_secret("Security code from Garmin: "))
+                                ask_code=lambda: read_secret("Security code from Garmin: "))
     del password
     if args.json:
         ctx.print_json({"account_id": account_id, "label": args.label.strip()})
