@@ -78,7 +78,8 @@ def friendly_errors(action: str) -> Iterator[None]:
         st.error(md(exc))
     except Exception:  # noqa: BLE001 — the rider never sees a traceback
         log.exception("unexpected error while %s", action)
-        st.error(f"Something went wrong while {action}. Nothing was changed; the details are in the app's log.")
+        st.error(f"Something went wrong while {md(action)}. Nothing was changed; the details are in the app's "
+                 "log.")
 
 
 def session_controls() -> None:

@@ -21,13 +21,13 @@ from core.views.planview import (
     approval_message,
     calendar_frame,
     diff_rows,
-    md_escape,
     plan_caption,
     plan_figure,
     plan_label,
     plan_metrics,
     plan_versions_caption,
 )
+from core.views.text import md
 
 st.title("Plans")
 cur = ui.cursor()
@@ -79,7 +79,7 @@ else:
         if b5.button("Delete…", key=f"plan_delete_{plan_id}"):
             st.session_state["plans_confirm_delete"] = plan_id
         if st.session_state.get("plans_confirm_delete") == plan_id:
-            st.warning(f"Delete {plan['name']!r} with its workouts? Other versions of it are kept.")
+            st.warning(f"Delete “{md(plan['name'])}” with its workouts? Other versions of it are kept.")
             d1, d2 = st.columns(2)
             if d1.button("Yes, delete this plan", key=f"plan_confirm_delete_{plan_id}", type="primary"):
                 delete_plan(cur, athlete, plan_id)
@@ -120,11 +120,11 @@ for item in pending:
     with st.container(border=True, key=f"analysis_box_{item['id']}"):
         st.markdown(analysis_title(item))
         for sentence in item["feedback"].get("sentences", []):
-            st.markdown(f"- {md_escape(sentence)}")
+            st.markdown(f"- {md(sentence)}")
         for suggestion in item["suggestions"]:
-            st.markdown(f"→ {md_escape(describe_suggestion(suggestion))}")
+            st.markdown(f"→ {md(describe_suggestion(suggestion))}")
         for note in item["feedback"].get("notes", []):
-            st.caption(md_escape(note))
+            st.caption(md(note))
         y, n = st.columns(2)
         if y.button("Approve", key=f"analysis_approve_{item['id']}", type="primary"):
             with ui.friendly_errors("applying the analysis"):
