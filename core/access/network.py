@@ -65,7 +65,8 @@ def host_is_allowed(host_header: str | None, extra_names: tuple[str, ...] = ()) 
         return True
     for pattern in extra_names:
         pattern = pattern.strip().lower().rstrip(".")
-        if pattern == name or (pattern.startswith("*.") and name.endswith(pattern[1:]) and len(name) > len(pattern)):
+        suffix = pattern[1:] if pattern.startswith("*.") else None
+        if pattern == name or (suffix and name.endswith(suffix) and len(name) > len(suffix)):
             return True
     return False
 
