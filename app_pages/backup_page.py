@@ -10,7 +10,7 @@ from core.store.backup_export import backup_filename, export_backup
 from core.store.backup_restore import restore
 from core.store.backup_validate import read_backup
 from core.store.gpx_export import export_gpx
-from core.views.text import md
+from core.views.text import md, plain
 
 MIME = {"zip": "application/zip", "json": "application/json", "gpx": "application/gpx+xml"}
 
@@ -46,7 +46,7 @@ else:
 if not choices:
     right.info(f"No {kind}s yet.")
 else:
-    item = right.selectbox(kind.capitalize(), list(choices), format_func=choices.get, key="gpx_item")
+    item = right.selectbox(kind.capitalize(), list(choices), format_func=lambda i: plain(choices[i]), key="gpx_item")
     if right.button("Prepare GPX", key="gpx_prepare"):
         with ui.friendly_errors(f"exporting the {kind}"):
             st.session_state["gpx_file"] = export_gpx(cur, athlete_id, kind, item)

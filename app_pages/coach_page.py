@@ -17,7 +17,7 @@ from core.views.planview import (
     rule_label,
     rule_versions_caption,
 )
-from core.views.text import md
+from core.views.text import md, plain
 
 st.title("Coach")
 cur = ui.cursor()
@@ -103,7 +103,7 @@ with tab_plan:
         event_type = g2.selectbox("Event type", [None, *EVENT_TYPES], key="plan_event_type",
                                   format_func=lambda v: "—" if v is None else v.replace("_", " "))
         route_id = g3.selectbox("Goal route (its climbs shape the key workouts)", [None, *routes],
-                                format_func=lambda v: "—" if v is None else routes[v], key="plan_route")
+                                format_func=lambda v: "—" if v is None else plain(routes[v]), key="plan_route")
         g1, g2, g3 = st.columns(3)
         target_ftp = g1.number_input("Target FTP (W, 0 = none)", 0, 600, 0, key="plan_target_ftp")
         target_ctl = g2.number_input("Target CTL (0 = none)", 0, 200, 0, key="plan_target_ctl")

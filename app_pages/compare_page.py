@@ -11,7 +11,7 @@ import ui
 from core.rides import compare
 from core.rides.store import RideFilter, search_rides, sport_types
 from core.views.mapview import comparison_map
-from core.views.text import md, plot_text
+from core.views.text import md, plain, plot_text
 
 LETTERS = "abcdef"
 COLOURS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC", "#F4A259", "#6C757D")  # as core.views.mapview.LINE_COLORS
@@ -41,7 +41,7 @@ options = compare.ride_labels(cur, athlete, st.session_state["compare_rides"])
 options.update({r["id"]: compare.RideData(r["id"], r["name"] or "Ride", r["started_at"], {}, {}).label
                 for r in found})
 st.session_state["compare_rides"] = [i for i in st.session_state["compare_rides"] if i in options]
-selected = st.multiselect("Rides to compare: the first is A, the second B", list(options), format_func=options.get,
+selected = st.multiselect("Rides to compare: the first is A, the second B", list(options), format_func=lambda i: plain(options[i]),
                           key="compare_rides", max_selections=len(LETTERS),
                           placeholder="Pick two or more rides")
 

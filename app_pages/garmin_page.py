@@ -8,7 +8,7 @@ import ui
 from core.garmin import accounts as garmin_accounts
 from core.garmin import client as garmin_client
 from core.garmin import sync as garmin_sync
-from core.views.text import md
+from core.views.text import md, plain
 
 PENDING = "garmin_pending_sign_in"  # {"label": str, "attempt": garmin_accounts.SignIn} between password and code
 OTHER_SPORTS = ["running", "trail_running", "hiking", "walking", "lap_swimming", "open_water_swimming",
@@ -80,7 +80,7 @@ if flash := st.session_state.pop("garmin_flash", None):
 if signed_in:
     st.subheader("Sync")
     by_id = {a["id"]: a for a in signed_in}
-    account_id = st.selectbox("Account", list(by_id), format_func=lambda i: by_id[i]["label"],
+    account_id = st.selectbox("Account", list(by_id), format_func=lambda i: plain(by_id[i]["label"]),
                               key="garmin_sync_account")
     account = by_id[account_id]
     first_sync = account["last_synced_activity_at"] is None

@@ -34,7 +34,7 @@ if not labels:
     st.page_link("app_pages/rides_page.py", label="Go to Rides", icon=":material/directions_bike:")
     st.stop()
 if url_id and wanted not in labels:
-    st.warning(f"There is no ride #{md(url_id, 40)}: pick one below.")
+    st.warning(f"There is no ride #{md(url_id, 120)}: pick one below.")
 ids = list(labels)
 ride_id = st.selectbox("Ride", ids, format_func=labels.get, key="ride_pick",
                        index=ids.index(wanted) if wanted in labels else 0)

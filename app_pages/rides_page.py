@@ -6,7 +6,7 @@ import ui
 from core.importer import import_files
 from core.rides import store as rides
 from core.views.ridecharts import SORT_LABELS, page_count, ride_labels, rides_table
-from core.views.text import md
+from core.views.text import md, plain
 
 st.title("Rides")
 cur = ui.cursor()
@@ -53,7 +53,7 @@ with st.expander("Filters", expanded=True):
     min_hr = c4.number_input("Min avg HR", min_value=0.0, value=None, key="rides_min_hr")
     max_hr = c4.number_input("Max avg HR", min_value=0.0, value=None, key="rides_max_hr")
     c1, c2, c3, c4 = st.columns(4)
-    tag = c1.selectbox("Tag", ["(any)", *tags], key="rides_tag")
+    tag = c1.selectbox("Tag", ["(any)", *tags], key="rides_tag", format_func=plain)
     sort = c2.selectbox("Sort by", list(SORT_LABELS), format_func=SORT_LABELS.get, key="rides_sort")
     descending = c3.toggle("Descending", value=True, key="rides_desc")
     page_size = c4.selectbox("Rides per page", [25, 50, 100], key="rides_page_size")
@@ -108,7 +108,7 @@ if c1.button("Add tag", key="rides_add_tag", disabled=not selected):
         added = rides.add_tag(cur, athlete, selected, new_tag)
         st.toast(f"Tagged {added} ride(s) '{md(new_tag.strip())}'")
         st.rerun()
-old_tag = c2.selectbox("Remove tag", tags, key="rides_old_tag", index=None)
+old_tag = c2.selectbox("Remove tag", tags, key="rides_old_tag", index=None, format_func=plain)
 if c2.button("Remove tag", key="rides_remove_tag", disabled=not selected or not old_tag):
     with ui.friendly_errors("removing a tag"):
         removed = rides.remove_tag(cur, athlete, selected, old_tag)

@@ -20,7 +20,7 @@ from core.routes.store import (
     section_rows,
 )
 from core.views.mapview import profile_figure, route_map
-from core.views.text import md
+from core.views.text import md, plain
 
 st.title("Routes")
 cur = ui.cursor()
@@ -71,7 +71,7 @@ ids = [r["id"] for r in routes]
 names = {r["id"]: f"{r['name']} ({r['distance_m'] / 1000:.1f} km)" for r in routes}
 if st.session_state.get("routes_selected") not in ids:
     st.session_state["routes_selected"] = ids[0]
-route_id = st.selectbox("Route", ids, format_func=names.get, key="routes_selected")
+route_id = st.selectbox("Route", ids, format_func=lambda i: plain(names[i]), key="routes_selected")
 route = get_route(cur, route_id, athlete)
 
 with st.expander("Rename or delete"):

@@ -15,7 +15,7 @@ from core.athletes import (
 from core.coach.ai import health_check as ai_health_check
 from core.coach.ai import usage_totals as ai_usage_totals
 from core.errors import VeloCoachError
-from core.views.text import md
+from core.views.text import md, plain
 
 st.title("Settings")
 cur = ui.cursor()
@@ -32,7 +32,7 @@ def _switch_athlete() -> None:
 # The picker follows the current athlete (also when it changed elsewhere, e.g. "Create athlete" below); only the
 # rider's own choice in it switches athletes.
 st.session_state["settings_athlete"] = current_id
-st.selectbox("Athlete", options=list(names), format_func=names.get, key="settings_athlete",
+st.selectbox("Athlete", options=list(names), format_func=lambda i: plain(names[i]), key="settings_athlete",
              on_change=_switch_athlete)
 
 athlete = get_athlete(cur, current_id)

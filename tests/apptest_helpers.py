@@ -15,8 +15,8 @@ APP = str(Path(__file__).resolve().parent.parent / "navigation.py")
 
 def shown(markdown: str) -> str:
     """What the rider reads from a Markdown string the app escaped (core.views.text.md): backslashes before
-    punctuation removed."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    punctuation and the invisible word joiners that keep URLs from becoming links removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def _release_cached_connection() -> None:

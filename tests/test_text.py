@@ -28,6 +28,15 @@ def test_markdown_escaping_leaves_no_live_punctuation_and_reads_back_as_typed(na
     assert shown(escaped) == plain(name)
 
 
+@pytest.mark.parametrize("text", ["http://evil.test", "see_https://evil.test/x", "WWW.evil.test", "mail me@evil.test",
+                                  "mailto:me@evil.test", "xmpp:me@evil.test", "ftp://evil.test"])
+def test_bare_urls_and_addresses_cannot_become_autolinks(text):
+    """remark-gfm links bare URLs in the text left after escapes are resolved: a word joiner breaks each one."""
+    readable = md(text).replace("\\", "")
+    assert not re.search(r"(?i)(https?|ftp|mailto|xmpp):|www\.|[\w.+-]@", readable)
+    assert shown(md(text)) == text
+
+
 def test_control_and_bidi_characters_become_spaces():
     assert plain(CONTROL) == "ctl [31m   evil  name "
     assert "\n" not in md("a\n# heading\n- item") and md("a\n# heading").startswith("a \\#")

@@ -7,13 +7,13 @@ import pandas as pd
 
 from core.coach.plans.check import _as_dict, _day_of
 from core.coach.rules import DAY_NAMES, DAYS
-from core.views.text import md
+from core.views.text import md, plain
 
 GENERATOR_LABELS = {"engine": "built-in engine", "ai": "AI coach", "ai-repaired": "AI coach, repaired to fit your rules"}
 
 
 def rule_label(rule: dict) -> str:
-    return f"{rule['name']} (v{rule['version']})"
+    return f"{plain(rule['name'])} (v{rule['version']})"
 
 
 def rule_versions_caption(versions: list[dict]) -> str:
@@ -22,7 +22,7 @@ def rule_versions_caption(versions: list[dict]) -> str:
 
 def plan_label(plan: dict) -> str:
     """'★ Spring build · v2 · 2027-01-04' (the star marks the active plan)."""
-    return f"{'★ ' if plan['active'] else ''}{plan['name']} · v{plan['version']} · {plan['start_date']}"
+    return f"{'★ ' if plan['active'] else ''}{plain(plan['name'])} · v{plan['version']} · {plan['start_date']}"
 
 
 def plan_caption(plan: dict) -> str:

@@ -5,6 +5,8 @@ context; pages and views never interpolate such a string without one of them.
   widget and expander labels, tab and metric labels). Every ASCII punctuation character is backslash-escaped
   (CommonMark: an escaped punctuation character is literal), so nothing becomes a link, an autolink, an image,
   emphasis, a heading, a ``:red[...]`` directive, an ``:emoji:``/``:material/…:`` shortcode or ``$LaTeX$``.
+  Streamlit's Markdown (remark-gfm) also turns bare ``http://…``, ``www.…`` and ``name@host`` into links *after*
+  escapes are resolved, so an invisible WORD JOINER (U+2060) is put inside each: ``http⁠://``, ``www⁠.``, ``⁠@``.
 - ``html_text(value)``: HTML element content or a quoted attribute value.
 - ``map_text(value)``: folium tooltips and popups. folium 0.20 writes the text raw into a JavaScript template
   literal (`` `...${...}...` ``) that Leaflet then sets as innerHTML, so the text is HTML-escaped and then the
@@ -28,6 +30,9 @@ import string
 # C0/C1 controls, DEL, and the Unicode bidi controls that can make text display in a misleading order.
 _CONTROL = re.compile("[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+_AUTOLINK_SCHEME = re.compile(r"(?i)(https?|ftp|mailto|xmpp)(?=:)")
+_AUTOLINK_WWW = re.compile(r"(?i)(www)(?=\.)")
+WORD_JOINER = "\u2060"
 _JS_TEMPLATE = str.maketrans({"\\": "&#92;", "`": "&#96;", "$": "&#36;"})
 
 
@@ -41,7 +46,9 @@ def plain(value, max_chars: int | None = None) -> str:
 
 def md(value, max_chars: int | None = None) -> str:
     """Text shown literally wherever Streamlit renders Markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", plain(value, max_chars))
+    text = _AUTOLINK_SCHEME.sub(r"\1" + WORD_JOINER, plain(value, max_chars))
+    text = _AUTOLINK_WWW.sub(r"\1" + WORD_JOINER, text).replace("@", WORD_JOINER + "@")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def md_lines(value, max_chars: int | None = None) -> str:
