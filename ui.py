@@ -95,7 +95,8 @@ def session_controls() -> None:
     expires_at = shell.session_expiry(st.context.cookies.get(SESSION_COOKIE)) if shell is not None else None
     if expires_at is None:
         return
-    st.sidebar.markdown(f"[Sign out]({LOGOUT_PATH})")
+    # Markdown links open a new tab; this constant anchor signs out in this one.
+    st.sidebar.markdown(f'<a href="{LOGOUT_PATH}" target="_self">Sign out</a>', unsafe_allow_html=True)
     delay_ms = min(2**31 - 1, max(0, int((expires_at - time.time()) * 1000) + 1000))
     with st.sidebar:
         components.html(f"<script>setTimeout(function () {{ window.parent.location.reload(); }}, {delay_ms});"

@@ -39,7 +39,7 @@ OPEN_PATHS = frozenset({"/_stcore/health"})  # monitors and start-up probes
 RESOURCE_PREFIXES = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static/", SHELL_PREFIX + "/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 EXTRA_HEADERS = ((b"x-frame-options", b"SAMEORIGIN"), (b"x-content-type-options", b"nosniff"),
-                 (b"referrer-policy", b"no-referrer"))
+                 (b"referrer-policy", b"same-origin"))
 
 
 def cookie_value(headers: Headers, name: str) -> str | None:

@@ -155,7 +155,7 @@ def test_without_a_password_only_this_computer_is_served(open_shell):
 
 def test_every_answer_forbids_framing_by_other_sites_and_referrers(open_shell):
     _, headers, _ = request(make_app(open_shell))
-    assert headers["x-frame-options"] == "SAMEORIGIN" and headers["referrer-policy"] == "no-referrer"
+    assert headers["x-frame-options"] == "SAMEORIGIN" and headers["referrer-policy"] == "same-origin"
     assert headers["x-content-type-options"] == "nosniff"
 
 

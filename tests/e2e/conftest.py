@@ -41,7 +41,8 @@ class AppServer:
         env.update({"VELOCOACH_DB": str(db_path), "VELOCOACH_ENV": "test",
                     "VELOCOACH_DATA_DIR": str(db_path.parent / "files")})
         env.update(env_extra or {})
-        self.log_path = db_path.parent / "streamlit.log"
+        # beside the database, or beside its folder when the app is to create that folder itself
+        self.log_path = (db_path.parent if db_path.parent.exists() else db_path.parent.parent) / "streamlit.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
