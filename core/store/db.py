@@ -35,7 +35,7 @@ CHILDREN: dict[str, list[tuple[str, str]]] = {
     "rides": [("ride_samples", "ride_id"), ("ride_tags", "ride_id"), ("analyses", "ride_id")],
     "plans": [("planned_workouts", "plan_id"), ("plan_rules", "plan_id")],
     "tags": [("ride_tags", "tag_id")],
-    "garmin_accounts": [("sync_log", "account_id")],
+    "garmin_accounts": [("sync_log", "account_id"), ("garmin_workouts", "account_id")],
 }
 
 # Every link: (child table, column, parent table). NULL links are allowed where the column is nullable.
@@ -46,6 +46,7 @@ LINKS: list[tuple[str, str, str]] = [
     ("sections", "route_id", "routes"),
     ("garmin_accounts", "athlete_id", "athletes"),
     ("sync_log", "account_id", "garmin_accounts"),
+    ("garmin_workouts", "account_id", "garmin_accounts"),
     ("rides", "athlete_id", "athletes"),
     ("rides", "route_id", "routes"),
     ("rides", "duplicate_of", "rides"),
