@@ -127,10 +127,10 @@ def hostile(tmp_path_factory):
         server.stop()
 
 
-def visit(page, server, path: str) -> None:
+def visit(page, server, path: str, settle_ms: int = 400) -> None:
     page.goto(f"{server.url}{path}")
     wait_for_app(page)
-    page.wait_for_timeout(700)  # maps and charts draw in their own frames after the script run
+    page.wait_for_timeout(settle_ms)  # maps and charts draw in their own frames after the script run
     assert_inert(page, path)
 
 
@@ -181,7 +181,7 @@ def map_tooltips(page) -> list[str]:
 def test_hostile_names_from_files_show_as_text_on_every_page(hostile):
     server, page, ids = hostile
     for name, ride_id in ids["rides"].items():
-        visit(page, server, f"/ride?id={ride_id}")
+        visit(page, server, f"/ride?id={ride_id}", settle_ms=0)  # the map is awaited below, then checked again
         heading = page.locator('[data-testid="stMain"] h3').first.inner_text()
         shown_name = squeeze(plain(ids["stored"][name]))  # as stored: XML-invalid characters gone, 200 at most
         assert squeeze(heading) == shown_name, name
