@@ -386,3 +386,15 @@ def test_streamlit_shows_error_details_in_development_only(tmp_path):
     finally:
         for key, value in saved.items():
             config.set_option(key, value)
+
+
+def test_the_shipped_streamlit_config_is_local_quiet_and_closed():
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert set(config["server"]["allowedHosts"]) == {"localhost", "127.0.0.1", "::1"}
+    assert config["server"]["enableAgentApi"] is False and config["server"]["enableCORS"] is True
+    assert config["server"]["enableXsrfProtection"] is True and config["browser"]["gatherUsageStats"] is False
+    assert config["client"]["showErrorDetails"] == "none" and config["client"]["showErrorLinks"] is False
