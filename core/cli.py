@@ -44,6 +44,14 @@ def read_secret(prompt: str) -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
+def date_arg(text: str) -> date:
+    """An argparse type for YYYY-MM-DD (a usage error, exit 2, otherwise)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
 def dumps(value) -> str:
     return json.dumps(value, default=json_default, ensure_ascii=False)
 
