@@ -107,7 +107,12 @@ def import_file(cur, athlete_id: int, filename: str, data: bytes, *, as_kind: st
                                           account_id=account_id, external_id=external_id, raw=raw)
         from core.routes.store import import_gpx_route
 
-        result = import_gpx_route(cur, athlete_id, name, data, streams=streams)
+        from core.rides.efforts import backfill_route
+        from core.store.db import transaction
+
+        with transaction(cur):  # the route, its climbs and the efforts earlier rides put on them: one write
+            result = import_gpx_route(cur, athlete_id, name, data, streams=streams)
+            backfill_route(cur, athlete_id, result["id"])
         return {"file": name, "ok": True, "kind": "route", **{k: v for k, v in result.items() if k != "file"}}
     what = f"{suffix} files" if suffix else "files without an extension"
     raise InvalidFileError(f"{name}: VeloCoach imports .fit and .gpx files, not {what}")

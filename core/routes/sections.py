@@ -48,6 +48,9 @@ from core.routes.model import (  # noqa: F401 — re-exported: the riding model 
 # boundaries are inclusive here (≥): a score of exactly 16,000 is Cat 3 — see docs/COACHING.md, "Terrain".
 CATEGORY_THRESHOLDS = (("HC", 80_000.0), ("1", 64_000.0), ("2", 32_000.0), ("3", 16_000.0), ("4", 8_000.0))
 CATEGORISED_SCORE = CATEGORY_THRESHOLDS[-1][1]
+# Version of the terrain method (elevation, sections, climbs, intervals); rows computed by an older one are
+# recomputed from their stored points (core.rides.terrain.refresh_terrain).
+TERRAIN_VERSION = 1
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,146 @@
+"""The rider's known climbs (table ``climbs``): climb sections of their planned routes and climbs found in their
+rides, each stored once with its shape and bounding box.
+
+A climb section becomes a known climb unless a known climb already covers it (the matcher finds that climb on
+the same track over more than half of the section). Candidates for any track are picked in SQL by bounding box
+first (``candidates``), so matching cost grows with the climbs near a ride, not with the size of the history.
+Efforts on climbs belong to rides (core.rides.efforts).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import NotFoundError, ValidationError
+from core.routes.climb_match import (
+    CHECKPOINT_TOLERANCE_M,
+    Track,
+    climb_shape,
+    find_passages,
+    overlap_fraction,
+)
+from core.store.db import audit, bump_data_version, delete_with_children, transaction
+
+MIN_KNOWN_CLIMB_M = 300.0          # shorter climbs (walls) are shown in sections but not timed as climbs
+COVERED_FRACTION = 0.5
+_DEG_LAT_M = 111_320.0
+
+
+@dataclass(frozen=True)
+class KnownClimb:
+    id: int
+    name: str
+    length_m: float
+    gain_m: float
+    avg_grade_pct: float
+    shape: np.ndarray
+
+
+def margin_deg(lat: float, metres: float = CHECKPOINT_TOLERANCE_M * 2) -> tuple[float, float]:
+    """(Δlat, Δlon) in degrees for ``metres`` around latitude ``lat``."""
+    return metres / _DEG_LAT_M, metres / (_DEG_LAT_M * max(math.cos(math.radians(lat)), 0.01))
+
+
+def candidates(cur, athlete_id: int, bbox: tuple[float, float, float, float] | None,
+               exclude: list[int] | None = None) -> list[KnownClimb]:
+    """Known climbs whose bounding box meets ``bbox`` (min_lat, min_lon, max_lat, max_lon) widened by a margin:
+    the only ones a track inside ``bbox`` can pass (an index range scan, then geometry on a few)."""
+    if bbox is None:
+        return []
+    dlat, dlon = margin_deg((bbox[0] + bbox[2]) / 2)
+    rows = cur.execute(
+        "SELECT id, name, length_m, gain_m, avg_grade_pct, shape FROM climbs WHERE athlete_id = ? "
+        "AND max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ? "
+        "AND NOT list_contains(?, id) ORDER BY id",
+        [athlete_id, bbox[0] - dlat, bbox[2] + dlat, bbox[1] - dlon, bbox[3] + dlon, exclude or []]).fetchall()
+    return [KnownClimb(r[0], r[1], r[2], r[3], r[4], np.asarray(json.loads(r[5]), dtype=np.float64).reshape(-1, 2))
+            for r in rows]
+
+
+def _known_on(track: Track, climbs: list[KnownClimb], interval: tuple[float, float]) -> int | None:
+    for climb in climbs:
+        for passage in find_passages(track, climb.shape, climb.length_m):
+            if overlap_fraction((passage.start_m, passage.end_m), interval) > COVERED_FRACTION:
+                return climb.id
+    return None
+
+
+def register_climbs(cur, athlete_id: int, track: Track, sections: list[dict], *, origin: str, name: str,
+                    route_id: int | None = None, ride_id: int | None = None) -> list[int]:
+    """Store the climb sections of a track (dicts with start_m, end_m, distance_m, avg_grade_pct, …) that no
+    known climb covers yet; returns the new climb ids. Call inside the caller's transaction."""
+    if origin not in ("route", "ride"):
+        raise ValidationError(f"unknown climb origin {origin!r}")
+    wanted = [s for s in sections if s["kind"] == "climb" and s["distance_m"] >= MIN_KNOWN_CLIMB_M
+              and (s.get("avg_grade_pct") or 0) > 0]
+    if not wanted:
+        return []
+    known = candidates(cur, athlete_id, track.bbox())
+    new_ids = []
+    for number, section in enumerate(wanted, start=1):
+        interval = (float(section["start_m"]), float(section["end_m"]))
+        if _known_on(track, known, interval) is not None:
+            continue
+        shape = climb_shape(track.lat, track.lon, track.dist_m, *interval)
+        if len(shape) < 2:
+            continue
+        details = section.get("details") or {}
+        gain = max(0.0, float(details.get("end_ele_m", 0) - details.get("start_ele_m", 0))) \
+            or float(section["distance_m"] * section["avg_grade_pct"] / 100.0)
+        label = f"{name} · climb {number} (km {interval[0] / 1000:.1f})"[:200]
+        climb_id = cur.execute(
+            "INSERT INTO climbs (athlete_id, name, origin, route_id, ride_id, length_m, gain_m, avg_grade_pct, "
+            "max_grade_pct, category, top_ele_m, start_lat, start_lon, end_lat, end_lon, min_lat, min_lon, "
+            "max_lat, max_lon, shape) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
+            [athlete_id, label, origin, route_id, ride_id, float(section["distance_m"]), gain,
+             float(section["avg_grade_pct"]), section.get("max_grade_pct"), section.get("category"),
+             details.get("top_ele_m"), float(shape[0, 0]), float(shape[0, 1]), float(shape[-1, 0]),
+             float(shape[-1, 1]), float(shape[:, 0].min()), float(shape[:, 1].min()), float(shape[:, 0].max()),
+             float(shape[:, 1].max()), json.dumps(np.round(shape, 6).tolist())]).fetchone()[0]
+        new_ids.append(climb_id)
+        known.append(KnownClimb(climb_id, label, float(section["distance_m"]), gain,
+                                float(section["avg_grade_pct"]), shape))
+    return new_ids
+
+
+def get_climb(cur, athlete_id: int, climb_id: int) -> dict:
+    row = cur.execute(
+        "SELECT id, name, origin, route_id, ride_id, length_m, gain_m, avg_grade_pct, max_grade_pct, category, "
+        "top_ele_m, start_lat, start_lon, end_lat, end_lon, shape FROM climbs WHERE id = ? AND athlete_id = ?",
+        [climb_id, athlete_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"Climb {climb_id} was not found")
+    keys = ("id", "name", "origin", "route_id", "ride_id", "length_m", "gain_m", "avg_grade_pct",
+            "max_grade_pct", "category", "top_ele_m", "start_lat", "start_lon", "end_lat", "end_lon", "shape")
+    climb = dict(zip(keys, row, strict=True))
+    climb["shape"] = json.loads(climb["shape"])
+    return climb
+
+
+def rename_climb(cur, athlete_id: int, climb_id: int, name: str) -> None:
+    name = " ".join((name or "").split())[:200]
+    if not name:
+        raise ValidationError("A climb needs a name")
+    get_climb(cur, athlete_id, climb_id)
+    with transaction(cur):
+        cur.execute("UPDATE climbs SET name = ? WHERE id = ?", [name, climb_id])
+        audit(cur, "rename", "climb", climb_id, athlete_id, name=name)
+        bump_data_version(cur)
+
+
+def delete_climb(cur, athlete_id: int, climb_id: int) -> None:
+    get_climb(cur, athlete_id, climb_id)
+    with transaction(cur):
+        delete_with_children(cur, "climbs", [climb_id])
+        audit(cur, "delete", "climb", climb_id, athlete_id)
+        bump_data_version(cur)
+
+
+def forget_route(cur, route_ids: list[int]) -> None:
+    """A deleted route's climbs stay known (their efforts are the rider's history) without their origin."""
+    cur.execute("UPDATE climbs SET route_id = NULL WHERE route_id IN (SELECT unnest(?))", [route_ids])
