@@ -26,10 +26,11 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
-    from core.setup import first_run
+    from core.setup import first_run, upgrade
 
     db = connect(path)
     first_run(db, load_settings())
+    upgrade(db)  # rides stored by an older elevation/climbs method are recomputed once
     return db
 
 

@@ -105,9 +105,8 @@ def import_file(cur, athlete_id: int, filename: str, data: bytes, *, as_kind: st
                                        "import it as a route")
             return _store_streams_as_ride(cur, athlete_id, name, data, streams, source=source,
                                           account_id=account_id, external_id=external_id, raw=raw)
-        from core.routes.store import import_gpx_route
-
         from core.rides.efforts import backfill_route
+        from core.routes.store import import_gpx_route
         from core.store.db import transaction
 
         with transaction(cur):  # the route, its climbs and the efforts earlier rides put on them: one write

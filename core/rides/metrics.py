@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.files.elevation import elevation_gain
+from core.rides.intervals import find_intervals
 
 MAX_GAP_S = 10.0
 MOVING_SPEED_MS = 0.5  # 1.8 km/h: below this the bike stands still
@@ -319,6 +320,8 @@ def ride_metrics(t_s: np.ndarray, *, power=None, hr=None, cadence=None, speed=No
     if np_w and result.avg_hr:
         result.ef = np_w / result.avg_hr
     result.decoupling_pct = aerobic_decoupling(p, h, moving)
+    result.intervals = find_intervals(grid, power=p, hr=h, cadence=c, speed=v, ftp_w=ftp_w, lthr=lthr,
+                                      max_hr=max_hr)
     if np_w and ftp_w:
         result.intensity_factor = intensity_factor(np_w, ftp_w)
         result.tss = training_stress_score(n, np_w, ftp_w)

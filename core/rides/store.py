@@ -332,7 +332,7 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
 _DETAIL_COLUMNS = ("id, athlete_id, source, account_id, external_id, duplicate_of, name, sport_type, started_at, "
                    "elapsed_time_s, moving_time_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_power_w, "
                    "max_power_w, normalized_power_w, avg_cadence, intensity_factor, tss, load_method, route_id, "
-                   "metrics, laps, source_file, notes, created_at")
+                   "metrics, laps, source_file, notes, created_at, altitude_source")
 
 
 def get_ride(cur, athlete_id: int, ride_id: int) -> dict:
@@ -370,7 +370,8 @@ def ride_report(cur, athlete_id: int, ride_id: int) -> dict:
         "zones": {"power_s": m.get("zones_power_s"), "hr_s": m.get("zones_hr_s")},
         "power_curve": m.get("power_curve", {}), "laps": ride["laps"], "tags": ride["tags"],
         "flags": m.get("flags", []), "route_id": ride["route_id"], "samples": ride["sample_count"],
-        "linked": ride["linked"],
+        "linked": ride["linked"], "altitude_source": ride["altitude_source"],
+        "intervals": m.get("intervals", []),
     }
 
 
@@ -523,6 +524,8 @@ def recompute_metrics(cur, athlete_id: int, ride_ids) -> int:
                 m = summary_metrics(dict(zip(SUMMARY_FIELDS, row, strict=True)), ftp, lthr, max_hr)
             sets = ", ".join(f"{c.strip()} = ?" for c in _METRIC_COLUMNS.split(","))
             cur.execute(f"UPDATE rides SET {sets} WHERE id = ?", [*_metric_values(m), ride_id])  # noqa: S608
+            cur.execute("UPDATE rides SET altitude_source = coalesce(?, altitude_source) WHERE id = ?",
+                        [m.altitude_source, ride_id])
             if route_id_of(cur, ride_id) is not None:  # the recorded route's gain stays the ride's figure
                 cur.execute("UPDATE rides SET elevation_gain_m = (SELECT elevation_gain_m FROM routes WHERE "
                             "id = rides.route_id AND has_elevation) WHERE id = ?", [ride_id])

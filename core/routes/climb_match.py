@@ -157,7 +157,8 @@ def _crossings(px: np.ndarray, py: np.ndarray, gx: float, gy: float, ux: float, 
     return out
 
 
-def find_passages(track: Track, shape: np.ndarray, length_m: float | None = None) -> list[Passage]:
+def find_passages(track: Track, shape: np.ndarray, length_m: float | None = None, *,
+                  length_tolerance: float = LENGTH_TOLERANCE) -> list[Passage]:
     """Every passage of ``track`` up the climb ``shape`` (see the module docstring), in track order."""
     shape = np.asarray(shape, dtype=np.float64)
     if len(shape) < 2 or len(track.lat) < 2:
@@ -212,7 +213,7 @@ def find_passages(track: Track, shape: np.ndarray, length_m: float | None = None
         start_m, end_m = at(track.dist_m, s), at(track.dist_m, e)
         covered = end_m - start_m
         if not (math.isfinite(covered)
-                and abs(covered - length) <= LENGTH_TOLERANCE * length + LENGTH_SLACK_M):
+                and abs(covered - length) <= length_tolerance * length + LENGTH_SLACK_M):
             continue
         lo, hi = int(math.floor(s)), int(math.ceil(e))
         seg_x, seg_y = px[lo:hi + 1], py[lo:hi + 1]

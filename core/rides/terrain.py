@@ -1,0 +1,65 @@
+"""Bringing stored rides and routes up to the current terrain method (``TERRAIN_VERSION``): elevation gain,
+sections, climbs, efforts and intervals recomputed from the stored samples and points.
+
+Migration 006 marks every older row with version 0; ``refresh_terrain`` recomputes those (the app runs it once
+at start, ``python -m core terrain refresh`` on demand). Planned routes first, so rides are matched against the
+climbs of every route; then rides in date order, so a climb found in an older ride is known to newer ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from core.routes.sections import TERRAIN_VERSION
+from core.store.db import bump_data_version, transaction
+
+log = logging.getLogger(__name__)
+
+
+def stale_counts(cur) -> dict:
+    """How many rides and routes an older terrain method computed."""
+    rides = cur.execute("SELECT count(*) FROM rides WHERE duplicate_of IS NULL AND coalesce(terrain_version, 0) < ?",
+                        [TERRAIN_VERSION]).fetchone()[0]
+    routes = cur.execute("SELECT count(*) FROM routes WHERE kind = 'planned' AND coalesce(terrain_version, 0) < ?",
+                         [TERRAIN_VERSION]).fetchone()[0]
+    return {"rides": rides, "routes": routes}
+
+
+def refresh_terrain(cur, athlete_id: int | None = None, *, limit: int | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> dict:
+    """Recompute stale routes and rides (all athletes, or one), each in its own transaction so a long refresh
+    keeps what it finished. Returns counts."""
+    from core.rides.store import recompute_metrics, sync_terrain
+    from core.routes.store import resection_route
+
+    who = "" if athlete_id is None else " AND athlete_id = ?"
+    params = [] if athlete_id is None else [athlete_id]
+    routes = cur.execute("SELECT id FROM routes WHERE kind = 'planned' AND coalesce(terrain_version, 0) < ?"  # noqa: S608
+                         + who + " ORDER BY id", [TERRAIN_VERSION, *params]).fetchall()
+    rides = cur.execute(
+        "SELECT id, athlete_id, route_id, coalesce(name, 'Ride') FROM rides WHERE duplicate_of IS NULL AND "  # noqa: S608
+        "coalesce(terrain_version, 0) < ?" + who + " ORDER BY started_at NULLS LAST, id",
+        [TERRAIN_VERSION, *params]).fetchall()
+    if limit is not None:
+        rides = rides[:limit]
+    total = len(routes) + len(rides)
+    done = 0
+    for (route_id,) in routes:
+        resection_route(cur, route_id)
+        done += 1
+        if progress:
+            progress(done, total)
+    for ride_id, owner, route_id, name in rides:
+        with transaction(cur):
+            if route_id is not None:
+                resection_route(cur, route_id)
+            recompute_metrics(cur, owner, [ride_id])
+            sync_terrain(cur, owner, ride_id, name)
+            bump_data_version(cur)
+        done += 1
+        if progress:
+            progress(done, total)
+    if total:
+        log.info("terrain refreshed: %d routes, %d rides", len(routes), len(rides))
+    return {"routes": len(routes), "rides": len(rides)}
