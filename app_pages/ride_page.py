@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core.views import ridecharts
+from core.views import climbview, ridecharts
 
 st.title("Ride")
 cur = ui.cursor()
@@ -47,7 +47,8 @@ if ride is None:
     st.stop()
 
 st.subheader(ride["name"])
-for col, (label, value, help_text) in zip(st.columns(8), ridecharts.detail_metrics(ride), strict=True):
+tiles = ridecharts.detail_metrics(ride)
+for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
     col.metric(label, value, help=help_text)
 for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {flag}")
@@ -86,8 +87,26 @@ if fig is not None:
 if ride["laps"]:
     st.markdown("**Laps**")
     st.dataframe(pd.DataFrame(ride["laps"]), hide_index=True, width="stretch", key="ride_laps")
+if ride["metrics"].get("intervals"):
+    st.markdown("**Intervals** (work bouts found in the ride)")
+    st.dataframe(climbview.intervals_table(ride["metrics"]["intervals"]), hide_index=True, width="stretch",
+                 key="ride_intervals")
+if ride["compliance"]:
+    st.markdown(f"**Planned workout, interval by interval** — {ride['compliance']['summary']}")
+    st.dataframe(climbview.compliance_table(ride["compliance"]), hide_index=True, width="stretch",
+                 key="ride_compliance")
 climbs = ridecharts.climbs_table(ride["sections"])
 if not climbs.empty:
+    total, climbing = ridecharts.sections_gain(ride["sections"])
     st.markdown("**Climbs**")
     st.dataframe(climbs, hide_index=True, width="stretch", key="ride_climbs")
+    if total is not None:
+        st.caption(f"Elevation gain of the whole ride: {total:.0f} m, {climbing:.0f} m of it on these climbs.")
+if ride["efforts"]:
+    st.markdown("**Efforts on your climbs**")
+    st.dataframe(climbview.ride_efforts_table(ride["efforts"]), hide_index=True, width="stretch",
+                 key="ride_efforts")
+    for climb_id, climb_name in dict((e["climb_id"], e["climb_name"]) for e in ride["efforts"]).items():
+        st.page_link("app_pages/climbs_page.py", label=f"All efforts on {climb_name}", icon=":material/landscape:",
+                     query_params={"id": climb_id})
 st.caption(ridecharts.source_caption(ride))

@@ -37,6 +37,11 @@ def refresh_terrain(cur, athlete_id: int | None = None, *, limit: int | None = N
     params = [] if athlete_id is None else [athlete_id]
     routes = cur.execute("SELECT id FROM routes WHERE kind = 'planned' AND coalesce(terrain_version, 0) < ?"  # noqa: S608
                          + who + " ORDER BY id", [TERRAIN_VERSION, *params]).fetchall()
+    # Rides known by their summary only (no samples) keep their figures: there is nothing to recompute.
+    with transaction(cur):
+        cur.execute("UPDATE rides SET terrain_version = ? WHERE coalesce(terrain_version, 0) < ? AND NOT EXISTS "  # noqa: S608
+                    "(SELECT 1 FROM ride_samples s WHERE s.ride_id = rides.id)" + who, [TERRAIN_VERSION,
+                                                                                       TERRAIN_VERSION, *params])
     rides = cur.execute(
         "SELECT id, athlete_id, route_id, coalesce(name, 'Ride') FROM rides WHERE duplicate_of IS NULL AND "  # noqa: S608
         "coalesce(terrain_version, 0) < ?" + who + " ORDER BY started_at NULLS LAST, id",

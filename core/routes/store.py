@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from core.athletes import ftp_on
+from core.athletes import RIDING_SETTINGS, ftp_on
 from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
 from core.routes.climb_match import Track
@@ -42,10 +42,6 @@ _SECTION_COLUMNS = ("id", "seq", "kind", "start_m", "end_m", "distance_m", "elev
                     "avg_grade_pct", "max_grade_pct", "category", "fiets", "est_time_s", "gear_hint", "details")
 
 
-# Athlete settings (athletes.preferences) that feed the riding model, with their bounds.
-RIDER_SETTINGS = {"cda_m2": (0.15, 0.6), "crr": (0.002, 0.02), "bike_kg": (4.0, 40.0)}
-
-
 def rider_params(cur, athlete_id: int, base: SectionParams = DEFAULT_PARAMS) -> SectionParams:
     """The riding model with the athlete's CdA, Crr and bike mass (Settings); defaults where unset or absurd."""
     from dataclasses import replace
@@ -53,7 +49,7 @@ def rider_params(cur, athlete_id: int, base: SectionParams = DEFAULT_PARAMS) -> 
     row = cur.execute("SELECT preferences FROM athletes WHERE id = ?", [athlete_id]).fetchone()
     prefs = json.loads(row[0]) if row and row[0] else {}
     chosen = {}
-    for key, (low, high) in RIDER_SETTINGS.items():
+    for key, (low, high, _) in RIDING_SETTINGS.items():
         value = prefs.get(key)
         if isinstance(value, (int, float)) and low <= float(value) <= high:
             chosen[key] = float(value)

@@ -82,6 +82,11 @@ def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 4000)
 
         ride["sections"] = route_sections(cur, ride["route_id"])
         ride["points"] = route_points(cur, ride["route_id"])
+    from core.coach.compliance import ride_compliance
+    from core.rides.efforts import ride_efforts
+
+    ride["efforts"] = ride_efforts(cur, athlete_id, ride_id)
+    ride["compliance"] = ride_compliance(cur, athlete_id, ride_id)
     return ride
 
 
@@ -92,6 +97,9 @@ def _fmt(value, pattern: str = "{:.0f}", none: str = "–") -> str:
 
 
 LOAD_HELP = {"power": "From power", "hr": "hrTSS: from heart rate against LTHR (no power)"}
+ALTITUDE_HELP = {"barometric": "From the barometric altimeter, lightly smoothed (3 m hysteresis)",
+                 "gps": "From GPS altitude, which jitters by metres: smoothed over ~100 m, 8 m hysteresis",
+                 "dem": "From a terrain model's elevations, lightly smoothed"}
 
 
 def detail_metrics(ride: dict) -> list[tuple[str, str, str | None]]:
@@ -108,6 +116,8 @@ def detail_metrics(ride: dict) -> list[tuple[str, str, str | None]]:
         ("Avg HR", _fmt(ride["avg_hr"]), None),
         ("VI / EF", f"{_fmt(m.get('vi'), '{:.2f}')} / {_fmt(m.get('ef'), '{:.2f}')}", None),
         ("Pw:HR drift", _fmt(m.get("decoupling_pct"), "{:.1f} %"), None),
+        ("Elevation gain", _fmt(ride.get("elevation_gain_m"), "{:.0f} m"),
+         ALTITUDE_HELP.get(ride.get("altitude_source"), "No elevation recorded")),
     ]
 
 
@@ -161,6 +171,14 @@ def power_curve_figure(curve: dict | None):
     fig.update_layout(height=300, margin=_MARGIN, title="Power curve", xaxis_type="log",
                       xaxis_title="duration (s)", yaxis_title="best mean power (W)")
     return fig
+
+
+def sections_gain(sections: list[dict]) -> tuple[float | None, float | None]:
+    """(gain of every section, gain of the climbs): the first is the ride's elevation gain by construction."""
+    gains = [s["elevation_gain_m"] for s in sections if s["elevation_gain_m"] is not None]
+    if not gains:
+        return None, None
+    return float(sum(gains)), float(sum(s["elevation_gain_m"] or 0 for s in sections if s["kind"] == "climb"))
 
 
 def climbs_table(sections: list[dict]) -> pd.DataFrame:
