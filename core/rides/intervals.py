@@ -66,13 +66,23 @@ def bouts(signal: np.ndarray, on: float, off: float, *, raw: np.ndarray | None =
             merged[-1][1] = run[1]
         else:
             merged.append(run)
+    strong_raw = np.nan_to_num(raw, nan=-np.inf) >= off
+    reach = smooth_s // 2 + 1
     out = []
     for first, last in merged:
         if not np.any(smooth[first:last + 1] >= on):
             continue
-        strong = np.flatnonzero(np.nan_to_num(raw[first:last + 1], nan=-np.inf) >= off)
-        if len(strong):
-            out.append((first + int(strong[0]), first + int(strong[-1])))
+        strong = np.flatnonzero(strong_raw[first:last + 1])
+        if not len(strong):
+            continue
+        first, last = first + int(strong[0]), first + int(strong[-1])
+        # the smoothed signal reaches the threshold a few seconds late and leaves it early: recover those
+        for _ in range(reach):
+            if first > 0 and strong_raw[first - 1]:
+                first -= 1
+            if last + 1 < len(x) and strong_raw[last + 1]:
+                last += 1
+        out.append((first, last))
     return out
 
 
