@@ -11,8 +11,8 @@ from core.rides.efforts import list_climbs
 from core.rides.store import store_ride
 from core.store.db import connect
 from tests.apptest_helpers import read_db, run_app_page
-from tests.test_climbs import hill
 from tests.terrain_profiles import ride_over
+from tests.test_climbs import hill
 
 PAGE = "app_pages/climbs_page.py"
 
