@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from core.routes.climb_match import Passage, Track, find_passages, overlap_fraction
+from core.routes.climb_match import Passage, Track, TrackCells, find_passages, overlap_fraction
 from core.routes.climbs import KnownClimb, candidates, get_climb, margin_deg, register_climbs
 
 MAX_GAP_S = 10.0          # as core.rides.metrics: a longer hole in the samples is a pause, not data
@@ -104,6 +104,18 @@ def _efforts_on(samples: dict, climb: KnownClimb) -> list[dict]:
                                                                             climb.length_m)]
 
 
+def known_passages(cur, athlete_id: int, track: Track) -> list[tuple[KnownClimb, list[Passage]]]:
+    """Every known climb the track rides up, with its passages: SQL bounding-box candidates, then those whose
+    start and top the track comes near (TrackCells), then the matcher."""
+    cells = TrackCells(track)
+    out = []
+    for climb in candidates(cur, athlete_id, track.bbox(), near=cells.near):
+        passages = find_passages(track, climb.shape, climb.length_m)
+        if passages:
+            out.append((climb, passages))
+    return out
+
+
 def match_ride(cur, athlete_id: int, ride_id: int, *, sections: list[dict] | None = None, name: str = "Ride",
                backfill: bool = True) -> dict:
     """Find every known climb on a stored ride (replacing its efforts), make its uncovered climb sections known
@@ -116,8 +128,8 @@ def match_ride(cur, athlete_id: int, ride_id: int, *, sections: list[dict] | Non
         return {"efforts": 0, "new_climbs": 0, "backfilled": 0}
     track = _track(samples)
     found = 0
-    for climb in candidates(cur, athlete_id, track.bbox()):
-        efforts = _efforts_on(samples, climb)
+    for climb, passages in known_passages(cur, athlete_id, track):
+        efforts = [effort_figures(samples, p, climb.gain_m) for p in passages]
         _insert(cur, climb, ride_id, started_at, efforts)
         found += len(efforts)
     new_ids = register_climbs(cur, athlete_id, track, sections or [], origin="ride", name=name, ride_id=ride_id)

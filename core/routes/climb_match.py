@@ -225,6 +225,25 @@ def find_passages(track: Track, shape: np.ndarray, length_m: float | None = None
     return passages
 
 
+class TrackCells:
+    """The grid cells (``cell_m`` square) a track visits: a constant-time "does the track come near this point?"
+    that discards most bounding-box candidates before any geometry (a climb needs the track near its start and
+    near its top)."""
+
+    def __init__(self, track: Track, cell_m: float = 4 * GATE_HALF_WIDTH_M):
+        ok = np.isfinite(track.lat) & np.isfinite(track.lon)
+        lat0 = float(np.mean(track.lat[ok])) if ok.any() else 0.0
+        self.dlat = cell_m / 111_320.0
+        self.dlon = cell_m / (111_320.0 * max(math.cos(math.radians(lat0)), 0.01))
+        rows = np.floor(track.lat[ok] / self.dlat).astype(np.int64)
+        cols = np.floor(track.lon[ok] / self.dlon).astype(np.int64)
+        self.cells = set(np.unique(rows * 4_000_000 + cols).tolist())
+
+    def near(self, lat: float, lon: float) -> bool:
+        row, col = math.floor(lat / self.dlat), math.floor(lon / self.dlon)
+        return any((row + dr) * 4_000_000 + col + dc in self.cells for dr in (-1, 0, 1) for dc in (-1, 0, 1))
+
+
 def overlap_fraction(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Shared length of two intervals over the shorter one's length (0 when either is empty)."""
     shared = min(a[1], b[1]) - max(a[0], b[0])

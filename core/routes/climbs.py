@@ -19,6 +19,7 @@ from core.errors import NotFoundError, ValidationError
 from core.routes.climb_match import (
     CHECKPOINT_TOLERANCE_M,
     Track,
+    TrackCells,
     climb_shape,
     find_passages,
     overlap_fraction,
@@ -46,17 +47,23 @@ def margin_deg(lat: float, metres: float = CHECKPOINT_TOLERANCE_M * 2) -> tuple[
 
 
 def candidates(cur, athlete_id: int, bbox: tuple[float, float, float, float] | None,
-               exclude: list[int] | None = None) -> list[KnownClimb]:
+               near=None) -> list[KnownClimb]:
     """Known climbs whose bounding box meets ``bbox`` (min_lat, min_lon, max_lat, max_lon) widened by a margin:
-    the only ones a track inside ``bbox`` can pass (an index range scan, then geometry on a few)."""
+    the only ones a track inside ``bbox`` can pass. ``near(lat, lon)`` (e.g. TrackCells.near) further keeps only
+    climbs whose start and top the track comes near — tested on the stored endpoints, so the shapes of the
+    others are never read or parsed."""
     if bbox is None:
         return []
     dlat, dlon = margin_deg((bbox[0] + bbox[2]) / 2)
     rows = cur.execute(
-        "SELECT id, name, length_m, gain_m, avg_grade_pct, shape FROM climbs WHERE athlete_id = ? "
-        "AND max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ? "
-        "AND NOT list_contains(?, id) ORDER BY id",
-        [athlete_id, bbox[0] - dlat, bbox[2] + dlat, bbox[1] - dlon, bbox[3] + dlon, exclude or []]).fetchall()
+        "SELECT id, start_lat, start_lon, end_lat, end_lon FROM climbs WHERE athlete_id = ? "
+        "AND max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ? ORDER BY id",
+        [athlete_id, bbox[0] - dlat, bbox[2] + dlat, bbox[1] - dlon, bbox[3] + dlon]).fetchall()
+    ids = [r[0] for r in rows if near is None or (near(r[1], r[2]) and near(r[3], r[4]))]
+    if not ids:
+        return []
+    rows = cur.execute("SELECT id, name, length_m, gain_m, avg_grade_pct, shape FROM climbs "
+                       "WHERE id IN (SELECT unnest(?)) ORDER BY id", [ids]).fetchall()
     return [KnownClimb(r[0], r[1], r[2], r[3], r[4], np.asarray(json.loads(r[5]), dtype=np.float64).reshape(-1, 2))
             for r in rows]
 
@@ -79,7 +86,7 @@ def register_climbs(cur, athlete_id: int, track: Track, sections: list[dict], *,
               and (s.get("avg_grade_pct") or 0) > 0]
     if not wanted:
         return []
-    known = candidates(cur, athlete_id, track.bbox())
+    known = candidates(cur, athlete_id, track.bbox(), near=TrackCells(track).near)
     new_ids = []
     for number, section in enumerate(wanted, start=1):
         interval = (float(section["start_m"]), float(section["end_m"]))
