@@ -211,3 +211,14 @@ def test_old_summary_only_rides_keep_their_figures_through_the_refresh(cur, athl
     cur.execute("UPDATE rides SET terrain_version = 0 WHERE id = ?", [stored.id])
     refresh_terrain(cur, athlete_id)
     assert cur.execute("SELECT elevation_gain_m FROM rides WHERE id = ?", [stored.id]).fetchone()[0] == 612.0
+
+
+def test_a_ride_stopping_short_of_a_known_climbs_top_makes_no_near_copy_of_it(cur, athlete_id):
+    store_ride(cur, athlete_id, ride(14, 8.0, 240), source="file", external_id="whole")
+    dist, ele = hill()
+    short = dist <= 5500  # turns round 500 m before the top
+    part = ride_over(dist[short], ele[short], noise="barometric", seed=15,
+                     started_at=datetime(2025, 6, 15, tzinfo=UTC))
+    store_ride(cur, athlete_id, part, source="file", external_id="short")
+    (climb,) = list_climbs(cur, athlete_id)
+    assert climb["effort_count"] == 1  # an unfinished climb is no effort (as on Strava), and no new climb

@@ -18,10 +18,13 @@ import numpy as np
 from core.errors import NotFoundError, ValidationError
 from core.routes.climb_match import (
     CHECKPOINT_TOLERANCE_M,
+    GATE_HALF_WIDTH_M,
+    SHAPE_STEP_M,
     Track,
     TrackCells,
     climb_shape,
     find_passages,
+    local_xy,
     overlap_fraction,
 )
 from core.store.db import audit, bump_data_version, delete_with_children, transaction
@@ -47,11 +50,11 @@ def margin_deg(lat: float, metres: float = CHECKPOINT_TOLERANCE_M * 2) -> tuple[
 
 
 def candidates(cur, athlete_id: int, bbox: tuple[float, float, float, float] | None,
-               near=None) -> list[KnownClimb]:
+               near=None, *, both_ends: bool = True) -> list[KnownClimb]:
     """Known climbs whose bounding box meets ``bbox`` (min_lat, min_lon, max_lat, max_lon) widened by a margin:
     the only ones a track inside ``bbox`` can pass. ``near(lat, lon)`` (e.g. TrackCells.near) further keeps only
-    climbs whose start and top the track comes near — tested on the stored endpoints, so the shapes of the
-    others are never read or parsed."""
+    climbs whose start and top (or, ``both_ends`` False, either) the track comes near — tested on the stored
+    endpoints, so the shapes of the others are never read or parsed."""
     if bbox is None:
         return []
     dlat, dlon = margin_deg((bbox[0] + bbox[2]) / 2)
@@ -59,7 +62,8 @@ def candidates(cur, athlete_id: int, bbox: tuple[float, float, float, float] | N
         "SELECT id, start_lat, start_lon, end_lat, end_lon FROM climbs WHERE athlete_id = ? "
         "AND max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ? ORDER BY id",
         [athlete_id, bbox[0] - dlat, bbox[2] + dlat, bbox[1] - dlon, bbox[3] + dlon]).fetchall()
-    ids = [r[0] for r in rows if near is None or (near(r[1], r[2]) and near(r[3], r[4]))]
+    combine = all if both_ends else any
+    ids = [r[0] for r in rows if near is None or combine((near(r[1], r[2]), near(r[3], r[4])))]
     if not ids:
         return []
     rows = cur.execute("SELECT id, name, length_m, gain_m, avg_grade_pct, shape FROM climbs "
@@ -68,11 +72,27 @@ def candidates(cur, athlete_id: int, bbox: tuple[float, float, float, float] | N
             for r in rows]
 
 
+def shared_fraction(shape: np.ndarray, other: np.ndarray, tolerance_m: float = GATE_HALF_WIDTH_M) -> float:
+    """Share of ``shape``'s points within ``tolerance_m`` of ``other``'s line (its points, ~20 m apart)."""
+    if len(shape) == 0 or len(other) == 0:
+        return 0.0
+    x, y = local_xy(shape[:, 0], shape[:, 1], float(shape[0, 0]), float(shape[0, 1]))
+    ox, oy = local_xy(other[:, 0], other[:, 1], float(shape[0, 0]), float(shape[0, 1]))
+    gap = np.hypot(x[:, None] - ox[None, :], y[:, None] - oy[None, :]).min(axis=1)
+    return float(np.mean(gap <= tolerance_m + SHAPE_STEP_M / 2))
+
+
 def _known_on(track: Track, climbs: list[KnownClimb], interval: tuple[float, float]) -> int | None:
+    """A known climb covering this stretch of the track: one the track rides up over most of the stretch, or
+    one whose road holds most of the stretch (a ride that stopped short of a known climb's top does not make
+    a near-copy of it)."""
+    shape = climb_shape(track.lat, track.lon, track.dist_m, *interval)
     for climb in climbs:
         for passage in find_passages(track, climb.shape, climb.length_m):
             if overlap_fraction((passage.start_m, passage.end_m), interval) > COVERED_FRACTION:
                 return climb.id
+        if shared_fraction(shape, climb.shape) > COVERED_FRACTION:
+            return climb.id
     return None
 
 
@@ -86,7 +106,7 @@ def register_climbs(cur, athlete_id: int, track: Track, sections: list[dict], *,
               and (s.get("avg_grade_pct") or 0) > 0]
     if not wanted:
         return []
-    known = candidates(cur, athlete_id, track.bbox(), near=TrackCells(track).near)
+    known = candidates(cur, athlete_id, track.bbox(), near=TrackCells(track).near, both_ends=False)
     new_ids = []
     for number, section in enumerate(wanted, start=1):
         interval = (float(section["start_m"]), float(section["end_m"]))

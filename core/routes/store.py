@@ -297,6 +297,7 @@ def current_sections(cur, route_id: int, athlete_id: int | None = None) -> list[
                           ftp_w=ftp_w, weight_kg=weight_kg, source=route["altitude_source"])
     for section, seconds in zip(sections, times, strict=True):
         section["est_time_s"] = seconds
+        section["details"]["avg_speed_kmh"] = round(section["distance_m"] / seconds * 3.6, 1) if seconds else None
     return sections
 
 
@@ -339,6 +340,8 @@ def section_rows(sections: list[dict]) -> list[dict]:
             "Loss m": None if s["elevation_loss_m"] is None else round(s["elevation_loss_m"]),
             "Avg %": s["avg_grade_pct"], "Max %": s["max_grade_pct"],
             "Cat": s["category"] or "", "FIETS": s["fiets"], "Time": format_duration(s["est_time_s"]),
+            "km/h": (s.get("details") or {}).get("avg_speed_kmh"),
+            "Walk": "walk" if (s.get("details") or {}).get("unrideable") else "",
             "Gear": s["gear_hint"] or ""})
     return rows
 
