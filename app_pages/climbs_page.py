@@ -35,15 +35,7 @@ if not climbs:
 st.dataframe(climbview.climbs_table(climbs), hide_index=True, width="stretch", key="climbs_table",
              height=min(38 + 35 * len(climbs), 300))
 labels = {c["climb_id"]: climbview.climb_label(c) for c in climbs}
-url_id = st.query_params.get("id")
-wanted = int(url_id) if url_id and url_id.isascii() and url_id.isdigit() and len(url_id) <= 18 else None
-if url_id and wanted not in labels:
-    st.warning(f"There is no climb #{url_id}: pick one below.")
-ids = list(labels)
-climb_id = st.selectbox("Climb", ids, format_func=labels.get, key="climbs_pick",
-                        index=ids.index(wanted) if wanted in labels else 0)
-if st.query_params.get("id") != str(climb_id):
-    st.query_params["id"] = str(climb_id)
+climb_id = ui.pick_by_address("Climb", labels, key="climbs_pick", noun="climb")
 
 climb = None
 with ui.friendly_errors("loading the climb"):

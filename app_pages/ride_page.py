@@ -23,8 +23,7 @@ def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> di
     return ridecharts.load_ride_detail(ui.cursor(), athlete_id, ride_id)
 
 
-url_id = st.query_params.get("id")
-wanted = int(url_id) if url_id and url_id.isascii() and url_id.isdigit() and len(url_id) <= 18 else None
+wanted = ui.address_id()
 labels = {}
 with ui.friendly_errors("finding the ride"):
     labels = load_labels(str(ui.database().path), athlete, ui.current_data_version(), wanted)
@@ -32,13 +31,7 @@ if not labels:
     st.info("No rides yet. Import .fit or .gpx files on the Rides page.")
     st.page_link("app_pages/rides_page.py", label="Go to Rides", icon=":material/directions_bike:")
     st.stop()
-if url_id and wanted not in labels:
-    st.warning(f"There is no ride #{url_id}: pick one below.")
-ids = list(labels)
-ride_id = st.selectbox("Ride", ids, format_func=labels.get, key="ride_pick",
-                       index=ids.index(wanted) if wanted in labels else 0)
-if st.query_params.get("id") != str(ride_id):
-    st.query_params["id"] = str(ride_id)  # the address shares this ride
+ride_id = ui.pick_by_address("Ride", labels, key="ride_pick", noun="ride")
 
 ride = None
 with ui.friendly_errors("loading the ride"):

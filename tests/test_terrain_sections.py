@@ -12,15 +12,7 @@ from core.errors import ValidationError
 from core.files.gpx import read_gpx
 from core.routes.sections import split_into_sections, terrain_warnings
 from tests.terrain_profiles import track_positions
-
-
-def profile(parts, step=5.0, start_ele=100.0):
-    dist, ele = [0.0], [start_ele]
-    for length, grade in parts:
-        for _ in range(int(length / step)):
-            dist.append(dist[-1] + step)
-            ele.append(ele[-1] + grade / 100 * step)
-    return np.array(dist), np.array(ele)
+from tests.test_sections import profile
 
 
 def test_an_18_percent_wall_of_50_m_in_a_flat_road_is_split_out_where_it_is():
