@@ -41,8 +41,10 @@ if ride is None:
 
 st.subheader(ride["name"])
 tiles = ridecharts.detail_metrics(ride)
-for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
-    col.metric(label, value, help=help_text)
+for first in range(0, len(tiles), 5):  # rows of five: wider tiles keep their figures whole
+    row = tiles[first:first + 5]
+    for col, (label, value, help_text) in zip(st.columns(5)[:len(row)], row, strict=True):
+        col.metric(label, value, help=help_text)
 for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {flag}")
 if ride["tags"]:

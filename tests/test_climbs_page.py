@@ -43,7 +43,7 @@ def test_the_climbs_page_lists_efforts_fastest_first_with_the_pr(climbed):
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Climbs"
     efforts = frame_with(at, "W/kg")
-    assert list(efforts["Rank"]) == ["1 🏆 PR", "2", "3"]
+    assert list(efforts["Rank"]) == ["1 ★ PR", "2", "3"]
     assert efforts["Ride"].iloc[0].startswith(f"#{climbed['rides'][1]} ")  # day 2 was the fastest
     assert {m.label: m.value for m in at.metric}["Efforts"] == "3"
     assert at.get("plotly_chart"), "the times over the months are drawn"

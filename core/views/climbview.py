@@ -46,7 +46,7 @@ def climbs_table(rows: list[dict]) -> pd.DataFrame:
 def efforts_table(efforts: list[dict]) -> pd.DataFrame:
     """A climb's efforts as listed (fastest first): rank with the PR marked, date, time and the figures."""
     return pd.DataFrame([{
-        "Rank": f"{e['rank']} 🏆 PR" if e["pr"] else str(e["rank"]), "Date": e["date"], "Time": clock(e["time_s"]),
+        "Rank": f"{e['rank']} ★ PR" if e["pr"] else str(e["rank"]), "Date": e["date"], "Time": clock(e["time_s"]),
         "Avg W": _num(e["avg_power_w"]), "W/kg": _num(e["w_per_kg"], 2), "VAM m/h": _num(e["vam_m_h"]),
         "Avg HR": _num(e["avg_hr"]), "km/h": _num(e["avg_speed_kmh"], 1), "Ride": f"#{e['ride_id']} {e['ride_name']}"}
         for e in efforts])
@@ -81,7 +81,7 @@ def ride_efforts_table(efforts: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{
         "Climb": e["climb_name"], "Time": clock(e["time_s"]), "Avg W": _num(e["avg_power_w"]),
         "W/kg": _num(e["w_per_kg"], 2), "VAM m/h": _num(e["vam_m_h"]), "Avg HR": _num(e["avg_hr"]),
-        "Rank": f"{e['rank']} of {e['efforts']}" + (" 🏆 PR" if e["pr"] and e["efforts"] > 1 else "")}
+        "Rank": f"{e['rank']} of {e['efforts']}" + (" ★ PR" if e["pr"] and e["efforts"] > 1 else "")}
         for e in efforts])
 
 

@@ -185,7 +185,8 @@ def climbs_table(sections: list[dict]) -> pd.DataFrame:
     """The ride's climbs (from its recorded route's sections); empty when it has none."""
     return pd.DataFrame([{
         "from km": round(s["start_m"] / 1000, 2), "length km": round(s["distance_m"] / 1000, 2),
-        "gain m": s["elevation_gain_m"], "avg %": s["avg_grade_pct"], "max %": s["max_grade_pct"],
+        "gain m": None if s["elevation_gain_m"] is None else round(s["elevation_gain_m"]),
+        "avg %": s["avg_grade_pct"], "max %": s["max_grade_pct"],
         "category": s["category"]} for s in sections if s["kind"] == "climb"])
 
 
