@@ -48,7 +48,7 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
     if ride["route_id"] is not None:
         from core.routes.store import route_json
 
-        sections = route_json(cur, ride["route_id"])["sections"]
+        sections = route_json(cur, ride["route_id"], retime=False)["sections"]  # stored just now: today's times
     return {"file": filename, "ok": True, "kind": "ride", "id": stored.id, "created": stored.created,
             "duplicate_of": stored.duplicate_of, "message": stored.message, "warnings": stored.warnings,
             "points": point_count, "distance_m": ride["distance_m"],

@@ -11,30 +11,42 @@ then only the samples inside the climb's box), so a climb found today lists yest
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import numpy as np
 
 from core.routes.climb_match import Passage, Track, TrackCells, find_passages, overlap_fraction
-from core.routes.climbs import KnownClimb, candidates, get_climb, margin_deg, register_climbs
+from core.routes.climbs import KnownClimb, candidates, get_climb, known_climbs, margin_deg, register_climbs
 
 MAX_GAP_S = 10.0          # as core.rides.metrics: a longer hole in the samples is a pause, not data
 
 
-def _integral(t: np.ndarray, values: np.ndarray, at: float) -> tuple[float, float]:
-    """(∫ value dt, seconds with a value) from the first sample to ``at``: each sample holds until the next one,
-    for at most MAX_GAP_S."""
-    dt = np.minimum(np.diff(t), MAX_GAP_S)
-    v = values[:-1]
-    ok = np.isfinite(v) & np.isfinite(dt) & (dt > 0)
-    area = np.concatenate(([0.0], np.cumsum(np.where(ok, v * dt, 0.0))))
-    covered = np.concatenate(([0.0], np.cumsum(np.where(ok, dt, 0.0))))
-    i = int(np.clip(np.searchsorted(t, at, side="right") - 1, 0, len(t) - 1))
-    if i >= len(t) - 1:
-        return float(area[-1]), float(covered[-1])
-    held = min(at - t[i], MAX_GAP_S)
-    if not (math.isfinite(values[i]) and held > 0):
-        return float(area[i]), float(covered[i])
-    return float(area[i] + values[i] * held), float(covered[i] + held)
+class _Integral:
+    """∫ value dt and the seconds with a value, from the first sample to any instant, for one stream: each sample
+    holds until the next one, for at most MAX_GAP_S. Built once per stream, then O(log n) per instant."""
+
+    def __init__(self, t: np.ndarray, values: np.ndarray):
+        self.t, self.values = t, values
+        dt = np.minimum(np.diff(t), MAX_GAP_S)
+        v = values[:-1]
+        ok = np.isfinite(v) & np.isfinite(dt) & (dt > 0)
+        self.area = np.concatenate(([0.0], np.cumsum(np.where(ok, v * dt, 0.0))))
+        self.covered = np.concatenate(([0.0], np.cumsum(np.where(ok, dt, 0.0))))
+
+    def at(self, when: float) -> tuple[float, float]:
+        t, values = self.t, self.values
+        i = int(np.clip(np.searchsorted(t, when, side="right") - 1, 0, len(t) - 1))
+        if i >= len(t) - 1:
+            return float(self.area[-1]), float(self.covered[-1])
+        held = min(when - t[i], MAX_GAP_S)
+        if not (math.isfinite(values[i]) and held > 0):
+            return float(self.area[i]), float(self.covered[i])
+        return float(self.area[i] + values[i] * held), float(self.covered[i] + held)
+
+    def mean(self, start_s: float, end_s: float) -> float | None:
+        a0, c0 = self.at(start_s)
+        a1, c1 = self.at(end_s)
+        return (a1 - a0) / (c1 - c0) if c1 - c0 > 0 else None
 
 
 def mean_between(t, values, start_s: float, end_s: float) -> float | None:
@@ -45,23 +57,31 @@ def mean_between(t, values, start_s: float, end_s: float) -> float | None:
     v = np.asarray(values, dtype=np.float64)
     if len(t) < 2 or not np.isfinite(v).any():
         return None
-    a0, c0 = _integral(t, v, start_s)
-    a1, c1 = _integral(t, v, end_s)
-    return (a1 - a0) / (c1 - c0) if c1 - c0 > 0 else None
+    return _Integral(t, v).mean(start_s, end_s)
+
+
+def _stream_mean(samples: dict, name: str, start_s: float, end_s: float) -> float | None:
+    """mean_between over a samples dict, its integral built once per stream and kept in the dict."""
+    cache = samples.setdefault("_integrals", {})
+    if name not in cache:
+        values = samples.get(name)
+        if values is not None and name == "cadence":
+            values = np.where(np.asarray(values, dtype=np.float64) > 0, values, np.nan)  # coasting excluded
+        ok = values is not None and len(samples["t_s"]) >= 2 and np.isfinite(np.asarray(values, dtype=float)).any()
+        cache[name] = _Integral(np.asarray(samples["t_s"], dtype=np.float64),
+                                np.asarray(values, dtype=np.float64)) if ok else None
+    integral = cache[name]
+    return None if integral is None else integral.mean(start_s, end_s)
 
 
 def effort_figures(samples: dict, passage: Passage, gain_m: float | None) -> dict:
     """An effort's figures over exactly the passage: time, distance, average power, HR, cadence and VAM."""
-    t = samples["t_s"]
     time_s = passage.time_s
-    cadence = samples.get("cadence")
-    if cadence is not None:
-        cadence = np.where(np.asarray(cadence, dtype=np.float64) > 0, cadence, np.nan)  # coasting excluded
     return {
         "start_s": passage.start_s, "time_s": time_s, "distance_m": passage.distance_m,
-        "avg_power_w": mean_between(t, samples.get("power"), passage.start_s, passage.end_s),
-        "avg_hr": mean_between(t, samples.get("hr"), passage.start_s, passage.end_s),
-        "avg_cadence": mean_between(t, cadence, passage.start_s, passage.end_s),
+        "avg_power_w": _stream_mean(samples, "power", passage.start_s, passage.end_s),
+        "avg_hr": _stream_mean(samples, "hr", passage.start_s, passage.end_s),
+        "avg_cadence": _stream_mean(samples, "cadence", passage.start_s, passage.end_s),
         "vam_m_h": gain_m / time_s * 3600.0 if gain_m and time_s > 0 else None,
     }
 
@@ -83,20 +103,21 @@ def _track(samples: dict) -> Track:
     return Track.of(samples["lat"], samples["lon"], samples["dist_m"], samples["t_s"])
 
 
-def _insert(cur, climb: KnownClimb, ride_id: int, started_at, efforts: list[dict]) -> None:
-    for e in efforts:  # a handful per ride
-        when = None if started_at is None else started_at + _seconds(e["start_s"])
-        cur.execute(
-            "INSERT INTO climb_efforts (climb_id, ride_id, started_at, start_s, time_s, distance_m, avg_power_w, "
-            "avg_hr, avg_cadence, vam_m_h) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [climb.id, ride_id, when, round(e["start_s"], 3), e["time_s"], e["distance_m"], e["avg_power_w"],
-             e["avg_hr"], e["avg_cadence"], e["vam_m_h"]])
+_EFFORT_FIELDS = ("start_s", "time_s", "distance_m", "avg_power_w", "avg_hr", "avg_cadence", "vam_m_h")
 
 
-def _seconds(value: float):
-    from datetime import timedelta
-
-    return timedelta(seconds=float(value))
+def _insert(cur, rows: list[tuple[int, int, object, dict]]) -> None:
+    """Store efforts, (climb id, ride id, ride start, figures) each, in one statement (lists zipped by unnest)."""
+    if not rows:
+        return
+    columns = [[r[0] for r in rows], [r[1] for r in rows],
+               [None if r[2] is None else r[2] + timedelta(seconds=float(r[3]["start_s"])) for r in rows]]
+    columns += [[round(r[3][k], 3) if k == "start_s" else r[3][k] for r in rows] for k in _EFFORT_FIELDS]
+    cur.execute(
+        "INSERT INTO climb_efforts (climb_id, ride_id, started_at, start_s, time_s, distance_m, avg_power_w, avg_hr, "
+        "avg_cadence, vam_m_h) SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::TIMESTAMPTZ[]), "
+        "unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), "
+        "unnest(?::DOUBLE[]), unnest(?::DOUBLE[]) ON CONFLICT DO NOTHING", columns)
 
 
 def _efforts_on(samples: dict, climb: KnownClimb) -> list[dict]:
@@ -127,29 +148,14 @@ def match_ride(cur, athlete_id: int, ride_id: int, *, sections: list[dict] | Non
     if len(samples["t_s"]) < 2:
         return {"efforts": 0, "new_climbs": 0, "backfilled": 0}
     track = _track(samples)
-    found = 0
-    for climb, passages in known_passages(cur, athlete_id, track):
-        efforts = [effort_figures(samples, p, climb.gain_m) for p in passages]
-        _insert(cur, climb, ride_id, started_at, efforts)
-        found += len(efforts)
+    rows = [(climb.id, ride_id, started_at, effort_figures(samples, p, climb.gain_m))
+            for climb, passages in known_passages(cur, athlete_id, track) for p in passages]
     new_ids = register_climbs(cur, athlete_id, track, sections or [], origin="ride", name=name, ride_id=ride_id)
-    backfilled = 0
-    for climb in _known(cur, athlete_id, new_ids):
-        efforts = _efforts_on(samples, climb)
-        _insert(cur, climb, ride_id, started_at, efforts)
-        found += len(efforts)
-        if backfill:
-            backfilled += _backfill(cur, athlete_id, climb, exclude_ride=ride_id)
-    return {"efforts": found, "new_climbs": len(new_ids), "backfilled": backfilled}
-
-
-def _known(cur, athlete_id: int, climb_ids: list[int]) -> list[KnownClimb]:
-    out = []
-    for climb_id in climb_ids:
-        c = get_climb(cur, athlete_id, climb_id)
-        out.append(KnownClimb(c["id"], c["name"], c["length_m"], c["gain_m"], c["avg_grade_pct"],
-                              np.asarray(c["shape"], dtype=np.float64).reshape(-1, 2)))
-    return out
+    new = known_climbs(cur, athlete_id, new_ids)
+    rows += [(climb.id, ride_id, started_at, e) for climb in new for e in _efforts_on(samples, climb)]
+    _insert(cur, rows)
+    backfilled = sum(_backfill(cur, athlete_id, climb, exclude_ride=ride_id) for climb in new) if backfill else 0
+    return {"efforts": len(rows), "new_climbs": len(new_ids), "backfilled": backfilled}
 
 
 def _backfill(cur, athlete_id: int, climb: KnownClimb, exclude_ride: int | None = None) -> int:
@@ -161,22 +167,20 @@ def _backfill(cur, athlete_id: int, climb: KnownClimb, exclude_ride: int | None 
         "AND r.duplicate_of IS NULL AND r.id <> ? AND ro.max_lat >= ? AND ro.min_lat <= ? AND ro.max_lon >= ? "
         "AND ro.min_lon <= ? ORDER BY r.id", [athlete_id, exclude_ride or -1, bbox[0], bbox[2], bbox[1], bbox[3]]
     ).fetchall()
-    count = 0
+    rows = []
     for ride_id, started_at in rides:
         samples = _samples(cur, ride_id, bbox)
-        if len(samples["t_s"]) < 2:
-            continue
-        efforts = _efforts_on(samples, climb)
-        _insert(cur, climb, ride_id, started_at, efforts)
-        count += len(efforts)
-    return count
+        if len(samples["t_s"]) >= 2:
+            rows += [(climb.id, ride_id, started_at, e) for e in _efforts_on(samples, climb)]
+    _insert(cur, rows)
+    return len(rows)
 
 
 def backfill_route(cur, athlete_id: int, route_id: int) -> int:
     """Efforts in earlier rides on the climbs a planned route added (core.routes.store registered them)."""
     ids = [r[0] for r in cur.execute("SELECT id FROM climbs WHERE athlete_id = ? AND route_id = ? ORDER BY id",
                                      [athlete_id, route_id]).fetchall()]
-    return sum(_backfill(cur, athlete_id, c) for c in _known(cur, athlete_id, ids))
+    return sum(_backfill(cur, athlete_id, c) for c in known_climbs(cur, athlete_id, ids))
 
 
 def prune_climbs(cur, athlete_id: int) -> int:

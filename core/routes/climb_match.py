@@ -97,9 +97,12 @@ def climb_shape(lat, lon, dist_m, start_m: float, end_m: float, step_m: float = 
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
     dist = np.asarray(dist_m, dtype=np.float64)
-    ok = np.isfinite(lat) & np.isfinite(lon) & np.isfinite(dist)
+    if not (math.isfinite(start_m) and math.isfinite(end_m)) or end_m <= start_m:
+        return np.zeros((0, 2))
+    with np.errstate(invalid="ignore"):  # only the stretch (and a sample either side) is interpolated over
+        ok = np.isfinite(lat) & np.isfinite(lon) & (dist >= start_m - 500.0) & (dist <= end_m + 500.0)
     idx = np.flatnonzero(ok)
-    if len(idx) < 2 or not (math.isfinite(start_m) and math.isfinite(end_m)) or end_m <= start_m:
+    if len(idx) < 2:
         return np.zeros((0, 2))
     idx = idx[_increasing(dist[idx])]
     at = np.append(np.arange(start_m, end_m, step_m), end_m)
@@ -166,18 +169,18 @@ def find_passages(track: Track, shape: np.ndarray, length_m: float | None = None
     lat0, lon0 = float(shape[0, 0]), float(shape[0, 1])
     sx, sy = local_xy(shape[:, 0], shape[:, 1], lat0, lon0)
     length = float(length_m) if length_m else float(np.sum(np.hypot(np.diff(sx), np.diff(sy))))
-    px, py = local_xy(track.lat, track.lon, lat0, lon0)
-    positioned = np.isfinite(px) & np.isfinite(py)
-    if not positioned.any():
-        return []
-    # Only the stretch of track near the climb matters; indices keep their place in the whole track.
+    # Only the stretch of track near the climb matters (a box test in degrees first: no trigonometry on a
+    # 250,000-point track per climb); indices keep their place in the whole track.
     margin = GATE_HALF_WIDTH_M + CHECKPOINT_TOLERANCE_M
-    near = positioned & (px >= sx.min() - margin) & (px <= sx.max() + margin) & \
-        (py >= sy.min() - margin) & (py <= sy.max() + margin)
+    dlat = margin / 111_320.0
+    dlon = margin / (111_320.0 * max(math.cos(math.radians(lat0)), 0.01))
+    with np.errstate(invalid="ignore"):
+        near = (track.lat >= shape[:, 0].min() - dlat) & (track.lat <= shape[:, 0].max() + dlat) & \
+            (track.lon >= shape[:, 1].min() - dlon) & (track.lon <= shape[:, 1].max() + dlon)
     if near.sum() < 2:
         return []
     keep = np.flatnonzero(near)
-    px, py = px[keep], py[keep]
+    px, py = local_xy(track.lat[keep], track.lon[keep], lat0, lon0)
     ux, uy = _direction(sx, sy, at_end=False)
     vx, vy = _direction(sx, sy, at_end=True)
     starts = _crossings(px, py, sx[0], sy[0], ux, uy, "start" if keep[0] == 0 else None)

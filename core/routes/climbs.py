@@ -64,10 +64,15 @@ def candidates(cur, athlete_id: int, bbox: tuple[float, float, float, float] | N
         [athlete_id, bbox[0] - dlat, bbox[2] + dlat, bbox[1] - dlon, bbox[3] + dlon]).fetchall()
     combine = all if both_ends else any
     ids = [r[0] for r in rows if near is None or combine((near(r[1], r[2]), near(r[3], r[4])))]
+    return known_climbs(cur, athlete_id, ids)
+
+
+def known_climbs(cur, athlete_id: int, ids: list[int]) -> list[KnownClimb]:
+    """The athlete's climbs among ``ids``, shapes parsed, in id order."""
     if not ids:
         return []
     rows = cur.execute("SELECT id, name, length_m, gain_m, avg_grade_pct, shape FROM climbs "
-                       "WHERE id IN (SELECT unnest(?)) ORDER BY id", [ids]).fetchall()
+                       "WHERE athlete_id = ? AND id IN (SELECT unnest(?)) ORDER BY id", [athlete_id, ids]).fetchall()
     return [KnownClimb(r[0], r[1], r[2], r[3], r[4], np.asarray(json.loads(r[5]), dtype=np.float64).reshape(-1, 2))
             for r in rows]
 
@@ -87,7 +92,13 @@ def _known_on(track: Track, climbs: list[KnownClimb], interval: tuple[float, flo
     one whose road holds most of the stretch (a ride that stopped short of a known climb's top does not make
     a near-copy of it)."""
     shape = climb_shape(track.lat, track.lon, track.dist_m, *interval)
+    if len(shape) < 2:
+        return None
+    dlat, dlon = margin_deg(float(shape[0, 0]))
+    low, high = shape.min(axis=0) - (dlat, dlon), shape.max(axis=0) + (dlat, dlon)
     for climb in climbs:
+        if np.any(climb.shape.max(axis=0) < low) or np.any(climb.shape.min(axis=0) > high):
+            continue  # nowhere near this stretch
         for passage in find_passages(track, climb.shape, climb.length_m):
             if overlap_fraction((passage.start_m, passage.end_m), interval) > COVERED_FRACTION:
                 return climb.id

@@ -168,7 +168,7 @@ def section_json(section: dict | Section) -> dict:
     return out
 
 
-def route_json(cur, route_id: int, filename: str | None = None) -> dict:
+def route_json(cur, route_id: int, filename: str | None = None, *, retime: bool = True) -> dict:
     """The import/`sections` --json shape: {"file","ok","kind","id","points","distance_m","elevation_gain_m",
     "sections":[…]}. ``kind`` is "route" for a planned route, "ride" for a ride's recorded path."""
     route = get_route(cur, route_id)
@@ -180,7 +180,9 @@ def route_json(cur, route_id: int, filename: str | None = None) -> dict:
         "points": route["point_count"],
         "distance_m": round(route["distance_m"], 1),
         "elevation_gain_m": None if route["elevation_gain_m"] is None else round(route["elevation_gain_m"], 1),
-        "sections": [section_json(s) for s in current_sections(cur, route_id)],
+        # times for today's FTP, weight and settings (``retime`` False: the route was just stored with them)
+        "sections": [section_json(s) for s in (current_sections(cur, route_id) if retime
+                                                 else route_sections(cur, route_id))],
     }
 
 
@@ -197,7 +199,7 @@ def import_gpx_route(cur, athlete_id: int, filename: str, data: bytes, *,
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = streams.name or base.rsplit(".", 1)[0]
     route_id = store_route(cur, athlete_id, name, "planned", streams, source_file=base)
-    return route_json(cur, route_id, filename)
+    return route_json(cur, route_id, filename, retime=False)
 
 
 def list_routes(cur, athlete_id: int, kind: str | None = "planned", *, limit: int = 200, offset: int = 0) -> list[dict]:
