@@ -6,6 +6,7 @@ import streamlit as st
 
 import ui
 from core.rides.efforts import list_climbs
+from core.rides.terrain import refresh_terrain, stale_counts
 from core.routes.climbs import rename_climb
 from core.views import climbview
 
@@ -23,6 +24,16 @@ def load_climbs(db_path: str, athlete_id: int, version: int) -> list[dict]:
 def load_climb(db_path: str, athlete_id: int, climb_id: int, version: int) -> dict:
     return climbview.climb_detail(ui.cursor(), athlete_id, climb_id)
 
+
+stale = stale_counts(cur, athlete)
+if stale["rides"] or stale["routes"]:
+    st.info(f"{stale['rides']} older ride(s) and {stale['routes']} route(s) still carry figures from the previous "
+            "elevation method and have not been matched to your climbs yet.")
+    if st.button("Update them now", key="climbs_refresh"):
+        with st.spinner("Recomputing elevation, sections, climbs and intervals…"), \
+                ui.friendly_errors("updating your rides"):
+            refresh_terrain(cur, athlete)
+            st.rerun()
 
 climbs = []
 with ui.friendly_errors("listing your climbs"):

@@ -181,8 +181,8 @@ def test_climbs_json_prints_one_record_per_climb_with_efforts_fastest_first(db_p
     assert times == sorted(times) and record["efforts"][0]["pr"] is True
     one = run_cli(db_path, "climb", str(record["climb_id"]), "--json")
     assert one.returncode == 0 and json.loads(one.stdout)["efforts"][0]["rank"] == 1
-    assert run_cli(db_path, "climb", "999").returncode == 1
-    assert "not found" in run_cli(db_path, "climb", "999").stderr
+    missing = run_cli(db_path, "climb", "999")
+    assert missing.returncode == 1 and "not found" in missing.stderr
     assert run_cli(db_path, "climb", "abc").returncode == 2
     renamed = run_cli(db_path, "climb", str(record["climb_id"]), "--rename", "  ")
     assert renamed.returncode == 1 and "needs a name" in renamed.stderr

@@ -89,3 +89,23 @@ def test_the_ride_page_shows_elevation_efforts_with_links_and_intervals(climbed)
     assert list(efforts["Rank"]) == ["3 of 3"]
     captions = " ".join(c.value for c in at.caption)
     assert f"Elevation gain of the whole ride: {tiles['Elevation gain'][:-2]} m" in captions
+
+
+def test_rides_of_an_older_method_can_be_brought_up_to_date_from_the_page(climbed):
+    db = connect(climbed["path"])
+    db.cursor().execute("UPDATE rides SET terrain_version = 0")
+    db.cursor().execute("DELETE FROM climb_efforts")
+    db.close()
+    # the app's start-up refresh is bounded; here the page's own button does the work
+    from core.rides import terrain
+
+    old, terrain.STARTUP_RIDES = terrain.STARTUP_RIDES, 0
+    try:
+        at = run_app_page(PAGE, id=climbed["climb_id"])
+        assert any("3 older ride(s)" in i.value for i in at.info)
+        at.button(key="climbs_refresh").click().run()
+        assert not at.exception
+    finally:
+        terrain.STARTUP_RIDES = old
+    rows, problems = read_db(climbed["path"], "SELECT count(*) FROM climb_efforts")
+    assert rows == [(3,)] and problems == []
