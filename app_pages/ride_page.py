@@ -70,6 +70,14 @@ else:
     for column, fig in ridecharts.stream_figures(samples, axis):
         st.plotly_chart(fig, width="stretch", key=f"ride_chart_{column}")
 
+if ride["w_prime"] is not None:
+    from core.views.powerview import w_prime_figure
+
+    st.plotly_chart(w_prime_figure(ride["w_prime"]), width="stretch", key="ride_w_prime")
+    st.caption(f"Lowest W′ balance {ride['w_prime']['min_j'] / 1000:.1f} kJ at minute "
+               f"{ride['w_prime']['min_at_s'] / 60:.0f} (Skiba's differential model; CP and W′ from "
+               f"{ride['w_prime']['source']}).")
+
 c1, c2 = st.columns(2)
 for col, kind, key in ((c1, "power", "zones_power_s"), (c2, "hr", "zones_hr_s")):
     fig = ridecharts.zones_figure(ride["metrics"].get(key), kind)
