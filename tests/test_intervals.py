@@ -174,3 +174,20 @@ def test_a_workout_without_valid_steps_gives_no_compliance(cur, athlete_id):
     workout = _plan_with_workout(cur, athlete_id, stored.id, date(2025, 3, 5),
                                  {"steps": [{"kind": "work", "duration_s": 1}]})  # invalid: too short
     assert workout_steps(cur, workout) is None and ride_compliance(cur, athlete_id, stored.id) is None
+
+
+def test_a_workout_without_steps_is_judged_against_the_steps_its_device_got(cur, athlete_id):
+    from core.coach.devices import fallback_steps
+
+    day = date(2025, 3, 6)
+    workout = {"date": str(day), "type": "sweet_spot", "duration_min": 76, "target": {}}
+    items = fallback_steps(workout)
+    t, power = ridden(items)
+    streams = ActivityStreams(lat=np.full(len(t), np.nan), lon=np.full(len(t), np.nan), ele=np.full(len(t), np.nan),
+                              dist_m=t * 8.0, t_s=t, power=power, started_at=datetime(2025, 3, 6, 18, tzinfo=UTC))
+    stored = store_ride(cur, athlete_id, streams, source="file", external_id="fallback")
+    workout_id = _plan_with_workout(cur, athlete_id, stored.id, day, {})
+    assert workout_steps(cur, workout_id) == items
+    result = ride_compliance(cur, athlete_id, stored.id)
+    assert result["work_steps"] == len(work_steps(items)) >= 2
+    assert result["on_target"] == result["work_steps"]

@@ -19,7 +19,7 @@ from datetime import date
 
 from pydantic import ValidationError as PydanticError
 
-from core.coach.workouts import STEPS, Step, flatten
+from core.coach.workouts import Step, flatten
 from core.rides.intervals import find_intervals
 from core.rides.metrics import clean_absurd, resample_1hz
 
@@ -116,16 +116,24 @@ def _has_steps_column(cur) -> bool:
 
 
 def workout_steps(cur, workout_id: int) -> list | None:
-    """The structured steps of a planned workout: its ``steps`` column when the schema has one, else ``steps``
-    inside its targets, else the plan JSON's workout of that day and type; None when it has none (or they do
-    not validate)."""
-    extra = ", steps" if _has_steps_column(cur) else ", NULL"
-    row = cur.execute(f"SELECT w.targets, p.plan, w.date, w.type{extra} FROM planned_workouts w "  # noqa: S608 — constant
-                      "JOIN plans p ON p.id = w.plan_id WHERE w.id = ?", [workout_id]).fetchone()
+    """The structured steps the rider was given for a planned workout — the same ones its device files carry
+    (core.coach.devices.workout_steps: its own ``steps``, else the documented fallback from its type, duration
+    and target). The workout is read from the plan JSON (where ``steps`` live), else from its row (a ``steps``
+    column when the schema has one, or ``steps`` inside its targets). None for a rest day or steps that do not
+    validate."""
+    from core.coach.devices import workout_steps as device_steps
+    from core.errors import VeloCoachError
+
+    extra = ", w.steps" if _has_steps_column(cur) else ", NULL"
+    row = cur.execute(f"SELECT w.targets, p.plan, w.date, w.type, w.duration_min, w.description{extra} "  # noqa: S608
+                      "FROM planned_workouts w JOIN plans p ON p.id = w.plan_id WHERE w.id = ?",
+                      [workout_id]).fetchone()
     if row is None:
         return None
-    targets, plan, day, kind, column = row
-    candidates = [column, (json.loads(targets or "{}") or {}).get("steps")]
+    targets, plan, day, kind, minutes, description, column = row
+    targets = json.loads(targets or "{}") or {}
+    workout = {"date": str(day), "type": kind, "duration_min": minutes, "target": targets,
+               "description": description, "steps": column if column is not None else targets.get("steps")}
     try:
         body = json.loads(plan or "{}")
     except ValueError:
@@ -133,19 +141,16 @@ def workout_steps(cur, workout_id: int) -> list | None:
     for week in body.get("weeks", []) if isinstance(body, dict) else []:
         for w in week.get("workouts", []) if isinstance(week, dict) else []:
             if isinstance(w, dict) and str(w.get("date", ""))[:10] == str(day) and w.get("type") == kind:
-                candidates.append(w.get("steps"))
-    for value in candidates:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                continue
-        if value:
-            try:
-                return STEPS.validate_python(value)
-            except PydanticError:
-                continue
-    return None
+                workout = {**workout, **w, "steps": w.get("steps") or workout["steps"]}
+    if isinstance(workout["steps"], str):
+        try:
+            workout["steps"] = json.loads(workout["steps"])
+        except ValueError:
+            return None
+    try:
+        return device_steps(workout) or None
+    except (VeloCoachError, PydanticError, TypeError, ValueError):
+        return None
 
 
 def ride_compliance(cur, athlete_id: int, ride_id: int) -> dict | None:
