@@ -9,6 +9,7 @@ from core.rides.efforts import list_climbs
 from core.rides.terrain import refresh_terrain, stale_counts
 from core.routes.climbs import rename_climb
 from core.views import climbview
+from core.views.text import md
 
 st.title("Climbs")
 cur = ui.cursor()
@@ -54,7 +55,7 @@ with ui.friendly_errors("loading the climb"):
 if climb is None:
     st.stop()
 
-st.subheader(climb["name"])
+st.subheader(md(climb["name"]))
 cols = st.columns(5)
 cols[0].metric("Length", f"{climb['length_m'] / 1000:.2f} km")
 cols[1].metric("Average grade", f"{climb['avg_grade_pct']:.1f} %")

@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from core.views import climbview, ridecharts
+from core.views.text import md
 
 st.title("Ride")
 cur = ui.cursor()
@@ -39,16 +40,16 @@ with ui.friendly_errors("loading the ride"):
 if ride is None:
     st.stop()
 
-st.subheader(ride["name"])
+st.subheader(md(ride["name"]))
 tiles = ridecharts.detail_metrics(ride)
 for first in range(0, len(tiles), 5):  # rows of five: wider tiles keep their figures whole
     row = tiles[first:first + 5]
     for col, (label, value, help_text) in zip(st.columns(5)[:len(row)], row, strict=True):
         col.metric(label, value, help=help_text)
 for flag in ride["metrics"].get("flags", []):
-    st.caption(f"⚠️ {flag}")
+    st.caption(f"⚠️ {md(flag)}")
 if ride["tags"]:
-    st.caption("Tags: " + ", ".join(ride["tags"]))
+    st.caption("Tags: " + ", ".join(md(tag) for tag in ride["tags"]))
 
 samples: pd.DataFrame = ride["samples"]
 if ride["points"] is not None and len(ride["points"]["lat"]):
@@ -95,7 +96,7 @@ if ride["metrics"].get("intervals"):
     st.dataframe(climbview.intervals_table(ride["metrics"]["intervals"]), hide_index=True, width="stretch",
                  key="ride_intervals")
 if ride["compliance"]:
-    st.markdown(f"**Planned workout, interval by interval** — {ride['compliance']['summary']}")
+    st.markdown(f"**Planned workout, interval by interval** — {md(ride['compliance']['summary'])}")
     st.dataframe(climbview.compliance_table(ride["compliance"]), hide_index=True, width="stretch",
                  key="ride_compliance")
 climbs = ridecharts.climbs_table(ride["sections"])
@@ -110,6 +111,6 @@ if ride["efforts"]:
     st.dataframe(climbview.ride_efforts_table(ride["efforts"]), hide_index=True, width="stretch",
                  key="ride_efforts")
     for climb_id, climb_name in dict((e["climb_id"], e["climb_name"]) for e in ride["efforts"]).items():
-        st.page_link("app_pages/climbs_page.py", label=f"All efforts on {climb_name}", icon=":material/landscape:",
+        st.page_link("app_pages/climbs_page.py", label=f"All efforts on {md(climb_name)}", icon=":material/landscape:",
                      query_params={"id": climb_id})
-st.caption(ridecharts.source_caption(ride))
+st.caption(md(ridecharts.source_caption(ride)))
