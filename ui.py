@@ -28,10 +28,11 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
-    from core.setup import first_run
+    from core.setup import first_run, upgrade
 
     db = connect(path)
     first_run(db, load_settings())
+    upgrade(db)  # rides stored by an older elevation/climbs method are recomputed once
     return db
 
 
@@ -124,3 +125,24 @@ def session_controls() -> None:
     with st.sidebar:
         components.html(f"<script>setTimeout(function () {{ window.parent.location.reload(); }}, {delay_ms});"
                         "</script>", height=0)
+
+
+def address_id() -> int | None:
+    """The ?id=N of the address when it is a plain positive number (hostile or odd values give None)."""
+    value = st.query_params.get("id")
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def pick_by_address(label: str, labels: dict[int, str], *, key: str, noun: str) -> int:
+    """A selectbox over ``labels`` that starts at the address's ?id=N and keeps the address in step with the
+    choice (so it can be shared); an unknown id says so and falls back to the first."""
+    wanted = address_id()
+    given = st.query_params.get("id")
+    if given and wanted not in labels:
+        st.warning(f"There is no {noun} #{md(given, 120)}: pick one below.")
+    ids = list(labels)
+    chosen = st.selectbox(label, ids, format_func=labels.get, key=key,
+                          index=ids.index(wanted) if wanted in labels else 0)
+    if st.query_params.get("id") != str(chosen):
+        st.query_params["id"] = str(chosen)
+    return chosen

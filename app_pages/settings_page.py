@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from core.athletes import (
     FITNESS_LEVELS,
+    RIDING_SETTINGS,
     create_athlete,
     data_summary,
     get_athlete,
@@ -61,6 +62,15 @@ with st.form("athlete_profile"):
     gap_method = right.radio("Pauses in a recording (NP, TSS, zones)", list(gap_methods), format_func=gap_methods.get,
                              index=list(gap_methods).index(prefs.get("gap_method", "pauses"))
                              if prefs.get("gap_method", "pauses") in gap_methods else 0, key="profile_gap_method")
+    st.markdown("**Riding setup** (route time estimates and gear hints)")
+    left, middle, right = st.columns(3)
+    riding = {key: prefs.get(key, default) for key, (_, _, default) in RIDING_SETTINGS.items()}
+    cda = left.number_input("CdA (m²)", 0.15, 0.6, float(riding["cda_m2"]), step=0.01, format="%.2f",
+                            help="Drag area: ~0.25 drops, 0.32 hoods, 0.40 upright", key="profile_cda")
+    crr = middle.number_input("Rolling resistance Crr", 0.002, 0.02, float(riding["crr"]), step=0.001,
+                              format="%.3f", help="~0.004 race tyres, 0.005 road, 0.008+ gravel", key="profile_crr")
+    bike = right.number_input("Bike and kit (kg)", 4.0, 40.0, float(riding["bike_kg"]), step=0.5,
+                              key="profile_bike")
     st.caption("CTL and ATL follow x = x·e^(−1/τ) + TSS·(1 − e^(−1/τ)); form (TSB) = yesterday's CTL − ATL.")
     if st.form_submit_button("Save profile", type="primary"):
         try:
@@ -68,7 +78,7 @@ with st.form("athlete_profile"):
                 name=name, email=email or None, fitness_level=level, ftp_w=ftp or None, max_hr=max_hr or None,
                 lthr=lthr or None, weight_kg=weight or None,
                 preferences={**prefs, "ctl_days": ctl_days, "atl_days": atl_days, "indoor_ok": indoor,
-                             "gap_method": gap_method})
+                             "gap_method": gap_method, "cda_m2": cda, "crr": crr, "bike_kg": bike})
             update_athlete(cur, current_id, profile)
             st.success("Profile saved.")
             if (ftp or None) != athlete["ftp_w"] and ftp:

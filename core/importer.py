@@ -48,7 +48,7 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
     if ride["route_id"] is not None:
         from core.routes.store import route_json
 
-        sections = route_json(cur, ride["route_id"])["sections"]
+        sections = route_json(cur, ride["route_id"], retime=False)["sections"]  # stored just now: today's times
     return {"file": filename, "ok": True, "kind": "ride", "id": stored.id, "created": stored.created,
             "duplicate_of": stored.duplicate_of, "message": stored.message, "warnings": stored.warnings,
             "points": point_count, "distance_m": ride["distance_m"],
@@ -105,9 +105,13 @@ def import_file(cur, athlete_id: int, filename: str, data: bytes, *, as_kind: st
                                        "import it as a route")
             return _store_streams_as_ride(cur, athlete_id, name, data, streams, source=source,
                                           account_id=account_id, external_id=external_id, raw=raw)
+        from core.rides.efforts import backfill_route
         from core.routes.store import import_gpx_route
+        from core.store.db import transaction
 
-        result = import_gpx_route(cur, athlete_id, name, data, streams=streams)
+        with transaction(cur):  # the route, its climbs and the efforts earlier rides put on them: one write
+            result = import_gpx_route(cur, athlete_id, name, data, streams=streams)
+            backfill_route(cur, athlete_id, result["id"])
         return {"file": name, "ok": True, "kind": "route", **{k: v for k, v in result.items() if k != "file"}}
     what = f"{suffix} files" if suffix else "files without an extension"
     raise InvalidFileError(f"{name}: VeloCoach imports .fit and .gpx files, not {what}")

@@ -24,3 +24,17 @@ def first_run(db: Database, settings: Settings) -> dict | None:
     log.info("empty database: seeding the demo season")
     with transaction(cur):
         return seed_demo(cur)
+
+
+def upgrade(db: Database) -> dict:
+    """Bring rows computed by an older terrain method up to date (after migration 006: elevation, sections,
+    climbs, intervals): planned routes and the newest STARTUP_RIDES rides; the Climbs page and `python -m core
+    terrain refresh` do the rest. Quick when nothing is stale."""
+    from core.rides.terrain import STARTUP_RIDES, refresh_terrain, stale_counts
+
+    cur = db.cursor()
+    stale = stale_counts(cur)
+    if not (stale["rides"] or stale["routes"]):
+        return {"routes": 0, "rides": 0}
+    log.info("recomputing terrain for %d rides and %d routes (once)", stale["rides"], stale["routes"])
+    return refresh_terrain(cur, limit=STARTUP_RIDES)

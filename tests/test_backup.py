@@ -121,7 +121,7 @@ def test_the_backup_covers_every_linked_table_and_leaves_out_machine_wide_ones()
     assert tables[0] == "athletes"
     assert {"athlete_ftp_history", "routes", "route_points", "sections", "rides", "ride_samples", "tags",
             "ride_tags", "rules", "plans", "plan_rules", "planned_workouts", "analyses", "garmin_accounts",
-            "sync_log", "garmin_workouts", "ride_mmp", "ftp_proposals"} == set(tables[1:])
+            "sync_log", "garmin_workouts", "ride_mmp", "ftp_proposals", "climbs", "climb_efforts"} == set(tables[1:])
     assert not {"ai_cache", "ai_calls", "prompts", "audit_log", "data_version", "schema_migrations"} & set(tables)
 
 

@@ -149,7 +149,9 @@ def test_resectioning_replaces_the_sections(cur, athlete_id):
     from core.routes.sections import SectionParams
 
     route_id = routes.store_route(cur, athlete_id, "R", "planned", streams_of(800))
-    count = routes.resection_route(cur, route_id, params=SectionParams(min_climb_length_m=1e9))
+    # no climb may qualify: not by length, not by category (a categorised climb is never hidden), not as a wall
+    never = SectionParams(min_climb_length_m=1e9, min_category_grade_pct=1e9, wall_grade_pct=1e9)
+    count = routes.resection_route(cur, route_id, params=never)
     assert count == len(routes.route_sections(cur, route_id))
     assert all(s["kind"] != "climb" for s in routes.route_sections(cur, route_id))
 

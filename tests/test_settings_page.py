@@ -62,3 +62,22 @@ def list_athletes_in(db_path):
     finally:
         db.close()
 
+
+
+def test_the_riding_setup_is_saved_and_moves_route_times(db_path):
+    from core.routes.store import rider_params
+
+    at = open_settings()
+    at.number_input(key="profile_cda").set_value(0.27)
+    at.number_input(key="profile_crr").set_value(0.004)
+    at.number_input(key="profile_bike").set_value(7.5)
+    at.button[0].click().run()
+    assert not at.exception and at.success
+    athlete = list_athletes_in(db_path)[0]
+    assert athlete["preferences"]["cda_m2"] == 0.27 and athlete["preferences"]["bike_kg"] == 7.5
+    db = connect(db_path)
+    try:
+        params = rider_params(db.cursor(), athlete["id"])
+    finally:
+        db.close()
+    assert (params.cda_m2, params.crr, params.bike_kg) == (0.27, 0.004, 7.5)

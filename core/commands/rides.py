@@ -60,7 +60,15 @@ def cmd_rides(args, ctx) -> int:
 
 
 def cmd_ride(args, ctx) -> int:
-    report = ride_report(ctx.cur, ctx.athlete_id(), args.ride_id)
+    from core.coach.compliance import ride_compliance
+    from core.rides.efforts import ride_efforts
+
+    athlete = ctx.athlete_id()
+    report = ride_report(ctx.cur, athlete, args.ride_id)
+    report["climbs"] = [{k: e[k] for k in ("climb_id", "climb_name", "time_s", "avg_power_w", "w_per_kg", "vam_m_h",
+                                           "avg_hr", "rank", "efforts", "pr")}
+                        for e in ride_efforts(ctx.cur, athlete, args.ride_id)]
+    report["compliance"] = ride_compliance(ctx.cur, athlete, args.ride_id)
     if args.json:
         ctx.print_json(report)
         return 0
@@ -68,4 +76,9 @@ def cmd_ride(args, ctx) -> int:
                 "tss", "load_method", "vi", "ef", "avg_hr", "decoupling_pct"):
         value = report[key]
         print(f"{key:>15}: {round(value, 2) if isinstance(value, float) else value}")
+    for bout in report["intervals"]:
+        power = "" if bout.get("avg_power_w") is None else f" {bout['avg_power_w']:.0f} W ({bout['pct_ftp']:.0f} % FTP)"
+        print(f"  interval at {bout['start_s'] / 60:5.1f} min: {bout['duration_s']:.0f} s{power}")
+    if report["compliance"]:
+        print(report["compliance"]["summary"])
     return 0

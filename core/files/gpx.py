@@ -36,6 +36,7 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, Ext
 from defusedxml.ElementTree import DefusedXMLParser
 
 from core.errors import ConfigError, InvalidFileError
+from core.files.elevation import hint_from_creator
 from core.files.streams import ActivityStreams
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
@@ -630,7 +631,17 @@ def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> Activi
     return ActivityStreams(
         lat=lat, lon=lon, ele=ele, dist_m=cumulative_distance_m(lat, lon), t_s=t_s,
         hr=optional(buf.hr), cadence=optional(buf.cad), power=optional(buf.power), temp=optional(buf.temp),
-        started_at=started_at, name=name[:200], sport_type=sport[:40], source_format="gpx", warnings=warnings)
+        started_at=started_at, name=name[:200], sport_type=sport[:40], source_format="gpx", warnings=warnings,
+        altitude_source=hint_from_creator(gpx_creator(data), t_s is not None))
+
+
+_CREATOR = re.compile(rb"<(?:\w+:)?gpx\b[^>]*?\bcreator\s*=\s*[\"']([^\"'<>]{0,200})[\"']", re.S)
+
+
+def gpx_creator(data: bytes) -> str | None:
+    """The <gpx creator="…"> attribute (the app or device that wrote the file), read from the first 4 KB."""
+    match = _CREATOR.search(data[:4096])
+    return match.group(1).decode("utf-8", "replace") if match else None
 
 
 def to_gpx(streams: ActivityStreams, name: str | None = None) -> str:

@@ -34,6 +34,8 @@ class ActivityStreams:
     source_format: str = ""  # gpx | fit | garmin | demo
     laps: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # things the rider should know (flagged values, …)
+    # What the file says about its altitude: 'barometric', 'gps', 'dem' or None (core.files.elevation decides)
+    altitude_source: str | None = None
 
     def __len__(self) -> int:
         return len(self.dist_m)

@@ -32,7 +32,9 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # (see 001_initial.sql for why these links are not declared FOREIGN KEYs).
 CHILDREN: dict[str, list[tuple[str, str]]] = {
     "routes": [("route_points", "route_id"), ("sections", "route_id")],
-    "rides": [("ride_samples", "ride_id"), ("ride_tags", "ride_id"), ("analyses", "ride_id"), ("ride_mmp", "ride_id")],
+    "rides": [("ride_samples", "ride_id"), ("ride_tags", "ride_id"), ("analyses", "ride_id"), ("ride_mmp", "ride_id"),
+              ("climb_efforts", "ride_id")],
+    "climbs": [("climb_efforts", "climb_id")],
     "plans": [("planned_workouts", "plan_id"), ("plan_rules", "plan_id")],
     "tags": [("ride_tags", "tag_id")],
     "garmin_accounts": [("sync_log", "account_id"), ("garmin_workouts", "account_id")],
@@ -66,6 +68,11 @@ LINKS: list[tuple[str, str, str]] = [
     ("analyses", "plan_id", "plans"),
     ("ride_mmp", "ride_id", "rides"),
     ("ftp_proposals", "athlete_id", "athletes"),
+    ("climbs", "athlete_id", "athletes"),
+    ("climbs", "route_id", "routes"),
+    ("climbs", "ride_id", "rides"),
+    ("climb_efforts", "climb_id", "climbs"),
+    ("climb_efforts", "ride_id", "rides"),
 ]
 
 
