@@ -60,16 +60,20 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
 
 def _store_streams_as_ride(cur, athlete_id, filename, data, streams, *, source, account_id, external_id, raw):
     from core.rides.store import store_ride
-    from core.store.db import transaction
+    from core.store.db import retrying, transaction
 
-    with transaction(cur):  # one unit: a failure while linking must not leave the ride half-imported
-        stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),
-                            account_id=account_id, raw=raw, source_file=filename,
-                            name=streams.name or PurePath(filename).stem)
-        if stored.created:
-            from core.coach.matching import link_completed_rides
+    def store():
+        with transaction(cur):  # one unit: a failure while linking must not leave the ride half-imported
+            stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),
+                                account_id=account_id, raw=raw, source_file=filename,
+                                name=streams.name or PurePath(filename).stem)
+            if stored.created:
+                from core.coach.matching import link_completed_rides
 
-            link_completed_rides(cur, athlete_id)  # a new ride may complete a planned workout of the active plan
+                link_completed_rides(cur, athlete_id)  # a new ride may complete a planned workout of the active plan
+        return stored
+
+    stored = retrying(cur, store)
     return _ride_result(cur, athlete_id, filename, stored, len(streams))
 
 
@@ -106,8 +110,9 @@ def import_file(cur, athlete_id: int, filename: str, data: bytes, *, as_kind: st
             return _store_streams_as_ride(cur, athlete_id, name, data, streams, source=source,
                                           account_id=account_id, external_id=external_id, raw=raw)
         from core.routes.store import import_gpx_route
+        from core.store.db import retrying
 
-        result = import_gpx_route(cur, athlete_id, name, data, streams=streams)
+        result = retrying(cur, lambda: import_gpx_route(cur, athlete_id, name, data, streams=streams))
         return {"file": name, "ok": True, "kind": "route", **{k: v for k, v in result.items() if k != "file"}}
     what = f"{suffix} files" if suffix else "files without an extension"
     raise InvalidFileError(f"{name}: VeloCoach imports .fit and .gpx files, not {what}")

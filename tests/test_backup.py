@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import DuplicateError, ExportImportError, NotFoundError
 from core.store import backup_export, backup_format, backup_restore, backup_validate
-from core.store.db import connect, integrity_problems, table_counts
+from core.store.db import connect, data_version, integrity_problems, table_counts
 from tests.test_backup_helpers import (
     API_KEY,
     TOKEN_SECRET,
@@ -120,7 +120,7 @@ def test_the_backup_covers_every_linked_table_and_leaves_out_machine_wide_ones()
     assert {"athlete_ftp_history", "routes", "route_points", "sections", "rides", "ride_samples", "tags",
             "ride_tags", "rules", "plans", "plan_rules", "planned_workouts", "analyses", "garmin_accounts",
             "sync_log"} == set(tables[1:])
-    assert not {"ai_cache", "ai_calls", "prompts", "audit_log", "data_version", "schema_migrations"} & set(tables)
+    assert not {"ai_cache", "ai_calls", "prompts", "audit_log", "data_changes", "schema_migrations"} & set(tables)
 
 
 @pytest.mark.parametrize("fmt", ["zip", "json"])
@@ -159,9 +159,9 @@ def test_a_backup_restores_as_a_new_athlete_with_fresh_ids_next_to_the_existing_
 
 
 def test_restoring_bumps_the_data_version_and_writes_an_audit_line(exported, other):
-    before = other.execute("SELECT version FROM data_version").fetchall()[0][0]
+    before = data_version(other)
     result = backup_restore.restore_backup(other, exported["zip"], "backup.zip")
-    assert other.execute("SELECT version FROM data_version").fetchall()[0][0] == before + 1
+    assert data_version(other) == before + 1
     assert other.execute("SELECT count(*) FROM audit_log WHERE action = 'restore' AND entity_id = ?",
                          [result.athlete_id]).fetchall()[0][0] == 1
 

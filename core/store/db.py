@@ -6,6 +6,11 @@ Usage::
     cur = db.cursor()               # this thread's cursor; Streamlit sessions are threads
     with transaction(cur):          # explicit BEGIN/COMMIT, ROLLBACK on any exception
         cur.execute("INSERT ...", [params])
+
+Concurrency: DuckDB lets one process write a file, and inside it transactions are optimistic: two that touch the
+same row at once make the second fail ("Conflict on update!"). So every ``transaction()`` of the process takes
+one write lock (``WRITE_LOCK``): writers queue instead of failing, readers never wait. ``retrying(fn)`` runs a
+whole operation again if a conflict still happens (a write outside ``transaction()``, another connection).
 """
 
 from __future__ import annotations
@@ -14,14 +19,22 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
-from core.errors import DatabaseLockedError, DatabaseTooNewError, NotFoundError, StorageError
+from core.errors import (
+    DatabaseLockedError,
+    DatabaseTooNewError,
+    NotFoundError,
+    StorageError,
+    WriteConflictError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -206,44 +219,88 @@ def migrate(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | None =
     return applied
 
 
+# One writer at a time in this process (see the module docstring). Re-entrant: nested blocks in one thread join.
+WRITE_LOCK = threading.RLock()
+WRITE_LOCK_TIMEOUT_S = 120.0
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+
+
 @contextmanager
 def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN … COMMIT; ROLLBACK and re-raise on any exception, so a failure leaves nothing behind.
+    """BEGIN … COMMIT under the process's write lock; ROLLBACK and re-raise on any exception, so a failure leaves
+    nothing behind. A write-write conflict is raised as WriteConflictError (``retrying`` runs the operation again).
 
     Nested use joins the outer transaction (the outermost block commits)."""
     if id(cur) in _TX_OPEN:
         yield cur
         return
-    cur.execute("BEGIN TRANSACTION")
-    _TX_OPEN.add(id(cur))
+    if not WRITE_LOCK.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+        raise StorageError("The database is busy with another long change (an import, a restore or a sync); "
+                           "nothing was changed. Try again in a minute.")
     try:
-        yield cur
-    except BaseException:
-        _TX_OPEN.discard(id(cur))
+        cur.execute("BEGIN TRANSACTION")
+        _TX_OPEN.add(id(cur))
         try:
-            cur.execute("ROLLBACK")
-        except duckdb.Error:
-            log.exception("rollback failed")
-        raise
-    else:
-        _TX_OPEN.discard(id(cur))
-        try:
-            cur.execute("COMMIT")
-        except duckdb.Error as exc:
-            raise StorageError(f"Saving failed; nothing was changed ({exc})") from None
+            yield cur
+        except BaseException as exc:
+            _TX_OPEN.discard(id(cur))
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                log.exception("rollback failed")
+            if _is_conflict(exc):
+                raise WriteConflictError("Another change touched the same data at the same moment; nothing was "
+                                         "changed.") from exc
+            raise
+        else:
+            _TX_OPEN.discard(id(cur))
+            try:
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                if _is_conflict(exc):
+                    raise WriteConflictError("Another change touched the same data at the same moment; nothing "
+                                             "was changed.") from None
+                raise StorageError(f"Saving failed; nothing was changed ({exc})") from None
+    finally:
+        WRITE_LOCK.release()
 
 
 # ids of cursors inside transaction(); DuckDB cursors take no attributes and expose no "in transaction" flag.
 _TX_OPEN: set[int] = set()
 
+T = TypeVar("T")
+
+
+def retrying(cur, operation: Callable[[], T], *, attempts: int = 3, pause_s: float = 0.05) -> T:
+    """Run ``operation`` (a whole unit of work that opens its own transaction on ``cur``) again when it ends in a
+    write conflict; the last conflict is raised. Inside an open transaction it runs once: the conflict must undo
+    the outer unit, which its own caller may retry."""
+    if id(cur) in _TX_OPEN:
+        return operation()
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation()
+        except WriteConflictError:
+            if attempt == attempts:
+                raise
+            log.info("write conflict; trying again (%d/%d)", attempt, attempts - 1)
+            time.sleep(pause_s * attempt)
+    raise AssertionError("unreachable")
+
 
 def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
-    """Mark that aggregates changed (imports, edits, deletes); cached page reads key on data_version()."""
-    cur.execute("UPDATE data_version SET version = version + 1 WHERE id = 1")
+    """Mark that aggregates changed (imports, edits, deletes); cached page reads key on data_version().
+
+    An append, not an update of one shared row: concurrent writers never conflict on it (migration 007)."""
+    cur.execute("INSERT INTO data_changes DEFAULT VALUES")
 
 
 def data_version(cur: duckdb.DuckDBPyConnection) -> int:
-    return cur.execute("SELECT version FROM data_version WHERE id = 1").fetchone()[0]
+    """A number that grows with every committed change of aggregated data (a cache key)."""
+    return cur.execute("SELECT count(*) FROM data_changes").fetchone()[0]
 
 
 def audit(cur, action: str, entity: str, entity_id: int | None, athlete_id: int | None = None, **detail) -> None:
