@@ -99,7 +99,7 @@ _UNBOUND_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*):")
 def _declare_missing_prefixes(data: bytes) -> bytes:
     """Some apps (gpx.studio) write ``<gpxpx:PowerInWatts>`` without declaring ``xmlns:gpxpx``. Declare every
     used-but-undeclared prefix on the root element so the file reads as the app meant it."""
-    used = set(_UNBOUND_PREFIX.findall(data))
+    used = {m.group(1) for m in _UNBOUND_PREFIX.finditer(data)}  # a set as it goes: no list of every tag
     declared = set(re.findall(rb"xmlns:([A-Za-z_][\w.-]*)\s*=", data))
     missing = sorted(used - declared - {b"xml"})
     match = re.search(rb"<gpx\b", data)
@@ -167,14 +167,65 @@ _OUTER = {"trkpt": "trkpt", "rtept": "rtept", "wpt": "wpt", "trk": "trk", "rte":
           "trkseg": "trkseg"}
 
 
+# Bounds on the shape of a document, checked before any parser builds anything (issue 16: a 16.8 MB GPX with a
+# million attributes on one point took 90 s and 4.4 GB). Real GPX files stay far below each: a point's tag is a
+# few dozen bytes, elements nest about eight deep, and everything outside the points is a few hundred elements.
+MAX_TAG_BYTES = 64 * 1024
+MAX_DEPTH = 256
+MAX_OTHER_ELEMENTS = 200_000
+MAX_POINTS = 2_000_000  # 23 days at one point a second
+_SHAPE_CHUNK = 1 << 20
+
+
+def _check_shape(data: bytes, filename: str, ranges: list[tuple[int, int]] | None = None) -> None:
+    """Refuse, in linear time and about a megabyte of memory whatever the input, a document no GPX writer
+    produces: one tag longer than MAX_TAG_BYTES (a million attributes, a 16 MB attribute value) or elements
+    nested deeper than MAX_DEPTH. ``ranges`` limits the check to parts of ``data`` read as one (the fast path
+    has checked the points between them). Depth comes from the tags' first bytes (numpy, 1 MiB at a time): ``<x``
+    opens, ``</`` closes, ``<?``/``<!`` and ``…/>`` neither; a comment or CDATA holding tags can only make it
+    larger, never hide one."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    depth = 0
+    for first, last in ranges or [(0, len(data))]:
+        start = first
+        while start < last:
+            end = min(start + _SHAPE_CHUNK, last)
+            if end < last:  # end the chunk after a '>' so that no tag straddles two chunks
+                close = data.find(b">", end, last)
+                if close >= 0 and data.count(b"<", end, close) > 1:
+                    raise InvalidFileError(f"{filename}: the file is not valid XML (a '<' inside a tag)")
+                end = last if close < 0 else close + 1
+            chunk = raw[start:end]
+            opens = np.flatnonzero(chunk == 60)          # '<'
+            if len(opens):
+                closes = np.flatnonzero(chunk == 62)     # '>'
+                ends = np.searchsorted(closes, opens)
+                paired = ends < len(closes)
+                if paired.any() and (closes[ends[paired]] - opens[paired]).max() > MAX_TAG_BYTES:
+                    raise InvalidFileError(f"{filename}: one tag is longer than {MAX_TAG_BYTES // 1024} KB "
+                                           "(thousands of attributes or a giant value): this is not a GPX file "
+                                           "VeloCoach reads")
+                after = chunk[np.minimum(opens + 1, len(chunk) - 1)]
+                self_closing = np.zeros(len(opens), dtype=bool)
+                self_closing[paired] = chunk[closes[ends[paired]] - 1] == 47  # '/' before '>'
+                step = np.where(after == 47, -1, np.where((after == 63) | (after == 33) | self_closing, 0, 1))
+                levels = depth + np.cumsum(step)
+                if levels.max() > MAX_DEPTH:
+                    raise InvalidFileError(f"{filename}: its elements are nested more than {MAX_DEPTH} deep (GPX "
+                                           "needs about eight): this is not a GPX file VeloCoach reads")
+                depth = int(levels[-1])
+            start = end
+
+
 def _parse(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict]:
-    """Check the prologue with defusedxml, then read the points: the fast path when the file's track is
+    """Check the prologue, then read the points: the fast path when the file's track is
     uniform (``_parse_fast``), else the general streaming parse (``_parse_tree``). Returns (track points,
     route points, meta). Raises ParseError/defusedxml errors."""
     _check_prologue(data)
-    fast = _parse_fast(data, filename)
+    fast = _parse_fast(data, filename)  # checks the shape of what it does not read itself
     if fast is not None:
         return fast
+    _check_shape(data, filename)
     return _parse_tree(data, filename)
 
 
@@ -183,6 +234,8 @@ _ATTR = re.compile(rb'\s([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"<&]*)"|\'([^\'<&]*)\')
 _DECLARED_ENCODING = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)")
 _FAST_BLOCK_BYTES = 4 << 20
 _PLAIN_BYTES = b"\t\n\r" + bytes(range(32, 127))
+_MAX_TEMPLATE_BYTES = 8192   # a device's point is a few hundred bytes
+_MAX_TEMPLATE_TAGS = 128
 
 
 def _point_template(point: bytes) -> tuple[re.Pattern, dict[str, int], int, int, int] | None:
@@ -190,7 +243,9 @@ def _point_template(point: bytes) -> tuple[re.Pattern, dict[str, int], int, int,
     same elements in the same order (any values, any text between tags), the group of each stream
     (chosen as ``_parse_tree`` chooses: a direct child wins, else the first one inside <extensions>), the
     groups of lat and lon, and the number of tags a point has. None for anything less plain (self-closing
-    or repeated-field elements, mixed content, comments …)."""
+    or repeated-field elements, mixed content, comments …, or a point far larger than any device writes)."""
+    if len(point) > _MAX_TEMPLATE_BYTES or point.count(b"<") > _MAX_TEMPLATE_TAGS:
+        return None
     parts: list[bytes] = []
     group = 0
     lat_group = lon_group = None
@@ -363,8 +418,9 @@ def _parse_fast(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict] |
             checker.Parse(b"</p>", True)
         except xml.parsers.expat.ExpatError:
             return None
+    _check_shape(data, filename, [(0, start), (end, len(data))])
     try:
-        trk, rte, meta = _parse_tree(data[:start] + data[end:], filename)
+        trk, rte, meta = _parse_tree(_Joined(data, start, end), filename)
     except Exception:  # noqa: BLE001 — the general parse of the whole file raises the right error
         return None
     if len(trk):
@@ -384,7 +440,33 @@ def _parse_fast(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict] |
     return buffers, rte, meta
 
 
-def _parse_tree(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict]:
+def _too_many_elements(filename: str) -> InvalidFileError:
+    return InvalidFileError(f"{filename}: more than {MAX_OTHER_ELEMENTS:,} elements that are not track points "
+                            "(a GPX file holds a few hundred): this is not a GPX file VeloCoach reads")
+
+
+class _Joined(io.RawIOBase):
+    """``data`` without the bytes [cut_from, cut_to), read as a file, without copying the document."""
+
+    def __init__(self, data: bytes, cut_from: int, cut_to: int):
+        self.view = memoryview(data)
+        self.parts = [(0, cut_from), (cut_to, len(data))]
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while self.parts and self.parts[0][0] >= self.parts[0][1]:
+            self.parts.pop(0)
+        if not self.parts:
+            return b""
+        begin, end = self.parts[0]
+        stop = end if size is None or size < 0 else min(end, begin + size)
+        self.parts[0] = (stop, end)
+        return bytes(self.view[begin:stop])
+
+
+def _parse_tree(data: bytes | io.RawIOBase, filename: str) -> tuple[_Buffers, _Buffers, dict]:
     """Stream the document element by element (C ElementTree iterparse); the prologue has been checked by
     defusedxml. Returns (track points, route points, meta). Raises ParseError.
 
@@ -409,16 +491,27 @@ def _parse_tree(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict]:
         fields[tag] = name if name in ("ele", "time") else _EXTENSION_FIELDS.get(name)
         return fields[tag]
 
+    # Elements outside the points are kept by the tree until their container ends: ``pending`` counts those that
+    # ended since the last point, a point subtracts its own descendants, and the rest (``others``) is bounded, so
+    # millions of tiny foreign elements are refused after MAX_OTHER_ELEMENTS instead of filling memory.
+    pending = others = 0
     elem = None
-    for _event, elem in iterparse(io.BytesIO(data)):
+    for _event, elem in iterparse(io.BytesIO(data) if isinstance(data, bytes) else data):
         tag = elem.tag
         code = outer.get(tag, 0)
         if code == 0:
             code = outer_of(tag)
         if code is None:
+            pending += 1
+            if pending > MAX_OTHER_ELEMENTS:
+                raise _too_many_elements(filename)
             continue
         if code == "trkpt" or code == "rtept":
             buf = trk if code == "trkpt" else rte
+            if len(buf) >= MAX_POINTS:
+                raise InvalidFileError(f"{filename}: more than {MAX_POINTS:,} points (weeks at one point a second); "
+                                       "split the file")
+            inside = len(elem)
             lat_s, lon_s = elem.get("lat"), elem.get("lon")
             if lat_s is None or lon_s is None:
                 raise InvalidFileError(
@@ -442,6 +535,7 @@ def _parse_tree(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict]:
                     values[field] = child.text
                 elif len(child):  # <extensions>: look inside, any depth (TrackPointExtension v1/v2, …)
                     for sub in child.iter():
+                        inside += 1
                         field = fields.get(sub.tag, 0)
                         if field == 0:
                             field = field_of(sub.tag)
@@ -460,10 +554,16 @@ def _parse_tree(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict]:
             if when:
                 buf.any_time = True
             elem.clear()
+            others += max(0, pending - inside)
+            pending = 0
+            if others > MAX_OTHER_ELEMENTS:
+                raise _too_many_elements(filename)
         elif code == "trkseg":
             elem.clear()
         elif code == "wpt":
             meta["wpt"] += 1
+            others += max(0, pending - sum(1 for _ in elem.iter()) + 1)
+            pending = 0
             elem.clear()
         else:  # trk, rte, metadata: their own <name> and <type>
             for child in elem:
@@ -546,10 +646,11 @@ def _max_bytes_default() -> int:
 
 
 def _float_array(values: array | np.ndarray) -> np.ndarray:
-    """A buffer's values as a float64 array of its own (_parse_fast's arrays are already: no copy)."""
+    """A buffer's values as a float64 array, sharing the buffer's memory (no copy: the buffer is never appended
+    to again, and a copy would double the points' memory at the end of the read)."""
     if isinstance(values, np.ndarray):
         return values
-    return np.frombuffer(values, dtype=np.float64).copy()
+    return np.frombuffer(values, dtype=np.float64)
 
 
 def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> ActivityStreams:
