@@ -14,10 +14,11 @@ stores nothing.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from core.errors import InvalidFileError, VeloCoachError
 
@@ -118,6 +119,55 @@ def import_file(cur, athlete_id: int, filename: str, data: bytes, *, as_kind: st
     raise InvalidFileError(f"{name}: VeloCoach imports .fit and .gpx files, not {what}")
 
 
+def import_path(cur, athlete_id: int, path, *, as_kind: str | None = None) -> dict:
+    """Import one file from disk (the command line): its size is checked before a byte is read. Never raises
+    for the file's sake: the result is ``{"file", "ok": false, "error"}`` whatever went wrong."""
+    path = Path(path).expanduser()
+
+    def read_and_import() -> dict:
+        try:
+            size = path.stat().st_size
+            if path.is_dir():
+                raise InvalidFileError(f"{path.name}: this is a folder, not a file")
+            limit = _max_bytes()
+            if size > limit:
+                raise InvalidFileError(f"{path.name}: the file is {size / 1048576:.1f} MB, over the "
+                                       f"{limit / 1048576:.0f} MB limit (VELOCOACH_MAX_UPLOAD_MB)")
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise InvalidFileError(f"{path.name}: there is no such file ({path})") from None
+        except OSError as exc:
+            raise InvalidFileError(f"{path.name}: the file cannot be read ({exc.strerror or exc})") from None
+        return import_file(cur, athlete_id, path.name, data, as_kind=as_kind)
+
+    return outcome(path.name, read_and_import)
+
+
+def outcome(filename: str, operation: Callable[[], dict]) -> dict:
+    """``operation()``'s result, or ``{"file", "ok": false, "error"}`` for any failure but an interrupt: one
+    file's trouble (a damaged file, an unknown text encoding, a full disk) never stops the files after it."""
+    name = PurePath(filename).name or "file"
+    try:
+        return operation()
+    except VeloCoachError as exc:
+        return {"file": name, "ok": False, "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 — logged with context; the rider gets a sentence
+        log.exception("unexpected failure importing %s", filename)
+        return {"file": name, "ok": False, "error": f"{name}: could not be imported ({describe_failure(exc)})"}
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A short reason for an exception that is not a VeloCoachError (no traceback, no secrets)."""
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in text:
+        return "the disk is full; free some space and import it again"
+    if isinstance(exc, MemoryError):
+        return "not enough memory"
+    if isinstance(exc, LookupError) and "encoding" in text:
+        return f"it uses a text encoding VeloCoach does not know: {text[:80]}"
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
 def import_files(cur, athlete_id: int, files: Iterable[tuple[str, bytes]], *, as_kind: str | None = None,
                  progress: Callable[[int, int, str], None] | None = None) -> list[dict]:
     """Import several files; each one succeeds or fails on its own (``{"file", "ok": false, "error"}``).
@@ -125,14 +175,8 @@ def import_files(cur, athlete_id: int, files: Iterable[tuple[str, bytes]], *, as
     files = list(files)
     results = []
     for index, (filename, data) in enumerate(files, start=1):
-        try:
-            results.append(import_file(cur, athlete_id, filename, data, as_kind=as_kind))
-        except VeloCoachError as exc:
-            results.append({"file": PurePath(filename).name, "ok": False, "error": str(exc)})
-        except Exception as exc:  # noqa: BLE001 — one bad file must not stop the others; logged with context
-            log.exception("unexpected failure importing %s", filename)
-            results.append({"file": PurePath(filename).name, "ok": False,
-                            "error": f"{PurePath(filename).name}: could not be imported ({type(exc).__name__})"})
+        results.append(outcome(filename, lambda f=filename, d=data: import_file(cur, athlete_id, f, d,
+                                                                                as_kind=as_kind)))
         if progress:
             progress(index, len(files), PurePath(filename).name)
     return results

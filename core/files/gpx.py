@@ -636,6 +636,17 @@ def cumulative_distance_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return dist
 
 
+def _as_utf8(data: bytes, filename: str) -> bytes:
+    """The document in UTF-8 with its declaration saying so (for a multi-byte encoding that expat cannot read)."""
+    declared = _DECLARED_ENCODING.match(data[:200])
+    encoding = declared.group(1).decode("ascii")
+    try:
+        body = data[declared.end():].decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidFileError(f"{filename}: the file is not valid {encoding} text, as it declares") from None
+    return data[:declared.start(1)] + b"UTF-8" + body
+
+
 def _max_bytes_default() -> int:
     try:
         from core.config import load_settings
@@ -674,6 +685,15 @@ def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> Activi
             if getattr(exc, "code", None) != 27:
                 raise
             trk, rte, meta = _parse(_declare_missing_prefixes(data), filename)
+        except ValueError as exc:  # expat reads single-byte encodings only (Shift_JIS, EUC-JP, GB2312, Big5 …)
+            if "multi-byte" not in str(exc):
+                raise
+            trk, rte, meta = _parse(_as_utf8(data, filename), filename)
+    except LookupError:
+        declared = _DECLARED_ENCODING.match(data[:200])
+        name = declared.group(1).decode("ascii") if declared else "?"
+        raise InvalidFileError(f"{filename}: the file declares the text encoding {name!r}, which VeloCoach does not "
+                               "know; save it as UTF-8") from None
     except (EntitiesForbidden, DTDForbidden, ExternalReferenceForbidden):
         head = data[:65536]
         if b"SYSTEM" in head or b"PUBLIC" in head:

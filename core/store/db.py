@@ -254,6 +254,8 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
             if _is_conflict(exc):
                 raise WriteConflictError("Another change touched the same data at the same moment; nothing was "
                                          "changed.") from exc
+            if isinstance(exc, duckdb.IOException | duckdb.OutOfMemoryException):
+                raise StorageError(f"Saving failed; nothing was changed ({_storage_reason(exc)})") from None
             raise
         else:
             _TX_OPEN.discard(id(cur))
@@ -263,9 +265,18 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
                 if _is_conflict(exc):
                     raise WriteConflictError("Another change touched the same data at the same moment; nothing "
                                              "was changed.") from None
-                raise StorageError(f"Saving failed; nothing was changed ({exc})") from None
+                raise StorageError(f"Saving failed; nothing was changed ({_storage_reason(exc)})") from None
     finally:
         WRITE_LOCK.release()
+
+
+def _storage_reason(exc: BaseException) -> str:
+    text = str(exc)
+    if "No space left" in text or "File too large" in text:
+        return f"the disk is full or the file may not grow: {text[-160:]}"
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return "not enough memory"
+    return text[:240]
 
 
 # ids of cursors inside transaction(); DuckDB cursors take no attributes and expose no "in transaction" flag.
