@@ -49,6 +49,9 @@ if ride is None:
 st.subheader(ride["name"])
 for col, (label, value, help_text) in zip(st.columns(8), ridecharts.detail_metrics(ride), strict=True):
     col.metric(label, value, help=help_text)
+if ride.get("data_warnings"):  # what core.files.plausibility repaired or left out on import
+    st.warning("Repaired on import: " + " ".join(f"{w['message']}." for w in ride["data_warnings"]),
+               icon=":material/build:")
 for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {flag}")
 if ride["tags"]:

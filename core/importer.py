@@ -52,6 +52,7 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
         sections = route_json(cur, ride["route_id"])["sections"]
     return {"file": filename, "ok": True, "kind": "ride", "id": stored.id, "created": stored.created,
             "duplicate_of": stored.duplicate_of, "message": stored.message, "warnings": stored.warnings,
+            "data_warnings": ride["data_warnings"],
             "points": point_count, "distance_m": ride["distance_m"],
             "elevation_gain_m": ride["elevation_gain_m"], "moving_time_s": ride["moving_time_s"],
             "started_at": ride["started_at"], "sport_type": ride["sport_type"],
@@ -60,14 +61,18 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
 
 
 def _store_streams_as_ride(cur, athlete_id, filename, data, streams, *, source, account_id, external_id, raw):
+    from core.files.plausibility import check_streams
     from core.rides.store import store_ride
     from core.store.db import retrying, transaction
+
+    streams, repairs = check_streams(streams, kind="ride", filename=filename)  # before any figure is computed
 
     def store():
         with transaction(cur):  # one unit: a failure while linking must not leave the ride half-imported
             stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),
                                 account_id=account_id, raw=raw, source_file=filename,
-                                name=streams.name or PurePath(filename).stem)
+                                name=streams.name or PurePath(filename).stem,
+                                data_warnings=[w.as_dict() for w in repairs])
             if stored.created:
                 from core.coach.matching import link_completed_rides
 
@@ -117,6 +122,18 @@ def import_file(cur, athlete_id: int, filename: str, data: bytes, *, as_kind: st
         return {"file": name, "ok": True, "kind": "route", **{k: v for k, v in result.items() if k != "file"}}
     what = f"{suffix} files" if suffix else "files without an extension"
     raise InvalidFileError(f"{name}: VeloCoach imports .fit and .gpx files, not {what}")
+
+
+def import_summary(cur, athlete_id: int, summary: dict, *, source: str, external_id: str, account_id: int = 0,
+                   raw: dict | None = None, label: str = "activity"):
+    """Store a ride known only by its summary (a Garmin activity without a file) after core.files.plausibility's
+    summary check; returns core.rides.store.StoredRide. Raises InvalidFileError for an impossible date."""
+    from core.files.plausibility import check_summary
+    from core.rides.store import store_ride
+
+    checked, repairs = check_summary(summary, label=label)
+    return store_ride(cur, athlete_id, None, source=source, external_id=external_id, account_id=account_id,
+                      raw=raw, summary=checked, data_warnings=[w.as_dict() for w in repairs])
 
 
 def import_path(cur, athlete_id: int, path, *, as_kind: str | None = None) -> dict:

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from core.errors import InvalidFileError
-from core.files import gpx
+from core.files import gpx_tree
 from core.files.gpx import read_gpx
 from tests.conftest import DATA_DIR
 
@@ -96,7 +96,7 @@ def test_a_plain_track_of_a_million_tiny_points_is_read():
 
 
 def test_more_points_than_the_bound_are_refused_with_a_sentence(monkeypatch, real):
-    monkeypatch.setattr(gpx, "MAX_POINTS", 1000)
+    monkeypatch.setattr(gpx_tree, "MAX_POINTS", 1000)
     multi = real.replace(b"</trkseg>", b"</trkseg><trkseg><trkpt lat=\"1\" lon=\"1\"/></trkseg>", 1)  # not fast-path
     with pytest.raises(InvalidFileError, match=r"more than 1,000 points"):
         read_gpx(multi, "long.gpx", max_bytes=BIG)
@@ -106,6 +106,6 @@ def test_every_real_file_still_passes_the_shape_check(data_dir):
     for path in sorted(data_dir.rglob("*.gpx")):
         data = path.read_bytes()
         try:
-            gpx._check_shape(data, path.name)
+            gpx_tree.check_shape(data, path.name)
         except InvalidFileError as exc:  # only files that are not XML at all may fail it
             assert path.name in {"non_xml_bytes.gpx"}, exc
