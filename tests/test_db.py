@@ -126,10 +126,15 @@ def test_integrity_check_reports_a_dangling_link(cur, athlete_id):
     cur.execute("DELETE FROM ride_samples")
 
 
+# Numbers handed to work in progress on other branches (002, 003, 006): a branch given 004 or 007 has a gap
+# until they land.
+# The integrator empties this set when merging, so main stays contiguous.
+RESERVED_MIGRATIONS = {2, 3, 6}
+
+
 def test_migration_files_are_numbered_and_never_edited_in_place():
     names = [p.name for p in sorted(Path("core/store/migrations").glob("*.sql"))]
     assert names and names[0] == "001_initial.sql"
     numbers = [int(n[:3]) for n in names]
-    # Each branch is given its number (002-006 belong to branches in flight, 007 to reliability); once they are
-    # all merged the numbers are contiguous again, and this must go back to == list(range(1, len(names) + 1)).
-    assert numbers == sorted(set(numbers)) and set(numbers) <= set(range(1, 8)) | set(range(1, len(names) + 1))
+    assert not RESERVED_MIGRATIONS & set(numbers), "a reserved number has landed: take it out of the set"
+    assert sorted(set(numbers) | RESERVED_MIGRATIONS) == list(range(1, max(numbers) + 1))

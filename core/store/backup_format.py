@@ -4,7 +4,7 @@ What a backup holds: the athletes row and every table reachable from it through 
 routes with points and sections, rides with samples, tags, rules, plans with their rules and workouts, analyses,
 Garmin account labels and sync log). Column lists come from the live schema (information_schema) and table links
 from ``core.store.db.LINKS``, so a table added to the model with its links is backed up without touching this file.
-Not in a backup: ai_cache, ai_calls, prompts and audit_log (machine-wide, not the athlete's), data_version and
+Not in a backup: ai_cache, ai_calls, prompts and audit_log (machine-wide, not the athlete's), data_changes and
 schema_migrations (bookkeeping). Secrets never enter one: the database holds none, and ``garmin_accounts.token_dir``
 (where Garmin tokens live on this machine) is written as NULL, so a restored Garmin account must sign in again.
 
