@@ -13,6 +13,7 @@ from tests.test_backup_helpers import (
     API_KEY,
     TOKEN_SECRET,
     copy_db,
+    json_rows,
     shared_template,
     small_athlete,
     zip_members,
@@ -192,10 +193,10 @@ def test_a_backup_holds_only_the_chosen_athlete(seeded):
     data = backup_export.export_json(cur, athlete_id)
     assert b"Somebody Else" not in data
     document = json.loads(data)
-    assert [a["name"] for a in document["tables"]["athletes"]] == ["Demo Rider"]
+    assert [a["name"] for a in json_rows(document, "athletes")] == ["Demo Rider"]
     own_plans = cur.execute("SELECT count(*) FROM plans WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
     assert cur.execute("SELECT count(*) FROM plans WHERE athlete_id <> ?", [athlete_id]).fetchone()[0] > 0
-    assert len(document["tables"]["plans"]) == own_plans  # not the other athlete's
+    assert len(json_rows(document, "plans")) == own_plans  # not the other athlete's
 
 
 @pytest.mark.parametrize("fmt", ["zip", "json"])
@@ -220,7 +221,7 @@ def test_a_backup_never_contains_garmin_tokens_their_folder_or_an_api_key(fmt, t
         assert str(token_dir).encode() not in text
         assert b"oauth" not in text.lower()
     if fmt == "json":
-        accounts = json.loads(data)["tables"]["garmin_accounts"]
+        accounts = json_rows(json.loads(data), "garmin_accounts")
         assert accounts and all(a["token_dir"] is None and a["label"] == "main watch" for a in accounts)
 
 

@@ -35,6 +35,7 @@ from core.errors import (
     StorageError,
     WriteConflictError,
 )
+from core.store.locks import WRITE_LOCK, WRITE_LOCK_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,11 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
     db = Database(path, connection)
     try:
         if migrate_schema and not read_only:
+            pending = _pending(db.connection)
+            if pending and _applied_versions(db.connection):  # an existing database: keep a copy first
+                from core.store.snapshots import snapshot
+
+                snapshot(db.connection, path, f"migration-{max(pending):03d}")
             migrate(db.connection)
         else:
             check_version(db.connection)
@@ -167,6 +173,12 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
         connection.close()
         raise
     return db
+
+
+def database_file(cur: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the database ``cur`` is connected to (None in memory)."""
+    row = cur.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return Path(row[0]) if row and row[0] else None
 
 
 def _applied_versions(cur: duckdb.DuckDBPyConnection) -> list[int]:
@@ -192,6 +204,11 @@ def check_version(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | 
             f"This database was written by a newer VeloCoach (schema {current}; this version knows up to "
             f"{known}). Update VeloCoach; the database was left untouched."
         )
+
+
+def _pending(cur: duckdb.DuckDBPyConnection) -> list[int]:
+    done = set(_applied_versions(cur))
+    return [m.version for m in available_migrations() if m.version not in done]
 
 
 def migrate(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None) -> list[int]:
@@ -222,9 +239,6 @@ def migrate(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | None =
     return applied
 
 
-# One writer at a time in this process (see the module docstring). Re-entrant: nested blocks in one thread join.
-WRITE_LOCK = threading.RLock()
-WRITE_LOCK_TIMEOUT_S = 120.0
 
 
 def _is_conflict(exc: BaseException) -> bool:
