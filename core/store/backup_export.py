@@ -55,6 +55,16 @@ def write_backup(cur, athlete_id: int, fmt: str, out: Path) -> dict:
     return {"file": str(out), "format": fmt, "bytes": out.stat().st_size, "rows": rows}
 
 
+def save_backup(cur, athlete_id: int, fmt: str, db_path: Path) -> dict:
+    """Write the athlete's backup into the ``backups`` folder next to the database (owner-only), named after the
+    athlete and the day; returns write_backup's dict. The app offers the file for download from there."""
+    from core.store.snapshots import folder_for
+
+    folder = folder_for(db_path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return write_backup(cur, athlete_id, fmt, folder / backup_filename(cur, athlete_id, fmt))
+
+
 def export_backup(cur, athlete_id: int, fmt: str = "zip") -> bytes:
     """The backup as bytes (for a download); write_backup streams to a file instead."""
     if fmt not in FORMATS:
