@@ -11,6 +11,7 @@ from core.routes.store import list_routes
 from core.store.backup_export import save_backup
 from core.store.backup_restore import restore
 from core.store.backup_validate import open_backup, read_backup
+from core.store.check import check_database, salvage, salvage_path
 from core.store.gpx_export import export_gpx
 from core.store.snapshots import list_snapshots
 from core.views.planview import md_escape
@@ -19,6 +20,28 @@ MIME = {"zip": "application/zip", "json": "application/json", "gpx": "applicatio
 
 st.title("Backup")
 cur = ui.cursor()
+
+with st.expander("Check the database, or save what a damaged one still holds",
+                 expanded=bool(st.session_state.get("database_damaged"))):
+    st.caption("Reads every table to the end and checks the links between them (the same as `python -m core check`). "
+               "If a part is damaged, everything else can be copied into a new database file.")
+    if st.button("Check the database", key="backup_db_check"):
+        with ui.friendly_errors("checking the database"), st.spinner("Reading every table…"):
+            st.session_state["backup_db_report"] = check_database(cur)
+    report = st.session_state.get("backup_db_report")
+    if report and report["ok"]:
+        st.success(f"The database is whole: every table read in {report['seconds']} s.")
+    elif report:
+        damaged = [f"{t} ({report['tables'][t]['rows']:,} rows read)" for t in report["damaged_tables"]]
+        st.error("Damaged: " + ", ".join(damaged + report["integrity_problems"]))
+        if st.button("Save what can be read to a new database file", key="backup_salvage", type="primary"):
+            with ui.friendly_errors("saving what can be read"), st.spinner("Copying every readable row…"):
+                saved = salvage(cur, salvage_path(ui.database().path))
+                copied = sum(t["copied"] for t in saved["tables"].values())
+                st.success(f"{copied:,} rows saved to `{saved['file']}`. Stop VeloCoach, keep the damaged file "
+                           "aside, and start it with VELOCOACH_DB set to the saved file (or copy it over the old "
+                           "name).")
+
 athlete_id = ui.athlete_id()
 
 st.subheader("Download a backup")
@@ -41,12 +64,15 @@ if prepared and prepared[3] == athlete_id and Path(prepared[0]).is_file():
 st.subheader("Export a ride or route as GPX")
 left, right = st.columns([1, 3])
 kind = left.radio("What", ["ride", "route"], key="gpx_kind", format_func=str.capitalize)
-if kind == "ride":
-    rows, _total = search_rides(cur, athlete_id, page_size=200)
-    choices = {r["id"]: f"{r['started_at']:%Y-%m-%d} · {r['name']}" if r["started_at"] else r["name"] for r in rows}
-else:
-    choices = {r["id"]: f"{r['name']} ({r['kind']}, {r['distance_m'] / 1000:.1f} km)"
-               for r in list_routes(cur, athlete_id, kind=None)}
+choices = {}
+with ui.friendly_errors(f"listing the {kind}s"):  # a damaged table must not take the rest of the page with it
+    if kind == "ride":
+        rows, _total = search_rides(cur, athlete_id, page_size=200)
+        choices = {r["id"]: f"{r['started_at']:%Y-%m-%d} · {r['name']}" if r["started_at"] else r["name"]
+                   for r in rows}
+    else:
+        choices = {r["id"]: f"{r['name']} ({r['kind']}, {r['distance_m'] / 1000:.1f} km)"
+                   for r in list_routes(cur, athlete_id, kind=None)}
 if not choices:
     right.info(f"No {kind}s yet.")
 else:

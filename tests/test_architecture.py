@@ -23,6 +23,7 @@ LAYERS = (
     "setup",
     "demo",
     "views",
+    "health",
     "garmin",
     "importer",
     "coach",
@@ -30,6 +31,7 @@ LAYERS = (
     "routes",
     "athletes",
     Layer("files", "store", independent=True),
+    "logs",
     "config",
     "errors",
 )

@@ -31,7 +31,7 @@ from core.files.streams import ActivityStreams
 from core.rides.metrics import GAP_METHODS, RideMetrics, best_efforts, power_series, ride_metrics, trimp100
 from core.rides.power import MMP_DURATIONS_S, effort_floors
 from core.store.arrow import numpy_to_arrow
-from core.store.db import audit, bump_data_version, delete_with_children, transaction
+from core.store.db import LARGE_DELETE_ROWS, audit, bump_data_version, checkpoint, delete_with_children, transaction
 
 log = logging.getLogger(__name__)
 
@@ -561,6 +561,8 @@ def delete_rides(cur, athlete_id: int, ride_ids) -> int:
         cur.execute("UPDATE planned_workouts SET completed_ride_id = NULL WHERE completed_ride_id IN "
                     "(SELECT unnest(?))", [every])
         cur.execute("UPDATE rides SET duplicate_of = NULL WHERE id IN (SELECT unnest(?))", [every])
+        samples = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id IN (SELECT unnest(?))",
+                              [every]).fetchone()[0]
         delete_with_children(cur, "rides", every)
         delete_with_children(cur, "routes", routes)
         unused = [r[0] for r in cur.execute(
@@ -569,4 +571,6 @@ def delete_rides(cur, athlete_id: int, ride_ids) -> int:
         delete_with_children(cur, "tags", unused)
         audit(cur, "delete", "ride", None, athlete_id, rides=ids, linked=linked, routes=routes)
         bump_data_version(cur)
+    if samples >= LARGE_DELETE_ROWS:  # give the freed blocks back to the file now, not at some later checkpoint
+        checkpoint(cur)
     return len(ids)

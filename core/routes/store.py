@@ -18,7 +18,15 @@ from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
 from core.routes.sections import DEFAULT_PARAMS, Section, SectionParams, split_into_sections
 from core.store.arrow import numpy_to_arrow
-from core.store.db import audit, bump_data_version, delete_with_children, get_one, transaction
+from core.store.db import (
+    LARGE_DELETE_ROWS,
+    audit,
+    bump_data_version,
+    checkpoint,
+    delete_with_children,
+    get_one,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -233,12 +241,14 @@ def rename_route(cur, route_id: int, name: str, athlete_id: int | None = None) -
 
 def delete_route(cur, route_id: int, athlete_id: int | None = None) -> None:
     """Delete a route with its points and sections; a ride pointing at it keeps the ride, without a path."""
-    get_route(cur, route_id, athlete_id)
+    route = get_route(cur, route_id, athlete_id)
     with transaction(cur):
         cur.execute("UPDATE rides SET route_id = NULL WHERE route_id = ?", [route_id])
         delete_with_children(cur, "routes", [route_id])
         audit(cur, "delete", "route", route_id, athlete_id)
         bump_data_version(cur)
+    if route["point_count"] >= LARGE_DELETE_ROWS:
+        checkpoint(cur)
 
 
 def resection_route(cur, route_id: int, *, params: SectionParams = DEFAULT_PARAMS) -> int:

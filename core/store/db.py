@@ -29,6 +29,7 @@ from typing import TypeVar
 import duckdb
 
 from core.errors import (
+    DatabaseDamagedError,
     DatabaseLockedError,
     DatabaseTooNewError,
     NotFoundError,
@@ -141,12 +142,14 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
         if path.stat().st_size > 0 and not _looks_like_duckdb(path):
             raise StorageError(
                 f"{path} is not a VeloCoach (DuckDB) database; it was left untouched. "
-                "Choose another file with --db or VELOCOACH_DB."
+                "Choose another file with --db or VELOCOACH_DB. If it was your VeloCoach database, its first bytes "
+                f"are damaged: restore your latest backup, or a safety copy from {path.parent / 'backups'}."
             )
     elif read_only:
         raise StorageError(f"There is no database at {path}")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
+    unclean = not read_only and path.with_name(path.name + ".wal").exists()  # the last run did not close it
     try:
         connection = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -155,11 +158,17 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
                 f"The database {path} is in use by another VeloCoach process (probably the running app). "
                 "Stop that process, or point --db / VELOCOACH_DB at another file."
             ) from None
+        if is_damage(exc):
+            raise damaged(path, exc) from None
         raise StorageError(f"The database {path} cannot be opened: {exc}") from None
     except duckdb.Error as exc:
+        if is_damage(exc):
+            raise damaged(path, exc) from None
         raise StorageError(f"The database {path} cannot be opened: {exc}") from None
     db = Database(path, connection)
     try:
+        if unclean:
+            _recover(db.connection, path)
         if migrate_schema and not read_only:
             pending = _pending(db.connection)
             if pending and _applied_versions(db.connection):  # an existing database: keep a copy first
@@ -169,10 +178,68 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
             migrate(db.connection)
         else:
             check_version(db.connection)
+    except duckdb.Error as exc:
+        connection.close()
+        if is_damage(exc):
+            raise damaged(path, exc) from None
+        raise StorageError(f"The database {path} cannot be opened: {exc}") from None
     except Exception:
         connection.close()
         raise
     return db
+
+
+def _recover(cur: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """After a run that was killed: DuckDB has replayed its log, but the blocks a half-done write had taken stay
+    in the file (a killed demo seeding left 24.6 MB with nothing in it); a CHECKPOINT gives them back (0.8 MB).
+    Work folders a killed backup or restore left behind are removed."""
+    import shutil
+
+    before = path.stat().st_size
+    if not checkpoint(cur):  # the file is open elsewhere in this process too: its log is no sign of a crash
+        return
+    stale = time.time() - 6 * 3600
+    for folder in path.parent.glob(".velocoach-*-*"):
+        if folder.is_dir() and folder.stat().st_mtime < stale:
+            shutil.rmtree(folder, ignore_errors=True)
+    if path.stat().st_size < before:
+        log.warning("%s was not closed cleanly last time: recovered (%.1f MB -> %.1f MB)", path.name,
+                    before / 1048576, path.stat().st_size / 1048576)
+
+
+_DAMAGE = ("corrupt database file", "data corruption", "not a valid duckdb database file", "checksum",
+           "database has been invalidated")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a DuckDB error says the file is damaged (a block that fails its checksum, a broken header). Read
+    through Arrow, DuckDB's error arrives as a plain OSError."""
+    return isinstance(exc, duckdb.Error | OSError) and any(word in str(exc).lower() for word in _DAMAGE)
+
+
+def damaged(path: Path | None, exc: BaseException | None = None) -> DatabaseDamagedError:
+    """The rider's sentence for a damaged database: which file, and what to do."""
+    where = f"The database {path}" if path else "The database"
+    detail = f" ({str(exc).splitlines()[0][:120]})" if exc is not None else ""
+    folder = Path(path).parent / "backups" if path else Path("backups")
+    return DatabaseDamagedError(
+        f"{where} is damaged: part of it cannot be read{detail}. Nothing more was written to it. "
+        f"Save what can still be read (Backup page, or `python -m core check --salvage NEW_FILE`), then restore "
+        f"your latest backup, or stop VeloCoach and copy a safety copy from {folder} over the file.")
+
+
+LARGE_DELETE_ROWS = 100_000  # samples or points: a delete this large is followed by a checkpoint
+
+
+def checkpoint(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Write everything to the file and give freed blocks back (after large deletes). False when another
+    transaction prevents it now (DuckDB then checkpoints later on its own)."""
+    try:
+        cur.execute("CHECKPOINT")
+        return True
+    except duckdb.Error as exc:
+        log.info("checkpoint postponed: %s", exc)
+        return False
 
 
 def database_file(cur: duckdb.DuckDBPyConnection) -> Path | None:

@@ -42,6 +42,7 @@ class PlanResult:
     ctl: float
     weekly_ctl: list[float]
     route_pacing: list[dict] = field(default_factory=list)
+    ai_call_id: int | None = None  # the AI answer behind the plan: saving it records that the rider kept it
 
     def summary(self) -> dict:
         return {"generator": self.generator, "notes": self.notes, "ftp_w": self.ftp_w, "ctl": self.ctl,
@@ -145,9 +146,10 @@ def generate_plan(cur, athlete_id: int, request: dict | PlanRequest, *, today: d
         raise PlanGenerationError("No plan could satisfy every rule: " + "; ".join(left[:3]))
     pacing = [{"name": c.name, "duration_min": round(c.duration_min, 1), "avg_grade_pct": c.avg_grade_pct,
                "distance_m": c.distance_m, "power_w": c.power_w} for c in climbs]
+    ai_call = getattr(service, "last_call_id", None) if generator.startswith("ai") else None
     return PlanResult(plan, request, constraints,
                       [{"id": r["id"], "version": r["version"], "name": r["name"]} for r in rules], generator,
-                      notes, float(ftp), round(ctl, 1), projected_ctl(plan, ctl), pacing)
+                      notes, float(ftp), round(ctl, 1), projected_ctl(plan, ctl), pacing, ai_call)
 
 
 def _ai_plan(service, request: PlanRequest, constraints: list[Constraint], kwargs: dict):
