@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +12,7 @@ import streamlit as st
 from core.config import Settings, load_settings
 from core.errors import DatabaseDamagedError, VeloCoachError
 from core.store.db import Database, connect, damaged, data_version, is_damage
+from core.views.text import md
 
 log = logging.getLogger("velocoach.ui")
 
@@ -27,7 +29,7 @@ def settings() -> Settings:
     try:
         return load_settings()
     except VeloCoachError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
 
 
@@ -46,7 +48,7 @@ def database() -> Database:
         with st.spinner("Opening the database (the first start builds the demo season)…"):
             return _database(path)
     except VeloCoachError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
 
 
@@ -78,7 +80,7 @@ def show_damage(exc: BaseException) -> None:
     """A damaged database: which file, what to do, and the way to the Backup page that saves what can be read."""
     st.session_state["database_damaged"] = True
     message = exc if isinstance(exc, DatabaseDamagedError) else damaged(settings().db_path, exc)
-    st.error(str(message), icon=":material/report:")
+    st.error(md(message), icon=":material/report:")
     st.page_link("app_pages/backup_page.py", label="Check the database and save what can be read",
                  icon=":material/medical_services:")
 
@@ -91,7 +93,8 @@ def show_unexpected(exc: BaseException, action: str) -> None:
         return
     log.exception("unexpected error while %s", action)
     detail = f" ({type(exc).__name__}: {str(exc)[:200]})" if _show_detail() else ""
-    st.error(f"Something went wrong while {action}{detail}. Nothing was changed; the details are in the app's log.")
+    st.error(f"Something went wrong while {md(action)}{md(detail)}. Nothing was changed; the details are in the "
+             "app's log.")
 
 
 def _show_detail() -> bool:
@@ -109,6 +112,27 @@ def friendly_errors(action: str) -> Iterator[None]:
     except DatabaseDamagedError as exc:
         show_damage(exc)
     except VeloCoachError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     except Exception as exc:  # noqa: BLE001 — the rider never sees a traceback
         show_unexpected(exc, action)
+
+
+def session_controls() -> None:
+    """With sign-in on: a Sign out link, and a reload of the page when the session ends, so the browser lands on
+    the sign-in form instead of Streamlit's "Connection failed" when it next reconnects."""
+    import streamlit.components.v1 as components
+
+    from shell.gate import SESSION_COOKIE
+    from shell.login import LOGOUT_PATH
+    from shell.server import current_shell
+
+    shell = current_shell()
+    expires_at = shell.session_expiry(st.context.cookies.get(SESSION_COOKIE)) if shell is not None else None
+    if expires_at is None:
+        return
+    # Markdown links open a new tab; this constant anchor signs out in this one.
+    st.sidebar.markdown(f'<a href="{LOGOUT_PATH}" target="_self">Sign out</a>', unsafe_allow_html=True)
+    delay_ms = min(2**31 - 1, max(0, int((expires_at - time.time()) * 1000) + 1000))
+    with st.sidebar:
+        components.html(f"<script>setTimeout(function () {{ window.parent.location.reload(); }}, {delay_ms});"
+                        "</script>", height=0)

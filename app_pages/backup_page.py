@@ -14,7 +14,7 @@ from core.store.backup_validate import open_backup, read_backup
 from core.store.check import check_database, salvage, salvage_path
 from core.store.gpx_export import export_gpx
 from core.store.snapshots import list_snapshots
-from core.views.planview import md_escape
+from core.views.text import md, plain
 
 MIME = {"zip": "application/zip", "json": "application/json", "gpx": "application/gpx+xml"}
 
@@ -33,12 +33,12 @@ with st.expander("Check the database, or save what a damaged one still holds",
         st.success(f"The database is whole: every table read in {report['seconds']} s.")
     elif report:
         damaged = [f"{t} ({report['tables'][t]['rows']:,} rows read)" for t in report["damaged_tables"]]
-        st.error("Damaged: " + ", ".join(damaged + report["integrity_problems"]))
+        st.error("Damaged: " + md(", ".join(damaged + report["integrity_problems"])))
         if st.button("Save what can be read to a new database file", key="backup_salvage", type="primary"):
             with ui.friendly_errors("saving what can be read"), st.spinner("Copying every readable row…"):
                 saved = salvage(cur, salvage_path(ui.database().path))
                 copied = sum(t["copied"] for t in saved["tables"].values())
-                st.success(f"{copied:,} rows saved to `{saved['file']}`. Stop VeloCoach, keep the damaged file "
+                st.success(f"{copied:,} rows saved to {md(saved['file'])}. Stop VeloCoach, keep the damaged file "
                            "aside, and start it with VELOCOACH_DB set to the saved file (or copy it over the old "
                            "name).")
 
@@ -57,9 +57,9 @@ if st.button("Prepare backup", key="backup_prepare"):
 prepared = st.session_state.get("backup_file")
 if prepared and prepared[3] == athlete_id and Path(prepared[0]).is_file():
     path, size, kind, _ = Path(prepared[0]), prepared[1], prepared[2], prepared[3]
-    st.download_button(f"Download {path.name} ({size / 1048576:.1f} MB)", path.read_bytes, file_name=path.name,
+    st.download_button(f"Download {md(path.name)} ({size / 1048576:.1f} MB)", path.read_bytes, file_name=path.name,
                        mime=MIME[kind], key="backup_download", type="primary", on_click="ignore")
-    st.caption(f"Also saved on this computer: `{path}`")
+    st.caption(f"Also saved on this computer: {md(path)}")
 
 st.subheader("Export a ride or route as GPX")
 left, right = st.columns([1, 3])
@@ -76,13 +76,13 @@ with ui.friendly_errors(f"listing the {kind}s"):  # a damaged table must not tak
 if not choices:
     right.info(f"No {kind}s yet.")
 else:
-    item = right.selectbox(kind.capitalize(), list(choices), format_func=choices.get, key="gpx_item")
+    item = right.selectbox(kind.capitalize(), list(choices), format_func=lambda i: plain(choices[i]), key="gpx_item")
     if right.button("Prepare GPX", key="gpx_prepare"):
         with ui.friendly_errors(f"exporting the {kind}"):
             st.session_state["gpx_file"] = export_gpx(cur, athlete_id, kind, item)
     if st.session_state.get("gpx_file"):
         gpx_name, gpx_data = st.session_state["gpx_file"]
-        right.download_button(f"Download {gpx_name}", gpx_data, file_name=gpx_name, mime=MIME["gpx"],
+        right.download_button(f"Download {md(gpx_name)}", gpx_data, file_name=gpx_name, mime=MIME["gpx"],
                               key="gpx_download", on_click="ignore")
 
 st.subheader("Restore a backup")
@@ -109,7 +109,7 @@ elif source[0] == "upload" or st.button("Check this file", key="backup_check_pat
         if checked and checked.get("backup"):
             checked["backup"].close()
         checked = {"source": source, "backup": None, "error": None, "result": None}
-        with ui.friendly_errors(f"reading {source[2]}"), st.spinner(f"Checking {source[2]}…"):
+        with ui.friendly_errors(f"reading {source[2]}"), st.spinner(f"Checking {md(source[2])}…"):
             try:
                 checked["backup"] = (read_backup(cur, upload.getvalue(), upload.name) if source[0] == "upload"
                                      else open_backup(cur, Path(source[1])))
@@ -118,17 +118,18 @@ elif source[0] == "upload" or st.button("Check this file", key="backup_check_pat
         st.session_state["backup_checked"] = checked
     parsed = checked["backup"]
     if checked["error"]:
-        st.error(checked["error"])
+        st.error(md(checked["error"]))
     elif checked["result"] is not None:
         result = checked["result"]
-        st.success(f"{result.filename}: restored as athlete #{result.athlete_id} ({result.athlete_name}) with "
+        st.success(f"{md(result.filename)}: restored as athlete #{result.athlete_id} ({md(result.athlete_name)}) with "
                    f"{result.rows.get('rides', 0)} rides. Choose this athlete in Settings.")
     elif parsed is not None:
         summary = parsed.summary()
-        st.markdown(f"**{md_escape(summary['file'])}** — athlete **{md_escape(summary['athlete'])}**, exported "
-                    f"{summary['exported_at'] or 'at an unknown time'} by VeloCoach {summary['app_version'] or '?'}"
-                    + (f"; rides from {summary['first_ride']} to {summary['last_ride']}" if summary["first_ride"]
-                       else ""))
+        st.markdown(f"**{md(summary['file'])}** — athlete **{md(summary['athlete'])}**, exported "
+                    f"{md(summary['exported_at'] or 'at an unknown time')} by VeloCoach "
+                    f"{md(summary['app_version'] or '?')}"
+                    + (f"; rides from {md(summary['first_ride'])} to {md(summary['last_ride'])}"
+                       if summary["first_ride"] else ""))
         st.dataframe([{"table": t, "rows": n} for t, n in summary["rows"].items() if n], hide_index=True,
                      key="backup_preview")
         if st.button("Restore as a new athlete", type="primary", key="backup_restore"):

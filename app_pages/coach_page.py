@@ -12,12 +12,12 @@ from core.coach.rules import DAY_NAMES, DAYS, edit_rule, list_rules, parse_rule,
 from core.views.planview import (
     GENERATOR_LABELS,
     calendar_frame,
-    md_escape,
     plan_figure,
     plan_metrics,
     rule_label,
     rule_versions_caption,
 )
+from core.views.text import md, plain
 
 st.title("Coach")
 cur = ui.cursor()
@@ -58,29 +58,29 @@ with tab_rules:
         parsed = preview[1]
         st.markdown(f"**Understood** ({parsed.parser} parser, confidence {parsed.confidence_score:.0%}):")
         for constraint in parsed.constraints:
-            st.markdown(f"- {constraint.describe()}")
+            st.markdown(f"- {md(constraint.describe())}")
         for suggestion in parsed.suggestions:
-            st.warning(md_escape(suggestion))
+            st.warning(md(suggestion))
         for conflict in parsed.conflicts:
-            st.error(md_escape(conflict))
+            st.error(md(conflict))
         if parsed.note:
-            st.caption(parsed.note)
+            st.caption(md(parsed.note))
     if right.button("Save rule", key="rule_save_button", type="primary"):
         with ui.friendly_errors("saving the rule"):
             parsed = preview[1] if preview and preview[0] == text else parse_rule(text, cur=cur, settings=settings)
             rule = save_rule(cur, athlete, text, name=name, parsed=parsed)
             st.session_state.pop("rule_preview", None)
-            st.success(f"Saved rule “{md_escape(rule['name'])}”.")
+            st.success(f"Saved rule “{md(rule['name'])}”.")
             st.rerun()
 
     st.subheader("Your rules")
     if not rules:
         st.info("No rules yet. Write one above, e.g. “rest on Fridays”.")
     for rule in rules:
-        with st.expander(f"{md_escape(rule['name'])} · v{rule['version']}"):
+        with st.expander(f"{md(rule['name'])} · v{rule['version']}"):
             st.text(rule["text"])
             for constraint in rule["constraints"]:
-                st.markdown(f"- {constraint.describe()}")
+                st.markdown(f"- {md(constraint.describe())}")
             new_text = st.text_area("Edit", rule["text"], key=f"rule_edit_{rule['id']}")
             if st.button("Save as a new version", key=f"rule_edit_save_{rule['id']}"):
                 with ui.friendly_errors("saving the new version"):
@@ -103,7 +103,7 @@ with tab_plan:
         event_type = g2.selectbox("Event type", [None, *EVENT_TYPES], key="plan_event_type",
                                   format_func=lambda v: "—" if v is None else v.replace("_", " "))
         route_id = g3.selectbox("Goal route (its climbs shape the key workouts)", [None, *routes],
-                                format_func=lambda v: "—" if v is None else routes[v], key="plan_route")
+                                format_func=lambda v: "—" if v is None else plain(routes[v]), key="plan_route")
         g1, g2, g3 = st.columns(3)
         target_ftp = g1.number_input("Target FTP (W, 0 = none)", 0, 600, 0, key="plan_target_ftp")
         target_ctl = g2.number_input("Target CTL (0 = none)", 0, 200, 0, key="plan_target_ctl")
@@ -134,7 +134,7 @@ with tab_plan:
     result = st.session_state.get("plan_preview")
     if result is not None:
         st.subheader("Preview")
-        st.info(f"Made by the {GENERATOR_LABELS[result.generator]}. " + " ".join(result.notes))
+        st.info(f"Made by the {GENERATOR_LABELS[result.generator]}. " + " ".join(md(n) for n in result.notes))
         show_plan(result.plan, result.weekly_ctl, "preview")
         if result.route_pacing:
             st.markdown("**Pacing per climb of the goal route**")
