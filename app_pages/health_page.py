@@ -7,6 +7,7 @@ import ui
 from core.health import AuditFilter, health_report
 from core.store.check import check_database
 from core.views.healthview import ICONS, audit_rows, byte_size, generic_rows, variant_rows
+from core.views.text import md
 
 st.title("Health")
 cur = ui.cursor()
@@ -37,22 +38,22 @@ if "database" in sections:
         cols[1].metric("Schema", f"{db['schema_version']} of {db['known_schema_version']}")
         cols[2].metric("Link problems", len(db["integrity_problems"]))
         cols[3].metric("Safety copies", db["safety_copies"])
-        st.caption(f"`{db['file']}` · {db['rows']['rides']:,} rides, {db['rows']['ride_samples']:,} samples")
+        st.caption(f"{md(db['file'])} · {db['rows']['rides']:,} rides, {db['rows']['ride_samples']:,} samples")
         for problem in db["integrity_problems"]:
-            st.error(problem)
+            st.error(md(problem))
     if st.button("Read every table now", key="health_full_check"):
         with ui.friendly_errors("checking the database"), st.spinner("Reading every table…"):
             full = check_database(cur)
             (st.success if full["ok"] else st.error)(
                 f"Every table read in {full['seconds']} s: " + ("the database is whole." if full["ok"] else
-                "damaged: " + ", ".join(full["damaged_tables"] or ["links"])))
+                "damaged: " + md(", ".join(full["damaged_tables"] or ["links"]))))
 
 if "ai" in sections:
     ai = sections["ai"]
     st.subheader(f"{ICONS[ai['status']]} AI service")
     if "model" in ai:
         cols = st.columns(4)
-        cols[0].metric("Model", ai["model"] if ai["enabled"] else "off", help=ai["base_url"])
+        cols[0].metric("Model", md(ai["model"]) if ai["enabled"] else "off", help=md(ai["base_url"]))
         cols[1].metric("Reachable", {True: "yes", False: "no", None: "not checked"}[ai["reachable"]])
         cols[2].metric("Latency (mean / p95)", f"{ai['mean_latency_ms'] or 0:.0f} / {ai['p95_latency_ms'] or 0:.0f} ms")
         cols[3].metric("Errors · cost, 14 days", f"{ai['errors']} · ${ai['cost_usd']:.4f}")
@@ -83,7 +84,8 @@ if "garmin" in sections:
 if "errors" in sections:
     errors = sections["errors"]
     st.subheader(f"{ICONS[errors['status']]} Recent problems")
-    st.caption(f"Warnings and errors from `{errors.get('log_file')}` (level {errors.get('log_level')}), newest first.")
+    st.caption(f"Warnings and errors from {md(errors.get('log_file'))} (level {errors.get('log_level')}), newest "
+               "first.")
     if errors.get("recent"):
         st.dataframe(errors["recent"], hide_index=True, key="health_errors")
     else:
@@ -102,5 +104,5 @@ if "settings" in sections:
 
 for name, section in sections.items():  # a section this page has no layout for (added by another subsystem)
     if name not in ("database", "ai", "garmin", "errors", "audit", "settings"):
-        st.subheader(f"{ICONS.get(section.get('status'), '')} {name.replace('_', ' ').capitalize()}")
+        st.subheader(f"{ICONS.get(section.get('status'), '')} {md(name.replace('_', ' ').capitalize())}")
         st.dataframe(generic_rows(section), hide_index=True, key=f"health_{name}")

@@ -52,7 +52,7 @@ tiles = ridecharts.detail_metrics(ride)
 for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
     col.metric(label, value, help=help_text)
 if ride.get("data_warnings"):  # what core.files.plausibility repaired or left out on import
-    st.warning("Repaired on import: " + " ".join(f"{w['message']}." for w in ride["data_warnings"]),
+    st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in ride["data_warnings"])),
                icon=":material/build:")
 for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {md(flag)}")

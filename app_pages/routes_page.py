@@ -59,7 +59,7 @@ for result in st.session_state.get("routes_results", []):
         st.success(f"{md(result['file'])}: {result['distance_m'] / 1000:.1f} km, {result['points']} points, "
                    f"{len(result['sections'])} sections ({climbs} climb{'s' if climbs != 1 else ''})")
         for warning in result.get("warnings") or []:
-            st.warning(f"{result['file']}: {warning}")
+            st.warning(md(f"{result['file']}: {warning}"))
     else:
         st.error(md(result["error"]))
 
@@ -101,7 +101,7 @@ cols[3].metric("Estimated time", format_duration(sum(s["est_time_s"] or 0 for s 
 if not route["has_elevation"]:
     st.warning("This route has no elevation data: it is shown as one flat section by distance only.")
 if route["data_warnings"]:  # what core.files.plausibility repaired or left out on import
-    st.warning("Repaired on import: " + " ".join(f"{w['message']}." for w in route["data_warnings"]),
+    st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in route["data_warnings"])),
                icon=":material/build:")
 
 labels = [section_label(i, s) for i, s in enumerate(sections)]

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         result = args.handler(args, ctx)
         return int(result or 0)
     except VeloCoachError as exc:
-        log.warning("%s: %s", args.command, exc)
+        log.info("%s: %s", args.command, exc)  # the rider's own mistakes are not problems of the app
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ import pytest
 from core.errors import DuplicateError, ExportImportError
 from core.store import backup_export, backup_restore, snapshots
 from core.store.db import available_migrations, connect, migrate, schema_version, table_counts
-from tests.apptest_helpers import run_app_page
+from tests.apptest_helpers import run_app_page, shown
 from tests.test_backup_helpers import shared_template, small_athlete
 from tests.test_cli import run_cli
 
@@ -180,7 +180,7 @@ def test_the_page_restores_a_backup_from_a_path_and_lists_the_safety_copies(db_p
     assert any("Demo Rider" in m.value for m in at.markdown)
     at.button(key="backup_restore").click().run()
     assert not at.exception
-    assert at.success and "rider.zip: restored as athlete #" in at.success[0].value
+    assert at.success and "rider.zip: restored as athlete #" in shown(at.success[0].value)
     assert any(e.label == "Safety copies of the database (1)" for e in at.expander)
 
 
@@ -188,7 +188,7 @@ def test_the_page_names_a_path_that_is_not_a_backup(db_path, tmp_path):
     at = run_app_page("app_pages/backup_page.py")
     at.text_input(key="backup_path").set_value(str(tmp_path / "missing.zip")).run()
     at.button(key="backup_check_path").click().run()
-    assert at.error and "missing.zip: there is no such file" in at.error[0].value
+    assert at.error and "missing.zip: there is no such file" in shown(at.error[0].value)
 
 
 def test_a_prepared_backup_is_saved_owner_only_next_to_the_database(db_path):
@@ -200,5 +200,5 @@ def test_a_prepared_backup_is_saved_owner_only_next_to_the_database(db_path):
     assert not at.exception
     saved = list((db_path.parent / "backups").glob("velocoach-page-rider-*.zip"))
     assert len(saved) == 1 and _mode(saved[0]) == 0o600
-    assert any(str(saved[0]) in c.value for c in at.caption)
+    assert any(str(saved[0]) in shown(c.value) for c in at.caption)
     assert os.path.getsize(saved[0]) > 1000

@@ -23,7 +23,7 @@ from core.rides.store import delete_rides
 from core.store import db as dbmodule
 from core.store.check import check_database, salvage
 from core.store.db import connect, integrity_problems
-from tests.apptest_helpers import run_app_page
+from tests.apptest_helpers import run_app_page, shown
 from tests.conftest import DATA_DIR
 from tests.test_cli import ROOT, run_cli
 
@@ -133,15 +133,15 @@ def test_the_app_names_the_damaged_file_and_the_backup_page_saves_what_can_be_re
     damage(healthy, db_path, "ride_samples")
     at = run_app_page("app_pages/ride_page.py", id=2)
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert any(str(db_path) in e and "is damaged" in e for e in errors), errors
     assert not any("Something went wrong" in e for e in errors)
     at = run_app_page("app_pages/backup_page.py")
     assert not at.exception
     at.button(key="backup_db_check").click().run()
-    assert at.error and "Damaged: ride_samples" in at.error[0].value
+    assert at.error and "Damaged: ride_samples" in shown(at.error[0].value)
     at.button(key="backup_salvage").click().run()
-    assert at.success and "rows saved to" in at.success[0].value
+    assert at.success and "rows saved to" in shown(at.success[0].value)
     saved = list(db_path.parent.glob("test-salvaged-*.duckdb"))
     assert len(saved) == 1
     assert run_cli("--db", str(saved[0]), "check").returncode == 0

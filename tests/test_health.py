@@ -193,18 +193,19 @@ def test_velocoach_env_sets_log_level_error_detail_and_demo_seeding():
     development, test, production = (_settings(VELOCOACH_ENV=env) for env in ("development", "test", "production"))
     assert (development.log_level, test.log_level, production.log_level) == ("INFO", "WARNING", "WARNING")
     assert development.error_detail and test.error_detail and not production.error_detail
-    assert development.demo_seeding and not production.demo_seeding
-    assert _settings(VELOCOACH_ENV="production", VELOCOACH_SEED_DEMO="1").demo_seeding
+    assert development.demo_seeding and production.demo_seeding and not test.demo_seeding
+    assert _settings(VELOCOACH_ENV="test", VELOCOACH_SEED_DEMO="1").demo_seeding
+    assert not _settings(VELOCOACH_ENV="production", VELOCOACH_SEED_DEMO="0").demo_seeding
 
 
-def test_production_starts_with_an_empty_database(tmp_path, monkeypatch):
+def test_a_test_run_starts_with_an_empty_database_unless_told(tmp_path, monkeypatch):
     from core.config import load_settings as load
     from core.setup import first_run
     from core.store.db import connect
 
-    monkeypatch.setenv("VELOCOACH_ENV", "production")
+    monkeypatch.setenv("VELOCOACH_ENV", "test")
     monkeypatch.delenv("VELOCOACH_SEED_DEMO", raising=False)
-    db = connect(tmp_path / "prod.duckdb")
+    db = connect(tmp_path / "empty.duckdb")
     try:
         created = first_run(db, load(secrets_path=Path("/nonexistent")))
         assert db.cursor().execute("SELECT count(*) FROM rides").fetchone()[0] == 0

@@ -304,7 +304,7 @@ def test_a_garmin_summary_dated_1816_is_refused():
 def test_the_ride_page_shows_what_was_repaired_on_import(db_path):
     from core.athletes import AthleteProfile, create_athlete
     from core.store.db import connect
-    from tests.apptest_helpers import run_app_page
+    from tests.apptest_helpers import run_app_page, shown
 
     db = connect(db_path)
     athlete_id = create_athlete(db.cursor(), AthleteProfile(name="Page Rider", ftp_w=250))
@@ -313,5 +313,5 @@ def test_the_ride_page_shows_what_was_repaired_on_import(db_path):
     db.close()
     at = run_app_page("app_pages/ride_page.py", id=ride_id)
     assert not at.exception
-    repaired = [w.value for w in at.warning if w.value.startswith("Repaired on import")]
+    repaired = [shown(w.value) for w in at.warning if shown(w.value).startswith("Repaired on import")]
     assert len(repaired) == 1 and "0°N 0°E" in repaired[0]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-ICONS = {"ok": "🟢", "warning": "🟠", "error": "🔴", "off": "⚪"}
+# Streamlit's bundled Material Symbols (they need no emoji font and no internet).
+ICONS = {"ok": ":green[:material/check_circle:]", "warning": ":orange[:material/warning:]",
+         "error": ":red[:material/error:]", "off": ":gray[:material/do_not_disturb_on:]"}
 
 
 def byte_size(size: int | None) -> str:
