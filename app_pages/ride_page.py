@@ -46,6 +46,9 @@ for first in range(0, len(tiles), 5):  # rows of five: wider tiles keep their fi
     row = tiles[first:first + 5]
     for col, (label, value, help_text) in zip(st.columns(5)[:len(row)], row, strict=True):
         col.metric(label, value, help=help_text)
+if ride.get("data_warnings"):  # what core.files.plausibility repaired or left out on import
+    st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in ride["data_warnings"])),
+               icon=":material/build:")
 for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {md(flag)}")
 if ride["tags"]:

@@ -59,6 +59,8 @@ for result in st.session_state.get("routes_results", []):
         climbs = sum(1 for s in result["sections"] if s["kind"] == "climb")
         st.success(f"{md(result['file'])}: {result['distance_m'] / 1000:.1f} km, {result['points']} points, "
                    f"{len(result['sections'])} sections ({climbs} climb{'s' if climbs != 1 else ''})")
+        for warning in result.get("warnings") or []:
+            st.warning(md(f"{result['file']}: {warning}"))
     else:
         st.error(md(result["error"]))
 
@@ -101,6 +103,9 @@ if not route["has_elevation"]:
     st.warning("This route has no elevation data: it is shown as one flat section by distance only.")
 for warning in terrain_warnings(sections):
     st.warning(warning, icon=":material/hiking:")
+if route["data_warnings"]:  # what core.files.plausibility repaired or left out on import
+    st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in route["data_warnings"])),
+               icon=":material/build:")
 
 labels = [section_label(i, s) for i, s in enumerate(sections)]
 choice = st.selectbox("Highlight a section", labels, index=None, placeholder="Choose a section to highlight",

@@ -124,6 +124,9 @@ ai_settings = ui.settings()
 if ai_settings.ai_enabled:
     st.caption(f"Model {md(ai_settings.ai_model)} at {md(ai_settings.ai_base_url or 'api.openai.com')}; at most "
                f"{ai_settings.ai_calls_per_minute} calls a minute. Any failure falls back to the built-in coach.")
+elif not ai_settings.feature("ai_coach"):
+    st.caption("The AI coach is switched off (VELOCOACH_FEATURES): the coach uses its built-in rule parser and "
+               "periodisation engine, and the AI key is not used.")
 else:
     st.caption("No AI key configured: the coach uses its built-in rule parser and periodisation engine. Set "
                "`ai_api_key` (and optionally `ai_base_url`, `ai_model`) in .streamlit/secrets.toml or VELOCOACH_AI_KEY.")

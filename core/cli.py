@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.config import load_settings
-from core.errors import VeloCoachError
+from core.errors import ConfigError, VeloCoachError
 from core.store.db import Database, connect
 
 log = logging.getLogger("velocoach.cli")
@@ -109,25 +109,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OneLine(logging.Formatter):
+    """The console gets one line per record; tracebacks go to the log file only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text
+        record.exc_info = record.exc_text = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on a usage error
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    console = logging.StreamHandler()
+    console.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
+    console.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[console])
     ctx = None
     try:
         settings = load_settings(db_path=args.db)
+        from core.logs import setup_logging
+
+        setup_logging(settings)  # the rotating file in the data folder (the Health page reads it)
+        feature = getattr(args, "feature", None)
+        if feature and not settings.feature(feature):
+            raise ConfigError(f"{feature.replace('_', ' ').capitalize()} is switched off (VELOCOACH_FEATURES); "
+                              f"remove -{feature} from it to use this command")
         ctx = Context(settings.db_path, args.athlete)
         result = args.handler(args, ctx)
         return int(result or 0)
     except VeloCoachError as exc:
+        log.info("%s: %s", args.command, exc)  # the rider's own mistakes are not problems of the app
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 — one line, never a traceback; details with -v
-        log.debug("unexpected failure", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 — one line, never a traceback (the log file has it)
+        log.error("unexpected failure in %s", args.command, exc_info=True)
         print(f"error: unexpected failure ({type(exc).__name__}: {exc})", file=sys.stderr)
         return 1
     finally:

@@ -28,6 +28,14 @@ class DatabaseTooNewError(StorageError):
     """The database was written by a newer VeloCoach."""
 
 
+class WriteConflictError(StorageError):
+    """Another writer changed the same rows at the same time; the whole operation may be tried again."""
+
+
+class DatabaseDamagedError(StorageError):
+    """The database file is damaged (unreadable blocks, failed checksums); the message says what to do."""
+
+
 class NotFoundError(VeloCoachError):
     """A ride, route, plan … with that id does not exist."""
 

@@ -15,7 +15,7 @@ def first_run(db: Database, settings: Settings) -> dict | None:
     cur = db.cursor()
     if cur.execute("SELECT count(*) FROM athletes").fetchone()[0]:
         return None
-    if not settings.seed_demo:
+    if not settings.demo_seeding:
         from core.athletes import AthleteProfile, create_athlete
 
         return {"athlete_id": create_athlete(cur, AthleteProfile(name="Rider"))}

@@ -43,7 +43,9 @@ def streams_of(n=500, seed=1) -> ActivityStreams:
 
 def test_importing_a_gpx_route_returns_the_documented_json_shape(cur, athlete_id):
     result = routes.import_gpx_route(cur, athlete_id, "rides/cptr003.gpx", CPTR003)
-    assert list(result) == ["file", "ok", "kind", "id", "points", "distance_m", "elevation_gain_m", "sections"]
+    assert list(result) == ["file", "ok", "kind", "id", "points", "distance_m", "elevation_gain_m", "sections",
+                            "warnings", "data_warnings"]  # what the plausibility check repaired (issue 16)
+    assert result["warnings"] == [] and result["data_warnings"] == []
     assert result["file"] == "rides/cptr003.gpx" and result["ok"] is True and result["kind"] == "route"
     assert result["points"] == 1352 and 47_000 < result["distance_m"] < 49_500
     assert list(result["sections"][0]) == ["kind", "start_m", "end_m", "distance_m", "elevation_gain_m",

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.errors import ExportImportError
-
 
 def register(subparsers) -> None:
     export = subparsers.add_parser("export", help="back up the athlete (ZIP of Parquet tables, or one JSON file)")
@@ -22,24 +20,24 @@ def register(subparsers) -> None:
     gpx.add_argument("--json", action="store_true")
     gpx.set_defaults(handler=cmd_export_gpx)
 
-    restore = subparsers.add_parser("restore", help="restore a backup as a new athlete (validated, all or nothing)")
+    restore = subparsers.add_parser("restore", help="restore a backup file as a new athlete (validated, all or nothing; "
+                                                    "a safety copy of the database is kept in backups/ first)")
     restore.add_argument("file", type=Path, metavar="FILE")
     restore.add_argument("--json", action="store_true")
     restore.set_defaults(handler=cmd_restore)
 
 
 def cmd_export(args, ctx) -> int:
-    from core.store.backup_export import backup_filename, export_backup, write_file_atomically
+    from core.store.backup_export import backup_filename, write_backup
 
     athlete_id = ctx.athlete_id()
-    data = export_backup(ctx.cur, athlete_id, args.format)
     out = args.out or Path(backup_filename(ctx.cur, athlete_id, args.format))
-    write_file_atomically(out, data)
-    result = {"file": str(out), "format": args.format, "bytes": len(data), "athlete_id": athlete_id}
+    written = write_backup(ctx.cur, athlete_id, args.format, out)  # streamed to the file: bounded memory
+    result = {"file": str(out), "format": args.format, "bytes": written["bytes"], "athlete_id": athlete_id}
     if args.json:
         ctx.print_json(result)
     else:
-        print(f"Backup of athlete #{athlete_id} written to {out} ({len(data) / 1048576:.1f} MB)")
+        print(f"Backup of athlete #{athlete_id} written to {out} ({written['bytes'] / 1048576:.1f} MB)")
     return 0
 
 
@@ -58,26 +56,13 @@ def cmd_export_gpx(args, ctx) -> int:
 
 
 def cmd_restore(args, ctx) -> int:
-    from core.store.backup_format import DEFAULT_LIMITS
-    from core.store.backup_restore import restore_backup
+    from core.store.backup_restore import restore_file
 
-    path = args.file.expanduser()
-    try:
-        size = path.stat().st_size
-        if size > DEFAULT_LIMITS.max_file_bytes:
-            raise ExportImportError(f"{path.name}: the file is {size / 1048576:.0f} MB, over the backup limit")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ExportImportError(f"{path}: there is no such file") from None
-    except IsADirectoryError:
-        raise ExportImportError(f"{path}: this is a folder, not a backup file") from None
-    except OSError as exc:
-        raise ExportImportError(f"{path}: the file cannot be read ({exc.strerror or exc})") from None
-    result = restore_backup(ctx.cur, data, path.name)
+    result = restore_file(ctx.cur, args.file)  # read from disk as it goes: any size, bounded memory
     if args.json:
         ctx.print_json(result.as_dict())
     else:
         total = sum(result.rows.values())
-        print(f"Restored {path.name} as athlete #{result.athlete_id} ({result.athlete_name}): {result.rows.get('rides', 0)} "
-              f"rides, {total} rows in all.", file=sys.stdout)
+        print(f"Restored {args.file.name} as athlete #{result.athlete_id} ({result.athlete_name}): "
+              f"{result.rows.get('rides', 0)} rides, {total} rows in all.", file=sys.stdout)
     return 0

@@ -18,9 +18,10 @@ def register(subparsers) -> None:
     sync.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD", help="with --since: up to this date")
     sync.add_argument("--all-types", action="store_true", help="import every sport, not only cycling")
     sync.add_argument("--json", action="store_true")
-    sync.set_defaults(handler=cmd_sync)
+    sync.set_defaults(handler=cmd_sync, feature="garmin_sync")  # VELOCOACH_FEATURES can switch it off
 
     group = subparsers.add_parser("garmin", help="Garmin Connect accounts")
+    group.set_defaults(feature="garmin_sync")
     sub = group.add_subparsers(dest="garmin_command", metavar="ACTION", required=True)
     accounts = sub.add_parser("accounts", help="list the athlete's Garmin accounts")
     accounts.add_argument("--json", action="store_true")

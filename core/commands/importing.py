@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.importer import EXTENSIONS, import_file
+from core.importer import EXTENSIONS, import_path
 
 
 def register(subparsers) -> None:
@@ -41,23 +41,14 @@ def _describe(result: dict) -> str:
 
 
 def cmd_import(args, ctx) -> int:
-    from core.errors import VeloCoachError
-
     cur = ctx.cur
     athlete_id = ctx.athlete_id()
     failed = 0
     for path in _expand(args.files):
-        try:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise VeloCoachError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
-            result = import_file(cur, athlete_id, path.name, data, as_kind=args.as_kind)
-        except VeloCoachError as exc:
-            result = {"file": path.name, "ok": False, "error": str(exc)}
+        result = import_path(cur, athlete_id, path, as_kind=args.as_kind)  # never raises for the file's sake
         failed += not result["ok"]
         if args.json:
             ctx.print_json(result)
         else:
-            print(_describe(result), file=sys.stdout if result["ok"] else sys.stderr)
+            print(_describe(result), file=sys.stdout if result["ok"] else sys.stderr, flush=True)
     return 1 if failed else 0

@@ -42,7 +42,9 @@ class ActivityStreams:
 
     @property
     def is_timed(self) -> bool:
-        return self.t_s is not None and len(self.t_s) > 1 and bool(np.nanmax(self.t_s) > 0)
+        # A span of a second or more, not "a time after the first": a corrupted first time (year 9999) makes every
+        # other one negative, and a stopped clock (gpxpy's Mojstrovka: all in one 1901 second) times nothing.
+        return self.t_s is not None and len(self.t_s) > 1 and bool(np.nanmax(self.t_s) - np.nanmin(self.t_s) >= 1)
 
     @property
     def has_position(self) -> bool:

@@ -175,13 +175,11 @@ def _ride_id(result) -> int | None:
 def _import_activity(cur, athlete_id: int, account_id: int, log_id: int, summary: dict,
                      original: tuple[str, bytes] | None, report: SyncReport) -> None:
     """Store one activity (its file, else its summary) and advance the watermark, each try in one transaction."""
-    from core.rides import store as rides
+    from core import importer
 
     external_id = str(summary["activityId"])
     name = summary.get("activityName") or f"activity {external_id}"
     if original is not None:
-        from core import importer
-
         filename, data = original
         try:
             with transaction(cur):
@@ -203,9 +201,9 @@ def _import_activity(cur, athlete_id: int, account_id: int, log_id: int, summary
         except InvalidFileError as exc:
             report.notes.append(f"{name}: {exc}; Garmin's summary was kept instead")
             log.warning("garmin activity %s: file not imported (%s)", external_id, exc)
-    with transaction(cur):
-        stored = rides.store_ride(cur, athlete_id, None, source="garmin", external_id=external_id,
-                                  account_id=account_id, raw=summary, summary=summary_fields(summary))
+    with transaction(cur):  # through the importer: the summary's figures are checked for plausibility first
+        stored = importer.import_summary(cur, athlete_id, summary_fields(summary), source="garmin",
+                                         external_id=external_id, account_id=account_id, raw=summary, label=name)
         _advance(cur, account_id, log_id, summary, imported=1)
         bump_data_version(cur)
     report.imported += 1

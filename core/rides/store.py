@@ -31,7 +31,7 @@ from core.files.streams import ActivityStreams
 from core.rides.metrics import GAP_METHODS, RideMetrics, best_efforts, power_series, ride_metrics, trimp100
 from core.rides.power import MMP_DURATIONS_S, effort_floors
 from core.store.arrow import numpy_to_arrow
-from core.store.db import audit, bump_data_version, delete_with_children, transaction
+from core.store.db import LARGE_DELETE_ROWS, audit, bump_data_version, checkpoint, delete_with_children, transaction
 
 log = logging.getLogger(__name__)
 
@@ -271,11 +271,14 @@ def _default_name(streams: ActivityStreams | None, started_at: datetime | None, 
 
 def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source: str, external_id: str,
                account_id: int = 0, raw: dict | None = None, source_file: str | None = None,
-               name: str | None = None, summary: dict | None = None) -> StoredRide:
+               name: str | None = None, summary: dict | None = None,
+               data_warnings: list[dict] | None = None) -> StoredRide:
     """Store one ride (see the module docstring for duplicates) in one transaction.
 
     ``streams`` are the recorded samples (timed); ``summary`` (keys: started_at, sport_type, name and the
-    SUMMARY_FIELDS) stands in for a ride without samples and fills figures the streams lack."""
+    SUMMARY_FIELDS) stands in for a ride without samples and fills figures the streams lack. Imports pass them
+    through core.files.plausibility first; ``data_warnings`` (its repairs, ``{"code", "points", "message"}``)
+    are stored with the ride and added to the returned warnings."""
     if source not in SOURCES:
         raise ValidationError(f"Unknown ride source {source!r}")
     summary = dict(summary or {})
@@ -316,11 +319,11 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
         duplicate_of = same[0] if same is not None and not promote else None
         ride_id = cur.execute(
             f"INSERT INTO rides (athlete_id, source, account_id, external_id, duplicate_of, name, sport_type, "  # noqa: S608 — constant column list
-            f"started_at, laps, raw, source_file, {_METRIC_COLUMNS}) "
-            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' * 14)}) RETURNING id",
+            f"started_at, laps, raw, source_file, data_warnings, {_METRIC_COLUMNS}) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' * 14)}) RETURNING id",
             [athlete_id, source, account_id, str(external_id), duplicate_of, name, sport, started_at,
              json.dumps(laps, default=str), json.dumps(raw, default=str) if raw is not None else None,
-             source_file, *_metric_values(m)]).fetchone()[0]
+             source_file, json.dumps(data_warnings or []), *_metric_values(m)]).fetchone()[0]
         if duplicate_of is None and streams is not None:
             _insert_samples(cur, ride_id, streams)
             store_ride_mmp(cur, ride_id, streams, zones["gap_method"])
@@ -345,7 +348,8 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
         message = f"{label}: imported; it replaces the summary-only ride {same[0]} (now linked to it)"
     else:
         message = f"{label}: imported"
-    return StoredRide(ride_id, duplicate_of, True, message, list(m.flags))
+    return StoredRide(ride_id, duplicate_of, True, message,
+                      list(m.flags) + [w["message"] for w in data_warnings or []])
 
 
 # ---------------------------------------------------------------------------------------------- read
@@ -353,7 +357,7 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
 _DETAIL_COLUMNS = ("id, athlete_id, source, account_id, external_id, duplicate_of, name, sport_type, started_at, "
                    "elapsed_time_s, moving_time_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_power_w, "
                    "max_power_w, normalized_power_w, avg_cadence, intensity_factor, tss, load_method, route_id, "
-                   "metrics, laps, source_file, notes, created_at, altitude_source")
+                   "metrics, laps, source_file, notes, created_at, altitude_source, data_warnings")
 
 
 def get_ride(cur, athlete_id: int, ride_id: int) -> dict:
@@ -365,6 +369,7 @@ def get_ride(cur, athlete_id: int, ride_id: int) -> dict:
     ride = dict(zip([c.strip() for c in _DETAIL_COLUMNS.split(",")], row, strict=True))
     ride["metrics"] = json.loads(ride["metrics"] or "{}")
     ride["laps"] = json.loads(ride["laps"] or "[]")
+    ride["data_warnings"] = json.loads(ride["data_warnings"] or "[]")
     ride["tags"] = ride_tag_names(cur, ride_id)
     ride["linked"] = [dict(zip(("id", "source", "external_id", "source_file"), r, strict=True)) for r in cur.execute(
         "SELECT id, source, external_id, source_file FROM rides WHERE duplicate_of = ? ORDER BY id",
@@ -392,8 +397,8 @@ def ride_report(cur, athlete_id: int, ride_id: int) -> dict:
         "decoupling_pct": m.get("decoupling_pct"),
         "zones": {"power_s": m.get("zones_power_s"), "hr_s": m.get("zones_hr_s")},
         "power_curve": m.get("power_curve", {}), "laps": ride["laps"], "tags": ride["tags"],
-        "flags": m.get("flags", []), "route_id": ride["route_id"], "samples": ride["sample_count"],
-        "linked": ride["linked"], "altitude_source": ride["altitude_source"],
+        "flags": m.get("flags", []), "data_warnings": ride["data_warnings"], "route_id": ride["route_id"],
+        "samples": ride["sample_count"], "linked": ride["linked"], "altitude_source": ride["altitude_source"],
         "intervals": m.get("intervals", []),
     }
 
@@ -582,6 +587,8 @@ def delete_rides(cur, athlete_id: int, ride_ids) -> int:
         cur.execute("UPDATE rides SET duplicate_of = NULL WHERE id IN (SELECT unnest(?))", [every])
         cur.execute("UPDATE climbs SET ride_id = NULL WHERE ride_id IN (SELECT unnest(?))", [every])
         cur.execute("UPDATE climbs SET route_id = NULL WHERE route_id IN (SELECT unnest(?))", [routes])
+        samples = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id IN (SELECT unnest(?))",
+                              [every]).fetchone()[0]
         delete_with_children(cur, "rides", every)
         delete_with_children(cur, "routes", routes)
         from core.rides.efforts import prune_climbs
@@ -593,4 +600,6 @@ def delete_rides(cur, athlete_id: int, ride_ids) -> int:
         delete_with_children(cur, "tags", unused)
         audit(cur, "delete", "ride", None, athlete_id, rides=ids, linked=linked, routes=routes)
         bump_data_version(cur)
+    if samples >= LARGE_DELETE_ROWS:  # give the freed blocks back to the file now, not at some later checkpoint
+        checkpoint(cur)
     return len(ids)

@@ -28,7 +28,15 @@ from core.routes.sections import (
     split_into_sections,
 )
 from core.store.arrow import numpy_to_arrow
-from core.store.db import audit, bump_data_version, delete_with_children, get_one, transaction
+from core.store.db import (
+    LARGE_DELETE_ROWS,
+    audit,
+    bump_data_version,
+    checkpoint,
+    delete_with_children,
+    get_one,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +45,7 @@ SECTION_JSON_FIELDS = ("kind", "start_m", "end_m", "distance_m", "elevation_gain
                        "max_grade_pct", "category", "fiets", "est_time_s")
 _ROUTE_COLUMNS = ("id", "athlete_id", "name", "kind", "source_file", "distance_m", "elevation_gain_m",
                   "elevation_loss_m", "has_elevation", "point_count", "min_lat", "min_lon", "max_lat", "max_lon",
-                  "created_at", "altitude_source")
+                  "created_at", "altitude_source", "data_warnings")
 _SECTION_COLUMNS = ("id", "seq", "kind", "start_m", "end_m", "distance_m", "elevation_gain_m", "elevation_loss_m",
                     "avg_grade_pct", "max_grade_pct", "category", "fiets", "est_time_s", "gear_hint", "details")
 
@@ -73,7 +81,7 @@ def _clean_name(name: str) -> str:
 
 def store_route(cur, athlete_id: int, name: str, kind: str, streams: ActivityStreams,
                 source_file: str | None = None, *, params: SectionParams | None = None,
-                altitude_source: str | None = None) -> int:
+                altitude_source: str | None = None, data_warnings: list[dict] | None = None) -> int:
     """Write the route, its points (bulk) and its sections in one transaction; returns the route id.
 
     Points without a position (GPS drop-outs) are left out. Nested in an outer transaction (a ride's recorded
@@ -108,10 +116,10 @@ def store_route(cur, athlete_id: int, name: str, kind: str, streams: ActivityStr
         route_id = cur.execute(
             "INSERT INTO routes (athlete_id, name, kind, source_file, distance_m, elevation_gain_m, "
             "elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, altitude_source, "
-            "terrain_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "terrain_version, data_warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [athlete_id, name, kind, source_file, float(dist[-1]), gain, loss, has_ele, len(lat),
              float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max()),
-             profile.source if profile is not None else None, TERRAIN_VERSION],
+             profile.source if profile is not None else None, TERRAIN_VERSION, json.dumps(data_warnings or [])],
         ).fetchone()[0]
         _bulk_insert(cur, "_new_route_points", points,
                      "INSERT INTO route_points (route_id, seq, lat, lon, ele, dist_m) "
@@ -170,7 +178,7 @@ def section_json(section: dict | Section) -> dict:
 
 def route_json(cur, route_id: int, filename: str | None = None, *, retime: bool = True) -> dict:
     """The import/`sections` --json shape: {"file","ok","kind","id","points","distance_m","elevation_gain_m",
-    "sections":[…]}. ``kind`` is "route" for a planned route, "ride" for a ride's recorded path."""
+    "sections":[…], "warnings": [the rider's sentences], "data_warnings": [{"code","points","message"}]}. ``kind`` is "route" for a planned route, "ride" for a ride's recorded path."""
     route = get_route(cur, route_id)
     return {
         "file": filename if filename is not None else route["source_file"],
@@ -183,6 +191,8 @@ def route_json(cur, route_id: int, filename: str | None = None, *, retime: bool 
         # times for today's FTP, weight and settings (``retime`` False: the route was just stored with them)
         "sections": [section_json(s) for s in (current_sections(cur, route_id) if retime
                                                  else route_sections(cur, route_id))],
+        "warnings": [w["message"] for w in route["data_warnings"]],
+        "data_warnings": route["data_warnings"],
     }
 
 
@@ -192,29 +202,39 @@ def import_gpx_route(cur, athlete_id: int, filename: str, data: bytes, *,
 
     Pass ``streams`` when the file was already read (the importer reads it to decide route vs ride). Raises
     InvalidFileError (naming the file) when it cannot be used; nothing is stored then."""
+    from core.files.plausibility import check_streams
+
     if streams is None:
         from core.files.gpx import read_gpx
 
         streams = read_gpx(data, filename, max_bytes=max_bytes)
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    streams, repairs = check_streams(streams, kind="route", filename=base)  # every route passes here
     name = streams.name or base.rsplit(".", 1)[0]
-    route_id = store_route(cur, athlete_id, name, "planned", streams, source_file=base)
+    route_id = store_route(cur, athlete_id, name, "planned", streams, source_file=base,
+                           data_warnings=[w.as_dict() for w in repairs])
     return route_json(cur, route_id, filename, retime=False)
+
+
+def _route_row(row) -> dict:
+    route = dict(zip(_ROUTE_COLUMNS, row, strict=True))
+    route["data_warnings"] = json.loads(route["data_warnings"] or "[]")
+    return route
 
 
 def list_routes(cur, athlete_id: int, kind: str | None = "planned", *, limit: int = 200, offset: int = 0) -> list[dict]:
     """Routes newest first (``kind`` None for both kinds), paged in SQL."""
     rows = cur.execute(
-        "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at, altitude_source "
+        "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at, altitude_source, data_warnings "
         "FROM routes WHERE athlete_id = ? AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ? OFFSET ?",
         [athlete_id, kind, kind, limit, offset]).fetchall()
-    return [dict(zip(_ROUTE_COLUMNS, row, strict=True)) for row in rows]
+    return [_route_row(row) for row in rows]
 
 
 def get_route(cur, route_id: int, athlete_id: int | None = None) -> dict:
-    row = get_one(cur, "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at, altitude_source "
+    row = get_one(cur, "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at, altitude_source, data_warnings "
                        "FROM routes WHERE id = ?", [route_id], f"Route {route_id}")
-    route = dict(zip(_ROUTE_COLUMNS, row, strict=True))
+    route = _route_row(row)
     if athlete_id is not None and route["athlete_id"] != athlete_id:
         raise NotFoundError(f"Route {route_id} was not found")
     return route
@@ -252,13 +272,15 @@ def rename_route(cur, route_id: int, name: str, athlete_id: int | None = None) -
 
 def delete_route(cur, route_id: int, athlete_id: int | None = None) -> None:
     """Delete a route with its points and sections; a ride pointing at it keeps the ride, without a path."""
-    get_route(cur, route_id, athlete_id)
+    route = get_route(cur, route_id, athlete_id)
     with transaction(cur):
         cur.execute("UPDATE rides SET route_id = NULL WHERE route_id = ?", [route_id])
         forget_route(cur, [route_id])
         delete_with_children(cur, "routes", [route_id])
         audit(cur, "delete", "route", route_id, athlete_id)
         bump_data_version(cur)
+    if route["point_count"] >= LARGE_DELETE_ROWS:
+        checkpoint(cur)
 
 
 def resection_route(cur, route_id: int, *, params: SectionParams | None = None) -> int:
