@@ -36,6 +36,13 @@ ENV_VARS = {
     "VELOCOACH_SEED_DEMO": "seed_demo",
     "VELOCOACH_ALLOWED_HOSTS": "allowed_hosts",
     "VELOCOACH_SESSION_HOURS": "session_hours",
+    "VELOCOACH_SYNC_CHECK_S": "sync_check_s",
+}
+
+# Feature flags: name -> (default, what it turns on). VELOCOACH_FEATURES="name" turns one on, "-name" off.
+FEATURE_FLAGS: dict[str, tuple[bool, str]] = {
+    "background_sync": (True, "the scheduled Garmin Connect sync inside the running app (Settings sets each "
+                              "account's interval; off by default per account)"),
 }
 
 
@@ -62,6 +69,8 @@ class Settings(BaseModel):
     # proxy's public name); any other Host header is refused (DNS rebinding). "*.example.org" covers subdomains.
     allowed_hosts: tuple[str, ...] = ()
     session_hours: float = Field(12.0, gt=0, le=24 * 30)  # how long a sign-in lasts
+    # How often the background Garmin sync looks for accounts that are due (the intervals themselves are hours).
+    sync_check_s: float = Field(60.0, ge=0.05, le=3600)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -89,6 +98,15 @@ class Settings(BaseModel):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value or None
+
+    def feature_on(self, name: str) -> bool:
+        """A flag of FEATURE_FLAGS: its default unless VELOCOACH_FEATURES names it ("name" on, "-name" off)."""
+        if f"-{name}" in self.features:
+            return False
+        return name in self.features or FEATURE_FLAGS[name][0]
+
+    def feature_states(self) -> dict[str, bool]:
+        return {name: self.feature_on(name) for name in FEATURE_FLAGS}
 
     @property
     def ai_enabled(self) -> bool:

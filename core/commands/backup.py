@@ -13,28 +13,28 @@ def register(subparsers) -> None:
     export.add_argument("--format", choices=["zip", "json"], default="zip")
     export.add_argument("--out", type=Path, help="file to write (default: velocoach-<name>-<date>.<format> here)")
     export.add_argument("--json", action="store_true", help="print the result as JSON")
-    export.set_defaults(handler=cmd_export)
+    export.set_defaults(handler=cmd_export, local_outputs=("out",), default_output=(".zip", ".json"))
 
     gpx = subparsers.add_parser("export-gpx", help="write a ride or a route as GPX")
     gpx.add_argument("kind", choices=["ride", "route"])
     gpx.add_argument("item_id", type=int, metavar="ID")
     gpx.add_argument("--out", type=Path, help="file to write (default: the ride/route name .gpx here)")
     gpx.add_argument("--json", action="store_true")
-    gpx.set_defaults(handler=cmd_export_gpx)
+    gpx.set_defaults(handler=cmd_export_gpx, local_outputs=("out",), default_output=(".gpx",))
 
     restore = subparsers.add_parser("restore", help="restore a backup as a new athlete (validated, all or nothing)")
     restore.add_argument("file", type=Path, metavar="FILE")
     restore.add_argument("--json", action="store_true")
-    restore.set_defaults(handler=cmd_restore)
+    restore.set_defaults(handler=cmd_restore, local_inputs=("file",))
 
 
 def cmd_export(args, ctx) -> int:
-    from core.store.backup_export import backup_filename, export_backup, write_file_atomically
+    from core.store.backup_export import backup_filename, export_backup
 
     athlete_id = ctx.athlete_id()
     data = export_backup(ctx.cur, athlete_id, args.format)
     out = args.out or Path(backup_filename(ctx.cur, athlete_id, args.format))
-    write_file_atomically(out, data)
+    ctx.files.write_atomically(out, data)
     result = {"file": str(out), "format": args.format, "bytes": len(data), "athlete_id": athlete_id}
     if args.json:
         ctx.print_json(result)
@@ -44,12 +44,11 @@ def cmd_export(args, ctx) -> int:
 
 
 def cmd_export_gpx(args, ctx) -> int:
-    from core.store.backup_export import write_file_atomically
     from core.store.gpx_export import export_gpx
 
     name, data = export_gpx(ctx.cur, ctx.athlete_id(), args.kind, args.item_id)
     out = args.out or Path(name)
-    write_file_atomically(out, data)
+    ctx.files.write_atomically(out, data)
     if args.json:
         ctx.print_json({"file": str(out), "kind": args.kind, "id": args.item_id, "bytes": len(data)})
     else:
@@ -63,10 +62,12 @@ def cmd_restore(args, ctx) -> int:
 
     path = args.file.expanduser()
     try:
-        size = path.stat().st_size
-        if size > DEFAULT_LIMITS.max_file_bytes:
-            raise ExportImportError(f"{path.name}: the file is {size / 1048576:.0f} MB, over the backup limit")
-        data = path.read_bytes()
+        info = ctx.files.stat(path)
+        if info.is_dir:
+            raise IsADirectoryError(path)
+        if info.size > DEFAULT_LIMITS.max_file_bytes:
+            raise ExportImportError(f"{path.name}: the file is {info.size / 1048576:.0f} MB, over the backup limit")
+        data = ctx.files.read_bytes(path)
     except FileNotFoundError:
         raise ExportImportError(f"{path}: there is no such file") from None
     except IsADirectoryError:

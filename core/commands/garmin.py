@@ -7,8 +7,6 @@ from __future__ import annotations
 import sys
 from datetime import date
 
-from core.cli import read_secret
-
 
 def register(subparsers) -> None:
     sync = subparsers.add_parser("sync-garmin", help="import new activities from signed-in Garmin Connect accounts")
@@ -29,7 +27,7 @@ def register(subparsers) -> None:
     login.add_argument("--label", default="Garmin", help="name for this account (default: Garmin)")
     login.add_argument("--email", required=True)
     login.add_argument("--json", action="store_true")
-    login.set_defaults(handler=cmd_login)
+    login.set_defaults(handler=cmd_login, prompts=True)
     logout = sub.add_parser("logout", help="sign out: delete the account's tokens")
     logout.add_argument("--account", metavar="LABEL", required=True)
     logout.set_defaults(handler=cmd_logout)
@@ -112,9 +110,9 @@ def cmd_accounts(args, ctx) -> int:
 def cmd_login(args, ctx) -> int:
     from core.garmin import accounts as garmin_accounts
 
-    password = read_secret("Garmin Connect password: ")
+    password = ctx.files.ask_secret("Garmin Connect password: ")
     account_id = garmin_accounts.sign_in(ctx.cur, ctx.athlete_id(), args.label, args.email, password,
-                                ask_code=lambda: read_secret("Security code from Garmin: "))
+                                ask_code=lambda: ctx.files.ask_secret("Security code from Garmin: "))
     del password
     if args.json:
         ctx.print_json({"account_id": account_id, "label": args.label.strip()})

@@ -14,17 +14,7 @@ def register(subparsers) -> None:
     parser.add_argument("--as", dest="as_kind", choices=("route", "ride"),
                         help="force the kind (default: .fit and timed .gpx are rides, untimed .gpx routes)")
     parser.add_argument("--json", action="store_true", help="one JSON object per file")
-    parser.set_defaults(handler=cmd_import)
-
-
-def _expand(paths: list[Path]) -> list[Path]:
-    files = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS))
-        else:
-            files.append(path)
-    return files
+    parser.set_defaults(handler=cmd_import, local_inputs=("files",))
 
 
 def _describe(result: dict) -> str:
@@ -46,10 +36,10 @@ def cmd_import(args, ctx) -> int:
     cur = ctx.cur
     athlete_id = ctx.athlete_id()
     failed = 0
-    for path in _expand(args.files):
+    for path in ctx.files.expand(args.files, EXTENSIONS):
         try:
             try:
-                data = path.read_bytes()
+                data = ctx.files.read_bytes(path)
             except OSError as exc:
                 raise VeloCoachError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
             result = import_file(cur, athlete_id, path.name, data, as_kind=args.as_kind)

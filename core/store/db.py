@@ -111,6 +111,13 @@ class Database:
             self._local.cursor = cur
         return cur
 
+    def release_cursor(self) -> None:
+        """Close this thread's cursor (a worker thread that is about to end)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is not None:
+            self._local.cursor = None
+            cur.close()
+
     def close(self) -> None:
         self.connection.close()
 
