@@ -102,11 +102,13 @@ def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
 
 # ------------------------------------------------------------------------------------------------------- a job
 class Job:
-    def __init__(self, argv: list[str], db_path: Path, database: Callable[[], Database]):
+    def __init__(self, argv: list[str], db_path: Path, database: Callable[[], Database], *,
+                 reply_timeout_s: float = REPLY_TIMEOUT_S):
         self.id = secrets.token_urlsafe(16)
         self.argv = argv
         self._db_path = db_path
         self._database = database
+        self._reply_timeout_s = reply_timeout_s
         self._cond = threading.Condition()
         self._outbox: list[list[str]] = []
         self._outbox_chars = 0
@@ -185,7 +187,7 @@ class Job:
             return
         with self._cond:
             if self._outbox_chars > OUTBOX_LIMIT and not self._cond.wait_for(
-                    lambda: self._outbox_chars <= OUTBOX_LIMIT or self.cancelled, REPLY_TIMEOUT_S):
+                    lambda: self._outbox_chars <= OUTBOX_LIMIT or self.cancelled, self._reply_timeout_s):
                 self._gone = True  # what the command prints from now on has no reader
                 raise CommandLineGone("The command line stopped reading this command's output; it was stopped.")
             if self._outbox and self._outbox[-1][0] == stream:
@@ -202,7 +204,8 @@ class Job:
             self._request, self._reply = {**op, "id": self._seq}, None
             self._cond.notify_all()
             try:
-                answered = self._cond.wait_for(lambda: self._reply is not None or self.cancelled, REPLY_TIMEOUT_S)
+                answered = self._cond.wait_for(lambda: self._reply is not None or self.cancelled,
+                                               self._reply_timeout_s)
                 reply = self._reply
             finally:  # also when Ctrl-C lands while waiting: no request stays open
                 self._request, self._reply = None, None
@@ -268,9 +271,11 @@ class Job:
 class CommandRelay:
     """The app's forwarded-command service: ``routes()`` for shell.add_api_route, ``close()`` at shutdown."""
 
-    def __init__(self, database: Callable[[], Database], db_path: Path):
+    def __init__(self, database: Callable[[], Database], db_path: Path, *,
+                 reply_timeout_s: float = REPLY_TIMEOUT_S):
         self._database = database
         self.db_path = Path(db_path)
+        self._reply_timeout_s = reply_timeout_s
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -296,7 +301,7 @@ class CommandRelay:
             raise VeloCoachError(f"The running app is another version of VeloCoach (database schema "
                                  f"{schema_known()}, this command line {body.get('schema')}): restart the app.")
         self._sweep()
-        job = Job(argv, self.db_path, self._database)
+        job = Job(argv, self.db_path, self._database, reply_timeout_s=self._reply_timeout_s)
         with self._lock:
             if sum(not j.done for j in self._jobs.values()) >= MAX_JOBS or len(self._jobs) >= 4 * MAX_JOBS:
                 raise VeloCoachError(f"The app is already running {MAX_JOBS} commands; try again when one ends.")
