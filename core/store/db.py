@@ -120,6 +120,19 @@ class Database:
 
     def close(self) -> None:
         self.connection.close()
+        with _CONNECTING:
+            key = str(self.path.resolve())
+            if _OPEN_HERE.get(key, 0) > 1:
+                _OPEN_HERE[key] -= 1
+            else:
+                _OPEN_HERE.pop(key, None)
+
+
+# Connections this process holds, per file. While there is one, the file's header is not read again: closing any
+# descriptor of a file drops every POSIX lock the process holds on it, DuckDB's included, and another process
+# could then open the database behind the app's back.
+_OPEN_HERE: dict[str, int] = {}
+_CONNECTING = threading.Lock()
 
 
 def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = False) -> Database:
@@ -128,10 +141,26 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
     Refuses, without touching it, a file that is not a DuckDB database, and a database newer than this code.
     """
     path = Path(path).expanduser()
+    with _CONNECTING:
+        connection = _open(path, read_only)
+    db = Database(path, connection)
+    try:
+        if migrate_schema and not read_only:
+            migrate(db.connection)
+        else:
+            check_version(db.connection)
+    except Exception:
+        db.close()
+        raise
+    return db
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    key = str(path.resolve())
     if path.exists():
         if path.is_dir():
             raise StorageError(f"{path} is a folder, not a database file")
-        if path.stat().st_size > 0 and not _looks_like_duckdb(path):
+        if not _OPEN_HERE.get(key) and path.stat().st_size > 0 and not _looks_like_duckdb(path):
             raise StorageError(
                 f"{path} is not a VeloCoach (DuckDB) database; it was left untouched. "
                 "Choose another file with --db or VELOCOACH_DB."
@@ -151,16 +180,8 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
         raise StorageError(f"The database {path} cannot be opened: {exc}") from None
     except duckdb.Error as exc:
         raise StorageError(f"The database {path} cannot be opened: {exc}") from None
-    db = Database(path, connection)
-    try:
-        if migrate_schema and not read_only:
-            migrate(db.connection)
-        else:
-            check_version(db.connection)
-    except Exception:
-        connection.close()
-        raise
-    return db
+    _OPEN_HERE[key] = _OPEN_HERE.get(key, 0) + 1
+    return connection
 
 
 def _applied_versions(cur: duckdb.DuckDBPyConnection) -> list[int]:
