@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from core.errors import VeloCoachError
+from core.garmin.schedule import SyncScheduler
 from core.relay.files import CHUNK_BYTES
 from core.relay.server import CommandRelay
 from core.store.shared import SharedDatabase
@@ -41,9 +42,16 @@ def install_services(shell: Shell) -> None:
             await asyncio.to_thread(database.get)
         except VeloCoachError as exc:  # e.g. a command line holds it right now: opened on first use instead
             log.warning("the database is not open yet: %s", exc)
+        settings = shell.settings
+        scheduler = None
+        if settings.feature_on("background_sync"):
+            scheduler = SyncScheduler(database.get, check_every_s=settings.sync_check_s,
+                                      files_dir=settings.files_dir).start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                await asyncio.to_thread(scheduler.stop)
             await asyncio.to_thread(relay.close)
             await asyncio.to_thread(database.close)
 
