@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from core.access.local_api import api_file
@@ -122,5 +123,58 @@ def test_a_browser_and_the_command_line_importing_at_once_both_land_every_ride(t
         names = {row[0] for row in database.cursor().execute("SELECT source_file FROM rides").fetchall()}
         assert names == set(browser_files) | set(cli_files)
         assert integrity_problems(database.cursor()) == []
+    finally:
+        database.close()
+
+
+def test_the_app_syncs_a_due_account_in_the_background_shows_it_and_stops_cleanly(tmp_path, start_app, browser_page,
+                                                                                  monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from core.athletes import AthleteProfile, create_athlete
+    from core.garmin.accounts import sign_in
+    from core.garmin.schedule import set_auto_sync
+    from tests.e2e.conftest import screenshot
+    from tests.fakes.garmin_server import LIST_PATH, FakeGarmin, cycling_activities
+
+    db, files = tmp_path / "sync.duckdb", tmp_path / "files"
+    with FakeGarmin(activities=cycling_activities(4, datetime.now(UTC) - timedelta(days=4))) as fake:
+        fake.install(monkeypatch)
+        database = connect(db)
+        cur = database.cursor()
+        athlete_id = create_athlete(cur, AthleteProfile(name="Scheduled Rider"))
+        set_auto_sync(cur, sign_in(cur, athlete_id, "Edge 530", fake.email, fake.password, files_dir=files), 60)
+        database.close()
+        server = start_app(db, VELOCOACH_SEED_DEMO="0", VELOCOACH_SYNC_CHECK_S="0.2", **fake.env())
+        deadline = time.monotonic() + 60
+        while fake.count(LIST_PATH) == 0 or fake.count("/download-service/") < 4:
+            assert time.monotonic() < deadline, server.log_path.read_text()[-2000:]
+            time.sleep(0.1)
+
+        code, out, err = cli(db, "garmin", "schedule", "--json", cwd=tmp_path)  # forwarded: the app's own view
+        assert code == 0, err
+        (status,) = [json.loads(line) for line in out.splitlines()]
+        assert status["scheduler_running"] and status["enabled"] and status["interval_minutes"] == 60
+        assert status["last_scheduled_run"]["status"] == "ok" and status["last_scheduled_run"]["imported"] == 4
+        next_run = datetime.fromisoformat(status["next_run_at"])
+        assert timedelta(minutes=59) < next_run - datetime.now(UTC) <= timedelta(minutes=66)
+
+        page = browser_page
+        open_app(page, server, "/garmin")
+        page.get_by_role("heading", name="Background sync").wait_for()
+        page.get_by_text("next run around").wait_for()
+        page.get_by_text(": ok, 4 imported, 0 failed").wait_for()
+        screenshot(page, "garmin-background-sync")
+        assert page.blocked_requests == []
+
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < 10 and server.process.returncode is not None
+    log = server.log_path.read_text()
+    assert "Traceback" not in log and "failed to stop" not in log
+    assert not api_file(files).exists() and fake.count(LIST_PATH) == 1
+    database = connect(db)
+    try:
+        assert database.cursor().execute("SELECT origin, status FROM sync_log").fetchall() == [("scheduled", "ok")]
     finally:
         database.close()
