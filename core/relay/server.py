@@ -18,6 +18,7 @@ direct run, so an open transaction rolls back.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import secrets
@@ -100,6 +101,14 @@ def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
                                                None if exc is None else ctypes.py_object(exc))
 
 
+@functools.cache
+def _parser():
+    """The command line's parser, built once (~20 ms): parsing only reads it, so jobs share it."""
+    from core.cli import build_parser
+
+    return build_parser()
+
+
 # ------------------------------------------------------------------------------------------------------- a job
 class Job:
     def __init__(self, argv: list[str], db_path: Path, database: Callable[[], Database], *,
@@ -150,10 +159,10 @@ class Job:
                 self._cond.notify_all()
 
     def _execute(self) -> int:
-        from core.cli import Context, build_parser, execute
+        from core.cli import Context, execute
 
         try:
-            args = build_parser().parse_args(self.argv)
+            args = _parser().parse_args(self.argv)
         except SystemExit as exc:  # argparse printed the usage error (or the help) into this job's stderr
             return exc.code if isinstance(exc.code, int) else 2
         ctx = Context(self._db_path, args.athlete, files=ForwardedFiles(self.call), open_db=self._database)
@@ -303,8 +312,10 @@ class CommandRelay:
         self._sweep()
         job = Job(argv, self.db_path, self._database, reply_timeout_s=self._reply_timeout_s)
         with self._lock:
-            if sum(not j.done for j in self._jobs.values()) >= MAX_JOBS or len(self._jobs) >= 4 * MAX_JOBS:
+            if sum(not j.done for j in self._jobs.values()) >= MAX_JOBS:
                 raise VeloCoachError(f"The app is already running {MAX_JOBS} commands; try again when one ends.")
+            for old in sorted((j for j in self._jobs.values() if j.done), key=lambda j: j.last_seen)[:-MAX_JOBS]:
+                self._jobs.pop(old.id, None)  # finished ones are kept a while for a lost answer, not forever
             self._jobs[job.id] = job
         install_output_routing()
         job.start()
