@@ -324,3 +324,21 @@ def test_the_api_client_knows_who_listens_on_the_apps_port(tmp_path):
                      f"   1: 0100007F:{port:04X} 0100007F:9999 01 00000000:00000000 00:00000000 00000000  7 0 2\n")
     assert listener_owner(port, (str(table),)) == {4242}  # only the listening socket counts
     assert listener_owner(port, (str(tmp_path / "absent"),)) is None
+
+
+def test_garmin_login_asks_in_the_terminal_and_signs_in_through_the_app(relay, db_path, monkeypatch, capsys):
+    import io
+
+    from tests.fakes.garmin_server import FakeGarmin
+
+    with FakeGarmin() as fake:
+        fake.install(monkeypatch)
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"{fake.password}\n"))  # not a terminal: one line is read
+        assert forwarded(relay, db_path, "garmin", "login", "--email", fake.email, "--label", "Edge", "--json") == 0
+        out = capsys.readouterr()
+        assert json.loads(out.out)["label"] == "Edge" and fake.password not in out.out + out.err
+        monkeypatch.setattr("sys.stdin", io.StringIO("wrong password\n"))
+        assert forwarded(relay, db_path, "garmin", "login", "--email", fake.email, "--label", "Other") == 1
+        assert capsys.readouterr().err == "error: Garmin Connect refused the e-mail or password\n"
+    names = relay._database().cursor().execute("SELECT label FROM garmin_accounts").fetchall()
+    assert names == [("Edge",)]
