@@ -18,6 +18,8 @@ from core.athletes import (
 from core.coach.ai import health_check as ai_health_check
 from core.coach.ai import usage_totals as ai_usage_totals
 from core.errors import VeloCoachError
+from core.garmin.accounts import list_accounts
+from core.garmin.schedule import INTERVALS, interval_label, set_auto_sync
 from core.rides.powerstore import recompute_rides
 from core.views.powerview import FTP_CHANGE_NOTE
 from core.views.text import md, plain
@@ -106,6 +108,28 @@ with st.expander("Recompute stored rides"):
         with ui.friendly_errors("recomputing rides"):
             count = recompute_rides(cur, current_id, recompute_from)
             st.success(f"Recomputed {count} ride(s) from {recompute_from}.")
+
+st.subheader("Background Garmin sync")
+garmin_accounts = list_accounts(cur, current_id)
+if not ui.settings().feature("background_sync"):
+    st.caption("Turned off for this installation (VELOCOACH_FEATURES=-background_sync).")
+elif not garmin_accounts:
+    st.caption("No Garmin account yet: sign in on the Garmin sync page, then choose how often the app syncs it.")
+else:
+    st.caption("While the app is open it syncs each account on its own at the interval you choose here (off by "
+               "default); the Garmin sync page shows the next run and the last result.")
+
+
+def _set_interval(account_id: int) -> None:
+    with ui.friendly_errors("changing the background sync"):
+        set_auto_sync(ui.cursor(), account_id, st.session_state[f"auto_sync_{account_id}"])
+
+
+for garmin_account in garmin_accounts if ui.settings().feature("background_sync") else []:
+    options, chosen = [None, *INTERVALS], garmin_account["auto_sync_minutes"]
+    st.selectbox(md(garmin_account["label"]), options, format_func=interval_label,
+                 index=options.index(chosen) if chosen in options else 0, key=f"auto_sync_{garmin_account['id']}",
+                 on_change=_set_interval, args=(garmin_account["id"],))
 
 st.subheader("Your data")
 summary = data_summary(cur, current_id)

@@ -36,14 +36,17 @@ ENV_VARS = {
     "VELOCOACH_SEED_DEMO": "seed_demo",
     "VELOCOACH_ALLOWED_HOSTS": "allowed_hosts",
     "VELOCOACH_SESSION_HOURS": "session_hours",
+    "VELOCOACH_SYNC_CHECK_S": "sync_check_s",
 }
-
 
 # Feature flags and their defaults (VELOCOACH_FEATURES switches them): each gates a real feature.
 FEATURES = {
     "ai_coach": True,      # the LLM behind the coach (with a key); off: the deterministic coach only
     "garmin_sync": True,   # the Garmin sync page and the sync-garmin / garmin commands
     "health_page": True,   # the Health page (python -m core health works regardless)
+    # the scheduled Garmin Connect sync inside the running app (Settings sets each account's interval, off by
+    # default per account)
+    "background_sync": True,
 }
 
 
@@ -70,6 +73,8 @@ class Settings(BaseModel):
     # proxy's public name); any other Host header is refused (DNS rebinding). "*.example.org" covers subdomains.
     allowed_hosts: tuple[str, ...] = ()
     session_hours: float = Field(12.0, gt=0, le=24 * 30)  # how long a sign-in lasts
+    # How often the background Garmin sync looks for accounts that are due (the intervals themselves are hours).
+    sync_check_s: float = Field(60.0, ge=0.05, le=3600)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

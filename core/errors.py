@@ -60,6 +60,10 @@ class GarminAuthError(GarminSyncError):
     """Tokens are missing, expired or revoked: the rider must sign in again."""
 
 
+class SyncBusyError(GarminSyncError):
+    """A sync of that Garmin account is already running (one at a time per account)."""
+
+
 class AIServiceError(VeloCoachError):
     """The configured AI service failed; callers fall back to the deterministic path."""
 

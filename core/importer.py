@@ -143,21 +143,27 @@ def import_summary(cur, athlete_id: int, summary: dict, *, source: str, external
                       raw=raw, summary=checked, data_warnings=[w.as_dict() for w in repairs])
 
 
-def import_path(cur, athlete_id: int, path, *, as_kind: str | None = None) -> dict:
-    """Import one file from disk (the command line): its size is checked before a byte is read. Never raises
-    for the file's sake: the result is ``{"file", "ok": false, "error"}`` whatever went wrong."""
+def import_path(cur, athlete_id: int, path, *, as_kind: str | None = None, files=None) -> dict:
+    """Import one file from disk (the command line): its size is checked before a byte is read. ``files`` reads
+    it (``stat(path)`` with ``size``/``is_dir`` and ``read_bytes(path)``: the command line's own files when the
+    command was forwarded to the running app); default this process's file system. Never raises for the file's
+    sake: the result is ``{"file", "ok": false, "error"}`` whatever went wrong."""
     path = Path(path).expanduser()
 
     def read_and_import() -> dict:
         try:
-            size = path.stat().st_size
-            if path.is_dir():
+            if files is None:
+                size, is_dir = path.stat().st_size, path.is_dir()
+            else:
+                info = files.stat(path)
+                size, is_dir = info.size, info.is_dir
+            if is_dir:
                 raise InvalidFileError(f"{path.name}: this is a folder, not a file")
             limit = _max_bytes()
             if size > limit:
                 raise InvalidFileError(f"{path.name}: the file is {size / 1048576:.1f} MB, over the "
                                        f"{limit / 1048576:.0f} MB limit (VELOCOACH_MAX_UPLOAD_MB)")
-            data = path.read_bytes()
+            data = path.read_bytes() if files is None else files.read_bytes(path)
         except FileNotFoundError:
             raise InvalidFileError(f"{path.name}: there is no such file ({path})") from None
         except OSError as exc:

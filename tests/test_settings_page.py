@@ -81,3 +81,23 @@ def test_the_riding_setup_is_saved_and_moves_route_times(db_path):
     finally:
         db.close()
     assert (params.cda_m2, params.crr, params.bike_kg) == (0.27, 0.004, 7.5)
+
+
+def test_choosing_a_background_sync_interval_saves_it_for_that_account(db_path):
+    from core.garmin.accounts import get_account
+
+    database = connect(db_path)
+    cur = database.cursor()
+    cur.execute("INSERT INTO athletes (name) VALUES ('Rider')")
+    cur.execute("INSERT INTO garmin_accounts (athlete_id, label) VALUES (1, 'Edge'), (1, 'Spare')")
+    database.close()
+    at = open_settings()
+    assert at.selectbox(key="auto_sync_1").value is None and at.selectbox(key="auto_sync_1").label == "Edge"
+    at.selectbox(key="auto_sync_1").set_value(720).run()
+    assert not at.exception
+    database = connect(db_path)
+    try:
+        assert get_account(database.cursor(), 1)["auto_sync_minutes"] == 720
+        assert get_account(database.cursor(), 2)["auto_sync_minutes"] is None
+    finally:
+        database.close()

@@ -28,6 +28,7 @@ import pyarrow as pa
 from core.athletes import ftp_on, get_athlete
 from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
+from core.rides.columns import SORTABLE
 from core.rides.metrics import GAP_METHODS, RideMetrics, best_efforts, power_series, ride_metrics, trimp100
 from core.rides.power import MMP_DURATIONS_S, effort_floors
 from core.store.arrow import numpy_to_arrow
@@ -44,10 +45,6 @@ CYCLING_TYPES = ("cycling", "road_biking", "mountain_biking", "gravel_cycling", 
                  "hand_cycling", "downhill_biking", "e_biking")
 SUMMARY_FIELDS = ("elapsed_time_s", "moving_time_s", "distance_m", "elevation_gain_m", "avg_hr", "max_hr",
                   "avg_power_w", "max_power_w", "normalized_power_w", "avg_cadence")
-SORTABLE = {"started_at": "r.started_at", "name": "r.name", "distance_m": "r.distance_m",
-            "moving_time_s": "r.moving_time_s", "elevation_gain_m": "r.elevation_gain_m",
-            "avg_power_w": "r.avg_power_w", "normalized_power_w": "r.normalized_power_w",
-            "avg_hr": "r.avg_hr", "tss": "r.tss", "sport_type": "r.sport_type"}
 LIST_COLUMNS = ("id", "name", "sport_type", "started_at", "distance_m", "moving_time_s", "elapsed_time_s",
                 "elevation_gain_m", "avg_power_w", "normalized_power_w", "avg_hr", "avg_cadence", "tss",
                 "intensity_factor", "load_method", "source", "route_id")

@@ -133,8 +133,28 @@ class Database:
             self._local.cursor = cur
         return cur
 
+    def release_cursor(self) -> None:
+        """Close this thread's cursor (a worker thread that is about to end)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is not None:
+            self._local.cursor = None
+            cur.close()
+
     def close(self) -> None:
         self.connection.close()
+        with _CONNECTING:
+            key = str(self.path.resolve())
+            if _OPEN_HERE.get(key, 0) > 1:
+                _OPEN_HERE[key] -= 1
+            else:
+                _OPEN_HERE.pop(key, None)
+
+
+# Connections this process holds, per file. While there is one, the file's header is not read again: closing any
+# descriptor of a file drops every POSIX lock the process holds on it, DuckDB's included, and another process
+# could then open the database behind the app's back.
+_OPEN_HERE: dict[str, int] = {}
+_CONNECTING = threading.Lock()
 
 
 def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = False) -> Database:
@@ -143,10 +163,39 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
     Refuses, without touching it, a file that is not a DuckDB database, and a database newer than this code.
     """
     path = Path(path).expanduser()
+    with _CONNECTING:
+        connection, unclean = _open(path, read_only)
+    db = Database(path, connection)
+    try:
+        if unclean:
+            _recover(db.connection, path)
+        if migrate_schema and not read_only:
+            pending = _pending(db.connection)
+            if pending and _applied_versions(db.connection):  # an existing database: keep a copy first
+                from core.store.snapshots import snapshot
+
+                snapshot(db.connection, path, f"migration-{max(pending):03d}")
+            migrate(db.connection)
+        else:
+            check_version(db.connection)
+    except duckdb.Error as exc:
+        db.close()
+        if is_damage(exc):
+            raise damaged(path, exc) from None
+        raise StorageError(f"The database {path} cannot be opened: {exc}") from None
+    except Exception:
+        db.close()
+        raise
+    return db
+
+
+def _open(path: Path, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """The DuckDB connection and whether the last run left the file unclean (its write-ahead log is there)."""
+    key = str(path.resolve())
     if path.exists():
         if path.is_dir():
             raise StorageError(f"{path} is a folder, not a database file")
-        if path.stat().st_size > 0 and not _looks_like_duckdb(path):
+        if not _OPEN_HERE.get(key) and path.stat().st_size > 0 and not _looks_like_duckdb(path):
             raise StorageError(
                 f"{path} is not a VeloCoach (DuckDB) database; it was left untouched. "
                 "Choose another file with --db or VELOCOACH_DB. If it was your VeloCoach database, its first bytes "
@@ -172,28 +221,8 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
         if is_damage(exc):
             raise damaged(path, exc) from None
         raise StorageError(f"The database {path} cannot be opened: {exc}") from None
-    db = Database(path, connection)
-    try:
-        if unclean:
-            _recover(db.connection, path)
-        if migrate_schema and not read_only:
-            pending = _pending(db.connection)
-            if pending and _applied_versions(db.connection):  # an existing database: keep a copy first
-                from core.store.snapshots import snapshot
-
-                snapshot(db.connection, path, f"migration-{max(pending):03d}")
-            migrate(db.connection)
-        else:
-            check_version(db.connection)
-    except duckdb.Error as exc:
-        connection.close()
-        if is_damage(exc):
-            raise damaged(path, exc) from None
-        raise StorageError(f"The database {path} cannot be opened: {exc}") from None
-    except Exception:
-        connection.close()
-        raise
-    return db
+    _OPEN_HERE[key] = _OPEN_HERE.get(key, 0) + 1
+    return connection, unclean
 
 
 def _recover(cur: duckdb.DuckDBPyConnection, path: Path) -> None:

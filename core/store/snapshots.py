@@ -57,12 +57,32 @@ def snapshot(cur, db_path: Path | None, kind: str) -> Path | None:
     return target
 
 
+# One read descriptor per database file, kept open for the life of the process: closing any descriptor of a file
+# drops every POSIX lock the process holds on it, DuckDB's included (another process could then open the database
+# behind the app's back), so a copy must never open and close the file it copies.
+_SOURCES: dict[str, int] = {}
+
+
+def _source_fd(source: Path) -> int:
+    key = str(source.resolve())
+    fd = _SOURCES.get(key)
+    if fd is not None and os.fstat(fd).st_ino != os.stat(source).st_ino:
+        os.close(fd)  # a file replaced under the same name: the old one's descriptor holds no lock of the new one
+        fd = None
+    if fd is None:
+        fd = _SOURCES[key] = os.open(source, os.O_RDONLY)
+    return fd
+
+
 def _copy(source: Path, target: Path) -> None:
+    src = _source_fd(source)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with source.open("rb") as src, os.fdopen(fd, "wb") as out:
-            while chunk := src.read(4 << 20):
+        with os.fdopen(fd, "wb") as out:
+            offset = 0
+            while chunk := os.pread(src, 4 << 20, offset):
                 out.write(chunk)
+                offset += len(chunk)
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
