@@ -32,9 +32,20 @@ def upgrade(db: Database) -> dict:
     terrain refresh` do the rest. Quick when nothing is stale."""
     from core.rides.terrain import STARTUP_RIDES, refresh_terrain, stale_counts
 
+    import duckdb
+
+    from core.store.db import is_damage
+
     cur = db.cursor()
-    stale = stale_counts(cur)
-    if not (stale["rides"] or stale["routes"]):
+    try:
+        stale = stale_counts(cur)
+        if not (stale["rides"] or stale["routes"]):
+            return {"routes": 0, "rides": 0}
+        log.info("recomputing terrain for %d rides and %d routes (once)", stale["rides"], stale["routes"])
+        return refresh_terrain(cur, limit=STARTUP_RIDES)
+    except duckdb.Error as exc:
+        if not is_damage(exc):
+            raise
+        # A damaged file still opens: the pages name the damage and the Backup page saves what can be read.
+        log.warning("terrain refresh skipped: the database is damaged (%s)", exc)
         return {"routes": 0, "rides": 0}
-    log.info("recomputing terrain for %d rides and %d routes (once)", stale["rides"], stale["routes"])
-    return refresh_terrain(cur, limit=STARTUP_RIDES)

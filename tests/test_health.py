@@ -159,9 +159,9 @@ def test_the_log_file_is_owner_only_masks_keys_and_feeds_recent_problems(tmp_pat
 
 
 def test_feature_flags_are_validated_and_default_on():
-    assert _settings().features == {"ai_coach": True, "garmin_sync": True, "health_page": True}
+    assert _settings().features == {"ai_coach": True, "garmin_sync": True, "health_page": True, "background_sync": True}
     assert _settings(VELOCOACH_FEATURES="-garmin_sync, ai_coach=off").features == {
-        "ai_coach": False, "garmin_sync": False, "health_page": True}
+        "ai_coach": False, "garmin_sync": False, "health_page": True, "background_sync": True}
     with pytest.raises(ConfigError, match="unknown feature 'warp_drive'; known: ai_coach, garmin_sync"):
         _settings(VELOCOACH_FEATURES="warp_drive")
 

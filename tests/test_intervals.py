@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from core.coach.compliance import align, judge, ride_compliance, work_steps, workout_steps
-from core.coach.workouts import STEPS, Step, flatten
+from core.coach.workouts import STEPS, Step, flatten, total_minutes
 from core.files.fit import read_fit
 from core.files.streams import ActivityStreams
 from core.rides.intervals import bouts, estimated_ftp, find_intervals
@@ -128,13 +128,13 @@ def test_a_skipped_interval_is_missed_without_shifting_the_others():
     assert align(steps, bouts_) == [0, None, 1]
 
 
-def _plan_with_workout(cur, athlete_id: int, ride_id: int, day: date, targets: dict) -> int:
+def _plan_with_workout(cur, athlete_id: int, ride_id: int, day: date, targets: dict, minutes: float = 76) -> int:
     plan_id = cur.execute(
         "INSERT INTO plans (athlete_id, name, start_date, end_date, duration_weeks, active, plan) "
         "VALUES (?, 'P', ?, ?, 1, true, '{}') RETURNING id", [athlete_id, day, day]).fetchone()[0]
     return cur.execute(
         "INSERT INTO planned_workouts (plan_id, date, type, duration_min, targets, completed_ride_id) "
-        "VALUES (?, ?, 'sweet_spot', 76, ?, ?) RETURNING id", [plan_id, day, json.dumps(targets), ride_id]
+        "VALUES (?, ?, 'sweet_spot', ?, ?, ?) RETURNING id", [plan_id, day, minutes, json.dumps(targets), ride_id]
     ).fetchone()[0]
 
 
@@ -151,7 +151,9 @@ def test_a_ride_that_completed_a_structured_workout_is_judged_per_interval(db_pa
     streams = ActivityStreams(lat=np.full(len(t), np.nan), lon=np.full(len(t), np.nan), ele=np.full(len(t), np.nan),
                               dist_m=t * 8.0, t_s=t, power=power, started_at=started)
     stored = store_ride(cur, athlete_id, streams, source="file", external_id="sst")
-    workout = _plan_with_workout(cur, athlete_id, stored.id, started.date(), {"zone": "sweet spot", "steps": SST_3X12})
+    # as long as its steps (a longer workout's steps are filled up to its duration: core.coach.devices)
+    workout = _plan_with_workout(cur, athlete_id, stored.id, started.date(), {"zone": "sweet spot", "steps": SST_3X12},
+                                 minutes=total_minutes(items))
     assert workout_steps(cur, workout) == items
     result = ride_compliance(cur, athlete_id, stored.id)
     assert result["workout_id"] == workout and result["work_steps"] == 3

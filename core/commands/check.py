@@ -13,7 +13,8 @@ def register(subparsers) -> None:
     check.add_argument("--salvage", type=Path, metavar="FILE",
                        help="also copy every readable row into this new database file (the damaged one is only read)")
     check.add_argument("--json", action="store_true")
-    check.set_defaults(handler=cmd_check)
+    # needs_db=False: the handler opens the file read-only and without migrating (a check never writes to it)
+    check.set_defaults(handler=cmd_check, needs_db=False)
 
 
 def cmd_check(args, ctx) -> int:
