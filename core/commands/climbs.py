@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from core.rides.efforts import climb_efforts, climbs_report
-from core.routes.climbs import get_climb, rename_climb
-
 
 def register(subparsers) -> None:
     listing = subparsers.add_parser("climbs", help="the rider's climbs with every effort, fastest first")
@@ -29,6 +26,8 @@ def _minutes(seconds: float) -> str:
 
 
 def cmd_climbs(args, ctx) -> int:
+    from core.rides.efforts import climbs_report  # here: the parser is built without the metrics stack
+
     report = climbs_report(ctx.cur, ctx.athlete_id())
     if args.json:
         for climb in report:
@@ -45,6 +44,9 @@ def cmd_climbs(args, ctx) -> int:
 
 
 def cmd_climb(args, ctx) -> int:
+    from core.rides.efforts import climb_efforts
+    from core.routes.climbs import get_climb, rename_climb
+
     athlete = ctx.athlete_id()
     if args.rename is not None:
         rename_climb(ctx.cur, athlete, args.climb_id, args.rename)

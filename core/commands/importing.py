@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.importer import EXTENSIONS, import_path
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("import", help="import .fit/.gpx files (a folder imports every such file in it)")
@@ -31,6 +29,8 @@ def _describe(result: dict) -> str:
 
 
 def cmd_import(args, ctx) -> int:
+    from core.importer import EXTENSIONS, import_path  # here: the parser is built without the readers
+
     cur = ctx.cur
     athlete_id = ctx.athlete_id()
     failed = 0

@@ -36,20 +36,20 @@ def _number(value):
 
 
 def metrics_rows(cur, athlete_id: int, kind: str, date_from: date | None, date_to: date | None) -> list[dict]:
-    from core.rides import dashboard
+    from core.rides import totals  # plain rows from DuckDB: no pandas, numpy or scipy to import
 
     if date_from and date_to and date_to < date_from:
         raise ValidationError(f"--to {date_to} is before --from {date_from}")
     if kind == "fitness":
-        frame = dashboard.fitness(cur, athlete_id, date_from, date_to)
         return [{"date": row["date"], "ctl": _number(row["ctl"]), "atl": _number(row["atl"]),
                  "tsb": _number(row["tsb"]), "ramp": _number(row["ramp"]), "tss": _number(row["tss"]),
-                 "projected": bool(row["projected"])} for row in frame.to_dict("records")]
-    frame = dashboard.period_totals(cur, athlete_id, "week" if kind == "weekly" else "month", date_from, date_to)
+                 "projected": bool(row["projected"])}
+                for row in totals.fitness_rows(cur, athlete_id, date_from, date_to)]
+    rows = totals.period_rows(cur, athlete_id, "week" if kind == "weekly" else "month", date_from, date_to)
     return [{"period_start": row["period_start"], "rides": int(row["rides"]),
              **{k: _number(row[k]) for k in ("distance_m", "moving_time_s", "elevation_gain_m", "tss",
                                              "avg_power_w", "avg_hr")}}
-            for row in frame.to_dict("records")]
+            for row in rows]
 
 
 def cmd_metrics(args, ctx) -> int:

@@ -16,20 +16,33 @@ planned workouts (a projection). The time constants come from the athlete's pref
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from core.errors import ValidationError
-
-DEFAULT_CTL_DAYS = 42.0
-DEFAULT_ATL_DAYS = 7.0
-TIME_CONSTANT_RANGE = (1.0, 365.0)
+from core.rides.totals import (  # noqa: F401 — re-exported: the pages and the coach read them from here
+    DEFAULT_ATL_DAYS,
+    DEFAULT_CTL_DAYS,
+    FITNESS_COLUMNS,
+    LOOK_UP,
+    PERIODS,
+    SUMMED_METRICS,
+    TIME_CONSTANT_RANGE,
+    active_plan,
+    check_period,
+    daily_tss_rows,
+    exponential_load_values,
+    first_ride_day,
+    fitness_rows,
+    last_ride_day,
+    period_rows,
+    plan_or_active,
+    time_constants,
+)
 
 FORMULAS_MARKDOWN = (
     "- **CTL** (fitness): CTL = CTL(yesterday) · e^(−1/τ_CTL) + TSS(today) · (1 − e^(−1/τ_CTL))\n"
@@ -49,10 +62,9 @@ METRICS = {  # column -> (label, unit factor to display, display unit)
     "avg_power_w": ("Average power", 1.0, "W"),
     "avg_hr": ("Average HR", 1.0, "bpm"),
 }
-SUMMED_METRICS = ("rides", "distance_m", "moving_time_s", "elevation_gain_m", "tss")
-
 # SQL is written out literally (no string building): a ride's day is CAST(started_at AS DATE) in the session
 # time zone, and every query keeps rides "WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL".
+# Totals and fitness are computed in core.rides.totals (plain rows; the command line reads them without pandas).
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -78,16 +90,8 @@ def exponential_load(daily_tss, tau_days: float, initial: float = 0.0) -> np.nda
     """x_d = x_{d-1}·e^(−1/τ) + TSS_d·(1 − e^(−1/τ)), starting from ``initial`` before the first day.
 
     NaN TSS counts as 0 (a day without a rated ride)."""
-    tau_days = float(tau_days)
-    if not math.isfinite(tau_days) or tau_days <= 0:
-        raise ValidationError(f"A fitness time constant must be a positive number of days (got {tau_days})")
-    tss = np.nan_to_num(np.asarray(daily_tss, dtype=np.float64), nan=0.0)
-    if tss.size == 0:
-        return tss
-    decay = math.exp(-1.0 / tau_days)
-    # lfilter computes y[n] = decay·y[n−1] + (1−decay)·x[n]; zi carries the initial value in.
-    out, _ = lfilter([1.0 - decay], [1.0, -decay], tss, zi=[decay * float(initial)])
-    return out
+    return np.asarray(exponential_load_values(np.asarray(daily_tss, dtype=np.float64).tolist(), tau_days, initial),
+                      dtype=np.float64)
 
 
 def fitness_series(daily_tss, start: date, ctl_days: float = DEFAULT_CTL_DAYS, atl_days: float = DEFAULT_ATL_DAYS,
@@ -111,110 +115,24 @@ def fitness_series(daily_tss, start: date, ctl_days: float = DEFAULT_CTL_DAYS, a
 # Fitness: storage reads
 # --------------------------------------------------------------------------------------------------------------
 
-def time_constants(cur, athlete_id: int) -> tuple[float, float]:
-    """(ctl_days, atl_days) from the athlete's preferences, defaults 42/7; out-of-range values fall back."""
-    row = cur.execute("SELECT preferences FROM athletes WHERE id = ?", [athlete_id]).fetchone()
-    prefs = {}
-    if row and row[0]:
-        try:
-            prefs = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
-        except (ValueError, TypeError):
-            prefs = {}
-    low, high = TIME_CONSTANT_RANGE
-
-    def pick(key: str, default: float) -> float:
-        try:
-            value = float(prefs.get(key, default))
-        except (TypeError, ValueError):
-            return default
-        return value if math.isfinite(value) and low <= value <= high else default
-
-    return pick("ctl_days", DEFAULT_CTL_DAYS), pick("atl_days", DEFAULT_ATL_DAYS)
-
-
-_LOOK_UP = object()  # "plan" argument default: read the active plan from the database
-
-
-def _plan(cur, athlete_id: int, plan):
-    return active_plan(cur, athlete_id) if plan is _LOOK_UP else plan
-
-
-def active_plan(cur, athlete_id: int) -> dict | None:
-    """The athlete's active plan (the newest if several are flagged active), or None."""
-    row = cur.execute(
-        "SELECT id, name, start_date, end_date, duration_weeks FROM plans "
-        "WHERE athlete_id = ? AND active AND NOT is_template ORDER BY created_at DESC, id DESC LIMIT 1",
-        [athlete_id]).fetchone()
-    if row is None:
-        return None
-    return dict(zip(("id", "name", "start_date", "end_date", "duration_weeks"), row, strict=True))
+_LOOK_UP = LOOK_UP  # "plan" argument default: read the active plan from the database
+_plan = plan_or_active
 
 
 def daily_tss(cur, athlete_id: int, start: date, end: date, *, today: date | None = None,
               include_plan: bool = True, plan=_LOOK_UP) -> pd.DataFrame:
     """One row per day in [start, end]: ``date``, ``tss`` (ridden; 0 on rest days), ``planned_tss`` (active
     plan) and ``projected`` (day after today, whose load is the planned TSS)."""
-    today = today or date.today()
-    plan = _plan(cur, athlete_id, plan) if include_plan else None
-    plan_id = plan["id"] if plan else -1
-    df = cur.execute(
-        """
-        WITH days AS (SELECT CAST(d AS DATE) AS date FROM generate_series(CAST(? AS DATE), CAST(? AS DATE),
-                                                                          INTERVAL 1 DAY) t(d)),
-             ridden AS (SELECT CAST(started_at AS DATE) AS date, sum(coalesce(tss, 0)) AS tss FROM rides
-                        WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL AND CAST(started_at AS DATE) BETWEEN ? AND ? GROUP BY 1),
-             planned AS (SELECT date, sum(coalesce(tss, 0)) AS tss FROM planned_workouts
-                         WHERE plan_id = ? AND date BETWEEN ? AND ? GROUP BY 1)
-        SELECT days.date, coalesce(ridden.tss, 0) AS tss, coalesce(planned.tss, 0) AS planned_tss,
-               days.date > CAST(? AS DATE) AS projected
-        FROM days LEFT JOIN ridden USING (date) LEFT JOIN planned USING (date) ORDER BY days.date
-        """,
-        [start, end, athlete_id, start, end, plan_id, start, end, today]).df()
-    if not df.empty:
-        df["date"] = pd.to_datetime(df["date"]).dt.date
-    return df
-
-
-def first_ride_day(cur, athlete_id: int) -> date | None:
-    row = cur.execute("SELECT min(CAST(started_at AS DATE)) FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL", [athlete_id]).fetchone()
-    return row[0] if row else None
-
-
-def last_ride_day(cur, athlete_id: int) -> date | None:
-    row = cur.execute("SELECT max(CAST(started_at AS DATE)) FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL", [athlete_id]).fetchone()
-    return row[0] if row else None
+    rows = daily_tss_rows(cur, athlete_id, start, end, today=today, include_plan=include_plan, plan=plan)
+    return pd.DataFrame(rows, columns=["date", "tss", "planned_tss", "projected"])
 
 
 def fitness(cur, athlete_id: int, start: date | None = None, end: date | None = None, *,
             today: date | None = None, include_plan: bool = True, plan=_LOOK_UP) -> pd.DataFrame:
     """Daily fitness rows in [start, end]: ``date``, ``tss``, ``ctl``, ``atl``, ``tsb``, ``ramp``,
-    ``projected``. The recursion always starts at the first ride (so CTL on ``start`` is right); days after
-    ``today`` use the active plan's planned TSS. Empty when the athlete has no rides and no plan."""
-    today = today or date.today()
-    ctl_days, atl_days = time_constants(cur, athlete_id)
-    first = first_ride_day(cur, athlete_id)
-    plan = _plan(cur, athlete_id, plan) if include_plan else None
-    if end is None:
-        end = today
-        if plan and plan["end_date"] and plan["end_date"] > today:
-            end = plan["end_date"]
-    origin_candidates = [d for d in (first, plan["start_date"] if plan else None) if d is not None]
-    if not origin_candidates:
-        return _empty_fitness()
-    if start is not None:
-        origin_candidates.append(start)
-    origin = min(origin_candidates)
-    if end < origin:
-        return _empty_fitness()
-    days = daily_tss(cur, athlete_id, origin, end, today=today, include_plan=include_plan, plan=plan)
-    load = np.where(days["projected"].to_numpy(bool), days["planned_tss"].to_numpy(float),
-                    days["tss"].to_numpy(float))
-    series = fitness_series(load, origin, ctl_days, atl_days)
-    out = pd.DataFrame({"date": days["date"], "tss": load, "ctl": series.ctl, "atl": series.atl,
-                        "tsb": series.tsb, "ramp": series.ramp, "projected": days["projected"]})
-    if start is not None:
-        out = out[out["date"] >= start]
-    return out.reset_index(drop=True)
+    ``projected`` (core.rides.totals.fitness_rows as a frame)."""
+    rows = fitness_rows(cur, athlete_id, start, end, today=today, include_plan=include_plan, plan=plan)
+    return pd.DataFrame(rows, columns=list(FITNESS_COLUMNS)) if rows else _empty_fitness()
 
 
 def _empty_fitness() -> pd.DataFrame:
@@ -237,49 +155,6 @@ def fitness_on(cur, athlete_id: int, day: date, *, today: date | None = None) ->
 # Weekly / monthly totals
 # --------------------------------------------------------------------------------------------------------------
 
-PERIODS = ("week", "month")
-_PERIOD_STEP = {"week": "7 days", "month": "1 month"}
-
-_TOTALS_BY_SPORT_SQL = """
-    SELECT CAST(date_trunc(?, CAST(started_at AS DATE)) AS DATE) AS period_start, sport_type,
-           count(*) AS rides, coalesce(sum(distance_m), 0) AS distance_m,
-           coalesce(sum(moving_time_s), 0) AS moving_time_s,
-           coalesce(sum(elevation_gain_m), 0) AS elevation_gain_m, coalesce(sum(tss), 0) AS tss,
-           sum(avg_power_w * moving_time_s)
-               / nullif(sum(CASE WHEN avg_power_w IS NOT NULL THEN moving_time_s END), 0) AS avg_power_w,
-           sum(avg_hr * moving_time_s) / nullif(sum(CASE WHEN avg_hr IS NOT NULL THEN moving_time_s END), 0) AS avg_hr
-    FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL
-                 AND CAST(started_at AS DATE) BETWEEN ? AND ?
-    GROUP BY ALL ORDER BY period_start, sport_type"""
-
-_TOTALS_SQL = """
-    WITH totals AS (
-        SELECT CAST(date_trunc(?, CAST(started_at AS DATE)) AS DATE) AS period_start,
-               count(*) AS rides, sum(distance_m) AS distance_m, sum(moving_time_s) AS moving_time_s,
-               sum(elevation_gain_m) AS elevation_gain_m, sum(tss) AS tss,
-               sum(avg_power_w * moving_time_s)
-                   / nullif(sum(CASE WHEN avg_power_w IS NOT NULL THEN moving_time_s END), 0) AS avg_power_w,
-               sum(avg_hr * moving_time_s)
-                   / nullif(sum(CASE WHEN avg_hr IS NOT NULL THEN moving_time_s END), 0) AS avg_hr
-        FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL
-                     AND CAST(started_at AS DATE) BETWEEN ? AND ?
-        GROUP BY ALL),
-    periods AS (
-        SELECT CAST(p AS DATE) AS period_start
-        FROM generate_series(CAST(date_trunc(?, CAST(? AS DATE)) AS DATE),
-                             CAST(date_trunc(?, CAST(? AS DATE)) AS DATE), CAST(? AS INTERVAL)) t(p))
-    SELECT periods.period_start, coalesce(rides, 0) AS rides, coalesce(distance_m, 0) AS distance_m,
-           coalesce(moving_time_s, 0) AS moving_time_s, coalesce(elevation_gain_m, 0) AS elevation_gain_m,
-           coalesce(tss, 0) AS tss, avg_power_w, avg_hr
-    FROM periods LEFT JOIN totals USING (period_start) ORDER BY periods.period_start"""
-
-
-def _check_period(period: str) -> str:
-    if period not in PERIODS:
-        raise ValidationError(f"The period must be 'week' or 'month', not '{period}'")
-    return period
-
-
 def period_totals(cur, athlete_id: int, period: str = "week", start: date | None = None,
                   end: date | None = None, *, by_sport: bool = False) -> pd.DataFrame:
     """Totals per calendar week (Monday start) or month, from the rides' summaries.
@@ -287,19 +162,13 @@ def period_totals(cur, athlete_id: int, period: str = "week", start: date | None
     Columns: ``period_start`` (date), [``sport_type``], ``rides``, ``distance_m``, ``moving_time_s``,
     ``elevation_gain_m``, ``tss`` (sums), ``avg_power_w`` and ``avg_hr`` (averages weighted by moving time).
     Without ``by_sport`` every period between the first and last is present (0 rides when empty)."""
-    _check_period(period)
-    start = start or first_ride_day(cur, athlete_id)
-    end = end or last_ride_day(cur, athlete_id)
     columns = ["period_start", *(["sport_type"] if by_sport else []), *SUMMED_METRICS, "avg_power_w", "avg_hr"]
-    if start is None or end is None or end < start:
-        return pd.DataFrame({c: [] for c in columns})
-    sql = _TOTALS_BY_SPORT_SQL if by_sport else _TOTALS_SQL
-    params = [period, athlete_id, start, end] if by_sport else [period, athlete_id, start, end, period, start,
-                                                                  period, end, _PERIOD_STEP[period]]
-    df = cur.execute(sql, params).df()
-    df["period_start"] = pd.to_datetime(df["period_start"]).dt.date
-    df["rides"] = df["rides"].astype(int)
-    return df[columns]
+    rows = period_rows(cur, athlete_id, period, start, end, by_sport=by_sport)
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["rides"] = frame["rides"].astype(int)
+    for column in columns[columns.index("distance_m"):]:
+        frame[column] = frame[column].astype(float)
+    return frame
 
 
 def week_start(day: date) -> date:

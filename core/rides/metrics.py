@@ -39,7 +39,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import lfilter
 
 from core.files.elevation import elevation_gain
 from core.rides.intervals import find_intervals
@@ -363,6 +362,8 @@ def w_prime_balance_integral(timeline: np.ndarray, cp_w: float, w_prime_j: float
     below = p[:-1][p[:-1] < cp_w] if len(p) > 1 else p[p < cp_w]
     dcp = cp_w - (float(np.maximum(below, 0).mean()) if len(below) else 0.0)
     tau = int(546.0 * math.exp(-0.01 * dcp) + 316.0)
+    from scipy.signal import lfilter  # here: scipy.signal costs ~1 s to import, and only W′ balance uses it
+
     spent = lfilter([1.0], [1.0, -math.exp(-1.0 / tau)], np.maximum(p - cp_w, 0.0))
     return w_prime_j - spent, tau
 

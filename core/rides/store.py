@@ -21,9 +21,9 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
 
 from core.athletes import ftp_on, get_athlete
 from core.errors import InvalidFileError, NotFoundError, ValidationError
@@ -31,7 +31,10 @@ from core.files.streams import ActivityStreams
 from core.rides.columns import SORTABLE
 from core.rides.metrics import GAP_METHODS, RideMetrics, best_efforts, power_series, ride_metrics, trimp100
 from core.rides.power import MMP_DURATIONS_S, effort_floors
-from core.store.arrow import numpy_to_arrow
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 from core.store.db import LARGE_DELETE_ROWS, audit, bump_data_version, checkpoint, delete_with_children, transaction
 
 log = logging.getLogger(__name__)
@@ -141,6 +144,10 @@ _METRIC_COLUMNS = ("elapsed_time_s, moving_time_s, distance_m, elevation_gain_m,
 # ---------------------------------------------------------------------------------------------- samples
 
 def _nullable(values: np.ndarray | None, n: int, integer: bool = False) -> pa.Array:
+    import pyarrow as pa  # here: only imports write samples; listing and reading rides need no Arrow
+
+    from core.store.arrow import numpy_to_arrow
+
     if values is None:
         return pa.nulls(n, pa.int16() if integer else pa.float32())
     v = np.asarray(values, dtype=np.float64)
@@ -154,6 +161,10 @@ def _nullable(values: np.ndarray | None, n: int, integer: bool = False) -> pa.Ar
 
 def samples_table(ride_id: int, s: ActivityStreams) -> pa.Table:
     """The ride_samples rows of a ride as one Arrow table (NaN → NULL)."""
+    import pyarrow as pa
+
+    from core.store.arrow import numpy_to_arrow
+
     n = len(s.t_s)
     lat = np.asarray(s.lat, dtype=np.float64)
     lon = np.asarray(s.lon, dtype=np.float64)

@@ -1,0 +1,133 @@
+"""How fast the light commands answer: `athletes`, `rides --json`, `metrics weekly|monthly|fitness --json` and
+`ride ID --json`, each a whole `python -m core` process (start included), against a bare
+`python -c "import duckdb"` measured in the same run; then the three metrics commands together against a pandas
+groupby over the 1 Hz samples (the notebook way: read the samples, group them by week).
+
+    python bench/cli_start.py [--db /tmp/velocoach-bench-10y.duckdb] [--rounds 3]
+
+The database is the 10-year demo (`python -m core --db X demo --years 10 --rides-per-week 10`), built first if the
+file is missing (it takes a while; it is kept for the next run). Each round runs the baseline right before each
+command (machine load hits both alike); the figures are medians over the rounds, wall and CPU (user + system of
+the child, steadier on a shared machine). Goals (issue 17): every command ≤ 1.5× the baseline; the three metrics
+commands together ≥ 20× faster than the pandas baseline. Prints; asserts nothing but equal outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = Path(tempfile.gettempdir()) / "velocoach-bench-10y.duckdb"
+BASELINE = [sys.executable, "-c", "import duckdb"]
+METRICS = (["metrics", "weekly", "--json"], ["metrics", "monthly", "--json"], ["metrics", "fitness", "--json"])
+
+# The notebook way to weekly figures: every sample read into pandas, grouped by ride, then by week.
+PANDAS_SAMPLES = """
+import sys, duckdb, pandas as pd
+con = duckdb.connect(sys.argv[1], read_only=True)
+rides = con.execute("SELECT id AS ride_id, started_at FROM rides WHERE duplicate_of IS NULL").df()
+samples = con.execute("SELECT ride_id, t_s, dist_m, power FROM ride_samples").df()
+per_ride = samples.groupby("ride_id").agg(distance_m=("dist_m", "max"), duration_s=("t_s", "max"),
+                                          avg_power_w=("power", "mean")).reset_index().merge(rides, on="ride_id")
+per_ride["week"] = per_ride["started_at"].dt.to_period("W").dt.start_time
+weekly = per_ride.groupby("week").agg(rides=("ride_id", "count"), distance_m=("distance_m", "sum"),
+                                      duration_s=("duration_s", "sum"), avg_power_w=("avg_power_w", "mean"))
+print(len(weekly), len(samples))
+"""
+
+
+def run(argv: list[str], env: dict) -> tuple[float, float, str]:
+    """(wall s, CPU s of the child, stdout); exits on a failure."""
+    out = tempfile.TemporaryFile()
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)}: exit {process.returncode}: {process.stderr.read().decode()}")
+    process.stderr.close()
+    out.seek(0)
+    return wall, usage.ru_utime + usage.ru_stime, out.read().decode()
+
+
+def core(db: Path, argv: list[str]) -> list[str]:
+    return [sys.executable, "-m", "core", "--db", str(db), *argv]
+
+
+def ensure_database(db: Path, env: dict) -> None:
+    if db.exists():
+        return
+    print(f"building the 10-year demo database at {db} (once; kept for the next run) …", flush=True)
+    partial = db.with_name(db.name + ".building")
+    partial.unlink(missing_ok=True)
+    subprocess.run(core(partial, ["demo", "--years", "10", "--rides-per-week", "10", "--json"]), env=env,
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    partial.rename(db)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas-over-samples baseline")
+    args = parser.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VELOCOACH_DATA_DIR": str(args.db.parent / "velocoach-bench-files"),
+           "VELOCOACH_SEED_DEMO": "0"}
+    ensure_database(args.db, env)
+    import duckdb
+
+    with duckdb.connect(str(args.db), read_only=True) as con:
+        rides, newest = con.execute("SELECT count(*), max(id) FROM rides").fetchone()
+        samples = con.execute("SELECT count(*) FROM ride_samples").fetchone()[0]
+    print(f"database: {args.db} ({rides:,} rides, {samples / 1e6:.1f} M samples); {args.rounds} rounds, medians\n")
+    commands = [["athletes"], ["rides", "--json"], *METRICS, ["ride", str(newest), "--json"]]
+    run(BASELINE, env)  # warm the page cache for both sides
+    for argv in commands:
+        run(core(args.db, argv), env)
+
+    print(f"{'command (whole process)':<26}{'wall ms':>9}{'ratio':>7}{'CPU ms':>9}{'ratio':>7}   (goal ≤ 1.5)")
+    rows: dict[str, dict[str, list[float]]] = {}
+    outputs: dict[str, str] = {}
+    for _ in range(args.rounds):
+        for argv in commands:
+            label = " ".join(argv)
+            base_wall, base_cpu, _ = run(BASELINE, env)
+            wall, cpu, out = run(core(args.db, argv), env)
+            assert outputs.setdefault(label, out) == out, f"{label}: output changed between runs"
+            row = rows.setdefault(label, {"wall": [], "cpu": [], "wall_ratio": [], "cpu_ratio": [],
+                                          "base_wall": [], "base_cpu": []})
+            row["wall"].append(wall)
+            row["cpu"].append(cpu)
+            row["base_wall"].append(base_wall)
+            row["base_cpu"].append(base_cpu)
+            row["wall_ratio"].append(wall / base_wall)
+            row["cpu_ratio"].append(cpu / max(base_cpu, 1e-3))
+    med = {label: {k: statistics.median(v) for k, v in row.items()} for label, row in rows.items()}
+    for label, m in med.items():
+        print(f"{label:<26}{m['wall'] * 1000:>9.0f}{m['wall_ratio']:>7.2f}{m['cpu'] * 1000:>9.0f}{m['cpu_ratio']:>7.2f}")
+    base_wall = statistics.median(w for row in rows.values() for w in row["base_wall"])
+    base_cpu = statistics.median(c for row in rows.values() for c in row["base_cpu"])
+    print(f"{'(python -c import duckdb)':<26}{base_wall * 1000:>9.0f}{'':>7}{base_cpu * 1000:>9.0f}")
+
+    if args.skip_pandas:
+        return
+    metrics_wall = sum(med[" ".join(argv)]["wall"] for argv in METRICS)
+    metrics_cpu = sum(med[" ".join(argv)]["cpu"] for argv in METRICS)
+    pandas_runs = [run([sys.executable, "-c", PANDAS_SAMPLES, str(args.db)], env)[:2] for _ in range(args.rounds)]
+    pandas_wall = statistics.median(w for w, _ in pandas_runs)
+    pandas_cpu = statistics.median(c for _, c in pandas_runs)
+    print(f"\nthe three metrics commands together: {metrics_wall * 1000:.0f} ms wall, {metrics_cpu * 1000:.0f} ms CPU; "
+          f"pandas groupby over the samples: {pandas_wall * 1000:.0f} ms wall, {pandas_cpu * 1000:.0f} ms CPU")
+    print(f"speed-up: {pandas_wall / metrics_wall:.1f}x wall, {pandas_cpu / metrics_cpu:.1f}x CPU (goal ≥ 20x)")
+
+
+if __name__ == "__main__":
+    main()
