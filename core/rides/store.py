@@ -220,7 +220,11 @@ def ride_samples(cur, ride_id: int, max_points: int | None = None):
 
 
 def streams_from_samples(cur, ride_id: int) -> ActivityStreams | None:
-    df = ride_samples(cur, ride_id)
+    return streams_from_frame(ride_samples(cur, ride_id))
+
+
+def streams_from_frame(df) -> ActivityStreams | None:
+    """ActivityStreams from a ``ride_samples`` frame (None when it is empty)."""
     if df.empty:
         return None
 

@@ -74,16 +74,23 @@ def page_count(total: int, page_size: int) -> int:
 
 
 def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 4000) -> dict:
-    """``rides.get_ride`` plus ``samples`` (at most ``max_points``) and, for a ride with GPS, its recorded route's
-    ``points`` and ``sections`` (else None and [])."""
+    """``rides.get_ride`` plus ``samples`` for the charts (about ``max_points`` rows chosen by LTTB per stream,
+    each stream's highest and lowest value kept: a sprint stays on the chart) and, for a ride with GPS, its
+    recorded route's ``points`` and ``sections`` (else None and [])."""
+    from core.views.downsample import chart_rows
+
     ride = rides.get_ride(cur, athlete_id, ride_id)
-    ride["samples"] = rides.ride_samples(cur, ride_id, max_points=max_points)
+    samples = rides.ride_samples(cur, ride_id)  # read once: the charts' rows and W′ balance both come from it
+    rows = chart_rows(samples["t_s"].to_numpy(dtype=float), {
+        column: samples[column].to_numpy(dtype=float, na_value=float("nan")) for column, _, _ in STREAMS},
+        max_points)
+    ride["samples"] = samples.iloc[rows].reset_index(drop=True)
     ride["sections"], ride["points"] = [], None
     ride["w_prime"] = None
     if ride.get("max_power_w"):
         from core.views.powerview import ride_w_prime
 
-        ride["w_prime"] = ride_w_prime(cur, athlete_id, ride, rides.streams_from_samples(cur, ride_id))
+        ride["w_prime"] = ride_w_prime(cur, athlete_id, ride, rides.streams_from_frame(samples))
     if ride["route_id"] is not None:
         from core.routes.store import route_points, route_sections
 

@@ -1,0 +1,52 @@
+"""Long streams thinned for charts keep their peaks (core.views.downsample)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.rides.store import store_ride
+from core.views import ridecharts
+from core.views.downsample import chart_rows, lttb_indices
+from tests.test_ridecharts import START
+from tests.test_rides import make_ride
+
+
+def test_lttb_keeps_the_ends_and_a_short_spike_and_returns_the_asked_count():
+    t = np.arange(20_000, dtype=float)
+    power = 200 + 20 * np.sin(t / 300)
+    power[12_345:12_350] = 1_400  # a five-second sprint
+    chosen = lttb_indices(t, power, 500)
+    assert len(chosen) == 500 and chosen[0] == 0 and chosen[-1] == 19_999
+    assert np.all(np.diff(chosen) > 0)
+    assert power[chosen].max() == 1_400
+
+
+def test_lttb_never_picks_a_missing_value_and_returns_everything_when_short():
+    y = np.array([1.0, np.nan, 3.0, 2.0, np.nan, 5.0])
+    assert list(lttb_indices(np.arange(6), y, 10)) == [0, 2, 3, 5]
+    long_y = np.where(np.arange(5000) % 7 == 0, np.nan, np.cos(np.arange(5000) / 50))
+    chosen = lttb_indices(np.arange(5000), long_y, 200)
+    assert not np.isnan(long_y[chosen]).any()
+
+
+def test_chart_rows_keep_every_streams_highest_and_lowest_value_within_the_budget():
+    rng = np.random.default_rng(1)
+    n = 50_000
+    t = np.arange(n, dtype=float)
+    streams = {"power": rng.normal(220, 30, n), "hr": 140 + 10 * np.sin(t / 2_000), "ele": np.cumsum(rng.normal(0, 1, n))}
+    streams["power"][41_000] = 1_600
+    streams["hr"][100] = 99
+    rows = chart_rows(t, streams, 1_000)
+    assert len(rows) <= 1_000 and np.all(np.diff(rows) > 0)
+    for values in streams.values():
+        assert values[rows].max() == values.max() and values[rows].min() == values.min()
+    assert list(chart_rows(t[:800], {k: v[:800] for k, v in streams.items()}, 1_000)) == list(range(800))
+
+
+def test_the_ride_page_charts_show_a_sprint_of_a_long_ride(cur, athlete_id):
+    ride = make_ride(4 * 3600, 180, 135, started_at=START, name="Long")
+    ride.power[9_000:9_006] = 1_350.0
+    ride_id = store_ride(cur, athlete_id, ride, source="file", external_id="long").id
+    detail = ridecharts.load_ride_detail(cur, athlete_id, ride_id, max_points=600)
+    assert len(detail["samples"]) <= 600
+    assert detail["samples"]["power"].max() == 1_350
