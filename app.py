@@ -7,7 +7,13 @@ in shell/. Add an internal API route with `shell.add_api_route(...)` and a backg
 `shell.add_lifespan_hook(...)` here, before `st.App`.
 """
 
-from core.access.private_files import set_owner_only_umask
+import os
+
+# pydantic scans every installed distribution's entry points for plugins when the first model is built; VeloCoach
+# uses none (a rider's own PYDANTIC_DISABLE_PLUGINS still wins).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from core.access.private_files import set_owner_only_umask  # noqa: E402
 
 set_owner_only_umask()  # before anything creates a file: the database and its .wal, backups, tokens are 0600
 

@@ -1,4 +1,9 @@
+import os
 import sys
+
+# pydantic looks for plugins in the entry points of every installed distribution the first time a model is built
+# (a good part of a command's start); VeloCoach uses none. PYDANTIC_DISABLE_PLUGINS set by the rider still wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from core.access.private_files import set_owner_only_umask
 

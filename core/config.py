@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 
@@ -161,6 +160,8 @@ class Settings(BaseModel):
 def _read_secrets(path: Path) -> dict:
     if not path.is_file():
         return {}
+    import tomllib  # here: most starts have no secrets file
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
