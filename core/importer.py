@@ -60,16 +60,18 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
             "avg_power_w": ride["avg_power_w"], "route_id": ride["route_id"], "sections": sections}
 
 
-def _store_streams_as_ride(cur, athlete_id, filename, data, streams, *, source, account_id, external_id, raw):
+def _store_streams_as_ride(cur, athlete_id, filename, digest, read_streams, *, source, account_id, external_id, raw):
+    """``read_streams()`` hands the streams over (the caller keeps no reference): once checked, only the repaired
+    copy stays in memory while the ride is stored."""
     from core.files.plausibility import check_streams
     from core.rides.store import store_ride
     from core.store.db import retrying, transaction
 
-    streams, repairs = check_streams(streams, kind="ride", filename=filename)  # before any figure is computed
+    streams, repairs = check_streams(read_streams(), kind="ride", filename=filename)  # before any figure is computed
 
     def store():
         with transaction(cur):  # one unit: a failure while linking must not leave the ride half-imported
-            stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),
+            stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or digest,
                                 account_id=account_id, raw=raw, source_file=filename,
                                 name=streams.name or PurePath(filename).stem,
                                 data_warnings=[w.as_dict() for w in repairs])
@@ -87,48 +89,66 @@ def import_file(cur, athlete_id: int, filename: str, data: bytes, *, as_kind: st
                 source: str = "file", account_id: int = 0, external_id: str | None = None,
                 raw: dict | None = None) -> dict:
     """Import one file (see the module docstring). Raises InvalidFileError naming the file and the reason."""
+    return _import_read(cur, athlete_id, filename, lambda: data, 0 if data is None else len(data),
+                        as_kind=as_kind, source=source, account_id=account_id, external_id=external_id, raw=raw)
+
+
+def _check_size(name: str, size: int) -> None:
+    if size == 0:
+        raise InvalidFileError(f"{name}: the file is empty")
+    limit = _max_bytes()
+    if size > limit:
+        raise InvalidFileError(f"{name}: the file is {size / 1048576:.1f} MB, over the "
+                               f"{limit / 1048576:.0f} MB limit (VELOCOACH_MAX_UPLOAD_MB)")
+
+
+def _import_read(cur, athlete_id: int, filename: str, read: Callable[[], bytes], size: int, *,
+                 as_kind: str | None, source: str, account_id: int, external_id: str | None,
+                 raw: dict | None) -> dict:
+    """import_file with the bytes from ``read()`` (called once, after the size check), held only while the file
+    is parsed: a large file's bytes are gone before its samples are stored (the import's memory peak)."""
     name = PurePath(filename).name or "file"
     if as_kind is not None and as_kind not in KINDS:
         raise InvalidFileError(f"{name}: --as must be 'ride' or 'route', not {as_kind!r}")
-    if data is None or len(data) == 0:
-        raise InvalidFileError(f"{name}: the file is empty")
-    limit = _max_bytes()
-    if len(data) > limit:
-        raise InvalidFileError(f"{name}: the file is {len(data) / 1048576:.1f} MB, over the "
-                               f"{limit / 1048576:.0f} MB limit (VELOCOACH_MAX_UPLOAD_MB)")
+    _check_size(name, size)
     suffix = PurePath(name).suffix.lower()
+    if suffix not in EXTENSIONS:
+        what = f"{suffix} files" if suffix else "files without an extension"
+        raise InvalidFileError(f"{name}: VeloCoach imports .fit and .gpx files, not {what}")
+    if suffix == ".fit" and as_kind == "route":
+        raise InvalidFileError(f"{name}: a FIT activity imports as a ride, not as a planned route")
+    data = read()
+    _check_size(name, len(data or b""))  # the file may have changed since it was measured
     if suffix == ".fit":
         from core.files.fit import read_fit
 
-        if as_kind == "route":
-            raise InvalidFileError(f"{name}: a FIT activity imports as a ride, not as a planned route")
         streams = read_fit(data, name)
-        return _store_streams_as_ride(cur, athlete_id, name, data, streams, source=source,
-                                      account_id=account_id, external_id=external_id, raw=raw)
-    if suffix == ".gpx":
+    else:
         from core.files.gpx import read_gpx
 
         streams = read_gpx(data, name)
-        if as_kind == "ride" or (as_kind is None and streams.is_timed):
-            if not streams.is_timed:
-                raise InvalidFileError(f"{name}: the track points have no times, so it cannot be a ride; "
-                                       "import it as a route")
-            return _store_streams_as_ride(cur, athlete_id, name, data, streams, source=source,
-                                          account_id=account_id, external_id=external_id, raw=raw)
-        from core.rides.efforts import backfill_route
-        from core.routes.store import import_gpx_route
-        from core.store.db import retrying, transaction
+    digest = file_hash(data)
+    del data  # the only reference when the command line reads the file (import_path)
+    if suffix == ".fit" or as_kind == "ride" or (as_kind is None and streams.is_timed):
+        if not streams.is_timed and suffix == ".gpx":
+            raise InvalidFileError(f"{name}: the track points have no times, so it cannot be a ride; "
+                                   "import it as a route")
+        handed = [streams]
+        del streams
+        return _store_streams_as_ride(cur, athlete_id, name, digest, handed.pop, source=source,
+                                      account_id=account_id, external_id=external_id, raw=raw)
+    from core.rides.efforts import backfill_route
+    from core.routes.store import import_gpx_route
+    from core.store.db import retrying, transaction
 
-        def store() -> dict:
-            with transaction(cur):  # the route, its climbs and the efforts earlier rides put on them: one write
-                stored = import_gpx_route(cur, athlete_id, name, data, streams=streams)
-                backfill_route(cur, athlete_id, stored["id"])
-            return stored
+    def store() -> dict:
+        with transaction(cur):  # the route, its climbs and the efforts earlier rides put on them: one write
+            stored = import_gpx_route(cur, athlete_id, name, b"", streams=streams)  # read above
+            backfill_route(cur, athlete_id, stored["id"])
+        return stored
 
-        result = retrying(cur, store)
-        return {"file": name, "ok": True, "kind": "route", **{k: v for k, v in result.items() if k != "file"}}
-    what = f"{suffix} files" if suffix else "files without an extension"
-    raise InvalidFileError(f"{name}: VeloCoach imports .fit and .gpx files, not {what}")
+    result = retrying(cur, store)
+    return {"file": name, "ok": True, "kind": "route", **{k: v for k, v in result.items() if k != "file"}}
 
 
 def import_summary(cur, athlete_id: int, summary: dict, *, source: str, external_id: str, account_id: int = 0,
@@ -159,16 +179,20 @@ def import_path(cur, athlete_id: int, path, *, as_kind: str | None = None, files
                 size, is_dir = info.size, info.is_dir
             if is_dir:
                 raise InvalidFileError(f"{path.name}: this is a folder, not a file")
-            limit = _max_bytes()
-            if size > limit:
-                raise InvalidFileError(f"{path.name}: the file is {size / 1048576:.1f} MB, over the "
-                                       f"{limit / 1048576:.0f} MB limit (VELOCOACH_MAX_UPLOAD_MB)")
-            data = path.read_bytes() if files is None else files.read_bytes(path)
         except FileNotFoundError:
             raise InvalidFileError(f"{path.name}: there is no such file ({path})") from None
         except OSError as exc:
             raise InvalidFileError(f"{path.name}: the file cannot be read ({exc.strerror or exc})") from None
-        return import_file(cur, athlete_id, path.name, data, as_kind=as_kind)
+        return _import_read(cur, athlete_id, path.name, read, size, as_kind=as_kind, source="file", account_id=0,
+                            external_id=None, raw=None)  # the bytes are read there, and dropped once parsed
+
+    def read() -> bytes:
+        try:
+            return path.read_bytes() if files is None else files.read_bytes(path)
+        except FileNotFoundError:
+            raise InvalidFileError(f"{path.name}: there is no such file ({path})") from None
+        except OSError as exc:
+            raise InvalidFileError(f"{path.name}: the file cannot be read ({exc.strerror or exc})") from None
 
     return outcome(path.name, read_and_import)
 

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from core.files.gpx import read_gpx
-from core.importer import import_files
+from core.importer import import_files, import_path
+from core.relay.files import FileInfo, LocalFiles
 from core.store.db import connect, integrity_problems
 from tests.test_cli import ROOT, run_cli
 
@@ -55,6 +56,43 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
     result = run_cli("--db", str(tmp_path / "x.duckdb"), "import", str(big), str(GOOD_RIDE), "--json", env=env)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert "3.0 MB, over the 2 MB limit" in lines[0]["error"] and lines[1]["ok"]
+
+
+class CountingFiles(LocalFiles):
+    """This process's files, counting what is read (the command line's files when a command is forwarded)."""
+
+    def __init__(self, size_override: int | None = None):
+        self.reads = 0
+        self.size_override = size_override
+
+    def stat(self, path):
+        info = super().stat(path)
+        return FileInfo(self.size_override or info.size, info.is_dir)
+
+    def read_bytes(self, path, offset=0, length=None):
+        self.reads += 1
+        return super().read_bytes(path, offset, length)
+
+
+def test_a_file_over_the_limit_or_empty_is_refused_without_a_byte_read(cur, athlete_id, monkeypatch, tmp_path):
+    monkeypatch.setenv("VELOCOACH_MAX_UPLOAD_MB", "1")
+    files = CountingFiles(size_override=5 * 1024 * 1024)
+    result = import_path(cur, athlete_id, GOOD_RIDE, files=files)
+    assert not result["ok"] and "5.0 MB, over the 1 MB limit" in result["error"] and files.reads == 0
+    files = CountingFiles()
+    blank = tmp_path / "empty.gpx"
+    blank.write_bytes(b"")
+    result = import_path(cur, athlete_id, blank, files=files)
+    assert not result["ok"] and "empty" in result["error"] and files.reads == 0
+    assert cur.execute("SELECT count(*) FROM rides").fetchone()[0] == 0
+
+
+def test_a_file_within_the_limit_is_read_once_and_imported(cur, athlete_id):
+    files = CountingFiles()
+    result = import_path(cur, athlete_id, GOOD_RIDE, files=files)
+    assert result["ok"] and result["kind"] == "ride" and files.reads == 1
+    again = import_path(cur, athlete_id, GOOD_RIDE, files=CountingFiles())
+    assert again["duplicate_of"] is None and not again["created"]  # the same file's hash: already there
 
 
 def test_the_app_import_gives_every_upload_its_own_result(cur, athlete_id):
