@@ -185,9 +185,15 @@ def samples_table(ride_id: int, s: ActivityStreams) -> pa.Table:
 
 
 def _insert_samples(cur, ride_id: int, streams: ActivityStreams) -> int:
-    samples_arrow = samples_table(ride_id, streams)  # noqa: F841 — read by DuckDB's replacement scan below
-    cur.execute("INSERT INTO ride_samples SELECT ride_id, t_s, CAST(lat AS DECIMAL(9, 6)), "
-                "CAST(lon AS DECIMAL(9, 6)), ele, dist_m, speed, hr, cadence, power, temp FROM samples_arrow")
+    # Registered by name rather than found by DuckDB's replacement scan: the scan calls back into Python while the
+    # query runs, and a Ctrl-C delivered there (a forwarded command's cancel) became "table does not exist".
+    cur.register("velocoach_samples_arrow", samples_table(ride_id, streams))
+    try:
+        cur.execute("INSERT INTO ride_samples SELECT ride_id, t_s, CAST(lat AS DECIMAL(9, 6)), "
+                    "CAST(lon AS DECIMAL(9, 6)), ele, dist_m, speed, hr, cadence, power, temp "
+                    "FROM velocoach_samples_arrow")
+    finally:
+        cur.unregister("velocoach_samples_arrow")
     return len(streams.t_s)
 
 
