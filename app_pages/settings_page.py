@@ -8,12 +8,15 @@ from core.athletes import (
     create_athlete,
     data_summary,
     get_athlete,
+    hard_includes_sweet_spot,
     list_athletes,
+    set_hard_includes_sweet_spot,
     update_athlete,
     validate_profile,
 )
 from core.coach.ai import health_check as ai_health_check
 from core.coach.ai import usage_totals as ai_usage_totals
+from core.coach.rules.model import group_coverage
 from core.errors import VeloCoachError
 
 st.title("Settings")
@@ -62,6 +65,17 @@ with st.form("athlete_profile"):
             st.success("Profile saved.")
         except VeloCoachError as exc:
             st.error(str(exc))
+
+st.subheader("What counts as hard")
+sweet_spot_hard = hard_includes_sweet_spot(cur, current_id)
+chosen = st.toggle("Sweet spot (88–94 % FTP) counts as hard", sweet_spot_hard, key="settings_sweet_spot_hard",
+                   help="Rules about hard sessions (“no hard days back to back”, “max 2 hard sessions a week”) "
+                        "then cover sweet spot too. Saved rules follow the change.")
+if chosen != sweet_spot_hard:
+    with ui.friendly_errors("saving the setting"):
+        set_hard_includes_sweet_spot(cur, current_id, chosen)
+        sweet_spot_hard = chosen
+st.caption(group_coverage("hard", hard_includes_sweet_spot=sweet_spot_hard))
 
 with st.expander("Add an athlete"):
     with st.form("new_athlete", clear_on_submit=True):

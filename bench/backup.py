@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.store import backup_export, backup_format, backup_restore, gpx_export  # noqa: E402
 from core.files.gpx import read_gpx  # noqa: E402
+from core.store import backup_export, backup_format, backup_restore, gpx_export  # noqa: E402
 from core.store.db import connect, table_counts  # noqa: E402
 
 

@@ -153,3 +153,20 @@ def data_summary(cur, athlete_id: int) -> dict:
     rules = cur.execute("SELECT count(*) FROM rules WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
     return {"rides": rides, "first_ride_at": first, "last_ride_at": last, "distance_km": dist / 1000,
             "routes": routes, "plans": plans, "rules": rules}
+
+
+def hard_includes_sweet_spot(cur, athlete_id: int) -> bool:
+    """Settings: does sweet spot count as "hard" in this athlete's rules (yes unless the rider said no)?"""
+    row = cur.execute("SELECT hard_includes_sweet_spot FROM athletes WHERE id = ?", [athlete_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"Athlete {athlete_id} was not found")
+    return bool(row[0])
+
+
+def set_hard_includes_sweet_spot(cur, athlete_id: int, value: bool) -> None:
+    """Change what "hard" covers in the athlete's rules; saved rules keep the group name, so they follow."""
+    hard_includes_sweet_spot(cur, athlete_id)  # the athlete exists
+    with transaction(cur):
+        cur.execute("UPDATE athletes SET hard_includes_sweet_spot = ? WHERE id = ?", [bool(value), athlete_id])
+        audit(cur, "update", "athlete", athlete_id, athlete_id, fields=["hard_includes_sweet_spot"])
+        bump_data_version(cur)

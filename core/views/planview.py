@@ -8,7 +8,7 @@ import re
 import pandas as pd
 
 from core.coach.plans.check import _as_dict, _day_of
-from core.coach.rules import DAY_NAMES, DAYS
+from core.coach.rules.model import DAY_NAMES, DAYS
 
 GENERATOR_LABELS = {"engine": "built-in engine", "ai": "AI coach", "ai-repaired": "AI coach, repaired to fit your rules"}
 
@@ -19,7 +19,8 @@ def md_escape(text) -> str:
 
 
 def rule_label(rule: dict) -> str:
-    return f"{rule['name']} (v{rule['version']})"
+    """'Fridays off (v2)', marked when disabled (new plans leave it out)."""
+    return f"{rule['name']} (v{rule['version']})" + ("" if rule.get("enabled", True) else " — disabled")
 
 
 def rule_versions_caption(versions: list[dict]) -> str:
@@ -94,7 +95,8 @@ def approval_message(result: dict) -> str:
     return text + "".join(f" Skipped: {s}." for s in result["skipped"])
 
 _SHORT = {"rest": "–", "recovery": "Rec", "endurance": "End", "tempo": "Tempo", "sweet_spot": "SST",
-          "threshold": "Thr", "vo2max": "VO2", "anaerobic": "Ana", "long": "Long", "race": "RACE"}
+          "threshold": "Thr", "vo2max": "VO2", "anaerobic": "Ana", "long": "Long", "race": "RACE", "sprint": "Spr",
+          "test": "Test", "group_ride": "Group", "commute": "Commute"}
 
 
 def calendar_frame(plan: dict) -> pd.DataFrame:
@@ -127,3 +129,18 @@ def weekly_frame(plan: dict, weekly_ctl: list[float] | None = None) -> pd.DataFr
     if weekly_ctl is not None and len(weekly_ctl) == len(weeks):
         frame["ctl"] = weekly_ctl
     return frame
+
+
+STATUS_LABELS = {"understood": "Understood", "partial": "Partly understood", "refused": "Not understood"}
+
+
+def constraint_lines(constraints: list, *, hard_includes_sweet_spot: bool = True) -> list[str]:
+    """Markdown lines for the constraints of a rule: each in words (escaped), with what its groups cover under it
+    (e.g. "hard = sweet spot, threshold, VO2max, …")."""
+    from core.coach.rules.model import covers, describe
+
+    lines = []
+    for c in constraints:
+        lines.append(f"- {md_escape(describe(c))}")
+        lines += [f"    - {md_escape(text)}" for text in covers(c, hard_includes_sweet_spot=hard_includes_sweet_spot)]
+    return lines

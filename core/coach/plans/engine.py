@@ -7,14 +7,14 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.coach.plans.check import RuleContext, _day_of
+from core.coach.plans.check import RuleContext, _date
+from core.coach.plans.repair import repair
 from core.coach.plans.schema import INTERVALS, MIN_SESSION_MIN, SESSION_IF, ZONES, UserPreferences
-from core.coach.rules import (
-    DAYS,
-    HARD_TYPES,
-    MODERATE_TYPES,
-    Constraint,
-)
+from core.coach.rules.conflicts import rule_conflicts
+from core.coach.rules.model import DAYS
+from core.errors import PlanGenerationError
+
+_KEY_TYPES = frozenset({"tempo", "sweet_spot", "threshold", "vo2max", "anaerobic", "sprint", "test"})
 
 # ----------------------------------------------------------------------------------------------------------------
 # The engine
@@ -46,9 +46,11 @@ def climb_power(ftp_w: float, duration_min: float) -> float:
     return round(ftp_w * share)
 
 
-def phase_plan(weeks: int, fitness_level: str = "intermediate") -> list[str]:
-    """Phase of each week: base → build → peak → taper, with a recovery week every 4th (3rd for beginners)."""
-    taper = 0 if weeks < 4 else (2 if weeks >= 20 else 1)
+def phase_plan(weeks: int, fitness_level: str = "intermediate", rules: RuleContext | None = None) -> list[str]:
+    """Phase of each week: base → build → peak → taper, with a recovery week every 4th (3rd for beginners).
+    A taper or recovery-cadence rule replaces the default length or cadence."""
+    default_taper = 0 if weeks < 4 else (2 if weeks >= 20 else 1)
+    taper = min(weeks, rules.taper_weeks(default_taper)) if rules else default_taper
     rest = weeks - taper
     if rest <= 2:
         phases = ["build"] * rest
@@ -57,6 +59,13 @@ def phase_plan(weeks: int, fitness_level: str = "intermediate") -> list[str]:
         build = max(1, round(rest * 0.35))
         base = max(0, rest - peak - build)
         phases = ["base"] * base + ["build"] * build + ["peak"] * peak
+    cadence = rules.recovery_cadence if rules else None
+    if cadence is not None:
+        cycle = cadence.load_weeks + cadence.recovery_weeks
+        for i in range(len(phases)):
+            if i % cycle >= cadence.load_weeks:
+                phases[i] = "recovery"
+        return phases + ["taper"] * taper
     cycle = 3 if fitness_level == "beginner" else 4
     for i in range(len(phases)):
         if (i + 1) % cycle == 0 and i < len(phases) - 1:
@@ -83,7 +92,7 @@ def _target(kind: str, ftp: float, indoor: bool, climbs: list[Climb] | None = No
         return {"indoor": False}
     zone, low, high = ZONES[kind]
     target = {"zone": zone, "power_w": [round(ftp * low), round(ftp * high)], "indoor": indoor}
-    if kind not in ("endurance", "long", "recovery", "race"):
+    if kind not in ("endurance", "long", "recovery", "race", "group_ride", "commute"):
         target["intervals"] = INTERVALS[kind]
     if climbs:
         target["climbs"] = [{"name": c.name, "duration_min": round(c.duration_min, 1),
@@ -106,13 +115,28 @@ def _description(kind: str, target: dict, duration_min: float, route_name: str |
     return f"{label.capitalize()} {duration_min:.0f} min{extra}; {where}"
 
 
-def _make(day: date, kind: str, minutes: float, ftp: float, ctx: RuleContext, climbs=None, route_name=None) -> dict:
-    minutes = 0.0 if kind == "rest" else float(max(0, math.floor(minutes / 5) * 5))
-    if kind != "rest" and minutes < MIN_SESSION_MIN:
-        kind, minutes = "rest", 0.0
-    target = _target(kind, ftp, ctx.indoor(day.weekday()), climbs if kind != "rest" else None)
-    return {"date": day.isoformat(), "type": kind, "duration_min": minutes, "tss": workout_tss(kind, minutes),
+def _make(day: date, kind: str, minutes: float, ftp: float, indoor: bool, climbs=None, route_name=None, *,
+          exact: bool = False) -> dict:
+    """One planned workout. Minutes are rounded down to 5 (``exact`` keeps them: a rider's fixed session)."""
+    if not exact:
+        minutes = 0.0 if kind == "rest" else float(max(0, math.floor(minutes / 5) * 5))
+        if kind != "rest" and minutes < MIN_SESSION_MIN:
+            kind, minutes = "rest", 0.0
+    target = _target(kind, ftp, indoor, climbs if kind != "rest" else None)
+    return {"date": day.isoformat(), "type": kind, "duration_min": float(minutes), "tss": workout_tss(kind, minutes),
             "target": target, "description": _description(kind, target, minutes, route_name)}
+
+
+def workout_maker(ftp: float, route_name: str | None = None):
+    """The repair pass's factory (core.coach.plans.repair): workouts built this engine's way, climbs kept when a
+    climbing session only changes length."""
+    def make(day: date, kind: str, minutes: float, indoor: bool, like: dict | None = None, exact: bool = False):
+        climbs = None
+        if like is not None and like.get("target", {}).get("climbs"):
+            climbs = [Climb(**{k: c[k] for k in ("name", "duration_min", "avg_grade_pct")}, distance_m=0,
+                            power_w=c["power_w"]) for c in like["target"]["climbs"]]
+        return _make(day, kind, minutes, ftp, indoor, climbs, route_name, exact=exact)
+    return make
 
 
 def _spread(chosen: list[int], candidates: list[int], n: int) -> list[int]:
@@ -129,36 +153,43 @@ def _spread(chosen: list[int], candidates: list[int], n: int) -> list[int]:
 
 def _build_week(start: date, phase: str, hours: float, progress: float, ctx: RuleContext, ftp: float,
                 climbs: list[Climb], route_name: str | None, long_pref: int | None) -> list[dict]:
-    minutes_budget = hours * 60
-    candidates = [d for d in range(7) if d not in ctx.rest and d in ctx.available]
+    def allowed(d: int, kind: str) -> bool:
+        return ctx.allowed(start + timedelta(days=d), phase, kind)
+
+    # the rider's fixed sessions (placed by the repair pass) take their days and part of the budget
+    fixed_days = {d for d in range(7) for c in ctx.fixed_sessions(start + timedelta(days=d))
+                  if c.workout_type != "commute"}
+    minutes_budget = hours * 60 - sum(c.duration_min * c.per_day for d in range(7)
+                                      for c in ctx.fixed_sessions(start + timedelta(days=d)))
+    candidates = [d for d in range(7) if not ctx.rest_only(start + timedelta(days=d), phase) and d not in fixed_days]
     if not candidates:
-        return [_make(start + timedelta(days=d), "rest", 0, ftp, ctx) for d in range(7)]
-    n_days = max(2, min(6, math.ceil(minutes_budget / 80)))
+        return [_make(start + timedelta(days=d), "rest", 0, ftp, False) for d in range(7)]
+    n_days = max(2, min(6, math.ceil(max(0.0, minutes_budget) / 80)))
     if phase in ("recovery", "taper"):
         n_days = min(n_days, 4)
-    if ctx.max_days is not None:
-        n_days = min(n_days, ctx.max_days)
-    n_days = min(n_days, len(candidates))
+    n_days = min(n_days, ctx.max_training_days(phase) - len(fixed_days), len(candidates))
     # long ride
-    order = ctx.long_days if ctx.long_rule else ([long_pref] if long_pref is not None else []) + [5, 6] + \
-        sorted(candidates, reverse=True)
-    long_day = next((d for d in order if d in candidates and ctx.allowed(d, "long")), None)
+    long_days = ctx.long_ride_days
+    order = sorted(long_days, key=lambda d: (d not in (5, 6), d)) if long_days is not None else \
+        ([long_pref] if long_pref is not None else []) + [5, 6] + sorted(candidates, reverse=True)
+    long_day = next((d for d in order if d in candidates and allowed(d, "long")), None) if n_days > 0 else None
     chosen = _spread([long_day] if long_day is not None else [], candidates, n_days)
     kinds: dict[int, str] = {d: "endurance" for d in chosen}
     if long_day is not None:
         kinds[long_day] = "long"
     # hard sessions
     n_hard = _HARD_COUNT[phase] if not (phase == "base" and progress > 0.5) else 1
-    if ctx.max_hard is not None:
-        n_hard = min(n_hard, ctx.max_hard)
-    strict = ctx.max_consec is not None or ctx.rest_after is not None
+    cap = ctx.max_sessions(ctx.hard, phase)
+    if cap is not None:
+        n_hard = min(n_hard, cap)
+    strict = bool(ctx.runs or ctx.after_rules)
 
     def free(d):
         return d in kinds and kinds[d] == "endurance"
 
     def pick_type(d, prefs):
         for kind in prefs:
-            if ctx.allowed(d, kind):
+            if allowed(d, kind):
                 return kind
         return None
 
@@ -175,8 +206,6 @@ def _build_week(start: date, phase: str, hours: float, progress: float, ctx: Rul
             adjacent_hard = any(abs(d - h) == 1 for h in hard_days)
             if strict and adjacent_hard:
                 continue
-            if ctx.rest_after == 1 and d + 1 in kinds:
-                continue  # the next day must stay a rest day
             next_to_long = long_day is not None and abs(d - long_day) == 1
             options.append((adjacent_hard, next_to_long, d, kind))
         if not options:
@@ -198,18 +227,18 @@ def _build_week(start: date, phase: str, hours: float, progress: float, ctx: Rul
     if phase == "recovery":
         # one easy spin instead of an endurance ride
         easy = [d for d in chosen if free(d)]
-        if easy and ctx.allowed(easy[0], "recovery"):
+        if easy and allowed(easy[0], "recovery"):
             kinds[easy[0]] = "recovery"
     # a type not allowed on its day falls back
     for d in list(kinds):
-        if not ctx.allowed(d, kinds[d]):
-            kinds[d] = ctx.fallback(d)
+        if not allowed(d, kinds[d]):
+            kinds[d] = ctx.fallback(start + timedelta(days=d), phase)
     # durations
     durations: dict[int, float] = {}
     fixed = 0.0
     key_minutes = 60 if phase == "taper" else 75
     for d, kind in kinds.items():
-        if kind in HARD_TYPES or kind in MODERATE_TYPES:
+        if kind in _KEY_TYPES:
             durations[d] = key_minutes
         elif kind == "recovery":
             durations[d] = 45
@@ -230,103 +259,32 @@ def _build_week(start: date, phase: str, hours: float, progress: float, ctx: Rul
     for d in range(7):
         day = start + timedelta(days=d)
         kind = kinds.get(d, "rest")
-        minutes = min(durations.get(d, 0.0), ctx.cap_minutes(d))
+        cap = ctx.max_minutes(day, phase, kind)
+        minutes = min(durations.get(d, 0.0), cap)
         use_climbs = None
         if week_climbs and (kind in ("threshold", "vo2max", "sweet_spot")) and phase != "recovery":
             use_climbs = week_climbs
             work = sum(c.duration_min for c in week_climbs) * (2 if phase == "peak" else 1)
-            minutes = min(ctx.cap_minutes(d), max(minutes, 30 + work * 1.6))
-        out.append(_make(day, kind, minutes, ftp, ctx, use_climbs, route_name))
+            minutes = min(cap, max(minutes, 30 + work * 1.6))
+        out.append(_make(day, kind, minutes, ftp, ctx.indoor(day, phase, kind), use_climbs, route_name))
     return out
 
 
 def _scale_week(week: list[dict], factor: float, ftp: float, ctx: RuleContext, route_name=None) -> None:
+    """Scale the week's sessions by ``factor`` (the rider's fixed sessions stay as they are)."""
+    make = workout_maker(ftp, route_name)
     for i, w in enumerate(week):
-        if w["type"] == "rest":
+        if w["type"] == "rest" or (w.get("target") or {}).get("fixed"):
             continue
         minutes = math.floor(w["duration_min"] * factor / 5) * 5
-        day = date.fromisoformat(w["date"])
-        climbs = [Climb(**{k: c[k] for k in ("name", "duration_min", "avg_grade_pct")}, distance_m=0,
-                        power_w=c["power_w"]) for c in w["target"].get("climbs", [])] or None
-        week[i] = _make(day, w["type"], minutes, ftp, ctx, climbs, route_name)
+        week[i] = make(_date(w["date"]), w["type"], minutes, bool(w["target"].get("indoor")), like=w)
 
 
-def enforce(weeks: list[list[dict]], ctx: RuleContext, ftp: float, *, baseline_tss: float | None = None,
-            route_name: str | None = None) -> list[list[dict]]:
-    """Repair pass: make every week satisfy every rule (downgrading, resting or shortening workouts). Used on
-    the engine's draft and on an AI proposal that breaks a rule."""
-    # 1. per workout: type allowed on its day, session length, indoor days
-    for week in weeks:
-        for i, w in enumerate(week):
-            d = _day_of(w)
-            kind = w["type"]
-            if not ctx.allowed(d, kind):
-                kind = ctx.fallback(d)
-            minutes = min(w["duration_min"], ctx.cap_minutes(d))
-            if kind != w["type"] or minutes != w["duration_min"] or \
-                    (kind != "rest" and ctx.indoor(d) and not w.get("target", {}).get("indoor")):
-                week[i] = _make(date.fromisoformat(str(w["date"])[:10]), kind, minutes, ftp, ctx, None, route_name)
-    # 2. per week: hard sessions and training days
-    for week in weeks:
-        if ctx.max_hard is not None:
-            hard = [i for i, w in enumerate(week) if w["type"] in HARD_TYPES]
-            hard.sort(key=lambda i: (week[i]["type"] == "race", -i))
-            for i in hard[: max(0, len(hard) - ctx.max_hard)]:
-                _downgrade(week, i, ctx, ftp, route_name)
-        if ctx.max_days is not None:
-            trained = [i for i, w in enumerate(week) if w["type"] != "rest"]
-            trained.sort(key=lambda i: (week[i]["type"] in ("long", "race"), week[i]["duration_min"]))
-            for i in trained[: max(0, len(trained) - ctx.max_days)]:
-                week[i] = _make(date.fromisoformat(week[i]["date"]), "rest", 0, ftp, ctx)
-    # 3. hard days in a row, across weeks
-    if ctx.max_consec is not None or ctx.rest_after is not None:
-        flat = [(wi, i) for wi, week in enumerate(weeks) for i in range(len(week))]
-        flat.sort(key=lambda p: weeks[p[0]][p[1]]["date"])
-        streak = 0
-        for n, (wi, i) in enumerate(flat):
-            w = weeks[wi][i]
-            if w["type"] in HARD_TYPES:
-                if ctx.max_consec is not None and streak + 1 > ctx.max_consec:
-                    _downgrade(weeks[wi], i, ctx, ftp, route_name)
-                    streak = 0
-                    continue
-                streak += 1
-                if ctx.rest_after is not None and streak >= ctx.rest_after and n + 1 < len(flat):
-                    nwi, ni = flat[n + 1]
-                    nxt = weeks[nwi][ni]
-                    if nxt["type"] == "race":
-                        _downgrade(weeks[wi], i, ctx, ftp, route_name)
-                        streak -= 1
-                    elif nxt["type"] != "rest":
-                        weeks[nwi][ni] = _make(date.fromisoformat(nxt["date"]), "rest", 0, ftp, ctx)
-            else:
-                streak = 0
-    # 4. weekly hours
-    if ctx.max_hours is not None:
-        for week in weeks:
-            total = sum(w["duration_min"] for w in week)
-            if total > ctx.max_hours * 60:
-                _scale_week(week, ctx.max_hours * 60 / total, ftp, ctx, route_name)
-    # 5. ramp: each week at most (1 + p) × the highest earlier week (and the current load for week 1)
-    if ctx.ramp is not None:
-        best = None  # the highest earlier week of this plan (the current load only caps the first week)
-        for n, week in enumerate(weeks):
-            reference = baseline_tss if n == 0 else best
-            for _ in range(20):
-                tss = sum(w["tss"] for w in week)
-                if reference is None or tss <= reference * (1 + ctx.ramp / 100) + 0.01:
-                    break
-                _scale_week(week, reference * (1 + ctx.ramp / 100) / tss, ftp, ctx, route_name)
-            tss = sum(w["tss"] for w in week)
-            best = tss if best is None else max(best, tss)
-    return weeks
-
-
-def _downgrade(week: list[dict], i: int, ctx: RuleContext, ftp: float, route_name=None) -> None:
-    w = week[i]
-    d = _day_of(w)
-    kind = ctx.fallback(d, ("tempo", "endurance", "recovery"))
-    week[i] = _make(date.fromisoformat(str(w["date"])[:10]), kind, w["duration_min"], ftp, ctx, None, route_name)
+def enforce(weeks: list[list[dict]], ctx: RuleContext, ftp: float, *, phases: list[str],
+            targets_h: list[float] | None = None, route_name: str | None = None) -> list[list[dict]]:
+    """Repair pass (core.coach.plans.repair) with this engine's workouts: used on the engine's draft and on an AI
+    proposal that breaks a rule."""
+    return repair(weeks, phases, ctx, workout_maker(ftp, route_name), targets_h=targets_h)
 
 
 def _assemble(weeks: list[list[dict]], phases: list[str], start: date) -> dict:
@@ -338,44 +296,71 @@ def _assemble(weeks: list[list[dict]], phases: list[str], start: date) -> dict:
     return {"weeks": out}
 
 
-def build_plan(start: date, weeks: int, constraints: list[Constraint], *, ftp_w: float, ctl: float = 0.0,
+def rule_context(constraints, *, ctl: float = 0.0, preferences: UserPreferences | None = None,
+                 event_date: date | None = None, **options) -> RuleContext:
+    """A RuleContext for the pure engine: the form's days and venue, and the recent load guessed from CTL (a week
+    at CTL × 7 TSS) unless ``options`` give it."""
+    preferences = preferences or UserPreferences()
+    options.setdefault("baseline_tss", 7 * ctl if ctl >= 15 else None)
+    options.setdefault("ctl0", ctl)
+    return RuleContext(list(constraints), event_date=event_date, available={DAYS.index(d) for d in
+                                                                             preferences.available_days},
+                       indoor_pref=preferences.indoor_outdoor, **options)
+
+
+def refusal(ctx: RuleContext, broken: list) -> PlanGenerationError:
+    """The error when no plan honours every rule: the rules that could not all be kept, and one example."""
+    labels = list(dict.fromkeys(ctx.label(v.constraint) for v in broken))
+    return PlanGenerationError("No plan can follow all of these rules together: " + "; ".join(labels[:6])
+                               + f". For example: {broken[0].message.split(' — ')[0]}. Change or disable one of them.")
+
+
+def build_plan(start: date, weeks: int, constraints, *, ftp_w: float, ctl: float = 0.0,
                weekly_hours: float = 7.0, preferences: UserPreferences | None = None,
                fitness_level: str = "intermediate", event_date: date | None = None,
                climbs: list[Climb] | None = None, route_name: str | None = None) -> dict:
-    """The deterministic engine (pure: no database). Returns plan JSON that satisfies every constraint."""
+    """The deterministic engine (pure: no database). ``constraints`` is a list of constraints or a RuleContext.
+    Returns plan JSON that satisfies every rule, or raises PlanGenerationError naming the rules it cannot keep."""
     preferences = preferences or UserPreferences()
-    ctx = RuleContext(list(constraints), {DAYS.index(d) for d in preferences.available_days},
-                      preferences.indoor_outdoor)
-    phases = phase_plan(weeks, fitness_level)
-    hours_cap = ctx.max_hours if ctx.max_hours is not None else 40
+    ctx = constraints if isinstance(constraints, RuleContext) else \
+        rule_context(constraints, ctl=ctl, preferences=preferences, event_date=event_date)
+    if ctx.event_date is None:
+        ctx.event_date = event_date
+    blocking = [c for c in rule_conflicts(ctx.constraints, names=ctx.names,
+                                          hard_includes_sweet_spot=ctx.hard_includes_sweet_spot) if c.blocking]
+    if blocking:
+        raise PlanGenerationError("The chosen rules contradict each other: " + " ".join(c.message for c in blocking))
+    phases = phase_plan(weeks, fitness_level, ctx)
     long_pref = DAYS.index(preferences.long_ride_day) if preferences.long_ride_day else None
-    drafts = []
+    drafts, targets = [], []
     for n, phase in enumerate(phases):
         lo, hi = _LOAD[phase]
         same = [i for i, p in enumerate(phases) if p == phase]
         progress = (same.index(n) / max(1, len(same) - 1)) if len(same) > 1 else 1.0
-        hours = min(hours_cap, weekly_hours * (lo + (hi - lo) * progress))
+        hours = min(ctx.weekly_bounds(phase)["max_hours"] or 40, weekly_hours * (lo + (hi - lo) * progress))
+        targets.append(hours)
         drafts.append(_build_week(start + timedelta(weeks=n), phase, hours, progress, ctx, ftp_w, climbs or [],
                                   route_name, long_pref))
     if event_date is not None:
-        _place_race(drafts, event_date, ctx, ftp_w)
-    baseline = 7 * ctl if ctl >= 15 else None
-    enforce(drafts, ctx, ftp_w, baseline_tss=baseline, route_name=route_name)
-    return _assemble(drafts, phases, start)
+        _place_race(drafts, phases, event_date, ctx, ftp_w)
+    enforce(drafts, ctx, ftp_w, phases=phases, targets_h=targets, route_name=route_name)
+    plan = _assemble(drafts, phases, start)
+    broken = ctx.check(plan)
+    if broken:
+        raise refusal(ctx, broken)
+    return plan
 
 
-def _place_race(drafts: list[list[dict]], event_date: date, ctx: RuleContext, ftp: float) -> None:
-    for week in drafts:
+def _place_race(drafts: list[list[dict]], phases: list[str], event_date: date, ctx: RuleContext, ftp: float) -> None:
+    """The event is a race on its date, always (it is exempt from every rule; conflicts are shown before)."""
+    for wi, week in enumerate(drafts):
         for i, w in enumerate(week):
             if w["date"] == event_date.isoformat():
-                d = event_date.weekday()
-                if ctx.allowed(d, "race"):
-                    week[i] = _make(event_date, "race", 180 if ctx.cap_minutes(d) >= 180 else ctx.cap_minutes(d),
-                                    ftp, ctx)
-                    # the day before: an easy opener
-                    if i > 0 and week[i - 1]["type"] not in ("rest",):
-                        kind = ctx.fallback(d - 1, ("recovery", "endurance"))
-                        week[i - 1] = _make(date.fromisoformat(week[i - 1]["date"]), kind, 45, ftp, ctx)
+                week[i] = _make(event_date, "race", 180, ftp, ctx.indoor(event_date, phases[wi], "race"))
+                if i > 0 and week[i - 1]["type"] != "rest":  # the day before: an easy opener
+                    before = event_date - timedelta(days=1)
+                    kind = ctx.fallback(before, phases[wi], ("recovery", "endurance"))
+                    week[i - 1] = _make(before, kind, 45, ftp, ctx.indoor(before, phases[wi], kind))
                 return
 
 

@@ -8,8 +8,18 @@ from datetime import date, timedelta
 
 from pydantic import ValidationError
 
-from core.coach.plans.check import RuleContext, violations
-from core.coach.plans.engine import Climb, _assemble, build_plan, climb_power, enforce, phase_plan, projected_ctl
+from core.coach.plans.check import RuleContext
+from core.coach.plans.engine import (
+    Climb,
+    _assemble,
+    build_plan,
+    climb_power,
+    enforce,
+    phase_plan,
+    projected_ctl,
+    refusal,
+    rule_context,
+)
 from core.coach.plans.schema import (
     DEFAULT_FTP_W,
     HOURS_BY_LEVEL,
@@ -18,12 +28,8 @@ from core.coach.plans.schema import (
     PlanRequest,
     validate_request,
 )
-from core.coach.rules import (
-    DAYS,
-    Constraint,
-    constraints_of,
-    find_conflicts,
-)
+from core.coach.rules.conflicts import goal_conflicts, rule_conflicts
+from core.coach.rules.store import constraint_sources, constraints_of, recent_load
 from core.errors import AIServiceError, PlanGenerationError
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -34,7 +40,7 @@ from core.errors import AIServiceError, PlanGenerationError
 class PlanResult:
     plan: dict
     request: PlanRequest
-    constraints: list[Constraint]
+    constraints: list
     rules: list[dict]              # [{"id", "version", "name"}]
     generator: str                 # engine | ai | ai-repaired
     notes: list[str]
@@ -42,6 +48,7 @@ class PlanResult:
     ctl: float
     weekly_ctl: list[float]
     route_pacing: list[dict] = field(default_factory=list)
+    rule_check: dict = field(default_factory=dict)  # what the rules were checked with (saved with the plan)
 
     def summary(self) -> dict:
         return {"generator": self.generator, "notes": self.notes, "ftp_w": self.ftp_w, "ctl": self.ctl,
@@ -77,32 +84,44 @@ def generate_plan(cur, athlete_id: int, request: dict | PlanRequest, *, today: d
 
     With AI configured (``settings.ai_enabled`` or a ``service``) the model proposes; its plan is validated
     against PlanModel and the rules, repaired or replaced by the engine. ``generator`` and ``notes`` say which."""
-    from core.athletes import ftp_on, get_athlete
+    from core.athletes import ftp_on, get_athlete, hard_includes_sweet_spot
 
     today = today or date.today()
     request = validate_request(request, today=today)
     athlete = get_athlete(cur, athlete_id)
     constraints, rules = constraints_of(cur, athlete_id, request.rule_ids)
+    names = constraint_sources(rules)
+    sweet_spot_is_hard = hard_includes_sweet_spot(cur, athlete_id)
     notes: list[str] = []
-    conflicts = find_conflicts(constraints)
-    blocking = [c for c in conflicts if "conflicts" in c or "no day left" in c or "forbids" in c or "no room" in c]
+    goals = request.goals
+    blocking = [c.message for c in rule_conflicts(constraints, names=names,
+                                                  hard_includes_sweet_spot=sweet_spot_is_hard) if c.blocking]
     if blocking:
         raise PlanGenerationError("The chosen rules contradict each other: " + " ".join(blocking))
+    against_goal = goal_conflicts(constraints, event_date=goals.event_date, weekly_hours=goals.weekly_hours,
+                                  names=names, goal="the plan's goal", hard_includes_sweet_spot=sweet_spot_is_hard)
+    if any(c.blocking for c in against_goal):
+        raise PlanGenerationError("Your rules contradict your goal: " + " ".join(c.message for c in against_goal
+                                                                               if c.blocking))
+    notes += [c.message for c in against_goal]
     prefs = request.user_preferences
-    available = {DAYS.index(d) for d in prefs.available_days}
-    rest = {DAYS.index(d) for c in constraints if c.kind == "rest_days" for d in c.days}
-    if not available - rest:
-        raise PlanGenerationError("No available day is left once the rest days in your rules are taken out.")
     ftp = ftp_on(cur, athlete_id, today) or athlete.get("ftp_w")
     if not ftp:
         ftp = DEFAULT_FTP_W
         notes.append(f"No FTP in your profile: power targets assume {DEFAULT_FTP_W:.0f} W. Set it in Settings.")
-    goals = request.goals
     if goals.target_ftp_w and goals.target_ftp_w < ftp:
         raise PlanGenerationError(f"Contradictory goals: the target FTP ({goals.target_ftp_w:g} W) is below your "
                                   f"current FTP ({ftp:g} W).")
     ctl = _current_fitness(cur, athlete_id, today)
-    max_hours = min((c.limit for c in constraints if c.kind == "max_weekly_hours"), default=None)
+    recent = recent_load(cur, athlete_id, today)
+    ctx = rule_context(constraints, ctl=ctl, preferences=prefs, event_date=goals.event_date,
+                       hard_includes_sweet_spot=sweet_spot_is_hard, names=names, speed_kmh=recent["speed_kmh"],
+                       baseline_tss=recent["tss"] if recent["tss"] else (7 * ctl if ctl >= 15 else None),
+                       baseline_hours=recent["hours"])
+    start = request.start_date
+    if all(ctx.rest_only(start + timedelta(days=d), None) for d in range(7)):
+        raise PlanGenerationError("No available day is left once the rest days in your rules are taken out.")
+    max_hours = ctx.weekly_bounds("build")["max_hours"]
     if goals.weekly_hours:
         hours = goals.weekly_hours
     elif goals.target_ctl:
@@ -112,9 +131,6 @@ def generate_plan(cur, athlete_id: int, request: dict | PlanRequest, *, today: d
     else:
         hours = HOURS_BY_LEVEL.get(athlete.get("fitness_level") or "intermediate", 7.0)
     if max_hours is not None and hours > max_hours:
-        if goals.weekly_hours:
-            raise PlanGenerationError(f"Contradictory goals: {goals.weekly_hours:g} hours a week is more than the "
-                                      f"rule's limit of {max_hours:g} hours.")
         if goals.target_ctl:
             notes.append(f"A CTL of {goals.target_ctl:g} needs about {hours:.0f} h a week; your rule caps it at "
                          f"{max_hours:g} h, so the target may not be reached.")
@@ -134,31 +150,33 @@ def generate_plan(cur, athlete_id: int, request: dict | PlanRequest, *, today: d
 
         service = AIService(cur, settings)
     if service is not None:
-        plan, generator, note = _ai_plan(service, request, constraints, kwargs)
+        plan, generator, note = _ai_plan(service, request, ctx, kwargs)
         notes.append(note)
     elif settings is not None:
         notes.append("No AI service configured: the plan comes from the built-in periodisation engine.")
     if plan is None:
-        plan = build_plan(request.start_date, request.duration_weeks, constraints, **kwargs)
-    left = violations(plan, constraints)
-    if left:  # never expected: the engine ends with enforce(); refuse rather than save a rule-breaking plan
-        raise PlanGenerationError("No plan could satisfy every rule: " + "; ".join(left[:3]))
+        plan = build_plan(request.start_date, request.duration_weeks, ctx, **kwargs)
+    broken = ctx.check(plan)
+    if broken:  # never expected: the engine ends with its own check; refuse rather than save a rule-breaking plan
+        raise refusal(ctx, broken)
     pacing = [{"name": c.name, "duration_min": round(c.duration_min, 1), "avg_grade_pct": c.avg_grade_pct,
                "distance_m": c.distance_m, "power_w": c.power_w} for c in climbs]
+    rule_check = {"hard_includes_sweet_spot": sweet_spot_is_hard, "baseline_tss": ctx.baseline_tss,
+                  "baseline_hours": ctx.baseline_hours, "ctl0": ctx.ctl0, "speed_kmh": ctx.speed_kmh}
     return PlanResult(plan, request, constraints,
                       [{"id": r["id"], "version": r["version"], "name": r["name"]} for r in rules], generator,
-                      notes, float(ftp), round(ctl, 1), projected_ctl(plan, ctl), pacing)
+                      notes, float(ftp), round(ctl, 1), projected_ctl(plan, ctl), pacing, rule_check)
 
 
-def _ai_plan(service, request: PlanRequest, constraints: list[Constraint], kwargs: dict):
+def _ai_plan(service, request: PlanRequest, ctx: RuleContext, kwargs: dict):
     """(plan or None, generator, note). None means: use the engine."""
     start, weeks = request.start_date, request.duration_weeks
     payload = {
-        "start_date": start.isoformat(), "duration_weeks": weeks, "phases": phase_plan(weeks),
+        "start_date": start.isoformat(), "duration_weeks": weeks, "phases": phase_plan(weeks, kwargs["fitness_level"], ctx),
         "athlete": {"ftp_w": kwargs["ftp_w"], "ctl": round(kwargs["ctl"], 1), "weekly_hours": kwargs["weekly_hours"]},
         "goals": request.goals.model_dump(mode="json"),
         "preferences": request.user_preferences.model_dump(mode="json"),
-        "rules": [c.model_dump(mode="json") for c in constraints],
+        "rules": [c.model_dump(mode="json") for c in ctx.constraints],
     }
     try:
         reply = service.complete_json("generate_plan", payload, schema=PlanModel.model_json_schema(),
@@ -174,22 +192,22 @@ def _ai_plan(service, request: PlanRequest, constraints: list[Constraint], kwarg
     problem = _shape_problem(proposed, start, weeks)
     if problem:
         return None, "engine", f"The AI's plan {problem}; the built-in engine made this plan instead."
-    broken = violations(proposed, constraints)
+    for week in proposed["weeks"]:  # derived totals are ours to compute
+        week["planned_hours"] = round(sum(w["duration_min"] for w in week["workouts"]) / 60, 2)
+        week["planned_tss"] = round(sum(w["tss"] for w in week["workouts"]), 1)
+    broken = ctx.violations(proposed)
     if not broken:
-        for week in proposed["weeks"]:  # derived totals are ours to compute
-            week["planned_hours"] = round(sum(w["duration_min"] for w in week["workouts"]) / 60, 2)
-            week["planned_tss"] = round(sum(w["tss"] for w in week["workouts"]), 1)
         return proposed, "ai", "Plan proposed by the AI coach; it honours every rule."
-    ctx = RuleContext(constraints, {DAYS.index(d) for d in request.user_preferences.available_days},
-                      request.user_preferences.indoor_outdoor)
     weeks_list = [w["workouts"] for w in proposed["weeks"]]
     for week in weeks_list:
         for w in week:
             w["target"] = dict(w.get("target") or {})
             w["target"].setdefault("indoor", False)
-    enforce(weeks_list, ctx, kwargs["ftp_w"], route_name=kwargs.get("route_name"))
-    repaired = _assemble(weeks_list, [w["phase"] for w in proposed["weeks"]], start)
-    if violations(repaired, constraints):
+    phases = [w["phase"] for w in proposed["weeks"]]
+    enforce(weeks_list, ctx, kwargs["ftp_w"], phases=phases, targets_h=[w["planned_hours"] for w in proposed["weeks"]],
+            route_name=kwargs.get("route_name"))
+    repaired = _assemble(weeks_list, phases, start)
+    if ctx.violations(repaired):
         return None, "engine", "The AI's plan broke your rules and could not be repaired; the built-in engine " \
                                "made this plan instead."
     return repaired, "ai-repaired", (f"The AI's plan broke {len(broken)} rule check(s) (e.g. {broken[0]}); it was "

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 import pandas as pd
 from pydantic import ValidationError
 
-from core.coach.plans.check import _as_dict, violations
+from core.athletes import hard_includes_sweet_spot
+from core.coach.plans.check import RuleContext, _as_dict
 from core.coach.plans.generate import PlanResult
 from core.coach.plans.schema import PlanModel, PlanRequest, _pydantic_message
-from core.coach.rules import (
-    Constraint,
-)
+from core.coach.rules.model import DAYS
+from core.coach.rules.store import get_rule
 from core.errors import NotFoundError, PlanGenerationError
 from core.store.db import audit, bump_data_version, delete_with_children, transaction
 
@@ -84,7 +84,8 @@ def save_plan(cur, athlete_id: int, result: PlanResult, *, name: str | None = No
     request = result.request
     name = (name or request.name or "").strip()[:120] or \
         f"{request.duration_weeks}-week plan from {request.start_date:%d %b %Y}"
-    goals = request.goals.model_dump(mode="json") | {"route_pacing": result.route_pacing}
+    goals = request.goals.model_dump(mode="json") | {"route_pacing": result.route_pacing,
+                                                     "rule_check": result.rule_check}
     with transaction(cur):
         plan_id = _insert_plan(
             cur, athlete_id, name=name, description=description or request.description, plan=result.plan,
@@ -165,10 +166,23 @@ def delete_plan(cur, athlete_id: int, plan_id: int) -> None:
         bump_data_version(cur)
 
 
-def _constraints_for_plan(cur, plan: dict) -> list[Constraint]:
-    from core.coach.rules import get_rule
+_RULE_CHECK_KEYS = {"hard_includes_sweet_spot", "baseline_tss", "baseline_hours", "ctl0", "speed_kmh"}
 
-    return [c for r in plan["rules"] for c in get_rule(cur, r["id"])["constraints"]]
+
+def rule_context_for_plan(cur, plan: dict) -> RuleContext:
+    """The plan's rules (the versions it was made with, enabled or not) read as they were when it was made: the
+    event date, the "hard" setting, the recent load and CTL saved with it (the athlete's setting for older plans)."""
+    rules = [get_rule(cur, r["id"]) for r in plan["rules"]]
+    goals = plan.get("goals") or {}
+    saved = {k: v for k, v in (goals.get("rule_check") or {}).items() if k in _RULE_CHECK_KEYS}
+    saved.setdefault("hard_includes_sweet_spot", hard_includes_sweet_spot(cur, plan["athlete_id"]))
+    prefs = plan.get("preferences") or {}
+    event = goals.get("event_date")
+    return RuleContext([c for r in rules for c in r["constraints"]], names=[r["name"] for r in rules
+                                                                            for _ in r["constraints"]],
+                       event_date=date.fromisoformat(event) if event else None,
+                       available={DAYS.index(d) for d in prefs.get("available_days") or DAYS},
+                       indoor_pref=prefs.get("indoor_outdoor") or "both", **saved)
 
 
 def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: str | None = None) -> int:
@@ -179,7 +193,7 @@ def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: st
         body = PlanModel(**_as_dict(new_plan)).model_dump(mode="json")
     except ValidationError as exc:
         raise PlanGenerationError(f"The edited plan is not valid — {_pydantic_message(exc)}") from None
-    broken = violations(body, _constraints_for_plan(cur, old))
+    broken = rule_context_for_plan(cur, old).violations(body)
     if broken:
         raise PlanGenerationError("The edited plan breaks its rules: " + "; ".join(broken[:3]))
     latest = cur.execute("SELECT max(version) FROM plans WHERE id = ? OR parent_plan_id = ?",

@@ -1,0 +1,425 @@
+"""The repair pass: make a drafted plan obey every rule through ``RuleContext`` (never by reading constraint JSON),
+keeping as much of the draft's intent (its weekly hours) as the rules allow. Any engine can call it last, and so do
+the AI path and plan edits: ``repair(weeks, phases, ctx, make, targets_h=…)``.
+
+Steps, repeated until the checker is satisfied (or a few rounds pass, then the caller refuses the plan):
+1. fixed sessions placed on their dates (marked ``target.fixed``; never moved or changed afterwards);
+2. per workout: a type the date does not allow falls back to an allowed one (or rest), session length within the
+   date's bounds, indoors / outdoors as the venue rules say;
+3. per week: caps and minimums per type or group, training days per week;
+4. across weeks: runs of days (max_consecutive) and the days after a streak (day_after);
+5. volume: top-up towards the draft's hours and the weekly minimum (so a rule never guts a week it does not cap),
+   then the weekly maximum, the taper's volume drop, the recovery weeks' share and the ramp limits.
+
+``make(day, kind, minutes, indoor, like=None, exact=False)`` builds a workout dict the engine's way (TSS, targets,
+description); ``like`` is the workout being changed (to keep its details when the type stays), ``exact`` keeps the
+minutes as given (fixed sessions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from core.coach.plans.check import RuleContext, _date, ramp_cap, weekly_ctl
+from core.coach.rules.model import LOADING_PHASES
+
+Make = Callable[..., dict]
+MIN_SESSION_MIN = 20
+# how long a session of each type may grow when the week is topped up (rules may cap it lower)
+TOP_UP_CEILING = {"long": 300, "endurance": 240, "tempo": 120, "sweet_spot": 120, "threshold": 110,
+                  "vo2max": 90, "anaerobic": 90, "sprint": 90, "test": 90, "recovery": 60}
+TOP_UP_TIERS = (("endurance", "long"), ("tempo", "sweet_spot", "threshold"), ("vo2max", "anaerobic", "sprint", "test",
+                                                                           "recovery"))
+UPGRADE_ORDER = ("sweet_spot", "threshold", "vo2max", "tempo", "endurance", "recovery", "anaerobic", "sprint", "long",
+                 "test", "group_ride")
+
+
+class _Repair:
+    def __init__(self, weeks: list[list[dict]], phases: list[str], ctx: RuleContext, make: Make,
+                 targets_h: list[float] | None):
+        self.weeks, self.phases, self.ctx, self.make = weeks, phases, ctx, make
+        self.targets_h = targets_h
+
+    # --- helpers ------------------------------------------------------------------------------------------------
+    def locked(self, w: dict) -> bool:
+        return bool((w.get("target") or {}).get("fixed")) or \
+            (w["type"] == "race" and _date(w["date"]) == self.ctx.event_date)
+
+    def start(self, wi: int) -> date:
+        first = min(_date(w["date"]) for w in self.weeks[wi])
+        return first - timedelta(days=first.weekday())
+
+    def set(self, wi: int, i: int, kind: str, minutes: float | None = None) -> None:
+        """Change workout i of week wi to ``kind`` (minutes kept unless given), within the date's bounds."""
+        w = self.weeks[wi][i]
+        day, phase = _date(w["date"]), self.phases[wi]
+        minutes = float(w["duration_min"] if minutes is None else minutes)
+        if kind != "rest":
+            low = self.ctx.min_minutes(day, phase, kind)
+            minutes = max(min(minutes, self.ctx.max_minutes(day, phase, kind)), min(low, self.ctx.max_minutes(
+                day, phase, kind)))
+            minutes = max(minutes, MIN_SESSION_MIN) if w["type"] == "rest" else minutes
+        indoor = self.ctx.indoor(day, phase, kind)
+        self.weeks[wi][i] = self.make(day, kind, minutes, indoor, like=w if kind == w["type"] else None)
+
+    def hours(self, wi: int) -> float:
+        return sum(w["duration_min"] for w in self.weeks[wi] if not self._event(w)) / 60
+
+    def tss(self, wi: int) -> float:
+        return sum(w["tss"] for w in self.weeks[wi] if not self._event(w))
+
+    def _event(self, w: dict) -> bool:
+        return w["type"] == "race" and _date(w["date"]) == self.ctx.event_date
+
+    def training(self, wi: int) -> list[int]:
+        """Indices of the week's non-locked training workouts (not rest, commute or the event)."""
+        return [i for i, w in enumerate(self.weeks[wi]) if w["type"] not in ("rest", "commute") and not self.locked(w)]
+
+    def plan(self) -> dict:
+        return {"weeks": [{"week": n + 1, "start_date": self.start(n).isoformat(), "phase": self.phases[n],
+                           "workouts": week} for n, week in enumerate(self.weeks)]}
+
+    # --- 1. fixed sessions ----------------------------------------------------------------------------------------
+    def place_fixed(self) -> None:
+        for wi, week in enumerate(self.weeks):
+            phase = self.phases[wi]
+            for d in range(7):
+                day = self.start(wi) + timedelta(days=d)
+                for c in self.ctx.fixed_sessions(day):
+                    have = [w for w in week if _date(w["date"]) == day and w["type"] == c.workout_type and
+                            (w.get("target") or {}).get("fixed")]
+                    for _ in range(c.per_day - len(have)):
+                        indoor = c.indoor if c.indoor is not None else \
+                            (False if c.workout_type == "commute" else self.ctx.indoor(day, phase, c.workout_type))
+                        new = self.make(day, c.workout_type, c.duration_min, bool(indoor), exact=True)
+                        new["target"] = dict(new.get("target") or {}, fixed=True)
+                        new["description"] = f"Your fixed session: {new['description']}"[:1000]
+                        main = next((i for i, w in enumerate(week) if _date(w["date"]) == day and
+                                     w["type"] != "commute" and not self.locked(w)), None)
+                        if c.workout_type == "commute" or main is None:
+                            week.append(new)
+                        else:
+                            week[main] = new
+            week.sort(key=lambda w: (str(w["date"]), w["type"] == "commute"))
+
+    # --- 2. per workout -------------------------------------------------------------------------------------------
+    def per_workout(self) -> None:
+        for wi, week in enumerate(self.weeks):
+            phase = self.phases[wi]
+            week[:] = [w for w in week if not (w["type"] == "commute" and not self.locked(w) and
+                                               self.ctx.unavailable(_date(w["date"])))]
+            for i, w in enumerate(week):
+                if self.locked(w) or w["type"] in ("rest", "commute"):
+                    continue
+                day, kind = _date(w["date"]), w["type"]
+                if not self.ctx.allowed(day, phase, kind):
+                    kind = self.ctx.fallback(day, phase)
+                if kind == "rest":
+                    self.set(wi, i, "rest", 0)
+                    continue
+                high, low = self.ctx.max_minutes(day, phase, kind), self.ctx.min_minutes(day, phase, kind)
+                indoor = bool((w.get("target") or {}).get("indoor"))
+                if kind != w["type"] or w["duration_min"] > high + 1e-6 or w["duration_min"] < low - 1e-6 or \
+                        indoor != self.ctx.indoor(day, phase, kind):
+                    self.set(wi, i, kind)
+
+    # --- 3. per week ----------------------------------------------------------------------------------------------
+    def counts(self) -> None:
+        for wi, week in enumerate(self.weeks):
+            phase = self.phases[wi]
+            for types, days, low, high in self.ctx.type_caps(phase):
+                counted = [i for i, w in enumerate(week) if w["type"] in types and not self._event(w)
+                           and _date(w["date"]).weekday() in days]
+                if high is not None and len(counted) > high:
+                    victims = [i for i in counted if not self.locked(week[i])]
+                    victims.sort(key=lambda i: (week[i]["type"] == "long", -i))
+                    for i in victims[:len(counted) - high]:
+                        day = _date(week[i]["date"])
+                        self.set(wi, i, self.ctx.fallback(day, phase, ("endurance", "recovery", "tempo"), types))
+                if low is not None and len(counted) < low:
+                    self._add_sessions(wi, types, days, low - len(counted))
+            for days, low, high in self.ctx.training_day_limits(phase):
+                trained = [i for i in self.training(wi) if _date(week[i]["date"]).weekday() in days]
+                locked_days = {_date(w["date"]) for w in week if self.locked(w) and w["type"] != "commute"
+                               and _date(w["date"]).weekday() in days}
+                if high is not None and len(trained) + len(locked_days) > high:
+                    trained.sort(key=lambda i: (week[i]["type"] == "long", week[i]["duration_min"]))
+                    for i in trained[:len(trained) + len(locked_days) - high]:
+                        self.set(wi, i, "rest", 0)
+                if low is not None and len(trained) + len(locked_days) < low:
+                    self._add_sessions(wi, self.ctx.types(["easy"]), days, low - len(trained) - len(locked_days),
+                                       rest_only=True)
+
+    def _hard_near(self, wi: int, day: date) -> bool:
+        near = {day - timedelta(days=1), day + timedelta(days=1)}
+        return any(_date(w["date"]) in near and w["type"] in self.ctx.hard for week in self.weeks for w in week)
+
+    def fits_sequences(self, day: date, kind: str) -> bool:
+        """Would a workout of ``kind`` on ``day`` keep the day-after and in-a-row rules (as the plan stands)?"""
+        types_on: dict[date, set[str]] = {}
+        for week in self.weeks:
+            for w in week:
+                if w["type"] not in ("rest", "commute") and not self._event(w):
+                    types_on.setdefault(_date(w["date"]), set()).add(w["type"])
+        types_on[day] = types_on.get(day, set()) | {kind}
+
+        def hit(d: date, types: frozenset[str]) -> bool:
+            return bool(types_on.get(d, set()) & types)
+
+        for trigger, streak, allowed, following in self.ctx.after_rules:
+            if kind not in allowed:
+                for back in range(1, following + 1):
+                    end = day - timedelta(days=back)
+                    if all(hit(end - timedelta(days=k), trigger) for k in range(streak)):
+                        return False
+            if kind in trigger:
+                for start in range(streak):
+                    first = day - timedelta(days=start)
+                    if all(hit(first + timedelta(days=k), trigger) for k in range(streak)):
+                        after = [first + timedelta(days=streak - 1 + k) for k in range(1, following + 1)]
+                        if any(types_on.get(d, set()) - allowed for d in after):
+                            return False
+        for types, limit in self.ctx.runs:
+            if kind in types:
+                run = 1
+                for step in (-1, 1):
+                    d = day + timedelta(days=step)
+                    while hit(d, types):
+                        run += 1
+                        d += timedelta(days=step)
+                if run > limit:
+                    return False
+        return True
+
+    def fill_rest_days(self, wi: int, minutes: float) -> None:
+        """Ride on free rest days (endurance) when the week is short of its hours and the rules allow another day."""
+        week, phase = self.weeks[wi], self.phases[wi]
+        for i, w in enumerate(week):
+            if minutes <= 0:
+                return
+            day = _date(w["date"])
+            if w["type"] != "rest" or any(x["type"] not in ("rest", "commute") for x in week
+                                          if _date(x["date"]) == day) or not self.ctx.allowed(day, phase, "endurance"):
+                continue
+            trained = {_date(x["date"]) for x in week if x["type"] not in ("rest", "commute")}
+            if any(day.weekday() in days and high is not None and
+                   len({d for d in trained if d.weekday() in days}) >= high
+                   for days, _, high in self.ctx.training_day_limits(phase)):
+                continue
+            if not self.fits_sequences(day, "endurance"):
+                continue
+            length = max(45.0, min(minutes, 120.0, self.ctx.max_minutes(day, phase, "endurance")))
+            self.set(wi, i, "endurance", length)
+            minutes -= week[i]["duration_min"]
+
+    def _add_sessions(self, wi: int, types: frozenset[str], days: set[int], n: int, rest_only: bool = False) -> None:
+        """Turn n workouts (or rest days) on ``days`` into sessions of ``types``, away from hard days if possible."""
+        week, phase = self.weeks[wi], self.phases[wi]
+        order = [t for t in UPGRADE_ORDER if t in types]
+        candidates = []
+        for i, w in enumerate(week):
+            day = _date(w["date"])
+            if self.locked(w) or w["type"] in types or w["type"] in ("commute", "long", "race") or \
+                    day.weekday() not in days or (rest_only and w["type"] != "rest"):
+                continue
+            if w["type"] == "rest" and any(x["type"] not in ("rest", "commute") for x in week
+                                           if _date(x["date"]) == day):
+                continue
+            kind = next((t for t in order if self.ctx.allowed(day, phase, t) and self.fits_sequences(day, t)), None)
+            if kind is not None:
+                busy = w["type"] in self.ctx.hard or w["type"] == "rest"
+                candidates.append((busy, self._hard_near(wi, day) and kind in self.ctx.hard, i, kind))
+        for *_, i, kind in sorted(candidates)[:n]:
+            self.set(wi, i, kind, week[i]["duration_min"] if week[i]["type"] != "rest" else 60)
+
+    # --- 4. across weeks ------------------------------------------------------------------------------------------
+    def _by_date(self) -> dict[date, list[tuple[int, int]]]:
+        out: dict[date, list[tuple[int, int]]] = {}
+        for wi, week in enumerate(self.weeks):
+            for i, w in enumerate(week):
+                out.setdefault(_date(w["date"]), []).append((wi, i))
+        return out
+
+    def _hitting(self, where: list[tuple[int, int]], types: frozenset[str]) -> list[tuple[int, int]]:
+        return [(wi, i) for wi, i in where if self.weeks[wi][i]["type"] in types and
+                not self._event(self.weeks[wi][i]) and self.weeks[wi][i]["type"] != "commute"]
+
+    def _downgrade(self, places: list[tuple[int, int]], avoid: frozenset[str]) -> bool:
+        changed = False
+        for wi, i in places:
+            w = self.weeks[wi][i]
+            if self.locked(w):
+                continue
+            day = _date(w["date"])
+            self.set(wi, i, self.ctx.fallback(day, self.phases[wi], ("endurance", "recovery"), avoid))
+            changed = True
+        return changed
+
+    def sequences(self) -> bool:
+        by_date = self._by_date()
+        dates = sorted(by_date)
+        for types, limit in self.ctx.runs:
+            run: list[date] = []
+            for day in dates:
+                hits = self._hitting(by_date[day], types)
+                run = run + [day] if hits else []
+                if len(run) > limit:
+                    for victim in reversed(run):
+                        if self._downgrade(self._hitting(by_date[victim], types), types):
+                            return True
+        for trigger, streak, allowed, following in self.ctx.after_rules:
+            run = []
+            for n, day in enumerate(dates):
+                run = run + [day] if self._hitting(by_date[day], trigger) else []
+                if len(run) < streak:
+                    continue
+                for nxt in dates[n + 1:n + 1 + following]:
+                    if (nxt - day).days > following:
+                        break
+                    bad = [(wi, i) for wi, i in by_date[nxt] if self.weeks[wi][i]["type"] not in allowed and
+                           not self._event(self.weeks[wi][i])]
+                    if not bad:
+                        continue
+                    if any(self.locked(self.weeks[wi][i]) or self._event(self.weeks[wi][i]) for wi, i in bad):
+                        for victim in reversed(run):
+                            if self._downgrade(self._hitting(by_date[victim], trigger), trigger):
+                                return True
+                        continue
+                    for wi, i in bad:
+                        phase, when = self.phases[wi], _date(self.weeks[wi][i]["date"])
+                        order = [t for t in ("endurance", "recovery") if t in allowed] + ["rest"]
+                        kind = self.ctx.fallback(when, phase, tuple(order))
+                        self.set(wi, i, kind, min(self.weeks[wi][i]["duration_min"], 60) if kind == "recovery"
+                                 else None)
+                    return True
+        return False
+
+    # --- 5. volume ------------------------------------------------------------------------------------------------
+    def top_up(self, wi: int, minutes: float) -> None:
+        """Add about ``minutes`` to the week's training sessions that still have room, 5 minutes at a time:
+        endurance and the long ride first, then tempo and sweet spot, the hardest sessions last."""
+        week, phase = self.weeks[wi], self.phases[wi]
+        room, added = {}, {}
+        for i in self.training(wi):
+            w = week[i]
+            ceiling = min(TOP_UP_CEILING.get(w["type"], 0), self.ctx.max_minutes(_date(w["date"]), phase, w["type"]))
+            if ceiling > w["duration_min"]:
+                room[i], added[i] = ceiling - w["duration_min"], 0.0
+        for tier in TOP_UP_TIERS:
+            order = [i for i in room if week[i]["type"] in tier]
+            while minutes > 0 and order:
+                for i in list(order):
+                    if room[i] - added[i] < 5.0:
+                        order.remove(i)
+                        continue
+                    added[i] += 5.0
+                    minutes -= 5.0
+                    if minutes <= 0:
+                        break
+        for i, extra in added.items():
+            if extra:
+                self.set(wi, i, week[i]["type"], week[i]["duration_min"] + extra)
+
+    def scale_to(self, wi: int, *, hours: float | None = None, tss: float | None = None) -> None:
+        """Shorten the week's non-locked sessions until its hours (or TSS) are at most the given value."""
+        for _ in range(8):
+            current = self.hours(wi) if hours is not None else self.tss(wi)
+            goal = hours if hours is not None else tss
+            if current <= goal + 1e-6:
+                return
+            scalable = self.training(wi)
+            part = sum(self.weeks[wi][i]["duration_min"] / 60 if hours is not None else self.weeks[wi][i]["tss"]
+                       for i in scalable)
+            if part <= 0:
+                return
+            factor = max(0.0, (goal - (current - part)) / part) * 0.995
+            for i in scalable:
+                w = self.weeks[wi][i]
+                day, phase = _date(w["date"]), self.phases[wi]
+                minutes = math.floor(w["duration_min"] * factor / 5) * 5
+                floor = self.ctx.min_minutes(day, phase, w["type"])
+                if minutes < max(MIN_SESSION_MIN, floor):
+                    minutes = floor if floor else 0
+                self.set(wi, i, w["type"] if minutes else "rest", minutes)
+
+    def volume(self) -> None:
+        ctx = self.ctx
+        for wi in range(len(self.weeks)):
+            phase = self.phases[wi]
+            bounds = ctx.weekly_bounds(phase)
+            want = max(filter(None, [self.targets_h[wi] if self.targets_h else None, bounds["min_hours"]]),
+                       default=None)
+            if bounds["max_hours"] is not None and want is not None:
+                want = min(want, bounds["max_hours"])
+            if want is not None and self.hours(wi) < want - 0.04:
+                self.top_up(wi, (want - self.hours(wi)) * 60)
+            if want is not None and self.hours(wi) < 0.9 * want:
+                self.fill_rest_days(wi, (want - self.hours(wi)) * 60)
+                self.top_up(wi, (want - self.hours(wi)) * 60)
+            if bounds["min_hours"] is not None and self.hours(wi) < bounds["min_hours"] - 0.01:
+                self._add_sessions(wi, frozenset({"endurance"}), set(range(7)), 7, rest_only=True)
+                self.top_up(wi, (bounds["min_hours"] - self.hours(wi)) * 60)
+            if bounds["min_tss"] is not None and self.tss(wi) < bounds["min_tss"]:
+                self.top_up(wi, (bounds["min_tss"] - self.tss(wi)) / 0.75)  # ≈ 0.77 TSS a minute at endurance IF
+            if bounds["max_hours"] is not None:
+                self.scale_to(wi, hours=bounds["max_hours"])
+            if bounds["max_tss"] is not None:
+                self.scale_to(wi, tss=bounds["max_tss"])
+        loading = [wi for wi, p in enumerate(self.phases) if p in LOADING_PHASES]
+        drop = ctx.taper_drop_pct
+        for wi, phase in enumerate(self.phases):
+            before = [x for x in loading if x < wi]
+            if phase == "taper" and drop and before:
+                self.scale_to(wi, hours=self.hours(before[-1]) * (1 - drop / 100))
+            cadence = ctx.recovery_cadence
+            if phase == "recovery" and cadence and cadence.recovery_load_pct and before:
+                self.scale_to(wi, tss=self.tss(before[-1]) * cadence.recovery_load_pct / 100)
+        self.ramp()
+
+    def ramp(self) -> None:
+        rules = [c for c in self.ctx.ramps if c.metric != "ctl"]
+        references = {id(c): self.ctx.baseline(c.metric) for c in rules}
+        for wi, phase in enumerate(self.phases):
+            if phase not in LOADING_PHASES:
+                continue
+            for c in rules:
+                reference = references[id(c)]
+                if reference is not None:
+                    cap = ramp_cap(c, reference)
+                    self.scale_to(wi, **({"tss": cap} if c.metric == "tss" else {"hours": cap}))
+            for c in rules:
+                references[id(c)] = self.tss(wi) if c.metric == "tss" else self.hours(wi)
+        for c in self.ctx.ramps:
+            if c.metric == "ctl":
+                self._ctl_ramp(c.limit)
+
+    def _ctl_ramp(self, limit: float) -> None:
+        from core.coach.plans.check import plan_view
+
+        for wi in range(len(self.weeks)):
+            for _ in range(12):
+                ctl = weekly_ctl(plan_view(self.plan(), self.ctx.event_date), self.ctx.ctl0 or 0.0)
+                before = ctl[wi - 1] if wi else (self.ctx.ctl0 or 0.0)
+                if ctl[wi] - before <= limit:
+                    break
+                self.scale_to(wi, tss=self.tss(wi) * 0.9)
+
+
+def repair(weeks: list[list[dict]], phases: list[str], ctx: RuleContext, make: Make, *,
+           targets_h: list[float] | None = None, rounds: int = 8) -> list[list[dict]]:
+    """Make ``weeks`` (lists of workout dicts, one list per plan week, in place) obey every rule of ``ctx``.
+    Returns the weeks; the caller checks the result (``ctx.check``) and refuses what could not be repaired."""
+    fixer = _Repair(weeks, phases, ctx, make, targets_h)
+    for _ in range(rounds):
+        fixer.place_fixed()
+        fixer.per_workout()
+        fixer.counts()
+        for _ in range(60):
+            if not fixer.sequences():
+                break
+        fixer.volume()
+        if not ctx.check(fixer.plan()):
+            break
+    return weeks
