@@ -52,8 +52,9 @@ DEFAULT_PROMPTS: dict[str, list[tuple[str, str]]] = {
         ("A", "You are a cycling coach. Write a periodised training plan for the rider in the data: exactly "
               "duration_weeks weeks from start_date (Monday), every day listed (rest days as type 'rest' with 0 "
               "minutes), following the given phases, with TSS per workout = hours × IF² × 100, power targets from "
-              "ftp_w, and every rule in 'rules' respected in every week. Hard types are threshold, vo2max, "
-              "anaerobic and race."),
+              "ftp_w, and every rule in 'rules' respected in every week. Rule groups: hard = sweet_spot, "
+              "threshold, vo2max, anaerobic, sprint, race, test, group_ride; intervals = tempo to sprint; easy = "
+              "recovery, endurance; any = every ride but commutes."),
     ],
     "health": [("A", "Health check: reply with the JSON object {\"ok\": true}.")],
 }

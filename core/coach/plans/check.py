@@ -34,6 +34,7 @@ KM_PER_MI = 1.609344
 MAX_SESSION_MIN = 720.0
 FIXED_TOLERANCE = 0.10  # a fixed session may be ±10 % of its stated length
 _NOT_TRAINING = ("rest", "commute")
+_EASIEST_FIRST = ("endurance", "recovery", "tempo", "long", "sweet_spot", "threshold", "vo2max", "anaerobic", "sprint")
 
 
 def _as_dict(plan) -> dict:
@@ -193,7 +194,8 @@ class RuleContext:
 
     def fallback(self, day: date, phase: str | None, order=("endurance", "recovery", "tempo", "long"),
                  avoid: frozenset[str] = frozenset()) -> str:
-        for kind in order:
+        """The first type of ``order`` the date allows (not in ``avoid``), else the easiest type it allows, else rest."""
+        for kind in tuple(order) + _EASIEST_FIRST:
             if kind not in avoid and self.allowed(day, phase, kind):
                 return kind
         return "rest"
@@ -228,9 +230,10 @@ class RuleContext:
             return []
         return [c for c in self.of("fixed_session") if DAYS[day.weekday()] in c.days]
 
-    def capacity_hours(self, start: date, phase: str | None, session_ceiling_min: float = 300.0) -> float:
+    def capacity_hours(self, start: date, phase: str | None, ceilings: dict[str, float] | None = None) -> float:
         """The most hours the rules leave for the week starting ``start``: the longest session each allowed day may
-        hold (at most ``session_ceiling_min``), the training-day cap, fixed sessions and the weekly maximum.
+        hold (at most the engine's ``ceilings`` per type, 300 min by default), the training-day cap, fixed sessions
+        and the weekly maximum.
         Rules that cap below the hours asked for (so the engine may plan less) show up here."""
         mains, fixed_total, fixed_days = [], 0.0, 0
         for d in range(7):
@@ -240,7 +243,7 @@ class RuleContext:
             if any(c.workout_type != "commute" for c in fixed):
                 fixed_days += 1
             elif not self.rest_only(day, phase):
-                mains.append(max((min(self.max_minutes(day, phase, t), session_ceiling_min)
+                mains.append(max((min(self.max_minutes(day, phase, t), ceilings.get(t, 0.0) if ceilings else 300.0)
                                   for t in self.types_allowed(day, phase)), default=0.0))
         room = max(0, self.max_training_days(phase) - fixed_days)
         hours = (sum(sorted(mains, reverse=True)[:room]) + fixed_total) / 60

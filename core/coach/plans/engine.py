@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.coach.plans.check import RuleContext, _date
-from core.coach.plans.repair import repair
+from core.coach.plans.repair import TOP_UP_CEILING, repair
 from core.coach.plans.schema import INTERVALS, MIN_SESSION_MIN, SESSION_IF, ZONES, UserPreferences
 from core.coach.rules.conflicts import rule_conflicts
 from core.coach.rules.model import DAYS
@@ -161,13 +161,19 @@ def _build_week(start: date, phase: str, hours: float, progress: float, ctx: Rul
                   if c.workout_type != "commute"}
     minutes_budget = hours * 60 - sum(c.duration_min * c.per_day for d in range(7)
                                       for c in ctx.fixed_sessions(start + timedelta(days=d)))
-    candidates = [d for d in range(7) if not ctx.rest_only(start + timedelta(days=d), phase) and d not in fixed_days]
+    candidates = [d for d in range(7) if not ctx.rest_only(start + timedelta(days=d), phase) and d not in fixed_days
+                  and start + timedelta(days=d) != ctx.event_date]
     if not candidates:
         return [_make(start + timedelta(days=d), "rest", 0, ftp, False) for d in range(7)]
     n_days = max(2, min(6, math.ceil(max(0.0, minutes_budget) / 80)))
     if phase in ("recovery", "taper"):
         n_days = min(n_days, 4)
     n_days = min(n_days, ctx.max_training_days(phase) - len(fixed_days), len(candidates))
+    if 0 < n_days < len(candidates):  # fewer days than allowed: ride the days the rules leave the most room on
+        room = {d: max((min(ctx.max_minutes(start + timedelta(days=d), phase, t), TOP_UP_CEILING.get(t, 0))
+                        for t in ctx.types_allowed(start + timedelta(days=d), phase)), default=0) for d in candidates}
+        enough = sorted(room.values(), reverse=True)[n_days - 1]
+        candidates = [d for d in candidates if room[d] >= enough]
     # long ride
     long_days = ctx.long_ride_days
     order = sorted(long_days, key=lambda d: (d not in (5, 6), d)) if long_days is not None else \
@@ -328,6 +334,11 @@ def build_plan(start: date, weeks: int, constraints, *, ftp_w: float, ctl: float
         ctx.event_date = event_date
     blocking = [c for c in rule_conflicts(ctx.constraints, names=ctx.names,
                                           hard_includes_sweet_spot=ctx.hard_includes_sweet_spot) if c.blocking]
+    long_days = ctx.long_ride_days
+    if long_days is not None and not long_days & ctx.available:
+        i = next(i for i, c in enumerate(ctx.constraints) if c.kind == "long_ride_days")
+        raise PlanGenerationError(f"{ctx.label(i)} names no day you can ride (the form's days): add the day to "
+                                  "your days or change the rule.")
     if blocking:
         raise PlanGenerationError("The chosen rules contradict each other: " + " ".join(c.message for c in blocking))
     phases = phase_plan(weeks, fitness_level, ctx)

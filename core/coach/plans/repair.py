@@ -119,6 +119,9 @@ class _Repair:
                 if kind == "rest":
                     self.set(wi, i, "rest", 0)
                     continue
+                if kind != w["type"]:  # a long ride that may only be sweet spot here is not 4 h of sweet spot
+                    self.set(wi, i, kind, min(w["duration_min"], TOP_UP_CEILING.get(kind, w["duration_min"])))
+                    continue
                 high, low = self.ctx.max_minutes(day, phase, kind), self.ctx.min_minutes(day, phase, kind)
                 indoor = bool((w.get("target") or {}).get("indoor"))
                 if kind != w["type"] or w["duration_min"] > high + 1e-6 or w["duration_min"] < low - 1e-6 or \
@@ -143,7 +146,7 @@ class _Repair:
             for days, low, high in self.ctx.training_day_limits(phase):
                 trained = [i for i in self.training(wi) if _date(week[i]["date"]).weekday() in days]
                 locked_days = {_date(w["date"]) for w in week if self.locked(w) and w["type"] != "commute"
-                               and _date(w["date"]).weekday() in days}
+                               and not self._event(w) and _date(w["date"]).weekday() in days}
                 if high is not None and len(trained) + len(locked_days) > high:
                     trained.sort(key=lambda i: (week[i]["type"] == "long", week[i]["duration_min"]))
                     for i in trained[:len(trained) + len(locked_days) - high]:
@@ -323,26 +326,42 @@ class _Repair:
                 self.set(wi, i, week[i]["type"], week[i]["duration_min"] + extra)
 
     def scale_to(self, wi: int, *, hours: float | None = None, tss: float | None = None) -> None:
-        """Shorten the week's non-locked sessions until its hours (or TSS) are at most the given value."""
-        for _ in range(8):
-            current = self.hours(wi) if hours is not None else self.tss(wi)
-            goal = hours if hours is not None else tss
-            if current <= goal + 1e-6:
-                return
-            scalable = self.training(wi)
-            part = sum(self.weeks[wi][i]["duration_min"] / 60 if hours is not None else self.weeks[wi][i]["tss"]
-                       for i in scalable)
-            if part <= 0:
-                return
-            factor = max(0.0, (goal - (current - part)) / part) * 0.995
-            for i in scalable:
-                w = self.weeks[wi][i]
-                day, phase = _date(w["date"]), self.phases[wi]
-                minutes = math.floor(w["duration_min"] * factor / 5) * 5
-                floor = self.ctx.min_minutes(day, phase, w["type"])
-                if minutes < max(MIN_SESSION_MIN, floor):
-                    minutes = floor if floor else 0
-                self.set(wi, i, w["type"] if minutes else "rest", minutes)
+        """Shorten the week's non-locked sessions until its hours (or TSS) are at most the given value: in
+        proportion, then 5-minute steps given back while the week stays within the value (so rounding never costs
+        more than a step per session)."""
+        by_tss = hours is None
+        goal = tss if by_tss else hours
+
+        def total() -> float:
+            return self.tss(wi) if by_tss else self.hours(wi)
+
+        if total() <= goal + 1e-6:
+            return
+        scalable = self.training(wi)
+        week, phase = self.weeks[wi], self.phases[wi]
+        before = {i: (week[i]["type"], week[i]["duration_min"], week[i]["tss"] / max(1.0, week[i]["duration_min"]))
+                  for i in scalable}
+        part = sum(week[i]["tss"] if by_tss else week[i]["duration_min"] / 60 for i in scalable)
+        if part <= 0:
+            return
+        factor = max(0.0, (goal - (total() - part)) / part)
+        planned = {}
+        for i in scalable:
+            kind, minutes, _ = before[i]
+            day = _date(week[i]["date"])
+            new = math.floor(minutes * factor / 5) * 5
+            floor = self.ctx.min_minutes(day, phase, kind)
+            planned[i] = floor if new < max(MIN_SESSION_MIN, floor) and floor else (new if new >= MIN_SESSION_MIN
+                                                                                    else 0.0)
+        value = total() - part + sum(planned[i] * (before[i][2] if by_tss else 1 / 60) for i in scalable)
+        for i in sorted(scalable, key=lambda i: -before[i][1]):  # give back 5-minute steps, longest first
+            step_value = 5 * (before[i][2] if by_tss else 1 / 60)
+            while planned[i] and planned[i] + 5 <= before[i][1] and value + step_value <= goal + 1e-9:
+                planned[i] += 5
+                value += step_value
+        for i in scalable:
+            if planned[i] != before[i][1]:
+                self.set(wi, i, before[i][0] if planned[i] else "rest", planned[i])
 
     def volume(self) -> None:
         ctx = self.ctx

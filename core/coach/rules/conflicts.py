@@ -85,9 +85,11 @@ def rule_conflicts(constraints: list, *, names: list[str] | None = None,
                         i, j)
         if c.kind == "long_ride_days":
             for j, other in enumerate(items):
-                if other.kind == "banned_types" and "long" in expand_types(other.types) and not other.phases \
-                        and not other.before_event_days and set(c.days) <= set(other.effective_days()):
-                    add("long rides are banned on the long-ride day.", i, j)
+                if other.kind not in ("banned_types", "allowed_types") or other.phases or other.before_event_days:
+                    continue
+                banned = ("long" in expand_types(other.types)) == (other.kind == "banned_types")
+                if banned and set(c.days) <= set(other.effective_days()):
+                    add("long rides are not allowed on the long-ride day.", i, j)
     for kind in ("weekly_volume", "training_days", "type_count", "session_length"):
         group = [(i, c) for i, c in enumerate(items) if c.kind == kind]
         for ia, a in group:

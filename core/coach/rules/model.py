@@ -618,7 +618,8 @@ def describe(c) -> str:
     if k in ("training_days", "type_count"):
         what = "training days" if k == "training_days" else f"{types_words(c.types)} session(s)"
         scoped = c.days or c.except_days or c.phases
-        return f"{_range(c, what)} per week".capitalize() + (f" (counting {days_words(c)})" if scoped else "")
+        text = f"{_range(c, what)} per week" + (f" (counting {days_words(c)})" if scoped else "")
+        return text[0].upper() + text[1:]
     if k == "max_consecutive":
         return f"Never more than {c.limit} day(s) in a row with {types_words(c.types)}"
     if k == "day_after":
