@@ -22,6 +22,7 @@ PAGES = [
     st.Page("app_pages/dashboard_page.py", title="Dashboard", icon=":material/monitoring:"),
     st.Page("app_pages/rides_page.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
     st.Page("app_pages/ride_page.py", title="Ride", icon=":material/pedal_bike:", url_path="ride"),
+    st.Page("app_pages/power_page.py", title="Power", icon=":material/bolt:", url_path="power"),
     st.Page("app_pages/routes_page.py", title="Routes", icon=":material/route:", url_path="routes"),
     st.Page("app_pages/compare_page.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("app_pages/coach_page.py", title="Coach", icon=":material/psychology:", url_path="coach"),

@@ -1,8 +1,11 @@
 """Plans: saved plans — activation, versions (changes, roll back), exports — and the ride analyses to approve."""
 
+from datetime import date
+
 import streamlit as st
 
 import ui
+from core.athletes import ftp_on
 from core.coach.analysis import adjust_plan_from_performance, analyse_latest_rides, list_analyses
 from core.coach.approval import approve_analysis, reject_analysis
 from core.coach.plans.export import export_ics, export_json
@@ -16,11 +19,19 @@ from core.coach.plans.store import (
     rollback_plan,
 )
 from core.coach.suggestions import describe_suggestion
+from core.garmin.accounts import list_accounts
+from core.garmin.workouts import send_plan, send_summary
 from core.views.planview import (
     analysis_title,
     approval_message,
     calendar_frame,
+    device_caption,
+    device_downloads,
     diff_rows,
+    export_week_label,
+    export_weeks,
+    garmin_send_caption,
+    garmin_send_defaults,
     md_escape,
     plan_caption,
     plan_figure,
@@ -69,8 +80,10 @@ else:
         elif b1.button("Make active", key=f"plan_activate_{plan_id}"):
             activate_plan(cur, athlete, plan_id)
             st.rerun()
-        b2.download_button("iCalendar (.ics)", export_ics(plan), file_name=f"velocoach-plan-{plan_id}.ics",
-                           mime="text/calendar", key=f"plan_ics_{plan_id}")
+        today = date.today()
+        ftp_w = ftp_on(cur, athlete, today)
+        b2.download_button("iCalendar (.ics)", export_ics(plan, ftp_w=ftp_w, export_day=today),
+                           file_name=f"velocoach-plan-{plan_id}.ics", mime="text/calendar", key=f"plan_ics_{plan_id}")
         b3.download_button("JSON", export_json(plan), file_name=f"velocoach-plan-{plan_id}.json",
                            mime="application/json", key=f"plan_json_{plan_id}")
         if plan["parent_plan_id"] and b4.button("Roll back to the previous version", key=f"plan_rb_{plan_id}"):
@@ -89,6 +102,34 @@ else:
             if d2.button("Cancel", key=f"plan_cancel_delete_{plan_id}"):
                 st.session_state.pop("plans_confirm_delete", None)
                 st.rerun()
+        with st.container(border=True, key=f"plan_devices_{plan_id}"):
+            st.markdown("**Workouts for your trainer and head unit**")
+            st.caption(device_caption(ftp_w, today))
+            week = st.selectbox("Workouts to download", export_weeks(plan), key=f"plan_export_week_{plan_id}",
+                                format_func=lambda w: export_week_label(plan, w))
+            for col, item in zip(st.columns(4), device_downloads(plan, week, ftp_w), strict=True):
+                col.download_button(item["label"], item["data"] or b"", file_name=item["file_name"],
+                                    mime="application/zip", key=f"plan_zip_{item['fmt']}_{plan_id}",
+                                    disabled=item["data"] is None, help=item["help"])
+        with st.container(border=True, key=f"plan_garmin_{plan_id}"):
+            st.markdown("**Send to Garmin Connect**")
+            labels = [a["label"] for a in list_accounts(cur, athlete) if a["signed_in"]]
+            if not labels:
+                st.caption("Sign in to Garmin Connect to put these workouts on your Garmin calendar and devices.")
+                st.page_link("app_pages/garmin_page.py", label="Sign in to Garmin Connect", icon=":material/sync:")
+            else:
+                st.caption(garmin_send_caption(ftp_w))
+                first, last = garmin_send_defaults(plan, today)
+                g1, g2, g3 = st.columns(3)
+                account = g1.selectbox("Account", labels, key=f"plan_garmin_account_{plan_id}")
+                span = dict(min_value=plan["start_date"], max_value=plan["end_date"])
+                send_from = g2.date_input("From", first, key=f"plan_garmin_from_{plan_id}", **span)
+                send_to = g3.date_input("To", last, key=f"plan_garmin_to_{plan_id}", **span)
+                if st.button("Send to Garmin Connect", key=f"plan_garmin_send_{plan_id}", disabled=not ftp_w):
+                    with ui.friendly_errors("sending the plan to Garmin Connect"), st.spinner("Sending…"):
+                        results = send_plan(cur, athlete, plan, ftp_w=ftp_w, account_label=account,
+                                            date_from=send_from, date_to=send_to, today=today)
+                        st.success(send_summary(results, account))
         versions = plan_versions(cur, athlete, plan_id)
         if len(versions) > 1:
             st.caption(plan_versions_caption(versions))

@@ -47,7 +47,8 @@ if ride is None:
     st.stop()
 
 st.subheader(ride["name"])
-for col, (label, value, help_text) in zip(st.columns(8), ridecharts.detail_metrics(ride), strict=True):
+tiles = ridecharts.detail_metrics(ride)
+for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
     col.metric(label, value, help=help_text)
 for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {flag}")
@@ -73,6 +74,14 @@ else:
                     disabled=not ridecharts.has_distance(samples))
     for column, fig in ridecharts.stream_figures(samples, axis):
         st.plotly_chart(fig, width="stretch", key=f"ride_chart_{column}")
+
+if ride["w_prime"] is not None:
+    from core.views.powerview import w_prime_figure
+
+    st.plotly_chart(w_prime_figure(ride["w_prime"]), width="stretch", key="ride_w_prime")
+    st.caption(f"Lowest W′ balance {ride['w_prime']['min_j'] / 1000:.1f} kJ at minute "
+               f"{ride['w_prime']['min_at_s'] / 60:.0f} (Skiba's differential model; CP and W′ from "
+               f"{ride['w_prime']['source']}).")
 
 c1, c2 = st.columns(2)
 for col, kind, key in ((c1, "power", "zones_power_s"), (c2, "hr", "zones_hr_s")):

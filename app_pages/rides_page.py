@@ -87,7 +87,8 @@ if rows:
                                 "Avg W": st.column_config.NumberColumn(format="%.0f"),
                                 "NP": st.column_config.NumberColumn(format="%.0f"),
                                 "Avg HR": st.column_config.NumberColumn(format="%.0f"),
-                                "TSS": st.column_config.NumberColumn(format="%.0f")})
+                                "Load": st.column_config.NumberColumn(
+                                    format="%.0f", help="TSS for rides with power, TRIMP(100) for HR only")})
 pages = page_count(total, page_size)
 c1, c2 = st.columns([1, 3])
 c1.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="rides_page")

@@ -1,5 +1,7 @@
 """Settings: athlete profile, athletes, fitness time constants, data summary."""
 
+from datetime import date, timedelta
+
 import streamlit as st
 
 import ui
@@ -18,6 +20,8 @@ from core.coach.ai import health_check as ai_health_check
 from core.coach.ai import usage_totals as ai_usage_totals
 from core.coach.rules.model import group_coverage
 from core.errors import VeloCoachError
+from core.rides.powerstore import recompute_rides
+from core.views.powerview import FTP_CHANGE_NOTE
 
 st.title("Settings")
 cur = ui.cursor()
@@ -54,15 +58,25 @@ with st.form("athlete_profile"):
     ctl_days = left.number_input("Fitness (CTL) time constant, days", 7, 90, int(prefs.get("ctl_days", 42)))
     atl_days = right.number_input("Fatigue (ATL) time constant, days", 2, 30, int(prefs.get("atl_days", 7)))
     indoor = left.toggle("I ride indoors too (trainer)", bool(prefs.get("indoor_ok", True)))
+    gap_methods = {"pauses": "Leave pauses out (GoldenCheetah's default, head units)",
+                   "fix_gaps": "Count pauses over 90 s as 0 W (GoldenCheetah's Fix Gaps)"}
+    gap_method = right.radio("Pauses in a recording (NP, TSS, zones)", list(gap_methods), format_func=gap_methods.get,
+                             index=list(gap_methods).index(prefs.get("gap_method", "pauses"))
+                             if prefs.get("gap_method", "pauses") in gap_methods else 0, key="profile_gap_method")
     st.caption("CTL and ATL follow x = x·e^(−1/τ) + TSS·(1 − e^(−1/τ)); form (TSB) = yesterday's CTL − ATL.")
     if st.form_submit_button("Save profile", type="primary"):
         try:
             profile = validate_profile(
                 name=name, email=email or None, fitness_level=level, ftp_w=ftp or None, max_hr=max_hr or None,
                 lthr=lthr or None, weight_kg=weight or None,
-                preferences={**prefs, "ctl_days": ctl_days, "atl_days": atl_days, "indoor_ok": indoor})
+                preferences={**prefs, "ctl_days": ctl_days, "atl_days": atl_days, "indoor_ok": indoor,
+                             "gap_method": gap_method})
             update_athlete(cur, current_id, profile)
             st.success("Profile saved.")
+            if (ftp or None) != athlete["ftp_w"] and ftp:
+                st.info(FTP_CHANGE_NOTE)
+            elif gap_method != prefs.get("gap_method", "pauses"):
+                st.info("Rides you import from now on use the new pause rule; recompute stored rides below.")
         except VeloCoachError as exc:
             st.error(str(exc))
 
@@ -86,6 +100,15 @@ with st.expander("Add an athlete"):
                 new_id = create_athlete(cur, validate_profile(name=new_name, ftp_w=new_ftp or None))
                 st.session_state["athlete_id"] = new_id
                 st.rerun()
+
+with st.expander("Recompute stored rides"):
+    st.caption("Recompute NP, IF, TSS, zones and best efforts of your rides from a day on, with the FTP of each "
+               "ride's day (your FTP history) and your current pause rule.")
+    recompute_from = st.date_input("From", date.today() - timedelta(days=30), key="recompute_from")
+    if st.button("Recompute rides", key="recompute_rides"):
+        with ui.friendly_errors("recomputing rides"):
+            count = recompute_rides(cur, current_id, recompute_from)
+            st.success(f"Recomputed {count} ride(s) from {recompute_from}.")
 
 st.subheader("Your data")
 summary = data_summary(cur, current_id)

@@ -112,6 +112,21 @@ def update_athlete(cur, athlete_id: int, profile: AthleteProfile, today: date | 
         bump_data_version(cur)
 
 
+def set_ftp(cur, athlete_id: int, ftp_w: float, effective_from: date, today: date | None = None) -> None:
+    """Record FTP ``ftp_w`` from ``effective_from`` in the history (replacing an entry of that day) and make the
+    profile's FTP the one in force today. Past rides keep their figures until recomputed."""
+    validate_profile(name="check", ftp_w=ftp_w)
+    get_athlete(cur, athlete_id)
+    with transaction(cur):
+        cur.execute("DELETE FROM athlete_ftp_history WHERE athlete_id = ? AND effective_from = ?",
+                    [athlete_id, effective_from])
+        cur.execute("INSERT INTO athlete_ftp_history VALUES (?, ?, ?)", [athlete_id, effective_from, ftp_w])
+        cur.execute("UPDATE athletes SET ftp_w = ? WHERE id = ?",
+                    [ftp_on(cur, athlete_id, today or date.today()), athlete_id])
+        audit(cur, "set_ftp", "athlete", athlete_id, athlete_id, ftp_w=ftp_w, effective_from=effective_from)
+        bump_data_version(cur)
+
+
 def get_athlete(cur, athlete_id: int) -> dict:
     row = cur.execute(f"SELECT {_COLUMNS} FROM athletes WHERE id = ?", [athlete_id]).fetchone()  # noqa: S608 — identifiers from module constants
     if row is None:

@@ -36,6 +36,14 @@ def json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def date_arg(text: str) -> date:
+    """An argparse type for YYYY-MM-DD (a usage error, exit 2, otherwise)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
 def dumps(value) -> str:
     return json.dumps(value, default=json_default, ensure_ascii=False)
 

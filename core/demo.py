@@ -114,8 +114,30 @@ WORKOUTS: dict[str, list[tuple[float, float]]] = {
     "threshold": [(15, 0.58), (15, 0.98), (5, 0.55), (15, 1.00), (15, 0.55)],
     "vo2max": [(15, 0.58)] + [(4, 1.15), (4, 0.50)] * 5 + [(10, 0.55)],
 }
+# Every eighth week the hard session is a test on the trainer: two 10 s sprints, 5 min and 20 min all-out, paced
+# on the rider's true power-duration curve (Morton's model). The demo rider is fitter than the profile says (CP
+# 5 % above the FTP of the day), so the Power page has a maximal-effort model and an FTP proposal to show.
+TEST_CP_OVER_FTP = 1.05
+TEST_W_PRIME_PER_W = 72.0      # W′ = 72 J per watt of CP (18 kJ at 250 W)
+TEST_PMAX_OVER_CP = 3.8
+TEST_EFFORTS_S = {"sprint": 10, "short": 300, "long": 1200}
+
+
+def test_power_fraction(seconds: float) -> float:
+    """The all-out power for ``seconds`` as a fraction of the FTP of the day (Morton's 3-parameter model)."""
+    cp = TEST_CP_OVER_FTP
+    w_prime = TEST_W_PRIME_PER_W * cp
+    return cp + w_prime / (seconds + w_prime / (TEST_PMAX_OVER_CP * cp - cp))
+
+
+WORKOUTS["test"] = [(15, 0.58), (TEST_EFFORTS_S["sprint"] / 60, test_power_fraction(TEST_EFFORTS_S["sprint"])),
+                    (3, 0.50), (TEST_EFFORTS_S["sprint"] / 60, test_power_fraction(TEST_EFFORTS_S["sprint"])),
+                    (5, 0.50), (TEST_EFFORTS_S["short"] / 60, test_power_fraction(TEST_EFFORTS_S["short"])),
+                    (12, 0.50), (TEST_EFFORTS_S["long"] / 60, test_power_fraction(TEST_EFFORTS_S["long"])),
+                    (15, 0.50)]
 TITLES = {"commute": "Commute", "recovery": "Recovery spin", "endurance": "Endurance ride", "long": "Long ride", "tempo": "Tempo 2×20",
-          "sweet_spot": "Sweet spot 3×12", "threshold": "Threshold 2×15", "vo2max": "VO2max 5×4"}
+          "sweet_spot": "Sweet spot 3×12", "threshold": "Threshold 2×15", "vo2max": "VO2max 5×4",
+          "test": "Test: sprints, 5 and 20 min all-out"}
 
 
 def _week_pattern(rng: np.random.Generator, week_index: int, rides_per_week: int | None) -> list[tuple[int, str]]:
@@ -126,6 +148,8 @@ def _week_pattern(rng: np.random.Generator, week_index: int, rides_per_week: int
             (5, "long"), (6, "endurance"), (2, "endurance"), (4, "recovery")]
     if recovery_week:
         base = [(1, "endurance"), (3, "recovery"), (5, "endurance"), (6, "endurance")]
+    elif week_index % 8 == 4:  # fresh after a recovery week: the power test
+        base[0] = (1, "test")
     count = rides_per_week or int(rng.integers(3, 7))
     chosen = base[: min(count, len(base))]
     commute_days = [d for d in range(5) for _ in range(2)]  # two a working day at most
@@ -172,7 +196,10 @@ def simulate_ride(rng: np.random.Generator, workout: str, duration_s: int, ftp_w
         for _ in range(4):  # fixed point: position -> grade -> power/speed -> position
             along = np.mod(dist, loop.length_m)
             grade = np.interp(along, loop.dist_m, loop_grade)
-            power = target * (1 + np.clip(grade, -0.08, 0.12) * 2.5) + noise
+            # Easy riding rises on climbs; a paced interval does not go past its target (nor anything past
+            # 95 % FTP), so no outdoor ride beats the rider's power-duration curve.
+            climbing = target * (1 + np.clip(grade, -0.08, 0.12) * 2.5)
+            power = np.minimum(climbing, np.maximum(target, 0.95 * ftp_w)) + noise
             coasting = (grade < -0.035) & (coast_draw < 0.85)
             power = np.where(coasting, 0.0, np.clip(power, 0, None))
             speed = _solve_speed(np.maximum(power, 40), grade, mass)
@@ -211,8 +238,11 @@ def season_plan(start: date, end: date, seed: int, rides_per_week: int | None = 
         for weekday, workout in sorted(_week_pattern(rng, week_index, rides_per_week)):
             day = week_start + timedelta(days=weekday)
             minutes = sum(m for m, _ in WORKOUTS[workout]) * rng.uniform(0.85, 1.15)
+            if workout == "test":  # efforts of exactly their length, on the trainer (no terrain in the pacing)
+                minutes = sum(m for m, _ in WORKOUTS[workout])
             winter = day.month in (12, 1, 2)
-            indoor = workout in ("vo2max", "threshold", "sweet_spot") and (winter or rng.random() < 0.3)
+            indoor = workout in ("vo2max", "threshold", "sweet_spot", "test") and (
+                winter or workout == "test" or rng.random() < 0.3)
             if indoor:
                 loop_index = None
             elif workout == "long":

@@ -111,6 +111,8 @@ def _link_signature(cur, athlete_id: int) -> dict:
                       "JOIN plans p ON p.id = a.plan_id WHERE r.athlete_id = ?"),
         "sync_log": q("SELECT g.label, s.imported FROM sync_log s JOIN garmin_accounts g ON g.id = s.account_id "
                       "WHERE g.athlete_id = ?"),
+        "garmin_workouts": q("SELECT g.label, w.workout_date, w.garmin_workout_id FROM garmin_workouts w "
+                             "JOIN garmin_accounts g ON g.id = w.account_id WHERE g.athlete_id = ?"),
     }
 
 
@@ -119,7 +121,7 @@ def test_the_backup_covers_every_linked_table_and_leaves_out_machine_wide_ones()
     assert tables[0] == "athletes"
     assert {"athlete_ftp_history", "routes", "route_points", "sections", "rides", "ride_samples", "tags",
             "ride_tags", "rules", "plans", "plan_rules", "planned_workouts", "analyses", "garmin_accounts",
-            "sync_log"} == set(tables[1:])
+            "sync_log", "garmin_workouts", "ride_mmp", "ftp_proposals"} == set(tables[1:])
     assert not {"ai_cache", "ai_calls", "prompts", "audit_log", "data_version", "schema_migrations"} & set(tables)
 
 

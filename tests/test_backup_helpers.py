@@ -49,6 +49,9 @@ def add_coach_rows(cur, athlete_id: int, token_dir: Path | None) -> dict:
     account = cur.execute("INSERT INTO garmin_accounts (athlete_id, label, token_dir) VALUES (?, 'main watch', ?) "
                           "RETURNING id", [athlete_id, str(token_dir) if token_dir else None]).fetchall()[0][0]
     cur.execute("INSERT INTO sync_log (account_id, status, listed, imported) VALUES (?, 'ok', 3, 1)", [account])
+    cur.execute("INSERT INTO garmin_workouts (account_id, workout_date, garmin_workout_id, garmin_schedule_id, "
+                "content_hash, name, workout_type, plan_name, plan_version) VALUES (?, DATE '2026-01-06', "
+                "900000002, 900000003, 'ab12', 'Endurance 90 min · 2026-01-06', 'endurance', 'Base', 2)", [account])
     if rides:
         # A Garmin copy of the first ride (account link + duplicate_of self-link), with the same samples.
         garmin = cur.execute(

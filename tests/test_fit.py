@@ -107,7 +107,8 @@ def test_sport_types_map_to_garmin_keys_and_keep_other_sports():
     ("fitparse__Edge810-Vector-2013-08-16-15-35-10.fit", 301),
     ("gc__Karoo-Botley_BW_Swanmore_Wickham-2025-05-09-1238.fit", 195),
     ("sweatpy__4078723797.fit", 267),
-    ("fitparse__2019-02-17-062644-ELEMNT-297E-195-0.fit", 157),
+    # Not the Wahoo ELEMNT's 157 W: no published rule reproduces it (GoldenCheetah gives 152.7 W on its samples);
+    # tests/test_power_metrics.py checks that file against GoldenCheetah's and sweat's numbers instead.
 ])
 def test_normalized_power_matches_what_the_head_unit_recorded(name, session_np):
     s = streams(name)

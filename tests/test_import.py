@@ -36,7 +36,7 @@ def test_a_fit_file_imports_as_a_ride_with_its_route_and_sections(cur, athlete_i
 def test_the_indoor_fit_file_imports_without_a_map(cur, athlete_id):
     result = import_file(cur, athlete_id, "gc__Garmin830_with_Stages.fit", data("gc__Garmin830_with_Stages.fit"))
     assert result["ok"] and result["route_id"] is None and result["sections"] == []
-    assert result["np_w"] == pytest.approx(172.5, abs=0.5)
+    assert result["np_w"] == pytest.approx(171.81, abs=0.01)  # GoldenCheetah's IsoPower (research gc_reimpl)
     assert result["sport_type"] == "indoor_cycling"
     rows, total = search_rides(cur, athlete_id, RideFilter())
     assert total == 1  # indoor rides are cycling

@@ -29,17 +29,25 @@ def test_duplicate_and_unsorted_timestamps_are_tolerated():
     assert cols["p"].tolist() == [1, 2, 3, 4]
 
 
-def test_normalized_power_of_a_steady_ride_is_its_power():
-    assert metrics.normalized_power(np.full(120, 200.0)) == pytest.approx(200.0)
+def steady_np(watts: float, n: int) -> float:
+    """GC's IsoPower of n samples at a constant power: the window starts full of zeros, so the first 29 rolling
+    means are watts·k/30 (k = 1..29) and every later one is watts."""
+    return watts * ((sum((k / 30) ** 4 for k in range(1, 30)) + (n - 29)) / n) ** 0.25
+
+
+def test_normalized_power_of_a_steady_ride_counts_the_zero_padded_start_as_goldencheetah():
+    assert metrics.normalized_power(np.full(120, 200.0)) == pytest.approx(steady_np(200.0, 120))
+    assert metrics.normalized_power(np.full(120, 200.0)) == pytest.approx(189.4, abs=0.1)
+    assert metrics.normalized_power(np.full(36000, 200.0)) == pytest.approx(200.0, rel=2e-4)
 
 
 def test_normalized_power_of_a_step_matches_the_hand_computed_value():
-    # 30 s at 0 W then 30 s at 400 W: the 31 rolling means are 400·k/30 for k = 0..30.
+    # 30 s at 0 W then 30 s at 400 W: the 60 rolling means are 0 (30 times) then 400·k/30 for k = 1..30.
     p = np.concatenate([np.zeros(30), np.full(30, 400.0)])
     sum_k4 = sum(k ** 4 for k in range(31))  # 5,273,999
-    expected = 400 / 30 * (sum_k4 / 31) ** 0.25
+    expected = 400 / 30 * (sum_k4 / 60) ** 0.25
     assert metrics.normalized_power(p) == pytest.approx(expected)
-    assert metrics.normalized_power(p) == pytest.approx(270.8, abs=0.1)
+    assert metrics.normalized_power(p) == pytest.approx(229.6, abs=0.1)
 
 
 def test_a_ride_under_thirty_seconds_has_no_normalized_power():
@@ -48,11 +56,11 @@ def test_a_ride_under_thirty_seconds_has_no_normalized_power():
 
 def test_one_hour_at_ftp_scores_if_one_and_tss_one_hundred():
     m = ride_metrics(seconds(3600), power=np.full(3600, 250.0), ftp_w=250)
-    assert m.normalized_power_w == pytest.approx(250)
-    assert m.intensity_factor == pytest.approx(1.0)
-    assert m.tss == pytest.approx(100.0)
+    assert m.normalized_power_w == pytest.approx(steady_np(250.0, 3600))  # 249.7: the zero-padded start
+    assert m.intensity_factor == pytest.approx(1.0, abs=0.002)
+    assert m.tss == pytest.approx(100.0, abs=0.5)
     assert m.load_method == "power"
-    assert m.vi == pytest.approx(1.0)
+    assert m.vi == pytest.approx(1.0, abs=0.002)
 
 
 def test_tss_formula_for_half_an_hour_at_200_w_with_ftp_250():
@@ -60,10 +68,12 @@ def test_tss_formula_for_half_an_hour_at_200_w_with_ftp_250():
     assert metrics.training_stress_score(1800, 200.0, 250.0) == pytest.approx(32.0)
 
 
-def test_power_zones_follow_coggan_bounds():
-    p = np.array([100, 150, 200, 250, 300, 350, 400], dtype=float)  # 40 60 80 100 120 140 160 % of 250
+def test_power_zones_follow_goldencheetah_bounds():
+    p = np.array([100, 150, 200, 250, 280, 350, 400], dtype=float)  # 40 60 80 100 112 140 160 % of 250
     assert metrics.power_zones(p, 250) == [1, 1, 1, 1, 1, 1, 1]
-    assert metrics.power_zones(np.array([137.5, 137.6]), 250) == [1, 1, 0, 0, 0, 0, 0]  # 55 % is still Z1
+    # GC Zones.cpp: lower bound int(55 % · 250) = 137 W belongs to Z2; 136.9 W is still Z1.
+    assert metrics.power_zone_bounds(250) == [0, 137, 187, 225, 262, 300, 375]
+    assert metrics.power_zones(np.array([136.9, 137.0, 0.0]), 250) == [2, 1, 0, 0, 0, 0, 0]
 
 
 def test_hr_zones_use_lthr_and_fall_back_to_max_hr():
@@ -143,15 +153,18 @@ def test_zero_hr_is_a_dropout_not_a_flag():
 def test_four_hz_data_gives_the_same_figures_as_one_hz():
     t = np.arange(0, 600, 0.25)
     m = ride_metrics(t, power=np.full(len(t), 220.0), ftp_w=250)
+    one_hz = ride_metrics(seconds(600), power=np.full(600, 220.0), ftp_w=250)
     assert m.recorded_time_s == 600
-    assert m.normalized_power_w == pytest.approx(220.0)
+    assert m.normalized_power_w == pytest.approx(one_hz.normalized_power_w)
+    assert m.normalized_power_w == pytest.approx(steady_np(220.0, 600))
 
 
 def test_smart_recording_every_few_seconds_keeps_the_ride_time():
     t = np.arange(0, 3600, 3.0)
     m = ride_metrics(t, power=np.full(len(t), 250.0), ftp_w=250)
     assert m.recorded_time_s == pytest.approx(3598, abs=1)
-    assert m.tss == pytest.approx(100.0, abs=0.1)
+    assert m.power_samples_s == 3598  # the 2 s between samples are filled, as GoldenCheetah's FIT import does
+    assert m.tss == pytest.approx(100.0 * 3598 / 3600 * (steady_np(250.0, 3598) / 250) ** 2)
 
 
 def test_elevation_gain_ignores_noise_and_counts_a_climb():
@@ -170,7 +183,8 @@ def test_metrics_json_has_the_keys_the_dashboard_reads():
             "flags"} <= set(data)
     assert len(data["zones_power_s"]) == 7 and len(data["zones_hr_s"]) == 5
     assert set(data["power_curve"]) >= {"1", "5", "60", "300", "1200", "3600", "4000"}
-    assert data["ef"] == pytest.approx(200 / 140)
+    assert data["ef"] == pytest.approx(steady_np(200.0, 4000) / 140)
+    assert data["work_kj"] == pytest.approx(800.0)
 
 
 def test_an_empty_stream_gives_empty_metrics_without_crashing():

@@ -58,7 +58,16 @@ def test_detail_tiles_say_indoor_without_distance_and_name_the_load_method():
     tiles = {label: (value, help_text) for label, value, help_text in ridecharts.detail_metrics(ride)}
     assert tiles["Distance"][0] == "indoor" and tiles["Moving"][0] == "60 min"
     assert tiles["Avg / NP"][0] == "180 / – W" and tiles["Pw:HR drift"][0] == "–"
-    assert tiles["TSS"] == ("55", "hrTSS: from heart rate against LTHR (no power)")
+    assert "TSS" not in tiles and tiles["TRIMP"][0] == "55" and "TRIMP(100) from heart rate" in tiles["TRIMP"][1]
+    assert tiles["Work"][0] == "–"
+    power_ride = ride | {"load_method": "power", "metrics": {"work_kj": 1294.8}}
+    tiles = {label: value for label, value, _ in ridecharts.detail_metrics(power_ride)}
+    assert tiles["TSS"] == "55" and tiles["Work"] == "1295 kJ"
+    table = ridecharts.rides_table([{"id": 1, "started_at": START, "name": "HR only", "sport_type": "cycling",
+                                     "distance_m": 1000.0, "moving_time_s": 60.0, "avg_power_w": None,
+                                     "normalized_power_w": None, "avg_hr": 150.0, "tss": 40.0, "load_method": "hr",
+                                     "tags": []}])
+    assert table.loc[0, "Load from"] == "TRIMP (HR)" and table.loc[0, "Load"] == 40.0
 
 
 def test_climbs_table_keeps_climbs_only_and_the_source_lists_linked_copies():

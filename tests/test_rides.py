@@ -53,9 +53,10 @@ def test_a_stored_ride_has_its_samples_metrics_and_recorded_route(cur, athlete_i
     assert stored.created and stored.duplicate_of is None
     ride = get_ride(cur, athlete_id, stored.id)
     assert ride["sample_count"] == 3600
-    assert ride["normalized_power_w"] == pytest.approx(200)
-    assert ride["intensity_factor"] == pytest.approx(0.8)  # FTP 250
-    assert ride["tss"] == pytest.approx(64.0)
+    # GoldenCheetah's NP counts its zero-padded first 29 samples: 199.67 W for an hour at 200 W.
+    assert ride["normalized_power_w"] == pytest.approx(200, rel=2e-3)
+    assert ride["intensity_factor"] == pytest.approx(0.8, rel=2e-3)  # FTP 250
+    assert ride["tss"] == pytest.approx(64.0, rel=4e-3)
     assert ride["load_method"] == "power"
     assert ride["route_id"] is not None
     assert ride["distance_m"] == pytest.approx(3599 * 8)
@@ -87,8 +88,8 @@ def test_the_ftp_on_the_rides_date_is_used(cur, athlete_id):
     early = store_ride(cur, athlete_id, make_ride(), source="file", external_id="may")
     late = store_ride(cur, athlete_id, make_ride(started_at=START + timedelta(days=60)), source="file",
                       external_id="july")
-    assert get_ride(cur, athlete_id, early.id)["intensity_factor"] == pytest.approx(200 / 250)
-    assert get_ride(cur, athlete_id, late.id)["intensity_factor"] == pytest.approx(200 / 300)
+    assert get_ride(cur, athlete_id, early.id)["intensity_factor"] == pytest.approx(200 / 250, rel=2e-3)
+    assert get_ride(cur, athlete_id, late.id)["intensity_factor"] == pytest.approx(200 / 300, rel=2e-3)
 
 
 def test_a_ride_without_power_uses_hr_load(cur, athlete_id):
@@ -254,7 +255,7 @@ def test_a_blank_tag_or_someone_elses_ride_is_refused(cur, athlete_id, season):
 
 def test_recompute_uses_the_new_ftp(cur, athlete_id, season):
     ride_id = season["Hill repeats"]
-    assert get_ride(cur, athlete_id, ride_id)["intensity_factor"] == pytest.approx(1.0)
+    assert get_ride(cur, athlete_id, ride_id)["intensity_factor"] == pytest.approx(1.0, rel=2e-3)
     cur.execute("DELETE FROM athlete_ftp_history WHERE athlete_id = ?", [athlete_id])
     profile = validate_profile(**{**get_athlete(cur, athlete_id), "ftp_w": 200})
     update_athlete(cur, athlete_id, profile)
@@ -263,7 +264,7 @@ def test_recompute_uses_the_new_ftp(cur, athlete_id, season):
     version = data_version(cur)
     assert recompute_metrics(cur, athlete_id, [ride_id]) == 1
     ride = get_ride(cur, athlete_id, ride_id)
-    assert ride["intensity_factor"] == pytest.approx(1.25)
+    assert ride["intensity_factor"] == pytest.approx(1.25, rel=2e-3)
     assert data_version(cur) > version
 
 
@@ -295,4 +296,4 @@ def test_ride_report_has_the_cli_keys(cur, athlete_id, season):
     for key in ("np_w", "if", "tss", "vi", "ef", "zones", "power_curve", "distance_m", "moving_time_s"):
         assert key in report
     assert report["power_curve"]["60"] == pytest.approx(250)
-    assert json.loads(json.dumps(report, default=str))["if"] == pytest.approx(1.0)
+    assert json.loads(json.dumps(report, default=str))["if"] == pytest.approx(1.0, rel=2e-3)

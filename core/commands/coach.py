@@ -52,10 +52,13 @@ def register(subparsers) -> None:
     p.add_argument("--name")
     p.add_argument("--json", action="store_true", help="print the plan JSON")
     p.set_defaults(handler=plan_generate)
-    p = psub.add_parser("export", help="export a saved plan")
+    p = psub.add_parser("export", help="export a saved plan (calendar, JSON, or one device file per ride)")
     p.add_argument("plan_id", type=int)
-    p.add_argument("--format", choices=("ics", "json"), default="json")
-    p.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    p.add_argument("--format", choices=("ics", "json", "zwo", "fit", "mrc", "erg"), default="json",
+                   help="ics/json: one file; zwo/fit/mrc/erg: one file per riding workout into the --output folder")
+    p.add_argument("--output", type=Path, help="file (ics/json, default standard output) or folder (device formats)")
+    p.add_argument("--week", type=int, help="only this week of the plan (device formats)")
+    p.add_argument("--json", action="store_true", help="print one JSON line per file written")
     p.set_defaults(handler=plan_export)
     p = psub.add_parser("list", help="saved plans")
     p.add_argument("--json", action="store_true")
@@ -221,19 +224,71 @@ def plan_generate(args, ctx) -> int:
 
 
 def plan_export(args, ctx) -> int:
+    from core.athletes import ftp_on
+    from core.coach.device_files import DEVICE_FORMATS, device_files
     from core.coach.plans.export import export_ics, export_json
     from core.coach.plans.store import get_plan
+    from core.store.backup_export import write_file_atomically
 
-    plan = get_plan(ctx.cur, args.plan_id, ctx.athlete_id())
-    data = export_ics(plan) if args.format == "ics" else export_json(plan).encode()
+    athlete_id = ctx.athlete_id()
+    plan = get_plan(ctx.cur, args.plan_id, athlete_id)
+    today = date.today()
+    ftp_w = ftp_on(ctx.cur, athlete_id, today)
+    if args.format in DEVICE_FORMATS:
+        if args.output is None:
+            print(f"error: --output FOLDER is needed: .{args.format} files are one per riding workout",
+                  file=sys.stderr)
+            return 2
+        files = device_files(plan, args.format, ftp_w=ftp_w, week=args.week)
+        if not files:
+            where = f"week {args.week} of plan {args.plan_id}" if args.week else f"plan {args.plan_id}"
+            raise ValidationError(f"There is no riding workout in {where} to export.")
+        written = write_files_into(args.output, [(f.name, f.data) for f in files])
+        for f, path in zip(files, written, strict=True):
+            if args.json:
+                ctx.print_json({"file": str(path), "date": f.date, "type": f.type})
+            else:
+                print(f"{f.date}  {f.type:<10}  {path}")
+        return 0
+    if args.week is not None:
+        print("error: --week applies to device formats (zwo, fit, mrc, erg)", file=sys.stderr)
+        return 2
+    data = export_ics(plan, ftp_w=ftp_w, export_day=today) if args.format == "ics" else export_json(plan).encode()
     if args.output:
-        args.output.write_bytes(data)
-        print(f"wrote {args.output}", file=sys.stderr)
+        write_file_atomically(args.output, data)
+        if args.json:
+            ctx.print_json({"file": str(args.output), "format": args.format})
+        else:
+            print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(data.decode())
         if not data.endswith(b"\n"):
             sys.stdout.write("\n")
     return 0
+
+
+def write_files_into(folder: Path, files: list[tuple[str, bytes]]) -> list[Path]:
+    """Write every file into ``folder`` (created if missing) or none: each goes to a temporary name first and
+    all are renamed once all are written."""
+    from core.errors import ExportImportError
+
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ExportImportError(f"{folder} is a file; give a folder for the workout files")
+    partials: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in files:
+            tmp = folder / f".{name}.partial"
+            partials.append(tmp)
+            tmp.write_bytes(data)
+        for tmp, (name, _) in zip(partials, files, strict=True):
+            tmp.replace(folder / name)
+    except OSError as exc:
+        for tmp in partials:
+            tmp.unlink(missing_ok=True)
+        raise ExportImportError(f"{folder}: the workout files cannot be written ({exc.strerror or exc})") from None
+    return [folder / name for name, _ in files]
 
 
 def plan_list(args, ctx) -> int:

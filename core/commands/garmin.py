@@ -1,5 +1,6 @@
 """Garmin Connect commands: ``sync-garmin [--account LABEL] [--json]``, ``garmin accounts``, ``garmin login``,
-``garmin logout``. The password is read from a prompt (or one line of stdin), never from an argument."""
+``garmin logout``, ``garmin send-plan PLAN_ID``. The password is read from a prompt (or one line of stdin), never
+from an argument."""
 
 from __future__ import annotations
 
@@ -31,6 +32,16 @@ def register(subparsers) -> None:
     logout = sub.add_parser("logout", help="sign out: delete the account's tokens")
     logout.add_argument("--account", metavar="LABEL", required=True)
     logout.set_defaults(handler=cmd_logout)
+    send = sub.add_parser("send-plan", help="put a plan's riding workouts on your Garmin Connect calendar "
+                                            "(sending again updates them, never duplicates)")
+    send.add_argument("plan_id", type=int)
+    send.add_argument("--account", metavar="LABEL", help="the Garmin account (default: the only signed-in one)")
+    send.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                      help="first day to send (default: today, or the plan's start if later)")
+    send.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                      help="last day to send (default: the plan's end)")
+    send.add_argument("--json", action="store_true", help="one JSON line per workout")
+    send.set_defaults(handler=cmd_send_plan)
 
 
 def _read_secret(prompt: str) -> str:
@@ -123,4 +134,26 @@ def cmd_logout(args, ctx) -> int:
     account = garmin_accounts.account_by_label(ctx.cur, ctx.athlete_id(), args.account)
     garmin_accounts.sign_out(ctx.cur, account["id"])
     print(f"Signed out of '{account['label']}': its tokens are deleted.")
+    return 0
+
+
+def cmd_send_plan(args, ctx) -> int:
+    from core.athletes import ftp_on
+    from core.coach.plans.store import get_plan
+    from core.garmin.workouts import send_plan, send_summary
+
+    cur, athlete_id = ctx.cur, ctx.athlete_id()
+    plan = get_plan(cur, args.plan_id, athlete_id)
+    today = date.today()
+
+    def progress(item: dict) -> None:
+        if args.json:
+            ctx.print_json(item)
+        else:
+            print(f"{item['date']}  {item['status']:<11}  {item['title'] or item['type']}", flush=True)
+
+    results = send_plan(cur, athlete_id, plan, ftp_w=ftp_on(cur, athlete_id, today), account_label=args.account,
+                        date_from=args.date_from, date_to=args.date_to, today=today, progress=progress)
+    if not args.json:
+        print(send_summary(results, args.account or ""), file=sys.stderr)
     return 0

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 from datetime import date
 
+from core.cli import date_arg
 from core.errors import ValidationError
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
 
 
 def register(subparsers) -> None:
@@ -23,8 +16,8 @@ def register(subparsers) -> None:
                     "they fall in (so the first and last period may be partial); or one fitness row per day "
                     "(days after today projected from the active plan).")
     metrics.add_argument("kind", choices=("weekly", "monthly", "fitness"))
-    metrics.add_argument("--from", dest="date_from", type=_day, metavar="DATE", help="first day (YYYY-MM-DD)")
-    metrics.add_argument("--to", dest="date_to", type=_day, metavar="DATE", help="last day (YYYY-MM-DD)")
+    metrics.add_argument("--from", dest="date_from", type=date_arg, metavar="DATE", help="first day (YYYY-MM-DD)")
+    metrics.add_argument("--to", dest="date_to", type=date_arg, metavar="DATE", help="last day (YYYY-MM-DD)")
     metrics.add_argument("--json", action="store_true", help="one JSON object per line (per period or day)")
     metrics.set_defaults(handler=cmd_metrics)
 

@@ -51,7 +51,8 @@ def cmd_rides(args, ctx) -> int:
         return 0
     for r in rows:
         km = f"{r['distance_m'] / 1000:6.1f} km" if r["distance_m"] else "  indoor "
-        tss = f"TSS {r['tss']:5.0f}" if r["tss"] is not None else "TSS     -"
+        label = "TRIMP" if r["load_method"] == "hr" else "TSS"  # TRIMP(100): from heart rate, no power
+        tss = f"{label:>5} {r['tss']:5.0f}" if r["tss"] is not None else "  TSS     -"
         when = f"{r['started_at']:%Y-%m-%d %H:%M}" if r["started_at"] else "????-??-?? ??:??"
         print(f"#{r['id']:<6} {when}  {km}  {tss}  {r['name']}")
     print(f"{len(rows)} of {total} rides (page {args.page})")

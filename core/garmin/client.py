@@ -104,6 +104,8 @@ def _translate(exc: Exception) -> Exception:
 class GarminConnectSource:
     """ActivitySource on the real ``garminconnect`` client, restored from the account's token folder."""
 
+    try_again = "sync again later; it resumes where it stopped"
+
     def __init__(self, token_dir: str | Path | None, retry: RetryPolicy | None = None):
         from garminconnect import Garmin
 
@@ -135,9 +137,7 @@ class GarminConnectSource:
             return retrying(attempt)
         except RetryError as exc:
             last = exc.last_attempt.exception()
-            raise GarminSyncError(
-                f"{last} while {what}, {self.retry.attempts} tries: sync again later; it resumes where it stopped"
-            ) from None
+            raise GarminSyncError(f"{last} while {what}, {self.retry.attempts} tries: {self.try_again}") from None
         finally:
             protect_tokens(self._token_dir)  # the client may have rewritten a refreshed token file
 

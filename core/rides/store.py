@@ -28,7 +28,8 @@ import pyarrow as pa
 from core.athletes import ftp_on, get_athlete
 from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
-from core.rides.metrics import RideMetrics, ride_metrics
+from core.rides.metrics import GAP_METHODS, RideMetrics, best_efforts, power_series, ride_metrics, trimp100
+from core.rides.power import MMP_DURATIONS_S, effort_floors
 from core.store.arrow import numpy_to_arrow
 from core.store.db import audit, bump_data_version, delete_with_children, transaction
 
@@ -85,21 +86,28 @@ class RideFilter:
 
 # ---------------------------------------------------------------------------------------------- metrics
 
-def _athlete_zones(cur, athlete_id: int, day: date | None) -> tuple[float | None, float | None, float | None]:
+def _athlete_zones(cur, athlete_id: int, day: date | None) -> dict:
+    """What a ride's figures depend on: the FTP in force on its day, LTHR, max HR, rest HR and the gap method
+    (profile preferences ``rest_hr`` and ``gap_method``: 'pauses', the default, or 'fix_gaps')."""
     athlete = get_athlete(cur, athlete_id)
-    ftp = ftp_on(cur, athlete_id, day or date.today())
-    return ftp, athlete.get("lthr"), athlete.get("max_hr")
+    prefs = athlete.get("preferences") or {}
+    gap_method = prefs.get("gap_method") if prefs.get("gap_method") in GAP_METHODS else "pauses"
+    rest_hr = prefs.get("rest_hr") if isinstance(prefs.get("rest_hr"), (int, float)) else None
+    return {"ftp_w": ftp_on(cur, athlete_id, day or date.today()), "lthr": athlete.get("lthr"),
+            "max_hr": athlete.get("max_hr"), "rest_hr": rest_hr, "gap_method": gap_method}
 
 
-def compute_metrics(streams: ActivityStreams, ftp_w, lthr, max_hr) -> RideMetrics:
+def compute_metrics(streams: ActivityStreams, zones: dict) -> RideMetrics:
     return ride_metrics(streams.t_s, power=streams.power, hr=streams.hr, cadence=streams.cadence,
-                        speed=streams.speed, dist_m=streams.dist_m, ele=streams.ele, ftp_w=ftp_w, lthr=lthr,
-                        max_hr=max_hr)
+                        speed=streams.speed, dist_m=streams.dist_m, ele=streams.ele, lat=streams.lat,
+                        lon=streams.lon, **zones)
 
 
-def summary_metrics(summary: dict, ftp_w, lthr, max_hr) -> RideMetrics:
+def summary_metrics(summary: dict, zones: dict) -> RideMetrics:
     """Figures for a ride known only by its summary (Garmin JSON without a FIT file): the summary's own values,
-    TSS from its NP and the FTP (duration = moving time), else hrTSS from its average HR (see core.rides.metrics)."""
+    TSS from its NP and the FTP (duration = moving time), else TRIMP(100) from its average HR (see
+    core.rides.metrics)."""
+    ftp_w, lthr, max_hr = zones["ftp_w"], zones["lthr"], zones["max_hr"]
     m = RideMetrics()
     for key in SUMMARY_FIELDS:
         value = summary.get(key)
@@ -112,10 +120,8 @@ def summary_metrics(summary: dict, ftp_w, lthr, max_hr) -> RideMetrics:
         m.tss = duration * m.normalized_power_w * m.intensity_factor / (ftp_w * 3600) * 100
         m.load_method = "power"
     elif m.avg_hr and duration and (lthr or max_hr):
-        threshold = lthr or 0.9 * max_hr
-        m.intensity_factor = m.avg_hr / threshold
-        m.tss = duration / 3600 * m.intensity_factor ** 2 * 100
-        m.load_method = "hr"
+        m.tss = trimp100(m.avg_hr, duration / 60.0, lthr, max_hr, zones.get("rest_hr"))
+        m.load_method = "hr" if m.tss is not None else None
     if m.normalized_power_w and m.avg_power_w:
         m.vi = m.normalized_power_w / m.avg_power_w
     if m.normalized_power_w and m.avg_hr:
@@ -174,6 +180,20 @@ def _insert_samples(cur, ride_id: int, streams: ActivityStreams) -> int:
     cur.execute("INSERT INTO ride_samples SELECT ride_id, t_s, CAST(lat AS DECIMAL(9, 6)), "
                 "CAST(lon AS DECIMAL(9, 6)), ele, dist_m, speed, hr, cadence, power, temp FROM samples_arrow")
     return len(streams.t_s)
+
+
+def store_ride_mmp(cur, ride_id: int, streams: ActivityStreams | None, gap_method: str = "pauses") -> int:
+    """(Re)write the ride's mean-maximal power rows (ride_mmp, see core.rides.power). Returns the row count."""
+    cur.execute("DELETE FROM ride_mmp WHERE ride_id = ?", [ride_id])
+    series = None if streams is None or streams.power is None else power_series(
+        streams.t_s, streams.power, streams.lat, streams.lon, gap_method)
+    best = best_efforts(series.timeline, MMP_DURATIONS_S) if series is not None else {}
+    if best:
+        floors = effort_floors(series.timeline, best)
+        cur.execute("INSERT INTO ride_mmp SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?)",
+                    [ride_id, list(best), [w for w, _ in best.values()], [s for _, s in best.values()],
+                     [floors.get(d) for d in best]])
+    return len(best)
 
 
 def ride_samples(cur, ride_id: int, max_points: int | None = None):
@@ -263,15 +283,15 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
     if isinstance(started_at, datetime) and started_at.tzinfo is None:
         started_at = started_at.replace(tzinfo=UTC)
     sport = summary.get("sport_type") or (streams.sport_type if streams is not None else None) or "cycling"
-    ftp, lthr, max_hr = _athlete_zones(cur, athlete_id, started_at.date() if started_at else None)
+    zones = _athlete_zones(cur, athlete_id, started_at.date() if started_at else None)
     if streams is not None:
-        m = compute_metrics(streams, ftp, lthr, max_hr)
+        m = compute_metrics(streams, zones)
         for key in SUMMARY_FIELDS:  # the summary fills what the streams lack (e.g. no elevation stream)
             if getattr(m, key) is None and isinstance(summary.get(key), (int, float)):
                 setattr(m, key, float(summary[key]))
         m.flags.extend(streams.warnings)
     else:
-        m = summary_metrics(summary, ftp, lthr, max_hr)
+        m = summary_metrics(summary, zones)
     if started_at and started_at > datetime.now(UTC) + timedelta(days=1):
         m.flags.append("dated in the future")
     name = (name or summary.get("name") or _default_name(streams, started_at, sport)).strip()[:200]
@@ -290,6 +310,7 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
              source_file, *_metric_values(m)]).fetchone()[0]
         if duplicate_of is None and streams is not None:
             _insert_samples(cur, ride_id, streams)
+            store_ride_mmp(cur, ride_id, streams, zones["gap_method"])
             if int((np.isfinite(streams.lat) & np.isfinite(streams.lon)).sum()) >= 2:
                 route_id = _store_route(cur, athlete_id, name, streams, source_file)
                 if route_id is not None:
@@ -351,7 +372,9 @@ def ride_report(cur, athlete_id: int, ride_id: int) -> dict:
         "avg_hr": ride["avg_hr"], "max_hr": ride["max_hr"], "avg_power_w": ride["avg_power_w"],
         "max_power_w": ride["max_power_w"], "avg_cadence": ride["avg_cadence"],
         "np_w": ride["normalized_power_w"], "if": ride["intensity_factor"], "tss": ride["tss"],
-        "load_method": ride["load_method"], "vi": m.get("vi"), "ef": m.get("ef"),
+        "load_method": ride["load_method"],
+        "load_label": {"power": "TSS", "hr": "TRIMP(100)"}.get(ride["load_method"]), "work_kj": m.get("work_kj"),
+        "vi": m.get("vi"), "ef": m.get("ef"),
         "decoupling_pct": m.get("decoupling_pct"),
         "zones": {"power_s": m.get("zones_power_s"), "hr_s": m.get("zones_hr_s")},
         "power_curve": m.get("power_curve", {}), "laps": ride["laps"], "tags": ride["tags"],
@@ -497,16 +520,17 @@ def recompute_metrics(cur, athlete_id: int, ride_ids) -> int:
         for ride_id in ids:
             started_at, raw_metrics = cur.execute("SELECT started_at, metrics FROM rides WHERE id = ?",
                                                   [ride_id]).fetchone()
-            ftp, lthr, max_hr = _athlete_zones(cur, athlete_id, started_at.date() if started_at else None)
+            zones = _athlete_zones(cur, athlete_id, started_at.date() if started_at else None)
             streams = streams_from_samples(cur, ride_id)
             if streams is not None:
-                m = compute_metrics(streams, ftp, lthr, max_hr)
+                m = compute_metrics(streams, zones)
+                store_ride_mmp(cur, ride_id, streams, zones["gap_method"])
                 old_flags = json.loads(raw_metrics or "{}").get("flags", [])
                 m.flags.extend(f for f in old_flags if f not in m.flags and ":" in f)  # file warnings
             else:
                 row = cur.execute(f"SELECT {', '.join(SUMMARY_FIELDS)} FROM rides WHERE id = ?",  # noqa: S608
                                   [ride_id]).fetchone()
-                m = summary_metrics(dict(zip(SUMMARY_FIELDS, row, strict=True)), ftp, lthr, max_hr)
+                m = summary_metrics(dict(zip(SUMMARY_FIELDS, row, strict=True)), zones)
             sets = ", ".join(f"{c.strip()} = ?" for c in _METRIC_COLUMNS.split(","))
             cur.execute(f"UPDATE rides SET {sets} WHERE id = ?", [*_metric_values(m), ride_id])  # noqa: S608
         audit(cur, "recompute", "ride", None, athlete_id, rides=len(ids))

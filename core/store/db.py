@@ -32,10 +32,10 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # (see 001_initial.sql for why these links are not declared FOREIGN KEYs).
 CHILDREN: dict[str, list[tuple[str, str]]] = {
     "routes": [("route_points", "route_id"), ("sections", "route_id")],
-    "rides": [("ride_samples", "ride_id"), ("ride_tags", "ride_id"), ("analyses", "ride_id")],
+    "rides": [("ride_samples", "ride_id"), ("ride_tags", "ride_id"), ("analyses", "ride_id"), ("ride_mmp", "ride_id")],
     "plans": [("planned_workouts", "plan_id"), ("plan_rules", "plan_id")],
     "tags": [("ride_tags", "tag_id")],
-    "garmin_accounts": [("sync_log", "account_id")],
+    "garmin_accounts": [("sync_log", "account_id"), ("garmin_workouts", "account_id")],
 }
 
 # Every link: (child table, column, parent table). NULL links are allowed where the column is nullable.
@@ -46,6 +46,7 @@ LINKS: list[tuple[str, str, str]] = [
     ("sections", "route_id", "routes"),
     ("garmin_accounts", "athlete_id", "athletes"),
     ("sync_log", "account_id", "garmin_accounts"),
+    ("garmin_workouts", "account_id", "garmin_accounts"),
     ("rides", "athlete_id", "athletes"),
     ("rides", "route_id", "routes"),
     ("rides", "duplicate_of", "rides"),
@@ -63,6 +64,8 @@ LINKS: list[tuple[str, str, str]] = [
     ("planned_workouts", "completed_ride_id", "rides"),
     ("analyses", "ride_id", "rides"),
     ("analyses", "plan_id", "plans"),
+    ("ride_mmp", "ride_id", "rides"),
+    ("ftp_proposals", "athlete_id", "athletes"),
 ]
 
 

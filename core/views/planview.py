@@ -131,6 +131,78 @@ def weekly_frame(plan: dict, weekly_ctl: list[float] | None = None) -> pd.DataFr
     return frame
 
 
+# ---------------------------------------------------------------------------------------- device downloads
+DEVICE_LABELS = {"zwo": ".zwo · Zwift, TrainerRoad", "fit": ".fit · Garmin, Wahoo",
+                 "mrc": ".mrc · ERG, % FTP", "erg": ".erg · ERG, watts"}
+
+
+_DEVICE_HELP = {"zwo": "Zwift, TrainerRoad, MyWhoosh and other trainer apps: one .zwo per riding workout",
+                "fit": "Garmin Edge/Forerunner, Wahoo, Hammerhead and Garmin Connect: one .fit per riding workout",
+                "mrc": "ERG-mode trainer apps (GoldenCheetah, PerfPRO …), targets in % FTP",
+                "erg": "ERG-mode trainer apps, targets in watts at your FTP of today"}
+
+
+def export_weeks(plan_row: dict) -> list[int | None]:
+    """Choices for a device download: None (the whole plan), then every week number."""
+    return [None, *[int(w["week"]) for w in _as_dict(plan_row["plan"])["weeks"]]]
+
+
+def export_week_label(plan_row: dict, week: int | None) -> str:
+    if week is None:
+        return "Whole plan"
+    wk = next(w for w in _as_dict(plan_row["plan"])["weeks"] if int(w["week"]) == week)
+    return f"Week {week} · {wk['start_date']} · {wk['phase']}"
+
+
+def device_downloads(plan_row: dict, week: int | None, ftp_w: float | None) -> list[dict]:
+    """One ZIP per device format for the whole plan or one week: {fmt, label, file_name, data, count, help}.
+    ``data`` is None (button disabled, ``help`` says why) when there is nothing to put in it."""
+    from core.coach.device_files import DEVICE_FORMATS, device_files, zip_bytes
+    from core.coach.devices import slug
+
+    scope = f"week-{week:02d}" if week is not None else "plan"
+    out = []
+    for fmt in DEVICE_FORMATS:
+        item = {"fmt": fmt, "label": DEVICE_LABELS[fmt], "data": None, "count": 0,
+                "file_name": f"velocoach-{slug(plan_row['name'])}-{scope}-{fmt}.zip",
+                "help": _DEVICE_HELP[fmt]}
+        if fmt == "erg" and not ftp_w:
+            item["help"] = ".erg files are in watts: set your FTP in Settings first (or use .mrc, in % FTP)"
+            out.append(item)
+            continue
+        files = device_files(plan_row, fmt, ftp_w=ftp_w, week=week)
+        if files:
+            item |= {"data": zip_bytes(files), "count": len(files)}
+        else:
+            item["help"] = "No riding workout in this selection"
+        out.append(item)
+    return out
+
+
+def device_caption(ftp_w: float | None, today) -> str:
+    watts = (f".erg files and the watts shown use your FTP of {ftp_w:.0f} W on {today}" if ftp_w else
+             "Set your FTP in Settings to get .erg files and watts beside each step")
+    return ("One file per riding workout, zipped. .zwo, .fit and .mrc keep targets in % FTP, so your trainer app "
+            f"or head unit applies your current FTP; {watts}.")
+
+
+# ---------------------------------------------------------------------------------------- Garmin Connect
+def garmin_send_defaults(plan_row: dict, today) -> tuple:
+    """(first, last) day offered for sending: from today (or the plan's start) to its end, inside the plan."""
+    from datetime import date
+
+    start, end = (v if isinstance(v, date) else date.fromisoformat(str(v)[:10])
+                  for v in (plan_row["start_date"], plan_row["end_date"]))
+    return min(max(today, start), end), end
+
+
+def garmin_send_caption(ftp_w: float | None) -> str:
+    if not ftp_w:
+        return "Garmin workouts carry power targets in watts: set your FTP in Settings before sending."
+    return (f"Each riding workout goes to your Garmin calendar on its day, power targets in watts at your FTP of "
+            f"{ftp_w:.0f} W. Sending again updates what changed and never adds a second copy.")
+
+
 STATUS_LABELS = {"understood": "Understood", "partial": "Partly understood", "refused": "Not understood"}
 
 

@@ -63,7 +63,8 @@ def rides_table(rows: list[dict]) -> pd.DataFrame:
         "id": r["id"], "Date": r["started_at"], "Name": r["name"], "Sport": r["sport_type"],
         "km": None if r["distance_m"] is None else round(r["distance_m"] / 1000, 1),
         "Moving": hours_minutes(r["moving_time_s"]), "Avg W": r["avg_power_w"], "NP": r["normalized_power_w"],
-        "Avg HR": r["avg_hr"], "TSS": r["tss"], "Load": r["load_method"], "Tags": ", ".join(r["tags"])}
+        "Avg HR": r["avg_hr"], "Load": r["tss"], "Load from": LOAD_LABELS.get(r["load_method"]),
+        "Tags": ", ".join(r["tags"])}
         for r in rows])
 
 
@@ -77,6 +78,11 @@ def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 4000)
     ride = rides.get_ride(cur, athlete_id, ride_id)
     ride["samples"] = rides.ride_samples(cur, ride_id, max_points=max_points)
     ride["sections"], ride["points"] = [], None
+    ride["w_prime"] = None
+    if ride.get("max_power_w"):
+        from core.views.powerview import ride_w_prime
+
+        ride["w_prime"] = ride_w_prime(cur, athlete_id, ride, rides.streams_from_samples(cur, ride_id))
     if ride["route_id"] is not None:
         from core.routes.store import route_points, route_sections
 
@@ -91,7 +97,10 @@ def _fmt(value, pattern: str = "{:.0f}", none: str = "–") -> str:
     return pattern.format(value)
 
 
-LOAD_HELP = {"power": "From power", "hr": "hrTSS: from heart rate against LTHR (no power)"}
+LOAD_HELP = {"power": "TSS from power: samples/3600 · IF² · 100",
+             "hr": "TRIMP(100) from heart rate (no power): Banister's TRIMP scaled so one hour at LTHR = 100"}
+# How a ride's load was computed, wherever the number shows: TSS needs power and an FTP, TRIMP is from HR.
+LOAD_LABELS = {"power": "TSS (power)", "hr": "TRIMP (HR)"}
 
 
 def detail_metrics(ride: dict) -> list[tuple[str, str, str | None]]:
@@ -104,7 +113,9 @@ def detail_metrics(ride: dict) -> list[tuple[str, str, str | None]]:
         ("Moving", _fmt(moving_min, "{:.0f} min"), None),
         ("Avg / NP", f"{_fmt(ride['avg_power_w'])} / {_fmt(ride['normalized_power_w'])} W", None),
         ("IF", _fmt(ride["intensity_factor"], "{:.2f}"), None),
-        ("TSS", _fmt(ride["tss"]), LOAD_HELP.get(ride["load_method"], "No load")),
+        ("TRIMP" if ride["load_method"] == "hr" else "TSS", _fmt(ride["tss"]),
+         LOAD_HELP.get(ride["load_method"], "No load")),
+        ("Work", _fmt(m.get("work_kj"), "{:.0f} kJ"), "Mechanical work: Σ W · 1 s over the power samples"),
         ("Avg HR", _fmt(ride["avg_hr"]), None),
         ("VI / EF", f"{_fmt(m.get('vi'), '{:.2f}')} / {_fmt(m.get('ef'), '{:.2f}')}", None),
         ("Pw:HR drift", _fmt(m.get("decoupling_pct"), "{:.1f} %"), None),

@@ -2,7 +2,7 @@
 
 from tests.e2e.conftest import open_app, screenshot, wait_for_app
 
-TITLES = ["Dashboard", "Rides", "Ride", "Routes", "Compare", "Coach", "Plans", "Garmin sync", "Settings", "Backup"]
+TITLES = ["Dashboard", "Rides", "Ride", "Power", "Routes", "Compare", "Coach", "Plans", "Garmin sync", "Settings", "Backup"]
 
 
 def nav_titles(page) -> list[str]:

@@ -12,6 +12,14 @@ Responses are shaped like the recorded ones in ``tests/data/garmin/`` (from gart
 list search, the FIT "original" download (a zip holding ``<id>_ACTIVITY.fit``), the mobile SSO login with its
 MFA step, the DI OAuth token exchange and refresh. Faults are scripted with ``fail_next`` (HTTP 429, 500, …),
 ``revoke_tokens`` (401 everywhere) and ``expire_access_tokens`` (401 until the client refreshes).
+
+Workouts and the calendar follow the requests garminconnect 0.3.2 makes: ``POST /workout-service/workout``
+(``upload_workout``/``upload_cycling_workout``: the workout JSON, answered with it and a ``workoutId``),
+``GET``/``DELETE /workout-service/workout/{id}``, ``POST /workout-service/schedule/{id}`` with ``{"date"}``
+(answered with a ``workoutScheduleId``), ``DELETE /workout-service/schedule/{id}`` (204), and
+``GET /calendar-service/year/{y}/month/{m - 1}`` (``calendarItems``: workouts and activities). Uploaded workouts
+are checked against the shape Garmin Connect needs (``workout_problems``); a malformed one gets HTTP 400 and is
+recorded in ``errors``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import copy
 import datetime as dt
 import io
 import json
+import re
 import secrets
 import shutil
 import ssl
@@ -43,6 +52,9 @@ GARMIN_HOSTS = ("garmin.com", "sso.garmin.com", "connectapi.garmin.com", "connec
 LIST_PATH = "/activitylist-service/activities/search/activities"
 DOWNLOAD_PREFIX = "/download-service/files/activity/"
 DI_CLIENT_ID = "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2"
+WORKOUT_PATH = "/workout-service/workout"
+SCHEDULE_PATH = "/workout-service/schedule"
+CALENDAR_MONTH = re.compile(r"^/calendar-service/year/(\d{4})/month/(\d{1,2})$")
 
 
 @dataclass
@@ -177,6 +189,9 @@ class FakeGarmin(BackgroundServer):
         self._thread: threading.Thread | None = None
         self.ssl_context: ssl.SSLContext | None = None
         self.ca_file: Path | None = None
+        self.workouts: dict[int, dict] = {}     # workoutId -> the uploaded JSON (with its id)
+        self.schedules: dict[int, dict] = {}    # workoutScheduleId -> {"workoutId", "date"}
+        self._next_id = 900_000_001
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
     def start(self) -> FakeGarmin:
@@ -279,7 +294,7 @@ class FakeGarmin(BackgroundServer):
                 allowed = token in self.access_tokens
             if not allowed:
                 return 401, b'{"message": "Unauthorized"}', "application/json"
-            return self._api(path, query)
+            return self._api(method, path, query, body)
         return 404, b'{"message": "no such fake endpoint"}', "application/json"
 
     def _sso(self, method: str, path: str, body: bytes):
@@ -320,7 +335,9 @@ class FakeGarmin(BackgroundServer):
             return _json(200, self._issue_tokens())
         return _json(400, {"error": "unsupported_grant_type"})
 
-    def _api(self, path: str, query: dict[str, str]):
+    def _api(self, method: str, path: str, query: dict[str, str], body: bytes = b""):
+        if path.startswith(("/workout-service/", "/calendar-service/")):
+            return self._workouts_api(method, path, body)
         if path == LIST_PATH:
             return _json(200, self._search(query))
         if path.startswith(DOWNLOAD_PREFIX):
@@ -343,6 +360,72 @@ class FakeGarmin(BackgroundServer):
                     return _json(200, summary)
         return _json(404, {"message": "Not Found"})
 
+    # -- workouts and the calendar ------------------------------------------------------------------------------
+    def calendar(self) -> list[tuple[str, dict]]:
+        """(date, workout) of everything on the calendar, by date."""
+        with self._lock:
+            return sorted((s["date"], self.workouts[s["workoutId"]]) for s in self.schedules.values()
+                          if s["workoutId"] in self.workouts)
+
+    def _new_id(self) -> int:
+        with self._lock:
+            self._next_id += 1
+            return self._next_id
+
+    def _workouts_api(self, method: str, path: str, body: bytes):
+        if method == "POST" and path == WORKOUT_PATH:
+            payload = json.loads(body or b"null")
+            problems = workout_problems(payload)
+            if problems:
+                self.errors.extend(problems)
+                return _json(400, {"message": "Invalid workout: " + "; ".join(problems)})
+            workout = {**payload, "workoutId": self._new_id(), "ownerId": 12345678,
+                       "createdDate": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.0")}
+            with self._lock:
+                self.workouts[workout["workoutId"]] = workout
+            return _json(200, workout)
+        if path.startswith(WORKOUT_PATH + "/"):
+            workout_id = int(path.rsplit("/", 1)[1])
+            with self._lock:
+                workout = self.workouts.get(workout_id)
+                if workout is not None and method == "DELETE":
+                    del self.workouts[workout_id]
+                    self.schedules = {k: v for k, v in self.schedules.items() if v["workoutId"] != workout_id}
+            if workout is None:
+                return _json(404, {"message": "Not Found"})
+            return (204, b"", "application/json") if method == "DELETE" else _json(200, workout)
+        if path.startswith(SCHEDULE_PATH + "/"):
+            item_id = int(path.rsplit("/", 1)[1])
+            if method == "POST":
+                day = json.loads(body or b"{}").get("date", "")
+                with self._lock:
+                    workout = self.workouts.get(item_id)
+                if workout is None:
+                    return _json(404, {"message": "Not Found"})
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                    return _json(400, {"message": "Invalid date"})
+                schedule_id = self._new_id()
+                with self._lock:
+                    self.schedules[schedule_id] = {"workoutId": item_id, "date": day}
+                return _json(200, {"workoutScheduleId": schedule_id, "workout": workout, "calendarDate": day})
+            with self._lock:
+                found = self.schedules.pop(item_id, None) if method == "DELETE" else self.schedules.get(item_id)
+            if found is None:
+                return _json(404, {"message": "Not Found"})
+            return (204, b"", "application/json") if method == "DELETE" else _json(200, found)
+        match = CALENDAR_MONTH.match(path)
+        if match and method == "GET":
+            year, month0 = int(match.group(1)), int(match.group(2))
+            prefix = f"{year:04d}-{month0 + 1:02d}-"
+            with self._lock:
+                items = [{"id": sid, "itemType": "workout", "workoutId": s["workoutId"], "date": s["date"],
+                          "title": self.workouts[s["workoutId"]]["workoutName"], "sportTypeKey": "cycling"}
+                         for sid, s in self.schedules.items() if s["date"].startswith(prefix)]
+            items += [{"id": a["activityId"], "itemType": "activity", "date": a["startTimeLocal"][:10],
+                       "title": a["activityName"]} for a in self.activities if a["startTimeLocal"].startswith(prefix)]
+            return _json(200, {"year": year, "month": month0, "calendarItems": items})
+        return _json(404, {"message": "Not Found"})
+
     def _search(self, query: dict[str, str]) -> list[dict]:
         """Garmin's search: newest first unless sortOrder=asc; startDate/endDate on the local start date."""
         items = list(self.activities)
@@ -355,6 +438,49 @@ class FakeGarmin(BackgroundServer):
         items.sort(key=lambda a: (a["startTimeGMT"], a["activityId"]), reverse=query.get("sortOrder") != "asc")
         start, limit = int(query.get("start", 0)), int(query.get("limit", 20))
         return items[start:start + limit]
+
+
+_STEP_KEYS = {"type", "stepOrder", "stepType", "endCondition", "endConditionValue"}
+
+
+def workout_problems(payload) -> list[str]:
+    """What Garmin Connect would refuse in an uploaded workout (the fields its workout editor always sends)."""
+    if not isinstance(payload, dict):
+        return ["the workout is not a JSON object"]
+    problems = [f"missing {k}" for k in ("workoutName", "sportType", "workoutSegments") if not payload.get(k)]
+    if len(str(payload.get("workoutName", ""))) > 80:
+        problems.append("workoutName longer than 80 characters")
+    if len(str(payload.get("description") or "")) > 512:
+        problems.append("description longer than 512 characters")
+    orders: list[int] = []
+
+    def check(steps, where: str) -> None:
+        if not isinstance(steps, list) or not steps:
+            problems.append(f"{where}: no workoutSteps")
+            return
+        for step in steps:
+            missing = _STEP_KEYS - set(step)
+            if missing:
+                problems.append(f"{where}: step without {sorted(missing)}")
+                continue
+            orders.append(step["stepOrder"])
+            if step["type"] == "RepeatGroupDTO":
+                if int(step.get("numberOfIterations") or 0) < 1:
+                    problems.append(f"{where}: repeat without numberOfIterations")
+                check(step.get("workoutSteps"), f"{where} > repeat {step['stepOrder']}")
+            elif step["type"] != "ExecutableStepDTO":
+                problems.append(f"{where}: unknown step type {step['type']!r}")
+            elif step["endCondition"].get("conditionTypeKey") == "time" and not step["endConditionValue"] > 0:
+                problems.append(f"{where}: a timed step needs endConditionValue > 0")
+            elif step.get("targetType", {}).get("workoutTargetTypeKey") == "power.zone" and not (
+                    0 < step.get("targetValueOne", 0) <= step.get("targetValueTwo", 0)):
+                problems.append(f"{where}: a power target needs 0 < targetValueOne <= targetValueTwo")
+
+    for segment in payload.get("workoutSegments") or []:
+        check(segment.get("workoutSteps"), f"segment {segment.get('segmentOrder')}")
+    if orders and sorted(orders) != list(range(1, len(orders) + 1)):
+        problems.append("stepOrder is not 1..n across the workout")
+    return problems
 
 
 def _json(status: int, value) -> tuple[int, bytes, str]:

@@ -1,4 +1,4 @@
-"""Plan exports: JSON and iCalendar."""
+"""Plan exports: JSON and iCalendar (each event carries the workout's steps in % FTP and in watts)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,12 @@ def export_json(plan_row: dict) -> str:
     return json.dumps(doc, default=str, ensure_ascii=False, indent=2)
 
 
-def export_ics(plan_row: dict) -> bytes:
-    """iCalendar with one all-day event per training day (rest days left out)."""
+def export_ics(plan_row: dict, *, ftp_w: float | None = None, export_day: date | None = None) -> bytes:
+    """iCalendar with one all-day event per training day (rest days left out). Each description lists the
+    workout's steps in % FTP and, when ``ftp_w`` is known, in watts at that FTP (the FTP of ``export_day``)."""
     from icalendar import Calendar, Event
+
+    from core.coach.devices import clean_text, step_lines, workout_steps
 
     cal = Calendar()
     cal.add("prodid", "-//VeloCoach//Training plan//EN")
@@ -40,7 +43,13 @@ def export_ics(plan_row: dict) -> bytes:
             event.add("dtend", day + timedelta(days=1))
             event.add("summary", f"{w['type'].replace('_', ' ').capitalize()} {w['duration_min']:.0f} min "
                                  f"(TSS {w['tss']:.0f})")
-            event.add("description", f"{w.get('description', '')}\nWeek {week['week']} · {week['phase']}")
+            steps = workout_steps(w)
+            lines = [clean_text(w.get("description", ""), 1000), f"Week {week['week']} · {week['phase']}"]
+            if steps:
+                basis = (f"watts at your FTP of {ftp_w:.0f} W on {export_day or date.today()}" if ftp_w
+                         else "set your FTP to see watts")
+                lines += ["", f"Steps ({basis}):", *(f"• {line}" for line in step_lines(steps, ftp_w))]
+            event.add("description", "\n".join(lines))
             event.add("categories", [week["phase"], w["type"]])
             cal.add_component(event)
     return cal.to_ical()
