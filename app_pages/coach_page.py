@@ -68,7 +68,8 @@ with tab_rules:
                     f"{parsed.confidence_score:.0%}):")
         st.markdown("\n".join(constraint_lines(parsed.constraints, hard_includes_sweet_spot=hard_ss)))
         for item in parsed.unparsed:
-            st.warning(md_escape(f"Not understood: “{item.text}” — {item.suggestion}"))
+            said = item.suggestion if item.text in item.suggestion else f"Not understood: “{item.text}”. {item.suggestion}"
+            st.warning(md_escape(said))
         for question in parsed.questions:
             st.warning(md_escape(question.message))
         for suggestion in parsed.suggestions:
