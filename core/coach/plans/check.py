@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from pydantic import BaseModel
 
@@ -42,7 +43,12 @@ def _as_dict(plan) -> dict:
 
 
 def _date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return value if isinstance(value, date) else _iso_date(str(value)[:10])
+
+
+@lru_cache(maxsize=4096)
+def _iso_date(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 def _day_of(workout: dict) -> int:
@@ -136,7 +142,11 @@ class RuleContext:
                  speed_kmh: float | None = None, available: set[int] | None = None, indoor_pref: str = "both",
                  names: list[str] | None = None):
         self.constraints = [parse_constraint(c) for c in constraints]
-        self.event_date = event_date
+        self._by_kind: dict[str, list] = {}
+        for c in self.constraints:
+            self._by_kind.setdefault(c.kind, []).append(c)
+        self._memo: dict[tuple, object] = {}  # answers per (question, date, phase, kind): the rules do not change
+        self._event_date = event_date
         self.hard_includes_sweet_spot = hard_includes_sweet_spot
         self.baseline_tss, self.baseline_hours, self.ctl0 = baseline_tss, baseline_hours, ctl0
         self.speed_kmh = speed_kmh or DEFAULT_SPEED_KMH
@@ -144,15 +154,32 @@ class RuleContext:
         self.indoor_pref = indoor_pref
         self.names = names
 
+    @property
+    def event_date(self) -> date | None:
+        return self._event_date
+
+    @event_date.setter
+    def event_date(self, value: date | None) -> None:
+        self._event_date = value
+        self._memo.clear()  # windows before the event move with it
+
+    def _cached(self, key: tuple, compute):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
     # --- vocabulary ------------------------------------------------------------------------------------------
     def types(self, names) -> frozenset[str]:
-        return frozenset(expand_types(names, hard_includes_sweet_spot=self.hard_includes_sweet_spot))
+        return self._cached(("types", tuple(names)), lambda: frozenset(
+            expand_types(names, hard_includes_sweet_spot=self.hard_includes_sweet_spot)))
 
     @property
     def hard(self) -> frozenset[str]:
         return frozenset(group_members("hard", hard_includes_sweet_spot=self.hard_includes_sweet_spot))
 
     def of(self, *kinds: str) -> list:
+        if len(kinds) == 1:
+            return self._by_kind.get(kinds[0], [])
         return [c for c in self.constraints if c.kind in kinds]
 
     def label(self, index: int) -> str:
@@ -161,7 +188,10 @@ class RuleContext:
         return f"“{name}” ({said})" if name and name != said else f"“{said}”"
 
     def _scoped(self, kind: str, day: date, phase: str | None) -> list:
-        return [c for c in self.of(kind) if in_scope(c, day, phase, self.event_date)]
+        if kind not in self._by_kind:
+            return []
+        return self._cached(("scoped", kind, day, phase), lambda: [
+            c for c in self._by_kind[kind] if in_scope(c, day, phase, self.event_date)])
 
     # --- what a date allows -------------------------------------------------------------------------------------
     def unavailable(self, day: date) -> bool:
@@ -169,11 +199,17 @@ class RuleContext:
 
     def rest_only(self, day: date, phase: str | None) -> bool:
         """Only rest on this date (a rest or unavailable rule, or a day the form leaves out)."""
+        return self._cached(("rest_only", day, phase), lambda: self._rest_only(day, phase))
+
+    def _rest_only(self, day: date, phase: str | None) -> bool:
         return self.unavailable(day) or day.weekday() not in self.available or \
             bool(self._scoped("rest_days", day, phase))
 
     def allowed(self, day: date, phase: str | None, kind: str) -> bool:
         """May a workout of ``kind`` be planned on this date in a week of this phase?"""
+        return self._cached(("allowed", day, phase, kind), lambda: self._allowed(day, phase, kind))
+
+    def _allowed(self, day: date, phase: str | None, kind: str) -> bool:
         if kind == "rest":
             return True
         if self.rest_only(day, phase):
@@ -190,7 +226,8 @@ class RuleContext:
         return not (kind == "long" and long_days is not None and day.weekday() not in long_days)
 
     def types_allowed(self, day: date, phase: str | None) -> frozenset[str]:
-        return frozenset(t for t in WORKOUT_TYPES if t not in _NOT_TRAINING and self.allowed(day, phase, t))
+        return self._cached(("types_allowed", day, phase), lambda: frozenset(
+            t for t in WORKOUT_TYPES if t not in _NOT_TRAINING and self.allowed(day, phase, t)))
 
     def fallback(self, day: date, phase: str | None, order=("endurance", "recovery", "tempo", "long"),
                  avoid: frozenset[str] = frozenset()) -> str:
@@ -208,6 +245,9 @@ class RuleContext:
 
     def max_minutes(self, day: date, phase: str | None, kind: str) -> float:
         """The longest a session of ``kind`` may be on this date (distance caps at the athlete's speed)."""
+        return self._cached(("max_minutes", day, phase, kind), lambda: self._max_minutes(day, phase, kind))
+
+    def _max_minutes(self, day: date, phase: str | None, kind: str) -> float:
         caps = [self._minutes(c, c.max) for c in self._scoped("session_length", day, phase)
                 if c.max is not None and (not c.types or kind in self.types(c.types))]
         return min(caps, default=MAX_SESSION_MIN)

@@ -169,7 +169,7 @@ def _build_week(start: date, phase: str, hours: float, progress: float, ctx: Rul
     if phase in ("recovery", "taper"):
         n_days = min(n_days, 4)
     n_days = min(n_days, ctx.max_training_days(phase) - len(fixed_days), len(candidates))
-    if 0 < n_days < len(candidates):  # fewer days than allowed: ride the days the rules leave the most room on
+    if ctx.constraints and 0 < n_days < len(candidates):  # fewer days than allowed: ride the roomiest days
         room = {d: max((min(ctx.max_minutes(start + timedelta(days=d), phase, t), TOP_UP_CEILING.get(t, 0))
                         for t in ctx.types_allowed(start + timedelta(days=d), phase)), default=0) for d in candidates}
         enough = sorted(room.values(), reverse=True)[n_days - 1]

@@ -41,6 +41,7 @@ class _Repair:
                  targets_h: list[float] | None):
         self.weeks, self.phases, self.ctx, self.make = weeks, phases, ctx, make
         self.targets_h = targets_h
+        self._starts: dict[int, date] = {}  # a week's Monday (its dates never change)
 
     # --- helpers ------------------------------------------------------------------------------------------------
     def locked(self, w: dict) -> bool:
@@ -48,8 +49,10 @@ class _Repair:
             (w["type"] == "race" and _date(w["date"]) == self.ctx.event_date)
 
     def start(self, wi: int) -> date:
-        first = min(_date(w["date"]) for w in self.weeks[wi])
-        return first - timedelta(days=first.weekday())
+        if wi not in self._starts:
+            first = min(_date(w["date"]) for w in self.weeks[wi])
+            self._starts[wi] = first - timedelta(days=first.weekday())
+        return self._starts[wi]
 
     def set(self, wi: int, i: int, kind: str, minutes: float | None = None) -> None:
         """Change workout i of week wi to ``kind`` (minutes kept unless given), within the date's bounds."""
