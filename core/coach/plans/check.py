@@ -607,7 +607,7 @@ def weekly_ctl(view: PlanView, ctl0: float) -> list[float]:
     """Projected CTL at the end of each week (42-day constant), from ``ctl0`` the day before the plan."""
     from core.rides.dashboard import exponential_load
 
-    daily = [sum(i.tss for i in view.by_date.get(d, [])) for d in view.dates]
+    daily = [sum(i.tss for i in view.by_date.get(d, []) if not i.event) for d in view.dates]  # the event is exempt
     ctl = exponential_load(daily, 42.0, ctl0)
     return [float(ctl[7 * n + 6]) for n in range(len(view.weeks))]
 

@@ -60,9 +60,9 @@ class _Repair:
         day, phase = _date(w["date"]), self.phases[wi]
         minutes = float(w["duration_min"] if minutes is None else minutes)
         if kind != "rest":
-            low = self.ctx.min_minutes(day, phase, kind)
-            minutes = max(min(minutes, self.ctx.max_minutes(day, phase, kind)), min(low, self.ctx.max_minutes(
-                day, phase, kind)))
+            high = self.ctx.max_minutes(day, phase, kind)
+            low = math.ceil(self.ctx.min_minutes(day, phase, kind) / 5) * 5  # workouts are whole 5 minutes
+            minutes = max(min(minutes, high), min(low, high))
             minutes = max(minutes, MIN_SESSION_MIN) if w["type"] == "rest" else minutes
         indoor = self.ctx.indoor(day, phase, kind)
         self.weeks[wi][i] = self.make(day, kind, minutes, indoor, like=w if kind == w["type"] else None)
@@ -145,7 +145,7 @@ class _Repair:
                         day = _date(week[i]["date"])
                         self.set(wi, i, self.ctx.fallback(day, phase, ("endurance", "recovery", "tempo"), types))
                 if low is not None and len(counted) < low:
-                    self._add_sessions(wi, types, days, low - len(counted))
+                    self._add_sessions(wi, types, days, low - len(counted), keep=self._needed(wi, types))
             for days, low, high in self.ctx.training_day_limits(phase):
                 trained = [i for i in self.training(wi) if _date(week[i]["date"]).weekday() in days]
                 locked_days = {_date(w["date"]) for w in week if self.locked(w) and w["type"] != "commute"
@@ -220,22 +220,33 @@ class _Repair:
             self.set(wi, i, "endurance", length)
             minutes -= week[i]["duration_min"]
 
-    def _add_sessions(self, wi: int, types: frozenset[str], days: set[int], n: int, rest_only: bool = False) -> None:
-        """Turn n workouts (or rest days) on ``days`` into sessions of ``types``, away from hard days if possible."""
+    def _needed(self, wi: int, but: frozenset[str]) -> frozenset[str]:
+        """Types another minimum of this week still needs every session of (they are not converted away)."""
+        week, out = self.weeks[wi], set()
+        for types, days, low, _ in self.ctx.type_caps(self.phases[wi]):
+            if low is not None and types != but and sum(1 for w in week if w["type"] in types and not self._event(w)
+                                                        and _date(w["date"]).weekday() in days) <= low:
+                out |= types
+        return frozenset(out)
+
+    def _add_sessions(self, wi: int, types: frozenset[str], days: set[int], n: int, rest_only: bool = False,
+                      keep: frozenset[str] = frozenset()) -> None:
+        """Turn n workouts (or rest days) on ``days`` into sessions of ``types``, away from hard days if possible;
+        workouts of ``keep`` types are left alone."""
         week, phase = self.weeks[wi], self.phases[wi]
         order = [t for t in UPGRADE_ORDER if t in types]
         candidates = []
         for i, w in enumerate(week):
             day = _date(w["date"])
-            if self.locked(w) or w["type"] in types or w["type"] in ("commute", "long", "race") or \
+            if self.locked(w) or w["type"] in types or w["type"] in keep or w["type"] in ("commute", "race") or \
                     day.weekday() not in days or (rest_only and w["type"] != "rest"):
                 continue
             if w["type"] == "rest" and any(x["type"] not in ("rest", "commute") for x in week
                                            if _date(x["date"]) == day):
                 continue
             kind = next((t for t in order if self.ctx.allowed(day, phase, t) and self.fits_sequences(day, t)), None)
-            if kind is not None:
-                busy = w["type"] in self.ctx.hard or w["type"] == "rest"
+            if kind is not None:  # the long ride and hard days change last
+                busy = (w["type"] == "long", w["type"] in self.ctx.hard or w["type"] == "rest")
                 candidates.append((busy, self._hard_near(wi, day) and kind in self.ctx.hard, i, kind))
         for *_, i, kind in sorted(candidates)[:n]:
             self.set(wi, i, kind, week[i]["duration_min"] if week[i]["type"] != "rest" else 60)
@@ -353,7 +364,7 @@ class _Repair:
             kind, minutes, _ = before[i]
             day = _date(week[i]["date"])
             new = math.floor(minutes * factor / 5) * 5
-            floor = self.ctx.min_minutes(day, phase, kind)
+            floor = math.ceil(self.ctx.min_minutes(day, phase, kind) / 5) * 5
             planned[i] = floor if new < max(MIN_SESSION_MIN, floor) and floor else (new if new >= MIN_SESSION_MIN
                                                                                     else 0.0)
         value = total() - part + sum(planned[i] * (before[i][2] if by_tss else 1 / 60) for i in scalable)
