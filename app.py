@@ -1,44 +1,31 @@
-"""VeloCoach entry point: `streamlit run app.py`."""
+"""VeloCoach entry point: `streamlit run app.py` (or `python app.py`).
 
-import logging
-import os
-from pathlib import Path
+Streamlit finds the `app = st.App(...)` line below by reading this file (it must stay a literal module-level
+assignment) and serves it with uvicorn, which imports this module once. The page script that every browser
+session runs (page config, navigation, the error guard) is navigation.py; the gate, routes and lifespan are
+in shell/. Add an internal API route with `shell.add_api_route(...)` and a background task with
+`shell.add_lifespan_hook(...)` here, before `st.App`.
+"""
 
-import streamlit as st
+from core.access.private_files import set_owner_only_umask
 
-from core.errors import VeloCoachError
+set_owner_only_umask()  # before anything creates a file: the database and its .wal, backups, tokens are 0600
 
-log = logging.getLogger("velocoach")
+import sys  # noqa: E402
 
-# A local icon: a material icon as page_icon would be fetched from Google Fonts (the app must work offline).
-st.set_page_config(page_title="VeloCoach", page_icon=str(Path(__file__).parent / "static" / "velocoach-icon.png"),
-                   layout="wide")
+import streamlit as st  # noqa: E402
 
-# Page files are named *_page.py so that no url_path equals a file name in app_pages/: Streamlit 1.67 runs the first
-# session of a server in its legacy pages-folder mode, where such a deep link would run the page file directly
-# (no page config, no error guard below, the folder's file names as navigation).
-PAGES = [
-    # The first page is the default and lives at "/": a url_path on it would only lead to "Page not found".
-    st.Page("app_pages/dashboard_page.py", title="Dashboard", icon=":material/monitoring:"),
-    st.Page("app_pages/rides_page.py", title="Rides", icon=":material/directions_bike:", url_path="rides"),
-    st.Page("app_pages/ride_page.py", title="Ride", icon=":material/pedal_bike:", url_path="ride"),
-    st.Page("app_pages/power_page.py", title="Power", icon=":material/bolt:", url_path="power"),
-    st.Page("app_pages/routes_page.py", title="Routes", icon=":material/route:", url_path="routes"),
-    st.Page("app_pages/compare_page.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("app_pages/coach_page.py", title="Coach", icon=":material/psychology:", url_path="coach"),
-    st.Page("app_pages/plans_page.py", title="Plans", icon=":material/event_note:", url_path="plans"),
-    st.Page("app_pages/garmin_page.py", title="Garmin sync", icon=":material/sync:", url_path="garmin"),
-    st.Page("app_pages/settings_page.py", title="Settings", icon=":material/settings:", url_path="settings"),
-    st.Page("app_pages/backup_page.py", title="Backup", icon=":material/save:", url_path="backup"),
-]
+from core.errors import VeloCoachError  # noqa: E402
+from shell.server import Shell, exit_if_unsafe_start  # noqa: E402
 
-page = st.navigation(PAGES)
 try:
-    page.run()
-except VeloCoachError as exc:  # a page let one through: still the rider's sentence, never a traceback
-    st.error(str(exc))
-except Exception:
-    if os.environ.get("VELOCOACH_ENV") == "test":
-        raise  # tests must see the real failure
-    log.exception("unexpected error on the %s page", page.title)
-    st.error("Something went wrong on this page. The details are in the app's log; your data is unchanged.")
+    shell = Shell()
+except VeloCoachError as exc:  # a bad setting or an exposed password file: one sentence, no traceback
+    sys.exit(f"VeloCoach cannot start: {exc}")
+exit_if_unsafe_start(shell)
+shell.configure_streamlit()
+
+app = st.App("navigation.py", routes=shell.routes(), middleware=shell.middleware(), lifespan=shell.lifespan)
+
+if __name__ == "__main__":
+    app.run()

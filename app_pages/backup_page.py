@@ -10,6 +10,7 @@ from core.store.backup_export import backup_filename, export_backup
 from core.store.backup_restore import restore
 from core.store.backup_validate import read_backup
 from core.store.gpx_export import export_gpx
+from core.views.text import md, plain
 
 MIME = {"zip": "application/zip", "json": "application/json", "gpx": "application/gpx+xml"}
 
@@ -30,7 +31,7 @@ if st.button("Prepare backup", key="backup_prepare"):
 prepared = st.session_state.get("backup_file")
 if prepared and prepared[3] == athlete_id:
     name, data, kind, _ = prepared
-    st.download_button(f"Download {name} ({len(data) / 1048576:.1f} MB)", data, file_name=name, mime=MIME[kind],
+    st.download_button(f"Download {md(name)} ({len(data) / 1048576:.1f} MB)", data, file_name=name, mime=MIME[kind],
                        key="backup_download", type="primary", on_click="ignore")
 
 st.subheader("Export a ride or route as GPX")
@@ -45,13 +46,13 @@ else:
 if not choices:
     right.info(f"No {kind}s yet.")
 else:
-    item = right.selectbox(kind.capitalize(), list(choices), format_func=choices.get, key="gpx_item")
+    item = right.selectbox(kind.capitalize(), list(choices), format_func=lambda i: plain(choices[i]), key="gpx_item")
     if right.button("Prepare GPX", key="gpx_prepare"):
         with ui.friendly_errors(f"exporting the {kind}"):
             st.session_state["gpx_file"] = export_gpx(cur, athlete_id, kind, item)
     if st.session_state.get("gpx_file"):
         gpx_name, gpx_data = st.session_state["gpx_file"]
-        right.download_button(f"Download {gpx_name}", gpx_data, file_name=gpx_name, mime=MIME["gpx"],
+        right.download_button(f"Download {md(gpx_name)}", gpx_data, file_name=gpx_name, mime=MIME["gpx"],
                               key="gpx_download", on_click="ignore")
 
 st.subheader("Restore a backup")
@@ -65,7 +66,7 @@ else:
     if checked is None or checked["file_id"] != upload.file_id:
         # Checked once per uploaded file; the outcome (a preview or the reason) stays on screen across reruns.
         checked = {"file_id": upload.file_id, "backup": None, "error": None, "result": None}
-        with ui.friendly_errors(f"reading {upload.name}"), st.spinner(f"Checking {upload.name}…"):
+        with ui.friendly_errors(f"reading {upload.name}"), st.spinner(f"Checking {md(upload.name)}…"):
             try:
                 checked["backup"] = read_backup(cur, upload.getvalue(), upload.name)
             except VeloCoachError as exc:
@@ -73,17 +74,18 @@ else:
         st.session_state["backup_checked"] = checked
     parsed = checked["backup"]
     if checked["error"]:
-        st.error(checked["error"])
+        st.error(md(checked["error"]))
     elif checked["result"] is not None:
         result = checked["result"]
-        st.success(f"{result.filename}: restored as athlete #{result.athlete_id} ({result.athlete_name}) with "
+        st.success(f"{md(result.filename)}: restored as athlete #{result.athlete_id} ({md(result.athlete_name)}) with "
                    f"{result.rows.get('rides', 0)} rides. Choose this athlete in Settings.")
     elif parsed is not None:
         summary = parsed.summary()
-        st.markdown(f"**{summary['file']}** — athlete **{summary['athlete']}**, exported "
-                    f"{summary['exported_at'] or 'at an unknown time'} by VeloCoach {summary['app_version'] or '?'}"
-                    + (f"; rides from {summary['first_ride']} to {summary['last_ride']}" if summary["first_ride"]
-                       else ""))
+        st.markdown(f"**{md(summary['file'])}** — athlete **{md(summary['athlete'])}**, exported "
+                    f"{md(summary['exported_at'] or 'at an unknown time')} by VeloCoach "
+                    f"{md(summary['app_version'] or '?')}"
+                    + (f"; rides from {md(summary['first_ride'])} to {md(summary['last_ride'])}"
+                       if summary["first_ride"] else ""))
         st.dataframe([{"table": t, "rows": n} for t, n in summary["rows"].items() if n], hide_index=True,
                      key="backup_preview")
         if st.button("Restore as a new athlete", type="primary", key="backup_restore"):

@@ -18,12 +18,12 @@ from core.views.planview import (
     STATUS_LABELS,
     calendar_frame,
     constraint_lines,
-    md_escape,
     plan_figure,
     plan_metrics,
     rule_label,
     rule_versions_caption,
 )
+from core.views.text import md, plain
 
 st.title("Coach")
 cur = ui.cursor()
@@ -69,25 +69,25 @@ with tab_rules:
         st.markdown("\n".join(constraint_lines(parsed.constraints, hard_includes_sweet_spot=hard_ss)))
         for item in parsed.unparsed:
             said = item.suggestion if item.text in item.suggestion else f"Not understood: “{item.text}”. {item.suggestion}"
-            st.warning(md_escape(said))
+            st.warning(md(said))
         for question in parsed.questions:
-            st.warning(md_escape(question.message))
+            st.warning(md(question.message))
         for suggestion in parsed.suggestions:
             if not any(suggestion == u.suggestion for u in parsed.unparsed):
-                st.warning(md_escape(suggestion))
+                st.warning(md(suggestion))
         clashes = parsed.conflicts + [c.message for c in conflicts_with(
             parsed.constraints, [r for r in rules if r["enabled"]], hard_includes_sweet_spot=hard_ss)]
         for conflict in clashes:
-            st.error(md_escape(conflict))
+            st.error(md(conflict))
         if parsed.note:
-            st.caption(md_escape(parsed.note))
+            st.caption(md(parsed.note))
     if right.button("Save rule", key="rule_save_button", type="primary"):
         with ui.friendly_errors("saving the rule"):
             parsed = preview[1] if preview and preview[0] == text else parse_rule(
                 text, cur=cur, settings=settings, context=parse_context(cur, athlete))
             rule = save_rule(cur, athlete, text, name=name, parsed=parsed)
             st.session_state.pop("rule_preview", None)
-            st.success(f"Saved rule “{md_escape(rule['name'])}”.")
+            st.success(f"Saved rule “{md(rule['name'])}”.")
             st.rerun()
 
     st.subheader("Your rules")
@@ -95,7 +95,7 @@ with tab_rules:
         st.info("No rules yet. Write one above, e.g. “rest on Fridays”.")
     for rule in rules:
         state = "" if rule["enabled"] else " · disabled"
-        with st.expander(f"{md_escape(rule['name'])} · v{rule['version']}{state}"):
+        with st.expander(f"{md(rule['name'])} · v{rule['version']}{state}"):
             st.text(rule["text"])
             st.markdown("\n".join(constraint_lines(rule["constraints"], hard_includes_sweet_spot=hard_ss)))
             new_text = st.text_area("Edit", rule["text"], key=f"rule_edit_{rule['id']}")
@@ -129,7 +129,7 @@ with tab_plan:
         event_type = g2.selectbox("Event type", [None, *EVENT_TYPES], key="plan_event_type",
                                   format_func=lambda v: "—" if v is None else v.replace("_", " "))
         route_id = g3.selectbox("Goal route (its climbs shape the key workouts)", [None, *routes],
-                                format_func=lambda v: "—" if v is None else routes[v], key="plan_route")
+                                format_func=lambda v: "—" if v is None else plain(routes[v]), key="plan_route")
         g1, g2, g3 = st.columns(3)
         target_ftp = g1.number_input("Target FTP (W, 0 = none)", 0, 600, 0, key="plan_target_ftp")
         target_ctl = g2.number_input("Target CTL (0 = none)", 0, 200, 0, key="plan_target_ctl")
@@ -160,7 +160,7 @@ with tab_plan:
     result = st.session_state.get("plan_preview")
     if result is not None:
         st.subheader("Preview")
-        st.info(f"Made by the {GENERATOR_LABELS[result.generator]}. " + " ".join(result.notes))
+        st.info(f"Made by the {GENERATOR_LABELS[result.generator]}. " + " ".join(md(n) for n in result.notes))
         show_plan(result.plan, result.weekly_ctl, "preview")
         if result.route_pacing:
             st.markdown("**Pacing per climb of the goal route**")

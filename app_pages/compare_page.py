@@ -11,6 +11,7 @@ import ui
 from core.rides import compare
 from core.rides.store import RideFilter, search_rides, sport_types
 from core.views.mapview import comparison_map
+from core.views.text import md, plain, plot_text
 
 LETTERS = "abcdef"
 COLOURS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC", "#F4A259", "#6C757D")  # as core.views.mapview.LINE_COLORS
@@ -40,7 +41,7 @@ options = compare.ride_labels(cur, athlete, st.session_state["compare_rides"])
 options.update({r["id"]: compare.RideData(r["id"], r["name"] or "Ride", r["started_at"], {}, {}).label
                 for r in found})
 st.session_state["compare_rides"] = [i for i in st.session_state["compare_rides"] if i in options]
-selected = st.multiselect("Rides to compare: the first is A, the second B", list(options), format_func=options.get,
+selected = st.multiselect("Rides to compare: the first is A, the second B", list(options), format_func=lambda i: plain(options[i]),
                           key="compare_rides", max_selections=len(LETTERS),
                           placeholder="Pick two or more rides")
 
@@ -88,7 +89,7 @@ if channels:
                            subplot_titles=[compare.CHANNEL_LABELS[c] for c in channels])
     for row, channel in enumerate(channels, start=1):
         for i, series in enumerate(shown.series):
-            figure.add_scatter(x=shown.x, y=series[channel], name=names[i], legendgroup=names[i],
+            figure.add_scatter(x=shown.x, y=series[channel], name=plot_text(names[i]), legendgroup=str(i),
                                showlegend=row == 1, line=dict(color=COLOURS[i % len(COLOURS)], width=1.4),
                                row=row, col=1)
     figure.update_layout(height=190 * len(channels) + 60, margin=dict(l=10, r=10, t=30, b=10),
@@ -118,14 +119,14 @@ with ui.friendly_errors("drawing the map"):
     if track_map is None:
         st.info("None of these rides has GPS positions (indoor rides), so there is no map.")
     else:
-        st.caption(" · ".join(f"{name} in {'orange' if i == 0 else 'blue' if i == 1 else 'another colour'}"
+        st.caption(" · ".join(f"{md(name)} in {'orange' if i == 0 else 'blue' if i == 1 else 'another colour'}"
                               for i, name in enumerate(names)))
         st_folium(track_map, height=460, use_container_width=True, returned_objects=[], key="compare_map")
 
 # ---------------------------------------------------------------------------------------------- tables
 st.subheader("Differences")
 table = comparison.differences.rename(columns={r.label: LETTERS[i].upper() for i, r in enumerate(comparison.rides)})
-st.caption(" · ".join(names))
+st.caption(" · ".join(md(name) for name in names))
 st.dataframe(table, hide_index=True, width="stretch", key="compare_differences",
              column_config={c: st.column_config.NumberColumn(format="%.2f") for c in table.columns
                             if c not in ("figure", "unit")})

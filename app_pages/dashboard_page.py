@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from core.rides import dashboard
+from core.views.text import md
 
 st.title("Dashboard")
 cur = ui.cursor()
@@ -134,7 +135,7 @@ if plan is None:
         st.caption("The coach page is not available in this build.")
 else:
     progress: pd.DataFrame = data["plan_progress"]
-    st.markdown(f"**{plan['name']}** · {plan['start_date']:%d %b} – {plan['end_date']:%d %b %Y}")
+    st.markdown(f"**{md(plan['name'])}** · {plan['start_date']:%d %b} – {plan['end_date']:%d %b %Y}")
     table = pd.DataFrame({
         "Week": progress["period_start"],
         "": [COLOUR_DOT.get(c) for c in progress["colour"]],

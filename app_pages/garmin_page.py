@@ -8,6 +8,7 @@ import ui
 from core.garmin import accounts as garmin_accounts
 from core.garmin import client as garmin_client
 from core.garmin import sync as garmin_sync
+from core.views.text import md, plain
 
 PENDING = "garmin_pending_sign_in"  # {"label": str, "attempt": garmin_accounts.SignIn} between password and code
 OTHER_SPORTS = ["running", "trail_running", "hiking", "walking", "lap_swimming", "open_water_swimming",
@@ -27,7 +28,7 @@ if accounts:
     st.subheader("Accounts")
     for account in accounts:
         left, middle, right = st.columns([3, 4, 2])
-        left.markdown(f"**{account['label']}** — {'signed in' if account['signed_in'] else 'signed out'}")
+        left.markdown(f"**{md(account['label'])}** — {'signed in' if account['signed_in'] else 'signed out'}")
         last = account["last_synced_activity_at"]
         middle.caption(f"Synced up to {last:%Y-%m-%d %H:%M} UTC" if last else "Not synced yet")
         if account["signed_in"] and right.button("Sign out", key=f"garmin_sign_out_{account['id']}"):
@@ -53,7 +54,7 @@ if pending:
             garmin_accounts.submit_mfa_code(pending["attempt"], code)
             garmin_accounts.save_account(cur, athlete_id, pending["label"], pending["attempt"], files_dir)
             del st.session_state[PENDING]
-            st.session_state["garmin_flash"] = f"Signed in as '{pending['label']}'."
+            st.session_state["garmin_flash"] = f"Signed in as '{md(pending['label'])}'."
             st.rerun()
 else:
     with st.expander("Sign in to a Garmin Connect account", expanded=not signed_in):
@@ -69,7 +70,7 @@ else:
                         st.session_state[PENDING] = {"label": label, "attempt": attempt}
                     else:
                         garmin_accounts.save_account(cur, athlete_id, label, attempt, files_dir)
-                        st.session_state["garmin_flash"] = f"Signed in as '{label.strip()}'."
+                        st.session_state["garmin_flash"] = f"Signed in as '{md(label.strip())}'."
                     st.rerun()
 
 if flash := st.session_state.pop("garmin_flash", None):
@@ -79,7 +80,7 @@ if flash := st.session_state.pop("garmin_flash", None):
 if signed_in:
     st.subheader("Sync")
     by_id = {a["id"]: a for a in signed_in}
-    account_id = st.selectbox("Account", list(by_id), format_func=lambda i: by_id[i]["label"],
+    account_id = st.selectbox("Account", list(by_id), format_func=lambda i: plain(by_id[i]["label"]),
                               key="garmin_sync_account")
     account = by_id[account_id]
     first_sync = account["last_synced_activity_at"] is None
@@ -99,7 +100,7 @@ if signed_in:
         bar = st.progress(0.0, text="Asking Garmin Connect for new activities…")
 
         def show(done: int, total: int, message: str) -> None:
-            bar.progress(done / total if total else 1.0, text=f"{done} of {total}: {message}")
+            bar.progress(done / total if total else 1.0, text=f"{done} of {total}: {md(message)}")
 
         with ui.friendly_errors("syncing with Garmin Connect"):
             report = garmin_sync.sync_account(cur, account_id, progress=show, since=since, until=until,
@@ -112,7 +113,7 @@ if signed_in:
                    f"{report.skipped} skipped, {report.failed} failed.")
         (st.success if report.status == "ok" else st.warning)(message)
         for note in report.notes:
-            st.caption(note)
+            st.caption(md(note))
 
 # -- history ----------------------------------------------------------------------------------------------------
 history = garmin_accounts.sync_history(cur, athlete_id)

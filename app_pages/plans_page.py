@@ -32,13 +32,13 @@ from core.views.planview import (
     export_weeks,
     garmin_send_caption,
     garmin_send_defaults,
-    md_escape,
     plan_caption,
     plan_figure,
     plan_label,
     plan_metrics,
     plan_versions_caption,
 )
+from core.views.text import md, plain
 
 st.title("Plans")
 cur = ui.cursor()
@@ -92,7 +92,7 @@ else:
         if b5.button("Delete…", key=f"plan_delete_{plan_id}"):
             st.session_state["plans_confirm_delete"] = plan_id
         if st.session_state.get("plans_confirm_delete") == plan_id:
-            st.warning(f"Delete {plan['name']!r} with its workouts? Other versions of it are kept.")
+            st.warning(f"Delete “{md(plan['name'])}” with its workouts? Other versions of it are kept.")
             d1, d2 = st.columns(2)
             if d1.button("Yes, delete this plan", key=f"plan_confirm_delete_{plan_id}", type="primary"):
                 delete_plan(cur, athlete, plan_id)
@@ -121,7 +121,7 @@ else:
                 st.caption(garmin_send_caption(ftp_w))
                 first, last = garmin_send_defaults(plan, today)
                 g1, g2, g3 = st.columns(3)
-                account = g1.selectbox("Account", labels, key=f"plan_garmin_account_{plan_id}")
+                account = g1.selectbox("Account", labels, key=f"plan_garmin_account_{plan_id}", format_func=plain)
                 span = dict(min_value=plan["start_date"], max_value=plan["end_date"])
                 send_from = g2.date_input("From", first, key=f"plan_garmin_from_{plan_id}", **span)
                 send_to = g3.date_input("To", last, key=f"plan_garmin_to_{plan_id}", **span)
@@ -129,7 +129,7 @@ else:
                     with ui.friendly_errors("sending the plan to Garmin Connect"), st.spinner("Sending…"):
                         results = send_plan(cur, athlete, plan, ftp_w=ftp_w, account_label=account,
                                             date_from=send_from, date_to=send_to, today=today)
-                        st.success(send_summary(results, account))
+                        st.success(md(send_summary(results, account)))
         versions = plan_versions(cur, athlete, plan_id)
         if len(versions) > 1:
             st.caption(plan_versions_caption(versions))
@@ -161,11 +161,11 @@ for item in pending:
     with st.container(border=True, key=f"analysis_box_{item['id']}"):
         st.markdown(analysis_title(item))
         for sentence in item["feedback"].get("sentences", []):
-            st.markdown(f"- {md_escape(sentence)}")
+            st.markdown(f"- {md(sentence)}")
         for suggestion in item["suggestions"]:
-            st.markdown(f"→ {md_escape(describe_suggestion(suggestion))}")
+            st.markdown(f"→ {md(describe_suggestion(suggestion))}")
         for note in item["feedback"].get("notes", []):
-            st.caption(md_escape(note))
+            st.caption(md(note))
         y, n = st.columns(2)
         if y.button("Approve", key=f"analysis_approve_{item['id']}", type="primary"):
             with ui.friendly_errors("applying the analysis"):

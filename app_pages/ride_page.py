@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from core.views import ridecharts
+from core.views.text import md
 
 st.title("Ride")
 cur = ui.cursor()
@@ -33,7 +34,7 @@ if not labels:
     st.page_link("app_pages/rides_page.py", label="Go to Rides", icon=":material/directions_bike:")
     st.stop()
 if url_id and wanted not in labels:
-    st.warning(f"There is no ride #{url_id}: pick one below.")
+    st.warning(f"There is no ride #{md(url_id, 120)}: pick one below.")
 ids = list(labels)
 ride_id = st.selectbox("Ride", ids, format_func=labels.get, key="ride_pick",
                        index=ids.index(wanted) if wanted in labels else 0)
@@ -46,14 +47,14 @@ with ui.friendly_errors("loading the ride"):
 if ride is None:
     st.stop()
 
-st.subheader(ride["name"])
+st.subheader(md(ride["name"]))
 tiles = ridecharts.detail_metrics(ride)
 for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
     col.metric(label, value, help=help_text)
 for flag in ride["metrics"].get("flags", []):
-    st.caption(f"⚠️ {flag}")
+    st.caption(f"⚠️ {md(flag)}")
 if ride["tags"]:
-    st.caption("Tags: " + ", ".join(ride["tags"]))
+    st.caption("Tags: " + ", ".join(md(tag) for tag in ride["tags"]))
 
 samples: pd.DataFrame = ride["samples"]
 if ride["points"] is not None and len(ride["points"]["lat"]):
@@ -99,4 +100,4 @@ climbs = ridecharts.climbs_table(ride["sections"])
 if not climbs.empty:
     st.markdown("**Climbs**")
     st.dataframe(climbs, hide_index=True, width="stretch", key="ride_climbs")
-st.caption(ridecharts.source_caption(ride))
+st.caption(md(ridecharts.source_caption(ride)))

@@ -6,6 +6,7 @@ import ui
 from core.importer import import_files
 from core.rides import store as rides
 from core.views.ridecharts import SORT_LABELS, page_count, ride_labels, rides_table
+from core.views.text import md, plain
 
 st.title("Rides")
 cur = ui.cursor()
@@ -19,18 +20,18 @@ with st.expander("Import ride files (.fit, .gpx)", expanded=False):
         with ui.friendly_errors("importing files"):
             st.session_state["rides_import_results"] = import_files(
                 cur, athlete, [(f.name, f.getvalue()) for f in uploads],
-                progress=lambda done, total, name: bar.progress(done / total, text=f"{done}/{total}: {name}"))
+                progress=lambda done, total, name: bar.progress(done / total, text=f"{done}/{total}: {md(name)}"))
     for result in st.session_state.get("rides_import_results", []):
         if not result["ok"]:
-            st.error(result["error"])
+            st.error(md(result["error"]))
         elif result["kind"] == "route":
-            st.info(f"{result['file']}: stored as planned route #{result['id']} (it has no times).")
+            st.info(f"{md(result['file'])}: stored as planned route #{result['id']} (it has no times).")
         elif not result.get("created") or result.get("duplicate_of"):
-            st.info(result["message"])
+            st.info(md(result["message"]))
         else:
-            st.success(f"{result['message']} — ride #{result['id']}")
+            st.success(f"{md(result['message'])} — ride #{result['id']}")
         for warning in (result.get("warnings") or []) if result["ok"] else []:
-            st.warning(warning)
+            st.warning(md(warning))
 
 # ---------------------------------------------------------------------------------------------- filters
 sports = rides.sport_types(cur, athlete)
@@ -52,7 +53,7 @@ with st.expander("Filters", expanded=True):
     min_hr = c4.number_input("Min avg HR", min_value=0.0, value=None, key="rides_min_hr")
     max_hr = c4.number_input("Max avg HR", min_value=0.0, value=None, key="rides_max_hr")
     c1, c2, c3, c4 = st.columns(4)
-    tag = c1.selectbox("Tag", ["(any)", *tags], key="rides_tag")
+    tag = c1.selectbox("Tag", ["(any)", *tags], key="rides_tag", format_func=plain)
     sort = c2.selectbox("Sort by", list(SORT_LABELS), format_func=SORT_LABELS.get, key="rides_sort")
     descending = c3.toggle("Descending", value=True, key="rides_desc")
     page_size = c4.selectbox("Rides per page", [25, 50, 100], key="rides_page_size")
@@ -106,13 +107,13 @@ new_tag = c1.text_input("Tag", key="rides_new_tag", placeholder="e.g. race")
 if c1.button("Add tag", key="rides_add_tag", disabled=not selected):
     with ui.friendly_errors("tagging rides"):
         added = rides.add_tag(cur, athlete, selected, new_tag)
-        st.toast(f"Tagged {added} ride(s) '{new_tag.strip()}'")
+        st.toast(f"Tagged {added} ride(s) '{md(new_tag.strip())}'")
         st.rerun()
-old_tag = c2.selectbox("Remove tag", tags, key="rides_old_tag", index=None)
+old_tag = c2.selectbox("Remove tag", tags, key="rides_old_tag", index=None, format_func=plain)
 if c2.button("Remove tag", key="rides_remove_tag", disabled=not selected or not old_tag):
     with ui.friendly_errors("removing a tag"):
         removed = rides.remove_tag(cur, athlete, selected, old_tag)
-        st.toast(f"Removed '{old_tag}' from {removed} ride(s)")
+        st.toast(f"Removed '{md(old_tag)}' from {removed} ride(s)")
         st.rerun()
 if c3.button("Recompute metrics", key="rides_recompute", disabled=not selected,
              help="Recompute NP, TSS, zones… from the stored samples with the FTP in force on each ride's date"):

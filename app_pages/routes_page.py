@@ -20,6 +20,7 @@ from core.routes.store import (
     section_rows,
 )
 from core.views.mapview import profile_figure, route_map
+from core.views.text import md, plain
 
 st.title("Routes")
 cur = ui.cursor()
@@ -41,7 +42,7 @@ if new_files:
     bar = st.progress(0.0, text=f"Importing {len(new_files)} file(s)…")
 
     def progress(done: int, total: int, name: str) -> None:
-        bar.progress(done / total, text=f"Imported {done} of {total}: {name}")
+        bar.progress(done / total, text=f"Imported {done} of {total}: {md(name)}")
 
     with ui.friendly_errors("importing routes"):
         results = import_files(cur, athlete, ((f.name, f.getvalue()) for f in new_files), as_kind="route",
@@ -55,10 +56,10 @@ if new_files:
 for result in st.session_state.get("routes_results", []):
     if result["ok"]:
         climbs = sum(1 for s in result["sections"] if s["kind"] == "climb")
-        st.success(f"{result['file']}: {result['distance_m'] / 1000:.1f} km, {result['points']} points, "
+        st.success(f"{md(result['file'])}: {result['distance_m'] / 1000:.1f} km, {result['points']} points, "
                    f"{len(result['sections'])} sections ({climbs} climb{'s' if climbs != 1 else ''})")
     else:
-        st.error(result["error"])
+        st.error(md(result["error"]))
 
 # ---- route list ------------------------------------------------------------------------------------------
 routes = list_routes(cur, athlete, "planned")
@@ -70,7 +71,7 @@ ids = [r["id"] for r in routes]
 names = {r["id"]: f"{r['name']} ({r['distance_m'] / 1000:.1f} km)" for r in routes}
 if st.session_state.get("routes_selected") not in ids:
     st.session_state["routes_selected"] = ids[0]
-route_id = st.selectbox("Route", ids, format_func=names.get, key="routes_selected")
+route_id = st.selectbox("Route", ids, format_func=lambda i: plain(names[i]), key="routes_selected")
 route = get_route(cur, route_id, athlete)
 
 with st.expander("Rename or delete"):

@@ -22,6 +22,7 @@ from core.coach.rules.model import group_coverage
 from core.errors import VeloCoachError
 from core.rides.powerstore import recompute_rides
 from core.views.powerview import FTP_CHANGE_NOTE
+from core.views.text import md, plain
 
 st.title("Settings")
 cur = ui.cursor()
@@ -38,7 +39,7 @@ def _switch_athlete() -> None:
 # The picker follows the current athlete (also when it changed elsewhere, e.g. "Create athlete" below); only the
 # rider's own choice in it switches athletes.
 st.session_state["settings_athlete"] = current_id
-st.selectbox("Athlete", options=list(names), format_func=names.get, key="settings_athlete",
+st.selectbox("Athlete", options=list(names), format_func=lambda i: plain(names[i]), key="settings_athlete",
              on_change=_switch_athlete)
 
 athlete = get_athlete(cur, current_id)
@@ -78,7 +79,7 @@ with st.form("athlete_profile"):
             elif gap_method != prefs.get("gap_method", "pauses"):
                 st.info("Rides you import from now on use the new pause rule; recompute stored rides below.")
         except VeloCoachError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 
 st.subheader("What counts as hard")
 sweet_spot_hard = hard_includes_sweet_spot(cur, current_id)
@@ -120,12 +121,12 @@ cols[3].metric("Plans", summary["plans"])
 cols[4].metric("Rules", summary["rules"])
 if summary["first_ride_at"]:
     st.caption(f"Rides from {summary['first_ride_at']:%d %b %Y} to {summary['last_ride_at']:%d %b %Y}. "
-               f"Database: `{ui.settings().db_path}`")
+               f"Database: {md(ui.settings().db_path)}")
 
 st.subheader("AI service")
 ai_settings = ui.settings()
 if ai_settings.ai_enabled:
-    st.caption(f"Model `{ai_settings.ai_model}` at {ai_settings.ai_base_url or 'api.openai.com'}; at most "
+    st.caption(f"Model {md(ai_settings.ai_model)} at {md(ai_settings.ai_base_url or 'api.openai.com')}; at most "
                f"{ai_settings.ai_calls_per_minute} calls a minute. Any failure falls back to the built-in coach.")
 else:
     st.caption("No AI key configured: the coach uses its built-in rule parser and periodisation engine. Set "
@@ -140,4 +141,4 @@ ai_cols[3].metric("AI cost", f"${ai_totals['cost_usd']:.4f}")
 if st.button("Check the AI service", key="ai_health_check"):
     with ui.friendly_errors("checking the AI service"):
         report = ai_health_check(cur, ai_settings)
-        (st.success if report["ok"] else st.warning)(report["message"])
+        (st.success if report["ok"] else st.warning)(md(report["message"]))

@@ -7,6 +7,7 @@ Each module in core/commands/ exposes ``register(subparsers)``; a sub-command se
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
 import json
 import logging
@@ -34,6 +35,13 @@ def json_default(value):
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def read_secret(prompt: str) -> str:
+    """A password from a hidden prompt, or one line of stdin when it is not a terminal; never an argument."""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\n")
 
 
 def date_arg(text: str) -> date:

@@ -7,6 +7,7 @@ memory: they are never logged, written to the database or exported (``Settings._
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -33,11 +34,14 @@ ENV_VARS = {
     "VELOCOACH_AI_CALLS_PER_MINUTE": "ai_calls_per_minute",
     "VELOCOACH_FEATURES": "features",
     "VELOCOACH_SEED_DEMO": "seed_demo",
+    "VELOCOACH_ALLOWED_HOSTS": "allowed_hosts",
+    "VELOCOACH_SESSION_HOURS": "session_hours",
 }
 
 
 class Settings(BaseModel):
-    env: Literal["development", "test", "production"] = "development"
+    # "development" shows error details in the browser; a rider's app (the default) never does.
+    env: Literal["development", "test", "production"] = "production"
     db_path: Path = DEFAULT_DB_PATH
     data_dir: Path | None = None  # tokens and other files; defaults to the database's folder
     max_upload_mb: int = Field(100, ge=1, le=2000)
@@ -54,6 +58,23 @@ class Settings(BaseModel):
     }
     features: frozenset[str] = frozenset()
     seed_demo: bool = True
+    # Host names besides IP addresses and localhost under which the app may be reached (a LAN name, the reverse
+    # proxy's public name); any other Host header is refused (DNS rebinding). "*.example.org" covers subdomains.
+    allowed_hosts: tuple[str, ...] = ()
+    session_hours: float = Field(12.0, gt=0, le=24 * 30)  # how long a sign-in lasts
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        names = tuple(str(part).strip().lower().rstrip(".") for part in value if str(part).strip())
+        for name in names:
+            bare = name.removeprefix("*.")
+            if name == "*" or not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*",
+                                                bare):
+                raise ValueError(f"{name!r} is not a host name (use names like velocoach.lan or *.example.org)")
+        return names
 
     @field_validator("features", mode="before")
     @classmethod

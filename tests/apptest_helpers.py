@@ -1,15 +1,22 @@
-"""Shared AppTest helpers: run a page through app.py (its links need the app's navigation) and read the database
+"""Shared AppTest helpers: run a page through navigation.py, the page script (its links need the app's navigation) and read the database
 the page wrote. AppTest shares the test process, so the cached connection is released first each time."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from core.store.db import connect, integrity_problems
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "navigation.py")
+
+
+def shown(markdown: str) -> str:
+    """What the rider reads from a Markdown string the app escaped (core.views.text.md): backslashes before
+    punctuation and the invisible word joiners that keep URLs from becoming links removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def _release_cached_connection() -> None:
@@ -18,10 +25,11 @@ def _release_cached_connection() -> None:
     _database.clear()
 
 
-def run_app_page(page: str, **query) -> AppTest:
-    """``page`` as the app runs it; ``query`` becomes the address's ?k=v."""
+def run_app_page(page: str, timeout: float = 60, **query) -> AppTest:
+    """``page`` as the app runs it (through the page script's navigation and error guard); ``query`` becomes the
+    address's ?k=v."""
     _release_cached_connection()
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=timeout)
     at.run()
     at.query_params.update({k: str(v) for k, v in query.items()})
     at.switch_page(page).run()

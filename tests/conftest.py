@@ -18,6 +18,15 @@ for _var in ("NO_PROXY", "no_proxy"):
     os.environ[_var] = ",".join(filter(None, [os.environ.get(_var), "127.0.0.1", "localhost"]))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _apptest_error_details():
+    """AppTest reads .streamlit/config.toml, whose showErrorDetails "none" would redact a failing page's error in
+    test output; tests see the details (the shipped setting is checked in test_shell.py)."""
+    from streamlit import config
+
+    config.set_option("client.showErrorDetails", "full")
+
+
 @pytest.fixture
 def db_path(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "test.duckdb"

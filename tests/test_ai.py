@@ -18,6 +18,7 @@ from core.coach.plans.generate import generate_plan
 from core.coach.rules.parser import AIParse, parse_rule
 from core.coach.rules.store import save_rule
 from core.config import load_settings
+from tests.apptest_helpers import run_app_page
 from tests.fakes.openai_server import FakeOpenAI, settings_for
 
 KEY = "sk-test-SECRETKEY0123456789abcdef"
@@ -297,9 +298,8 @@ SETTINGS_PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "sett
 
 
 def test_settings_shows_ai_totals_and_a_health_check_without_a_key(db_path):
-    from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(SETTINGS_PAGE, default_timeout=60).run()
+    at = run_app_page("app_pages/settings_page.py")
     assert not at.exception
     assert {"AI calls", "Tokens in", "Tokens out", "AI cost"} <= {m.label for m in at.metric}
     at.button(key="ai_health_check").click().run()
@@ -307,12 +307,11 @@ def test_settings_shows_ai_totals_and_a_health_check_without_a_key(db_path):
 
 
 def test_settings_health_check_reaches_the_configured_server(db_path, monkeypatch, fake):
-    from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("VELOCOACH_AI_BASE_URL", fake.url)
     monkeypatch.setenv("VELOCOACH_AI_KEY", KEY)
     fake.enqueue(content='{"ok": true}', prompt_tokens=7, completion_tokens=3)
-    at = AppTest.from_file(SETTINGS_PAGE, default_timeout=60).run()
+    at = run_app_page("app_pages/settings_page.py")
     at.button(key="ai_health_check").click().run()
     assert not at.exception
     assert any("answered in" in s.value for s in at.success)

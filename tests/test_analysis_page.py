@@ -14,7 +14,7 @@ from core.store.db import connect
 from tests.apptest_helpers import read_db, run_app_page
 from tests.test_analysis import make_plan, ride
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "navigation.py")
 
 
 def seed(db_path, *, analyse=True):

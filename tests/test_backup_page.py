@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.store import backup_export
 from core.store.db import connect, table_counts, transaction
+from tests.apptest_helpers import run_app_page, shown
 from tests.test_backup_helpers import small_athlete
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "backup_page.py")
@@ -38,7 +39,7 @@ def _counts(db_path: Path) -> dict:
 
 
 def _open() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60).run()
+    return run_app_page("app_pages/backup_page.py")
 
 
 def test_the_page_offers_a_backup_download_and_gpx_of_a_route(db_path):
@@ -49,10 +50,10 @@ def test_the_page_offers_a_backup_download_and_gpx_of_a_route(db_path):
     at.button(key="backup_prepare").click().run()
     assert not at.exception
     download = at.get("download_button")
-    assert download and "velocoach-page-rider-" in download[0].proto.label and ".zip" in download[0].proto.label
+    assert download and "velocoach-page-rider-" in shown(download[0].proto.label) and ".zip" in shown(download[0].proto.label)
     at.radio(key="gpx_kind").set_value("route").run()
     at.button(key="gpx_prepare").click().run()
-    labels = [d.proto.label for d in at.get("download_button")]
+    labels = [shown(d.proto.label) for d in at.get("download_button")]
     assert "Download coast-loop.gpx" in labels
 
 
@@ -65,7 +66,7 @@ def test_an_uploaded_backup_is_previewed_then_restored_as_a_new_athlete(db_path)
     assert _counts(db_path)["athletes"] == 1  # a preview writes nothing
     at.button(key="backup_restore").click().run()
     assert not at.exception
-    assert at.success and "page.json: restored as athlete #" in at.success[0].value
+    assert at.success and "page.json: restored as athlete #" in shown(at.success[0].value)
     counts = _counts(db_path)
     assert counts["athletes"] == 2 and counts["plans"] == 4 and counts["route_points"] == 6
 
@@ -78,7 +79,7 @@ def test_a_bad_upload_shows_the_reason_and_restores_nothing(db_path):
     at = _open()
     at.get("file_uploader")[0].set_value(("future.json", json.dumps(document).encode(), "application/json")).run()
     assert not at.exception
-    assert at.error and "future.json" in at.error[0].value and "newer VeloCoach" in at.error[0].value
+    assert at.error and "future.json" in shown(at.error[0].value) and "newer VeloCoach" in at.error[0].value
     assert not [b for b in at.button if b.key == "backup_restore"]
     at.run()  # the reason stays on screen across reruns
     assert at.error and "newer VeloCoach" in at.error[0].value

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.files.gpx import read_gpx
+from tests.apptest_helpers import run_app_page
 from tests.test_compare import STRAVA, ridden_again
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "compare_page.py")
@@ -24,10 +25,7 @@ def two_rides(cur, athlete_id):
 
 
 def open_page(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = str(value)
-    at.run()
+    at = run_app_page("app_pages/compare_page.py", **params)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -9,14 +9,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.store.db import bump_data_version, transaction
+from tests.apptest_helpers import run_app_page
 from tests.test_dashboard_fitness import insert_ride
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "dashboard_page.py")
 
 
 def run_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.run()
+    at = run_app_page("app_pages/dashboard_page.py", timeout=30)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -84,7 +84,7 @@ def test_an_empty_database_gets_a_friendly_dashboard(db, athlete_id):
 
 
 def test_the_app_opens_on_the_dashboard_and_switches_to_compare(db, athlete_id, recent_rides):
-    app = AppTest.from_file(str(Path(PAGE).parent.parent / "app.py"), default_timeout=60)
+    app = AppTest.from_file(str(Path(PAGE).parent.parent / "navigation.py"), default_timeout=60)
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == "Dashboard"

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.athletes import AthleteProfile, create_athlete
 from core.store.db import connect
+from tests.apptest_helpers import run_app_page, shown
 from tests.fakes.garmin_server import FakeGarmin, cycling_activities
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +26,7 @@ def page_db(db_path):
 
 
 def run_page(timeout: float = 30) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=timeout)
-    at.run()
+    at = run_app_page("app_pages/garmin_page.py", timeout=timeout)
     assert not at.exception, at.exception
     return at
 
@@ -55,7 +55,7 @@ def test_sign_in_and_sync_show_the_progress_result_and_sync_log(page_db, monkeyp
     with FakeGarmin(activities=cycling_activities(3, recent)) as fake:
         fake.install(monkeypatch)
         at = sign_in(run_page(), fake)
-        assert any("Signed in as 'Edge'" in s.value for s in at.success)
+        assert any("Signed in as 'Edge'" in shown(s.value) for s in at.success)
         assert any("signed in" in m.value for m in at.markdown)
         at.button(key="garmin_sync").click()
         at.run()
@@ -70,7 +70,7 @@ def test_a_wrong_password_shows_the_reason_on_the_page(page_db, monkeypatch):
     with FakeGarmin() as fake:
         fake.install(monkeypatch)
         at = sign_in(run_page(), fake, password="a wrong password")
-        assert any("refused the e-mail or password" in e.value for e in at.error)
+        assert any("refused the e-mail or password" in shown(e.value) for e in at.error)
 
 
 def test_a_security_code_step_appears_when_garmin_asks_for_one(page_db, monkeypatch):
@@ -83,5 +83,5 @@ def test_a_security_code_step_appears_when_garmin_asks_for_one(page_db, monkeypa
         next(b for b in at.button if b.label == "Verify").click()
         at.run()
         assert not at.exception and not at.error, [e.value for e in at.error]
-        assert any("Signed in as 'Forerunner'" in s.value for s in at.success)
+        assert any("Signed in as 'Forerunner'" in shown(s.value) for s in at.success)
         assert any(b.label == "Sign out" for b in at.button)

@@ -8,13 +8,14 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.store.db import connect, table_counts
+from tests.apptest_helpers import run_app_page, shown
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
 
 def open_routes() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app_pages" / "routes_page.py"), default_timeout=60).run()
+    return run_app_page("app_pages/routes_page.py")
 
 
 def folium_component(at: AppTest):
@@ -43,8 +44,8 @@ def test_an_empty_routes_page_invites_an_upload(db_path):
 def test_uploading_gpx_files_shows_the_route_sections_map_and_profile(db_path):
     at = upload(open_routes(), "coursepointer__cptr003.gpx", "empty.gpx")
     assert not at.exception
-    assert any("coursepointer__cptr003.gpx: 48.3 km" in s.value for s in at.success)
-    assert any(e.value.startswith("empty.gpx: the file is empty") for e in at.error)
+    assert any("coursepointer__cptr003.gpx: 48.3 km" in shown(s.value) for s in at.success)
+    assert any(shown(e.value).startswith("empty.gpx: the file is empty") for e in at.error)
     assert at.selectbox(key="routes_selected").value is not None
     assert [m.label for m in at.metric] == ["Distance", "Elevation gain", "Climbs", "Estimated time"]
     assert at.metric[0].value == "48.3 km"

@@ -1,17 +1,15 @@
 """Settings page through AppTest: profile edits are validated and saved; athletes can be added and switched."""
 
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from core.athletes import list_athletes
 from core.store.db import connect
+from tests.apptest_helpers import run_app_page
 
 
 def open_settings() -> AppTest:
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app_pages" / "settings_page.py"),
-                           default_timeout=30)
-    return at.run()
+    return run_app_page("app_pages/settings_page.py", timeout=30)
 
 
 def test_the_settings_page_shows_the_profile_form_and_data_summary(db_path):

@@ -4,9 +4,10 @@ from an argument."""
 
 from __future__ import annotations
 
-import getpass
 import sys
 from datetime import date
+
+from core.cli import read_secret
 
 
 def register(subparsers) -> None:
@@ -42,12 +43,6 @@ def register(subparsers) -> None:
                       help="last day to send (default: the plan's end)")
     send.add_argument("--json", action="store_true", help="one JSON line per workout")
     send.set_defaults(handler=cmd_send_plan)
-
-
-def _read_secret(prompt: str) -> str:
-    if sys.stdin.isatty():
-        return getpass.getpass(prompt)
-    return sys.stdin.readline().rstrip("\n")
 
 
 def cmd_sync(args, ctx) -> int:
@@ -117,9 +112,9 @@ def cmd_accounts(args, ctx) -> int:
 def cmd_login(args, ctx) -> int:
     from core.garmin import accounts as garmin_accounts
 
-    password = _read_secret("Garmin Connect password: ")
+    password = read_secret("Garmin Connect password: ")
     account_id = garmin_accounts.sign_in(ctx.cur, ctx.athlete_id(), args.label, args.email, password,
-                                ask_code=lambda: _read_secret("Security code from Garmin: "))
+                                ask_code=lambda: read_secret("Security code from Garmin: "))
     del password
     if args.json:
         ctx.print_json({"account_id": account_id, "label": args.label.strip()})

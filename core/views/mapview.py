@@ -7,7 +7,8 @@ Bootstrap and awesome-markers from jsdelivr/cdnjs/code.jquery.com) and loads the
 tags, awaiting each ``onload`` — so offline the first CDN script never loads and no map is drawn. Here the map's
 ``default_js``/``default_css`` are replaced by Leaflet 1.9.4 served by Streamlit's static file serving
 (``server.enableStaticServing``; files in ./static, from the PyPI package django-js-lib-leaflet 1.9.4.1), and
-only elements that need no further JS/CSS are used (PolyLine, CircleMarker, Tooltip). Tiles come from
+only elements that need no further JS/CSS are used (PolyLine, CircleMarker, Tooltip). Every tooltip's text is
+escaped for folium's JavaScript template literal and Leaflet's HTML (``_tooltip``, core.views.text.map_text). Tiles come from
 OpenStreetMap when online; without them the lines still draw on the map's plain background.
 
 Lines are simplified before they reach the browser (Douglas–Peucker from the ``simplification`` package, on
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 import folium
 import numpy as np
 from simplification.cutil import simplify_coords_idx
+
+from core.views.text import map_text
 
 LEAFLET_JS = "/app/static/leaflet/leaflet.js"
 LEAFLET_CSS = "/app/static/leaflet/leaflet.css"
@@ -116,6 +119,12 @@ def _locations(lat: np.ndarray, lon: np.ndarray) -> list[list[float]]:
     return np.round(np.column_stack([lat, lon]), 5).tolist()
 
 
+def _tooltip(text: str | None) -> folium.Tooltip | None:
+    """Every map string goes through here: folium puts tooltip text raw into a JavaScript template literal that
+    Leaflet then shows as HTML (core.views.text.map_text)."""
+    return folium.Tooltip(map_text(text, 400)) if text else None
+
+
 def offline_map(**kwargs) -> folium.Map:
     """A folium.Map that loads Leaflet from the app only (no jQuery, Bootstrap or awesome-markers)."""
     m = folium.Map(tiles=None, control_scale=True, **kwargs)
@@ -148,7 +157,7 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None, hi
         show_base = not (i == 0 and sections)
         folium.PolyLine(_locations(la, lo), color=line.color if show_base else "#1F2933",
                         weight=line.weight if show_base else line.weight + 3, opacity=0.9 if show_base else 0.35,
-                        tooltip=tooltip).add_to(m)
+                        tooltip=_tooltip(tooltip)).add_to(m)
     if sections and lines and lines[0].dist_m is not None and simplified and simplified[0].points >= 2:
         line, simple = lines[0], simplified[0]
         dist = np.asarray(line.dist_m, dtype=np.float64)[simple.index]
@@ -162,10 +171,10 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None, hi
                 folium.PolyLine(_locations(lat_s, lon_s), color="#111111", weight=11, opacity=0.8).add_to(m)
                 bounds = [[float(lat_s.min()), float(lon_s.min())], [float(lat_s.max()), float(lon_s.max())]]
             folium.PolyLine(_locations(lat_s, lon_s), color=section.color, weight=7 if j == highlight else 5,
-                            opacity=1.0, tooltip=section.tooltip or None).add_to(m)
+                            opacity=1.0, tooltip=_tooltip(section.tooltip)).add_to(m)
     for marker in markers or []:
         folium.CircleMarker([marker.lat, marker.lon], radius=marker.radius, color=marker.color, fill=True,
-                            fill_color="#FFFFFF", fill_opacity=1.0, weight=3, tooltip=marker.tooltip).add_to(m)
+                            fill_color="#FFFFFF", fill_opacity=1.0, weight=3, tooltip=_tooltip(marker.tooltip)).add_to(m)
     if bounds:
         arr = np.asarray(bounds)
         m.fit_bounds([[arr[:, 0].min(), arr[:, 1].min()], [arr[:, 0].max(), arr[:, 1].max()]])

@@ -1,42 +1,36 @@
-"""What the Coach and Plans pages show, built without Streamlit: escaped rider text, labels and captions, the
+"""What the Coach and Plans pages show, built without Streamlit: labels and captions (rider text escaped), the
 plan's summary tiles and its weekly TSS / hours / projected CTL figure, version diffs, approval messages."""
 
 from __future__ import annotations
-
-import re
 
 import pandas as pd
 
 from core.coach.plans.check import _as_dict, _day_of
 from core.coach.rules.model import DAY_NAMES, DAYS
+from core.views.text import md, plain
 
 GENERATOR_LABELS = {"engine": "built-in engine", "ai": "AI coach", "ai-repaired": "AI coach, repaired to fit your rules"}
 
 
-def md_escape(text) -> str:
-    """Rider-typed text shown through Markdown: escaped, so it cannot become a link or a remote image."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+!|~-])", r"\\\1", str(text))
-
-
 def rule_label(rule: dict) -> str:
     """'Fridays off (v2)', marked when disabled (new plans leave it out)."""
-    return f"{rule['name']} (v{rule['version']})" + ("" if rule.get("enabled", True) else " — disabled")
+    return f"{plain(rule['name'])} (v{rule['version']})" + ("" if rule.get("enabled", True) else " — disabled")
 
 
 def rule_versions_caption(versions: list[dict]) -> str:
-    return "Versions: " + " → ".join(f"v{v['version']} “{md_escape(v['text'][:40])}”" for v in versions)
+    return "Versions: " + " → ".join(f"v{v['version']} “{md(v['text'][:40])}”" for v in versions)
 
 
 def plan_label(plan: dict) -> str:
     """'★ Spring build · v2 · 2027-01-04' (the star marks the active plan)."""
-    return f"{'★ ' if plan['active'] else ''}{plan['name']} · v{plan['version']} · {plan['start_date']}"
+    return f"{'★ ' if plan['active'] else ''}{plain(plan['name'])} · v{plan['version']} · {plan['start_date']}"
 
 
 def plan_caption(plan: dict) -> str:
     """Dates, goal, generator and the rules a saved plan follows (rule names escaped)."""
-    rules = ", ".join(f"{md_escape(r['name'])} (v{r['version']})" for r in plan["rules"]) or "none"
-    return (f"{plan['start_date']} → {plan['end_date']} · goal: {plan['goal_type']} · made by {plan['generator']}"
-            f" · rules: {rules}")
+    rules = ", ".join(f"{md(r['name'])} (v{r['version']})" for r in plan["rules"]) or "none"
+    return (f"{plan['start_date']} → {plan['end_date']} · goal: {md(plan['goal_type'])} · made by "
+            f"{md(plan['generator'])} · rules: {rules}")
 
 
 def plan_versions_caption(versions: list[dict]) -> str:
@@ -92,7 +86,7 @@ def approval_message(result: dict) -> str:
     text = (f"Approved: plan version v{result['version']} (#{result['plan_id']}) is now active; the previous "
             f"version (#{result['old_plan_id']}) is kept." if result["plan_id"] else
             "Approved: nothing in the plan needed to change.")
-    return text + "".join(f" Skipped: {s}." for s in result["skipped"])
+    return text + "".join(f" Skipped: {md(s)}." for s in result["skipped"])
 
 _SHORT = {"rest": "–", "recovery": "Rec", "endurance": "End", "tempo": "Tempo", "sweet_spot": "SST",
           "threshold": "Thr", "vo2max": "VO2", "anaerobic": "Ana", "long": "Long", "race": "RACE", "sprint": "Spr",
@@ -213,6 +207,6 @@ def constraint_lines(constraints: list, *, hard_includes_sweet_spot: bool = True
 
     lines = []
     for c in constraints:
-        lines.append(f"- {md_escape(describe(c))}")
-        lines += [f"    - {md_escape(text)}" for text in covers(c, hard_includes_sweet_spot=hard_includes_sweet_spot)]
+        lines.append(f"- {md(describe(c))}")
+        lines += [f"    - {md(text)}" for text in covers(c, hard_includes_sweet_spot=hard_includes_sweet_spot)]
     return lines

@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.rides import store as rides
 from core.rides.dashboard import ZONE_COLOURS
+from core.views.text import plain
 
 SORT_LABELS = {"started_at": "Date", "distance_m": "Distance", "moving_time_s": "Moving time", "tss": "TSS",
                "normalized_power_w": "NP", "avg_power_w": "Avg power", "avg_hr": "Avg HR",
@@ -28,7 +29,7 @@ def ride_label(row: dict) -> str:
     """'#12 2024-05-01 Morning ride' (the id alone when the ride has no start time)."""
     if not row.get("started_at"):
         return f"#{row['id']}"
-    return f"#{row['id']} {row['started_at']:%Y-%m-%d} {row['name']}"
+    return f"#{row['id']} {row['started_at']:%Y-%m-%d} {plain(row['name'])}"
 
 
 def ride_labels(rows: list[dict]) -> dict[int, str]:
@@ -60,11 +61,11 @@ def hours_minutes(seconds: float | None) -> str | None:
 def rides_table(rows: list[dict]) -> pd.DataFrame:
     """The Rides list as shown: km rounded, moving time as h:mm, tags joined."""
     return pd.DataFrame([{
-        "id": r["id"], "Date": r["started_at"], "Name": r["name"], "Sport": r["sport_type"],
+        "id": r["id"], "Date": r["started_at"], "Name": plain(r["name"]), "Sport": r["sport_type"],
         "km": None if r["distance_m"] is None else round(r["distance_m"] / 1000, 1),
         "Moving": hours_minutes(r["moving_time_s"]), "Avg W": r["avg_power_w"], "NP": r["normalized_power_w"],
         "Avg HR": r["avg_hr"], "Load": r["tss"], "Load from": LOAD_LABELS.get(r["load_method"]),
-        "Tags": ", ".join(r["tags"])}
+        "Tags": ", ".join(plain(t) for t in r["tags"])}
         for r in rows])
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -40,7 +41,8 @@ class AppServer:
         env.update({"VELOCOACH_DB": str(db_path), "VELOCOACH_ENV": "test",
                     "VELOCOACH_DATA_DIR": str(db_path.parent / "files")})
         env.update(env_extra or {})
-        self.log_path = db_path.parent / "streamlit.log"
+        # beside the database, or beside its folder when the app is to create that folder itself
+        self.log_path = (db_path.parent if db_path.parent.exists() else db_path.parent.parent) / "streamlit.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -97,9 +99,10 @@ def start_app(tmp_path, demo_db_template):
         server.stop()
 
 
-@pytest.fixture
-def browser_page():
-    """A Chromium page with every non-local request aborted; ``page.blocked_requests`` lists them."""
+@contextmanager
+def chromium_page():
+    """A Chromium page with every non-local request aborted; ``page.blocked_requests`` lists them and
+    ``page.dialogs`` every alert/confirm/prompt a page opened (each is dismissed)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
@@ -112,6 +115,7 @@ def browser_page():
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         blocked: list[str] = []
+        dialogs: list[str] = []
 
         def guard(route):
             host = urlparse(route.request.url).hostname or ""
@@ -121,13 +125,28 @@ def browser_page():
                 blocked.append(route.request.url)
                 route.abort()
 
+        def dialog(event):
+            dialogs.append(f"{event.type}: {event.message}")
+            event.dismiss()
+
         context.route("**/*", guard)
         page = context.new_page()
+        page.on("dialog", dialog)
         page.set_default_timeout(30_000)
         page.blocked_requests = blocked
+        page.dialogs = dialogs
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def browser_page():
+    """A Chromium page with every non-local request aborted (see chromium_page)."""
+    with chromium_page() as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def screenshot(page, name: str) -> Path:

@@ -50,3 +50,26 @@ def test_every_page_opens_on_the_demo_database_with_no_error(start_app, browser_
         assert page.locator('[data-testid="stException"]').count() == 0, title
         assert "Something went wrong" not in page.locator('[data-testid="stMain"]').inner_text(), title
     screenshot(page, "app_demo_backup")
+
+
+def test_legacy_page_addresses_on_a_fresh_server_never_run_a_page_file_outside_the_app(start_app, browser_page):
+    """Streamlit's old pages-folder mode would run app_pages/compare_page.py directly for /compare_page (no page
+    config, no error guard) on a fresh server; the page script's navigation must run instead. Deeper addresses
+    (/pages/…) load no app at all: Streamlit's index page asks for its scripts relative to them."""
+    server = start_app(VELOCOACH_SEED_DEMO="0")
+    page = browser_page
+    sessions = []
+    page.on("websocket", lambda ws: sessions.append(ws.url))
+    for path in ("/compare_page?a=1&b=2", "/compare_page.py", "/app_pages"):  # the first is the first session
+        page.goto(f"{server.url}{path}")
+        wait_for_app(page)
+        assert nav_titles(page) == TITLES, path  # navigation.py ran: every page of the app is listed
+        assert page.locator('[data-testid="stException"]').count() == 0, path
+        assert "Traceback" not in page.content(), path
+    before = len(sessions)
+    for path in ("/pages/compare_page.py", "/app_pages/compare_page.py?a=1"):
+        page.goto(f"{server.url}{path}")
+        page.wait_for_timeout(2000)
+        assert page.locator('[data-testid="stApp"]').count() == 0, path
+        assert "Traceback" not in page.content(), path
+    assert len(sessions) == before  # no session was opened, so no script of ours ran
