@@ -82,6 +82,29 @@ def friendly_errors(action: str) -> Iterator[None]:
                  "log.")
 
 
+def show_plan(plan: dict, projection: dict | None, key: str, *, ftp_w: float | None = None,
+              engine: dict | None = None) -> None:
+    """A plan as both plan pages show it: tiles, fitness to race day, weekly load, the weeks and why, the calendar,
+    and one workout's steps in watts (with ``ftp_w``, the FTP of today)."""
+    from core.views import planview
+
+    weekly_ctl = [w["ctl_end"] for w in (projection or {}).get("weeks", [])] or None
+    for tiles in (planview.plan_metrics(plan, None), planview.projection_tiles(projection or {}, engine)):
+        for col, (label, value, delta) in zip(st.columns(4), tiles, strict=False):
+            col.metric(label, value, delta)
+    if projection and projection.get("days"):
+        st.plotly_chart(planview.projection_figure(projection), key=f"{key}_fitness", width="stretch")
+    st.plotly_chart(planview.plan_figure(plan, weekly_ctl), key=f"{key}_chart", width="stretch")
+    if projection:
+        st.dataframe(planview.weeks_frame(projection), hide_index=True, key=f"{key}_weeks", width="stretch")
+    st.dataframe(planview.calendar_frame(plan), hide_index=True, key=f"{key}_calendar", width="stretch")
+    choices = planview.workout_choices(plan)
+    if choices and ftp_w:
+        day = st.selectbox("Workout", list(choices), format_func=choices.get, key=f"{key}_workout")
+        st.caption(f"Targets in watts for your FTP of {ftp_w:.0f} W today (they follow your FTP when it changes).")
+        st.dataframe(planview.steps_frame(plan, day, ftp_w), hide_index=True, key=f"{key}_steps")
+
+
 def session_controls() -> None:
     """With sign-in on: a Sign out link, and a reload of the page when the session ends, so the browser lands on
     the sign-in form instead of Streamlit's "Connection failed" when it next reconnects."""

@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from core.athletes import hard_includes_sweet_spot
 from core.coach.plans.generate import generate_plan
-from core.coach.plans.schema import EVENT_TYPES, next_monday
+from core.coach.plans.schema import DISTRIBUTIONS, EVENT_TYPES, next_monday, parse_race_dates
 from core.coach.plans.store import route_choices, save_plan
 from core.coach.rules.conflicts import conflicts_with
 from core.coach.rules.model import DAY_NAMES, DAYS
@@ -16,10 +16,8 @@ from core.coach.rules.store import edit_rule, list_rules, parse_context, rule_ve
 from core.views.planview import (
     GENERATOR_LABELS,
     STATUS_LABELS,
-    calendar_frame,
+    conflict_lines,
     constraint_lines,
-    plan_figure,
-    plan_metrics,
     rule_label,
     rule_versions_caption,
 )
@@ -32,13 +30,6 @@ settings = ui.settings()
 if not settings.ai_enabled:
     st.caption("No AI key configured: rules are read by the built-in parser and plans come from the built-in "
                "periodisation engine (set an AI key in .streamlit/secrets.toml to let an AI coach propose).")
-
-
-def show_plan(plan, weekly_ctl, key):
-    for col, (label, value, delta) in zip(st.columns(4), plan_metrics(plan, weekly_ctl), strict=False):
-        col.metric(label, value, delta)
-    st.plotly_chart(plan_figure(plan, weekly_ctl), key=f"{key}_chart", width="stretch")
-    st.dataframe(calendar_frame(plan), hide_index=True, key=f"{key}_calendar", width="stretch")
 
 
 @st.cache_data(show_spinner=False)
@@ -145,31 +136,45 @@ with tab_plan:
                                 help="Ignored when an event date is set: the plan then ends in the event's week.")
         start = d2.date_input("First week starts", next_monday(date.today()), key="plan_start")
         plan_name = d3.text_input("Plan name", key="plan_name")
+        e1, e2, e3, e4 = st.columns(4)
+        distribution = e1.selectbox("Intensity distribution", DISTRIBUTIONS, key="plan_distribution",
+                                    format_func=lambda v: v.replace("_", " ") + (" (default)" if v == "pyramidal"
+                                                                                 else ""))
+        tests = e2.checkbox("FTP test after each build block", key="plan_tests")
+        b_races = e3.text_input("B races (dates)", key="plan_b_races", placeholder="2027-04-11, 2027-05-02",
+                                help="A short mini-taper around each.")
+        c_races = e4.text_input("C races (dates)", key="plan_c_races", help="Raced as a hard training day.")
         submitted = st.form_submit_button("Generate preview", type="primary", key="plan_generate_button")
     if submitted:
-        request = {"rule_ids": chosen_rules, "start_date": start, "name": plan_name or None,
-                   "duration_weeks": None if event_date else int(weeks),
-                   "goals": {"event_date": event_date, "event_type": event_type, "route_id": route_id,
-                             "target_ftp_w": target_ftp or None, "target_ctl": target_ctl or None,
-                             "weekly_hours": hours or None},
-                   "user_preferences": {"available_days": available, "indoor_outdoor": indoor,
-                                        "long_ride_day": long_day}}
         st.session_state.pop("plan_preview", None)
         with ui.friendly_errors("generating the plan"), st.spinner("Generating the plan…"):
+            request = {"rule_ids": chosen_rules, "start_date": start, "name": plan_name or None,
+                       "duration_weeks": None if event_date else int(weeks),
+                       "goals": {"event_date": event_date, "event_type": event_type, "route_id": route_id,
+                                 "target_ftp_w": target_ftp or None, "target_ctl": target_ctl or None,
+                                 "weekly_hours": hours or None,
+                                 "other_events": parse_race_dates(b_races, "B") + parse_race_dates(c_races, "C")},
+                       "user_preferences": {"available_days": available, "indoor_outdoor": indoor,
+                                            "long_ride_day": long_day, "intensity_distribution": distribution,
+                                            "ftp_tests": tests}}
             st.session_state["plan_preview"] = generate_plan(cur, athlete, request, settings=settings)
     result = st.session_state.get("plan_preview")
     if result is not None:
         st.subheader("Preview")
         st.info(f"Made by the {GENERATOR_LABELS[result.generator]}. " + " ".join(md(n) for n in result.notes))
-        show_plan(result.plan, result.weekly_ctl, "preview")
+        for line in conflict_lines(result.conflicts):
+            st.error(line)
+        ui.show_plan(result.plan, result.projection, "preview", ftp_w=result.ftp_w, engine=result.engine)
         if result.route_pacing:
             st.markdown("**Pacing per climb of the goal route**")
             st.dataframe(result.route_pacing, hide_index=True, key="preview_pacing")
-        s1, s2 = st.columns([1, 3])
+        s1, s2, s3 = st.columns([1, 2, 2])
         make_active = s2.checkbox("Make it my active plan", value=True, key="plan_activate_on_save")
+        accept = s3.checkbox("Keep the event on its day despite the conflict", key="plan_accept_conflicts") \
+            if result.conflicts else False
         if s1.button("Save plan", type="primary", key="plan_save_button"):
             with ui.friendly_errors("saving the plan"):
-                plan_id = save_plan(cur, athlete, result, activate=make_active)
+                plan_id = save_plan(cur, athlete, result, activate=make_active, accept_conflicts=accept)
                 st.session_state.pop("plan_preview", None)
                 st.session_state["plans_selected_plan"] = plan_id
                 st.session_state["coach_flash"] = f"Saved plan #{plan_id}: see it on the Plans page."

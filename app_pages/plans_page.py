@@ -9,6 +9,7 @@ from core.athletes import ftp_on
 from core.coach.analysis import adjust_plan_from_performance, analyse_latest_rides, list_analyses
 from core.coach.approval import approve_analysis, reject_analysis
 from core.coach.plans.export import export_ics, export_json
+from core.coach.plans.replan import replan_from_today, saved_projection
 from core.coach.plans.store import (
     activate_plan,
     compare_plans,
@@ -24,7 +25,6 @@ from core.garmin.workouts import send_plan, send_summary
 from core.views.planview import (
     analysis_title,
     approval_message,
-    calendar_frame,
     device_caption,
     device_downloads,
     diff_rows,
@@ -33,9 +33,7 @@ from core.views.planview import (
     garmin_send_caption,
     garmin_send_defaults,
     plan_caption,
-    plan_figure,
     plan_label,
-    plan_metrics,
     plan_versions_caption,
 )
 from core.views.text import md, plain
@@ -67,21 +65,21 @@ else:
     elif st.session_state.get("saved_plan_pick") not in ids:
         st.session_state.pop("saved_plan_pick", None)
     plan_id = st.selectbox("Plan", ids, format_func=names.get, key="saved_plan_pick")
+    if "plans_flash" in st.session_state:
+        st.success(md(st.session_state.pop("plans_flash")))
     with ui.friendly_errors("showing the plan"):
         plan = get_plan(cur, plan_id, athlete)
+        today = date.today()
+        ftp_w = ftp_on(cur, athlete, today)
         st.caption(plan_caption(plan))
-        for col, (label, value, delta) in zip(st.columns(4), plan_metrics(plan["plan"], None), strict=False):
-            col.metric(label, value, delta)
-        st.plotly_chart(plan_figure(plan["plan"]), key=f"saved_{plan_id}_chart", width="stretch")
-        st.dataframe(calendar_frame(plan["plan"]), hide_index=True, key=f"saved_{plan_id}_calendar", width="stretch")
-        b1, b2, b3, b4, b5 = st.columns(5)
+        ui.show_plan(plan["plan"], saved_projection(cur, athlete, plan, today=today), f"saved_{plan_id}",
+                     ftp_w=ftp_w, engine=(plan["goals"] or {}).get("engine"))
+        b1, b2, b3, b4, b5, b6 = st.columns(6)
         if plan["active"]:
             b1.success("Active plan")
         elif b1.button("Make active", key=f"plan_activate_{plan_id}"):
             activate_plan(cur, athlete, plan_id)
             st.rerun()
-        today = date.today()
-        ftp_w = ftp_on(cur, athlete, today)
         b2.download_button("iCalendar (.ics)", export_ics(plan, ftp_w=ftp_w, export_day=today),
                            file_name=f"velocoach-plan-{plan_id}.ics", mime="text/calendar", key=f"plan_ics_{plan_id}")
         b3.download_button("JSON", export_json(plan), file_name=f"velocoach-plan-{plan_id}.json",
@@ -89,6 +87,13 @@ else:
         if plan["parent_plan_id"] and b4.button("Roll back to the previous version", key=f"plan_rb_{plan_id}"):
             st.session_state["plans_selected_plan"] = rollback_plan(cur, athlete, plan_id)
             st.rerun()
+        if b6.button("Re-plan from today", key=f"plan_replan_{plan_id}",
+                     help="Keeps the weeks done, plans the rest from your fitness today; saved as a new version."):
+            with ui.friendly_errors("re-planning"):
+                replanned = replan_from_today(cur, athlete, plan_id)
+                st.session_state["plans_selected_plan"] = replanned.plan_id
+                st.session_state["plans_flash"] = " ".join(replanned.notes)
+                st.rerun()
         if b5.button("Delete…", key=f"plan_delete_{plan_id}"):
             st.session_state["plans_confirm_delete"] = plan_id
         if st.session_state.get("plans_confirm_delete") == plan_id:

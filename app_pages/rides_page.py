@@ -97,6 +97,8 @@ c1.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key=
 # ---------------------------------------------------------------------------------------------- bulk actions
 labels = ride_labels(rows)
 st.subheader("Selected rides")
+if "rides_flash" in st.session_state:  # the outcome of the last bulk action, shown after its rerun
+    st.success(st.session_state.pop("rides_flash"))
 if st.checkbox("Select every ride on this page", key="rides_select_all"):
     selected = list(labels)
     st.caption(f"{len(selected)} rides selected")
@@ -107,19 +109,19 @@ new_tag = c1.text_input("Tag", key="rides_new_tag", placeholder="e.g. race")
 if c1.button("Add tag", key="rides_add_tag", disabled=not selected):
     with ui.friendly_errors("tagging rides"):
         added = rides.add_tag(cur, athlete, selected, new_tag)
-        st.toast(f"Tagged {added} ride(s) '{md(new_tag.strip())}'")
+        st.session_state["rides_flash"] = f"Tagged {added} ride(s) '{md(new_tag.strip())}'"
         st.rerun()
 old_tag = c2.selectbox("Remove tag", tags, key="rides_old_tag", index=None, format_func=plain)
 if c2.button("Remove tag", key="rides_remove_tag", disabled=not selected or not old_tag):
     with ui.friendly_errors("removing a tag"):
         removed = rides.remove_tag(cur, athlete, selected, old_tag)
-        st.toast(f"Removed '{md(old_tag)}' from {removed} ride(s)")
+        st.session_state["rides_flash"] = f"Removed '{md(old_tag)}' from {removed} ride(s)"
         st.rerun()
 if c3.button("Recompute metrics", key="rides_recompute", disabled=not selected,
              help="Recompute NP, TSS, zones… from the stored samples with the FTP in force on each ride's date"):
     with ui.friendly_errors("recomputing metrics"):
         done = rides.recompute_metrics(cur, athlete, selected)
-        st.toast(f"Recomputed {done} ride(s)")
+        st.session_state["rides_flash"] = f"Recomputed {done} ride(s)"
         st.rerun()
 if c4.button("Delete…", key="rides_delete", disabled=not selected):
     st.session_state["rides_pending_delete"] = list(selected)
@@ -132,7 +134,7 @@ if pending:
             deleted = rides.delete_rides(cur, athlete, pending)
             st.session_state.pop("rides_pending_delete", None)
             st.session_state.pop("rides_selected", None)
-            st.toast(f"Deleted {deleted} ride(s)")
+            st.session_state["rides_flash"] = f"Deleted {deleted} ride(s)"
             st.rerun()
     if d2.button("Cancel", key="rides_cancel_delete"):
         st.session_state.pop("rides_pending_delete", None)

@@ -6,7 +6,7 @@ import json
 import logging
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -223,7 +223,24 @@ def test_a_valid_ai_plan_is_used_as_proposed(fake, cur, athlete_id, service):
     assert result.plan["weeks"][0]["workouts"] == proposal["weeks"][0]["workouts"]
     payload = json.loads(fake.requests[0]["messages"][1]["content"])["data"]
     assert payload["rules"][0]["kind"] == "rest_days"
-    assert payload["phases"] == phase_plan(4)
+    assert payload["phases"] == phase_plan(4, has_event=False)
+
+
+def test_an_ai_plan_without_steps_gets_the_library_s_workouts_and_its_event(fake, cur, athlete_id, service):
+    proposal = _ai_plan(3, [])
+    for week in proposal["weeks"]:
+        for w in week["workouts"]:
+            w.pop("steps")
+            w["tss"] = 1.0  # the model's guess; ours is computed from the steps
+    fake.enqueue(content=proposal)
+    event = START + timedelta(weeks=3, days=-1)
+    result = generate_plan(cur, athlete_id, {"duration_weeks": 3, "goals": {"event_date": event.isoformat()}},
+                           today=TODAY, service=service)
+    assert result.generator == "ai"
+    riding = [w for week in result.plan["weeks"] for w in week["workouts"] if w["type"] != "rest"]
+    assert riding and all(w["steps"] and w["tss"] > 1.0 for w in riding)
+    race = [w for w in riding if w["type"] == "race"]
+    assert [w["date"] for w in race] == [event.isoformat()] and race[0]["target"]["event"]
 
 
 def test_an_ai_plan_that_breaks_a_rule_is_repaired(fake, cur, athlete_id, service):

@@ -23,15 +23,34 @@ from tests.fakes.openai_server import FakeOpenAI, settings_for
 
 START = date(2027, 1, 4)  # Monday; week 1 of the plan below (see plan_id)
 TODAY = date(2027, 1, 1)
-# Week 1: Mon threshold 75, Tue endurance 45, Wed sweet spot 75, Thu endurance 45, Fri sweet spot 75,
-# Sat long 140, Sun rest. Week 2 starts 11 Jan. (8 h/week, 4 weeks, FTP 250 W.)
+FTP = 250
+# A 4-week plan (8 h/week asked, FTP 250 W) for a rider without rides; the tests find its days by workout type.
 
 
-def make_plan(cur, athlete_id, rule_ids=()) -> int:
+def make_plan(cur, athlete_id, rule_ids=(), hours=8) -> int:
     result = generate_plan(cur, athlete_id, {"duration_weeks": 4, "start_date": START.isoformat(),
-                                             "rule_ids": list(rule_ids), "goals": {"weekly_hours": 8}},
+                                             "rule_ids": list(rule_ids), "goals": {"weekly_hours": hours}},
                            today=TODAY)
     return save_plan(cur, athlete_id, result, activate=True)
+
+
+def planned(cur, plan_id, kind=None, week=1, where=None) -> tuple[date, float, float]:
+    """(day, minutes, planned IF) of the first workout of ``kind`` (any riding workout) in ``week``; ``where`` a
+    further test on (day, type)."""
+    first = START + timedelta(weeks=week - 1)
+    rows = cur.execute("SELECT date, type, duration_min, targets FROM planned_workouts WHERE plan_id = ? AND date "
+                       "BETWEEN ? AND ? AND type <> 'rest' ORDER BY date", [plan_id, first, first + timedelta(days=6)]
+                       ).fetchall()
+    types = {r[0]: r[1] for r in rows}
+    for day, type_, minutes, targets in rows:
+        if (kind is None or type_ == kind) and (where is None or where(day, type_, types)):
+            return day, minutes, json.loads(targets)["if"]
+    raise AssertionError(f"no {kind} in week {week}: {types}")
+
+
+def before_key(day, type_, types) -> bool:
+    """A workout whose next day is a key session (so a crushing ride there proposes recovery tomorrow)."""
+    return types.get(day + timedelta(days=1)) in ("threshold", "vo2max", "sweet_spot", "anaerobic", "tempo")
 
 
 def ride(cur, athlete_id, day: date, minutes: float, np_w: float, *, hour=8, sport="cycling", ext=None) -> int:
@@ -56,26 +75,29 @@ def plan_id(cur, athlete_id):
 # ---------------------------------------------------------------------------------------------------- linking
 
 def test_a_ride_completes_the_workout_planned_on_its_day_and_linking_again_changes_nothing(cur, athlete_id, plan_id):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 47, 170)
+    day, minutes, _ = planned(cur, plan_id, "endurance")
+    ride_id = ride(cur, athlete_id, day, minutes + 2, 170)
     assert link_completed_rides(cur, athlete_id) == 1
-    assert workout_on(cur, plan_id, date(2027, 1, 5))[2] == ride_id
+    assert workout_on(cur, plan_id, day)[2] == ride_id
     assert link_completed_rides(cur, athlete_id) == 0
     assert cur.execute("SELECT count(*) FROM planned_workouts WHERE completed_ride_id IS NOT NULL").fetchone()[0] == 1
 
 
 def test_of_two_rides_on_a_day_the_one_closest_to_the_plan_is_linked_and_runs_and_duplicates_never(
         cur, athlete_id, plan_id):
-    day = date(2027, 1, 9)  # long ride, 140 min
+    day, minutes, _ = planned(cur, plan_id, "long")
+    run_day = planned(cur, plan_id, "threshold")[0]
+    twice_day = planned(cur, plan_id, "vo2max")[0]
     ride(cur, athlete_id, day, 20, 150, hour=7)
-    long_id = ride(cur, athlete_id, day, 135, 175, hour=10)
-    ride(cur, athlete_id, date(2027, 1, 5), 45, 170, sport="running")
-    first = ride(cur, athlete_id, date(2027, 1, 7), 45, 170, hour=8, ext="a")
-    second = ride(cur, athlete_id, date(2027, 1, 7), 45, 170, hour=8, ext="b")  # same ride, second file
+    long_id = ride(cur, athlete_id, day, minutes - 5, 175, hour=10)
+    ride(cur, athlete_id, run_day, 45, 170, sport="running")
+    first = ride(cur, athlete_id, twice_day, 45, 170, hour=8, ext="a")
+    second = ride(cur, athlete_id, twice_day, 45, 170, hour=8, ext="b")  # same ride, second file
     assert cur.execute("SELECT duplicate_of FROM rides WHERE id = ?", [second]).fetchone()[0] == first
     assert link_completed_rides(cur, athlete_id) == 2
     assert workout_on(cur, plan_id, day)[2] == long_id
-    assert workout_on(cur, plan_id, date(2027, 1, 5))[2] is None
-    assert workout_on(cur, plan_id, date(2027, 1, 7))[2] == first
+    assert workout_on(cur, plan_id, run_day)[2] is None
+    assert workout_on(cur, plan_id, twice_day)[2] == first
 
 
 def test_linking_without_an_active_plan_does_nothing(cur, athlete_id):
@@ -88,7 +110,8 @@ def test_linking_without_an_active_plan_does_nothing(cur, athlete_id):
 # ---------------------------------------------------------------------------------------------------- analysis
 
 def test_an_analysis_compares_the_ride_with_its_workout_and_changes_no_plan(cur, athlete_id, plan_id):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 45, 170)  # endurance 45 min, IF 0.68 as planned
+    day, minutes, planned_if = planned(cur, plan_id, "endurance")
+    ride_id = ride(cur, athlete_id, day, minutes, planned_if * FTP)  # as planned
     body_before = get_plan(cur, plan_id, athlete_id)["plan"]
     plans_before = table_counts(cur)["plans"]
     analysis = analyze_ride(cur, athlete_id, ride_id)
@@ -96,7 +119,12 @@ def test_an_analysis_compares_the_ride_with_its_workout_and_changes_no_plan(cur,
     figures = analysis["feedback"]["figures"]
     assert figures["duration_pct"] == 100.0 and figures["workout_type"] == "endurance"
     assert figures["intensity"] == "as planned"
-    assert "Planned endurance 45 min: you rode 45 min (100 %)" in analysis["feedback"]["sentences"][0]
+    assert f"Planned endurance {minutes:.0f} min: you rode {minutes:.0f} min (100 %)" in \
+        analysis["feedback"]["sentences"][0]
+    targets = json.loads(cur.execute("SELECT targets FROM planned_workouts WHERE plan_id = ? AND date = ?",
+                                     [plan_id, day]).fetchone()[0])
+    low, high = targets["power_pct"]  # stored in % FTP, quoted in watts at the FTP of the ride's day
+    assert figures["target_power_w"] == [round(low * FTP / 100), round(high * FTP / 100)]
     assert analysis["suggestions"] == []
     assert analysis["feedback"]["source"] == "rules" and "No AI service" in analysis["feedback"]["notes"][0]
     assert table_counts(cur)["plans"] == plans_before
@@ -104,7 +132,7 @@ def test_an_analysis_compares_the_ride_with_its_workout_and_changes_no_plan(cur,
 
 
 def test_analysing_the_same_ride_again_replaces_the_pending_analysis(cur, athlete_id, plan_id):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 45, 170)
+    ride_id = ride(cur, athlete_id, planned(cur, plan_id)[0], 45, 170)
     first = analyze_ride(cur, athlete_id, ride_id)
     second = analyze_ride(cur, athlete_id, ride_id)
     assert first["id"] == second["id"]
@@ -112,26 +140,29 @@ def test_analysing_the_same_ride_again_replaces_the_pending_analysis(cur, athlet
 
 
 def test_a_crushing_ride_proposes_recovery_next_day_and_a_lighter_next_week(cur, athlete_id, plan_id):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 300, 240)  # 5 h at IF 0.96: TSB well below -30
+    day = planned(cur, plan_id, where=before_key)[0]
+    ride_id = ride(cur, athlete_id, day, 300, 240)  # 5 h at IF 0.96: TSB well below -30
     analysis = analyze_ride(cur, athlete_id, ride_id)
     figures = analysis["feedback"]["figures"]
     assert figures["tsb"] < -30 and figures["intensity"] == "harder"
     actions = {s["action"]: s for s in analysis["suggestions"]}
-    assert actions["swap_to_recovery"]["date"] == "2027-01-06"
+    assert actions["swap_to_recovery"]["date"] == (day + timedelta(days=1)).isoformat()
     assert actions["scale_week"] == actions["scale_week"] | {"week_start": "2027-01-11", "factor": 0.9}
     assert any("deep fatigue" in s for s in analysis["feedback"]["sentences"])
 
 
 def test_a_cut_short_key_session_is_named_in_the_feedback(cur, athlete_id, plan_id):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 4), 40, 215)  # threshold 75 min planned
+    day, minutes, _ = planned(cur, plan_id, "threshold")
+    ride_id = ride(cur, athlete_id, day, minutes * 0.5, 215)
     analysis = analyze_ride(cur, athlete_id, ride_id)
     assert analysis["feedback"]["figures"]["duration_pct"] < 75
     assert any("cut short" in s for s in analysis["feedback"]["sentences"])
 
 
 def test_three_easier_key_sessions_propose_a_small_progression(cur, athlete_id, plan_id):
-    for day in (date(2027, 1, 4), date(2027, 1, 6), date(2027, 1, 8)):  # threshold, sweet spot, sweet spot
-        last = ride(cur, athlete_id, day, 75, 160)  # IF 0.64: far easier than planned
+    for kind in ("threshold", "vo2max", "long"):
+        day, minutes, planned_if = planned(cur, plan_id, kind)
+        last = ride(cur, athlete_id, day, minutes, (planned_if - 0.1) * FTP)  # far easier than planned
     analysis = analyze_ride(cur, athlete_id, last)
     assert analysis["feedback"]["figures"]["intensity"] == "easier"
     assert {"action": "scale_week", "week_start": "2027-01-11", "factor": 1.05} .items() <= \
@@ -139,7 +170,8 @@ def test_three_easier_key_sessions_propose_a_small_progression(cur, athlete_id, 
 
 
 def test_hr_drift_from_the_ride_metrics_is_reported(cur, athlete_id, plan_id):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 9), 140, 175)
+    day, minutes, _ = planned(cur, plan_id, "long")
+    ride_id = ride(cur, athlete_id, day, minutes, 175)
     cur.execute("UPDATE rides SET metrics = ? WHERE id = ?", [json.dumps({"decoupling_pct": 8.4}), ride_id])
     analysis = analyze_ride(cur, athlete_id, ride_id)
     assert analysis["feedback"]["figures"]["decoupling_pct"] == 8.4
@@ -165,27 +197,32 @@ def test_the_latest_rides_without_an_analysis_are_analysed(cur, athlete_id, plan
     for day in (date(2027, 1, 4), date(2027, 1, 5), date(2027, 1, 6)):
         ride(cur, athlete_id, day, 60, 180)
     done = analyse_latest_rides(cur, athlete_id, limit=2)
-    assert [a["feedback"]["figures"]["date"] for a in done] == ["2027-01-06", "2027-01-05"]
+    assert [a["feedback"]["figures"]["date"] for a in done] == ["2027-01-06", "2027-01-05"]  # newest first
     assert len(analyse_latest_rides(cur, athlete_id, limit=5)) == 1
 
 
 # ---------------------------------------------------------------------------------------------------- approval
 
 def test_approving_creates_a_new_plan_version_and_keeps_the_old_one(cur, athlete_id, plan_id):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 300, 240)
+    day = planned(cur, plan_id, where=before_key)[0]
+    after = day + timedelta(days=1)
+    key_type = workout_on(cur, plan_id, after)[0]
+    ride_id = ride(cur, athlete_id, day, 300, 240)
     analysis = analyze_ride(cur, athlete_id, ride_id)
     old_body = get_plan(cur, plan_id, athlete_id)["plan"]
     audits = table_counts(cur)["audit_log"]
-    result = approve_analysis(cur, athlete_id, analysis["id"], today=date(2027, 1, 5))
+    result = approve_analysis(cur, athlete_id, analysis["id"], today=day)
     assert result["version"] == 2 and result["old_plan_id"] == plan_id and len(result["applied"]) == 2
     new = get_plan(cur, result["plan_id"], athlete_id)
     old = get_plan(cur, plan_id, athlete_id)
     assert new["active"] and not old["active"] and new["parent_plan_id"] == plan_id
     assert old["plan"] == old_body  # never edited in place
-    assert workout_on(cur, result["plan_id"], date(2027, 1, 6))[0] == "recovery"
-    assert workout_on(cur, plan_id, date(2027, 1, 6))[0] == "sweet_spot"
+    assert workout_on(cur, result["plan_id"], after)[0] == "recovery"
+    assert workout_on(cur, plan_id, after)[0] == key_type
+    recovery = next(w for wk in new["plan"]["weeks"] for w in wk["workouts"] if w["date"] == after.isoformat())
+    assert recovery["steps"] and recovery["target"]["workout_id"].startswith("recovery")
     assert new["plan"]["weeks"][1]["planned_hours"] < old["plan"]["weeks"][1]["planned_hours"] * 0.95
-    assert workout_on(cur, result["plan_id"], date(2027, 1, 5))[2] == ride_id  # the ride stays linked
+    assert workout_on(cur, result["plan_id"], day)[2] == ride_id  # the ride stays linked
     assert [v["version"] for v in plan_versions(cur, athlete_id, result["plan_id"])] == [1, 2]
     stored = list_analyses(cur, athlete_id)[0]
     assert stored["approved"] is True and stored["approved_at"] is not None
@@ -194,11 +231,11 @@ def test_approving_creates_a_new_plan_version_and_keeps_the_old_one(cur, athlete
     assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'approve' AND entity = 'analysis'"
                        ).fetchone()[0] == 1
     with pytest.raises(ValidationError, match="already approved"):
-        approve_analysis(cur, athlete_id, analysis["id"], today=date(2027, 1, 5))
+        approve_analysis(cur, athlete_id, analysis["id"], today=day)
 
 
 def test_rejecting_marks_the_analysis_and_leaves_the_plan_alone(cur, athlete_id, plan_id):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 300, 240)
+    ride_id = ride(cur, athlete_id, planned(cur, plan_id, where=before_key)[0], 300, 240)
     analysis = analyze_ride(cur, athlete_id, ride_id)
     assert analysis["suggestions"]
     before = table_counts(cur)
@@ -214,8 +251,8 @@ def test_rejecting_marks_the_analysis_and_leaves_the_plan_alone(cur, athlete_id,
 
 
 def test_a_suggestion_that_would_break_a_rule_is_weakened_or_skipped_and_said_so(cur, athlete_id):
-    rule = save_rule(cur, athlete_id, "max 9 hours a week")
-    pid = make_plan(cur, athlete_id, [rule["id"]])
+    rule = save_rule(cur, athlete_id, "max 5 hours a week")
+    pid = make_plan(cur, athlete_id, [rule["id"]], hours=5)
     ride_id = ride(cur, athlete_id, date(2027, 1, 5), 45, 170)
     analysis = analyze_ride(cur, athlete_id, ride_id)
     suggestions = [{"action": "scale_week", "week_start": "2027-01-11", "factor": 1.2, "reason": "test"},
@@ -229,11 +266,11 @@ def test_a_suggestion_that_would_break_a_rule_is_weakened_or_skipped_and_said_so
     constraints, _ = constraints_of(cur, athlete_id, [rule["id"]])
     new_id = result["plan_id"] or pid
     assert violations(get_plan(cur, new_id, athlete_id)["plan"], constraints) == []
-    assert all(w["planned_hours"] <= 9 for w in get_plan(cur, new_id, athlete_id)["plan"]["weeks"])
+    assert all(w["planned_hours"] <= 5 for w in get_plan(cur, new_id, athlete_id)["plan"]["weeks"])
 
 
 def test_a_failure_while_approving_leaves_everything_as_it_was(cur, athlete_id, plan_id, monkeypatch):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 300, 240)
+    ride_id = ride(cur, athlete_id, planned(cur, plan_id, where=before_key)[0], 300, 240)
     analysis = analyze_ride(cur, athlete_id, ride_id)
     before = table_counts(cur)
 
@@ -242,7 +279,7 @@ def test_a_failure_while_approving_leaves_everything_as_it_was(cur, athlete_id, 
 
     monkeypatch.setattr("core.coach.approval.link_completed_rides", broken)
     with pytest.raises(RuntimeError):
-        approve_analysis(cur, athlete_id, analysis["id"], today=date(2027, 1, 5))
+        approve_analysis(cur, athlete_id, analysis["id"], today=date(2027, 1, 4))
     assert table_counts(cur) == before
     assert list_analyses(cur, athlete_id, pending=True)[0]["id"] == analysis["id"]
     assert get_plan(cur, plan_id, athlete_id)["active"]
@@ -268,11 +305,13 @@ def test_suggestions_outside_the_plan_or_in_the_past_are_dropped(cur, athlete_id
 def test_an_approved_move_swaps_two_days_of_a_week(cur, athlete_id, plan_id):
     ride_id = ride(cur, athlete_id, date(2027, 1, 5), 45, 170)
     analysis = analyze_ride(cur, athlete_id, ride_id)
+    a, b = planned(cur, plan_id, "threshold", week=2)[0], planned(cur, plan_id, "vo2max", week=2)[0]
     cur.execute("UPDATE analyses SET suggestions = ? WHERE id = ?",
-                [json.dumps([{"action": "move_workout", "from": "2027-01-12", "to": "2027-01-13"}]), analysis["id"]])
+                [json.dumps([{"action": "move_workout", "from": a.isoformat(), "to": b.isoformat()}]),
+                 analysis["id"]])
     result = approve_analysis(cur, athlete_id, analysis["id"], today=date(2027, 1, 5))
-    assert workout_on(cur, result["plan_id"], date(2027, 1, 12))[0] == "vo2max"
-    assert workout_on(cur, result["plan_id"], date(2027, 1, 13))[0] == "endurance"
+    assert workout_on(cur, result["plan_id"], a)[0] == "vo2max"
+    assert workout_on(cur, result["plan_id"], b)[0] == "threshold"
 
 
 # ---------------------------------------------------------------------------------------------------- adjustments
@@ -324,16 +363,18 @@ def settings(fake, db_path):
 
 
 def test_the_ai_phrases_feedback_and_its_invalid_suggestion_is_dropped(cur, athlete_id, plan_id, fake, settings):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 45, 170)
-    fake.enqueue(content={"feedback": ["Nice steady endurance ride: 45 minutes right on target."],
+    day, minutes, planned_if = planned(cur, plan_id, "endurance", week=2)
+    ride_id = ride(cur, athlete_id, day, minutes, planned_if * FTP)
+    tomorrow = (day + timedelta(days=1)).isoformat()
+    fake.enqueue(content={"feedback": ["Nice steady endurance ride right on target."],
                           "suggestions": [
-                              {"action": "swap_to_recovery", "date": "2027-01-06", "reason": "legs"},
+                              {"action": "swap_to_recovery", "date": tomorrow, "reason": "legs"},
                               {"action": "scale_week", "week_start": "2027-01-11", "factor": 7},
                               {"action": "drop_table", "table": "plans"}]})
     analysis = analyze_ride(cur, athlete_id, ride_id, settings=settings)
     assert analysis["feedback"]["source"] == "ai"
-    assert analysis["feedback"]["sentences"] == ["Nice steady endurance ride: 45 minutes right on target."]
-    assert analysis["suggestions"] == [{"action": "swap_to_recovery", "date": "2027-01-06", "reason": "legs"}]
+    assert analysis["feedback"]["sentences"] == ["Nice steady endurance ride right on target."]
+    assert analysis["suggestions"] == [{"action": "swap_to_recovery", "date": tomorrow, "reason": "legs"}]
     assert sum("dropped" in n or "did not fit" in n for n in analysis["feedback"]["notes"]) == 2
     assert analysis["feedback"]["figures"]["duration_pct"] == 100.0  # figures are ours, never the AI's
     request = json.loads(fake.requests[0]["messages"][1]["content"])
@@ -342,7 +383,7 @@ def test_the_ai_phrases_feedback_and_its_invalid_suggestion_is_dropped(cur, athl
 
 
 def test_an_ai_failure_falls_back_to_the_built_in_coach(cur, athlete_id, plan_id, fake, settings):
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 300, 240)
+    ride_id = ride(cur, athlete_id, planned(cur, plan_id, where=before_key)[0], 300, 240)
     fake.enqueue(status=500)
     analysis = analyze_ride(cur, athlete_id, ride_id, service=AIService(cur, settings, retries=0))
     assert analysis["feedback"]["source"] == "rules"
@@ -376,8 +417,8 @@ def test_importing_a_ride_file_marks_the_planned_workout_of_that_day_completed(c
     from core.files.gpx import to_gpx
     from core.importer import import_file
 
-    day = date(2027, 1, 5)  # endurance, 45 min
-    streams = simulate_ride(np.random.default_rng(3), "endurance", 45 * 60, 250, 168, 188, 72, LOOPS[0],
+    day, minutes, _ = planned(cur, plan_id, "endurance")
+    streams = simulate_ride(np.random.default_rng(3), "endurance", int(minutes * 60), 250, 168, 188, 72, LOOPS[0],
                             datetime(day.year, day.month, day.day, 17, tzinfo=UTC), 12.0)
     result = import_file(cur, athlete_id, "tuesday.gpx", to_gpx(streams, name="Tuesday").encode())
     assert result["kind"] == "ride"

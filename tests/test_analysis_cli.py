@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import timedelta
 
 from core.athletes import AthleteProfile, create_athlete
 from core.cli import main
 from core.coach.plans.store import get_plan
 from core.store.db import connect, table_counts
-from tests.test_analysis import make_plan, ride
+from tests.test_analysis import before_key, make_plan, planned, ride
 
 
 def run(capsys, db_path, *argv):
@@ -23,19 +23,22 @@ def setup(db_path):
     cur = db.cursor()
     athlete_id = create_athlete(cur, AthleteProfile(name="Cli Rider", ftp_w=250, max_hr=185, lthr=165))
     plan_id = make_plan(cur, athlete_id)
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 300, 240)
+    day = planned(cur, plan_id, where=before_key)[0]
+    ride_id = ride(cur, athlete_id, day, 300, 240)
     db.close()
-    return plan_id, ride_id
+    return plan_id, ride_id, day
 
 
 def test_analyze_list_and_approve_from_the_command_line(capsys, db_path):
-    plan_id, ride_id = setup(db_path)
+    plan_id, ride_id, day = setup(db_path)
     code, out, err = run(capsys, db_path, "analyze", str(ride_id), "--json")
     assert code == 0, err
     analysis = json.loads(out)
     assert analysis["status"] == "pending" and analysis["suggestions"]
     code, out, _ = run(capsys, db_path, "analyses", "--pending")
-    assert code == 0 and f"#{analysis['id']} workout" in out and "→ Make Wed 06 Jan an easy recovery ride" in out
+    tomorrow = day + timedelta(days=1)
+    assert code == 0 and f"#{analysis['id']} workout" in out and \
+        f"→ Make {tomorrow:%a %d %b} an easy recovery ride" in out
     code, out, err = run(capsys, db_path, "analysis", "approve", str(analysis["id"]))
     assert code == 0, err
     assert "plan version 2" in out and f"(#{plan_id}) is kept" in out
@@ -46,7 +49,7 @@ def test_analyze_list_and_approve_from_the_command_line(capsys, db_path):
 
 
 def test_reject_from_the_command_line_leaves_the_plan(capsys, db_path):
-    plan_id, ride_id = setup(db_path)
+    plan_id, ride_id, _ = setup(db_path)
     code, out, _ = run(capsys, db_path, "analyze", str(ride_id), "--json")
     analysis_id = json.loads(out)["id"]
     code, out, _ = run(capsys, db_path, "analysis", "reject", str(analysis_id))

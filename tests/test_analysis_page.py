@@ -3,7 +3,7 @@ reject → plan unchanged; analyse the latest rides; propose adjustments."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -12,7 +12,7 @@ from core.athletes import AthleteProfile, create_athlete
 from core.coach.analysis import analyze_ride
 from core.store.db import connect
 from tests.apptest_helpers import read_db, run_app_page
-from tests.test_analysis import make_plan, ride
+from tests.test_analysis import before_key, make_plan, planned, ride
 
 APP = str(Path(__file__).resolve().parent.parent / "navigation.py")
 
@@ -22,10 +22,11 @@ def seed(db_path, *, analyse=True):
     cur = db.cursor()
     athlete_id = create_athlete(cur, AthleteProfile(name="Page Rider", ftp_w=250, max_hr=185, lthr=165))
     plan_id = make_plan(cur, athlete_id)
-    ride_id = ride(cur, athlete_id, date(2027, 1, 5), 300, 240)  # deep fatigue: suggestions follow
+    day = planned(cur, plan_id, where=before_key)[0]
+    ride_id = ride(cur, athlete_id, day, 300, 240)  # deep fatigue: suggestions follow
     analysis_id = analyze_ride(cur, athlete_id, ride_id)["id"] if analyse else None
     db.close()
-    return plan_id, analysis_id
+    return plan_id, analysis_id, day
 
 
 def open_page() -> AppTest:
@@ -36,18 +37,19 @@ read = read_db
 
 
 def test_a_pending_analysis_shows_its_feedback_suggestions_and_buttons(db_path):
-    _, analysis_id = seed(db_path)
+    _, analysis_id, day = seed(db_path)
     at = open_page()
     assert not at.exception
     assert any(s.value == "Ride analyses" for s in at.subheader)
-    assert any("Make Wed 06 Jan an easy recovery ride" in m.value for m in at.markdown)
+    tomorrow = day + timedelta(days=1)
+    assert any(f"Make {tomorrow:%a %d %b} an easy recovery ride" in m.value for m in at.markdown)
     assert any("deep fatigue" in m.value for m in at.markdown)
     assert at.button(key=f"analysis_approve_{analysis_id}") is not None
     assert at.button(key=f"analysis_reject_{analysis_id}") is not None
 
 
 def test_approving_on_the_page_saves_a_new_plan_version_and_keeps_the_old(db_path):
-    plan_id, analysis_id = seed(db_path)
+    plan_id, analysis_id, _ = seed(db_path)
     at = open_page()
     at.button(key=f"analysis_approve_{analysis_id}").click().run()
     assert not at.exception
@@ -60,7 +62,7 @@ def test_approving_on_the_page_saves_a_new_plan_version_and_keeps_the_old(db_pat
 
 
 def test_rejecting_on_the_page_leaves_the_plan_unchanged(db_path):
-    plan_id, analysis_id = seed(db_path)
+    plan_id, analysis_id, _ = seed(db_path)
     at = open_page()
     at.button(key=f"analysis_reject_{analysis_id}").click().run()
     assert not at.exception

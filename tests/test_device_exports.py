@@ -24,9 +24,9 @@ from core.coach.devices import (
     workout_title,
 )
 from core.coach.fit_workout import fit_bytes, step_messages
-from core.coach.plans.engine import _target
 from core.coach.plans.export import export_ics
 from core.coach.plans.generate import generate_plan
+from core.coach.plans.schema import INTERVALS, ZONES
 from core.coach.plans.store import get_plan, save_plan
 from core.coach.workouts import Repeat, Step, flatten, total_seconds
 from core.errors import ValidationError
@@ -48,6 +48,17 @@ LIBRARY_STEPS = [  # the shape the workout library writes into the plan JSON
     {"kind": "free", "duration_s": 300},
     {"kind": "cooldown", "duration_s": 600, "power_low_pct": 65, "power_high_pct": 45},
 ]
+
+
+def _target(kind: str, ftp: float, indoor: bool) -> dict:
+    """A workout target as plans saved before the workout library stored it (zone, watts, interval text)."""
+    if kind == "rest":
+        return {"indoor": False}
+    zone, low, high = ZONES[kind]
+    target = {"zone": zone, "power_w": [round(ftp * low), round(ftp * high)], "indoor": indoor}
+    if kind not in ("endurance", "long", "recovery", "race"):
+        target["intervals"] = INTERVALS[kind]
+    return target
 
 
 def workout(kind: str, minutes: float, ftp: float = 250, **extra) -> dict:

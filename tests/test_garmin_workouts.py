@@ -61,12 +61,16 @@ def test_every_riding_workout_lands_on_its_day_with_power_targets_in_watts(cur, 
                                                                       for w in rides]
     calendar = fake.calendar()
     assert [day for day, _ in calendar] == [w["date"] for w in rides]
-    threshold = next(wk for day, wk in calendar if "Threshold" in wk["workoutName"] or "Sweet" in wk["workoutName"])
+    day, threshold = next((d, wk) for d, wk in calendar if "Threshold" in wk["workoutName"] or
+                          "Sweet" in wk["workoutName"])
     assert threshold["sportType"]["sportTypeKey"] == "cycling"
     (repeat,) = [s for s in threshold["workoutSegments"][0]["workoutSteps"] if s["type"] == "RepeatGroupDTO"]
     work = repeat["workoutSteps"][0]
     assert work["targetType"]["workoutTargetTypeKey"] == "power.zone"
-    assert (work["targetValueOne"], work["targetValueTwo"]) in {(238, 262), (220, 235)}  # 95–105 / 88–94 % of 250
+    planned = next(w for w in rides if w["date"] == day)  # the plan's own steps, in % FTP: watts at 250 W
+    first_work = next(s for item in planned["steps"] if item["kind"] == "repeat" for s in item["steps"])
+    assert (work["targetValueOne"], work["targetValueTwo"]) == (round(first_work["power_low_pct"] * 2.5),
+                                                                round(first_work["power_high_pct"] * 2.5))
     rows = sent_workouts(cur, account_id, date(2027, 3, 1), date(2027, 3, 14))
     assert [r["garmin_schedule_id"] for r in rows] == [r["garmin_schedule_id"] for r in results]
     assert all(r["plan_name"] == "Two <weeks>" for r in rows)
@@ -118,7 +122,8 @@ def test_a_new_ftp_resends_with_new_watts(cur, athlete_id, account_id, plan, fak
     assert {r["status"] for r in results} == {"updated"}
     watts = [s.get("targetValueTwo") for _, w in fake.calendar() for s in w["workoutSegments"][0]["workoutSteps"]
              if s["type"] == "ExecutableStepDTO" and s["stepType"]["stepTypeKey"] == "warmup"]
-    assert set(watts) == {210, 168}  # warm-ups end at 70 % FTP (56 % before an easy ride): 210 / 168 W at 300 W
+    ends = {round(3 * s["power_high_pct"]) for w in riding(plan) for s in w["steps"] if s["kind"] == "warmup"}
+    assert set(watts) == ends  # each warm-up's end in % FTP, now at 300 W
 
 
 def test_workouts_removed_in_garmin_connect_are_put_back(cur, athlete_id, account_id, plan, fake):

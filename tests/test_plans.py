@@ -29,6 +29,7 @@ from core.coach.plans.store import (
 from core.coach.rules.model import hard_types, parse_constraint
 from core.coach.rules.parser import DeterministicParser
 from core.coach.rules.store import edit_rule, save_rule
+from core.coach.workouts import STEPS, stress_score, total_seconds
 from core.errors import NotFoundError, PlanGenerationError
 from core.store.db import integrity_problems, table_counts
 
@@ -39,6 +40,7 @@ WEEKLY_HOURS = 10.0
 def make(weeks, constraints, **kw):
     kw.setdefault("ftp_w", 250)
     kw.setdefault("weekly_hours", WEEKLY_HOURS)
+    kw.setdefault("ctl", 55)  # a rider whose current load fills about the ten hours asked
     return build_plan(START, weeks, constraints, **kw)
 
 
@@ -63,16 +65,20 @@ def test_plan_json_has_exactly_the_documented_shape():
     plan = make(12, [])
     assert set(plan) == {"weeks"}
     for n, week in enumerate(plan["weeks"], start=1):
-        assert set(week) == {"week", "start_date", "phase", "planned_hours", "planned_tss", "workouts"}
+        assert set(week) == {"week", "start_date", "phase", "planned_hours", "planned_tss", "why", "workouts"}
+        assert week["why"]
         assert week["week"] == n
         assert date.fromisoformat(week["start_date"]) == START + timedelta(weeks=n - 1)
         assert len(week["workouts"]) == 7
         assert week["planned_hours"] == pytest.approx(sum(w["duration_min"] for w in week["workouts"]) / 60,
                                                       abs=0.01)
         for w in week["workouts"]:
-            assert set(w) == {"date", "type", "duration_min", "tss", "target", "description"}
+            assert set(w) == {"date", "type", "duration_min", "tss", "target", "description", "steps"}
             assert w["type"] in {"rest", "recovery", "endurance", "tempo", "sweet_spot", "threshold", "vo2max",
                                  "anaerobic", "long", "race"}
+            steps = STEPS.validate_python(w["steps"])
+            assert total_seconds(steps) == pytest.approx(w["duration_min"] * 60, abs=30)
+            assert w["tss"] == pytest.approx(stress_score(steps), abs=0.06)
     json.dumps(plan)
 
 
@@ -87,7 +93,7 @@ def test_phases_run_base_build_peak_taper_with_recovery_weeks():
 
 
 def test_recovery_and_taper_weeks_are_lighter():
-    plan = make(12, [])
+    plan = make(12, [], event_date=START + timedelta(weeks=12, days=-1))
     weeks = plan["weeks"]
     for i, week in enumerate(weeks):
         if week["phase"] == "recovery":
@@ -96,12 +102,14 @@ def test_recovery_and_taper_weeks_are_lighter():
     assert weeks[-1]["planned_tss"] < peak
 
 
-def test_workouts_carry_power_targets_from_ftp():
+def test_workouts_carry_targets_in_percent_of_ftp_and_no_watts():
     plan = make(12, [], ftp_w=300)
     threshold = next(w for w in all_workouts(plan) if w["type"] == "threshold")
-    assert threshold["target"]["power_w"] == [285, 315]
+    low, high = threshold["target"]["power_pct"]
+    assert 90 <= low <= high <= 110
     assert threshold["tss"] > 0
-    assert "W" in threshold["description"]
+    assert "% FTP" in threshold["description"] and " W" not in threshold["description"]
+    assert "power_w" not in json.dumps(plan)  # watts are resolved where shown, with the FTP of the day
 
 
 def test_projected_ctl_rises_through_the_build():
@@ -190,7 +198,7 @@ def test_a_rest_day_on_the_event_date_keeps_the_race_and_says_so(cur, athlete_id
     result = generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]], "goals": {"event_date": "2027-03-06"}},
                            today=TODAY)
     assert [w["type"] for w in all_workouts(result.plan) if w["date"] == "2027-03-06"] == ["race"]
-    assert any("race is kept" in n for n in result.notes)
+    assert any("race stays on its day" in n for n in result.conflicts)  # shown before saving
 
 
 def test_conflicting_rules_stop_generation(cur, athlete_id):

@@ -118,3 +118,44 @@ def test_with_ai_configured_the_cli_uses_it_and_falls_back_when_it_fails(capsys,
         assert code == 0
         data = json.loads(out)
         assert data["parser"] == "deterministic" and "500" in data["note"]
+
+
+def test_plan_generate_json_carries_steps_and_a_projection_and_replan_makes_a_version(capsys, db_path):
+    code, out, err = run(capsys, db_path, "plan", "generate", "--goal-date", "2027-03-28", "--event-type",
+                         "road_race", "--start", "2027-01-04", "--hours", "8", "--b-race", "2027-02-27",
+                         "--distribution", "polarised", "--tests", "--save", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) == {"weeks", "projection"}
+    workout = next(w for wk in data["weeks"] for w in wk["workouts"] if w["type"] == "vo2max")
+    assert {"date", "type", "duration_min", "tss", "target", "description", "steps"} <= set(workout)
+    assert workout["steps"][0]["kind"] == "warmup" and workout["target"]["power_pct"]
+    assert data["projection"]["race_day"]["date"] == "2027-03-28"
+    assert len(data["projection"]["weeks"]) == 12 and all(w["why"] for w in data["projection"]["weeks"])
+    days = {w["date"]: w for wk in data["weeks"] for w in wk["workouts"]}
+    assert days["2027-02-27"]["target"]["priority"] == "B" and days["2027-03-28"]["target"]["event"]
+    plan_id = int(err.strip().split()[-1])
+    code, out, err = run(capsys, db_path, "plan", "replan", str(plan_id), "--json")
+    assert code == 0, err
+    replanned = json.loads(out)
+    assert replanned["version"] == 2 and replanned["old_plan_id"] == plan_id and len(replanned["weeks"]) == 12
+    assert replanned["projection"]["race_day"]["date"] == "2027-03-28"
+    code, out, _ = run(capsys, db_path, "plan", "replan", str(replanned["plan_id"]))
+    assert code == 0 and "version 3" in out
+    code, _, err = run(capsys, db_path, "plan", "replan", "999")
+    assert code == 1 and "not found" in err
+
+
+def test_a_rule_on_the_event_day_is_shown_and_saving_needs_accept_conflicts(capsys, db_path):
+    code, out, _ = run(capsys, db_path, "rules", "add", "rest on Sundays", "--json")
+    rule_id = json.loads(out)["id"]
+    args = ("plan", "generate", "--goal-date", "2027-03-28", "--start", "2027-01-04", "--rule", str(rule_id))
+    code, out, err = run(capsys, db_path, *args, "--json")
+    assert code == 0 and "stays on its day" in err
+    code, _, err = run(capsys, db_path, *args, "--save")
+    assert code == 1 and "not saved" in err
+    db = connect(db_path)
+    assert table_counts(db.cursor())["plans"] == 0
+    db.close()
+    code, _, err = run(capsys, db_path, *args, "--save", "--accept-conflicts")
+    assert code == 0 and "saved plan" in err

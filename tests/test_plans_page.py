@@ -22,6 +22,11 @@ def open_page(page: str = "app_pages/coach_page.py") -> AppTest:
 read = read_db
 
 
+def calendar(at):
+    """The plan calendar among the page's tables (the one with a column per weekday)."""
+    return next(d.value for d in at.dataframe if "Mon" in d.value.columns)
+
+
 def test_the_coach_page_shows_the_rules_editor_and_the_plan_form(db_path):
     at = open_page()
     assert not at.exception
@@ -69,8 +74,8 @@ def test_the_form_generates_a_preview_and_saves_an_active_plan(db_path):
     assert not at.exception
     assert any("built-in engine" in i.value for i in at.info)
     assert len(at.dataframe) >= 1
-    calendar = at.dataframe[0].value
-    assert len(calendar) == 6 and set(calendar["Fri"]) == {"rest"}
+    days = calendar(at)
+    assert len(days) == 6 and set(days["Fri"]) == {"rest"}
     at.button(key="plan_save_button").click().run()
     assert not at.exception
     assert at.success and "Saved plan" in at.success[0].value
@@ -118,7 +123,7 @@ def test_with_ai_configured_the_page_says_the_ai_plan_was_repaired(db_path, monk
         at.button(key="plan_generate_button").click().run()
         assert not at.exception
         assert any("repaired to fit your rules" in i.value for i in at.info)
-        assert set(at.dataframe[0].value["Mon"]) == {"rest"}
+        assert set(calendar(at)["Mon"]) == {"rest"}
 
 
 def test_saved_plans_show_exports_activation_and_versions(db_path):
@@ -223,3 +228,72 @@ def test_a_rule_is_disabled_and_enabled_again_on_the_page_and_the_form_offers_on
     assert at.multiselect(key="plan_rules").options == [] and any("disabled" in e.label for e in at.expander)
     at.button(key=f"rule_toggle_{rule_id}").click().run()
     assert read(db_path, "SELECT enabled FROM rules")[0] == [(True,)]
+
+
+def test_the_preview_shows_race_day_fitness_the_weeks_and_a_workout_in_watts(db_path):
+    from datetime import date, timedelta
+
+    at = open_page()
+    start = date.today() + timedelta(days=(-date.today().weekday()) % 7)
+    at.date_input(key="plan_start").set_value(start)
+    at.date_input(key="plan_event_date").set_value(start + timedelta(weeks=8, days=-1))
+    at.selectbox(key="plan_event_type").set_value("criterium")
+    at.text_input(key="plan_b_races").set_value((start + timedelta(weeks=3, days=5)).isoformat())
+    at.button(key="plan_generate_button").click().run()
+    assert not at.exception, at.exception
+    labels = [m.label for m in at.metric]
+    assert "CTL on race day" in labels and "Form (TSB) on race day" in labels
+    weeks = next(d.value for d in at.dataframe if "Why" in d.value.columns)
+    assert len(weeks) == 8 and weeks["Why"].str.len().min() > 20
+    steps = next(d.value for d in at.dataframe if "Power (W)" in d.value.columns)
+    assert steps["Step"].iloc[0] == "1. warmup"
+    assert any("FTP of 200 W" in c.value or "FTP of" in c.value for c in at.caption)
+
+
+def test_a_b_race_that_is_not_a_date_gets_a_clear_error(db_path):
+    at = open_page()
+    at.text_input(key="plan_b_races").set_value("next saturday")
+    at.button(key="plan_generate_button").click().run()
+    assert not at.exception
+    assert at.error and "is not a date" in at.error[0].value
+    assert read(db_path, "SELECT count(*) FROM plans")[0] == [(0,)]
+
+
+def test_an_event_on_a_rest_day_is_shown_and_saved_only_after_the_rider_confirms(db_path):
+    from datetime import date, timedelta
+
+    at = open_page()
+    at.text_area(key="rule_text").set_value("rest on Sundays")
+    at.button(key="rule_save_button").click().run()
+    (rule_id,), = read(db_path, "SELECT id FROM rules")[0]
+    start = date.today() + timedelta(days=(-date.today().weekday()) % 7)
+    at.multiselect(key="plan_rules").set_value([rule_id])
+    at.date_input(key="plan_start").set_value(start)
+    at.date_input(key="plan_event_date").set_value(start + timedelta(weeks=4, days=-1))
+    at.button(key="plan_generate_button").click().run()
+    assert not at.exception
+    assert any("stays on its day" in e.value for e in at.error)
+    at.button(key="plan_save_button").click().run()
+    assert any("not saved" in e.value for e in at.error)
+    assert read(db_path, "SELECT count(*) FROM plans")[0] == [(0,)]
+    at.checkbox(key="plan_accept_conflicts").check().run()
+    at.button(key="plan_save_button").click().run()
+    assert not at.exception
+    assert read(db_path, "SELECT count(*) FROM plans")[0] == [(1,)]
+
+
+def test_the_plans_page_projects_a_saved_plan_and_replans_it_from_today(db_path):
+    at = open_page()
+    at.number_input(key="plan_weeks").set_value(4)
+    at.button(key="plan_generate_button").click().run()
+    at.button(key="plan_save_button").click().run()
+    (plan_id,), = read(db_path, "SELECT id FROM plans")[0]
+    at = open_page("app_pages/plans_page.py")
+    assert not at.exception
+    assert "CTL at the end" in [m.label for m in at.metric]
+    assert any("Why" in d.value.columns for d in at.dataframe)
+    at.button(key=f"plan_replan_{plan_id}").click().run()
+    assert not at.exception
+    assert any("planned from" in s.value and "kept" in s.value for s in at.success)
+    rows, problems = read(db_path, "SELECT version, parent_plan_id, active FROM plans ORDER BY id")
+    assert rows == [(1, None, False), (2, plan_id, True)] and problems == []

@@ -51,8 +51,12 @@ DEFAULT_PROMPTS: dict[str, list[tuple[str, str]]] = {
     "generate_plan": [
         ("A", "You are a cycling coach. Write a periodised training plan for the rider in the data: exactly "
               "duration_weeks weeks from start_date (Monday), every day listed (rest days as type 'rest' with 0 "
-              "minutes), following the given phases, with TSS per workout = hours × IF² × 100, power targets from "
-              "ftp_w, and every rule in 'rules' respected in every week. Rule groups: hard = sweet_spot, "
+              "minutes), following the given phases, starting near the athlete's weekly_tss (at most +15 %), "
+              "each loading week at most 10 % above the last, a recovery week at least every 4th week, a taper of "
+              "30-60 % less riding before the event, the event as a 'race' on goals.event_date, and every rule in "
+              "'rules' respected in every week (a rule on ramp, recovery weeks or taper replaces these defaults). "
+              "Targets are in % of FTP (target.power_pct); TSS per workout = hours × IF² × 100. Steps may be left "
+              "empty: the library's structured workout is attached to each. Rule groups: hard = sweet_spot, "
               "threshold, vo2max, anaerobic, sprint, race, test, group_ride; intervals = tempo to sprint; easy = "
               "recovery, endurance; any = every ride but commutes."),
     ],

@@ -21,9 +21,10 @@ Rules of thumb (the deterministic coach; documented thresholds below)
 * A *key* session (tempo, sweet spot, threshold, VO2max, anaerobic, long, race) ridden for less than
   ``CUT_SHORT_PCT`` % of its planned duration counts as cut short; a planned key session without a ride is
   missed.
-* Ride intensity is judged against the workout type's average session IF (core.coach.plans.schema.SESSION_IF) ±
-  ``IF_TOLERANCE``: below is "easier than planned", above is "harder than planned". The power range of the
-  workout's target zone is quoted in the feedback.
+* Ride intensity is judged against the planned workout's IF (computed from its steps; for plans saved before
+  steps, the type's average session IF, core.coach.plans.schema.SESSION_IF) ± ``IF_TOLERANCE``: below is "easier
+  than planned", above is "harder than planned". The main set's power range, in watts with the FTP of the ride's
+  day, is quoted in the feedback.
 * Form after the ride (TSB, core.rides.dashboard.fitness_on) below ``VERY_NEGATIVE_TSB`` (−30), or a cut-short key
   session with TSB below ``TIRED_TSB`` (−15), or a harder-than-planned ride with TSB below ``TIRED_TSB``:
   → ``swap_to_recovery`` for the next day's planned key session.
@@ -153,12 +154,12 @@ def _next_week(body: dict | None, day: date) -> str | None:
     return monday.isoformat() if monday.isoformat() in starts else None
 
 
-def _intensity_verdict(ride_if: float | None, kind: str) -> str | None:
+def _intensity_verdict(ride_if: float | None, kind: str, planned_if: float | None = None) -> str | None:
     from core.coach.plans.schema import SESSION_IF
 
     if ride_if is None or kind not in SESSION_IF or kind == "rest":
         return None
-    expected = SESSION_IF[kind]
+    expected = planned_if or SESSION_IF[kind]
     if ride_if < expected - IF_TOLERANCE:
         return "easier"
     if ride_if > expected + IF_TOLERANCE:
@@ -168,11 +169,33 @@ def _intensity_verdict(ride_if: float | None, kind: str) -> str | None:
 
 def _recent_key_verdicts(cur, athlete_id: int, plan_id: int, up_to: date, n: int) -> list[tuple[str | None, float]]:
     rows = cur.execute(
-        "SELECT w.type, r.intensity_factor, coalesce(r.moving_time_s, r.elapsed_time_s, 0) / 60.0, w.duration_min "
+        "SELECT w.type, r.intensity_factor, coalesce(r.moving_time_s, r.elapsed_time_s, 0) / 60.0, w.duration_min, "
+        "w.targets "
         "FROM planned_workouts w JOIN rides r ON r.id = w.completed_ride_id WHERE w.plan_id = ? AND w.date <= ? "
         "AND r.athlete_id = ? AND w.type IN (SELECT unnest(?)) ORDER BY w.date DESC LIMIT ?",
         [plan_id, up_to, athlete_id, sorted(KEY_TYPES), n]).fetchall()
-    return [(_intensity_verdict(r[1], r[0]), _pct(r[2], r[3]) or 0.0) for r in rows]
+    return [(_intensity_verdict(r[1], r[0], _planned_if(r[4])), _pct(r[2], r[3]) or 0.0) for r in rows]
+
+
+def _planned_if(targets) -> float | None:
+    if isinstance(targets, str):
+        try:
+            targets = json.loads(targets)
+        except ValueError:
+            return None
+    value = (targets or {}).get("if")
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def _target_watts(cur, athlete_id: int, targets: dict, day: date) -> list[int] | None:
+    """The main set's power range in watts with the FTP in force on ``day`` (targets are stored in % FTP)."""
+    from core.athletes import ftp_on
+
+    pct = targets.get("power_pct")
+    if pct and len(pct) == 2 and max(pct) > 0:
+        ftp = ftp_on(cur, athlete_id, day)
+        return [round(pct[0] / 100 * ftp), round(pct[1] / 100 * ftp)] if ftp else None
+    return targets.get("power_w")  # a plan saved before targets were stored in % FTP
 
 
 def _form_after(cur, athlete_id: int, day: date) -> dict:
@@ -227,11 +250,12 @@ def _workout_analysis(cur, athlete_id: int, ride: dict, plan_id: int | None, bod
         kind = workout["type"]
         duration_pct = _pct(ride_min, workout["duration_min"])
         tss_pct = _pct(ride["tss"], workout["tss"])
-        verdict = _intensity_verdict(ride["intensity_factor"], kind)
+        verdict = _intensity_verdict(ride["intensity_factor"], kind, _planned_if(workout["targets"]))
+        watts = _target_watts(cur, athlete_id, workout["targets"], day)
         figures |= {"workout_id": workout["id"], "workout_type": kind, "planned_minutes": workout["duration_min"],
                     "planned_tss": workout["tss"], "duration_pct": duration_pct, "tss_pct": tss_pct,
                     "intensity": verdict, "zone": workout["targets"].get("zone"),
-                    "target_power_w": workout["targets"].get("power_w")}
+                    "target_power_w": watts}
         label = kind.replace("_", " ")
         text = f"Planned {label} {workout['duration_min']:.0f} min: you rode {ride_min:.0f} min ({duration_pct:.0f} %)"
         if tss_pct is not None:
@@ -239,7 +263,7 @@ def _workout_analysis(cur, athlete_id: int, ride: dict, plan_id: int | None, bod
         sentences.append(text + ".")
         if verdict and ride["intensity_factor"] is not None:
             zone = workout["targets"].get("zone")
-            power = workout["targets"].get("power_w")
+            power = watts
             where = f" (target {zone}" + (f", {power[0]}–{power[1]} W" if power else "") + ")" if zone else ""
             words = {"easier": "easier than planned", "harder": "harder than planned"}.get(verdict, verdict)
             sentences.append(f"Intensity factor {ride['intensity_factor']:.2f} was {words} for a {label} session"

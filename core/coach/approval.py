@@ -24,10 +24,10 @@ from core.store.db import audit, bump_data_version, transaction
 # Approval
 # ------------------------------------------------------------------------------------------------------------
 
-def _apply(body: dict, s, *, today: date, ftp: float, ctx, factor: float | None = None,
+def _apply(body: dict, s, *, today: date, ctx, factor: float | None = None,
            recovery_kind: str = "recovery") -> str | None:
     """Apply one suggestion to ``body`` in place; returns why it could not be applied (None: applied)."""
-    from core.coach.plans.engine import _make, _scale_week  # the plan engine's own workout builders
+    from core.coach.plans.weekbuild import make_workout, scale_week  # the plan engine's own workout builders
 
     if isinstance(s, ScaleWeek):
         week = next((w for w in body["weeks"] if str(w["start_date"])[:10] == s.week_start.isoformat()), None)
@@ -37,7 +37,7 @@ def _apply(body: dict, s, *, today: date, ftp: float, ctx, factor: float | None 
         future = [w for w in week["workouts"] if date.fromisoformat(str(w["date"])[:10]) >= today]
         if not any(w["type"] != "rest" for w in future):
             return "no workout of that week is left to change"
-        _scale_week(future, factor if factor is not None else s.factor, ftp, ctx)
+        scale_week(future, factor if factor is not None else s.factor, ctx)
         week["workouts"] = keep + future
     elif isinstance(s, SwapToRecovery):
         found = find_workout(body, s.date.isoformat())
@@ -48,8 +48,7 @@ def _apply(body: dict, s, *, today: date, ftp: float, ctx, factor: float | None 
         if old["type"] in ("rest", "recovery"):
             return "that day is already easy"
         minutes = 0 if recovery_kind == "rest" else min(45.0, max(30.0, float(old["duration_min"])))
-        week["workouts"][i] = _make(s.date, recovery_kind, minutes, ftp, ctx.indoor(s.date, week["phase"],
-                                                                                 recovery_kind))
+        week["workouts"][i] = make_workout(s.date, recovery_kind, minutes, ctx, phase=week["phase"])
     else:
         a, b = find_workout(body, s.from_.isoformat()), find_workout(body, s.to.isoformat())
         if a is None or b is None:
@@ -76,8 +75,6 @@ def approve_analysis(cur, athlete_id: int, analysis_id: int, *, today: date | No
 
     Returns {"analysis_id", "plan_id" (new version or None when nothing changed), "old_plan_id", "version",
     "applied": [..], "skipped": [..]}."""
-    from core.athletes import ftp_on
-    from core.coach.plans.schema import DEFAULT_FTP_W
     from core.coach.plans.store import get_plan, rule_context_for_plan, save_version
 
     today = today or date.today()
@@ -97,7 +94,6 @@ def approve_analysis(cur, athlete_id: int, analysis_id: int, *, today: date | No
     if plan_id is not None and suggestions:
         plan = get_plan(cur, plan_id, athlete_id)
         ctx = rule_context_for_plan(cur, plan)
-        ftp = ftp_on(cur, athlete_id, today) or DEFAULT_FTP_W
         body = copy.deepcopy(plan["plan"])
         baseline = set(ctx.violations(body))
         valid, dropped = validate_suggestions(suggestions, body, today=today)
@@ -107,7 +103,7 @@ def approve_analysis(cur, athlete_id: int, analysis_id: int, *, today: date | No
             outcome = None
             for n, extra in enumerate(_attempts(s)):
                 trial = copy.deepcopy(body)
-                problem = _apply(trial, s, today=today, ftp=ftp, ctx=ctx, **extra)
+                problem = _apply(trial, s, today=today, ctx=ctx, **extra)
                 if problem:
                     outcome = f"{s.describe()}: skipped, {problem}"
                     break

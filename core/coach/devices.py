@@ -16,7 +16,7 @@ from datetime import date
 from pydantic import ValidationError as PydanticValidationError
 
 from core.coach.plans.schema import ZONES
-from core.coach.workouts import STEPS, Item, Repeat, Step, total_seconds
+from core.coach.workouts import STEPS, Item, Repeat, Step, fit_duration, total_seconds
 from core.errors import ValidationError
 
 TYPE_LABELS = {"recovery": "Recovery", "endurance": "Endurance", "long": "Long ride", "tempo": "Tempo",
@@ -77,11 +77,15 @@ def workout_steps(workout: dict) -> list[Item]:
     raw = workout.get("steps")
     if raw:
         try:
-            return STEPS.validate_python(raw)
+            steps = STEPS.validate_python(raw)
         except PydanticValidationError as exc:
             first = exc.errors()[0]
             raise ValidationError(f"The workout on {str(workout.get('date'))[:10]} has steps VeloCoach cannot use "
                                   f"({first['msg'].removeprefix('Value error, ')}).") from None
+        planned_s = round(float(workout.get("duration_min") or 0) * 60)
+        if abs(total_seconds(steps) - planned_s) > 30:  # an edited duration: the intervals stay, the riding fits
+            steps = fit_duration(steps, planned_s)
+        return steps
     return fallback_steps(workout)
 
 
@@ -189,7 +193,8 @@ def _climb_set(climbs: list[dict], target: dict, zone_low: float, zone_high: flo
 # ----------------------------------------------------------------------------------------------------------------
 def workout_title(workout: dict, steps: list[Item]) -> str:
     """'Threshold 2×20', 'Endurance 90 min', or the library workout's own name."""
-    own = clean_text(workout.get("name") or "", MAX_NAME_CHARS, single_line=True)
+    own = clean_text(workout.get("name") or (workout.get("target") or {}).get("name") or "", MAX_NAME_CHARS,
+                     single_line=True)  # the library workout's name is in target.name in the plan JSON
     if own:
         return own
     label = TYPE_LABELS.get(workout.get("type"), str(workout.get("type") or "Workout").replace("_", " ").title())

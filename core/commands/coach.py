@@ -1,4 +1,4 @@
-"""``python -m core rules parse|add|list|edit|disable|enable`` and ``python -m core plan generate|export|list|activate``."""
+"""``python -m core rules parse|add|list|edit|disable|enable`` and ``python -m core plan generate|replan|export|list|activate``."""
 
 from __future__ import annotations
 
@@ -48,10 +48,23 @@ def register(subparsers) -> None:
     p.add_argument("--rule", type=int, action="append", default=[], help="rule id (repeatable)")
     p.add_argument("--hours", type=float, help="weekly hours")
     p.add_argument("--start", type=date.fromisoformat, help="first Monday (default next Monday)")
+    p.add_argument("--distribution", choices=("pyramidal", "polarised", "sweet_spot"),
+                   help="intensity distribution (default pyramidal)")
+    p.add_argument("--tests", action="store_true", help="an FTP test after each build block")
+    p.add_argument("--b-race", type=date.fromisoformat, action="append", default=[],
+                   help="a B race inside the plan, YYYY-MM-DD (repeatable): a mini-taper around it")
+    p.add_argument("--c-race", type=date.fromisoformat, action="append", default=[],
+                   help="a C race inside the plan, YYYY-MM-DD (repeatable): raced as a hard training day")
     p.add_argument("--save", action="store_true", help="store the plan")
+    p.add_argument("--accept-conflicts", action="store_true",
+                   help="save even when a rule forbids the event day (the event stays on its day)")
     p.add_argument("--name")
-    p.add_argument("--json", action="store_true", help="print the plan JSON")
+    p.add_argument("--json", action="store_true", help="print the plan JSON (weeks with steps, and projection)")
     p.set_defaults(handler=plan_generate)
+    p = psub.add_parser("replan", help="re-plan a saved plan from today (keeps the weeks done; a new version)")
+    p.add_argument("plan_id", type=int)
+    p.add_argument("--json", action="store_true", help="print the new version's weeks and projection")
+    p.set_defaults(handler=plan_replan)
     p = psub.add_parser("export", help="export a saved plan (calendar, JSON, or one device file per ride)")
     p.add_argument("plan_id", type=int)
     p.add_argument("--format", choices=("ics", "json", "zwo", "fit", "mrc", "erg"), default="json",
@@ -206,20 +219,38 @@ def plan_generate(args, ctx) -> int:
     athlete_id = ctx.athlete_id()
     goals = {k: v for k, v in {"event_date": args.goal_date, "event_type": args.event_type,
                                "route_id": args.route, "weekly_hours": args.hours}.items() if v is not None}
+    goals["other_events"] = [{"date": d, "priority": "B"} for d in args.b_race] + \
+        [{"date": d, "priority": "C"} for d in args.c_race]
+    prefs = {"ftp_tests": args.tests} | ({"intensity_distribution": args.distribution} if args.distribution else {})
     request = {"rule_ids": args.rule, "goals": goals, "duration_weeks": args.weeks, "start_date": args.start,
-               "name": args.name}
+               "name": args.name, "user_preferences": prefs}
     result = generate_plan(ctx.cur, athlete_id, request, settings=_settings(ctx))
-    plan_id = save_plan(ctx.cur, athlete_id, result) if args.save else None
-    for note in result.notes:
-        print(note, file=sys.stderr)
+    for line in result.notes + result.conflicts:
+        print(line, file=sys.stderr)
+    plan_id = save_plan(ctx.cur, athlete_id, result, accept_conflicts=args.accept_conflicts) if args.save else None
     if args.json:
-        ctx.print_json(result.plan)
+        ctx.print_json(result.plan | {"projection": result.projection})
     else:
         for week in result.plan["weeks"]:
             print(f"week {week['week']:>2} {week['start_date']} {week['phase']:<8} {week['planned_hours']:5.1f} h "
                   f"TSS {week['planned_tss']:5.0f}")
     if plan_id is not None:
         print(f"saved plan {plan_id}", file=sys.stderr)
+    return 0
+
+
+def plan_replan(args, ctx) -> int:
+    from core.coach.plans.replan import replan_from_today
+
+    result = replan_from_today(ctx.cur, ctx.athlete_id(), args.plan_id)
+    for line in result.notes + result.conflicts:
+        print(line, file=sys.stderr)
+    if args.json:
+        ctx.print_json(result.public())
+    else:
+        race = result.projection.get("race_day") or result.projection.get("end") or {}
+        print(f"saved plan {result.plan_id} (version {result.version}); {result.kept_weeks} week(s) kept; "
+              f"projected CTL {race.get('ctl', 0):.0f}, TSB {race.get('tsb', 0):+.0f} on {race.get('date', '')}")
     return 0
 
 

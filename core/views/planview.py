@@ -1,5 +1,6 @@
 """What the Coach and Plans pages show, built without Streamlit: labels and captions (rider text escaped), the
-plan's summary tiles and its weekly TSS / hours / projected CTL figure, version diffs, approval messages."""
+plan's summary tiles and its weekly TSS / hours / projected CTL figure, the projection (daily CTL/ATL/TSB to race
+day, race-day tiles, weeks with their sentence), a workout's steps in watts, version diffs, approval messages."""
 
 from __future__ import annotations
 
@@ -105,7 +106,8 @@ def calendar_frame(plan: dict) -> pd.DataFrame:
             if w["type"] == "rest":
                 text = "rest"
             else:
-                text = f"{_SHORT[w['type']]} {w['duration_min']:.0f}′" + (" 🏠" if w["target"].get("indoor") else "")
+                text = f"{_SHORT.get(w['type'], w['type'])} {w['duration_min']:.0f}′" + \
+                    (" 🏠" if (w.get("target") or {}).get("indoor") else "")
             row[label] = f"{row[label]} + {text}" if row[label] else text
         row["Hours"] = week["planned_hours"]
         row["TSS"] = week["planned_tss"]
@@ -123,6 +125,103 @@ def weekly_frame(plan: dict, weekly_ctl: list[float] | None = None) -> pd.DataFr
     if weekly_ctl is not None and len(weekly_ctl) == len(weeks):
         frame["ctl"] = weekly_ctl
     return frame
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Projection: fitness to race day, the weeks and their sentence, a workout's steps in watts
+# ----------------------------------------------------------------------------------------------------------------
+
+def projection_tiles(projection: dict, engine: dict | None = None) -> list[tuple[str, str, str | None]]:
+    """(label, value, delta): CTL today, race-day (or end-of-plan) CTL and TSB, and what the hours can sustain."""
+    if not projection or not projection.get("start"):
+        return []
+    start = projection["start"]
+    race = projection.get("race_day")
+    end = race or projection["end"]
+    where = "on race day" if race else "at the end"
+    tiles = [("CTL at the start", f"{start['ctl']:.0f}", None),
+             (f"CTL {where}", f"{end['ctl']:.0f}", f"{end['ctl'] - start['ctl']:+.0f}"),
+             (f"Form (TSB) {where}", f"{end['tsb']:+.0f}", None)]
+    if engine and engine.get("sustainable_ctl") is not None:
+        tiles.append(("CTL your hours sustain", f"{engine['sustainable_ctl']:.0f}", None))
+    return tiles
+
+
+def projection_figure(projection: dict):
+    """Daily CTL (fitness), ATL (fatigue) and TSB (form, bars) to race day, the race marked."""
+    import plotly.graph_objects as go
+
+    days = pd.DataFrame(projection.get("days") or [])
+    fig = go.Figure()
+    if days.empty:
+        return fig
+    days["date"] = pd.to_datetime(days["date"])
+    fig.add_bar(x=days["date"], y=days["tsb"], name="Form (TSB)", marker_color="#bdbdbd", opacity=0.6)
+    fig.add_scatter(x=days["date"], y=days["ctl"], name="Fitness (CTL)", mode="lines", line_color="#3182bd")
+    fig.add_scatter(x=days["date"], y=days["atl"], name="Fatigue (ATL)", mode="lines",
+                    line=dict(color="#e6550d", width=1))
+    race = projection.get("race_day")
+    if race:
+        fig.add_vline(x=pd.Timestamp(race["date"]).timestamp() * 1000, line_dash="dot", line_color="#31a354",
+                      annotation_text=f"race: CTL {race['ctl']:.0f}, TSB {race['tsb']:+.0f}")
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.15))
+    return fig
+
+
+def weeks_frame(projection: dict) -> pd.DataFrame:
+    """One row per week: phase, hours, TSS, CTL at the week's end and the sentence saying why."""
+    rows = [{"Week": w["week"], "Starts": w["start_date"], "Phase": w["phase"], "Hours": round(w["hours"], 1),
+             "TSS": round(w["tss"]), "CTL at end": w["ctl_end"], "Why": w.get("why", "")}
+            for w in (projection or {}).get("weeks", [])]
+    return pd.DataFrame(rows, columns=["Week", "Starts", "Phase", "Hours", "TSS", "CTL at end", "Why"])
+
+
+def workout_choices(plan: dict) -> dict[str, str]:
+    """Riding days of a plan for a picker: date → 'Tue 12 Jan · Threshold 2 × 15 (65′)'."""
+    out = {}
+    for week in _as_dict(plan)["weeks"]:
+        for w in week["workouts"]:
+            if w["type"] == "rest":
+                continue
+            day = pd.Timestamp(str(w["date"])[:10])
+            name = (w.get("target") or {}).get("name") or w["type"].replace("_", " ")
+            out[str(w["date"])[:10]] = f"{day:%a %d %b} · {name} ({w['duration_min']:.0f}′)"
+    return out
+
+
+def steps_frame(plan: dict, day: str, ftp_w: float) -> pd.DataFrame:
+    """The day's workout step by step, targets in watts with ``ftp_w`` (the FTP of the day it is viewed)."""
+    from core.coach.workouts import STEPS, in_watts
+
+    cols = ["Step", "Duration", "Power (W)", "% FTP", "Cadence", "Cue"]
+    for week in _as_dict(plan)["weeks"]:
+        for w in week["workouts"]:
+            if str(w["date"])[:10] != day or not w.get("steps"):
+                continue
+            steps = STEPS.validate_python(w["steps"])
+            rows = []
+            for n, (step, flat) in enumerate(zip(in_watts(steps, ftp_w), _flat(steps), strict=True), start=1):
+                watts = "free" if step["power_low_w"] is None else (
+                    f"{step['power_low_w']}" if step["power_low_w"] == step["power_high_w"] else
+                    f"{step['power_low_w']}–{step['power_high_w']}")
+                pct = "" if step["power_low_w"] is None else f"{flat.power_low_pct:g}–{flat.power_high_pct:g}"
+                minutes, seconds = divmod(step["duration_s"], 60)
+                rows.append({"Step": f"{n}. {step['kind']}", "Duration": f"{minutes}:{seconds:02d}",
+                             "Power (W)": watts, "% FTP": pct,
+                             "Cadence": f"{step['cadence_rpm']} rpm" if step["cadence_rpm"] else "",
+                             "Cue": step["text"] or ""})
+            return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(columns=cols)
+
+
+def _flat(steps):
+    from core.coach.workouts import flatten
+
+    return flatten(steps)
+
+
+def conflict_lines(conflicts: list[str]) -> list[str]:
+    return [md(c) for c in conflicts]
 
 
 # ---------------------------------------------------------------------------------------- device downloads

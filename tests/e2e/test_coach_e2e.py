@@ -1,5 +1,5 @@
-"""Coach then Plans in a real browser: generate a plan, see its calendar and its weekly hours/TSS chart, save it,
-follow the link to the saved plan on the Plans page."""
+"""Coach then Plans in a real browser: generate a plan, see its fitness to the end, its calendar and its weekly
+hours/TSS chart, save it, follow the link to the saved plan on the Plans page and re-plan it from today."""
 
 from tests.e2e.conftest import ARTIFACTS, open_app, screenshot, wait_for_app
 
@@ -16,6 +16,8 @@ def test_a_plan_is_generated_in_the_browser_with_calendar_and_chart(start_app, b
     chart.wait_for(state="visible")
     chart.locator(".main-svg").first.wait_for()
     assert page.locator('[data-testid="stPlotlyChart"] .legendtext').filter(has_text="Planned TSS").count() == 1
+    assert page.locator('[data-testid="stPlotlyChart"] .legendtext').filter(has_text="Fitness (CTL)").count() == 1
+    page.get_by_text("CTL at the start").first.wait_for()
     calendar = page.locator('[data-testid="stDataFrame"]').first
     calendar.wait_for(state="visible")
     assert page.get_by_text("Made by the built-in engine").count() == 1
@@ -37,6 +39,11 @@ def test_a_plan_is_generated_in_the_browser_with_calendar_and_chart(start_app, b
     page.get_by_text("Active plan").wait_for()
     assert "Traceback" not in page.content()
     screenshot(page, "plans_saved_plan")
+    page.get_by_role("button", name="Re-plan from today").click()
+    page.get_by_text("planned from").first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert "Traceback" not in page.content()
+    screenshot(page, "plans_replanned")
 
 
 def test_a_rule_is_previewed_with_what_hard_covers_then_saved_and_disabled(start_app, browser_page):

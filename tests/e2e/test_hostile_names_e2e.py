@@ -265,9 +265,15 @@ def test_hostile_text_typed_or_uploaded_in_the_ui_stays_text(hostile):
     page.get_by_text("Select every ride on this page").click()
     wait_for_app(page)
     page.get_by_role("textbox", name="Tag", exact=True).fill(TYPED_TAG)
+    page.get_by_role("textbox", name="Tag", exact=True).press("Enter")  # commit the text before the click reruns
+    wait_for_app(page)
+    # the button is enabled by the select-all rerun; a click on it while that rerun redraws it can be lost
+    page.wait_for_function("() => Array.from(document.querySelectorAll('button')).some("
+                           "b => b.innerText.trim() === 'Add tag' && !b.disabled)")
     page.get_by_role("button", name="Add tag").click()
-    page.get_by_text("Tagged").first.wait_for()  # the toast: "Tagged N ride(s) '<the tag>'"
-    assert squeeze(TYPED_TAG) in squeeze(page.get_by_text("Tagged").first.inner_text())
+    flash = page.locator('[data-testid="stAlert"]').filter(has_text="Tagged").first
+    flash.wait_for(timeout=60_000)  # "Tagged N ride(s) '<the tag>'"
+    assert squeeze(TYPED_TAG) in squeeze(flash.inner_text())
     wait_for_app(page)
     assert_inert(page, "typed tag")
     visit(page, server, f"/ride?id={ids['rides'][MD_LINK]}")

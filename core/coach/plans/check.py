@@ -257,12 +257,17 @@ class RuleContext:
                   if c.min is not None and minimum_applies(c, phase) and (not c.types or kind in self.types(c.types))]
         return max(floors, default=0.0)
 
-    def indoor(self, day: date, phase: str | None = None, kind: str | None = None) -> bool:
-        """Indoors or not: a venue rule decides, else the form's preference."""
+    def venue(self, day: date, phase: str | None = None, kind: str | None = None) -> str | None:
+        """"indoor" or "outdoor" when a venue rule decides for this session, else None (the engine's choice)."""
         for c in self._scoped("venue", day, phase):
             if not c.types or (kind is not None and kind in self.types(c.types)):
-                return c.where == "indoor"
-        return self.indoor_pref == "indoor"
+                return c.where
+        return None
+
+    def indoor(self, day: date, phase: str | None = None, kind: str | None = None) -> bool:
+        """Indoors or not: a venue rule decides, else the form's preference."""
+        venue = self.venue(day, phase, kind)
+        return venue == "indoor" if venue else self.indoor_pref == "indoor"
 
     def fixed_sessions(self, day: date) -> list:
         """The fixed sessions to place on this date (none on unavailable dates or the event day)."""

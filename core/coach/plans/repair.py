@@ -1,6 +1,7 @@
-"""The repair pass: make a drafted plan obey every rule through ``RuleContext`` (never by reading constraint JSON),
-keeping as much of the draft's intent (its weekly hours) as the rules allow. Any engine can call it last, and so do
-the AI path and plan edits: ``repair(weeks, phases, ctx, make, targets_h=…)``.
+"""The one repair pass: make a drafted plan obey every rule through ``RuleContext`` (never by reading constraint JSON),
+keeping as much of the draft's intent (its weekly hours) as the rules allow. The periodisation engine ends with it,
+and so do the AI path and plan edits: ``repair(weeks, phases, ctx, make, targets_h=…)``. Races are never moved,
+changed or dropped (the event is exempt from every rule), nor are a rider's fixed sessions or the days a re-plan keeps.
 
 Steps, repeated until the checker is satisfied (or a few rounds pass, then the caller refuses the plan):
 1. fixed sessions placed on their dates (marked ``target.fixed``; never moved or changed afterwards);
@@ -9,11 +10,13 @@ Steps, repeated until the checker is satisfied (or a few rounds pass, then the c
 3. per week: caps and minimums per type or group, training days per week;
 4. across weeks: runs of days (max_consecutive) and the days after a streak (day_after);
 5. volume: top-up towards the draft's hours and the weekly minimum (so a rule never guts a week it does not cap),
-   then the weekly maximum, the taper's volume drop, the recovery weeks' share and the ramp limits.
+   then the weekly maximum, the taper's volume drop, the recovery weeks' share and the ramp limits;
+6. the engine's own load guard where no rule replaces it (``guard``: week 1 and each loading week within the
+   engine's default ramp over the last loading week).
 
-``make(day, kind, minutes, indoor, like=None, exact=False)`` builds a workout dict the engine's way (TSS, targets,
-description); ``like`` is the workout being changed (to keep its details when the type stays), ``exact`` keeps the
-minutes as given (fixed sessions).
+``make(day, kind, minutes, indoor, phase=…, like=None, exact=False)`` builds a workout dict the engine's way (TSS,
+targets, description; ``core.coach.plans.weekbuild.workout_maker``); ``like`` is the workout being changed (to keep
+its steps when the type stays), ``exact`` keeps the minutes as given (fixed sessions).
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from core.coach.plans.check import RuleContext, _date, ramp_cap, weekly_ctl
+from core.coach.plans.schema import MIN_SESSION_MIN
+from core.coach.plans.weekbuild import fits_sequences, workout_maker
 from core.coach.rules.model import LOADING_PHASES
 
 Make = Callable[..., dict]
-MIN_SESSION_MIN = 20
 # how long a session of each type may grow when the week is topped up (rules may cap it lower)
 TOP_UP_CEILING = {"long": 300, "endurance": 240, "tempo": 120, "sweet_spot": 120, "threshold": 110,
                   "vo2max": 90, "anaerobic": 90, "sprint": 90, "test": 90, "recovery": 60}
@@ -38,15 +42,16 @@ UPGRADE_ORDER = ("sweet_spot", "threshold", "vo2max", "tempo", "endurance", "rec
 
 class _Repair:
     def __init__(self, weeks: list[list[dict]], phases: list[str], ctx: RuleContext, make: Make,
-                 targets_h: list[float] | None):
+                 targets_h: list[float] | None, keep: frozenset[str] = frozenset()):
         self.weeks, self.phases, self.ctx, self.make = weeks, phases, ctx, make
         self.targets_h = targets_h
+        self.keep = keep  # dates (ISO) a re-plan keeps as they were
         self._starts: dict[int, date] = {}  # a week's Monday (its dates never change)
 
     # --- helpers ------------------------------------------------------------------------------------------------
     def locked(self, w: dict) -> bool:
-        return bool((w.get("target") or {}).get("fixed")) or \
-            (w["type"] == "race" and _date(w["date"]) == self.ctx.event_date)
+        """Never changed: races, the rider's fixed sessions, the days a re-plan keeps."""
+        return w["type"] == "race" or bool((w.get("target") or {}).get("fixed")) or str(w["date"])[:10] in self.keep
 
     def start(self, wi: int) -> date:
         if wi not in self._starts:
@@ -65,7 +70,9 @@ class _Repair:
             minutes = max(min(minutes, high), min(low, high))
             minutes = max(minutes, MIN_SESSION_MIN) if w["type"] == "rest" else minutes
         indoor = self.ctx.indoor(day, phase, kind)
-        self.weeks[wi][i] = self.make(day, kind, minutes, indoor, like=w if kind == w["type"] else None)
+        if kind == w["type"] and self.ctx.venue(day, phase, kind) is None:  # no rule decides: the draft's venue
+            indoor = bool((w.get("target") or {}).get("indoor"))
+        self.weeks[wi][i] = self.make(day, kind, minutes, indoor, phase=phase, like=w if kind == w["type"] else None)
 
     def hours(self, wi: int) -> float:
         return sum(w["duration_min"] for w in self.weeks[wi] if not self._event(w)) / 60
@@ -90,15 +97,13 @@ class _Repair:
             phase = self.phases[wi]
             for d in range(7):
                 day = self.start(wi) + timedelta(days=d)
+                if day.isoformat() in self.keep:
+                    continue
                 for c in self.ctx.fixed_sessions(day):
                     have = [w for w in week if _date(w["date"]) == day and w["type"] == c.workout_type and
                             (w.get("target") or {}).get("fixed")]
                     for _ in range(c.per_day - len(have)):
-                        indoor = c.indoor if c.indoor is not None else \
-                            (False if c.workout_type == "commute" else self.ctx.indoor(day, phase, c.workout_type))
-                        new = self.make(day, c.workout_type, c.duration_min, bool(indoor), exact=True)
-                        new["target"] = dict(new.get("target") or {}, fixed=True)
-                        new["description"] = f"Your fixed session: {new['description']}"[:1000]
+                        new = fixed_workout(self.ctx, self.make, day, phase, c)
                         main = next((i for i, w in enumerate(week) if _date(w["date"]) == day and
                                      w["type"] != "commute" and not self.locked(w)), None)
                         if c.workout_type == "commute" or main is None:
@@ -127,8 +132,9 @@ class _Repair:
                     continue
                 high, low = self.ctx.max_minutes(day, phase, kind), self.ctx.min_minutes(day, phase, kind)
                 indoor = bool((w.get("target") or {}).get("indoor"))
-                if kind != w["type"] or w["duration_min"] > high + 1e-6 or w["duration_min"] < low - 1e-6 or \
-                        indoor != self.ctx.indoor(day, phase, kind):
+                venue = self.ctx.venue(day, phase, kind)  # only a rule decides; the form's choice is the engine's
+                if w["duration_min"] > high + 1e-6 or w["duration_min"] < low - 1e-6 or \
+                        (venue is not None and indoor != (venue == "indoor")):
                     self.set(wi, i, kind)
 
     # --- 3. per week ----------------------------------------------------------------------------------------------
@@ -169,35 +175,7 @@ class _Repair:
             for w in week:
                 if w["type"] not in ("rest", "commute") and not self._event(w):
                     types_on.setdefault(_date(w["date"]), set()).add(w["type"])
-        types_on[day] = types_on.get(day, set()) | {kind}
-
-        def hit(d: date, types: frozenset[str]) -> bool:
-            return bool(types_on.get(d, set()) & types)
-
-        for trigger, streak, allowed, following in self.ctx.after_rules:
-            if kind not in allowed:
-                for back in range(1, following + 1):
-                    end = day - timedelta(days=back)
-                    if all(hit(end - timedelta(days=k), trigger) for k in range(streak)):
-                        return False
-            if kind in trigger:
-                for start in range(streak):
-                    first = day - timedelta(days=start)
-                    if all(hit(first + timedelta(days=k), trigger) for k in range(streak)):
-                        after = [first + timedelta(days=streak - 1 + k) for k in range(1, following + 1)]
-                        if any(types_on.get(d, set()) - allowed for d in after):
-                            return False
-        for types, limit in self.ctx.runs:
-            if kind in types:
-                run = 1
-                for step in (-1, 1):
-                    d = day + timedelta(days=step)
-                    while hit(d, types):
-                        run += 1
-                        d += timedelta(days=step)
-                if run > limit:
-                    return False
-        return True
+        return fits_sequences(self.ctx, types_on, day, kind)
 
     def fill_rest_days(self, wi: int, minutes: float) -> None:
         """Ride on free rest days (endurance) when the week is short of its hours and the rules allow another day."""
@@ -440,11 +418,45 @@ class _Repair:
                 self.scale_to(wi, tss=self.tss(wi) * 0.9)
 
 
-def repair(weeks: list[list[dict]], phases: list[str], ctx: RuleContext, make: Make, *,
-           targets_h: list[float] | None = None, rounds: int = 8) -> list[list[dict]]:
-    """Make ``weeks`` (lists of workout dicts, one list per plan week, in place) obey every rule of ``ctx``.
+    # --- 6. the engine's own load guard ------------------------------------------------------------------------
+    def guard(self, ramp: float, first_cap: float | None, last: float | None = None) -> None:
+        """No loading week above ``1 + ramp`` times the last loading week's TSS, week 1 within ``first_cap`` (the
+        event not counted; races, fixed sessions and kept days are not moved). Recovery and taper weeks are the
+        engine's own shares and stay as they are."""
+        for wi, phase in enumerate(self.phases):
+            limit = last * (1 + ramp) if last is not None else float("inf")
+            if wi == 0 and first_cap is not None:
+                limit = min(limit, first_cap)
+            if limit < float("inf") and self.tss(wi) > limit:
+                before = list(self.weeks[wi])
+                self.scale_to(wi, tss=limit)
+                bounds = self.ctx.weekly_bounds(phase)
+                if (bounds["min_hours"] is not None and self.hours(wi) < bounds["min_hours"] - 0.01) or \
+                        (bounds["min_tss"] is not None and self.tss(wi) < bounds["min_tss"]):
+                    self.weeks[wi][:] = before  # a rule's weekly minimum outranks the engine's default guard
+            away = any(self.ctx.unavailable(self.start(wi) + timedelta(days=d)) for d in range(7))
+            if phase in LOADING_PHASES and not (away and last is not None and self.tss(wi) < last):
+                last = self.tss(wi)  # a week the rider is away is no reference for the next
+
+
+def fixed_workout(ctx: RuleContext, make: Make, day: date, phase: str | None, c) -> dict:
+    """The rider's fixed session ``c`` on ``day`` (its minutes exactly, its venue, marked ``target.fixed``)."""
+    indoor = c.indoor if c.indoor is not None else \
+        (False if c.workout_type == "commute" else ctx.indoor(day, phase, c.workout_type))
+    new = make(day, c.workout_type, c.duration_min, bool(indoor), phase=phase or "build", exact=True)
+    new["target"] = dict(new.get("target") or {}, fixed=True)
+    new["description"] = f"Your fixed session: {new['description']}"[:1000]
+    return new
+
+
+def repair(weeks: list[list[dict]], phases: list[str], ctx: RuleContext, make: Make | None = None, *,
+           targets_h: list[float] | None = None, rounds: int = 8, keep=(),
+           guard: tuple[float, float | None, float | None] | None = None) -> list[list[dict]]:
+    """Make ``weeks`` (lists of workout dicts, one list per plan week, in place) obey every rule of ``ctx``;
+    ``make`` defaults to the workout library's (``weekbuild.workout_maker``), ``keep`` are ISO dates left as they are,
+    ``guard`` the engine's (ramp, week-1 cap, last loading TSS) where no rule replaces it.
     Returns the weeks; the caller checks the result (``ctx.check``) and refuses what could not be repaired."""
-    fixer = _Repair(weeks, phases, ctx, make, targets_h)
+    fixer = _Repair(weeks, phases, ctx, make or workout_maker(ctx), targets_h, frozenset(keep))
     for _ in range(rounds):
         fixer.place_fixed()
         fixer.per_workout()
@@ -453,6 +465,8 @@ def repair(weeks: list[list[dict]], phases: list[str], ctx: RuleContext, make: M
             if not fixer.sequences():
                 break
         fixer.volume()
+        if guard is not None:
+            fixer.guard(*guard)
         if not ctx.check(fixer.plan()):
             break
     return weeks

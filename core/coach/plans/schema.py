@@ -2,14 +2,18 @@
 
 Plan JSON (stored in ``plans.plan``, exported, and what the AI must return)::
 
-    {"weeks": [{"week", "start_date", "phase", "planned_hours", "planned_tss",
-                "workouts": [{"date", "type", "duration_min", "tss", "target", "description"}]}]}
+    {"weeks": [{"week", "start_date", "phase", "planned_hours", "planned_tss", "why",
+                "workouts": [{"date", "type", "duration_min", "tss", "target", "description", "steps"}]}]}
 
 Every week lists all seven days (rest days as type ``rest``, 0 min). ``phase`` is base, build, peak, taper or
-recovery (the easy week every 3–4 weeks)."""
+recovery (the easy week every 3–4 weeks); ``why`` is the week's sentence. ``steps`` is the structured workout
+(core.coach.workouts: targets in % FTP, resolved to watts where shown or exported) and ``tss`` is computed from it;
+``target`` holds ``workout_id``, ``name``, ``zone``, ``power_pct``, ``if``, ``intervals``, ``indoor`` (and for races
+``event``/``priority``, for route sessions ``climbs``). Plans saved before steps existed have none (empty list)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Literal
 
@@ -21,6 +25,7 @@ from core.coach.rules.model import (
     Day,
     WorkoutType,
 )
+from core.coach.workouts import Repeat, Step
 from core.errors import PlanGenerationError
 
 PHASES = ("base", "build", "peak", "taper", "recovery")
@@ -50,6 +55,20 @@ MIN_SESSION_MIN = 20
 # Schemas
 # ----------------------------------------------------------------------------------------------------------------
 
+DISTRIBUTIONS = ("pyramidal", "polarised", "sweet_spot")
+
+
+class OtherEvent(BaseModel):
+    """A B race (a short mini-taper around it) or a C race (raced as a hard training day) inside the plan."""
+
+    model_config = {"extra": "forbid"}
+
+    date: date
+    priority: Literal["B", "C"] = "B"
+    event_type: Literal[EVENT_TYPES] | None = None  # type: ignore[valid-type]
+    name: str | None = Field(None, max_length=80)
+
+
 class PlanGoals(BaseModel):
     model_config = {"extra": "forbid"}
 
@@ -59,6 +78,15 @@ class PlanGoals(BaseModel):
     target_ftp_w: float | None = Field(None, ge=50, le=600)
     target_ctl: float | None = Field(None, ge=1, le=200)
     weekly_hours: float | None = Field(None, ge=1, le=40)
+    other_events: list[OtherEvent] = Field(default_factory=list, max_length=10)
+
+    @field_validator("other_events")
+    @classmethod
+    def _one_a_day(cls, value):
+        days = [e.date for e in value]
+        if len(set(days)) != len(days):
+            raise ValueError("two B/C races on the same day")
+        return sorted(value, key=lambda e: e.date)
 
 
 class UserPreferences(BaseModel):
@@ -67,6 +95,8 @@ class UserPreferences(BaseModel):
     available_days: list[Day] = Field(default_factory=lambda: list(DAYS))
     indoor_outdoor: Literal["indoor", "outdoor", "both"] = "both"
     long_ride_day: Day | None = None
+    intensity_distribution: Literal[DISTRIBUTIONS] = "pyramidal"  # type: ignore[valid-type]
+    ftp_tests: bool = False
 
     @field_validator("available_days")
     @classmethod
@@ -104,6 +134,7 @@ class Workout(BaseModel):
     tss: float = Field(ge=0, le=1000)
     target: dict = Field(default_factory=dict)
     description: str = Field("", max_length=1000)
+    steps: list[Step | Repeat] = Field(default_factory=list, max_length=60)
 
 
 class Week(BaseModel):
@@ -114,6 +145,7 @@ class Week(BaseModel):
     phase: Literal[PHASES]  # type: ignore[valid-type]
     planned_hours: float = Field(ge=0, le=100)
     planned_tss: float = Field(ge=0, le=5000)
+    why: str = Field("", max_length=500)
     workouts: list[Workout] = Field(max_length=21)
 
 
@@ -122,13 +154,22 @@ class PlanModel(BaseModel):
 
     weeks: list[Week] = Field(min_length=1, max_length=52)
 
+    def plan_json(self) -> dict:
+        """The plan as stored: JSON types, each workout's steps without their empty optional fields."""
+        out = self.model_dump(mode="json")
+        for week, model in zip(out["weeks"], self.weeks, strict=True):
+            for workout, w in zip(week["workouts"], model.workouts, strict=True):
+                workout["steps"] = [item.model_dump(mode="json", exclude_none=True) for item in w.steps]
+        return out
+
 
 # Rider-facing names of request fields (the form's labels), so messages never show a field path.
 _FIELD_LABELS = {
     "weekly_hours": "Weekly hours", "duration_weeks": "Duration (weeks)", "event_date": "Event date",
     "target_ftp_w": "Target FTP", "target_ctl": "Target CTL", "available_days": "Available days",
     "long_ride_day": "Long-ride day", "start_date": "Start date", "route_id": "Goal route",
-    "event_type": "Event type", "rule_ids": "Rules",
+    "event_type": "Event type", "rule_ids": "Rules", "other_events": "B/C races",
+    "intensity_distribution": "Intensity distribution", "ftp_tests": "FTP tests",
 }
 
 
@@ -189,7 +230,32 @@ def validate_request(data: dict | PlanRequest, *, today: date | None = None) -> 
             raise PlanGenerationError(
                 f"Contradictory goals: a CTL of {goals.target_ctl:g} needs about {needed:.0f} hours a week, but "
                 f"the weekly hours are set to {goals.weekly_hours:g}.")
+    last_day = start + timedelta(weeks=request.duration_weeks, days=-1)
+    for other in goals.other_events:
+        if not start <= other.date <= last_day:
+            raise PlanGenerationError(f"The {other.priority} race on {other.date} is outside the plan "
+                                      f"({start} to {last_day}).")
+        if goals.event_date is not None and other.date >= goals.event_date:
+            raise PlanGenerationError(f"The {other.priority} race on {other.date} is not before the goal event "
+                                      f"({goals.event_date}); B and C races come before it.")
     if goals.event_type == "general_fitness" and goals.event_date:
         raise PlanGenerationError("Contradictory goals: “general fitness” has no event date; pick an event type "
                                   "or clear the date.")
     return request
+
+
+def parse_race_dates(text: str | None, priority: str) -> list[dict]:
+    """B or C races typed as dates ('2027-04-12, 2027-05-03') → other_events entries; PlanGenerationError naming
+    the piece that is not a date."""
+    out = []
+    for piece in re.split(r"[,;\s]+", (text or "").strip())[:20]:
+        if not piece:
+            continue
+        try:
+            out.append({"date": date.fromisoformat(piece[:10]) if len(piece) <= 10 else None, "priority": priority})
+        except ValueError:
+            out.append(None)
+        if out[-1] is None or out[-1]["date"] is None:
+            raise PlanGenerationError(f"“{piece[:20]}” in the {priority} races is not a date; write dates as "
+                                      "YYYY-MM-DD, separated by commas.")
+    return out

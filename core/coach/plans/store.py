@@ -79,13 +79,20 @@ def _insert_plan(cur, athlete_id: int, *, name: str, description: str | None, pl
 
 
 def save_plan(cur, athlete_id: int, result: PlanResult, *, name: str | None = None,
-              description: str | None = None, activate: bool = False) -> int:
-    """Store a generated plan (version 1) with its rule versions and workouts; optionally make it active."""
+              description: str | None = None, activate: bool = False, accept_conflicts: bool = False) -> int:
+    """Store a generated plan (version 1) with its rule versions and workouts; optionally make it active.
+
+    A plan whose event day breaks a rule (``result.conflicts``, shown in the preview) is saved only with
+    ``accept_conflicts``: the event stays on its day and the rider has seen why."""
     request = result.request
+    if result.conflicts and not accept_conflicts:
+        raise PlanGenerationError("The plan was not saved: " + " ".join(result.conflicts) +
+                                  " Confirm to keep the event on its day, or change the rule or the date.")
     name = (name or request.name or "").strip()[:120] or \
         f"{request.duration_weeks}-week plan from {request.start_date:%d %b %Y}"
     goals = request.goals.model_dump(mode="json") | {"route_pacing": result.route_pacing,
-                                                     "rule_check": result.rule_check}
+                                                     "rule_check": result.rule_check, "engine": result.engine,
+                                                     "conflicts": result.conflicts}
     with transaction(cur):
         plan_id = _insert_plan(
             cur, athlete_id, name=name, description=description or request.description, plan=result.plan,
@@ -93,7 +100,8 @@ def save_plan(cur, athlete_id: int, result: PlanResult, *, name: str | None = No
             version=1, parent_plan_id=None, is_template=False, generator=result.generator, rules=result.rules)
         if activate:
             _activate(cur, athlete_id, plan_id)
-        audit(cur, "create", "plan", plan_id, athlete_id, generator=result.generator)
+        audit(cur, "create", "plan", plan_id, athlete_id, generator=result.generator,
+              conflicts=len(result.conflicts))
         bump_data_version(cur)
     return plan_id
 
@@ -190,10 +198,10 @@ def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: st
     plan's rules); the active flag moves to the new version."""
     old = get_plan(cur, plan_id, athlete_id)
     try:
-        body = PlanModel(**_as_dict(new_plan)).model_dump(mode="json")
+        body = PlanModel(**_as_dict(new_plan)).plan_json()
     except ValidationError as exc:
         raise PlanGenerationError(f"The edited plan is not valid — {_pydantic_message(exc)}") from None
-    broken = rule_context_for_plan(cur, old).violations(body)
+    broken = rule_context_for_plan(cur, old).violations(body)  # the event on its day is exempt from every rule
     if broken:
         raise PlanGenerationError("The edited plan breaks its rules: " + "; ".join(broken[:3]))
     latest = cur.execute("SELECT max(version) FROM plans WHERE id = ? OR parent_plan_id = ?",
