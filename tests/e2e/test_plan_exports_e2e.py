@@ -15,9 +15,13 @@ def test_a_weeks_fit_workouts_download_as_a_zip(start_app, browser_page, tmp_pat
     page = browser_page
     open_app(page, server, "/plans")
     page.get_by_text("Workouts for your trainer and head unit").wait_for()
+    wait_for_app(page)
     choice = page.get_by_role("combobox", name="Workouts to download")
     expect(choice).to_have_value("Whole plan")
-    choice.click()
+    # Streamlit 1.67's selectbox is a react-aria ComboBox: in headless Chromium a click only focuses its text field,
+    # the arrow key opens the list as it does for a keyboard user.
+    choice.press("ArrowDown")
+    expect(choice).to_have_attribute("aria-expanded", "true")
     week = page.get_by_role("option", name=re.compile(r"^Week 5 · "))
     label = week.inner_text()
     week.click()
