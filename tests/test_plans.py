@@ -198,7 +198,7 @@ def test_a_rest_day_on_the_event_date_keeps_the_race_and_says_so(cur, athlete_id
     result = generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]], "goals": {"event_date": "2027-03-06"}},
                            today=TODAY)
     assert [w["type"] for w in all_workouts(result.plan) if w["date"] == "2027-03-06"] == ["race"]
-    assert any("race stays on its day" in n for n in result.conflicts)  # shown before saving
+    assert any("race is kept" in n for n in result.conflicts)  # shown before saving
 
 
 def test_conflicting_rules_stop_generation(cur, athlete_id):

@@ -169,12 +169,12 @@ def goal_conflicts(constraints: list, *, event_date: date | None = None, weekly_
                                     "change the rule or the date.", True, (label[i], goal)))
             elif c.kind == "rest_days" and on_day:
                 out.append(Conflict(f"{label[i]} makes {DAY_NAMES[weekday]} a rest day, but {event} is on that day: "
-                                    "the race stays on its day.", False, (label[i], goal)))
+                                    "the race is kept and stays on its day.", False, (label[i], goal)))
             elif c.kind in ("banned_types", "allowed_types") and on_day:
                 members = expand_types(c.types, hard_includes_sweet_spot=hard_includes_sweet_spot)
                 if ("race" in members) == (c.kind == "banned_types"):
                     out.append(Conflict(f"{label[i]} does not allow racing on {DAY_NAMES[weekday]}, the day of "
-                                        f"{event}: the race stays on its day.", False, (label[i], goal)))
+                                        f"{event}: the race is kept and stays on its day.", False, (label[i], goal)))
     if weekly_hours is not None:
         for i, c in enumerate(items):
             if c.kind != "weekly_volume" or c.unit != "h" or c.phases:
