@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from core.athletes import hard_includes_sweet_spot
+from core.coach.ai import record_verdict
 from core.coach.plans.check import RuleContext, _as_dict
 from core.coach.plans.generate import PlanResult
 from core.coach.plans.schema import PlanModel, PlanRequest, _pydantic_message
@@ -100,6 +101,7 @@ def save_plan(cur, athlete_id: int, result: PlanResult, *, name: str | None = No
             version=1, parent_plan_id=None, is_template=False, generator=result.generator, rules=result.rules)
         if activate:
             _activate(cur, athlete_id, plan_id)
+        record_verdict(cur, getattr(result, "ai_call_id", None), True)
         audit(cur, "create", "plan", plan_id, athlete_id, generator=result.generator,
               conflicts=len(result.conflicts))
         bump_data_version(cur)

@@ -376,8 +376,10 @@ class LLMParser:
         clauses = [ClauseReading(span=Span(start=0, end=len(text), text=text),
                                  constraints=list(range(len(answer.constraints))),
                                  confidence=answer.confidence_score)] if answer.constraints else []
-        return finish(text, list(answer.constraints), clauses, unparsed, answer.suggestions, parser="ai",
-                      context=context)
+        result = finish(text, list(answer.constraints), clauses, unparsed, answer.suggestions, parser="ai",
+                        context=context)
+        result._ai_call_id = reply.call_id  # saving the rule records that the rider kept this answer
+        return result
 
 
 def _validate_ai_parse(data) -> AIParse:

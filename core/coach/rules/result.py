@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from core.coach.rules.model import (
     DAYS,
@@ -110,6 +110,9 @@ class ParseResult(BaseModel):
     confidence_score: float = Field(0.0, ge=0, le=1)
     parser: Literal["deterministic", "ai", "upgrade"] = "deterministic"
     note: str | None = Field(None, max_length=1000)
+    # the AI answer this came from (core.coach.ai's call id; never stored nor in the schema): saving the rule records
+    # that the rider kept it
+    _ai_call_id: int | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _consistent(self):

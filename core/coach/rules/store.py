@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from pydantic import ValidationError
 
+from core.coach.ai import record_verdict
 from core.coach.rules.model import covers, describe
 from core.coach.rules.parser import DeterministicParser, check_text
 from core.coach.rules.result import ParseContext, ParseResult, Unparsed
@@ -77,6 +78,7 @@ def save_rule(cur, athlete_id: int, text: str, *, name: str | None = None, parse
         rule_id = cur.execute(
             "INSERT INTO rules (athlete_id, name, text, parsed, version, enabled) VALUES (?, ?, ?, ?, 1, true) "
             "RETURNING id", [athlete_id, name, text, parsed.model_dump_json()]).fetchone()[0]
+        record_verdict(cur, parsed._ai_call_id, True)
         audit(cur, "create", "rule", rule_id, athlete_id)
         bump_data_version(cur)
     return get_rule(cur, rule_id)
@@ -107,6 +109,7 @@ def edit_rule(cur, rule_id: int, text: str, *, name: str | None = None, parsed: 
             "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [old["athlete_id"], (name or "").strip()[:80] or old["name"], text, parsed.model_dump_json(),
              old["version"] + 1, old["id"], old["enabled"]]).fetchone()[0]
+        record_verdict(cur, parsed._ai_call_id, True)
         audit(cur, "edit", "rule", new_id, old["athlete_id"], parent=old["id"])
         bump_data_version(cur)
     return get_rule(cur, new_id)
