@@ -30,10 +30,9 @@ def upgrade(db: Database) -> dict:
     """Bring rows computed by an older terrain method up to date (after migration 006: elevation, sections,
     climbs, intervals): planned routes and the newest STARTUP_RIDES rides; the Climbs page and `python -m core
     terrain refresh` do the rest. Quick when nothing is stale."""
-    from core.rides.terrain import STARTUP_RIDES, refresh_terrain, stale_counts
-
     import duckdb
 
+    from core.rides.terrain import STARTUP_RIDES, refresh_terrain, stale_counts
     from core.store.db import is_damage
 
     cur = db.cursor()
