@@ -1,0 +1,250 @@
+"""Sentence → clauses → constraints: the deterministic reader's driver.
+
+1. ``tokens.tokenize`` (normalised words, typos, numbers, durations, ranges, dates, lexicon phrases).
+2. Sentences end at . ; ! ? or a new line. Inside a sentence, *fragments* are cut at commas and at "and / but /
+   plus / also / so"; a label ("Tuesdays:", "recovery weeks:", "the last 3 days before my race:") lends its scope
+   to the fragments after it that name none.
+3. Clauses are found left to right, longest first: the longest run of fragments that reads completely as one
+   clause (``frames``/``families``) wins, so "rest Monday, Wednesday and Friday" is one clause and "rest Mondays,
+   long ride on Saturday" two. A fragment nothing reads is unparsed (adjacent ones are reported as one span);
+   fragments of only fillers ("thanks", "please") and reasons before "so" are ignored.
+4. Ellipsis: a clause passes its subject, unit, period and modality to the next one in the sentence (``Carry``):
+   "long ride Sunday, max 5h", "max 12h a week in build, 8 in base", "2 hard sessions a week max, never back to
+   back", and a week word after "and" applies to the clause before it ("max 5 hours and at least 8 hours a week").
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from core.coach.rules.families import FAMILIES
+from core.coach.rules.frames import Carry, Clause, Refusal
+from core.coach.rules.model import GROUPS, parse_constraint
+from core.coach.rules.tokens import Token, tokenize
+
+_SCOPE_CLASSES = {"day", "phase", "event", "last", "filler", "rides"}
+_ROLE = {"day": "day", "phase": "phase", "taper": "phase", "neg": "negation", "max": "modality", "min": "modality",
+         "gt": "modality", "lt": "modality", "exactly": "modality", "between": "modality", "only": "modality",
+         "qty": "number", "num": "number", "range": "number", "count": "number", "ordinal": "number",
+         "ratio": "number", "period": "unit", "metric": "unit", "except": "except", "event": "event",
+         "last": "event", "date": "date", "month": "date"}
+_SUGGEST = ("Try one rule per clause, e.g. “rest on Fridays”, “max 9 hours a week”, “no intervals on Mondays”, “no "
+            "more than 2 hard sessions a week”.")
+
+
+@dataclass
+class ClauseOutcome:
+    tokens: list[Token]
+    constraints: list = field(default_factory=list)   # validated models
+    reason: str | None = None
+    suggestion: str | None = None
+    ignored: bool = False
+    confidence: float = 1.0
+    words: list[Token] = field(default_factory=list)
+    carry: Carry | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.constraints)
+
+    @property
+    def start(self) -> int:
+        return self.tokens[0].start
+
+    @property
+    def end(self) -> int:
+        return self.tokens[-1].end
+
+
+def _meaningful(tokens: list[Token]) -> list[Token]:
+    return [t for t in tokens if t.cls not in ("filler", "comma", "sep", "stop", "label_eq")]
+
+
+def _pydantic_reason(exc: ValidationError) -> tuple[str, str]:
+    message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+    contradictory = any(w in message for w in ("above the maximum", "every day", "remove every day", "no training"))
+    return ("contradictory" if contradictory else "out_of_range"), message
+
+
+def read_clause(tokens: list[Token], carry: Carry) -> ClauseOutcome:
+    """Read one clause; the outcome holds its constraints (validated) or why not, and the carry for the next."""
+    meaningful = _meaningful(tokens)
+    if not meaningful:
+        return ClauseOutcome(tokens, ignored=True)
+    last_refusal: Refusal | None = None
+    for family in FAMILIES:
+        trial = copy.deepcopy(carry)
+        clause = Clause(tokens, trial)
+        try:
+            result = family(clause)
+        except Refusal as refusal:
+            last_refusal = refusal
+            break
+        if result is None:
+            continue
+        left = clause.leftover()
+        if left:
+            words = ", ".join(f"“{t.text}”" for t in left)
+            return ClauseOutcome(tokens, reason="unknown_words",
+                                 suggestion=f"Not understood: {words}. {_SUGGEST}"[:500])
+        try:
+            models = [parse_constraint(c) for c in result]
+        except ValidationError as exc:
+            reason, message = _pydantic_reason(exc)
+            return ClauseOutcome(tokens, reason=reason, suggestion=f"{message[0].upper()}{message[1:]}."[:500])
+        confidence = 1.0 - 0.05 * sum(t.typo for t in clause.tokens)
+        if clause.carried:
+            confidence = min(confidence, 0.85)
+        used = [clause.tokens[i] for i in sorted(clause.used)]
+        return ClauseOutcome(tokens, models, confidence=round(max(confidence, 0.7), 2), words=used, carry=trial)
+    if last_refusal is not None:
+        return ClauseOutcome(tokens, reason=last_refusal.reason, suggestion=last_refusal.suggestion[:500])
+    unknown = [t for t in meaningful if t.cls == "word"]
+    if unknown and len(unknown) == len(meaningful):
+        return ClauseOutcome(tokens, reason="not_a_constraint",
+                             suggestion=f"That does not read as a training rule. {_SUGGEST}")
+    return ClauseOutcome(tokens, reason="unknown_words" if unknown else "too_vague",
+                         suggestion=(f"Not understood: {', '.join(repr(t.text) for t in unknown)}. " if unknown
+                                     else "") + _SUGGEST)
+
+
+def _sentences(tokens: list[Token]) -> list[list[Token]]:
+    out: list[list[Token]] = [[]]
+    for t in tokens:
+        if t.cls == "stop":
+            out.append([])
+        else:
+            out[-1].append(t)
+    return [s for s in out if s]
+
+
+def _fragments(sentence: list[Token]) -> list[tuple[list[Token], str | None]]:
+    """(tokens, separator before) for each fragment of a sentence."""
+    out: list[tuple[list[Token], str | None]] = []
+    current: list[Token] = []
+    sep = None
+    for t in sentence:
+        if t.cls in ("comma", "sep"):
+            if current:
+                out.append((current, sep))
+            current = []
+            sep = t.value if t.cls == "sep" else ","
+            continue
+        current.append(t)
+    if current:
+        out.append((current, sep))
+    return out
+
+
+def _pure_scope(tokens: list[Token]) -> bool:
+    return any(t.cls in ("day", "phase", "event") for t in tokens) and all(
+        t.cls in _SCOPE_CLASSES or t.cls == "qty" and t.unit in ("days", "weeks") for t in tokens)
+
+
+def _apply_labels(fragments):
+    """Split "Tuesdays: no intervals" into a label and its fragment; the label's tokens are lent to following
+    fragments of the sentence that have no scope of their own."""
+    out = []
+    label: list[Token] = []
+    prev_pure = False
+    for tokens, sep in fragments:
+        colon = next((i for i, t in enumerate(tokens) if t.cls == "label_eq" and t.text in (":", "=")), None)
+        if colon is not None and colon > 0 and _pure_scope(tokens[:colon]) and not prev_pure \
+                and colon < len(tokens) - 1:
+            label = tokens[:colon]
+            body = tokens[colon + 1:]
+            out.append((tokens[:colon + 1], sep, [], True))
+            out.append((body, None, label, False))
+            prev_pure = False
+            continue
+        prev_pure = _pure_scope(tokens) and len(_meaningful(tokens)) == len([t for t in tokens if t.cls == "day"])
+        out.append((tokens, sep, label, False))
+    return out
+
+
+def _lend(tokens: list[Token], label: list[Token]) -> list[Token]:
+    if not label:
+        return tokens
+    own = {t.cls for t in tokens}
+    lent = [t for t in label if t.cls not in own and not (t.cls in ("event", "last") and "phase" in own)
+            and t.cls != "filler"]
+    if "day" in own:
+        lent = [t for t in lent if t.cls != "day"]
+    return lent + tokens
+
+
+def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
+    """The clauses of a rule text in order: read, unparsed or ignored."""
+    outcomes: list[ClauseOutcome] = []
+    for sentence in _sentences(tokenize(text)):
+        frags = _apply_labels(_fragments(sentence))
+        sentence_carry = copy.deepcopy(carry)
+        sentence_carry.kind = None
+        i = 0
+        pending_so: list[ClauseOutcome] = []
+        while i < len(frags):
+            tokens, sep, label, is_label = frags[i]
+            if is_label:
+                outcomes.append(ClauseOutcome(tokens, ignored=True, reason="label"))
+                i += 1
+                continue
+            best = None
+            for j in range(len(frags), i, -1):
+                if any(f[3] for f in frags[i + 1:j]):
+                    continue
+                merged: list[Token] = []
+                for k in range(i, j):
+                    merged.extend(_lend(frags[k][0], frags[k][2]) if k == i else frags[k][0])
+                trial_carry = copy.deepcopy(sentence_carry)
+                nxt = frags[j] if j < len(frags) else None
+                trial_carry.right_period = "week" if nxt is not None and nxt[1] in ("and", "but") and any(
+                    t.cls == "period" and t.value == "week" for t in nxt[0]) else None
+                outcome = read_clause(merged, trial_carry)
+                if outcome.ok or outcome.ignored:
+                    best = (j, outcome)
+                    break
+                if j == i + 1:
+                    best = (j, outcome)
+            j, outcome = best
+            # keep the original spans (lent label words are shown as words, not as the clause)
+            outcome.tokens = [t for k in range(i, j) for t in frags[k][0]]
+            if outcome.ok:
+                sentence_carry = outcome.carry
+                sentence_carry.right_period = None
+                if pending_so:
+                    for p in pending_so:
+                        p.ignored, p.reason = True, "reason"
+                    pending_so = []
+            elif not outcome.ignored and j < len(frags) and frags[j][1] == "so":
+                pending_so.append(outcome)
+                days = [d for t in outcome.tokens if t.cls == "day" for d in t.value]
+                if days:
+                    sentence_carry.days = days
+                if any(t.cls == "unavail" for t in outcome.tokens):
+                    sentence_carry.reason = "unavailable"
+            outcomes.append(outcome)
+            i = j
+    return outcomes
+
+
+def word_role(t: Token) -> str:
+    if t.cls == "type":
+        return "group" if any(v in GROUPS for v in t.value) else "type"
+    return _ROLE.get(t.cls, "kind")
+
+
+def word_norm(t: Token) -> str | None:
+    if t.cls == "day":
+        return ",".join(t.value)
+    if t.cls in ("type", "phase"):
+        return ",".join(t.value)
+    if t.norm:
+        return t.norm
+    if t.cls in ("num", "count", "ordinal"):
+        return f"{float(t.value):g}"
+    if t.cls == "qty":
+        return f"{float(t.value):g} {t.unit}"
+    return None
