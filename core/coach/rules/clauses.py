@@ -45,6 +45,7 @@ class ClauseOutcome:
     confidence: float = 1.0
     words: list[Token] = field(default_factory=list)
     carry: Carry | None = None
+    sep_after: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -130,13 +131,51 @@ def _fragments(sentence: list[Token]) -> list[tuple[list[Token], str | None]]:
         if t.cls in ("comma", "sep"):
             if current:
                 out.append((current, sep))
+                sep = None
             current = []
-            sep = t.value if t.cls == "sep" else ","
+            sep = (sep or "") + (t.value if t.cls == "sep" else ",")
             continue
         current.append(t)
     if current:
         out.append((current, sep))
     return out
+
+
+def _continues(prev: list[Token], nxt: list[Token], sep: str | None) -> bool:
+    """Is the fragment a list continuation ("Tuesday and Thursday", "Mon, Wed", "sweet spot, threshold or VO2")?
+    A comma followed by "and" starts a new clause."""
+    if not prev or not nxt:
+        return False
+    a = [t for t in prev if t.cls != "filler"]
+    b = [t for t in nxt if t.cls != "filler"]
+    if not (a and b):
+        return False
+    if b[0].cls == "except":
+        return True  # "…, except the weekend" never stands alone
+    if sep == ",":
+        return a[-1].cls == "day" and all(t.cls == "day" for t in b)
+    return sep in ("and", "&") and a[-1].cls == b[0].cls == "day"
+
+
+_HEADS = ("type", "neg", "max", "min", "phase", "taper", "fixed", "venue", "rest", "off", "seq", "ramp", "only")
+
+
+def _may_merge(fragments: list[list[Token]]) -> bool:
+    """Fragments read as one clause only when no two of them carry the same kind of head word (two bans, two
+    phases, two limits are two clauses) and no negation follows a limit ("max 1 VO2 a week, never on Monday")."""
+    seen: set[str] = set()
+    for k, tokens in enumerate(fragments):
+        heads = {"phase" if t.cls == "taper" else t.cls for t in tokens if t.cls in _HEADS}
+        meaningful = [t for t in tokens if t.cls != "filler"]
+        prev = [t for t in fragments[k - 1] if t.cls != "filler"] if k else []
+        if prev and meaningful and prev[-1].cls == meaningful[0].cls == "type":
+            heads.discard("type")  # a list: "no sweet spot, threshold or VO2 on Mondays"
+        if k and "seq" in seen:
+            heads.discard("type")  # "After a long ride, an easy day"
+        if k and (heads & seen or "neg" in heads and seen & {"max", "min"}):
+            return False
+        seen |= heads
+    return True
 
 
 def _pure_scope(tokens: list[Token]) -> bool:
@@ -185,6 +224,7 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
         sentence_carry.kind = None
         i = 0
         pending_so: list[ClauseOutcome] = []
+        sentence_outcomes: list[ClauseOutcome] = []
         while i < len(frags):
             tokens, sep, label, is_label = frags[i]
             if is_label:
@@ -195,9 +235,17 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
             for j in range(len(frags), i, -1):
                 if any(f[3] for f in frags[i + 1:j]):
                     continue
+                if j < len(frags) and _continues(frags[j - 1][0], frags[j][0], frags[j][1]) and j > i + 1 \
+                        or j < len(frags) and j == i + 1 and _continues(frags[i][0], frags[j][0], frags[j][1]):
+                    if j > i + 1:
+                        continue
+                    best = best or (j, ClauseOutcome(frags[i][0], reason="unknown_words", suggestion=_SUGGEST))
+                    continue
                 merged: list[Token] = []
                 for k in range(i, j):
                     merged.extend(_lend(frags[k][0], frags[k][2]) if k == i else frags[k][0])
+                if j > i + 1 and not _may_merge([frags[k][0] for k in range(i, j)]):
+                    continue
                 trial_carry = copy.deepcopy(sentence_carry)
                 nxt = frags[j] if j < len(frags) else None
                 trial_carry.right_period = "week" if nxt is not None and nxt[1] in ("and", "but") and any(
@@ -218,16 +266,32 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
                     for p in pending_so:
                         p.ignored, p.reason = True, "reason"
                     pending_so = []
-            elif not outcome.ignored and j < len(frags) and frags[j][1] == "so":
+            elif not outcome.ignored and j < len(frags) and (frags[j][1] or "").endswith("so"):
                 pending_so.append(outcome)
                 days = [d for t in outcome.tokens if t.cls == "day" for d in t.value]
                 if days:
                     sentence_carry.days = days
                 if any(t.cls == "unavail" for t in outcome.tokens):
                     sentence_carry.reason = "unavailable"
+            outcome.sep_after = frags[j][1] if j < len(frags) else None
+            sentence_outcomes.append(outcome)
             outcomes.append(outcome)
             i = j
+        _reasons_before_so(sentence_outcomes)
     return outcomes
+
+
+def _reasons_before_so(outcomes: list[ClauseOutcome]) -> None:
+    """"I'm a dad with two kids and a full-time job, so I can't ride Mondays": what comes before "so" is a reason
+    (ignored) when it reads as nothing and the part after it reads."""
+    for k, outcome in enumerate(outcomes):
+        if not (outcome.sep_after or "").endswith("so") or not any(o.ok for o in outcomes[k + 1:]):
+            continue
+        for prev in reversed(outcomes[:k + 1]):
+            if prev.ok:
+                break
+            if not prev.ignored:
+                prev.ignored, prev.reason = True, "reason"
 
 
 def word_role(t: Token) -> str:

@@ -36,7 +36,7 @@ def read_refusals(c: Clause):
                                            "the rule that always applies, e.g. “long ride on Saturday”.")
     if c.has("slashdate"):
         raise Refusal("ambiguous", "Is 5/4 the 5th of April or May 4th? Write the month, e.g. “away 5–12 April”.")
-    if c.has("tod"):
+    if c.has("tod") and not c.has("fixed"):
         raise Refusal("not_representable", "Times of day are not part of the plan; leave them out, e.g. “max 1 "
                                            "hour on Tuesdays”.")
     return None
@@ -104,6 +104,8 @@ def read_cadence(c: Clause):
     roles_load = {"on", "load"}
     recovery_phase = [t for t in c.of("phase") if t.value == ("recovery",)]
     cues = c.of("cadence") + c.of("ratio") + recovery_phase
+    if _every(c) and c.has("ordinal") and c.has("period"):
+        cues.append(c.first("ordinal"))  # "every third week easy"
     if not cues or c.has("type", ("hard",)) and not c.has("cadence") and not recovery_phase:
         return None
     if c.has("type") and not (recovery_phase and not c.has("neg")) and not c.has("cadence"):
@@ -126,33 +128,44 @@ def read_cadence(c: Clause):
             raise Refusal("out_of_range", "Every how many weeks? e.g. “recovery week every 4th week”.")
         return [{"kind": "recovery_cadence", "load_weeks": n - 1, "recovery_weeks": 1}]
     # numbers with a role: "3 weeks on, 1 week off", "Build 3 weeks, recover 1", "two recovery weeks after every
-    # four loading weeks", "3 weeks build then 1 easy week"
+    # four loading weeks", "3 weeks build then 1 easy week"; the role word next to the number in its own fragment
     load = rec = None
-    tokens = c.tokens
-    for i, t in enumerate(tokens):
+    for t in c.tokens:
         if t.cls not in ("num", "qty") or (t.cls == "qty" and t.unit != "weeks"):
             continue
-        near = [x for x in tokens[max(0, i - 1):i + 3] if x is not t]
-        role = None
-        for x in near:
-            if x.cls == "cadence" and x.value in roles_load or x.cls == "phase" and x.value == ("build",) \
-                    or x.cls == "type" and x.value == ("hard",):
-                role = role or "load"
-            elif x.cls == "cadence" and x.value == "off" or x.cls == "phase" and x.value == ("recovery",) \
-                    or x.cls == "rest" or x.cls == "recovery_word" or x.cls == "type" and x.value == ("easy",):
-                role = role or "rec"
+        role = _role(c.neighbour(t, 1)) or _role(c.neighbour(t, -1))
         if role == "load" and load is None:
             load = t
         elif role == "rec" and rec is None:
             rec = t
+    if rec is None and load is not None and recovery_phase and c.has("seq", "after"):
+        rec = recovery_phase[0]  # "an easy week after every 3 hard weeks"
+        rec_value = 1
+    else:
+        rec_value = None
     if load is None or rec is None:
         if c.has("cadence"):
             raise Refusal("too_vague", "Say both parts, e.g. “3 weeks on, 1 week off”.")
         return None
-    if not (load.cls == "qty" or rec.cls == "qty" or recovery_phase or c.has("period")):
+    weeks = load.cls == "qty" or rec.cls == "qty" or recovery_phase or c.has("period") or any(
+        "week" in t.text.lower() for t in c.of("cadence"))
+    if not weeks:
         raise Refusal("ambiguous", "Weeks or days? Write e.g. “3 weeks on, 1 week off”.")
     c.use(load, rec, "cadence", recovery_phase, "phase", "rest", "recovery_word", "seq", "type", "period")
-    return [{"kind": "recovery_cadence", "load_weeks": int(load.value), "recovery_weeks": int(rec.value)}]
+    return [{"kind": "recovery_cadence", "load_weeks": int(load.value),
+             "recovery_weeks": int(rec_value or rec.value)}]
+
+
+def _role(t) -> str | None:
+    if t is None:
+        return None
+    if t.cls == "cadence" and t.value in ("on", "load") or t.cls == "phase" and t.value == ("build",) \
+            or t.cls == "type" and t.value == ("hard",):
+        return "load"
+    if t.cls == "cadence" and t.value == "off" or t.cls == "phase" and t.value == ("recovery",) \
+            or t.cls in ("rest", "recovery_word") or t.cls == "type" and t.value == ("easy",):
+        return "rec"
+    return None
 
 
 def read_ramp(c: Clause):
@@ -194,13 +207,13 @@ def read_ramp(c: Clause):
 
 def read_sequence(c: Clause):
     seqs = c.of("seq")
-    if not seqs and not (c.has("between") and c.has("qty")):
+    if not seqs and not (c.has("between") and c.has("qty") and c.has("type")):
         return None
     kinds = {t.value for t in seqs}
     if "before" in kinds and not c.has("event"):
         raise Refusal("not_representable", "Rules relative to a later workout are not supported; name days instead, "
                                            "e.g. “no hard workouts on Fridays”.")
-    if kinds <= {"before"}:
+    if seqs and kinds <= {"before"}:
         return None
     if kinds == {"then"} and not c.has("rest") and not c.has("off"):
         return None
@@ -260,7 +273,7 @@ def _read_run(c: Clause):
             raise Refusal("not_a_constraint", "Say what to avoid, e.g. “never hard days back to back”.")
         c.use(neg)
         limit = 1
-    c.carry.limit = limit
+    c.carry.limit, c.carry.kind, c.carry.types = limit, "max_consecutive", types
     return [{"kind": "max_consecutive", "types": types, "limit": limit}]
 
 
@@ -407,19 +420,20 @@ def read_venue(c: Clause):
         on_between = any(t.text.lower() in ("on", "at") for t in c.raw_between(only, first_day))
         if venue_first and c.before(venues[0], only) and c.before(only, first_day):
             if where == "outdoor":
-                c.carry.days = days
+                c.carry.days, c.carry.kind = days, "venue"
                 return [{"kind": "venue", "where": "indoor", "days": complement(days)}]
             if on_between:
                 raise Refusal("ambiguous", "Two readings: “Thursdays indoors only” or “the turbo only on Thursdays "
                                            "(other days outdoors)”. Write the one you mean.")
         if c.before(only, venues[0]) and where == "outdoor":
-            c.carry.days = days
+            c.carry.days, c.carry.kind = days, "venue"
             return [{"kind": "venue", "where": "indoor", "days": complement(days)}]
     elif only is not None:
         c.use(only)
     if not (days or except_days or types or phases or window):
         raise Refusal("too_vague", "On which days? e.g. “indoor only on Tuesdays”.")
     c.carry.days = days
+    c.carry.kind = "venue"
     return [constraint_for_days("venue", days, except_days, phases, window, where=where,
                                 **({"types": types} if types else {}))]
 
@@ -439,6 +453,8 @@ def read_counts(c: Clause):
         return None
     counts, ranges = _count_value(c)
     day_counts = [t for t in c.of("qty") if t.unit == "days"]
+    if c.has("last") or c.has("event"):
+        day_counts = []
     rest = c.of("rest") + [t for t in c.of("off") if "day" in t.text.lower()]
     if not (counts or ranges or day_counts):
         return None
@@ -506,6 +522,7 @@ def read_counts(c: Clause):
         if modal == "max" and hi == 0:
             return [constraint_for_days("banned_types", days, except_days, phases, None, types=types)]
         c.carry.kind = "type_count"
+        c.carry.types = types
         return [constraint_for_days("type_count", days, except_days, phases, None, types=types, **limits)]
     if nouns_days:
         c.use(nouns_days)
@@ -539,10 +556,16 @@ def read_amounts(c: Clause):
     if not weekly and not per_ride and c.carry.right_period == "week" and not (days or types):
         weekly = True
         c.carried = True
-    if not weekly and not per_ride and c.carry.kind == "weekly_volume" and not (days or types) and \
-            (not qtys or c.carry.period == "week") and (nums or qtys):
+    if not weekly and not per_ride and c.carry.kind == "weekly_volume" and not (days or types or except_days) \
+            and not qtys and nums:
         weekly = True
         c.carried = True
+    anchored = bool(week or per_ride or metric or days or except_days or types or phases or window
+                    or c.has("rides") or c.has("keep") or c.has("max") or c.has("min") or c.has("gt")
+                    or c.has("lt") or c.has("only") or c.carry.kind in ("weekly_volume", "session_length",
+                                                                        "long_ride_days"))
+    if not anchored:
+        raise Refusal("too_vague", "A limit of what? e.g. “max 3 hours per ride” or “8–10 hours a week”.")
     modal = c.modality()
     c.use(week, per_ride, "rides", "train", "keep", "amount")
     if modal is None and c.has("only"):
@@ -566,6 +589,8 @@ def read_amounts(c: Clause):
         c.use(tok)
         unit = tok.unit if tok.cls == "qty" else None
         lo = hi = tok.value
+        if tok.cls == "qty" and tok.unit == "min" and tok.number:
+            c.carry.unit_factor = tok.value / tok.number
     if c.has("approx"):
         if modal is None:
             raise Refusal("ambiguous", "“About” is not a limit: write “at most 8 hours a week” or “at least 8 hours "
@@ -578,10 +603,14 @@ def read_amounts(c: Clause):
         raise Refusal("ambiguous", "Is that a limit? Write e.g. “max 5 hours on Saturday” or “at least 8 hours a "
                                    "week”.")
     if unit is None:
-        if metric is not None and metric.value == "tss":
+        if metric is not None and metric.value == "hours" and not c.has("rides"):
+            unit, lo, hi = "min", lo * 60, hi * 60
+            c.carry.unit_factor = 60.0
+        elif metric is not None and metric.value == "tss":
             unit = "tss"
         elif c.carry.unit and c.carry.kind in ("weekly_volume", "session_length"):
             unit = c.carry.unit
+            lo, hi = lo * c.carry.unit_factor, hi * c.carry.unit_factor
             c.carried = True
         else:
             raise Refusal("ambiguous", "Hours, kilometres or TSS? Write the unit, e.g. “max 9 hours a week”.")
@@ -646,9 +675,15 @@ def read_types(c: Clause):
     """Bans ("no VO2 in base"), allowances ("Mondays easy", "only Z2 on Tuesdays") and restrictions ("intervals
     only on Tue and Thu" = banned except those days)."""
     types = [t for t in c.of("type")] + [t for t in c.of("fixed") if t.value == "group"]
+    neg = c.of("neg")
+    if not types and neg and c.carry.types and c.has("day") and not c.has("train") and not c.has("rides") \
+            and c.carry.kind in ("type_count", "banned_types", "allowed_types"):
+        days, except_days, phases, window = _scope(c)  # "No more than 1 VO2 session a week, never on a Monday"
+        c.use(neg)
+        c.carried = True
+        return [constraint_for_days("banned_types", days, except_days, phases, window, types=list(c.carry.types))]
     if not types:
         return None
-    neg = c.of("neg")
     only = c.first("only")
     days, except_days, phases, window = _scope(c)
     names = c.types()
@@ -659,6 +694,7 @@ def read_types(c: Clause):
         c.use(neg, "keep")
         if "any" in names:
             return None
+        c.carry.kind = "banned_types"
         return [constraint_for_days("banned_types", days, except_days, phases, window, types=names)]
     scoped = days or except_days or phases or window
     if only is not None:
@@ -693,7 +729,7 @@ def read_rest(c: Clause):
     train = c.of("train", "rides")
     only = c.first("only")
     if not (rest or unavail or (neg and train) or (only and (train or c.carry.kind == "rest_days"))
-            or c.has("remainder")):
+            or c.has("remainder") or (train and c.has("day"))):
         return None
     if rest and neg and not train and not any(t.value == "off" for t in rest):
         if c.has("day"):
@@ -720,6 +756,8 @@ def read_rest(c: Clause):
         c.carry.kind = "rest_days"
         return [{"kind": "rest_days", "days": complement([d for d in days if d not in except_days]),
                  "reason": "unavailable"}]
+    if not (rest or unavail or neg) and len(days) == 7 and not except_days:
+        return [{"kind": "training_days", "min": 7}]  # "train every day"
     if not (rest or unavail or neg):
         raise Refusal("ambiguous", "Is that every day you can ride? Write the days you cannot, e.g. “I can't ride "
                                    "on Fridays”, or “I can only ride on …”.")

@@ -41,6 +41,7 @@ class Carry:
     types: list[str] = field(default_factory=list)
     days: list[str] = field(default_factory=list)
     unit: str | None = None        # min | km | mi | tss
+    unit_factor: float = 1.0       # a bare number after "8 hours a week but no more than 11" is in hours
     period: str | None = None      # week for weekly volume/count
     modality: str | None = None
     limit: int | None = None       # a max_consecutive limit, for "…, then rest"
@@ -56,6 +57,7 @@ class Clause:
     """The tokens of one clause with slot readers that mark what they use."""
 
     def __init__(self, tokens: list[Token], carry: Carry):
+        self.all_tokens = [t for t in tokens if t.cls != "filler"]
         self.tokens = [t for t in tokens if t.cls not in ("comma", "sep", "stop")]
         self.carry = carry
         self.used: set[int] = set()
@@ -87,6 +89,13 @@ class Clause:
     def words(self, t: Token) -> str:
         return t.text.lower()
 
+    def neighbour(self, t: Token, step: int) -> Token | None:
+        """The next (step 1) or previous (-1) meaningful token in the same fragment."""
+        i = next(k for k, x in enumerate(self.all_tokens) if x is t) + step
+        if 0 <= i < len(self.all_tokens) and self.all_tokens[i].cls not in ("comma", "sep", "stop"):
+            return self.all_tokens[i]
+        return None
+
     def first(self, cls: str) -> Token | None:
         return next((t for t in self.tokens if t.cls == cls), None)
 
@@ -110,7 +119,7 @@ class Clause:
                 continue
             target = excepted if exc is not None and self.idx(exc) < i else days
             between = self.tokens[prev_day_i + 1:i] if prev_day_i is not None else None
-            if between is not None and len(between) == 1 and between[0].text.lower() in ("-", "to", "through",
+            if between is not None and len(between) == 1 and between[0].text.lower() in ("-", "–", "—", "to", "through",
                                                                                          "thru", "till", "until"):
                 a = DAYS.index(self.tokens[prev_day_i].value[0])
                 b = DAYS.index(t.value[0])
@@ -160,6 +169,10 @@ class Clause:
     def window(self) -> int | None:
         """N days before the event: "the day before my race", "in the 10 days before the event", "final 3 days",
         "the last week before the race"."""
+        eventday = self.first("eventday")
+        if eventday is not None:
+            self.use(eventday)
+            return 1
         event = self.first("event")
         last = self.first("last")
         before = next((t for t in self.tokens if t.cls == "seq" and t.value == "before"), None)

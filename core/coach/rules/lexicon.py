@@ -121,7 +121,7 @@ _add("off", "off", "off", "day off", "days off", "a day off", "out", "free", "of
      "off-limits", "out of bounds")
 _add("unavail", "unavail", "busy", "no time", "working", "i work", "work", "away", "on holiday", "holiday",
      "holidays", "travelling", "traveling", "travel", "out of the country", "out of town", "on vacation",
-     "vacation", "not available", "unavailable", "hit and miss")
+     "vacation", "not available", "unavailable")
 _add("possible", "possible", "possible")
 _add("cadence", "on", "weeks on", "week on")
 _add("cadence", "load", "loading", "loading weeks", "loading week", "hard weeks", "hard week", "up", "build weeks",
@@ -134,7 +134,7 @@ _add("ramp", "ramp", "ramp", "ramp rate", "ramp up", "increase", "increases", "r
      "week to week", "week on week", "week-on-week", "week over week", "from week to week", "each week to the next")
 _add("metric", "tss", "tss", "load", "training load", "weekly tss", "weekly load", "stress")
 _add("metric", "hours", "volume", "weekly hours", "weekly volume")
-_add("metric", "ctl", "ctl", "fitness", "ctl ramp")
+_add("metric", "ctl", "ctl", "fitness")
 _add("metric", "distance", "distance", "weekly distance", "mileage", "weekly km", "weekly mileage")
 _add("venue", "indoor", "indoor", "indoors", "inside", "trainer", "on the trainer", "indoor trainer", "turbo",
      "the turbo", "zwift", "on zwift", "rollers", "the rollers", "smart trainer", "inside on the trainer")
@@ -147,7 +147,7 @@ _add("seq", "then", "then", "followed by")
 _add("seq", "next", "the next day", "next day", "the day after", "the following day", "day after")
 _add("seq", "before", "the day before", "day before", "before")
 _add("fixed", "group", "group ride", "group rides", "club run", "club ride", "club rides", "club runs",
-     "chaingang", "chain gang", "worlds", "the worlds", "thursday night worlds", "bunch ride", "fast club ride",
+     "chaingang", "chain gang", "worlds", "the worlds", "bunch ride", "fast club ride",
      "social ride", "hard group ride", "shop ride", "club run ride")
 _add("fixed", "cafe", "café ride", "cafe ride", "coffee ride")
 _add("fixed", "crit", "crit", "crits", "criterium", "criteriums", "race crits", "crit races", "crit race")
@@ -184,7 +184,7 @@ _add("filler", None, "i", "i'm", "im", "i am", "me", "my", "mine", "the", "a", "
      "for", "to", "be", "it", "its", "it's", "this", "that", "these", "those", "please", "pls", "plz", "thanks",
      "thank you", "cheers", "sorry", "hi", "hey", "coach", "also", "really", "honestly", "want", "would",
      "like", "i'd", "i'll", "can", "could", "should", "must", "need", "have", "has", "had", "let", "get",
-     "with", "as", "by", "any", "all", "every", "each", "or", "n", "&", "/", "-", ",",
+     "with", "as", "by", "any", "all", "every", "each", "or", "n", "&", "/", "-",
      "always", "ever", "again", "there", "here", "of them", "them", "those days",
      "no exceptions", "without exception", "ever again", "kindly", "you", "your", "we", "our", "us", "just",
      "do", "does", "doing", "go", "going", "will", "shall", "is a", "are a", "has to", "have to", "needs to",
@@ -197,6 +197,10 @@ _add("filler", None, "i", "i'm", "im", "i am", "me", "my", "mine", "the", "a", "
      "with friends", "with my friends", "for this one", "this one", "this time", "here", "no exceptions", "ok?",
      "the week of", "at all", "in general", "generally", "total", "you know", "bit", "okay so")
 _add("unitword", "percent", "per cent")
+_add("filler", None, "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
+     "full time", "full-time", "work full time")
+_add("eventday", 1, "the day before my race", "day before my race", "the day before the race",
+     "the day before the event", "the day before my event", "day before the race", "race eve", "the eve of the race")
 _add("days", "weekdays", "weekdays of training", "weekdays of riding", "weekdays on the bike")
 _add("tod", "tod", "morning", "mornings", "evening", "evenings", "night", "nights", "afternoon", "afternoons",
      "lunchtime", "lunch", "am", "pm", "early", "late")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from core.coach.rules.clauses import read_text, word_norm, word_role
 from core.coach.rules.conflicts import rule_conflicts
 from core.coach.rules.frames import Carry
-from core.coach.rules.model import Constraint
+from core.coach.rules.model import Constraint, constraint_key, describe, expand_types
 from core.coach.rules.result import (
     MAX_RULE_TEXT,
     ClauseReading,
@@ -92,15 +92,34 @@ class DeterministicParser:
             else:
                 failed.append(outcome)
         unparsed = _unparsed_spans(text, outcomes)
-        blocking = [c for c in rule_conflicts(constraints, hard_includes_sweet_spot=context.hard_includes_sweet_spot)
-                    if c.blocking]
+        blocking = [c.message for c in rule_conflicts(constraints,
+                                                      hard_includes_sweet_spot=context.hard_includes_sweet_spot)
+                    if c.blocking] + self_contradictions(constraints)
         if blocking:  # a sentence that contradicts itself is refused whole, never half applied
-            message = blocking[0].message
+            message = blocking[0]
             unparsed = [Unparsed(start=0, end=len(text), text=text, reason="contradictory",
                                  suggestion=f"These cannot all hold: {message} Keep the one you mean."[:500])]
             constraints, clauses = [], []
         return finish(text, constraints, clauses, unparsed[:30], [u.suggestion for u in unparsed],
                       parser="deterministic", context=context, ignored=ignored[:30])
+
+
+def self_contradictions(constraints: list) -> list[str]:
+    """Contradictions inside one rule text that rule_conflicts leaves to the checker: two different tapers or
+    cadences, a minimum count of a type above the maximum of a group holding it ("max 3 hard sessions a week but at
+    least 4 VO2 sessions")."""
+    out: list[str] = []
+    for kind in ("taper", "recovery_cadence"):
+        keys = {constraint_key(c) for c in constraints if c.kind == kind}
+        if len(keys) > 1:
+            out.append(f"two different {kind.replace('_', ' ')} rules.")
+    counts = [c for c in constraints if c.kind == "type_count"]
+    for a in counts:
+        for b in counts:
+            if a is not b and a.min is not None and b.max is not None and a.min > b.max \
+                    and expand_types(a.types) <= expand_types(b.types):
+                out.append(f"“{describe(a)}” and “{describe(b)}”.")
+    return out
 
 
 def _span(text: str, start: int, end: int) -> Span:

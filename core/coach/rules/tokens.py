@@ -42,10 +42,10 @@ _CHAR_MAP = {"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"', "–": "-
 _RAW = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})|(?P<slash>\d{1,2}/\d{1,2}(?:/\d{2,4})?)"
     r"|(?P<hm>\d{1,2}h\d{2})|(?P<clock>\d{1,2}:\d{2})|(?P<ratio>\d:\d)(?!\d)"
-    r"|(?P<abbr>max\.|min\.|approx\.|hrs\.|mins\.)"
+    r"|(?P<abbr>max\.|min\.|approx\.|hrs\.|mins\.)|(?P<special>vo2 ?max|vo2|z[1-7](?![a-z0-9]))"
     r"|(?P<ord>\d{1,2})(?:st|nd|rd|th)\b"
     r"|(?P<num>\d+(?:[.,]\d+)?|\.\d+)(?P<unit>h|hr|hrs|hours?|mins?|minutes?|km|kms|k|mi|miles?|x|%|')?(?![a-z])"
-    r"|(?P<word>[a-z]+(?:'[a-z]+)?|[a-z]+\.)"
+    r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)?)"
     r"|(?P<sym><=|>=|≤|≥|[~=:;,.!?&/()+\-\"'%<>])")
 # real words that are frequent typos in one context only ("recovery weak")
 TYPO_BIGRAMS = {("recovery", "weak"): "week", ("easy", "weak"): "week", ("per", "weak"): "week",
@@ -162,6 +162,8 @@ def _raw_tokens(norm: str, where: list[int], text: str) -> list[Token]:
                 ua = m.start("unit")
                 out.append(tok(a, ua, "num", value))
                 out.append(tok(ua, b, "word", unit))
+        elif m.group("special"):
+            out.append(tok(a, b, "word", m.group("special").replace(" ", "")))
         elif m.group("abbr"):
             out.append(tok(a, b, "word", m.group("abbr") if m.group("abbr") in ("max.", "min.") else
                            m.group("abbr").rstrip(".")))
@@ -218,9 +220,7 @@ def tokenize(text: str) -> list[Token]:
             keys = [_lex_key(x) for x in raw[i:i + n]]
             if None in keys:
                 continue
-            phrase = " ".join(keys).replace(" ' ", "'").replace(" / ", "/")
-            if n == 1:
-                phrase = keys[0]
+            phrase = re.sub(r"\s*([-/])\s*", r"\1", " ".join(keys)) if n > 1 else keys[0]
             if phrase in NUMBER_WORDS and n > 1:
                 out.append(_merge(raw, i, i + n, "num", float(NUMBER_WORDS[phrase]), text=text))
                 i += n
@@ -257,6 +257,10 @@ def tokenize(text: str) -> list[Token]:
         else:
             out.append(t)
         i += 1
+    for k, t in enumerate(out):  # "May 3rd": the month, not "may" (maybe)
+        near = out[max(0, k - 1):k] + out[k + 1:k + 2]
+        if t.cls == "cond" and t.text.lower() == "may" and any(x.cls in ("num", "ordinal") for x in near):
+            t.cls, t.value = "month", 5
     out = _quantities(out, text)
     return _ranges(out, text)
 
@@ -355,6 +359,8 @@ def _quantities(tokens: list[Token], text: str) -> list[Token]:
                     if after and after[0] == "time" and after[1] == 1:
                         minutes += float(val(j + 1).value)
                         j += 3
+                if val(j) is not None and val(j).text.lower() == "long":  # "45 minutes long"
+                    j += 1
                 emit(j, minutes, "min", f"{minutes:g} min", value)
                 i = j
                 continue
