@@ -101,7 +101,6 @@ def _every(c: Clause) -> bool:
 
 
 def read_cadence(c: Clause):
-    roles_load = {"on", "load"}
     recovery_phase = [t for t in c.of("phase") if t.value == ("recovery",)]
     cues = c.of("cadence") + c.of("ratio") + recovery_phase
     if _every(c) and c.has("ordinal") and c.has("period"):
