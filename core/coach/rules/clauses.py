@@ -154,7 +154,7 @@ def _continues(prev: list[Token], nxt: list[Token], sep: str | None) -> bool:
         return True  # "…, except the weekend" never stands alone
     if sep == ",":
         return a[-1].cls == "day" and all(t.cls == "day" for t in b)
-    return sep in ("and", "&") and a[-1].cls == b[0].cls == "day"
+    return sep in ("and", "&", "or") and a[-1].cls == b[0].cls and a[-1].cls in ("day", "phase")
 
 
 _HEADS = ("type", "neg", "max", "min", "phase", "taper", "fixed", "venue", "rest", "off", "seq", "ramp", "only")
@@ -260,6 +260,7 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
             # keep the original spans (lent label words are shown as words, not as the clause)
             outcome.tokens = [t for k in range(i, j) for t in frags[k][0]]
             if outcome.ok:
+                outcome.carry.week_seen = sentence_carry.week_seen
                 sentence_carry = outcome.carry
                 sentence_carry.right_period = None
                 if pending_so:
@@ -274,6 +275,8 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
                 if any(t.cls == "unavail" for t in outcome.tokens):
                     sentence_carry.reason = "unavailable"
             outcome.sep_after = frags[j][1] if j < len(frags) else None
+            if any(t.cls == "period" and t.value == "week" for k in range(i, j) for t in frags[k][0]):
+                sentence_carry.week_seen = True
             sentence_outcomes.append(outcome)
             outcomes.append(outcome)
             i = j

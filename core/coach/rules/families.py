@@ -82,8 +82,9 @@ def read_dates(c: Clause):
 
 def read_taper(c: Clause):
     taper = c.first("taper")
-    if taper is None or c.has("type") or c.has("venue") or c.has("fixed"):
-        return None
+    if taper is None or c.has("type") or c.has("venue") or c.has("fixed") or c.has("rides") or \
+            any(t.unit in ("min", "km", "mi", "tss") for t in c.of("qty")):
+        return None  # "max 2 hours per ride during the taper": the taper is a phase here
     c.use(taper)
     qty = [t for t in c.of("qty") if t.unit in ("days", "weeks")]
     if c.has("neg") and not qty:
@@ -93,7 +94,14 @@ def read_taper(c: Clause):
         raise Refusal("too_vague", "How long a taper? e.g. “taper the last 2 weeks before my race”.")
     c.use(qty, "last", "event", "train")
     days = qty[0].value * (7 if qty[0].unit == "weeks" else 1)
-    return [{"kind": "taper", "length_days": int(round(days))}]
+    out = {"kind": "taper", "length_days": int(round(days))}
+    pct = [t for t in c.of("qty") if t.unit == "pct"]
+    if pct:  # "Taper 2 weeks, 40% less volume"
+        if not c.has("drop"):
+            raise Refusal("too_vague", "Is that the volume drop? e.g. “taper 2 weeks, 40 % less volume”.")
+        c.use(pct, "drop", "metric")
+        out["volume_drop_pct"] = pct[0].value
+    return [out]
 
 
 def _every(c: Clause) -> bool:
@@ -105,9 +113,15 @@ def read_cadence(c: Clause):
     cues = c.of("cadence") + c.of("ratio") + recovery_phase
     if _every(c) and c.has("ordinal") and c.has("period"):
         cues.append(c.first("ordinal"))  # "every third week easy"
+    weeks_with_role = [t for t in c.of("qty") if t.unit == "weeks" and _role(c.neighbour(t, 1))]
+    if len(weeks_with_role) >= 2:
+        cues.extend(weeks_with_role)  # "2 weeks hard, 1 week easy"
+    if weeks_with_role and any(t.cls == "type" for t in c.tokens) and len(weeks_with_role) < 2:
+        return None
     if not cues or c.has("type", ("hard",)) and not c.has("cadence") and not recovery_phase:
         return None
-    if c.has("type") and not (recovery_phase and not c.has("neg")) and not c.has("cadence"):
+    if c.has("type") and not (recovery_phase and not c.has("neg")) and not c.has("cadence") \
+            and len(weeks_with_role) < 2:
         return None
     if any(t.cls == "type" and t.value not in (("easy",), ("hard",)) for t in c.tokens):
         return None
@@ -118,6 +132,7 @@ def read_cadence(c: Clause):
     if c.has("cadence", "fortnightly"):
         c.use("cadence", recovery_phase, "rest")
         return [{"kind": "recovery_cadence", "load_weeks": 1, "recovery_weeks": 1}]
+    share = _recovery_share(c)
     ordinal = c.first("ordinal")
     weeks_qty = [t for t in c.of("qty") if t.unit == "weeks"]
     if _every(c) and (ordinal or weeks_qty) and not c.has("seq", "after"):
@@ -125,7 +140,7 @@ def read_cadence(c: Clause):
         c.use([t for t in (ordinal,) if t], weeks_qty, recovery_phase, "period", "rest", "type", "off", "cadence")
         if n < 2:
             raise Refusal("out_of_range", "Every how many weeks? e.g. “recovery week every 4th week”.")
-        return [{"kind": "recovery_cadence", "load_weeks": n - 1, "recovery_weeks": 1}]
+        return [{"kind": "recovery_cadence", "load_weeks": n - 1, "recovery_weeks": 1, **share}]
     # numbers with a role: "3 weeks on, 1 week off", "Build 3 weeks, recover 1", "two recovery weeks after every
     # four loading weeks", "3 weeks build then 1 easy week"; the role word next to the number in its own fragment
     load = rec = None
@@ -152,7 +167,22 @@ def read_cadence(c: Clause):
         raise Refusal("ambiguous", "Weeks or days? Write e.g. “3 weeks on, 1 week off”.")
     c.use(load, rec, "cadence", recovery_phase, "phase", "rest", "recovery_word", "seq", "type", "period")
     return [{"kind": "recovery_cadence", "load_weeks": int(load.value),
-             "recovery_weeks": int(rec_value or rec.value)}]
+             "recovery_weeks": int(rec_value or rec.value), **share}]
+
+
+def _recovery_share(c: Clause) -> dict:
+    """"recovery weeks at 60 % of the load" → recovery_load_pct 60; a percentage with no load word is refused."""
+    pct = [t for t in c.of("qty") if t.unit == "pct"]
+    if not pct:
+        return {}
+    if not c.has("metric", "tss") and not c.has("drop"):
+        raise Refusal("too_vague", "A percentage of what? e.g. “recovery weeks at 60 % of the load”.")
+    c.use(pct, "metric")
+    value = pct[0].value
+    if c.has("drop"):
+        c.use("drop")
+        value = 100 - value
+    return {"recovery_load_pct": value}
 
 
 def _role(t) -> str | None:
@@ -382,6 +412,10 @@ def read_fixed(c: Clause):
     if easy and hard:
         c.use("neg")
     c.use("easy_marker", "type", "venue", "neg" if easy else "easy_marker")
+    if c.has("venue", "indoor"):
+        out["indoor"] = True
+    elif c.has("venue", "outdoor"):
+        out["indoor"] = False
     if value in ("crit", "zwift_race"):
         out["workout_type"] = "race"
         if value == "zwift_race":
@@ -486,6 +520,8 @@ def read_counts(c: Clause):
         modal = "range"
     else:
         lo = hi = int(value_tok.value)
+    if modal is None and nouns_days and not types and any(t.text.lower() in ("can", "could") for t in c.tokens):
+        modal = "max"  # "I can train 5 days a week": what the week has room for
     if modal is None:
         if rest:
             modal = "rest_default"
@@ -554,6 +590,9 @@ def read_amounts(c: Clause):
         weekly = True
     if not weekly and not per_ride and c.carry.right_period == "week" and not (days or types):
         weekly = True
+        c.carried = True
+    if not weekly and not per_ride and c.carry.week_seen and not (days or types or except_days or phases or window):
+        weekly = True  # "I can train 5 days a week, max 8 hours": the week word of the sentence
         c.carried = True
     if not weekly and not per_ride and c.carry.kind == "weekly_volume" and not (days or types or except_days) \
             and not qtys and nums:
@@ -697,7 +736,7 @@ def read_types(c: Clause):
         return [constraint_for_days("banned_types", days, except_days, phases, window, types=names)]
     scoped = days or except_days or phases or window
     if only is not None:
-        c.use(only)
+        c.use(only, "keep")
         first_type = types[0]
         scope_tok = next((t for t in c.tokens if t.cls in ("day", "phase", "event", "last")), None)
         if scope_tok is not None and c.before(first_type, only) and c.before(only, scope_tok) and not easy:

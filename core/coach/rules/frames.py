@@ -49,6 +49,7 @@ class Carry:
     scope_days: list[str] = field(default_factory=list)   # a label "Tuesdays:" over the clauses after it
     scope_phases: list[str] = field(default_factory=list)
     scope_window: int | None = None
+    week_seen: bool = False        # an earlier clause of the sentence said "a week" ("5 days a week, max 8 hours")
     right_period: str | None = None  # "max 5 hours and at least 8 hours a week": the week word applies to both
     today: date = date(2025, 3, 3)
 

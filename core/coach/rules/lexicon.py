@@ -74,7 +74,7 @@ _add("type", ("anaerobic",), "anaerobic", "anaerobic stuff", "anaerobic efforts"
      "anaerobic intervals", "anaerobic sessions")
 _add("type", ("sprint",), "sprint", "sprints", "sprint session", "sprint sessions", "sprint work", "sprinting")
 _add("type", ("race",), "race", "races", "racing", "a race")
-_add("type", ("long",), "long ride", "long rides", "long one", "long day", "long session", "long", "long outing",
+_add("type", ("long",), "long ride day", "long-ride day", "long ride days", "long ride", "long rides", "long one", "long day", "long session", "long", "long outing",
      "the long ride", "long endurance ride")
 _add("type", ("endurance",), "endurance", "endurance rides", "endurance ride", "z2", "zone 2", "zone two",
      "base rides", "base miles", "z2 rides", "zone 2 rides", "endurance riding")
@@ -197,7 +197,8 @@ _add("filler", None, "i", "i'm", "im", "i am", "me", "my", "mine", "the", "a", "
      "with friends", "with my friends", "for this one", "this one", "this time", "here", "no exceptions", "ok?",
      "the week of", "at all", "in general", "generally", "total", "you know", "bit", "okay so")
 _add("unitword", "percent", "per cent")
-_add("filler", None, "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
+_add("drop", "drop", "less", "drop", "cut", "reduce", "reduced", "reduction", "lower", "fewer", "down by")
+_add("filler", None, "during", "throughout", "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
      "full time", "full-time", "work full time")
 _add("eventday", 1, "the day before my race", "day before my race", "the day before the race",
      "the day before the event", "the day before my event", "day before the race", "race eve", "the eve of the race")
