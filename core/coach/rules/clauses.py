@@ -90,7 +90,7 @@ def read_clause(tokens: list[Token], carry: Carry) -> ClauseOutcome:
         if left:
             words = ", ".join(f"“{t.text}”" for t in left)
             return ClauseOutcome(tokens, reason="unknown_words",
-                                 suggestion=f"Not understood: {words}. {_SUGGEST}"[:500])
+                                 suggestion=f"“{_text(tokens)}”: not understood: {words}. {_SUGGEST}"[:500])
         try:
             models = [parse_constraint(c) for c in result]
         except ValidationError as exc:
@@ -104,12 +104,16 @@ def read_clause(tokens: list[Token], carry: Carry) -> ClauseOutcome:
     if last_refusal is not None:
         return ClauseOutcome(tokens, reason=last_refusal.reason, suggestion=last_refusal.suggestion[:500])
     unknown = [t for t in meaningful if t.cls == "word"]
-    if unknown and len(unknown) == len(meaningful):
-        return ClauseOutcome(tokens, reason="not_a_constraint",
-                             suggestion=f"That does not read as a training rule. {_SUGGEST}")
-    return ClauseOutcome(tokens, reason="unknown_words" if unknown else "too_vague",
-                         suggestion=(f"Not understood: {', '.join(repr(t.text) for t in unknown)}. " if unknown
-                                     else "") + _SUGGEST)
+    said = _text(tokens)
+    if unknown:
+        return ClauseOutcome(tokens, reason="unknown_words",
+                             suggestion=f"“{said}” does not read as a training rule. {_SUGGEST}"[:500])
+    return ClauseOutcome(tokens, reason="too_vague", suggestion=f"“{said}” is too vague to plan with. {_SUGGEST}"[:500])
+
+
+def _text(tokens: list[Token]) -> str:
+    """The words of a clause as the rider wrote them (from its first to its last token)."""
+    return " ".join(t.text for t in tokens if t.cls not in ("comma", "sep", "stop"))[:200]
 
 
 def _sentences(tokens: list[Token]) -> list[list[Token]]:

@@ -577,6 +577,10 @@ def read_amounts(c: Clause):
     metric = c.first("metric")
     nums = c.of("num")
     if not qtys and not ranges and not (nums and (metric or c.carry.unit)):
+        if nums and (c.has("period") or c.has("max") or c.has("min")) and not (
+                c.has("type") or c.has("rides") or c.has("days") or c.has("rest") or c.has("off")):
+            raise Refusal("ambiguous", "Hours, kilometres, TSS or sessions? Write the unit, e.g. “max 9 hours a "
+                                       "week” or “max 4 rides a week”.")
         return None
     if c.has("fixed") or c.has("seq"):
         return None
