@@ -100,6 +100,10 @@ class DeterministicParser:
             unparsed = [Unparsed(start=0, end=len(text), text=text, reason="contradictory",
                                  suggestion=f"These cannot all hold: {message} Keep the one you mean."[:500])]
             constraints, clauses = [], []
+        if not constraints and not unparsed:  # only fillers, symbols or emoji
+            unparsed = [Unparsed(start=0, end=len(text), text=text, reason="not_a_constraint",
+                                 suggestion=f"That does not read as a training rule. {_SUGGESTION}")]
+            ignored = []
         return finish(text, constraints, clauses, unparsed[:30], [u.suggestion for u in unparsed],
                       parser="deterministic", context=context, ignored=ignored[:30])
 

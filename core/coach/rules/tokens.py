@@ -112,15 +112,16 @@ def correct_typo(word: str) -> str | None:
     if not good:
         return None
     best = min(_damerau(stem, c) for c in good)
-    winners = {_canonical(c) for c in good if _damerau(stem, c) == best}
-    return winners.pop() if len(winners) == 1 else None  # a tie is left alone
+    winners = sorted({c for c in good if _damerau(stem, c) == best},
+                     key=lambda c: -difflib.SequenceMatcher(None, stem, c).ratio())
+    if len(winners) > 1:
+        first, second = (difflib.SequenceMatcher(None, stem, c).ratio() for c in winners[:2])
+        if first - second < 0.08:
+            return None  # a tie is left alone: the clause goes unparsed rather than guessed
+    return winners[0]
 
 
 _PLURAL_DAYS = ("mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays")
-
-
-def _canonical(word: str) -> str:
-    return word
 
 
 def _raw_tokens(norm: str, where: list[int], text: str) -> list[Token]:
@@ -199,7 +200,7 @@ def tokenize(text: str) -> list[Token]:
     norm, where = _normalise(text)
     raw = _raw_tokens(norm, where, text)
     # typo correction of unknown single words (before phrases, so "mondys off" reads "mondays off")
-    for prev, t in zip([None] + raw[:-1], raw, strict=True):
+    for prev, t in zip([None] + raw[:-1], raw, strict=False):
         fixed = TYPO_BIGRAMS.get((prev.value if prev is not None else None, t.value)) if t.cls == "word" else None
         if fixed:
             t.value, t.typo, t.norm = fixed, True, fixed
