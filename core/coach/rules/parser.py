@@ -1,67 +1,34 @@
-"""Reading a rider's sentence into constraints: the built-in keyword parser (offline) and the LLM parser, both
-returning a ``ParseResult`` (core.coach.rules.result); ``parse_rule`` picks the LLM when AI is configured and falls
-back to the built-in parser on any failure, saying so in ``note``.
+"""Reading a rider's sentence into constraints: the built-in sentence reader (offline, ``DeterministicParser``)
+and, when an AI service is configured, the LLM (``core.coach.rules.llm_parse``); both return a ``ParseResult``.
 
-The keyword parser is the interim reader (a grammar-based parser replaces it): it splits the sentence into clauses
-(keeping their offsets) and maps common phrasings to constraints; anything else is left unparsed with a rewording.
-The LLM proposes the same constraint schema and is validated by it, so text inside a rule ("ignore previous
-instructions…") can never change the output's types.
+``parse_rule`` uses the LLM when AI is configured, reads the sentence with the built-in reader too and attaches
+it when the two differ (the preview shows both); any AI failure falls back to the built-in reader, saying so in
+``note``. The built-in reader: ``tokens`` (normalised words, typos, numbers, durations, dates), ``clauses``
+(sentences, fragments, labels, ellipsis), ``frames``/``families`` (the clause grammar, precision first).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from core.coach.rules.clauses import read_text, word_norm, word_role
+from core.coach.rules.compose import SUGGESTION as _SUGGESTION
+from core.coach.rules.compose import check_text, finish
 from core.coach.rules.conflicts import rule_conflicts
 from core.coach.rules.frames import Carry
-from core.coach.rules.model import Constraint, constraint_key, describe, expand_types
+from core.coach.rules.llm_parse import AIParse, LLMParser, compare
+from core.coach.rules.model import constraint_key, describe, expand_types
 from core.coach.rules.result import (
-    MAX_RULE_TEXT,
     ClauseReading,
     ParseContext,
     ParseResult,
     Span,
     Unparsed,
-    UnparsedReason,
     Word,
-    questions_for,
-    status_of,
 )
-from core.errors import AIServiceError, RuleParseError
+from core.errors import AIServiceError
 
-_SUGGESTION = ("Try e.g. “rest on Fridays”, “max 9 hours a week”, “no intervals on Mondays”, “no more than 2 hard "
-               "sessions a week”.")
-
-
-def check_text(text) -> str:
-    """The rule's text, stripped, or RuleParseError saying why it cannot be read (empty, huge, NUL)."""
-    if not isinstance(text, str) or not text.strip():
-        raise RuleParseError("The rule is empty: write it in plain words, e.g. “rest on Fridays”.")
-    if len(text) > MAX_RULE_TEXT:
-        raise RuleParseError(f"The rule is {len(text)} characters long; keep it under {MAX_RULE_TEXT}.")
-    if "\x00" in text:
-        raise RuleParseError("The rule contains a NUL character; type it again as plain text.")
-    return text.strip()
-
-
-def _pydantic_message(exc: ValidationError) -> str:
-    return "; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors())
-
-
-def finish(text: str, constraints: list, clauses: list[ClauseReading], unparsed: list[Unparsed],
-           suggestions: list[str], *, parser: str, context: ParseContext | None = None,
-           note: str | None = None, ignored: list[Span] | None = None) -> ParseResult:
-    """The ParseResult of a sentence from its parts: status, questions, conflicts and confidence filled in."""
-    context = context or ParseContext()
-    questions = questions_for(constraints, context)
-    conflicts = [c.message for c in rule_conflicts(constraints,
-                                                   hard_includes_sweet_spot=context.hard_includes_sweet_spot)]
-    confidence = min((c.confidence for c in clauses), default=0.0) if constraints else 0.0
-    return ParseResult(text=text, status=status_of(constraints, unparsed), constraints=constraints, clauses=clauses,
-                       unparsed=unparsed[:30], questions=questions[:30], conflicts=conflicts[:30],
-                       suggestions=list(dict.fromkeys(suggestions))[:30], confidence_score=round(confidence, 2),
-                       parser=parser, note=note, ignored=ignored or [])
+__all__ = ["AIParse", "DeterministicParser", "LLMParser", "check_text", "finish", "parse_rule"]
 
 
 class DeterministicParser:
@@ -152,66 +119,6 @@ def _unparsed_spans(text: str, outcomes) -> list[Unparsed]:
     return out
 
 
-class _AIUnparsed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(min_length=1, max_length=MAX_RULE_TEXT)
-    reason: UnparsedReason = "unknown_words"
-    suggestion: str = Field(min_length=1, max_length=500)
-
-
-class AIParse(BaseModel):
-    """What the LLM is asked to return (the constraint schema itself); VeloCoach adds spans, status and checks."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    constraints: list[Constraint] = Field(default_factory=list, max_length=30)
-    unparsed: list[_AIUnparsed] = Field(default_factory=list, max_length=30)
-    suggestions: list[str] = Field(default_factory=list, max_length=30)
-    confidence_score: float = Field(ge=0, le=1)
-
-
-class LLMParser:
-    """Rule parser backed by core.coach.ai: the model proposes, ``AIParse`` validates (extra fields and unknown kinds
-    are refused), so injected instructions cannot change the output's shape."""
-
-    name = "ai"
-
-    def __init__(self, service):
-        self.service = service
-
-    def parse(self, text: str, context: ParseContext | None = None) -> ParseResult:
-        text = check_text(text)
-        reply = self.service.complete_json("parse_rule", {"rule_text": text}, schema=AIParse.model_json_schema(),
-                                           schema_name="rule_parse", validate=_validate_ai_parse)
-        answer: AIParse = reply.value
-        unparsed = []
-        for item in answer.unparsed:
-            at = text.lower().find(item.text.lower())
-            if at < 0:
-                raise AIServiceError("The AI answer named words that are not in the rule")
-            unparsed.append(Unparsed(start=at, end=at + len(item.text), text=text[at:at + len(item.text)],
-                                     reason=item.reason, suggestion=item.suggestion))
-        if not answer.constraints and not unparsed:
-            unparsed = [Unparsed(start=0, end=len(text), text=text, reason="unknown_words",
-                                 suggestion=answer.suggestions[0][:500] if answer.suggestions else _SUGGESTION)]
-        clauses = [ClauseReading(span=Span(start=0, end=len(text), text=text),
-                                 constraints=list(range(len(answer.constraints))),
-                                 confidence=answer.confidence_score)] if answer.constraints else []
-        return finish(text, list(answer.constraints), clauses, unparsed, answer.suggestions, parser="ai",
-                      context=context)
-
-
-def _validate_ai_parse(data) -> AIParse:
-    """The model's answer must be exactly the schema: unknown keys, kinds, days or types are refused."""
-    if not isinstance(data, dict):
-        raise AIServiceError("The AI answer was not a JSON object")
-    try:
-        return AIParse(**data)
-    except (ValidationError, TypeError) as exc:
-        raise AIServiceError(f"The AI answer did not fit the rule schema ({str(exc).splitlines()[0][:200]})") from None
-
-
 def parse_rule(text: str, *, cur=None, settings=None, service=None, context: ParseContext | None = None) -> ParseResult:
     """Parse a rule with the LLM when AI is configured (and ``cur`` given), else with the built-in parser.
 
@@ -226,9 +133,10 @@ def parse_rule(text: str, *, cur=None, settings=None, service=None, context: Par
             result.note = "No AI service configured: parsed offline by the built-in parser."
         return result
     try:
-        return LLMParser(service).parse(text, context)
+        ai = LLMParser(service).parse(text, context)
     except (AIServiceError, ValidationError) as exc:
         result = DeterministicParser().parse(text, context)
         reason = exc if isinstance(exc, AIServiceError) else "its answer did not fit the rule schema"
         result.note = f"The AI service failed ({reason}); parsed offline by the built-in parser instead."
         return result
+    return compare(ai, DeterministicParser().parse(text, context))

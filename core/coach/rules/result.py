@@ -76,7 +76,7 @@ class Unparsed(Span):
     suggestion: str = Field(min_length=1, max_length=500)
 
 
-QuestionCode = Literal["removes_all_intensity", "bans_type_all_season", "below_recent_load"]
+QuestionCode = Literal["removes_all_intensity", "bans_type_all_season", "below_recent_load", "readings_differ"]
 
 
 class Question(BaseModel):
@@ -110,6 +110,8 @@ class ParseResult(BaseModel):
     confidence_score: float = Field(0.0, ge=0, le=1)
     parser: Literal["deterministic", "ai", "upgrade"] = "deterministic"
     note: str | None = Field(None, max_length=1000)
+    # the built-in reader's parse when an AI parse differs from it (the preview shows both readings)
+    alternative: ParseResult | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
