@@ -132,6 +132,10 @@ def _fragments(sentence: list[Token]) -> list[tuple[list[Token], str | None]]:
     current: list[Token] = []
     sep = None
     for t in sentence:
+        if t.cls == "cond" and t.text.lower() in ("depending", "depending on", "if", "when", "unless") and current:
+            out.append((current, sep))  # "long ride on Saturday depending on the weather": a condition of its own
+            current, sep = [t], ","
+            continue
         if t.cls in ("comma", "sep"):
             if current:
                 out.append((current, sep))
@@ -172,10 +176,10 @@ def _may_merge(fragments: list[list[Token]]) -> bool:
         heads = {"phase" if t.cls == "taper" else t.cls for t in tokens if t.cls in _HEADS}
         meaningful = [t for t in tokens if t.cls != "filler"]
         prev = [t for t in fragments[k - 1] if t.cls != "filler"] if k else []
-        if prev and meaningful and prev[-1].cls == meaningful[0].cls == "type":
-            heads.discard("type")  # a list: "no sweet spot, threshold or VO2 on Mondays"
-        if k and "seq" in seen:
-            heads.discard("type")  # "After a long ride, an easy day"
+        if prev and meaningful and prev[-1].cls == meaningful[0].cls and prev[-1].cls in ("type", "phase"):
+            heads.discard(prev[-1].cls)  # a list: "no sweet spot, threshold or VO2 on Mondays", "build and peak"
+        if k and "seq" in seen or any(t.cls == "qty" and t.unit == "weeks" for f in fragments for t in f):
+            heads.discard("type")  # "After a long ride, an easy day", "2 weeks hard, 1 week easy"
         if k and (heads & seen or "neg" in heads and seen & {"max", "min"}):
             return False
         seen |= heads
@@ -247,6 +251,9 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
                     continue
                 merged: list[Token] = []
                 for k in range(i, j):
+                    if k > i:  # keep the fragment boundary: roles bind within a fragment ("Build 3 weeks, recover 1")
+                        edge = frags[k - 1][0][-1].end
+                        merged.append(Token(edge, edge, "", "comma", ","))
                     merged.extend(_lend(frags[k][0], frags[k][2]) if k == i else frags[k][0])
                 if j > i + 1 and not _may_merge([frags[k][0] for k in range(i, j)]):
                     continue

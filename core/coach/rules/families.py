@@ -146,7 +146,7 @@ def read_counts(c: Clause):
     "2 rest days per week", "sweet spot no more than twice weekly"."""
     if any(t.unit in ("min", "km", "mi", "tss", "pct", "weeks") for t in c.of("qty")) or c.has("metric"):
         return None
-    if any(t.cls == "range" and t.unit for t in c.tokens):
+    if any(t.cls == "range" and t.unit and t.unit != "days" for t in c.tokens):
         return None
     counts, ranges = _count_value(c)
     day_counts = [t for t in c.of("qty") if t.unit == "days"]
@@ -157,9 +157,10 @@ def read_counts(c: Clause):
         return None
     days, except_days, phases, window = _scope(c)
     types = c.types()
-    nouns_days = c.of("days") + day_counts
+    nouns_days = c.of("days") + day_counts + [t for t in ranges if t.unit == "days"]
     week = [t for t in c.of("period") if t.value == "week"]
-    period_ok = bool(week) or bool(days) or c.carry.period == "week" or c.carry.right_period == "week"
+    period_ok = bool(week) or bool(days) or c.carry.period == "week" or c.carry.right_period == "week" or any(
+        t.value == "weekdays" for t in c.of("days"))
     if not (types or nouns_days or c.has("rides") or rest):
         return None
     if not period_ok:
@@ -286,6 +287,8 @@ def read_amounts(c: Clause):
         modal = "range"
     else:
         values = qtys or nums
+        if qtys and nums and modal == "max" and c.has("approx") and len(qtys) == 1:
+            c.use(nums)  # "about six or seven hours a week, no more": the larger bound
         if len(values) == 2 and modal == "max" and c.has("approx"):
             values = [max(values, key=lambda t: t.value)]
             c.use(qtys, nums)
@@ -382,6 +385,10 @@ def read_types(c: Clause):
     only on Tue and Thu" = banned except those days)."""
     types = [t for t in c.of("type")] + [t for t in c.of("fixed") if t.value == "group"]
     neg = c.of("neg")
+    if not types and (neg or c.has("only")) and c.has("recovery_word") and not c.has("seq"):
+        for t in c.of("recovery_word"):  # "Mon: recovery only"
+            t.cls, t.value = "type", ("recovery",)
+        types = c.of("type")
     if not types and neg and c.carry.types and c.has("day") and not c.has("train") and not c.has("rides") \
             and c.carry.kind in ("type_count", "banned_types", "allowed_types"):
         days, except_days, phases, window = _scope(c)  # "No more than 1 VO2 session a week, never on a Monday"
@@ -430,6 +437,7 @@ def read_types(c: Clause):
 
 def read_rest(c: Clause):
     rest = c.of("rest", "off")
+    c.use([t for t in c.of("seq") if t.value == "after_ref"])
     unavail = c.of("unavail")
     neg = c.of("neg")
     train = c.of("train", "rides")

@@ -114,7 +114,7 @@ _add("period", "week", "a week", "per week", "each week", "every week", "weekly"
      "a week in total", "each week total", "in total a week", "weekly total", "total per week", "per week total")
 _add("period", "day", "per day", "a day", "each day", "in a day")
 _add("period", "ride", "per ride", "per session", "each ride", "any ride", "every ride", "a ride", "per workout",
-     "each session", "any session", "in one ride", "one ride", "ride length", "max ride length", "at a time")
+     "each session", "any session", "in one ride", "one ride", "ride length", "at a time")
 _add("rest", "rest", "rest", "rest day", "rest days", "resting", "recover", "full rest", "complete rest",
      "rest completely", "day of rest")
 _add("off", "off", "off", "day off", "days off", "a day off", "out", "free", "off the bike", "off limits",
@@ -144,6 +144,8 @@ _add("seq", "b2b", "back to back", "back-to-back", "in a row", "consecutive", "c
 _add("seq", "apart", "apart")
 _add("seq", "after", "after", "following", "after every", "after each", "after any")
 _add("seq", "then", "then", "followed by")
+_add("seq", "after_ref", "after each one", "after every one", "after each of them", "after it", "after them",
+     "after that one")
 _add("seq", "next", "the next day", "next day", "the day after", "the following day", "day after")
 _add("seq", "before", "the day before", "day before", "before")
 _add("fixed", "group", "group ride", "group rides", "club run", "club ride", "club rides", "club runs",
@@ -192,13 +194,13 @@ _add("filler", None, "i", "i'm", "im", "i am", "me", "my", "mine", "the", "a", "
      "i can", "for me", "to me", "amount of", "in total", "overall", "whole",
      "anything", "any of", "some", "week's", "sessions'", "training's", "into", "onto", "from", "until",
      "till", "through", "thru", "to be", "is to be", "at the", "on the", "in the", "on a", "my plan", "the plan",
-     "plan", "bit about me", "about me", "allow", "allow only", "let's", "lets", "set", "keep to", "hi!",
+     "plan", "bit about me", "about me", "allow", "let's", "lets", "set", "keep to", "hi!",
      "leave", "given", "place", "make sure", "ensure", "entire", "every single", "hi coach", "take", "everything",
      "with friends", "with my friends", "for this one", "this one", "this time", "here", "no exceptions", "ok?",
      "the week of", "at all", "in general", "generally", "total", "you know", "bit", "okay so")
 _add("unitword", "percent", "per cent")
 _add("drop", "drop", "less", "drop", "cut", "reduce", "reduced", "reduction", "lower", "fewer", "down by")
-_add("filler", None, "during", "throughout", "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
+_add("filler", None, "manage", "handle", "afford", "fit in", "squeeze in", "during", "throughout", "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
      "full time", "full-time", "work full time")
 _add("eventday", 1, "the day before my race", "day before my race", "the day before the race",
      "the day before the event", "the day before my event", "day before the race", "race eve", "the eve of the race")

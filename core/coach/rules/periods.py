@@ -78,17 +78,18 @@ def _every(c: Clause) -> bool:
 def read_cadence(c: Clause):
     recovery_phase = [t for t in c.of("phase") if t.value == ("recovery",)]
     cues = c.of("cadence") + c.of("ratio") + recovery_phase
-    if _every(c) and c.has("ordinal") and c.has("period"):
+    every_nth = _every(c) and c.has("ordinal") and c.has("period")
+    if every_nth:
         cues.append(c.first("ordinal"))  # "every third week easy"
-    weeks_with_role = [t for t in c.of("qty") if t.unit == "weeks" and _role(c.neighbour(t, 1))]
-    if len(weeks_with_role) >= 2:
-        cues.extend(weeks_with_role)  # "2 weeks hard, 1 week easy"
-    if weeks_with_role and any(t.cls == "type" for t in c.tokens) and len(weeks_with_role) < 2:
+    roles = {_role(c.neighbour(t, 1)) or _role(c.neighbour(t, -1)) for t in c.tokens
+             if t.cls == "num" or t.cls == "qty" and t.unit == "weeks"}
+    paired = {"load", "rec"} <= roles and (  # "2 weeks hard, 1 week easy", "Build 3 weeks, recover 1"
+        any(t.unit == "weeks" for t in c.of("qty")) or c.has("cadence") or bool(recovery_phase))
+    if paired:
+        cues.append(c.tokens[0])
+    if not cues:
         return None
-    if not cues or c.has("type", ("hard",)) and not c.has("cadence") and not recovery_phase:
-        return None
-    if c.has("type") and not (recovery_phase and not c.has("neg")) and not c.has("cadence") \
-            and len(weeks_with_role) < 2:
+    if not (paired or every_nth or c.has("cadence") or recovery_phase and not c.has("neg")) and c.has("type"):
         return None
     if any(t.cls == "type" and t.value not in (("easy",), ("hard",)) for t in c.tokens):
         return None
@@ -213,6 +214,8 @@ def read_sequence(c: Clause):
         return None
     if kinds == {"then"} and not c.has("rest") and not c.has("off"):
         return None
+    if kinds == {"after_ref"} and c.has("day"):
+        return None  # "Monday after it is always off": a rest day named by its weekday
     if c.has("except"):
         raise Refusal("not_representable", "Exceptions to a back-to-back rule cannot be kept; write the rule "
                                            "without the exception or name the days.")
@@ -223,7 +226,7 @@ def read_sequence(c: Clause):
         c.use("seq", "rest", "off")
         c.carried = True
         return [{"kind": "day_after", "trigger": c.carry.types, "streak": c.carry.limit or 1, "then": "rest"}]
-    if "after" in kinds or "next" in kinds:
+    if kinds & {"after", "next", "after_ref"}:
         return _read_day_after(c)
     return None
 
@@ -277,7 +280,14 @@ def _read_day_after(c: Clause):
     """"rest day after a hard day", "Two easy days after a race", "after 3 hard days I need 2 days rest",
     "Keep the day after the group ride easy"; "never go hard the day after a hard day" = max_consecutive."""
     tokens = c.tokens
-    markers = [i for i, t in enumerate(tokens) if t.cls == "seq" and t.value in ("after", "next")]
+    markers = [i for i, t in enumerate(tokens) if t.cls == "seq" and t.value in ("after", "next", "after_ref")]
+    for i in markers:
+        if tokens[i].value == "after_ref" and c.carry.types:  # "an easy day after each one"
+            trigger_ref = list(c.carry.types)
+            c.carried = True
+            break
+    else:
+        trigger_ref = []
     trigger_idx: set[int] = set()
     trigger: list[str] = []
     streak_tok = None
@@ -305,6 +315,7 @@ def _read_day_after(c: Clause):
                 c.carried = True
             elif t.cls in ("type", "rest", "off", "recovery_word", "easy_marker"):
                 break
+    trigger = trigger or trigger_ref
     if not trigger and any(tokens[k].cls in ("days", "rides", "train") for k in trigger_idx):
         trigger = ["any"]
     if not trigger:

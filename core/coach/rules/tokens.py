@@ -171,7 +171,7 @@ def _raw_tokens(norm: str, where: list[int], text: str) -> list[Token]:
         elif m.group("word"):
             out.append(tok(a, b, "word", m.group("word").rstrip(".") if m.group("word") not in ("max.", "min.")
                            else m.group("word")))
-        else:
+        elif m.group(0) not in ("'", '"'):  # quotes around a word ("no 'hard' days") carry no meaning
             out.append(tok(a, b, "sym", m.group(0)))
         del kind, line_no
     return out
