@@ -155,10 +155,18 @@ def test_hostile_or_garbled_text_never_yields_a_confident_misreading(text):
         assert result.constraints == []
 
 
-@pytest.mark.parametrize("text", ["", "   ", "x" * 2001, "rest on\x00 friday"])
+@pytest.mark.parametrize("text", ["", "   ", "x" * 2001, "rest on\x00 friday", "no intervals on Mondays and " * 70])
 def test_empty_huge_or_broken_text_is_refused_with_a_clear_message(text):
     with pytest.raises(RuleParseError):
         parse(text)
+
+
+def test_a_long_list_of_fragments_is_read_or_refused_quickly_and_never_merged_into_one_rule():
+    with pytest.raises(RuleParseError, match="parts"):
+        parse("rest, " * 300)
+    assert parse("1, " * 70).status == "refused"
+    result = parse("no intervals on Mondays, " + "max 9 hours a week, " * 20)
+    assert [c.kind for c in result.constraints] == ["banned_types"] + ["weekly_volume"] * 20
 
 
 def test_tokens_keep_the_original_offsets_through_normalisation():

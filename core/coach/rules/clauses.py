@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -24,7 +23,10 @@ from core.coach.rules.families import FAMILIES
 from core.coach.rules.frames import Carry, Clause, Refusal
 from core.coach.rules.model import GROUPS, parse_constraint
 from core.coach.rules.tokens import Token, tokenize
+from core.errors import RuleParseError
 
+MAX_FRAGMENTS = 80  # a rule text with more parts than this is refused (it is a list of many rules or noise)
+MAX_MERGE = 8  # fragments one clause may span ("rest Monday, Tuesday, …"); bounds the work on hostile text
 _SCOPE_CLASSES = {"day", "phase", "event", "last", "filler", "rides"}
 _ROLE = {"day": "day", "phase": "phase", "taper": "phase", "neg": "negation", "max": "modality", "min": "modality",
          "gt": "modality", "lt": "modality", "exactly": "modality", "between": "modality", "only": "modality",
@@ -77,7 +79,7 @@ def read_clause(tokens: list[Token], carry: Carry) -> ClauseOutcome:
         return ClauseOutcome(tokens, ignored=True)
     last_refusal: Refusal | None = None
     for family in FAMILIES:
-        trial = copy.deepcopy(carry)
+        trial = carry.clone()
         clause = Clause(tokens, trial)
         try:
             result = family(clause)
@@ -226,9 +228,13 @@ def _lend(tokens: list[Token], label: list[Token]) -> list[Token]:
 def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
     """The clauses of a rule text in order: read, unparsed or ignored."""
     outcomes: list[ClauseOutcome] = []
-    for sentence in _sentences(tokenize(text)):
+    sentences = _sentences(tokenize(text))
+    if sum(len(_fragments(s)) for s in sentences) > MAX_FRAGMENTS:
+        raise RuleParseError(f"This text has more than {MAX_FRAGMENTS} parts; write one rule per line and save "
+                             "them separately.")
+    for sentence in sentences:
         frags = _apply_labels(_fragments(sentence))
-        sentence_carry = copy.deepcopy(carry)
+        sentence_carry = carry.clone()
         sentence_carry.kind = None
         i = 0
         pending_so: list[ClauseOutcome] = []
@@ -240,7 +246,7 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
                 i += 1
                 continue
             best = None
-            for j in range(len(frags), i, -1):
+            for j in range(min(len(frags), i + MAX_MERGE), i, -1):
                 if any(f[3] for f in frags[i + 1:j]):
                     continue
                 if j < len(frags) and _continues(frags[j - 1][0], frags[j][0], frags[j][1]) and j > i + 1 \
@@ -257,7 +263,7 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
                     merged.extend(_lend(frags[k][0], frags[k][2]) if k == i else frags[k][0])
                 if j > i + 1 and not _may_merge([frags[k][0] for k in range(i, j)]):
                     continue
-                trial_carry = copy.deepcopy(sentence_carry)
+                trial_carry = sentence_carry.clone()
                 nxt = frags[j] if j < len(frags) else None
                 trial_carry.right_period = "week" if nxt is not None and nxt[1] in ("and", "but") and any(
                     t.cls == "period" and t.value == "week" for t in nxt[0]) else None

@@ -14,7 +14,7 @@ a count of rest days N is a training-day maximum of 7 − N ("only/no more than 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from core.coach.rules.model import DAYS, WEEKDAYS
@@ -52,6 +52,11 @@ class Carry:
     week_seen: bool = False        # an earlier clause of the sentence said "a week" ("5 days a week, max 8 hours")
     right_period: str | None = None  # "max 5 hours and at least 8 hours a week": the week word applies to both
     today: date = date(2025, 3, 3)
+
+    def clone(self) -> Carry:
+        """A copy a trial reading may change without touching this one (lists copied, values immutable)."""
+        return replace(self, types=list(self.types), days=list(self.days), scope_days=list(self.scope_days),
+                       scope_phases=list(self.scope_phases))
 
 
 class Clause:

@@ -200,7 +200,7 @@ _add("filler", None, "i", "i'm", "im", "i am", "me", "my", "mine", "the", "a", "
      "the week of", "at all", "in general", "generally", "total", "you know", "bit", "okay so")
 _add("unitword", "percent", "per cent")
 _add("drop", "drop", "less", "drop", "cut", "reduce", "reduced", "reduction", "lower", "fewer", "down by")
-_add("filler", None, "manage", "handle", "afford", "fit in", "squeeze in", "during", "throughout", "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
+_add("filler", None, "pattern", "manage", "handle", "afford", "fit in", "squeeze in", "during", "throughout", "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
      "full time", "full-time", "work full time")
 _add("eventday", 1, "the day before my race", "day before my race", "the day before the race",
      "the day before the event", "the day before my event", "day before the race", "race eve", "the eve of the race")

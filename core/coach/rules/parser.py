@@ -26,7 +26,7 @@ from core.coach.rules.result import (
     Unparsed,
     Word,
 )
-from core.errors import AIServiceError
+from core.errors import AIServiceError, RuleParseError
 
 __all__ = ["AIParse", "DeterministicParser", "LLMParser", "check_text", "finish", "parse_rule"]
 
@@ -58,6 +58,8 @@ class DeterministicParser:
                     ignored.append(_span(text, outcome.start, outcome.end))
             else:
                 failed.append(outcome)
+        if len(constraints) > 30 or len(clauses) > 30:
+            raise RuleParseError(f"This text holds {len(constraints)} rules; save at most 30 per rule (split it).")
         unparsed = _unparsed_spans(text, outcomes)
         blocking = [c.message for c in rule_conflicts(constraints,
                                                       hard_includes_sweet_spot=context.hard_includes_sweet_spot)
