@@ -99,6 +99,10 @@ def _span(text: str, start: int, end: int) -> Span:
     return Span(start=start, end=end, text=text[start:end])
 
 
+_REASON_ORDER = ["unsafe", "contradictory", "not_representable", "not_a_constraint", "ambiguous", "out_of_range",
+                 "unknown_words", "too_vague"]
+
+
 def _unparsed_spans(text: str, outcomes) -> list[Unparsed]:
     """Adjacent clauses that were not read become one unparsed span, with the first one's reason and rewording."""
     out: list[Unparsed] = []
@@ -107,9 +111,10 @@ def _unparsed_spans(text: str, outcomes) -> list[Unparsed]:
     def flush():
         if run:
             start, end = run[0].start, run[-1].end
-            if end > start:
-                out.append(Unparsed(start=start, end=end, text=text[start:end], reason=run[0].reason,
-                                    suggestion=run[0].suggestion or _SUGGESTION))
+            if end > start:  # the most telling reason of the run ("when it rains" says why better than "no rides")
+                first = min(run, key=lambda o: _REASON_ORDER.index(o.reason) if o.reason in _REASON_ORDER else 99)
+                out.append(Unparsed(start=start, end=end, text=text[start:end], reason=first.reason,
+                                    suggestion=first.suggestion or _SUGGESTION))
             run.clear()
 
     for outcome in outcomes:
