@@ -92,7 +92,7 @@ def read_clause(tokens: list[Token], carry: Carry) -> ClauseOutcome:
         if left:
             words = ", ".join(f"“{t.text}”" for t in left)
             return ClauseOutcome(tokens, reason="unknown_words",
-                                 suggestion=f"“{_text(tokens)}”: not understood: {words}. {_SUGGEST}"[:500])
+                                 suggestion=f"“{_text(tokens)}” was not understood ({words}). {_SUGGEST}"[:500])
         try:
             models = [parse_constraint(c) for c in result]
         except ValidationError as exc:
@@ -109,8 +109,9 @@ def read_clause(tokens: list[Token], carry: Carry) -> ClauseOutcome:
     said = _text(tokens)
     if unknown:
         return ClauseOutcome(tokens, reason="unknown_words",
-                             suggestion=f"“{said}” does not read as a training rule. {_SUGGEST}"[:500])
-    return ClauseOutcome(tokens, reason="too_vague", suggestion=f"“{said}” is too vague to plan with. {_SUGGEST}"[:500])
+                             suggestion=f"“{said}” was not understood: it does not read as a training rule. "
+                                        f"{_SUGGEST}"[:500])
+    return ClauseOutcome(tokens, reason="too_vague", suggestion=f"“{said}” was not understood: too vague to plan with. {_SUGGEST}"[:500])
 
 
 def _text(tokens: list[Token]) -> str:
