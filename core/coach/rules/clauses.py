@@ -135,7 +135,7 @@ def _fragments(sentence: list[Token]) -> list[tuple[list[Token], str | None]]:
     current: list[Token] = []
     sep = None
     for t in sentence:
-        if t.cls == "cond" and t.text.lower() in ("depending", "depending on", "if", "when", "unless") and current:
+        if t.cls == "cond" and t.text.lower() in ("depending", "depending on", "if", "when") and current:
             out.append((current, sep))  # "long ride on Saturday depending on the weather": a condition of its own
             current, sep = [t], ","
             continue
@@ -299,7 +299,23 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
             outcomes.append(outcome)
             i = j
         _reasons_before_so(sentence_outcomes)
+        _exceptions_by_permission(sentence_outcomes)
     return outcomes
+
+
+def _exceptions_by_permission(outcomes: list[ClauseOutcome]) -> None:
+    """"no intervals on Monday but tempo is ok": a permission naming a workout type is an exception to the clause
+    before it, which cannot be kept — so that clause is not applied either (never the rule without its exception)."""
+    for k, outcome in enumerate(outcomes):
+        if k == 0 or outcome.ok or not any(t.cls == "permit" for t in outcome.tokens):
+            continue
+        if not any(t.cls in ("type", "day", "phase") for t in outcome.tokens):
+            continue
+        prev = outcomes[k - 1]
+        if prev.ok:
+            prev.constraints, prev.reason = [], "not_representable"
+            prev.suggestion = (f"“{_text(prev.tokens)}” has an exception (“{_text(outcome.tokens)}”) that cannot be "
+                               "kept; name what is banned exactly, e.g. “no VO2 or threshold on Mondays”.")
 
 
 def _reasons_before_so(outcomes: list[ClauseOutcome]) -> None:

@@ -123,6 +123,7 @@ _add("unavail", "unavail", "busy", "no time", "working", "i work", "work", "away
      "holidays", "travelling", "traveling", "travel", "out of the country", "out of town", "on vacation",
      "vacation", "not available", "unavailable")
 _add("possible", "possible", "possible")
+_add("free_time", "free", "off work", "day off work", "days off work", "not working", "don't work", "free from work")
 _add("cadence", "on", "weeks on", "week on")
 _add("cadence", "load", "loading", "loading weeks", "loading week", "hard weeks", "hard week", "up", "build weeks",
      "weeks of build", "load weeks", "load", "weeks up")
