@@ -238,7 +238,6 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
         sentence_carry = carry.clone()
         sentence_carry.kind = None
         i = 0
-        pending_so: list[ClauseOutcome] = []
         sentence_outcomes: list[ClauseOutcome] = []
         while i < len(frags):
             tokens, sep, label, is_label = frags[i]
@@ -281,12 +280,8 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
                 outcome.carry.week_seen = sentence_carry.week_seen
                 sentence_carry = outcome.carry
                 sentence_carry.right_period = None
-                if pending_so:
-                    for p in pending_so:
-                        p.ignored, p.reason = True, "reason"
-                    pending_so = []
             elif not outcome.ignored and j < len(frags) and (frags[j][1] or "").endswith("so"):
-                pending_so.append(outcome)
+                # "Busy every Tuesday so no training then": the reason's days and unavailability carry over
                 days = [d for t in outcome.tokens if t.cls == "day" for d in t.value]
                 if days:
                     sentence_carry.days = days

@@ -21,7 +21,6 @@ from core.coach.rules.model import DAYS, WEEKDAYS
 from core.coach.rules.tokens import Token
 
 EASY_TYPES = {"easy", "recovery", "endurance"}
-_TRIGGER_TYPES_EXCLUDED = EASY_TYPES
 
 
 class Refusal(Exception):

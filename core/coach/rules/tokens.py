@@ -266,10 +266,6 @@ def tokenize(text: str) -> list[Token]:
     return _ranges(out, text)
 
 
-def _is(t: Token | None, cls: str, *values) -> bool:
-    return t is not None and t.cls == cls and (not values or t.value in values)
-
-
 def _unit_of(t: Token | None):
     """(kind, factor or unit) when t is a unit word; None otherwise."""
     if t is None:
