@@ -90,10 +90,11 @@ _add("phase", ("build",), "build", "build phase", "build block", "the build phas
 _add("phase", ("peak",), "peak", "peak phase", "the peak phase", "peak block")
 _add("phase", ("recovery",), "recovery weeks", "recovery week", "recovery phase", "rest weeks", "rest week",
      "easy weeks", "easy week")
-_add("taper", "taper", "taper", "tapering", "the taper", "taper phase")
+_add("taper", "taper", "taper", "tapering", "the taper", "taper phase", "taper week", "taper weeks", "taper period")
 
 _add("neg", "no", "no", "not", "never", "don't", "dont", "do not", "doesn't", "without", "avoid", "nothing",
-     "none", "shouldn't", "should not", "mustn't", "must not", "won't", "no more", "nope", "zero")
+     "none", "shouldn't", "should not", "mustn't", "must not", "won't", "no more", "nope", "zero", "rather not",
+     "would rather not", "i'd rather not", "prefer not to", "i'd prefer not to", "would prefer not to")
 _add("neg", "cant", "can't", "cant", "cannot", "can not", "unable to", "not able to", "can’t")
 _add("max", "max", "max", "max.", "maximum", "at most", "up to", "no more than", "not more than",
      "never more than", "no more then", "not more then", "tops", "at the most", "limit", "limited to",
@@ -130,7 +131,7 @@ _add("cadence", "load", "loading", "loading weeks", "loading week", "hard weeks"
 _add("cadence", "off", "weeks off", "week off", "down", "weeks down", "week down")
 _add("cadence", "fortnightly", "fortnightly", "biweekly", "bi-weekly", "every other week", "every second week",
      "every 2nd week")
-_add("ramp", "ramp", "ramp", "ramp rate", "ramp up", "increase", "increases", "rise", "climb", "go up", "goes up",
+_add("ramp", "ramp", "ramp", "ramp rate", "ramp up", "build up", "building up", "build load", "load up", "increase", "increases", "rise", "climb", "go up", "goes up",
      "grow", "add", "progress", "progression", "jump", "jumps", "increase in", "more each week",
      "week to week", "week on week", "week-on-week", "week over week", "from week to week", "each week to the next")
 _add("metric", "tss", "tss", "load", "training load", "weekly tss", "weekly load", "stress")
@@ -201,7 +202,7 @@ _add("filler", None, "i", "i'm", "im", "i am", "me", "my", "mine", "the", "a", "
      "the week of", "at all", "in general", "generally", "total", "you know", "bit", "okay so")
 _add("unitword", "percent", "per cent")
 _add("drop", "drop", "less", "drop", "cut", "reduce", "reduced", "reduction", "lower", "fewer", "down by")
-_add("filler", None, "pattern", "manage", "handle", "afford", "fit in", "squeeze in", "during", "throughout", "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
+_add("filler", None, "club", "pattern", "manage", "handle", "afford", "fit in", "squeeze in", "during", "throughout", "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
      "full time", "full-time", "work full time")
 _add("eventday", 1, "the day before my race", "day before my race", "the day before the race",
      "the day before the event", "the day before my event", "day before the race", "race eve", "the eve of the race")

@@ -105,7 +105,8 @@ def read_cadence(c: Clause):
     weeks_qty = [t for t in c.of("qty") if t.unit == "weeks"]
     if _every(c) and (ordinal or weeks_qty) and not c.has("seq", "after"):
         n = ordinal.value if ordinal else int(weeks_qty[0].value)
-        c.use([t for t in (ordinal,) if t], weeks_qty, recovery_phase, "period", "rest", "type", "off", "cadence")
+        c.use([t for t in (ordinal,) if t], weeks_qty, recovery_phase, "period", "rest", "type", "off", "cadence",
+              "recovery_word")
         if n < 2:
             raise Refusal("out_of_range", "Every how many weeks? e.g. “recovery week every 4th week”.")
         return [{"kind": "recovery_cadence", "load_weeks": n - 1, "recovery_weeks": 1, **share}]
