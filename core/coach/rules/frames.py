@@ -174,10 +174,10 @@ class Clause:
     def window(self) -> int | None:
         """N days before the event: "the day before my race", "in the 10 days before the event", "final 3 days",
         "the last week before the race"."""
-        eventday = self.first("eventday")
+        eventday = self.first("eventday") or self.first("eventweek")
         if eventday is not None:
             self.use(eventday)
-            return 1
+            return int(eventday.value)
         event = self.first("event")
         last = self.first("last")
         before = next((t for t in self.tokens if t.cls == "seq" and t.value == "before"), None)

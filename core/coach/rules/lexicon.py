@@ -199,11 +199,13 @@ _add("filler", None, "i", "i'm", "im", "i am", "me", "my", "mine", "the", "a", "
      "plan", "bit about me", "about me", "allow", "let's", "lets", "set", "keep to", "hi!",
      "leave", "given", "place", "make sure", "ensure", "entire", "every single", "hi coach", "take", "everything",
      "with friends", "with my friends", "for this one", "this one", "this time", "here", "no exceptions", "ok?",
-     "the week of", "at all", "in general", "generally", "total", "you know", "bit", "okay so")
+     "at all", "in general", "generally", "total", "you know", "bit", "okay so")
 _add("unitword", "percent", "per cent")
 _add("drop", "drop", "less", "drop", "cut", "reduce", "reduced", "reduction", "lower", "fewer", "down by")
 _add("filler", None, "club", "pattern", "manage", "handle", "afford", "fit in", "squeeze in", "during", "throughout", "(", ")", "programme", "program", "plan", "the rest of the", "rest of the", "the rest of my",
      "full time", "full-time", "work full time")
+_add("eventweek", 7, "the week of the race", "the week of my race", "the week of the event", "race week",
+     "race-week", "the race week", "in race week", "the week of my event", "event week")
 _add("eventday", 1, "the day before my race", "day before my race", "the day before the race",
      "the day before the event", "the day before my event", "day before the race", "race eve", "the eve of the race")
 _add("days", "weekdays", "weekdays of training", "weekdays of riding", "weekdays on the bike")
