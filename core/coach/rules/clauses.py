@@ -226,6 +226,19 @@ def _lend(tokens: list[Token], label: list[Token]) -> list[Token]:
     return lent + tokens
 
 
+def _sentence_label(sentence: list[Token]) -> tuple[list[Token], list[Token]]:
+    """"Mondays and Fridays: no intervals, max 1 hour": a scope before the sentence's first colon labels the
+    whole sentence. Returns (label tokens, the rest), or ([], sentence)."""
+    colon = next((i for i, t in enumerate(sentence) if t.cls == "label_eq" and t.text == ":"), None)
+    if not colon:
+        return [], sentence
+    prefix = sentence[:colon]
+    scope = [t for t in prefix if t.cls not in ("comma", "sep", "filler")]
+    if not scope or not _pure_scope(scope) or any(t.cls == "sep" and t.value not in ("and",) for t in prefix):
+        return [], sentence
+    return [t for t in prefix if t.cls not in ("comma", "sep")], sentence[colon + 1:]
+
+
 def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
     """The clauses of a rule text in order: read, unparsed or ignored."""
     outcomes: list[ClauseOutcome] = []
@@ -234,7 +247,12 @@ def read_text(text: str, carry: Carry) -> list[ClauseOutcome]:
         raise RuleParseError(f"This text has more than {MAX_FRAGMENTS} parts; write one rule per line and save "
                              "them separately.")
     for sentence in sentences:
-        frags = _apply_labels(_fragments(sentence))
+        label, body = _sentence_label(sentence)
+        frags = _apply_labels(_fragments(body))
+        if label:  # the label itself (up to its colon) is shown as ignored; its words are lent to each clause
+            colon = sentence[len(sentence) - len(body) - 1]
+            outcomes.append(ClauseOutcome(label + [colon], ignored=True, reason="label"))
+            frags = [(f[0], f[1], f[2] or label, f[3]) for f in frags]
         sentence_carry = carry.clone()
         sentence_carry.kind = None
         i = 0

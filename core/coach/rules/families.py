@@ -470,6 +470,9 @@ def read_rest(c: Clause):
         c.carry.kind = "rest_days"
         return [{"kind": "rest_days", "days": complement([d for d in days if d not in except_days]),
                  "reason": "unavailable"}]
+    if days and not neg and not only and any(t.cls == "filler" and t.text.lower() == "or" for t in c.tokens):
+        raise Refusal("ambiguous", "Both days or one of them? Write e.g. “rest on Mondays and Tuesdays” or “at least "
+                                   "one rest day a week”.")
     if not (rest or unavail or neg) and len(days) == 7 and not except_days:
         return [{"kind": "training_days", "min": 7}]  # "train every day"
     if not (rest or unavail or neg):

@@ -118,13 +118,13 @@ _add("period", "ride", "per ride", "per session", "each ride", "any ride", "ever
      "each session", "any session", "in one ride", "one ride", "ride length", "at a time")
 _add("rest", "rest", "rest", "rest day", "rest days", "resting", "recover", "full rest", "complete rest",
      "rest completely", "day of rest")
-_add("off", "off", "off", "day off", "days off", "a day off", "out", "free", "off the bike", "off limits",
+_add("off", "off", "off", "day off", "days off", "a day off", "out", "off the bike", "off limits",
      "off-limits", "out of bounds")
 _add("unavail", "unavail", "busy", "no time", "working", "i work", "work", "away", "on holiday", "holiday",
      "holidays", "travelling", "traveling", "travel", "out of the country", "out of town", "on vacation",
      "vacation", "not available", "unavailable")
 _add("possible", "possible", "possible")
-_add("free_time", "free", "off work", "day off work", "days off work", "not working", "don't work", "free from work")
+_add("free_time", "free", "free", "off work", "day off work", "days off work", "not working", "don't work", "free from work")
 _add("cadence", "on", "weeks on", "week on")
 _add("cadence", "load", "loading", "loading weeks", "loading week", "hard weeks", "hard week", "up", "build weeks",
      "weeks of build", "load weeks", "load", "weeks up")
