@@ -52,6 +52,8 @@ def read_taper(c: Clause):
     if taper is None or c.has("type") or c.has("venue") or c.has("fixed") or c.has("rides") or \
             any(t.unit in ("min", "km", "mi", "tss") for t in c.of("qty")):
         return None  # "max 2 hours per ride during the taper": the taper is a phase here
+    if c.carry.kind in ("weekly_volume", "session_length", "type_count") and c.has("num"):
+        return None  # "max 10 hours per week in base, 8 in taper"
     c.use(taper)
     qty = [t for t in c.of("qty") if t.unit in ("days", "weeks")]
     if c.has("neg") and not qty:
