@@ -174,7 +174,7 @@ def read_counts(c: Clause):
     if only is not None and modal is None:
         c.use(only)
         modal = "max"
-    if modal is None and c.carry.modality and c.carry.kind in ("type_count", "training_days"):
+    if modal is None and c.carry.modality and c.carry.kind in ("type_count", "training_days", "weekly_volume"):
         modal = c.carry.modality
         c.carried = True
     neg = c.of("neg")

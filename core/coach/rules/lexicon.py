@@ -103,8 +103,8 @@ _add("max", "max", "max", "max.", "maximum", "at most", "up to", "no more than",
 _add("min", "min", "at least", "minimum", "min", "min.", "no less than", "not less than", "no fewer than",
      "a minimum of", "≥", ">=", "or more", "at the least")
 _add("gt", "gt", "more than", "longer than", "over", "above", "beyond", "more then", "exceed", "exceeding",
-     "over than")
-_add("lt", "lt", "less than", "shorter than", "under", "below", "fewer than", "less then")
+     "over than", ">")
+_add("lt", "lt", "less than", "shorter than", "under", "below", "fewer than", "less then", "<")
 _add("exactly", "exactly", "exactly", "precisely")
 _add("between", "between", "between", "beetween")
 _add("only", "only", "only", "nothing but", "exclusively", "only have")
