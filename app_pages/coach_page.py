@@ -21,6 +21,7 @@ from core.views.planview import (
     rule_label,
     rule_versions_caption,
 )
+from core.views.ruleview import alternative_lines, clause_lines
 from core.views.text import md, plain
 
 st.title("Coach")
@@ -57,7 +58,9 @@ with tab_rules:
         parsed = preview[1]
         st.markdown(f"**{STATUS_LABELS[parsed.status]}** ({parsed.parser} parser, confidence "
                     f"{parsed.confidence_score:.0%}):")
-        st.markdown("\n".join(constraint_lines(parsed.constraints, hard_includes_sweet_spot=hard_ss)))
+        st.markdown("\n".join(clause_lines(parsed, hard_includes_sweet_spot=hard_ss)))
+        if parsed.alternative is not None:
+            st.info("\n".join(alternative_lines(parsed, hard_includes_sweet_spot=hard_ss)))
         for item in parsed.unparsed:
             said = item.suggestion if item.text in item.suggestion else f"Not understood: “{item.text}”. {item.suggestion}"
             st.warning(md(said))

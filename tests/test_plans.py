@@ -51,7 +51,7 @@ def all_workouts(plan):
 @pytest.mark.parametrize("weeks", [12, 52])
 def test_the_issue_example_rules_all_hold_together(weeks):
     text = ("no intervals on Mondays, long ride at the weekend, max 9 hours a week, rest on Fridays, no more than "
-            "2 hard sessions per week, rest day after 2 hard days, ramp no more than 8% per week, indoor only on "
+            "2 hard sessions per week, rest day after 2 hard days, ramp no more than 8% per week, indoors on "
             "Tuesdays and Thursdays")
     constraints = DeterministicParser().parse(text).constraints
     assert len(constraints) == 8
@@ -202,9 +202,10 @@ def test_a_rest_day_on_the_event_date_keeps_the_race_and_says_so(cur, athlete_id
 
 
 def test_conflicting_rules_stop_generation(cur, athlete_id):
-    rule = save_rule(cur, athlete_id, "rest on Saturday, long ride on Saturday")
+    rest = save_rule(cur, athlete_id, "rest on Saturday")
+    long_ride = save_rule(cur, athlete_id, "long ride on Saturday")
     with pytest.raises(PlanGenerationError, match="contradict"):
-        generate_plan(cur, athlete_id, {"rule_ids": [rule["id"]]}, today=TODAY)
+        generate_plan(cur, athlete_id, {"rule_ids": [rest["id"], long_ride["id"]]}, today=TODAY)
 
 
 def test_rest_rules_covering_every_available_day_are_refused(cur, athlete_id):

@@ -36,7 +36,7 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
     ("No more than 2 sweet spot workouts per week", {"kind": "type_count", "types": ["sweet_spot"], "max": 2}),
     ("rest day after 2 hard days", {"kind": "day_after", "streak": 2}),
     ("ramp no more than 8% per week", {"kind": "ramp_limit", "limit": 8.0}),
-    ("indoor only on Tuesdays and Thursdays", {"kind": "venue", "where": "indoor", "days": ["tue", "thu"]}),
+    ("indoors on Tuesdays and Thursdays", {"kind": "venue", "where": "indoor", "days": ["tue", "thu"]}),
     ("long ride on Sunday", {"kind": "long_ride_days", "days": ["sun"]}),
     ("long ride at the weekend", {"kind": "long_ride_days", "days": ["sat", "sun"]}),
     ("no back-to-back hard days", {"kind": "max_consecutive", "limit": 1}),
@@ -66,11 +66,11 @@ def test_a_sentence_with_three_rules_gives_three_constraints_each_from_its_claus
                                                     "max 9 hours a week"]
 
 
-def test_a_missing_unit_is_assumed_and_reported():
+def test_a_missing_unit_is_asked_for_never_assumed():
     result = parse("max 9 a week")
-    assert result.constraints[0].kind == "weekly_volume"
-    assert any("no unit" in s for s in result.suggestions)
-    assert result.confidence_score < 1
+    assert result.status == "refused" and result.constraints == []
+    (left,) = result.unparsed
+    assert left.reason == "ambiguous" and "unit" in left.suggestion
 
 
 def test_an_unknown_phrase_is_left_unparsed_with_its_place_and_a_suggestion():
@@ -93,9 +93,12 @@ def test_a_season_long_ban_is_asked_about_not_applied_quietly():
     assert {q.code for q in result.questions} == {"bans_type_all_season", "removes_all_intensity"}
 
 
-def test_rest_and_long_ride_on_the_same_day_conflict():
+def test_rest_and_long_ride_on_the_same_day_in_one_rule_is_refused_naming_both():
     result = parse("rest on Saturday, long ride on Saturday")
-    assert any("rest day" in c and "Long ride on Saturday" in c for c in result.conflicts)
+    assert result.status == "refused" and result.constraints == []
+    (left,) = result.unparsed
+    assert left.reason == "contradictory" and "Rest: Saturday" in left.suggestion
+    assert "Long ride on Saturday" in left.suggestion
 
 
 def test_rules_without_overlap_have_no_conflict():

@@ -76,7 +76,7 @@ class Unparsed(Span):
     suggestion: str = Field(min_length=1, max_length=500)
 
 
-QuestionCode = Literal["removes_all_intensity", "bans_type_all_season", "below_recent_load"]
+QuestionCode = Literal["removes_all_intensity", "bans_type_all_season", "below_recent_load", "readings_differ"]
 
 
 class Question(BaseModel):
@@ -113,6 +113,8 @@ class ParseResult(BaseModel):
     # the AI answer this came from (core.coach.ai's call id; never stored nor in the schema): saving the rule records
     # that the rider kept it
     _ai_call_id: int | None = PrivateAttr(default=None)
+    # the built-in reader's parse when an AI parse differs from it (the preview shows both readings)
+    alternative: ParseResult | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
