@@ -24,11 +24,12 @@ from core.store.db import audit, bump_data_version, delete_with_children, transa
 
 _PLAN_COLUMNS = ("id", "athlete_id", "name", "description", "start_date", "end_date", "goal_type", "goals",
                  "preferences", "duration_weeks", "active", "version", "parent_plan_id", "is_template", "generator",
-                 "plan", "created_at")
+                 "plan", "created_at", "change")
 _PLAN_SELECT = ("SELECT id, athlete_id, name, description, start_date, end_date, goal_type, goals, preferences, "
-                "duration_weeks, active, version, parent_plan_id, is_template, generator, plan, created_at FROM plans")
+                "duration_weeks, active, version, parent_plan_id, is_template, generator, plan, created_at, change "
+                "FROM plans")
 _PLAN_LIST = ("SELECT id, athlete_id, name, description, start_date, end_date, goal_type, goals, preferences, "
-              "duration_weeks, active, version, parent_plan_id, is_template, generator, created_at FROM plans")
+              "duration_weeks, active, version, parent_plan_id, is_template, generator, created_at, change FROM plans")
 
 
 def _goal_type(request: PlanRequest) -> str:
@@ -48,17 +49,17 @@ def _goal_type(request: PlanRequest) -> str:
 
 def _insert_plan(cur, athlete_id: int, *, name: str, description: str | None, plan: dict, goal_type: str | None,
                  goals: dict, preferences: dict, version: int, parent_plan_id: int | None, is_template: bool,
-                 generator: str, rules: list[dict]) -> int:
+                 generator: str, rules: list[dict], change: dict | None = None) -> int:
     weeks = plan["weeks"]
     start = date.fromisoformat(str(weeks[0]["start_date"]))
     end = date.fromisoformat(str(weeks[-1]["start_date"])) + timedelta(days=6)
     plan_id = cur.execute(
         "INSERT INTO plans (athlete_id, name, description, start_date, end_date, goal_type, goals, preferences, "
-        "duration_weeks, active, version, parent_plan_id, is_template, generator, plan) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?) RETURNING id",
+        "duration_weeks, active, version, parent_plan_id, is_template, generator, plan, change) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?) RETURNING id",
         [athlete_id, name, description, start, end, goal_type, json.dumps(goals, default=str),
          json.dumps(preferences, default=str), len(weeks), version, parent_plan_id, is_template, generator,
-         json.dumps(plan, default=str)]).fetchone()[0]
+         json.dumps(plan, default=str), None if change is None else json.dumps(change, default=str)]).fetchone()[0]
     for rule in rules:
         cur.execute("INSERT INTO plan_rules (plan_id, rule_id, rule_version) VALUES (?, ?, ?)",
                     [plan_id, rule["id"], rule["version"]])
@@ -107,7 +108,7 @@ def save_plan(cur, athlete_id: int, result: PlanResult, *, name: str | None = No
 
 def _plan_row(row) -> dict:
     data = dict(zip(_PLAN_COLUMNS, row, strict=False))
-    for key in ("goals", "preferences", "plan"):
+    for key in ("goals", "preferences", "plan", "change"):
         if isinstance(data[key], str):
             data[key] = json.loads(data[key])
     return data
@@ -132,7 +133,7 @@ def list_plans(cur, athlete_id: int, *, templates: bool = False) -> list[dict]:
     out = []
     for row in rows:
         data = dict(zip(cols, row, strict=False))
-        for key in ("goals", "preferences"):
+        for key in ("goals", "preferences", "change"):
             if isinstance(data[key], str):
                 data[key] = json.loads(data[key])
         out.append(data)
@@ -179,17 +180,23 @@ def _constraints_for_plan(cur, plan: dict) -> list[Constraint]:
     return [c for r in plan["rules"] for c in get_rule(cur, r["id"])["constraints"]]
 
 
-def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: str | None = None) -> int:
+def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: str | None = None,
+                 change: dict | None = None, accept_breaks: bool = False) -> int:
     """Store an edited plan body as the next version of ``plan_id`` (validated against the schema and the
-    plan's rules); the active flag moves to the new version."""
+    plan's rules); the active flag moves to the new version. A rule the edit breaks that the previous version kept
+    refuses the save unless ``accept_breaks`` (an override the caller records in ``change``)."""
     old = get_plan(cur, plan_id, athlete_id)
     try:
         body = PlanModel(**_as_dict(new_plan)).plan_json()
     except ValidationError as exc:
         raise PlanGenerationError(f"The edited plan is not valid — {_pydantic_message(exc)}") from None
     event = (old["goals"] or {}).get("event_date")
-    _, broken = event_conflicts(body, _constraints_for_plan(cur, old), date.fromisoformat(event) if event else None)
-    if broken:  # the event on its day is the one exception, accepted when the plan was first saved
+    constraints, event_day = _constraints_for_plan(cur, old), date.fromisoformat(event) if event else None
+    _, broken = event_conflicts(body, constraints, event_day)
+    if broken and not accept_breaks:  # the event on its day is the one exception, accepted when first saved
+        _, before = event_conflicts(_as_dict(old["plan"]), constraints, event_day)
+        broken = [b for b in broken if b not in set(before)]  # breaks the rider accepted earlier stay accepted
+    if broken and not accept_breaks:
         raise PlanGenerationError("The edited plan breaks its rules: " + "; ".join(broken[:3]))
     latest = cur.execute("SELECT max(version) FROM plans WHERE id = ? OR parent_plan_id = ?",
                          [plan_id, plan_id]).fetchone()[0] or old["version"]
@@ -198,7 +205,7 @@ def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: st
                               goal_type=old["goal_type"], goals=old["goals"], preferences=old["preferences"],
                               version=max(latest, old["version"]) + 1, parent_plan_id=plan_id,
                               is_template=old["is_template"], generator=old["generator"],
-                              rules=[{"id": r["id"], "version": r["version"]} for r in old["rules"]])
+                              rules=[{"id": r["id"], "version": r["version"]} for r in old["rules"]], change=change)
         if old["active"]:
             _activate(cur, athlete_id, new_id)
         audit(cur, "version", "plan", new_id, athlete_id, parent=plan_id)
@@ -206,14 +213,19 @@ def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: st
     return new_id
 
 
-def rollback_plan(cur, athlete_id: int, plan_id: int, to_plan_id: int | None = None) -> int:
-    """Roll back: a new version of ``plan_id`` whose body is that of ``to_plan_id`` (default: its parent)."""
+def rollback_plan(cur, athlete_id: int, plan_id: int, to_plan_id: int | None = None, *,
+                  accept_breaks: bool = False) -> int:
+    """Roll back: a new version of ``plan_id`` whose body is that of ``to_plan_id`` (default: its parent). The pages
+    and the CLI ask for a confirmation first."""
     current = get_plan(cur, plan_id, athlete_id)
     target_id = to_plan_id or current["parent_plan_id"]
     if target_id is None:
         raise PlanGenerationError(f"Plan “{current['name']}” is the first version; there is nothing to roll back to.")
     target = get_plan(cur, target_id, athlete_id)
-    return save_version(cur, athlete_id, plan_id, target["plan"], note=f"Rolled back to version {target['version']}")
+    summary = f"Rolled back to version {target['version']}"
+    return save_version(cur, athlete_id, plan_id, target["plan"], note=summary, accept_breaks=accept_breaks,
+                        change={"kind": "rollback", "summary": summary, "to_plan_id": target_id,
+                                "override": accept_breaks})
 
 
 def branch_plan(cur, athlete_id: int, plan_id: int, name: str, *, template: bool = False) -> int:
@@ -226,7 +238,10 @@ def branch_plan(cur, athlete_id: int, plan_id: int, name: str, *, template: bool
         new_id = _insert_plan(cur, athlete_id, name=name, description=old["description"], plan=old["plan"],
                               goal_type=old["goal_type"], goals=old["goals"], preferences=old["preferences"],
                               version=1, parent_plan_id=plan_id, is_template=template, generator=old["generator"],
-                              rules=[{"id": r["id"], "version": r["version"]} for r in old["rules"]])
+                              rules=[{"id": r["id"], "version": r["version"]} for r in old["rules"]],
+                              change={"kind": "template" if template else "branch",
+                                      "summary": f"{'Template' if template else 'Scenario'} from “{old['name']}” "
+                                                 f"v{old['version']}"})
         audit(cur, "template" if template else "branch", "plan", new_id, athlete_id, parent=plan_id)
         bump_data_version(cur)
     return new_id
@@ -235,6 +250,9 @@ def branch_plan(cur, athlete_id: int, plan_id: int, name: str, *, template: bool
 def plan_from_template(cur, athlete_id: int, template_id: int, start: date, name: str | None = None) -> int:
     """A new plan from a template, shifted to start on the Monday of ``start``."""
     template = get_plan(cur, template_id, athlete_id)
+    if not template["is_template"]:
+        raise PlanGenerationError(f"Plan {template_id} (“{template['name']}”) is not a template: save it as one "
+                                  "first, or branch it.")
     start = start - timedelta(days=start.weekday())
     shift = start - date.fromisoformat(str(template["plan"]["weeks"][0]["start_date"]))
     body = json.loads(json.dumps(template["plan"]))
@@ -247,7 +265,8 @@ def plan_from_template(cur, athlete_id: int, template_id: int, start: date, name
                               description=template["description"], plan=body, goal_type=template["goal_type"],
                               goals=template["goals"], preferences=template["preferences"], version=1,
                               parent_plan_id=template_id, is_template=False, generator=template["generator"],
-                              rules=[{"id": r["id"], "version": r["version"]} for r in template["rules"]])
+                              rules=[{"id": r["id"], "version": r["version"]} for r in template["rules"]],
+                              change={"kind": "from_template", "summary": f"From the template “{template['name']}”"})
         audit(cur, "from_template", "plan", new_id, athlete_id, parent=template_id)
         bump_data_version(cur)
     return new_id
@@ -267,7 +286,8 @@ def plan_versions(cur, athlete_id: int, plan_id: int) -> list[dict]:
                            "ORDER BY id", [frontier]).fetchall()
         frontier = [r[0] for r in rows]
         chain.extend(get_plan(cur, i, athlete_id) for i in frontier)
-    return [{k: p[k] for k in ("id", "name", "version", "parent_plan_id", "active", "created_at")} for p in chain]
+    return [{k: p[k] for k in ("id", "name", "version", "parent_plan_id", "active", "created_at", "change")}
+            for p in chain]
 
 
 def compare_plans(a: dict, b: dict) -> list[dict]:
