@@ -280,3 +280,61 @@ def span_label(first: date, last: date, view: str) -> str:
         return f"Week of {first:%a %d %b %Y}"
     middle = first + timedelta(days=10)
     return f"{middle:%B %Y}"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The calendar's controls and the edit form
+# ----------------------------------------------------------------------------------------------------------------
+
+EDIT_ACTIONS = {"move": "Move to another day", "swap": "Swap with another day", "skip": "Skip this day",
+                "replace": "Replace with a library workout", "duration": "Change its duration"}
+
+
+def view_span(view: str, anchor: date) -> tuple[date, date]:
+    """The days the month or week view shows around ``anchor`` (whole weeks, Monday first)."""
+    from core.coach.plans.calendar import month_span, week_span
+
+    return week_span(anchor) if view == "week" else month_span(anchor)
+
+
+def shift_anchor(view: str, anchor: date, step: int) -> date:
+    from core.coach.plans.calendar import shift_month
+
+    return anchor + timedelta(weeks=step) if view == "week" else shift_month(anchor, step)
+
+
+def default_anchor(plan_row: dict, today: date) -> date:
+    """Today when the plan runs today, else its first or last day."""
+    from core.coach.plans.calendar import plan_span
+
+    first, last = plan_span(plan_row)
+    return min(max(today, first), last)
+
+
+def library_choices() -> dict[str, str]:
+    """Library workouts for the replace picker, by type then level: id → 'Sweet spot · Sweet spot 3 × 12 · 65′'."""
+    from core.coach.library import library
+
+    workouts = sorted(library().workouts.values(), key=lambda w: (w.type, w.level, w.name))
+    return {w.id: f"{SHORT_TYPES.get(w.type, w.type.replace('_', ' ').capitalize())} · {w.name} · "
+                  f"{w.duration_min:.0f}′ · TSS {w.tss:.0f}" for w in workouts}
+
+
+def editable_days(days: list[dict], today: date) -> list[dict]:
+    """Days of the plan an edit may touch: in the plan, today or later, not the event day."""
+    return [d for d in days if d["in_plan"] and d["date"] >= today and
+            not any(w["type"] == "race" and (w.get("target") or {}).get("event") for w in d["workouts"])]
+
+
+def rule_check_text(result) -> str:
+    """What the rule check said about a saved edit, for the rider (plain text: the page escapes it)."""
+    if result.override:
+        return "Saved with your override; it breaks " + "; ".join(result.broken) + "."
+    n = result.rules_checked
+    return f"Rule check: all {n} rule{'s' if n != 1 else ''} of this plan kept." if n else \
+        "Rule check: this plan has no rules to keep."
+
+
+def edit_message(result) -> str:
+    """'Saved version v2: Moved … Rule check: all 3 rules of this plan kept.' (plain text)."""
+    return f"Saved version v{result.version}: {result.summary}. {rule_check_text(result)}"
