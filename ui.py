@@ -139,13 +139,19 @@ def _move_anchor(key: str, view_key: str, step: int | None, home) -> None:
 
 def plan_calendar(cur, athlete: int, plan: dict, *, ftp_w: float | None, today) -> None:
     """Month or week grid of the plan against the rides; a day's steps, matched rides and edits."""
+    from datetime import timedelta
+
     from core.coach.plans.calendar import plan_days, plan_span
     from core.views import calendarview as cv
 
     pid = plan["id"]
-    anchor_key, view_key = f"cal_anchor_{pid}", f"cal_view_{pid}"
+    # One view and one anchor for every plan: a new version keeps the month or week the rider was looking at.
+    anchor_key, view_key = "cal_anchor", "cal_view"
     home = cv.default_anchor(plan, today)
-    st.session_state.setdefault(anchor_key, home)
+    span_first, span_last = plan_span(plan)
+    anchor, margin = st.session_state.get(anchor_key), timedelta(days=31)  # a month view starts on the 1st
+    if anchor is None or not span_first - margin <= anchor <= span_last + margin:
+        st.session_state[anchor_key] = home
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
     view = c1.radio("Calendar", ["month", "week"], format_func=str.capitalize, horizontal=True, key=view_key)
     c2.button("◀ Previous", key=f"cal_prev_{pid}", on_click=_move_anchor, args=(anchor_key, view_key, -1, home))

@@ -62,7 +62,7 @@ def test_the_calendar_shows_the_month_with_status_words_and_a_day_with_its_steps
     assert not at.exception
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("% FTP" in spec and "W at FTP 250" in spec for spec in specs)  # the day's step chart
-    at.radio(key=f"cal_view_{plan_id}").set_value("week").run()
+    at.radio(key="cal_view").set_value("week").run()
     assert not at.exception and "h planned" in html(at)
 
 
@@ -72,7 +72,7 @@ def test_a_move_is_saved_as_version_2_with_the_rule_check(db_path, page_plan):
     source = next(w for w in days if w["type"] != "rest")
     target = next(w for w in days if w["type"] == "rest" and date.fromisoformat(w["date"]).weekday() != 0)
     at = run_app_page("app_pages/plans_page.py")
-    at.radio(key=f"cal_view_{plan_id}").set_value("week").run()
+    at.radio(key="cal_view").set_value("week").run()
     at.button(key=f"cal_next_{plan_id}").click().run()
     day_box(at, plan_id).set_value(date.fromisoformat(source["date"])).run()
     at.selectbox(key=f"cal_action_{plan_id}").set_value("move").run()
@@ -92,7 +92,7 @@ def test_an_edit_breaking_a_rule_is_refused_then_saved_only_with_the_override(db
     source = next(w for w in days if w["type"] != "rest")
     monday = days[0]["date"]
     at = run_app_page("app_pages/plans_page.py")
-    at.radio(key=f"cal_view_{plan_id}").set_value("week").run()
+    at.radio(key="cal_view").set_value("week").run()
     at.button(key=f"cal_next_{plan_id}").click().run()
     day_box(at, plan_id).set_value(
         date.fromisoformat(source["date"])).run()
@@ -114,7 +114,7 @@ def test_roll_back_asks_first_and_compare_branch_and_template_work(db_path, page
     days = next_weeks_days(body)
     skip = next(w for w in days if w["type"] != "rest")
     at = run_app_page("app_pages/plans_page.py")
-    at.radio(key=f"cal_view_{plan_id}").set_value("week").run()
+    at.radio(key="cal_view").set_value("week").run()
     at.button(key=f"cal_next_{plan_id}").click().run()
     day_box(at, plan_id).set_value(
         date.fromisoformat(skip["date"])).run()
