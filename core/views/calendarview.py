@@ -140,7 +140,7 @@ def calendar_html(days: list[dict], *, selected: date | None = None, today: date
 
 def legend_html() -> str:
     cells = "".join(f'<td><span class="vc-status" style="background:{item["background"]};color:{item["colour"]};'
-                    f'border:1px solid #555;padding:0 4px">{html_text(item["symbol"] + " " + item["words"])}</span> '
+                    f'border:1px solid #555;padding:0 4px;white-space:nowrap">{html_text(item["symbol"] + " " + item["words"])}</span> '
                     f"{html_text(item['meaning'])}</td>" for item in legend())
     return f'<table class="vc-legend"><tr>{cells}</tr></table>'
 
