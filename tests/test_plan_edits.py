@@ -234,3 +234,18 @@ def test_cli_compare_branch_template_and_rollback_after_confirmation(capsys, db_
         assert integrity_problems(db.cursor()) == []
     finally:
         db.close()
+
+
+def test_rides_already_matched_stay_matched_in_the_new_version_and_after_a_roll_back(cur, athlete_id, plan_id):
+    from core.coach.matching import link_completed_rides
+    from core.coach.plans.store import rollback_plan
+    from tests.test_dashboard_fitness import insert_ride
+
+    tue = riding(get_plan(cur, plan_id)["plan"], TUE)[0]
+    ride = insert_ride(cur, athlete_id, TUE, 60, moving_time_s=tue["duration_min"] * 60)
+    link_completed_rides(cur, athlete_id, plan_id)
+    v2 = edit_plan(cur, athlete_id, plan_id, {"kind": "skip", "day": SAT}, today=TODAY).plan_id
+    v3 = rollback_plan(cur, athlete_id, v2)
+    for version in (v2, v3):
+        assert cur.execute("SELECT completed_ride_id FROM planned_workouts WHERE plan_id = ? AND date = ?",
+                           [version, TUE]).fetchone()[0] == ride

@@ -44,6 +44,16 @@ def day_box(at, plan_id):
     return next(s for s in at.selectbox if s.key.startswith(f"cal_day_{plan_id}_"))
 
 
+def next_week_day(plan_id: int, day: str, action: str):
+    """The page in week view on next week, ``day`` picked and ``action`` chosen in the edit form."""
+    at = run_app_page("app_pages/plans_page.py")
+    at.radio(key="cal_view").set_value("week").run()
+    at.button(key=f"cal_next_{plan_id}").click().run()
+    day_box(at, plan_id).set_value(date.fromisoformat(day)).run()
+    at.selectbox(key=f"cal_action_{plan_id}").set_value(action).run()
+    return at
+
+
 def html(at) -> str:
     return " ".join(str(h.proto.body) for h in at.get("html"))
 
@@ -71,11 +81,7 @@ def test_a_move_is_saved_as_version_2_with_the_rule_check(db_path, page_plan):
     days = next_weeks_days(body)
     source = next(w for w in days if w["type"] != "rest")
     target = next(w for w in days if w["type"] == "rest" and date.fromisoformat(w["date"]).weekday() != 0)
-    at = run_app_page("app_pages/plans_page.py")
-    at.radio(key="cal_view").set_value("week").run()
-    at.button(key=f"cal_next_{plan_id}").click().run()
-    day_box(at, plan_id).set_value(date.fromisoformat(source["date"])).run()
-    at.selectbox(key=f"cal_action_{plan_id}").set_value("move").run()
+    at = next_week_day(plan_id, source["date"], "move")
     at.selectbox(key=f"cal_to_{plan_id}_move").set_value(date.fromisoformat(target["date"])).run()
     at.button(key=f"cal_save_{plan_id}").click().run()
     assert not at.exception
@@ -91,12 +97,7 @@ def test_an_edit_breaking_a_rule_is_refused_then_saved_only_with_the_override(db
     days = next_weeks_days(body)
     source = next(w for w in days if w["type"] != "rest")
     monday = days[0]["date"]
-    at = run_app_page("app_pages/plans_page.py")
-    at.radio(key="cal_view").set_value("week").run()
-    at.button(key=f"cal_next_{plan_id}").click().run()
-    day_box(at, plan_id).set_value(
-        date.fromisoformat(source["date"])).run()
-    at.selectbox(key=f"cal_action_{plan_id}").set_value("swap").run()
+    at = next_week_day(plan_id, source["date"], "swap")
     at.selectbox(key=f"cal_to_{plan_id}_swap").set_value(date.fromisoformat(monday)).run()
     at.button(key=f"cal_save_{plan_id}").click().run()
     assert not at.exception
@@ -113,12 +114,7 @@ def test_roll_back_asks_first_and_compare_branch_and_template_work(db_path, page
     plan_id, body = page_plan
     days = next_weeks_days(body)
     skip = next(w for w in days if w["type"] != "rest")
-    at = run_app_page("app_pages/plans_page.py")
-    at.radio(key="cal_view").set_value("week").run()
-    at.button(key=f"cal_next_{plan_id}").click().run()
-    day_box(at, plan_id).set_value(
-        date.fromisoformat(skip["date"])).run()
-    at.selectbox(key=f"cal_action_{plan_id}").set_value("skip").run()
+    at = next_week_day(plan_id, skip["date"], "skip")
     at.button(key=f"cal_save_{plan_id}").click().run()
     (v2,), = read_db(db_path, "SELECT id FROM plans WHERE version = 2")[0]
     assert not at.exception

@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field, model_validator
 from core.coach.plans.check import violations
 from core.coach.plans.schema import MIN_SESSION_MIN
 from core.errors import RuleBreakError, ValidationError
-from core.store.db import transaction
 
 EDIT_KINDS = ("move", "swap", "skip", "replace", "duration")
 MAX_MINUTES = 720.0
@@ -233,7 +232,6 @@ def edit_plan(cur, athlete_id: int, plan_id: int, edit: PlanEdit | dict, *, over
     """Apply ``edit`` and save the result as the next version of ``plan_id`` (rides re-matched to it). An edit
     that breaks a rule raises RuleBreakError naming it, unless ``override``: then the version is saved with the
     override and the broken rules recorded. A failure changes nothing."""
-    from core.coach.matching import link_completed_rides
     from core.coach.plans.store import get_plan, save_version
 
     edit = edit if isinstance(edit, PlanEdit) else _parse(edit)
@@ -245,10 +243,8 @@ def edit_plan(cur, athlete_id: int, plan_id: int, edit: PlanEdit | dict, *, over
                              + ". Choose another day or workout, or save it with an override.", broken)
     change = {"kind": edit.kind, "summary": preview["summary"], "edit": edit.model_dump(mode="json"),
               "override": bool(broken), "broken": broken, "rules_checked": preview["rules_checked"]}
-    with transaction(cur):
-        new_id = save_version(cur, athlete_id, plan_id, preview["plan"], note=preview["summary"], change=change,
-                              accept_breaks=bool(broken))
-        link_completed_rides(cur, athlete_id, new_id)
+    new_id = save_version(cur, athlete_id, plan_id, preview["plan"], note=preview["summary"], change=change,
+                          accept_breaks=bool(broken))  # rides re-matched to the new version as it is saved
     new = get_plan(cur, new_id, athlete_id)
     return EditResult(new_id, plan_id, new["version"], preview["summary"], bool(broken), broken,
                       preview["rules_checked"])

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 from pydantic import ValidationError
 
+from core.coach.matching import link_completed_rides
 from core.coach.plans.check import _as_dict
 from core.coach.plans.generate import PlanResult, event_conflicts
 from core.coach.plans.schema import PlanModel, PlanRequest, _pydantic_message
@@ -206,6 +207,7 @@ def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: st
                               version=max(latest, old["version"]) + 1, parent_plan_id=plan_id,
                               is_template=old["is_template"], generator=old["generator"],
                               rules=[{"id": r["id"], "version": r["version"]} for r in old["rules"]], change=change)
+        link_completed_rides(cur, athlete_id, new_id)  # the rides already done complete the new version too
         if old["active"]:
             _activate(cur, athlete_id, new_id)
         audit(cur, "version", "plan", new_id, athlete_id, parent=plan_id)
@@ -242,6 +244,8 @@ def branch_plan(cur, athlete_id: int, plan_id: int, name: str, *, template: bool
                               change={"kind": "template" if template else "branch",
                                       "summary": f"{'Template' if template else 'Scenario'} from “{old['name']}” "
                                                  f"v{old['version']}"})
+        if not template:
+            link_completed_rides(cur, athlete_id, new_id)
         audit(cur, "template" if template else "branch", "plan", new_id, athlete_id, parent=plan_id)
         bump_data_version(cur)
     return new_id
