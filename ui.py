@@ -187,7 +187,7 @@ def plan_calendar(cur, athlete: int, plan: dict, *, ftp_w: float | None, today) 
         st.markdown(f"**{md(cv.status_text(day['status'], day.get('compliance_pct')))}**")
         for r in cv.ride_rows(day):
             done = f" · completes {r['completes']}" if r["completes"] else ""
-            st.page_link("app_pages/ride_page.py", label=plain(f"{r['name']} · {r['minutes']}′{done}", 120),
+            st.page_link("app_pages/ride_page.py", label=md(f"{r['name']} · {r['minutes']}′{done}", 120),
                          query_params={"id": str(r["id"])}, icon=":material/directions_bike:")
         all_days = plan_days(cur, athlete, plan, *plan_span(plan), today=today)
         _plan_edit_form(cur, athlete, plan, day, cv.editable_days(all_days, today), today)

@@ -138,3 +138,24 @@ def test_roll_back_asks_first_and_compare_branch_and_template_work(db_path, page
     assert not at.exception
     rows, problems = read_db(db_path, "SELECT start_date, parent_plan_id FROM plans ORDER BY id DESC LIMIT 1")
     assert rows == [(MONDAY + timedelta(weeks=8), template)] and problems == []
+
+
+def test_today_s_ride_is_linked_from_its_day_with_its_name_as_text(db_path, page_plan):
+    from tests.test_dashboard_fitness import insert_ride
+
+    plan_id, _ = page_plan
+    db = connect(db_path)
+    try:
+        athlete = db.cursor().execute("SELECT athlete_id FROM plans WHERE id = ?", [plan_id]).fetchone()[0]
+        ride = insert_ride(db.cursor(), athlete, TODAY, 55, moving_time_s=3000, name="[x](http://evil.example) <b>ride</b>")
+    finally:
+        db.close()
+    at = run_app_page("app_pages/plans_page.py")
+    assert not at.exception
+    assert day_box(at, plan_id).value == TODAY
+    links = [link.proto for link in at.get("page_link") if link.proto.page == "ride"]  # /ride?id=N
+    assert len(links) == 1 and links[0].query_string == f"id={ride}"
+    assert shown(links[0].label).startswith("[x](http://evil.example) <b>ride</b> · 50′")
+    assert "](" not in links[0].label  # Markdown in a name is shown, never a link
+    at.radio(key="cal_view").set_value("week").run()  # the week view names the rides in the grid
+    assert "&lt;b&gt;ride&lt;/b&gt;" in html(at) and "<b>ride</b>" not in html(at)
