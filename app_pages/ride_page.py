@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core.views import ridecharts
+from core.views import climbview, ridecharts
 from core.views.text import md
 
 st.title("Ride")
@@ -24,8 +24,7 @@ def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> di
     return ridecharts.load_ride_detail(ui.cursor(), athlete_id, ride_id)
 
 
-url_id = st.query_params.get("id")
-wanted = int(url_id) if url_id and url_id.isascii() and url_id.isdigit() and len(url_id) <= 18 else None
+wanted = ui.address_id()
 labels = {}
 with ui.friendly_errors("finding the ride"):
     labels = load_labels(str(ui.database().path), athlete, ui.current_data_version(), wanted)
@@ -33,13 +32,7 @@ if not labels:
     st.info("No rides yet. Import .fit or .gpx files on the Rides page.")
     st.page_link("app_pages/rides_page.py", label="Go to Rides", icon=":material/directions_bike:")
     st.stop()
-if url_id and wanted not in labels:
-    st.warning(f"There is no ride #{md(url_id, 120)}: pick one below.")
-ids = list(labels)
-ride_id = st.selectbox("Ride", ids, format_func=labels.get, key="ride_pick",
-                       index=ids.index(wanted) if wanted in labels else 0)
-if st.query_params.get("id") != str(ride_id):
-    st.query_params["id"] = str(ride_id)  # the address shares this ride
+ride_id = ui.pick_by_address("Ride", labels, key="ride_pick", noun="ride")
 
 ride = None
 with ui.friendly_errors("loading the ride"):
@@ -49,8 +42,13 @@ if ride is None:
 
 st.subheader(md(ride["name"]))
 tiles = ridecharts.detail_metrics(ride)
-for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
-    col.metric(label, value, help=help_text)
+for first in range(0, len(tiles), 5):  # rows of five: wider tiles keep their figures whole
+    row = tiles[first:first + 5]
+    for col, (label, value, help_text) in zip(st.columns(5)[:len(row)], row, strict=True):
+        col.metric(label, value, help=help_text)
+if ride.get("data_warnings"):  # what core.files.plausibility repaired or left out on import
+    st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in ride["data_warnings"])),
+               icon=":material/build:")
 for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {md(flag)}")
 if ride["tags"]:
@@ -60,11 +58,15 @@ samples: pd.DataFrame = ride["samples"]
 if ride["points"] is not None and len(ride["points"]["lat"]):
     from streamlit_folium import st_folium
 
+    from core.athletes import privacy_zones
     from core.views.mapview import route_map
 
     with ui.friendly_errors("drawing the map"):
-        st_folium(route_map(ride["points"], ride["sections"], name=ride["name"]), height=380,
+        zones = privacy_zones(cur, athlete)
+        st_folium(route_map(ride["points"], ride["sections"], name=ride["name"], zones=zones), height=380,
                   returned_objects=[], key=f"ride_map_{ride_id}")
+        if zones:
+            st.caption("Your privacy zones are left out of this map (Settings).")
 elif not samples.empty:
     st.caption("No GPS in this ride (indoor): no map.")
 
@@ -96,8 +98,26 @@ if fig is not None:
 if ride["laps"]:
     st.markdown("**Laps**")
     st.dataframe(pd.DataFrame(ride["laps"]), hide_index=True, width="stretch", key="ride_laps")
+if ride["metrics"].get("intervals"):
+    st.markdown("**Intervals** (work bouts found in the ride)")
+    st.dataframe(climbview.intervals_table(ride["metrics"]["intervals"]), hide_index=True, width="stretch",
+                 key="ride_intervals")
+if ride["compliance"]:
+    st.markdown(f"**Planned workout, interval by interval** — {md(ride['compliance']['summary'])}")
+    st.dataframe(climbview.compliance_table(ride["compliance"]), hide_index=True, width="stretch",
+                 key="ride_compliance")
 climbs = ridecharts.climbs_table(ride["sections"])
 if not climbs.empty:
+    total, climbing = ridecharts.sections_gain(ride["sections"])
     st.markdown("**Climbs**")
     st.dataframe(climbs, hide_index=True, width="stretch", key="ride_climbs")
+    if total is not None:
+        st.caption(f"Elevation gain of the whole ride: {total:.0f} m, {climbing:.0f} m of it on these climbs.")
+if ride["efforts"]:
+    st.markdown("**Efforts on your climbs**")
+    st.dataframe(climbview.ride_efforts_table(ride["efforts"]), hide_index=True, width="stretch",
+                 key="ride_efforts")
+    for climb_id, climb_name in dict((e["climb_id"], e["climb_name"]) for e in ride["efforts"]).items():
+        st.page_link("app_pages/climbs_page.py", label=f"All efforts on {md(climb_name)}", icon=":material/landscape:",
+                     query_params={"id": climb_id})
 st.caption(md(ridecharts.source_caption(ride)))

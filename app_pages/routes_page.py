@@ -5,17 +5,18 @@ from streamlit_folium import st_folium
 
 import ui
 from core.importer import import_files
-from core.routes.sections import DEFAULT_PARAMS
+from core.routes.sections import terrain_warnings
 from core.routes.store import (
+    current_sections,
     delete_route,
     format_duration,
     get_route,
     highlight_index,
     list_routes,
     rename_route,
+    rider_params,
     route_points,
     route_rows,
-    route_sections,
     section_label,
     section_rows,
 )
@@ -58,6 +59,8 @@ for result in st.session_state.get("routes_results", []):
         climbs = sum(1 for s in result["sections"] if s["kind"] == "climb")
         st.success(f"{md(result['file'])}: {result['distance_m'] / 1000:.1f} km, {result['points']} points, "
                    f"{len(result['sections'])} sections ({climbs} climb{'s' if climbs != 1 else ''})")
+        for warning in result.get("warnings") or []:
+            st.warning(md(f"{result['file']}: {warning}"))
     else:
         st.error(md(result["error"]))
 
@@ -90,7 +93,7 @@ with st.expander("Rename or delete"):
 
 # ---- the chosen route ------------------------------------------------------------------------------------
 points = cached_points(str(ui.database().path), route_id, ui.current_data_version())
-sections = route_sections(cur, route_id)
+sections = current_sections(cur, route_id, athlete)  # times for today's FTP, weight and riding setup
 cols = st.columns(4)
 cols[0].metric("Distance", f"{route['distance_m'] / 1000:.1f} km")
 cols[1].metric("Elevation gain", "–" if route["elevation_gain_m"] is None else f"{route['elevation_gain_m']:.0f} m")
@@ -98,6 +101,11 @@ cols[2].metric("Climbs", sum(1 for s in sections if s["kind"] == "climb"))
 cols[3].metric("Estimated time", format_duration(sum(s["est_time_s"] or 0 for s in sections)))
 if not route["has_elevation"]:
     st.warning("This route has no elevation data: it is shown as one flat section by distance only.")
+for warning in terrain_warnings(sections):
+    st.warning(warning, icon=":material/hiking:")
+if route["data_warnings"]:  # what core.files.plausibility repaired or left out on import
+    st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in route["data_warnings"])),
+               icon=":material/build:")
 
 labels = [section_label(i, s) for i, s in enumerate(sections)]
 choice = st.selectbox("Highlight a section", labels, index=None, placeholder="Choose a section to highlight",
@@ -114,5 +122,6 @@ st.plotly_chart(profile_figure(points, sections, chosen), width="stretch", key="
 
 st.subheader("Sections")
 st.dataframe(section_rows(sections), hide_index=True, width="stretch", key="routes_sections_table")
-st.caption(f"Times and gears for FTP and weight from Settings; model: {DEFAULT_PARAMS.describe()}. "
-           "Categories by Strava's score (length × grade); FIETS = H²/(D·10) + (T − 1000)/1000.")
+st.caption(f"Times and gears for today's FTP and weight from Settings; model: "
+           f"{rider_params(cur, athlete).describe()}. Stretches steeper than 20 % for 200 m are timed at walking "
+           "pace. Categories by Strava's score (length × grade ≥ 8,000 for Cat 4); FIETS = H²/(D·10) + (T − 1000)/1000.")

@@ -89,6 +89,11 @@ def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 4000)
 
         ride["sections"] = route_sections(cur, ride["route_id"])
         ride["points"] = route_points(cur, ride["route_id"])
+    from core.coach.compliance import ride_compliance
+    from core.rides.efforts import ride_efforts
+
+    ride["efforts"] = ride_efforts(cur, athlete_id, ride_id)
+    ride["compliance"] = ride_compliance(cur, athlete_id, ride_id)
     return ride
 
 
@@ -102,6 +107,9 @@ LOAD_HELP = {"power": "TSS from power: samples/3600 · IF² · 100",
              "hr": "TRIMP(100) from heart rate (no power): Banister's TRIMP scaled so one hour at LTHR = 100"}
 # How a ride's load was computed, wherever the number shows: TSS needs power and an FTP, TRIMP is from HR.
 LOAD_LABELS = {"power": "TSS (power)", "hr": "TRIMP (HR)"}
+ALTITUDE_HELP = {"barometric": "From the barometric altimeter, lightly smoothed (3 m hysteresis)",
+                 "gps": "From GPS altitude, which jitters by metres: smoothed over ~100 m, 8 m hysteresis",
+                 "dem": "From a terrain model's elevations, lightly smoothed"}
 
 
 def detail_metrics(ride: dict) -> list[tuple[str, str, str | None]]:
@@ -120,6 +128,8 @@ def detail_metrics(ride: dict) -> list[tuple[str, str, str | None]]:
         ("Avg HR", _fmt(ride["avg_hr"]), None),
         ("VI / EF", f"{_fmt(m.get('vi'), '{:.2f}')} / {_fmt(m.get('ef'), '{:.2f}')}", None),
         ("Pw:HR drift", _fmt(m.get("decoupling_pct"), "{:.1f} %"), None),
+        ("Elevation gain", _fmt(ride.get("elevation_gain_m"), "{:.0f} m"),
+         ALTITUDE_HELP.get(ride.get("altitude_source"), "No elevation recorded")),
     ]
 
 
@@ -175,11 +185,20 @@ def power_curve_figure(curve: dict | None):
     return fig
 
 
+def sections_gain(sections: list[dict]) -> tuple[float | None, float | None]:
+    """(gain of every section, gain of the climbs): the first is the ride's elevation gain by construction."""
+    gains = [s["elevation_gain_m"] for s in sections if s["elevation_gain_m"] is not None]
+    if not gains:
+        return None, None
+    return float(sum(gains)), float(sum(s["elevation_gain_m"] or 0 for s in sections if s["kind"] == "climb"))
+
+
 def climbs_table(sections: list[dict]) -> pd.DataFrame:
     """The ride's climbs (from its recorded route's sections); empty when it has none."""
     return pd.DataFrame([{
         "from km": round(s["start_m"] / 1000, 2), "length km": round(s["distance_m"] / 1000, 2),
-        "gain m": s["elevation_gain_m"], "avg %": s["avg_grade_pct"], "max %": s["max_grade_pct"],
+        "gain m": None if s["elevation_gain_m"] is None else round(s["elevation_gain_m"]),
+        "avg %": s["avg_grade_pct"], "max %": s["max_grade_pct"],
         "category": s["category"]} for s in sections if s["kind"] == "climb"])
 
 
