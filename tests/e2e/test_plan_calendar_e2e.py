@@ -3,6 +3,7 @@ its rules keep, see the move refused naming the rule, save it with the explicit 
 its recorded rule check and the workout on its new day."""
 
 import re
+from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
@@ -35,9 +36,13 @@ def test_a_workout_moved_on_the_calendar_becomes_a_new_checked_version(start_app
     page.get_by_role("button", name="Next ▶").wait_for()
     wait_for_app(page)
     expect(page.locator("table.vc-cal")).to_be_visible()
+    this_monday = date.today() - timedelta(days=date.today().weekday())
     page.locator('[data-testid="stRadio"] label').filter(has_text="Week").click()
+    expect(page.get_by_text(f"Week of {this_monday:%a %d %b %Y}", exact=True)).to_be_visible()
     wait_for_app(page)
     page.get_by_role("button", name="Next ▶").click()  # next week: every day of it can still change
+    next_monday = this_monday + timedelta(days=7)
+    expect(page.get_by_text(f"Week of {next_monday:%a %d %b %Y}", exact=True)).to_be_visible()
     wait_for_app(page)
     days = [t for t in _open_combobox(page, "Day") if DAY_LABEL.match(t)]
     assert len(days) == 7
