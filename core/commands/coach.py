@@ -1,4 +1,5 @@
-"""``python -m core rules parse|add|list|edit|disable|enable`` and ``python -m core plan generate|replan|export|list|activate``."""
+"""``python -m core rules parse|add|list|edit|disable|enable`` and ``python -m core plan generate|replan|export|list|activate``
+(the plan's edits, versions and scenarios: core.commands.plan_versions)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ def register(subparsers) -> None:
     p.add_argument("--accept-conflicts", action="store_true",
                    help="save even when a rule forbids the event day (the event stays on its day)")
     p.add_argument("--name")
+    p.add_argument("--template", type=int, metavar="T",
+                   help="start a plan from template T on --start (saved; the other options do not apply)")
     p.add_argument("--json", action="store_true", help="print the plan JSON (weeks with steps, and projection)")
     p.set_defaults(handler=plan_generate)
     p = psub.add_parser("replan", help="re-plan a saved plan from today (keeps the weeks done; a new version)")
@@ -79,6 +82,9 @@ def register(subparsers) -> None:
     p = psub.add_parser("activate", help="make a plan the active one")
     p.add_argument("plan_id", type=int)
     p.set_defaults(handler=plan_activate)
+    from core.commands.plan_versions import add_plan_actions
+
+    add_plan_actions(psub)
 
 
 def _settings(ctx):
@@ -214,6 +220,10 @@ def plan_generate(args, ctx) -> int:
     from core.coach.plans.generate import generate_plan
     from core.coach.plans.store import save_plan
 
+    if args.template is not None:
+        from core.commands.plan_versions import generate_from_template
+
+        return generate_from_template(args, ctx)
     if args.weeks is not None and not 1 <= args.weeks <= 52:
         raise ValidationError(f"--weeks must be between 1 and 52 (got {args.weeks})")
     athlete_id = ctx.athlete_id()

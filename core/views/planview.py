@@ -34,15 +34,6 @@ def plan_caption(plan: dict) -> str:
             f"{md(plan['generator'])} · rules: {rules}")
 
 
-def plan_versions_caption(versions: list[dict]) -> str:
-    return "Versions: " + " → ".join(f"v{v['version']} (#{v['id']})" for v in versions)
-
-
-def diff_rows(diff: list[dict]) -> list[dict]:
-    """``compare_plans`` output as table rows: the changed days counted, not listed."""
-    return [{k: v for k, v in d.items() if k != "changed"} | {"changed days": len(d["changed"])} for d in diff]
-
-
 def plan_metrics(plan: dict, weekly_ctl: list[float] | None) -> list[tuple[str, str, str | None]]:
     """Summary tiles as (label, value, delta): weeks, hours, mean weekly TSS, projected CTL when known."""
     weeks = plan["weeks"]
