@@ -14,7 +14,7 @@ from core.coach.plans.edits import change_line, edit_plan, preview_edit
 from core.coach.plans.generate import generate_plan
 from core.coach.plans.scenarios import compare_two
 from core.coach.plans.store import branch_plan, get_plan, plan_from_template, plan_versions, save_plan
-from core.coach.rules import save_rule
+from core.coach.rules.store import save_rule
 from core.coach.workouts import STEPS, total_seconds
 from core.errors import PlanGenerationError, RuleBreakError, ValidationError
 from core.store.db import connect, integrity_problems, table_counts
@@ -59,9 +59,10 @@ def test_moving_a_workout_saves_a_new_active_version_and_keeps_the_old(cur, athl
 
 def test_an_edit_that_breaks_a_rule_is_refused_naming_it_and_saves_nothing(cur, athlete_id, plan_id):
     before = table_counts(cur)
-    with pytest.raises(RuleBreakError, match="“Monday off”: week 2 Monday 2027-01-11: vo2max on a rest day") as exc:
+    with pytest.raises(RuleBreakError, match="week 2 Monday 2027-01-11: vo2max on a rest day — breaks “Monday off”") as exc:
         edit_plan(cur, athlete_id, plan_id, {"kind": "move", "day": THU, "to": MON2}, today=TODAY)
-    assert exc.value.breaks == ["“Monday off”: week 2 Monday 2027-01-11: vo2max on a rest day"]
+    assert len(exc.value.breaks) == 1
+    assert exc.value.breaks[0].startswith("week 2 Monday 2027-01-11: vo2max on a rest day — breaks “Monday off”")
     assert table_counts(cur) == before
 
 

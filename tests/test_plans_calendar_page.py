@@ -11,7 +11,7 @@ import pytest
 from core.athletes import AthleteProfile, create_athlete
 from core.coach.plans.generate import generate_plan
 from core.coach.plans.store import save_plan
-from core.coach.rules import save_rule
+from core.coach.rules.store import save_rule
 from core.store.db import connect
 from tests.apptest_helpers import read_db, run_app_page, shown
 

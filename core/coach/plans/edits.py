@@ -15,7 +15,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from core.coach.plans.check import violations
 from core.coach.plans.schema import MIN_SESSION_MIN
 from core.errors import RuleBreakError, ValidationError
 
@@ -173,25 +172,26 @@ def apply_edit(body: dict, edit: PlanEdit, *, today: date, ctx=None) -> tuple[di
 
 
 def rule_breaks(rules: list[dict], before: dict, after: dict, **context) -> list[str]:
-    """What ``after`` breaks that ``before`` kept, rule by rule, each line naming the rule: '“Rest day”: week 2
-    Monday 2027-01-11: endurance on a rest day'. ``rules`` are the plan's rules with their ``constraints``;
+    """What ``after`` breaks that ``before`` kept, each line naming the rule: 'week 2 Monday 2027-01-11:
+    endurance on a rest day — breaks “Rest day”'. ``rules`` are the plan's rules with their ``constraints``;
     ``context`` RuleContext's keywords for the plan (core.coach.plans.store.rule_check_keywords: the event day is
     exempt, "hard" as the plan was made with).
 
-    The one call of the checker here (core.coach.plans.check.violations of a plan against constraints)."""
-    out = []
-    for rule in rules:
-        constraints = list(rule.get("constraints") or [])
-        if not constraints:
-            continue
-        kept = set(violations(before, constraints, **context))
-        out += [f"“{rule['name']}”: {line}" for line in violations(after, constraints, **context) if line not in kept]
-    return out
+    The one use of the checker here (core.coach.plans.check.RuleContext over the plan's rules)."""
+    from core.coach.plans.check import RuleContext
+
+    constraints = [c for r in rules for c in r.get("constraints") or []]
+    names = [r["name"] for r in rules for _ in r.get("constraints") or []]
+    if not constraints:
+        return []
+    check = RuleContext(constraints, names=names, **context)  # each line ends "— breaks “<rule name>”"
+    kept = set(check.violations(before))
+    return [line for line in check.violations(after) if line not in kept]
 
 
 def plan_rules(cur, plan_row: dict) -> list[dict]:
     """The plan's rules (the versions it was made with) with their constraints."""
-    from core.coach.rules import get_rule
+    from core.coach.rules.store import get_rule
 
     return [get_rule(cur, r["id"]) for r in plan_row["rules"]]
 
