@@ -12,7 +12,7 @@ import streamlit as st
 from core.config import Settings, load_settings
 from core.errors import DatabaseDamagedError, VeloCoachError
 from core.store.db import Database, connect, damaged, data_version, is_damage
-from core.views.text import md
+from core.views.text import md, plain
 
 log = logging.getLogger("velocoach.ui")
 
@@ -160,6 +160,184 @@ def session_controls() -> None:
     with st.sidebar:
         components.html(f"<script>setTimeout(function () {{ window.parent.location.reload(); }}, {delay_ms});"
                         "</script>", height=0)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Plans page: the calendar with its day and edits, versions and scenarios (logic and text in core/)
+# ------------------------------------------------------------------------------------------------------------------
+
+def _move_anchor(key: str, view_key: str, step: int | None, home) -> None:
+    from core.views.calendarview import shift_anchor
+
+    view = st.session_state.get(view_key, "month")
+    st.session_state[key] = home if step is None else shift_anchor(view, st.session_state[key], step)
+
+
+def plan_calendar(cur, athlete: int, plan: dict, *, ftp_w: float | None, today) -> None:
+    """Month or week grid of the plan against the rides; a day's steps, matched rides and edits."""
+    from datetime import timedelta
+
+    from core.coach.plans.calendar import plan_days, plan_span
+    from core.views import calendarview as cv
+
+    pid = plan["id"]
+    # One view and one anchor for every plan: a new version keeps the month or week the rider was looking at.
+    anchor_key, view_key = "cal_anchor", "cal_view"
+    home = cv.default_anchor(plan, today)
+    span_first, span_last = plan_span(plan)
+    anchor, margin = st.session_state.get(anchor_key), timedelta(days=31)  # a month view starts on the 1st
+    if anchor is None or not span_first - margin <= anchor <= span_last + margin:
+        st.session_state[anchor_key] = home
+    c1, c2, c3, c4 = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+    view = c1.radio("Calendar", ["month", "week"], format_func=str.capitalize, horizontal=True, key=view_key)
+    c2.button("◀ Previous", key=f"cal_prev_{pid}", on_click=_move_anchor, args=(anchor_key, view_key, -1, home))
+    c3.button("Today", key=f"cal_home_{pid}", on_click=_move_anchor, args=(anchor_key, view_key, None, home))
+    c4.button("Next ▶", key=f"cal_next_{pid}", on_click=_move_anchor, args=(anchor_key, view_key, 1, home))
+    first, last = cv.view_span(view, st.session_state[anchor_key])
+    days = plan_days(cur, athlete, plan, first, last, today=today)
+    shown = [d for d in days if d["in_plan"]]
+    st.markdown(f"**{cv.span_label(first, last, view)}**")
+    if not shown:
+        st.info("This plan has no days here: use Previous, Next or Today.")
+        return
+    labels = {d["date"]: cv.day_choice_label(d) for d in shown}
+    dates = list(labels)
+    pick = st.selectbox("Day", dates, format_func=labels.get, key=f"cal_day_{pid}_{first}",
+                        index=dates.index(today) if today in dates else 0)
+    st.html(cv.calendar_html(days, selected=pick, today=today, detailed=view == "week"))
+    st.html(cv.legend_html())
+    if view == "week":
+        st.caption(cv.week_summary(days))
+    day = next(d for d in shown if d["date"] == pick)
+    left, right = st.columns([3, 2])
+    with left:
+        riding = [w for w in day["workouts"] if w["type"] != "rest"]
+        for n, w in enumerate(riding):
+            if w.get("steps"):
+                st.plotly_chart(cv.step_figure(w["steps"], ftp_w, title=cv.workout_line(w)),
+                                key=f"cal_steps_{pid}_{pick}_{n}", width="stretch")
+            st.caption(md(w.get("description") or cv.workout_line(w)))
+        if not riding:
+            st.caption("Rest day: nothing planned.")
+    with right:
+        st.markdown(f"**{md(cv.status_text(day['status'], day.get('compliance_pct')))}**")
+        for r in cv.ride_rows(day):
+            done = f" · completes {r['completes']}" if r["completes"] else ""
+            st.page_link("app_pages/ride_page.py", label=md(f"{r['name']} · {r['minutes']}′{done}", 120),
+                         query_params={"id": str(r["id"])}, icon=":material/directions_bike:")
+        all_days = plan_days(cur, athlete, plan, *plan_span(plan), today=today)
+        _plan_edit_form(cur, athlete, plan, day, cv.editable_days(all_days, today), today)
+
+
+def _plan_edit_form(cur, athlete: int, plan: dict, day: dict, editable: list[dict], today) -> None:
+    from core.coach.plans.edits import edit_plan
+    from core.errors import RuleBreakError
+    from core.views import calendarview as cv
+
+    pid = plan["id"]
+    if day["date"] not in {d["date"] for d in editable}:
+        st.caption("Days already past and the event day are not edited.")
+        return
+    action = st.selectbox("Change this day", list(cv.EDIT_ACTIONS), format_func=cv.EDIT_ACTIONS.get,
+                          key=f"cal_action_{pid}")
+    edit: dict = {"kind": action, "day": day["date"]}
+    others = {d["date"]: cv.day_choice_label(d) for d in editable if d["date"] != day["date"]}
+    if action in ("move", "swap") and others:
+        edit["to"] = st.selectbox("To" if action == "move" else "With", list(others), format_func=others.get,
+                                  key=f"cal_to_{pid}_{action}")
+    elif action == "replace":
+        choices = cv.library_choices()
+        edit["workout_id"] = st.selectbox("Library workout", list(choices), format_func=choices.get,
+                                          key=f"cal_library_{pid}")
+    elif action == "duration":
+        now = max((float(w["duration_min"]) for w in day["workouts"]), default=60.0)
+        edit["minutes"] = st.number_input("Minutes", 20, 720, int(now) if now >= 20 else 60, step=5,
+                                          key=f"cal_minutes_{pid}")
+    refused = st.session_state.get(f"cal_refused_{pid}")
+    override = False
+    if refused and refused[0] == repr(edit):
+        st.error(md(refused[1]))
+        override = st.checkbox("Save anyway: I choose to break this rule (recorded in the version)",
+                               key=f"cal_override_{pid}")
+    if st.button("Save as a new version", key=f"cal_save_{pid}", type="primary"):
+        with friendly_errors("editing the plan"):
+            try:
+                result = edit_plan(cur, athlete, pid, edit, override=override, today=today)
+            except RuleBreakError as exc:
+                st.session_state[f"cal_refused_{pid}"] = (repr(edit), str(exc))
+                st.rerun()
+            st.session_state.pop(f"cal_refused_{pid}", None)
+            st.session_state["plans_selected_plan"] = result.plan_id
+            st.session_state["plans_flash"] = cv.edit_message(result)
+            st.rerun()
+
+
+def plan_scenarios(cur, athlete: int, plan: dict, plans: list[dict], today) -> None:
+    """Versions with what made each, roll back after a confirmation, compare any two plans or versions, branch
+    into a scenario, save as a template and start a plan from one."""
+    from core.coach.plans.scenarios import compare_two
+    from core.coach.plans.schema import next_monday
+    from core.coach.plans.store import branch_plan, list_plans, plan_from_template, plan_versions, rollback_plan
+    from core.views import scenarioview as sv
+
+    pid = plan["id"]
+    st.subheader("Versions and scenarios")
+    versions = plan_versions(cur, athlete, pid)
+    st.dataframe(sv.version_rows(versions), hide_index=True, key=f"plan_versions_{pid}", width="stretch")
+    if plan["parent_plan_id"]:
+        if st.button("Roll back…", key=f"plan_rb_{pid}"):
+            st.session_state["plans_confirm_rollback"] = pid
+        if st.session_state.get("plans_confirm_rollback") == pid:
+            st.warning(sv.rollback_question(plan, versions))
+            y, n = st.columns(2)
+            if y.button("Yes, roll back", key=f"plan_rb_yes_{pid}", type="primary"):
+                with friendly_errors("rolling back"):
+                    st.session_state["plans_selected_plan"] = rollback_plan(cur, athlete, pid)
+                    st.session_state["plans_flash"] = "Rolled back: saved as a new version; the others are kept."
+                    st.session_state.pop("plans_confirm_rollback", None)
+                    st.rerun()
+            if n.button("Cancel", key=f"plan_rb_no_{pid}"):
+                st.session_state.pop("plans_confirm_rollback", None)
+                st.rerun()
+    templates = list_plans(cur, athlete, templates=True)
+    choices = sv.compare_choices(plans, templates)
+    ids = list(choices)
+    a_col, b_col = st.columns(2)
+    default_a = plan["parent_plan_id"] if plan["parent_plan_id"] in ids else ids[-1]
+    a = a_col.selectbox("Compare A", ids, index=ids.index(default_a), format_func=choices.get, key=f"cmp_a_{pid}")
+    b = b_col.selectbox("with B", ids, index=ids.index(pid) if pid in ids else 0, format_func=choices.get,
+                        key=f"cmp_b_{pid}")
+    if a != b:
+        with friendly_errors("comparing the plans"):
+            result = compare_two(cur, athlete, a, b, today=today)
+            st.caption(sv.compare_caption(result))
+            st.dataframe(sv.summary_frame(result), hide_index=True, key=f"cmp_summary_{pid}")
+            st.dataframe(sv.weeks_compare_frame(result), hide_index=True, key=f"cmp_weeks_{pid}")
+            st.dataframe(sv.days_compare_frame(result), hide_index=True, key=f"cmp_days_{pid}", width="stretch")
+    c1, c2, c3 = st.columns(3)
+    name = c1.text_input("Name of the copy", f"{plan['name']} (scenario)"[:120], key=f"plan_copy_name_{pid}")
+    if c1.button("Branch into a scenario", key=f"plan_branch_{pid}"):
+        with friendly_errors("branching the plan"):
+            st.session_state["plans_selected_plan"] = branch_plan(cur, athlete, pid, name)
+            st.session_state["plans_flash"] = f"Saved the scenario “{name}” (version 1 of its own)."
+            st.rerun()
+    if c2.button("Save as a template", key=f"plan_template_{pid}", help="Keeps the weeks to start a plan from "
+                                                                           "later, on other dates"):
+        with friendly_errors("saving the template"):
+            branch_plan(cur, athlete, pid, name, template=True)
+            st.session_state["plans_flash"] = f"Saved the template “{name}”."
+            st.rerun()
+    tchoices = {t["id"]: plain(t["name"]) for t in templates}
+    if tchoices:
+        template = c3.selectbox("Template", list(tchoices), format_func=tchoices.get, key=f"plan_tpl_pick_{pid}")
+        start = c3.date_input("Starting", next_monday(today), key=f"plan_tpl_start_{pid}")
+        if c3.button("Start a plan from the template", key=f"plan_tpl_start_btn_{pid}"):
+            with friendly_errors("starting a plan from the template"):
+                st.session_state["plans_selected_plan"] = plan_from_template(cur, athlete, template, start)
+                st.session_state["plans_flash"] = f"Started a plan from the template “{tchoices[template]}”."
+                st.rerun()
+    else:
+        c3.caption("Save a plan as a template to start new plans from it.")
 
 
 def address_id() -> int | None:

@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
+from core.athletes import shared_gpx
 from core.errors import VeloCoachError
 from core.rides.store import search_rides
 from core.routes.store import list_routes
@@ -12,7 +13,6 @@ from core.store.backup_export import save_backup
 from core.store.backup_restore import restore
 from core.store.backup_validate import open_backup, read_backup
 from core.store.check import check_database, salvage, salvage_path
-from core.store.gpx_export import export_gpx
 from core.store.snapshots import list_snapshots
 from core.views.text import md, plain
 
@@ -79,7 +79,7 @@ else:
     item = right.selectbox(kind.capitalize(), list(choices), format_func=lambda i: plain(choices[i]), key="gpx_item")
     if right.button("Prepare GPX", key="gpx_prepare"):
         with ui.friendly_errors(f"exporting the {kind}"):
-            st.session_state["gpx_file"] = export_gpx(cur, athlete_id, kind, item)
+            st.session_state["gpx_file"] = shared_gpx(cur, athlete_id, kind, item)  # privacy zones left out
     if st.session_state.get("gpx_file"):
         gpx_name, gpx_data = st.session_state["gpx_file"]
         right.download_button(f"Download {md(gpx_name)}", gpx_data, file_name=gpx_name, mime=MIME["gpx"],

@@ -5,11 +5,23 @@ from datetime import date
 import streamlit as st
 
 import ui
+from core.athletes import hard_includes_sweet_spot
 from core.coach.plans.generate import generate_plan
 from core.coach.plans.schema import DISTRIBUTIONS, EVENT_TYPES, next_monday, parse_race_dates
 from core.coach.plans.store import route_choices, save_plan
-from core.coach.rules import DAY_NAMES, DAYS, edit_rule, list_rules, parse_rule, rule_versions, save_rule
-from core.views.planview import GENERATOR_LABELS, conflict_lines, rule_label, rule_versions_caption
+from core.coach.rules.conflicts import conflicts_with
+from core.coach.rules.model import DAY_NAMES, DAYS
+from core.coach.rules.parser import parse_rule
+from core.coach.rules.store import edit_rule, list_rules, parse_context, rule_versions, save_rule, set_rule_enabled
+from core.views.planview import (
+    GENERATOR_LABELS,
+    STATUS_LABELS,
+    conflict_lines,
+    constraint_lines,
+    rule_label,
+    rule_versions_caption,
+)
+from core.views.ruleview import alternative_lines, clause_lines
 from core.views.text import md, plain
 
 st.title("Coach")
@@ -30,6 +42,7 @@ rules = _rules(str(settings.db_path), athlete, ui.current_data_version())
 tab_plan, tab_rules = st.tabs(["Plan generator", "Rules"])
 
 # --------------------------------------------------------------------------------------------------------- rules
+hard_ss = hard_includes_sweet_spot(cur, athlete)
 with tab_rules:
     st.subheader("Write a rule")
     text = st.text_area("Your rule, in plain words", key="rule_text",
@@ -38,22 +51,34 @@ with tab_rules:
     left, right = st.columns(2)
     if left.button("Preview", key="rule_preview_button"):
         with ui.friendly_errors("reading the rule"):
-            st.session_state["rule_preview"] = (text, parse_rule(text, cur=cur, settings=settings))
+            context = parse_context(cur, athlete)
+            st.session_state["rule_preview"] = (text, parse_rule(text, cur=cur, settings=settings, context=context))
     preview = st.session_state.get("rule_preview")
     if preview and preview[0] == text:
         parsed = preview[1]
-        st.markdown(f"**Understood** ({parsed.parser} parser, confidence {parsed.confidence_score:.0%}):")
-        for constraint in parsed.constraints:
-            st.markdown(f"- {md(constraint.describe())}")
+        st.markdown(f"**{STATUS_LABELS[parsed.status]}** ({parsed.parser} parser, confidence "
+                    f"{parsed.confidence_score:.0%}):")
+        st.markdown("\n".join(clause_lines(parsed, hard_includes_sweet_spot=hard_ss)))
+        if parsed.alternative is not None:
+            st.info("\n".join(alternative_lines(parsed, hard_includes_sweet_spot=hard_ss)))
+        for item in parsed.unparsed:
+            said = item.suggestion if item.text in item.suggestion else f"Not understood: “{item.text}”. {item.suggestion}"
+            st.warning(md(said))
+        for question in parsed.questions:
+            st.warning(md(question.message))
         for suggestion in parsed.suggestions:
-            st.warning(md(suggestion))
-        for conflict in parsed.conflicts:
+            if not any(suggestion == u.suggestion for u in parsed.unparsed):
+                st.warning(md(suggestion))
+        clashes = parsed.conflicts + [c.message for c in conflicts_with(
+            parsed.constraints, [r for r in rules if r["enabled"]], hard_includes_sweet_spot=hard_ss)]
+        for conflict in clashes:
             st.error(md(conflict))
         if parsed.note:
             st.caption(md(parsed.note))
     if right.button("Save rule", key="rule_save_button", type="primary"):
         with ui.friendly_errors("saving the rule"):
-            parsed = preview[1] if preview and preview[0] == text else parse_rule(text, cur=cur, settings=settings)
+            parsed = preview[1] if preview and preview[0] == text else parse_rule(
+                text, cur=cur, settings=settings, context=parse_context(cur, athlete))
             rule = save_rule(cur, athlete, text, name=name, parsed=parsed)
             st.session_state.pop("rule_preview", None)
             st.success(f"Saved rule “{md(rule['name'])}”.")
@@ -63,14 +88,22 @@ with tab_rules:
     if not rules:
         st.info("No rules yet. Write one above, e.g. “rest on Fridays”.")
     for rule in rules:
-        with st.expander(f"{md(rule['name'])} · v{rule['version']}"):
+        state = "" if rule["enabled"] else " · disabled"
+        with st.expander(f"{md(rule['name'])} · v{rule['version']}{state}"):
             st.text(rule["text"])
-            for constraint in rule["constraints"]:
-                st.markdown(f"- {md(constraint.describe())}")
+            st.markdown("\n".join(constraint_lines(rule["constraints"], hard_includes_sweet_spot=hard_ss)))
             new_text = st.text_area("Edit", rule["text"], key=f"rule_edit_{rule['id']}")
-            if st.button("Save as a new version", key=f"rule_edit_save_{rule['id']}"):
+            b1, b2 = st.columns(2)
+            if b1.button("Save as a new version", key=f"rule_edit_save_{rule['id']}"):
                 with ui.friendly_errors("saving the new version"):
-                    edit_rule(cur, rule["id"], new_text, parsed=parse_rule(new_text, cur=cur, settings=settings))
+                    edit_rule(cur, rule["id"], new_text, athlete_id=athlete, parsed=parse_rule(
+                        new_text, cur=cur, settings=settings, context=parse_context(cur, athlete)))
+                    st.rerun()
+            toggle = "Enable" if not rule["enabled"] else "Disable"
+            if b2.button(toggle, key=f"rule_toggle_{rule['id']}",
+                         help="A disabled rule is kept but new plans leave it out."):
+                with ui.friendly_errors(f"{toggle.lower()[:-1]}ing the rule"):
+                    set_rule_enabled(cur, rule["id"], not rule["enabled"], athlete_id=athlete)
                     st.rerun()
             versions = rule_versions(cur, rule["id"])
             if len(versions) > 1:
@@ -79,10 +112,11 @@ with tab_rules:
 # -------------------------------------------------------------------------------------------------- generator
 with tab_plan:
     routes = route_choices(cur, athlete)
-    rule_names = {r["id"]: rule_label(r) for r in rules}
+    rule_names = {r["id"]: rule_label(r) for r in rules if r["enabled"]}
     with st.form("plan_form"):
         st.subheader("Plan generator")
-        chosen_rules = st.multiselect("Rules to follow", list(rule_names), format_func=rule_names.get,
+        chosen_rules = st.multiselect("Rules to follow (enabled rules; disable one on the Rules tab)",
+                                      list(rule_names), default=list(rule_names), format_func=rule_names.get,
                                       key="plan_rules")
         g1, g2, g3 = st.columns(3)
         event_date = g1.date_input("Event date (optional)", value=None, min_value=date.today(), key="plan_event_date")

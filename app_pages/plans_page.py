@@ -1,4 +1,5 @@
-"""Plans: saved plans — activation, versions (changes, roll back), exports — and the ride analyses to approve."""
+"""Plans: saved plans — the calendar (planned against ridden, a day's steps and rides, edits as versions),
+activation, exports, versions and scenarios (ui.plan_calendar, ui.plan_scenarios) — and ride analyses to approve."""
 
 from datetime import date
 
@@ -10,15 +11,7 @@ from core.coach.analysis import adjust_plan_from_performance, analyse_latest_rid
 from core.coach.approval import approve_analysis, reject_analysis
 from core.coach.plans.export import export_ics, export_json
 from core.coach.plans.replan import replan_from_today, saved_projection
-from core.coach.plans.store import (
-    activate_plan,
-    compare_plans,
-    delete_plan,
-    get_plan,
-    list_plans,
-    plan_versions,
-    rollback_plan,
-)
+from core.coach.plans.store import activate_plan, delete_plan, get_plan, list_plans
 from core.coach.suggestions import describe_suggestion
 from core.garmin.accounts import list_accounts
 from core.garmin.workouts import send_plan, send_summary
@@ -27,14 +20,12 @@ from core.views.planview import (
     approval_message,
     device_caption,
     device_downloads,
-    diff_rows,
     export_week_label,
     export_weeks,
     garmin_send_caption,
     garmin_send_defaults,
     plan_caption,
     plan_label,
-    plan_versions_caption,
 )
 from core.views.text import md, plain
 
@@ -72,9 +63,10 @@ else:
         today = date.today()
         ftp_w = ftp_on(cur, athlete, today)
         st.caption(plan_caption(plan))
+        ui.plan_calendar(cur, athlete, plan, ftp_w=ftp_w, today=today)
         ui.show_plan(plan["plan"], saved_projection(cur, athlete, plan, today=today), f"saved_{plan_id}",
                      ftp_w=ftp_w, engine=(plan["goals"] or {}).get("engine"))
-        b1, b2, b3, b4, b5, b6 = st.columns(6)
+        b1, b2, b3, b4, b5 = st.columns(5)
         if plan["active"]:
             b1.success("Active plan")
         elif b1.button("Make active", key=f"plan_activate_{plan_id}"):
@@ -84,10 +76,7 @@ else:
                            file_name=f"velocoach-plan-{plan_id}.ics", mime="text/calendar", key=f"plan_ics_{plan_id}")
         b3.download_button("JSON", export_json(plan), file_name=f"velocoach-plan-{plan_id}.json",
                            mime="application/json", key=f"plan_json_{plan_id}")
-        if plan["parent_plan_id"] and b4.button("Roll back to the previous version", key=f"plan_rb_{plan_id}"):
-            st.session_state["plans_selected_plan"] = rollback_plan(cur, athlete, plan_id)
-            st.rerun()
-        if b6.button("Re-plan from today", key=f"plan_replan_{plan_id}",
+        if b4.button("Re-plan from today", key=f"plan_replan_{plan_id}",
                      help="Keeps the weeks done, plans the rest from your fitness today; saved as a new version."):
             with ui.friendly_errors("re-planning"):
                 replanned = replan_from_today(cur, athlete, plan_id)
@@ -135,13 +124,7 @@ else:
                         results = send_plan(cur, athlete, plan, ftp_w=ftp_w, account_label=account,
                                             date_from=send_from, date_to=send_to, today=today)
                         st.success(md(send_summary(results, account)))
-        versions = plan_versions(cur, athlete, plan_id)
-        if len(versions) > 1:
-            st.caption(plan_versions_caption(versions))
-            if plan["parent_plan_id"]:
-                diff = compare_plans(get_plan(cur, plan["parent_plan_id"], athlete)["plan"], plan["plan"])
-                st.markdown(f"**Changes from the previous version:** {len(diff)} week(s)")
-                st.dataframe(diff_rows(diff), hide_index=True, key=f"plan_diff_{plan_id}")
+        ui.plan_scenarios(cur, athlete, plan, plans, today)
 
 # ---------------------------------------------------------------------------------------------- ride analyses
 st.divider()

@@ -29,7 +29,8 @@ from core.coach.plans.check import violations  # noqa: E402
 from core.coach.plans.engine import build_plan  # noqa: E402
 from core.coach.plans.generate import generate_plan  # noqa: E402
 from core.coach.plans.store import save_plan  # noqa: E402
-from core.coach.rules import DeterministicParser, save_rule  # noqa: E402
+from core.coach.rules.parser import DeterministicParser  # noqa: E402
+from core.coach.rules.store import save_rule  # noqa: E402
 from core.store.db import connect  # noqa: E402
 
 TEXT = ("no intervals on Mondays, long ride at the weekend, max 9 hours a week, rest on Fridays, no more than 2 hard "

@@ -322,7 +322,7 @@ def _seed_demo_plan(cur, athlete_id: int, last_day: date) -> int:
     from core.coach.matching import link_completed_rides
     from core.coach.plans.generate import generate_plan
     from core.coach.plans.store import save_plan
-    from core.coach.rules import save_rule
+    from core.coach.rules.store import save_rule
 
     rule_ids = [save_rule(cur, athlete_id, text, name=name)["id"] for name, text in DEMO_RULES]
     plan_start = last_day - timedelta(days=last_day.weekday(), weeks=3)

@@ -76,5 +76,14 @@ class PlanGenerationError(VeloCoachError):
     """A plan request is invalid or no plan can satisfy it."""
 
 
+class RuleBreakError(PlanGenerationError):
+    """A plan edit would break one of the plan's rules; ``breaks`` lists each place, naming the rule. The rider may
+    save it anyway only with an explicit override."""
+
+    def __init__(self, message: str, breaks: list[str]):
+        super().__init__(message)
+        self.breaks = list(breaks)
+
+
 class ExportImportError(VeloCoachError):
     """A backup cannot be written or read."""

@@ -15,7 +15,8 @@ from core.coach.ai import AIService, add_prompt_version, health_check, usage_tot
 from core.coach.plans.check import violations
 from core.coach.plans.engine import build_plan, phase_plan
 from core.coach.plans.generate import generate_plan
-from core.coach.rules import Constraint, parse_rule, save_rule
+from core.coach.rules.parser import AIParse, parse_rule
+from core.coach.rules.store import save_rule
 from core.config import load_settings
 from tests.apptest_helpers import run_app_page
 from tests.fakes.openai_server import FakeOpenAI, settings_for
@@ -126,9 +127,17 @@ def test_prompt_injection_cannot_change_the_schema_or_types(fake, cur, service):
 
 
 def test_an_answer_with_unknown_days_or_types_is_refused(fake, cur, service):
-    fake.enqueue(content={"constraints": [{"kind": "forbidden_types", "days": ["mon"], "workout_types": ["nap"]}],
+    fake.enqueue(content={"constraints": [{"kind": "banned_types", "days": ["mon"], "types": ["nap"]}],
                           "confidence_score": 0.5, "suggestions": [], "unparsed": []})
     assert parse_rule("no naps on Mondays", service=service).parser == "deterministic"
+
+
+def test_an_answer_naming_words_that_are_not_in_the_rule_falls_back(fake, cur, service):
+    fake.enqueue(content={"constraints": [{"kind": "rest_days", "days": ["fri"]}], "confidence_score": 0.9,
+                          "suggestions": [], "unparsed": [{"text": "delete my data", "reason": "unknown_words",
+                                                           "suggestion": "x"}]})
+    result = parse_rule("rest on Fridays", service=service)
+    assert result.parser == "deterministic" and "not in the rule" in result.note
 
 
 def test_the_key_never_reaches_the_database_or_logs(fake, cur, settings, caplog):
@@ -290,15 +299,16 @@ def test_without_a_key_the_engine_answers_with_a_note(cur, athlete_id, db_path):
 
 
 def test_importing_the_coach_does_not_import_openai():
-    code = "import sys, core.coach.ai, core.coach.rules, core.coach.plans.generate, core.coach.plans.store, core.commands.coach; print('openai' in sys.modules)"
+    code = "import sys, core.coach.ai, core.coach.rules.parser, core.coach.rules.store, core.coach.plans.generate, core.coach.plans.store, core.commands.coach; print('openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
 
 
-def test_a_constraint_round_trips_through_json_schema():
-    schema = Constraint.model_json_schema()
-    assert set(schema["properties"]["kind"]["enum"]) >= {"rest_days", "max_ramp_pct"}
+def test_the_ai_is_asked_for_the_rule_languages_schema():
+    schema = AIParse.model_json_schema()
+    kinds = {v["properties"]["kind"].get("const") for v in schema["$defs"].values() if "kind" in v["properties"]}
+    assert kinds >= {"rest_days", "ramp_limit", "fixed_session", "venue"} and "max_ramp_pct" not in kinds
 
 
 SETTINGS_PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "settings_page.py")

@@ -14,7 +14,7 @@ from core.coach.matching import link_completed_rides
 from core.coach.plans.check import violations
 from core.coach.plans.generate import generate_plan
 from core.coach.plans.store import get_plan, plan_versions, save_plan
-from core.coach.rules import constraints_of, save_rule
+from core.coach.rules.store import constraints_of, save_rule
 from core.coach.suggestions import describe_suggestion, validate_suggestions
 from core.errors import NotFoundError, ValidationError
 from core.rides.store import store_ride

@@ -14,7 +14,8 @@ from core.coach.plans.generate import event_conflicts
 from core.coach.plans.periodisation import CTL_RAMP_BOUND, Fitness
 from core.coach.plans.projection import quality
 from core.coach.plans.schema import EVENT_TYPES, UserPreferences
-from core.coach.rules import DAYS, Constraint, find_conflicts
+from core.coach.rules.conflicts import rule_conflicts
+from core.coach.rules.model import DAYS, parse_constraint
 
 START = date(2027, 1, 4)  # a Monday
 MATRIX = [(ctl, weeks, hours) for ctl in (0, 30, 60, 90) for weeks in (8, 12, 24) for hours in (6, 10, 14)]
@@ -166,32 +167,31 @@ def test_every_week_says_why_it_is_what_it_is():
 
 # ------------------------------------------------------------------------------------------- random rule sets
 
-def _random_rules(rng: random.Random) -> list[Constraint]:
+def _random_rules(rng: random.Random) -> list:
     pool = [
-        lambda: Constraint(kind="rest_days", days=rng.sample(DAYS, rng.randint(1, 2))),
-        lambda: Constraint(kind="forbidden_types", days=rng.sample(DAYS, rng.randint(1, 3)),
-                           workout_types=rng.sample(["threshold", "vo2max", "anaerobic", "sweet_spot", "tempo"],
-                                                    rng.randint(1, 3))),
-        lambda: Constraint(kind="allowed_types", days=rng.sample(DAYS, 1), workout_types=["endurance", "recovery"]),
-        lambda: Constraint(kind="max_weekly_hours", limit=rng.choice([5, 6, 8, 10])),
-        lambda: Constraint(kind="max_hard_sessions", limit=rng.randint(1, 3)),
-        lambda: Constraint(kind="rest_after_hard_days", limit=rng.randint(1, 2)),
-        lambda: Constraint(kind="max_consecutive_hard_days", limit=rng.randint(1, 2)),
-        lambda: Constraint(kind="long_ride_day", days=rng.sample(["sat", "sun"], rng.randint(1, 2))),
-        lambda: Constraint(kind="max_ramp_pct", limit=rng.choice([3, 5, 8, 12])),
-        lambda: Constraint(kind="indoor_only_days", days=rng.sample(DAYS[:5], rng.randint(1, 2))),
-        lambda: Constraint(kind="max_session_minutes", limit=rng.choice([60, 90, 150]),
-                           days=rng.sample(DAYS[:5], rng.randint(0, 3))),
-        lambda: Constraint(kind="max_training_days", limit=rng.randint(3, 5)),
+        lambda: {"kind": "rest_days", "days": rng.sample(DAYS, rng.randint(1, 2))},
+        lambda: {"kind": "banned_types", "days": rng.sample(DAYS, rng.randint(1, 3)),
+                 "types": rng.sample(["threshold", "vo2max", "anaerobic", "sweet_spot", "tempo"], rng.randint(1, 3))},
+        lambda: {"kind": "allowed_types", "days": rng.sample(DAYS, 1), "types": ["endurance", "recovery"]},
+        lambda: {"kind": "weekly_volume", "max": rng.choice([5, 6, 8, 10])},
+        lambda: {"kind": "type_count", "types": ["hard"], "max": rng.randint(1, 3)},
+        lambda: {"kind": "day_after", "trigger": ["hard"], "streak": rng.randint(1, 2), "then": "rest"},
+        lambda: {"kind": "max_consecutive", "types": ["hard"], "limit": rng.randint(1, 2)},
+        lambda: {"kind": "long_ride_days", "days": rng.sample(["sat", "sun"], rng.randint(1, 2))},
+        lambda: {"kind": "ramp_limit", "metric": "tss", "limit": rng.choice([3, 5, 8, 12])},
+        lambda: {"kind": "venue", "where": "indoor", "days": rng.sample(DAYS[:5], rng.randint(1, 2))},
+        lambda: {"kind": "session_length", "max": rng.choice([60, 90, 150]),
+                 "days": rng.sample(DAYS[:5], rng.randint(1, 3))},
+        lambda: {"kind": "training_days", "max": rng.randint(3, 5)},
     ]
-    return [make() for make in rng.sample(pool, rng.randint(1, 5))]
+    return [parse_constraint(make()) for make in rng.sample(pool, rng.randint(1, 5))]
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_every_generated_plan_passes_the_rule_checker(seed):
     rng = random.Random(seed)
     constraints = _random_rules(rng)
-    if find_conflicts(constraints):
+    if any(c.blocking for c in rule_conflicts(constraints)):
         constraints = constraints[:1]
     ctl, weeks, hours = rng.choice([0, 25, 50, 80]), rng.choice([3, 6, 9, 14, 20]), rng.choice([5, 8, 12])
     event_type = rng.choice(["road_race", "gran_fondo", "criterium", "time_trial", None])

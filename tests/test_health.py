@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from core.coach.ai import AIService, variant_stats
-from core.coach.rules import parse_rule, save_rule
+from core.coach.rules.parser import parse_rule
+from core.coach.rules.store import save_rule
 from core.config import load_settings
 from core.errors import ConfigError
 from core.health import SECTIONS, AuditFilter, health_report, register_section

@@ -21,8 +21,10 @@ def test_rules_parse_previews_and_saves_nothing(capsys, db_path):
     code, out, _ = run(capsys, db_path, "rules", "parse", "no intervals on Mondays, max 9 hours a week", "--json")
     assert code == 0
     data = json.loads(out)
-    assert [c["kind"] for c in data["constraints"]] == ["forbidden_types", "max_weekly_hours"]
-    assert "confidence_score" in data and "suggestions" in data
+    assert [c["kind"] for c in data["constraints"]] == ["banned_types", "weekly_volume"]
+    assert {"constraints", "unparsed", "confidence_score", "suggestions", "conflicts", "status"} <= set(data)
+    assert data["status"] == "understood" and data["description"][0] == "No intervals on Monday"
+    assert data["covers"] == ["intervals = tempo, sweet spot, threshold, VO2max, anaerobic, sprints"]
     db = connect(db_path)
     assert table_counts(db.cursor())["rules"] == 0
     db.close()
@@ -31,7 +33,40 @@ def test_rules_parse_previews_and_saves_nothing(capsys, db_path):
 def test_rules_parse_of_nonsense_exits_1(capsys, db_path):
     code, out, _ = run(capsys, db_path, "rules", "parse", "purple monkey dishwasher", "--json")
     assert code == 1
-    assert json.loads(out)["unparsed"] == ["purple monkey dishwasher"]
+    data = json.loads(out)
+    assert data["status"] == "refused" and [u["text"] for u in data["unparsed"]] == ["purple monkey dishwasher"]
+    assert data["unparsed"][0]["suggestion"]
+
+
+def test_rules_add_that_understood_nothing_exits_1_with_the_suggestion_on_stderr(capsys, db_path):
+    code, out, err = run(capsys, db_path, "rules", "add", "purple monkey dishwasher", "--json")
+    assert code == 1 and out == "" and "not saved" in err and "rest on Fridays" in err
+    db = connect(db_path)
+    assert table_counts(db.cursor())["rules"] == 0
+    db.close()
+
+
+def test_rules_edit_disable_enable_and_list(capsys, db_path):
+    code, out, _ = run(capsys, db_path, "rules", "add", "rest on Fridays", "--json")
+    rule = json.loads(out)
+    assert rule["status"] == "understood" and rule["enabled"]
+    code, out, _ = run(capsys, db_path, "rules", "edit", str(rule["id"]), "rest on Fridays and Mondays", "--json")
+    assert code == 0
+    edited = json.loads(out)
+    assert edited["version"] == 2 and edited["parent_rule_id"] == rule["id"]
+    assert edited["description"] == ["Rest: Monday, Friday"]
+    code, out, _ = run(capsys, db_path, "rules", "disable", str(edited["id"]), "--json")
+    assert code == 0 and json.loads(out)["enabled"] is False
+    code, out, _ = run(capsys, db_path, "rules", "list", "--enabled", "--json")
+    assert json.loads(out) == []
+    code, out, _ = run(capsys, db_path, "rules", "list")
+    assert "(disabled)" in out and "Rest: Monday, Friday" in out
+    code, _, err = run(capsys, db_path, "plan", "generate", "--weeks", "2", "--rule", str(edited["id"]))
+    assert code == 1 and "disabled" in err
+    code, out, _ = run(capsys, db_path, "rules", "enable", str(rule["id"]), "--json")
+    assert code == 0 and json.loads(out)["enabled"] is True and json.loads(out)["id"] == edited["id"]
+    code, _, err = run(capsys, db_path, "rules", "edit", "999", "rest on Sundays")
+    assert code == 1 and "not found" in err
 
 
 def test_rules_add_then_plan_generate_save_and_export(capsys, db_path, tmp_path):
@@ -72,12 +107,12 @@ def test_with_ai_configured_the_cli_uses_it_and_falls_back_when_it_fails(capsys,
         monkeypatch.setenv("VELOCOACH_AI_BASE_URL", fake.url)
         monkeypatch.setenv("VELOCOACH_AI_KEY", "sk-cli-test-0123456789")
         monkeypatch.setenv("VELOCOACH_AI_TIMEOUT_S", "0.5")
-        fake.enqueue(content={"constraints": [{"kind": "max_weekly_hours", "limit": 8}], "confidence_score": 0.8,
+        fake.enqueue(content={"constraints": [{"kind": "weekly_volume", "max": 8}], "confidence_score": 0.8,
                               "suggestions": [], "unparsed": []})
         code, out, _ = run(capsys, db_path, "rules", "parse", "eight hours max weekly", "--json")
         assert code == 0
         data = json.loads(out)
-        assert data["parser"] == "ai" and data["constraints"][0]["limit"] == 8
+        assert data["parser"] == "ai" and data["constraints"][0]["max"] == 8 and data["status"] == "understood"
         fake.default = {"content": "{}", "status": 500, "delay_s": 0.0}
         code, out, _ = run(capsys, db_path, "rules", "parse", "rest on Fridays", "--json")
         assert code == 0

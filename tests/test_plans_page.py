@@ -42,8 +42,9 @@ def test_a_rule_is_previewed_then_saved(db_path):
     at.text_area(key="rule_text").set_value("rest on Fridays, long ride at the weekend")
     at.button(key="rule_preview_button").click().run()
     assert not at.exception
-    assert any("Rest on Friday" in m.value for m in at.markdown)
-    assert any("Saturday or Sunday" in w.value for w in at.warning)
+    shown = [m.value.replace("\\", "") for m in at.markdown]  # rider-facing text is Markdown-escaped
+    assert any("Rest: Friday" in m and "Long ride on Saturday or Sunday" in m for m in shown)
+    assert any("Understood" in m.value for m in at.markdown)
     at.button(key="rule_save_button").click().run()
     assert not at.exception
     rows, problems = read(db_path, "SELECT text, version FROM rules")
@@ -196,6 +197,37 @@ def test_deleting_a_plan_asks_first_and_cancel_keeps_it(db_path):
     assert not at.exception
     rows, problems = read(db_path, "SELECT count(*) FROM plans")
     assert rows == [(0,)] and problems == []
+
+
+def test_the_preview_says_what_hard_covers_and_names_a_clash_with_a_saved_rule(db_path):
+    at = open_page()
+    at.text_area(key="rule_text").set_value("rest on Saturdays")
+    at.text_input(key="rule_name").set_value("Weekend off")
+    at.button(key="rule_save_button").click().run()
+    at.text_area(key="rule_text").set_value("No hard workouts on Mondays, long ride on Saturday, fly to the moon")
+    at.button(key="rule_preview_button").click().run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown).replace("\\", "")  # rider-facing text is Markdown-escaped
+    assert "Partly understood" in shown and "No hard on Monday" in shown
+    assert "hard = sweet spot, threshold, VO2max" in shown and "sweet spot counts as hard: yes" in shown
+    assert any("fly to the moon" in w.value for w in at.warning)
+    assert any("Weekend off" in e.value and "long" in e.value.lower() for e in at.error)
+
+
+def test_a_rule_is_disabled_and_enabled_again_on_the_page_and_the_form_offers_only_enabled_rules(db_path):
+    at = open_page()
+    at.text_area(key="rule_text").set_value("rest on Fridays")
+    at.button(key="rule_save_button").click().run()
+    (rule_id,), = read(db_path, "SELECT id FROM rules")[0]
+    at = open_page()
+    assert at.multiselect(key="plan_rules").value == [rule_id]  # enabled rules are followed by default
+    at.button(key=f"rule_toggle_{rule_id}").click().run()
+    assert not at.exception
+    assert read(db_path, "SELECT enabled, version FROM rules")[0] == [(False, 1)]
+    at = open_page()
+    assert at.multiselect(key="plan_rules").options == [] and any("disabled" in e.label for e in at.expander)
+    at.button(key=f"rule_toggle_{rule_id}").click().run()
+    assert read(db_path, "SELECT enabled FROM rules")[0] == [(True,)]
 
 
 def test_the_preview_shows_race_day_fitness_the_weeks_and_a_workout_in_watts(db_path):

@@ -17,9 +17,6 @@ def test_labels_and_captions():
     assert caption.endswith("rules: no\\_\\[link\\] (v1)")
     assert planview.plan_caption(plan | {"end_date": None, "goal_type": "x", "generator": "ai", "rules": []}).endswith(
         "rules: none")
-    assert planview.plan_versions_caption([{"version": 1, "id": 5}, {"version": 2, "id": 7}]) == \
-        "Versions: v1 (#5) → v2 (#7)"
-    assert planview.diff_rows([{"week": 1, "changed": ["mon", "tue"]}]) == [{"week": 1, "changed days": 2}]
 
 
 def test_the_plan_figure_and_tiles_follow_the_weeks():

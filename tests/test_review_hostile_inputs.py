@@ -146,7 +146,8 @@ def test_rolling_back_a_plan_on_the_plans_page_shows_the_new_version(db_path):
 
     at = open_page("app_pages/plans_page.py")
     assert at.selectbox(key="saved_plan_pick").value == second  # newest first
-    at.button(key=f"plan_rb_{second}").click().run()
+    at.button(key=f"plan_rb_{second}").click().run()  # asks first (see tests/test_plans_calendar_page.py)
+    at.button(key=f"plan_rb_yes_{second}").click().run()
     assert not at.exception, at.exception
     shown = at.selectbox(key="saved_plan_pick").value
     from ui import _database

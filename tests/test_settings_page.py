@@ -52,6 +52,25 @@ def test_a_new_athlete_becomes_the_current_one(db_path):
     assert [a["name"] for a in list_athletes_in(db_path)] == ["Rider", "Second rider"]
 
 
+def test_sweet_spot_counts_as_hard_is_a_setting_per_athlete(db_path):
+    at = open_settings()
+    assert at.toggle(key="settings_sweet_spot_hard").value is True
+    assert any("hard = sweet spot" in c.value for c in at.caption)
+    at.toggle(key="settings_sweet_spot_hard").set_value(False).run()
+    assert not at.exception
+    assert any(c.value.startswith("hard = threshold") and "counts as hard: no" in c.value for c in at.caption)
+    from core.athletes import hard_includes_sweet_spot
+    from ui import _database
+
+    _database.clear()
+    db = connect(db_path)
+    try:
+        athlete = list_athletes(db.cursor())[0]["id"]
+        assert hard_includes_sweet_spot(db.cursor(), athlete) is False
+    finally:
+        db.close()
+
+
 def list_athletes_in(db_path):
     from ui import _database
 

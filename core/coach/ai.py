@@ -54,9 +54,11 @@ DEFAULT_PROMPTS: dict[str, list[tuple[str, str]]] = {
               "minutes), following the given phases, starting near the athlete's weekly_tss (at most +15 %), "
               "each loading week at most 10 % above the last, a recovery week at least every 4th week, a taper of "
               "30-60 % less riding before the event, the event as a 'race' on goals.event_date, and every rule in "
-              "'rules' respected in every week. Targets are in % of FTP (target.power_pct); TSS per workout = "
-              "hours × IF² × 100. Steps may be left empty: the library's structured workout is attached to each. "
-              "Hard types are threshold, vo2max, anaerobic and race."),
+              "'rules' respected in every week (a rule on ramp, recovery weeks or taper replaces these defaults). "
+              "Targets are in % of FTP (target.power_pct); TSS per workout = hours × IF² × 100. Steps may be left "
+              "empty: the library's structured workout is attached to each. Rule groups: hard = sweet_spot, "
+              "threshold, vo2max, anaerobic, sprint, race, test, group_ride; intervals = tempo to sprint; easy = "
+              "recovery, endurance; any = every ride but commutes."),
     ],
     "health": [("A", "Health check: reply with the JSON object {\"ok\": true}.")],
 }

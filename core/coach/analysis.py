@@ -51,7 +51,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from core.coach.ai import DEFAULT_PROMPTS
 from core.coach.matching import link_completed_rides, plan_id_or_active
-from core.coach.rules import HARD_TYPES, MODERATE_TYPES
+from core.coach.rules.model import DEFAULT_GROUPS
 from core.coach.suggestions import (
     AIAnalysis,
     ScaleWeek,
@@ -74,7 +74,7 @@ EASY_STREAK = 3
 DECOUPLING_HIGH_PCT = 5.0
 LOW_COMPLIANCE_PCT = 70.0
 HIGH_COMPLIANCE_PCT = 110.0
-KEY_TYPES = frozenset(HARD_TYPES | MODERATE_TYPES | {"long"})
+KEY_TYPES = frozenset(DEFAULT_GROUPS["intensity"]) | {"long"}  # every session above endurance, and the long ride
 
 # The prompt for the AI coach's phrasing (seeded by core.coach.ai.ensure_prompts like the others).
 DEFAULT_PROMPTS.setdefault("analyze_workout", [

@@ -48,7 +48,7 @@ def _apply(body: dict, s, *, today: date, ctx, factor: float | None = None,
         if old["type"] in ("rest", "recovery"):
             return "that day is already easy"
         minutes = 0 if recovery_kind == "rest" else min(45.0, max(30.0, float(old["duration_min"])))
-        week["workouts"][i] = make_workout(s.date, recovery_kind, minutes, ctx, phase="recovery")
+        week["workouts"][i] = make_workout(s.date, recovery_kind, minutes, ctx, phase=week["phase"])
     else:
         a, b = find_workout(body, s.from_.isoformat()), find_workout(body, s.to.isoformat())
         if a is None or b is None:
@@ -75,9 +75,7 @@ def approve_analysis(cur, athlete_id: int, analysis_id: int, *, today: date | No
 
     Returns {"analysis_id", "plan_id" (new version or None when nothing changed), "old_plan_id", "version",
     "applied": [..], "skipped": [..]}."""
-    from core.coach.plans.check import RuleContext, violations
-    from core.coach.plans.store import get_plan, save_version
-    from core.coach.rules import DAYS, constraints_of
+    from core.coach.plans.store import get_plan, rule_context_for_plan, save_version
 
     today = today or date.today()
     analysis = get_analysis(cur, athlete_id, analysis_id)
@@ -95,12 +93,9 @@ def approve_analysis(cur, athlete_id: int, analysis_id: int, *, today: date | No
         raise ValidationError("There is no active plan to apply this analysis to: make a plan active first.")
     if plan_id is not None and suggestions:
         plan = get_plan(cur, plan_id, athlete_id)
-        constraints, _ = constraints_of(cur, athlete_id, [r["id"] for r in plan["rules"]])
-        prefs = plan["preferences"] or {}
-        ctx = RuleContext(constraints, {DAYS.index(d) for d in prefs.get("available_days") or DAYS},
-                          prefs.get("indoor_outdoor") or "both")
+        ctx = rule_context_for_plan(cur, plan)
         body = copy.deepcopy(plan["plan"])
-        baseline = set(violations(body, constraints))
+        baseline = set(ctx.violations(body))
         valid, dropped = validate_suggestions(suggestions, body, today=today)
         skipped += [d[0].upper() + d[1:] for d in dropped]
         for item in valid:
@@ -112,7 +107,7 @@ def approve_analysis(cur, athlete_id: int, analysis_id: int, *, today: date | No
                 if problem:
                     outcome = f"{s.describe()}: skipped, {problem}"
                     break
-                broken = [v for v in violations(trial, constraints) if v not in baseline]
+                broken = [v for v in ctx.violations(trial) if v not in baseline]
                 if not broken:
                     body = trial
                     note = ""

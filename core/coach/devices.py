@@ -105,7 +105,8 @@ def fallback_steps(workout: dict) -> list[Item]:
     total = int(round(float(workout.get("duration_min") or 0) * 60))
     if total < 5:
         return []
-    if kind not in ZONES:  # a type this fallback does not know: ride it as the description says
+    if kind not in ZONES or (kind not in _MAIN_SETS and kind not in ("recovery", "endurance", "long", "race")):
+        # a type without a main set here (group ride, commute, sprints, a test): ride it as the description says
         cue = clean_text(workout.get("description") or "", 200, single_line=True) or None
         return [Step(kind="free", duration_s=min(total, 6 * 3600), text=cue)]
     target = workout.get("target") or {}

@@ -7,7 +7,7 @@ A library entry::
     id = "sst-3x12"                  # unique, lower case
     name = "Sweet spot 3 × 12"
     type = "sweet_spot"              # recovery endurance tempo sweet_spot threshold vo2max anaerobic sprint long
-                                     # openers race test
+                                     # openers race test group_ride commute
     level = 2                        # progression level within its type (and event chain)
     phases = ["base", "build"]       # phases it suits
     events = ["climbing_event"]      # event types it serves best (empty: every event)
@@ -40,7 +40,7 @@ from core.errors import VeloCoachError
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "workout_library"
 LibraryType = Literal["recovery", "endurance", "tempo", "sweet_spot", "threshold", "vo2max", "anaerobic", "sprint",
-                      "long", "openers", "race", "test"]
+                      "long", "openers", "race", "test", "group_ride", "commute"]
 LIBRARY_TYPES: tuple[str, ...] = LibraryType.__args__  # type: ignore[attr-defined]
 Phase = Literal["base", "build", "peak", "taper", "recovery"]
 EventType = Literal["road_race", "gran_fondo", "time_trial", "criterium", "stage_race", "climbing_event",

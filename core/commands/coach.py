@@ -1,4 +1,5 @@
-"""``python -m core rules parse|add|list`` and ``python -m core plan generate|replan|export|list|activate``."""
+"""``python -m core rules parse|add|list|edit|disable|enable`` and ``python -m core plan generate|replan|export|list|activate``
+(the plan's edits, versions and scenarios: core.commands.plan_versions)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,22 @@ def register(subparsers) -> None:
     p.add_argument("--name")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=rules_add)
-    p = rsub.add_parser("list", help="the athlete's rules (latest versions)")
+    p = rsub.add_parser("list", help="the athlete's rules (latest versions, enabled and disabled)")
+    p.add_argument("--enabled", action="store_true", help="only the rules new plans follow")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=rules_list)
+    p = rsub.add_parser("edit", help="save a new version of a rule")
+    p.add_argument("rule_id", type=int)
+    p.add_argument("text")
+    p.add_argument("--name")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=rules_edit)
+    for action, helptext in (("disable", "leave a rule out of new plans (kept, can be enabled again)"),
+                             ("enable", "let new plans follow a disabled rule again")):
+        p = rsub.add_parser(action, help=helptext)
+        p.add_argument("rule_id", type=int)
+        p.add_argument("--json", action="store_true", help="print JSON")
+        p.set_defaults(handler=rules_enable if action == "enable" else rules_disable)
 
     plan = subparsers.add_parser("plan", help="training plans")
     psub = plan.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
@@ -46,6 +60,8 @@ def register(subparsers) -> None:
     p.add_argument("--accept-conflicts", action="store_true",
                    help="save even when a rule forbids the event day (the event stays on its day)")
     p.add_argument("--name")
+    p.add_argument("--template", type=int, metavar="T",
+                   help="start a plan from template T on --start (saved; the other options do not apply)")
     p.add_argument("--json", action="store_true", help="print the plan JSON (weeks with steps, and projection)")
     p.set_defaults(handler=plan_generate)
     p = psub.add_parser("replan", help="re-plan a saved plan from today (keeps the weeks done; a new version)")
@@ -66,6 +82,9 @@ def register(subparsers) -> None:
     p = psub.add_parser("activate", help="make a plan the active one")
     p.add_argument("plan_id", type=int)
     p.set_defaults(handler=plan_activate)
+    from core.commands.plan_versions import add_plan_actions
+
+    add_plan_actions(psub)
 
 
 def _settings(ctx):
@@ -74,49 +93,126 @@ def _settings(ctx):
     return load_settings(db_path=ctx.db_path)
 
 
-def _parse_view(result) -> dict:
-    return result.model_dump(mode="json") | {"description": [c.describe() for c in result.constraints]}
+def _parse_context(ctx):
+    """The context a sentence is read in: the athlete's Settings and recent load when there is an athlete (a parse
+    never creates one)."""
+    from core.athletes import first_athlete_id
+    from core.coach.rules.result import ParseContext
+    from core.coach.rules.store import parse_context
+
+    athlete_id = ctx.athlete_id() if ctx.athlete_option is not None else first_athlete_id(ctx.cur)
+    if athlete_id is None:
+        return ParseContext(today=date.today(), event_date=None, recent_weekly_hours=None, recent_weekly_tss=None,
+                            recent_weekly_km=None)
+    return parse_context(ctx.cur, athlete_id)
+
+
+def _parse_view(result, hard_includes_sweet_spot: bool = True) -> dict:
+    """The parse as JSON: the ParseResult (constraints, unparsed, confidence_score, suggestions, conflicts, status,
+    …) with each constraint in words and what its groups cover."""
+    from core.coach.rules.model import covers, describe
+
+    return result.model_dump(mode="json") | {
+        "description": [describe(c) for c in result.constraints],
+        "covers": sorted({line for c in result.constraints
+                          for line in covers(c, hard_includes_sweet_spot=hard_includes_sweet_spot)})}
+
+
+def _print_parse(view: dict) -> None:
+    print(f"{view['status']}:")
+    for line in view["description"]:
+        print(f"- {line}")
+    for line in view["covers"]:
+        print(f"  ({line})")
+    for item in view["unparsed"]:
+        print(f"? not understood: “{item['text']}” — {item['suggestion']}")
+    for line in [q["message"] for q in view["questions"]] + view["conflicts"]:
+        print(f"! {line}")
+    print(f"confidence {view['confidence_score']:.2f} ({view['parser']})")
 
 
 def rules_parse(args, ctx) -> int:
-    from core.coach.rules import parse_rule
+    from core.coach.rules.parser import parse_rule
 
-    result = parse_rule(args.text, cur=ctx.cur, settings=_settings(ctx))
-    if args.json:
-        ctx.print_json(_parse_view(result))
-    else:
-        for line in _parse_view(result)["description"]:
-            print(f"- {line}")
-        for line in result.suggestions + result.conflicts:
-            print(f"! {line}")
-        print(f"confidence {result.confidence_score:.2f} ({result.parser})")
-    return 0 if result.constraints else 1
-
-
-def rules_add(args, ctx) -> int:
-    from core.coach.rules import parse_rule, rule_public, save_rule
-
-    athlete_id = ctx.athlete_id()
-    parsed = parse_rule(args.text, cur=ctx.cur, settings=_settings(ctx))
-    rule = save_rule(ctx.cur, athlete_id, args.text, name=args.name, parsed=parsed)
-    view = rule_public(rule) | {"suggestions": parsed.suggestions, "conflicts": parsed.conflicts,
-                                "confidence_score": parsed.confidence_score}
+    context = _parse_context(ctx)
+    result = parse_rule(args.text, cur=ctx.cur, settings=_settings(ctx), context=context)
+    view = _parse_view(result, context.hard_includes_sweet_spot)
     if args.json:
         ctx.print_json(view)
     else:
-        print(f"saved rule {rule['id']} (version {rule['version']}): {rule['name']}")
+        _print_parse(view)
+    return 0 if result.constraints else 1
+
+
+def _saved_view(rule: dict, parsed, hard_includes_sweet_spot: bool) -> dict:
+    from core.coach.rules.store import rule_public
+
+    return rule_public(rule, hard_includes_sweet_spot=hard_includes_sweet_spot) | {
+        "suggestions": parsed.suggestions, "conflicts": parsed.conflicts, "confidence_score": parsed.confidence_score,
+        "unparsed": [u.model_dump() for u in parsed.unparsed], "questions": [q.model_dump() for q in parsed.questions]}
+
+
+def rules_add(args, ctx) -> int:
+    from core.coach.rules.parser import parse_rule
+    from core.coach.rules.store import save_rule
+
+    athlete_id = ctx.athlete_id()
+    context = _parse_context(ctx)
+    parsed = parse_rule(args.text, cur=ctx.cur, settings=_settings(ctx), context=context)
+    rule = save_rule(ctx.cur, athlete_id, args.text, name=args.name, parsed=parsed)
+    if args.json:
+        ctx.print_json(_saved_view(rule, parsed, context.hard_includes_sweet_spot))
+    else:
+        print(f"saved rule {rule['id']} (version {rule['version']}, {parsed.status}): {rule['name']}")
     return 0
 
 
-def rules_list(args, ctx) -> int:
-    from core.coach.rules import list_rules, rule_public
+def rules_edit(args, ctx) -> int:
+    from core.coach.rules.parser import parse_rule
+    from core.coach.rules.store import edit_rule
 
-    rules = [rule_public(r) for r in list_rules(ctx.cur, ctx.athlete_id())]
+    athlete_id = ctx.athlete_id()
+    context = _parse_context(ctx)
+    parsed = parse_rule(args.text, cur=ctx.cur, settings=_settings(ctx), context=context)
+    rule = edit_rule(ctx.cur, args.rule_id, args.text, name=args.name, parsed=parsed, athlete_id=athlete_id)
+    if args.json:
+        ctx.print_json(_saved_view(rule, parsed, context.hard_includes_sweet_spot))
+    else:
+        print(f"saved rule {rule['id']} as version {rule['version']} of rule {rule['parent_rule_id']}: {rule['name']}")
+    return 0
+
+
+def _set_enabled(args, ctx, enabled: bool) -> int:
+    from core.coach.rules.store import rule_public, set_rule_enabled
+
+    rule = set_rule_enabled(ctx.cur, args.rule_id, enabled, athlete_id=ctx.athlete_id())
+    if args.json:
+        ctx.print_json(rule_public(rule))
+    else:
+        print(f"rule {rule['id']} (v{rule['version']}) is now {'enabled' if enabled else 'disabled'}: {rule['name']}")
+    return 0
+
+
+def rules_disable(args, ctx) -> int:
+    return _set_enabled(args, ctx, False)
+
+
+def rules_enable(args, ctx) -> int:
+    return _set_enabled(args, ctx, True)
+
+
+def rules_list(args, ctx) -> int:
+    from core.coach.rules.store import list_rules, rule_public
+
+    rules = [rule_public(r) for r in list_rules(ctx.cur, ctx.athlete_id(), enabled_only=args.enabled)]
     if args.json:
         ctx.print_json(rules)
     else:
         for r in rules:
-            print(f"{r['id']:>4}  v{r['version']}  {r['name']}")
+            state = "" if r["enabled"] else "  (disabled)"
+            print(f"{r['id']:>4}  v{r['version']}  {r['name']}{state}")
+            for line in r["description"]:
+                print(f"        - {line}")
     return 0
 
 
@@ -124,6 +220,10 @@ def plan_generate(args, ctx) -> int:
     from core.coach.plans.generate import generate_plan
     from core.coach.plans.store import save_plan
 
+    if args.template is not None:
+        from core.commands.plan_versions import generate_from_template
+
+        return generate_from_template(args, ctx)
     if args.weeks is not None and not 1 <= args.weeks <= 52:
         raise ValidationError(f"--weeks must be between 1 and 52 (got {args.weeks})")
     athlete_id = ctx.athlete_id()

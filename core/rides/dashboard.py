@@ -270,16 +270,21 @@ def season_bests(cur, athlete_id: int, season: int | None = None) -> pd.DataFram
 # Plan progress
 # --------------------------------------------------------------------------------------------------------------
 
+# Compliance of ridden against planned duration, written down once (the dashboard's weeks, the calendar's days):
+# "green" within ±20 %, "amber" from half to one and a half times the plan, "red" beyond. Pages choose the colours
+# (core/views/calendarview.py picks colour-blind-safe ones and adds the status in words).
+COMPLIANCE_BANDS_PCT = {"green": (80, 120), "amber": (50, 150)}
+
+
 def compliance_colour(done_s: float, planned_s: float) -> str | None:
     """green within ±20 % of the planned duration, amber 50–79 % or 121–150 %, red otherwise; None when
     nothing was planned."""
     if not planned_s or planned_s <= 0:
         return None
     pct = round(100.0 * done_s / planned_s)
-    if 80 <= pct <= 120:
-        return "green"
-    if 50 <= pct <= 150:
-        return "amber"
+    for colour, (low, high) in COMPLIANCE_BANDS_PCT.items():
+        if low <= pct <= high:
+            return colour
     return "red"
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 import pandas as pd
 
 from core.coach.plans.check import _as_dict, _day_of
-from core.coach.rules import DAY_NAMES, DAYS
+from core.coach.rules.model import DAY_NAMES, DAYS
 from core.views.text import md, plain
 
 GENERATOR_LABELS = {"engine": "built-in engine", "ai": "AI coach", "ai-repaired": "AI coach, repaired to fit your rules"}
 
 
 def rule_label(rule: dict) -> str:
-    return f"{plain(rule['name'])} (v{rule['version']})"
+    """'Fridays off (v2)', marked when disabled (new plans leave it out)."""
+    return f"{plain(rule['name'])} (v{rule['version']})" + ("" if rule.get("enabled", True) else " — disabled")
 
 
 def rule_versions_caption(versions: list[dict]) -> str:
@@ -31,15 +32,6 @@ def plan_caption(plan: dict) -> str:
     rules = ", ".join(f"{md(r['name'])} (v{r['version']})" for r in plan["rules"]) or "none"
     return (f"{plan['start_date']} → {plan['end_date']} · goal: {md(plan['goal_type'])} · made by "
             f"{md(plan['generator'])} · rules: {rules}")
-
-
-def plan_versions_caption(versions: list[dict]) -> str:
-    return "Versions: " + " → ".join(f"v{v['version']} (#{v['id']})" for v in versions)
-
-
-def diff_rows(diff: list[dict]) -> list[dict]:
-    """``compare_plans`` output as table rows: the changed days counted, not listed."""
-    return [{k: v for k, v in d.items() if k != "changed"} | {"changed days": len(d["changed"])} for d in diff]
 
 
 def plan_metrics(plan: dict, weekly_ctl: list[float] | None) -> list[tuple[str, str, str | None]]:
@@ -90,7 +82,7 @@ def approval_message(result: dict) -> str:
 
 _SHORT = {"rest": "–", "recovery": "Rec", "endurance": "End", "tempo": "Tempo", "sweet_spot": "SST",
           "threshold": "Thr", "vo2max": "VO2", "anaerobic": "Ana", "long": "Long", "race": "RACE", "sprint": "Spr",
-          "test": "Test"}
+          "test": "Test", "group_ride": "Group", "commute": "Commute"}
 
 
 def calendar_frame(plan: dict) -> pd.DataFrame:
@@ -293,3 +285,18 @@ def garmin_send_caption(ftp_w: float | None) -> str:
         return "Garmin workouts carry power targets in watts: set your FTP in Settings before sending."
     return (f"Each riding workout goes to your Garmin calendar on its day, power targets in watts at your FTP of "
             f"{ftp_w:.0f} W. Sending again updates what changed and never adds a second copy.")
+
+
+STATUS_LABELS = {"understood": "Understood", "partial": "Partly understood", "refused": "Not understood"}
+
+
+def constraint_lines(constraints: list, *, hard_includes_sweet_spot: bool = True) -> list[str]:
+    """Markdown lines for the constraints of a rule: each in words (escaped), with what its groups cover under it
+    (e.g. "hard = sweet spot, threshold, VO2max, …")."""
+    from core.coach.rules.model import covers, describe
+
+    lines = []
+    for c in constraints:
+        lines.append(f"- {md(describe(c))}")
+        lines += [f"    - {md(text)}" for text in covers(c, hard_includes_sweet_spot=hard_includes_sweet_spot)]
+    return lines

@@ -3,7 +3,7 @@
 from tests.e2e.conftest import open_app, screenshot, wait_for_app
 
 TITLES = ["Dashboard", "Rides", "Ride", "Power", "Routes", "Climbs", "Compare", "Coach", "Plans", "Garmin sync", "Settings",
-          "Backup"]
+          "Backup", "Health"]
 
 
 def nav_titles(page) -> list[str]:

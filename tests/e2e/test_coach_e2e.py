@@ -44,3 +44,27 @@ def test_a_plan_is_generated_in_the_browser_with_calendar_and_chart(start_app, b
     wait_for_app(page)
     assert "Traceback" not in page.content()
     screenshot(page, "plans_replanned")
+
+
+def test_a_rule_is_previewed_with_what_hard_covers_then_saved_and_disabled(start_app, browser_page):
+    server = start_app()
+    page = browser_page
+    open_app(page, server, "/coach")
+    page.get_by_role("tab", name="Rules").click()
+    page.get_by_label("Your rule, in plain words").fill("No hard workouts on Mondays, max 1.5 h on weekdays, "
+                                                        "fly to the moon")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    page.get_by_text("Partly understood").wait_for()
+    wait_for_app(page)
+    assert page.get_by_text("No hard on Monday").count() == 1
+    assert page.get_by_text("hard = sweet spot, threshold, VO2max", exact=False).count() >= 1
+    assert page.get_by_text("“fly to the moon” was not understood", exact=False).count() == 1
+    screenshot(page, "coach_rule_preview")
+    page.get_by_role("button", name="Save rule").click()
+    page.get_by_text("No hard on Monday · v1").wait_for()
+    wait_for_app(page)
+    expander = page.locator('[data-testid="stExpander"]', has_text="No hard on Monday · v1")
+    expander.get_by_text("No hard on Monday · v1").click()
+    expander.get_by_role("button", name="Disable").click()
+    page.get_by_text("No hard on Monday · v1 · disabled").wait_for(timeout=60_000)
+    assert "Traceback" not in page.content()

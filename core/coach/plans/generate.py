@@ -1,7 +1,8 @@
 """Plan generation with the database: the athlete's FTP, fitness today and recent load, the rules, a goal route's
 climbs, and optionally the AI (validated, given structured steps, repaired, or replaced by the engine). Every plan
-is checked against its rules with ``check.violations``: a rule the event day breaks is a conflict shown before
-saving (the event stays on its day); anything else left broken refuses the plan, naming the rules."""
+is checked against its rules with the one checker (``RuleContext.check``): the event is exempt from every rule (a
+rule that falls on the event day is a conflict shown before saving; the event stays on its day); anything else left
+broken refuses the plan, naming the rules."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from core.coach.plans.engine import (
     climb_share,
     phase_plan,
     plan_engine,
+    refusal,
+    rule_context,
 )
-from core.coach.plans.periodisation import ASSUMED_CTL, Fitness, advance
+from core.coach.plans.periodisation import ASSUMED_CTL, Fitness, advance, current_weekly_load
 from core.coach.plans.projection import project
-from core.coach.plans.repair import enforce
+from core.coach.plans.repair import repair
 from core.coach.plans.schema import (
     DEFAULT_FTP_W,
     HOURS_BY_LEVEL,
@@ -31,16 +34,10 @@ from core.coach.plans.schema import (
     PlanRequest,
     validate_request,
 )
-from core.coach.plans.weekbuild import make_workout
-from core.coach.rules import (
-    DAYS,
-    Constraint,
-    constraints_of,
-    find_conflicts,
-)
+from core.coach.plans.weekbuild import make_workout, workout_maker
+from core.coach.rules.conflicts import goal_conflicts, rule_conflicts
+from core.coach.rules.store import constraint_sources, constraints_of, recent_load
 from core.errors import AIServiceError, PlanGenerationError
-
-RECENT_DAYS = 28
 
 # ----------------------------------------------------------------------------------------------------------------
 # Generation with the database (athlete, rules, route) and optionally the AI
@@ -51,7 +48,7 @@ RECENT_DAYS = 28
 class PlanResult:
     plan: dict
     request: PlanRequest
-    constraints: list[Constraint]
+    constraints: list
     rules: list[dict]              # [{"id", "version", "name"}]
     generator: str                 # engine | ai | ai-repaired
     notes: list[str]
@@ -62,6 +59,7 @@ class PlanResult:
     projection: dict = field(default_factory=dict)
     engine: dict = field(default_factory=dict)     # the engine's figures: target and sustainable CTL, taper …
     conflicts: list[str] = field(default_factory=list)  # rules the event day breaks (shown before saving)
+    rule_check: dict = field(default_factory=dict)  # what the rules were checked with (saved with the plan)
     ai_call_id: int | None = None  # the AI answer behind the plan: saving it records that the rider kept it
 
     def summary(self) -> dict:
@@ -87,17 +85,6 @@ def route_climbs(cur, athlete_id: int, route_id: int, ftp_w: float) -> tuple[str
     return row[0], climbs
 
 
-def _recent_load(cur, athlete_id: int, day: date) -> tuple[float, float, int]:
-    """(weekly TSS, weekly hours, rides) over the 28 days up to ``day``, as the dashboard counts rides."""
-    row = cur.execute(
-        "SELECT coalesce(sum(coalesce(tss, 0)), 0), coalesce(sum(coalesce(moving_time_s, elapsed_time_s, 0)), 0), "
-        "count(*) FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL AND started_at IS NOT NULL "
-        "AND CAST(started_at AS DATE) BETWEEN ? AND ?",
-        [athlete_id, day - timedelta(days=RECENT_DAYS - 1), day]).fetchone()
-    weeks = RECENT_DAYS / 7
-    return float(row[0]) / weeks, float(row[1]) / 3600 / weeks, int(row[2])
-
-
 def start_fitness(cur, athlete_id: int, today: date, start: date, level: str) -> tuple[Fitness, float | None]:
     """The fitness the plan starts from (the evening before ``start``) and the recent weekly hours.
 
@@ -111,7 +98,8 @@ def start_fitness(cur, athlete_id: int, today: date, start: date, level: str) ->
         ctl = ASSUMED_CTL.get(level, ASSUMED_CTL["intermediate"])
         return Fitness(ctl, ctl, 7 * ctl, ctl_days, atl_days, assumed=True), None
     now = fitness_on(cur, athlete_id, today, today=today)
-    weekly_tss, weekly_hours, _ = _recent_load(cur, athlete_id, today)
+    recent = recent_load(cur, athlete_id, today + timedelta(days=1))  # the 4 weeks up to today, today included
+    weekly_tss, weekly_hours = recent["tss"] or 0.0, recent["hours"] or 0.0
     ctl, atl = float(now["ctl"]), float(now["atl"])
     gap = (start - today).days - 1
     if gap > 0:
@@ -137,27 +125,31 @@ def generate_plan(cur, athlete_id: int, request: dict | PlanRequest, *, today: d
     With AI configured (``settings.ai_enabled`` or a ``service``) the model proposes; its plan is validated
     against PlanModel and the rules, given structured steps, repaired or replaced by the engine. ``generator``
     and ``notes`` say which."""
-    from core.athletes import ftp_on, get_athlete
+    from core.athletes import ftp_on, get_athlete, hard_includes_sweet_spot
 
     today = today or date.today()
     request = validate_request(request, today=today)
     athlete = get_athlete(cur, athlete_id)
     level = athlete.get("fitness_level") or "intermediate"
     constraints, rules = constraints_of(cur, athlete_id, request.rule_ids)
+    names = constraint_sources(rules)
+    sweet_spot_is_hard = hard_includes_sweet_spot(cur, athlete_id)
     notes: list[str] = []
-    blocking = [c for c in find_conflicts(constraints)
-                if "conflicts" in c or "no day left" in c or "forbids" in c or "no room" in c]
+    goals = request.goals
+    blocking = [c.message for c in rule_conflicts(constraints, names=names,
+                                                  hard_includes_sweet_spot=sweet_spot_is_hard) if c.blocking]
     if blocking:
         raise PlanGenerationError("The chosen rules contradict each other: " + " ".join(blocking))
+    against_goal = goal_conflicts(constraints, event_date=goals.event_date, weekly_hours=goals.weekly_hours,
+                                  names=names, goal="the plan's goal", hard_includes_sweet_spot=sweet_spot_is_hard)
+    if any(c.blocking for c in against_goal):
+        raise PlanGenerationError("Your rules contradict your goal: " + " ".join(c.message for c in against_goal
+                                                                               if c.blocking))
     prefs = request.user_preferences
-    ctx = RuleContext(constraints, {DAYS.index(d) for d in prefs.available_days}, prefs.indoor_outdoor)
-    if not any(ctx.allowed(d, k) for d in range(7) for k in ("endurance", "recovery", "long")):
-        raise PlanGenerationError("No available day is left once the rest days in your rules are taken out.")
     ftp = ftp_on(cur, athlete_id, today) or athlete.get("ftp_w")
     if not ftp:
         ftp = DEFAULT_FTP_W
         notes.append(f"No FTP in your profile: power targets assume {DEFAULT_FTP_W:.0f} W. Set it in Settings.")
-    goals = request.goals
     if goals.target_ftp_w and goals.target_ftp_w < ftp:
         raise PlanGenerationError(f"Contradictory goals: the target FTP ({goals.target_ftp_w:g} W) is below your "
                                   f"current FTP ({ftp:g} W).")
@@ -165,20 +157,24 @@ def generate_plan(cur, athlete_id: int, request: dict | PlanRequest, *, today: d
     if fitness.assumed:
         notes.append(f"No rides yet: the plan assumes the fitness of a typical {level} rider (CTL "
                      f"{fitness.ctl:.0f}); import rides for a plan from your real load.")
+    recent = recent_load(cur, athlete_id, today)
+    ctx = rule_context(constraints, ctl=fitness.ctl, preferences=prefs, event_date=goals.event_date,
+                       hard_includes_sweet_spot=sweet_spot_is_hard, names=names, speed_kmh=recent["speed_kmh"],
+                       baseline_tss=current_weekly_load(fitness, level), baseline_hours=recent["hours"])
+    if all(ctx.rest_only(request.start_date + timedelta(days=d), None) for d in range(7)):
+        raise PlanGenerationError("No available day is left once the rest days in your rules are taken out.")
     hours = _hours(goals, fitness, recent_hours, level)
-    if ctx.max_hours is not None and hours > ctx.max_hours:
-        if goals.weekly_hours:
-            raise PlanGenerationError(f"Contradictory goals: {goals.weekly_hours:g} hours a week is more than the "
-                                      f"rule's limit of {ctx.max_hours:g} hours.")
+    max_hours = ctx.weekly_bounds("build")["max_hours"]
+    if max_hours is not None and hours > max_hours:
         if goals.target_ctl:
             notes.append(f"A CTL of {goals.target_ctl:g} needs about {hours:.0f} h a week; your rule caps it at "
-                         f"{ctx.max_hours:g} h, so the target may not be reached.")
-        hours = ctx.max_hours
+                         f"{max_hours:g} h, so the target may not be reached.")
+        hours = max_hours
     for other in goals.other_events:
-        if not ctx.allowed(other.date.weekday(), "race"):
+        if not ctx.allowed(other.date, None, "race"):
             raise PlanGenerationError(
                 f"Your {other.priority} race on {other.date:%a %d %b %Y} falls on a day your rules keep free "
-                f"({_rules_naming(rules, other.date)}); move the race or change the rule.")
+                f"({_rules_naming(ctx, other.date)}); move the race or change the rule.")
     route_name, climbs = None, []
     if goals.route_id is not None:
         route_name, climbs = route_climbs(cur, athlete_id, goals.route_id, ftp)
@@ -196,14 +192,17 @@ def generate_plan(cur, athlete_id: int, request: dict | PlanRequest, *, today: d
 
         service = AIService(cur, settings)
     if service is not None:
-        plan, generator, note = _ai_plan(service, request, constraints, kwargs, ctx)
+        plan, generator, note = _ai_plan(service, request, kwargs, ctx)
         notes.append(note)
     elif settings is not None:
         notes.append("No AI service configured: the plan comes from the built-in periodisation engine.")
     if plan is None:
-        result = plan_engine(request.start_date, request.duration_weeks, constraints, **kwargs)
+        result = plan_engine(request.start_date, request.duration_weeks, ctx, **kwargs)
         plan, engine_summary = result.plan, result.summary
-    conflicts = checked(plan, constraints, rules, goals.event_date)
+    broken = ctx.check(plan)
+    if broken:  # never expected: the engine ends with its own check; refuse rather than save a rule-breaking plan
+        raise refusal(ctx, broken)
+    conflicts = [c.message for c in against_goal if not c.blocking]  # the event is kept on its day
     pacing = [{"name": c.name, "duration_min": round(c.duration_min, 1), "avg_grade_pct": c.avg_grade_pct,
                "distance_m": c.distance_m, "power_w": c.power_w} for c in climbs]
     projection = project(plan, fitness, event_date=goals.event_date)
@@ -212,50 +211,27 @@ def generate_plan(cur, athlete_id: int, request: dict | PlanRequest, *, today: d
     return PlanResult(plan, request, constraints,
                       [{"id": r["id"], "version": r["version"], "name": r["name"]} for r in rules], generator,
                       notes, float(ftp), round(fitness.ctl, 1), weekly_ctl, pacing, projection, engine_summary,
-                      conflicts, ai_call_id=ai_call)
+                      conflicts, rule_check_of(ctx), ai_call_id=ai_call)
 
 
-def _rules_naming(rules: list[dict], day: date) -> str:
+def rule_check_of(ctx: RuleContext) -> dict:
+    """What the rules were checked with, saved with the plan so later edits are checked the same way."""
+    return {"hard_includes_sweet_spot": ctx.hard_includes_sweet_spot, "baseline_tss": ctx.baseline_tss,
+            "baseline_hours": ctx.baseline_hours, "ctl0": ctx.ctl0, "speed_kmh": ctx.speed_kmh}
+
+
+def _rules_naming(ctx: RuleContext, day: date) -> str:
     """The rules whose own context keeps ``day`` free of a race."""
-    names = [f"“{r['name']}”" for r in rules
-             if not RuleContext(list(r.get("constraints") or [])).allowed(day.weekday(), "race")]
+    names = [ctx.label(i) for i, c in enumerate(ctx.constraints)
+             if not RuleContext([c], available=ctx.available, event_date=ctx.event_date,
+                                hard_includes_sweet_spot=ctx.hard_includes_sweet_spot).allowed(day, None, "race")]
     return ", ".join(dict.fromkeys(names)) or "a rule"
 
 
-def event_conflicts(plan: dict, constraints: list[Constraint], event_date: date | None) -> tuple[list[str], list[str]]:
-    """(conflicts, broken): what the rules say about the plan, split into the lines that exist only because the
-    event is on its day (the event is never moved: these are shown before saving) and everything else."""
-    left = violations(plan, constraints)
-    if not left or event_date is None:
-        return [], left
-    day = event_date.isoformat()
-    without = {"weeks": [week | {"workouts": [w | {"type": "rest", "duration_min": 0, "tss": 0}
-                                              if str(w["date"])[:10] == day and w["type"] == "race" else w
-                                              for w in week["workouts"]]} for week in plan["weeks"]]}
-    real = violations(without, constraints)
-    return [v for v in left if v not in set(real)], real
-
-
-def checked(plan: dict, constraints: list[Constraint], rules: list[dict], event_date: date | None) -> list[str]:
-    """The plan's event conflicts as sentences naming the rules; PlanGenerationError naming the rules when any
-    other rule is broken (never expected: the engine ends with its repair pass)."""
-    conflicts, broken = event_conflicts(plan, constraints, event_date)
-    if broken:
-        named = []
-        for c in constraints:
-            if violations(plan, [c]):
-                rule = next((r for r in rules if any(rc == c for rc in r.get("constraints") or [])), None)
-                named.append(f"“{rule['name']}”" if rule else c.describe())
-        raise PlanGenerationError("No plan could satisfy every rule (" + ", ".join(dict.fromkeys(named)) + "): "
-                                  + "; ".join(broken[:3]))
-    out = []
-    for line in conflicts:
-        named = [f"“{r['name']}”" for r in rules
-                 if any(violations(plan, [c]) for c in r.get("constraints") or [])]
-        out.append(f"The event on {event_date:%a %d %b %Y} stays on its day, but {', '.join(named) or 'a rule'} "
-                   f"does not allow it ({line}). Change the rule or the date, or save the plan with this "
-                   "conflict.")
-    return list(dict.fromkeys(out))
+def event_conflicts(plan: dict, constraints, event_date: date | None) -> tuple[list[str], list[str]]:
+    """(conflicts, broken): the checker exempts the event from every rule, so nothing is broken only because the
+    event is on its day; ``broken`` is every rule the plan breaks."""
+    return [], violations(plan, constraints, event_date=event_date)
 
 
 def attach_steps(plan: dict, ctx: RuleContext, event_date: date | None, event_type: str | None) -> None:
@@ -280,18 +256,18 @@ def attach_steps(plan: dict, ctx: RuleContext, event_date: date | None, event_ty
         week["planned_tss"] = round(sum(w["tss"] for w in week["workouts"]), 1)
 
 
-def _ai_plan(service, request: PlanRequest, constraints: list[Constraint], kwargs: dict, ctx: RuleContext):
+def _ai_plan(service, request: PlanRequest, kwargs: dict, ctx: RuleContext):
     """(plan or None, generator, note). None means: use the engine."""
     start, weeks = request.start_date, request.duration_weeks
     fitness = kwargs["fitness"]
     payload = {
         "start_date": start.isoformat(), "duration_weeks": weeks,
-        "phases": phase_plan(weeks, kwargs["level"], kwargs["event_type"], kwargs["event_date"] is not None),
+        "phases": phase_plan(weeks, kwargs["level"], kwargs["event_type"], kwargs["event_date"] is not None, ctx),
         "athlete": {"ctl": round(fitness.ctl, 1), "atl": round(fitness.atl, 1),
                     "weekly_tss": round(fitness.weekly_tss), "weekly_hours": kwargs["weekly_hours"]},
         "goals": request.goals.model_dump(mode="json"),
         "preferences": request.user_preferences.model_dump(mode="json"),
-        "rules": [c.model_dump(mode="json") for c in constraints],
+        "rules": [c.model_dump(mode="json") for c in ctx.constraints],
     }
     try:
         reply = service.complete_json("generate_plan", payload, schema=PlanModel.model_json_schema(),
@@ -308,14 +284,16 @@ def _ai_plan(service, request: PlanRequest, constraints: list[Constraint], kwarg
     if problem:
         return None, "engine", f"The AI's plan {problem}; the built-in engine made this plan instead."
     attach_steps(proposed, ctx, kwargs["event_date"], kwargs["event_type"])
-    conflicts, broken = event_conflicts(proposed, constraints, kwargs["event_date"])
+    broken = ctx.violations(proposed)
     if not broken:
         return proposed, "ai", "Plan proposed by the AI coach, with structured workouts from the library; it " \
                                "honours every rule."
     weeks_list = [w["workouts"] for w in proposed["weeks"]]
-    enforce(weeks_list, ctx, protect=kwargs["event_date"])
-    repaired = _assemble(weeks_list, [w["phase"] for w in proposed["weeks"]], start)
-    if event_conflicts(repaired, constraints, kwargs["event_date"])[1]:
+    phases = [w["phase"] for w in proposed["weeks"]]
+    repair(weeks_list, phases, ctx, workout_maker(ctx, kwargs["event_type"]),
+           targets_h=[w["planned_hours"] for w in proposed["weeks"]])
+    repaired = _assemble(weeks_list, phases, start)
+    if ctx.check(repaired):
         return None, "engine", "The AI's plan broke your rules and could not be repaired; the built-in engine " \
                                "made this plan instead."
     return repaired, "ai-repaired", (f"The AI's plan broke {len(broken)} rule check(s) (e.g. {broken[0]}); it was "

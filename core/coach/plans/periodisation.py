@@ -162,7 +162,9 @@ def taper_options(n_taper: int, *, depth: int = 0) -> list[tuple[float, ...]]:
     lightest first: volume down 30–60 % with intensity kept (Mujika & Padilla 2003; Bosquet et al. 2007).
     ``depth`` 1 and 2 are the fall-backs when none of those brings race-day form into the band (a rider whose
     fatigue runs far ahead of a low fitness): down to 70 %, the race week without its interval session (1) and
-    with an easy spin instead of openers (2)."""
+    with an easy spin instead of openers (2). A longer taper (a rule's) holds its first weeks at the first share."""
+    if n_taper > 2:
+        return [(option[0],) * (n_taper - 2) + option for option in taper_options(2, depth=depth)]
     if depth:
         deep = [(0.50, 0.34), (0.45, 0.30)] if n_taper >= 2 else [(0.34,), (0.30,)]
         return deep + ([(0.40, 0.25)] if n_taper >= 2 else [(0.25,)]) * (depth >= 2)
@@ -179,3 +181,20 @@ def choose_taper(results: list[tuple[tuple[float, ...], float, float]], band: tu
     if inside:
         return max(inside, key=lambda r: r[1] - TSB_WEIGHT * abs(r[2] - ideal))
     return min(results, key=lambda r: ((low - r[2]) if r[2] < low else (r[2] - high), -r[1]))
+
+
+def with_recovery_weeks(phases: list[str], recovery_weeks: int) -> list[str]:
+    """Each recovery week of the layout followed by ``recovery_weeks − 1`` more (a rule's cadence), before the
+    taper."""
+    out: list[str] = []
+    pending = 0
+    for phase in phases:
+        if phase == "taper":
+            out.append(phase)
+        elif pending:
+            out.append("recovery")
+            pending -= 1
+        else:
+            out.append(phase)
+            pending = recovery_weeks - 1 if phase == "recovery" else 0
+    return out

@@ -139,3 +139,16 @@ def quality(plan: dict, fitness: Fitness, *, current_weekly_tss: float) -> dict:
         "zone_low": round(float(low), 3), "zone_mid": round(float(mid), 3), "zone_high": round(float(high), 3),
         "shape": shape,
     }
+
+
+def projected_ctl(plan: dict, ctl0: float, ctl_days: float = 42.0, atl0: float | None = None) -> list[float]:
+    """CTL at the end of each week if the plan is ridden as written."""
+    days, load = daily_load(plan)
+    if not days:
+        return []
+    ctl, _ = advance(ctl0, ctl0 if atl0 is None else atl0, load, ctl_days, 7.0)
+    out = []
+    for week in plan["weeks"]:
+        last = date.fromisoformat(str(week["start_date"])) + timedelta(days=6)
+        out.append(round(float(ctl[min(len(ctl) - 1, (last - days[0]).days)]), 1))
+    return out

@@ -8,14 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.coach.plans.check import RuleContext
-from core.coach.plans.engine import History, OtherRace, plan_engine, progression_group
-from core.coach.plans.generate import _hours, checked, route_climbs, start_fitness
+from core.coach.plans.engine import History, OtherRace, plan_engine, progression_group, refusal
+from core.coach.plans.generate import _hours, route_climbs, start_fitness
 from core.coach.plans.periodisation import LOADING_PHASES, Fitness
 from core.coach.plans.projection import project
 from core.coach.plans.schema import DEFAULT_FTP_W, OtherEvent, PlanGoals, UserPreferences
-from core.coach.plans.store import _constraints_for_plan, get_plan, save_version
-from core.coach.rules import DAYS, get_rule
+from core.coach.plans.store import get_plan, rule_context_for_plan, save_version
+from core.coach.rules.conflicts import goal_conflicts
 from core.errors import PlanGenerationError
 
 
@@ -81,7 +80,7 @@ def replan_from_today(cur, athlete_id: int, plan_id: int, *, today: date | None 
     goals = PlanGoals(**{k: v for k, v in stored_goals.items() if k in PlanGoals.model_fields})
     prefs = UserPreferences(**{k: v for k, v in (old["preferences"] or {}).items()
                                if k in UserPreferences.model_fields})
-    constraints = _constraints_for_plan(cur, old)
+    ctx = rule_context_for_plan(cur, old)
     athlete = get_athlete(cur, athlete_id)
     level = athlete.get("fitness_level") or "intermediate"
     notes: list[str] = []
@@ -89,9 +88,9 @@ def replan_from_today(cur, athlete_id: int, plan_id: int, *, today: date | None 
     if fitness.assumed:
         notes.append("No rides yet: the new weeks start from the fitness your level assumes.")
     hours = (stored_goals.get("engine") or {}).get("weekly_hours") or _hours(goals, fitness, recent_hours, level)
-    ctx = RuleContext(constraints, {DAYS.index(d) for d in prefs.available_days}, prefs.indoor_outdoor)
-    if ctx.max_hours is not None:
-        hours = min(hours, ctx.max_hours)
+    max_hours = ctx.weekly_bounds("build")["max_hours"]
+    if max_hours is not None:
+        hours = min(hours, max_hours)
     climbs, route_name = [], None
     if goals.route_id is not None:
         try:
@@ -100,7 +99,7 @@ def replan_from_today(cur, athlete_id: int, plan_id: int, *, today: date | None 
         except PlanGenerationError:
             notes.append("The plan's goal route is no longer saved: the new weeks use standard intervals.")
     others = [OtherEvent(**o) if isinstance(o, dict) else o for o in goals.other_events]
-    result = plan_engine(this_monday, len(weeks) - index, constraints, fitness=fitness, weekly_hours=hours,
+    result = plan_engine(this_monday, len(weeks) - index, ctx, fitness=fitness, weekly_hours=hours,
                          preferences=prefs, level=level, event_date=goals.event_date, event_type=goals.event_type,
                          other_races=[OtherRace(o.date, o.priority, o.event_type, o.name) for o in others
                                       if o.date >= first_day],
@@ -110,7 +109,13 @@ def replan_from_today(cur, athlete_id: int, plan_id: int, *, today: date | None 
     for n, week in enumerate(new_weeks, start=index + 1):
         week["week"] = n
     body = {"weeks": kept + new_weeks}
-    conflicts = checked(body, constraints, [get_rule(cur, r["id"]) for r in old["rules"]], goals.event_date)
+    broken = ctx.check(body)
+    if broken:
+        raise refusal(ctx, broken)
+    conflicts = [c.message for c in goal_conflicts(ctx.constraints, event_date=goals.event_date, names=ctx.names,
+                                                   goal="the plan's goal",
+                                                   hard_includes_sweet_spot=ctx.hard_includes_sweet_spot)
+                 if not c.blocking]
     note = (f"Re-planned from {first_day:%d %b %Y} (CTL {fitness.ctl:.0f}): {len(kept)} completed week(s) and "
             f"{len(locked)} day(s) of this week kept")
     new_id = save_version(cur, athlete_id, plan_id, body, note=note[:300])

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from core.coach.rules import (
+from core.coach.rules.model import (
     DAY_NAMES,
     DAYS,
     Day,
@@ -33,14 +33,18 @@ EVENT_TYPES = ("road_race", "gran_fondo", "time_trial", "criterium", "stage_race
                "general_fitness")
 # average intensity factor of a whole session of each type (warm-up and recoveries included)
 SESSION_IF = {"rest": 0.0, "recovery": 0.55, "endurance": 0.68, "long": 0.70, "tempo": 0.80, "sweet_spot": 0.84,
-              "threshold": 0.86, "vo2max": 0.83, "anaerobic": 0.78, "race": 0.92}
+              "threshold": 0.86, "vo2max": 0.83, "anaerobic": 0.78, "race": 0.92, "sprint": 0.72, "test": 0.88,
+              "group_ride": 0.82, "commute": 0.60}
 # (zone, low %FTP, high %FTP) of the work part
 ZONES = {"recovery": ("Z1", 0.45, 0.55), "endurance": ("Z2", 0.56, 0.75), "long": ("Z2", 0.56, 0.75),
          "tempo": ("Z3", 0.76, 0.87), "sweet_spot": ("Z3/Z4", 0.88, 0.94), "threshold": ("Z4", 0.95, 1.05),
-         "vo2max": ("Z5", 1.06, 1.20), "anaerobic": ("Z6", 1.21, 1.50), "race": ("race", 0.85, 1.05)}
+         "vo2max": ("Z5", 1.06, 1.20), "anaerobic": ("Z6", 1.21, 1.50), "race": ("race", 0.85, 1.05),
+         "sprint": ("Z7", 1.50, 3.00), "test": ("test", 1.00, 1.05), "group_ride": ("Z2–Z5", 0.60, 1.10),
+         "commute": ("Z1–Z2", 0.45, 0.70)}
 INTERVALS = {"tempo": "3 × 15 min", "sweet_spot": "3 × 12 min", "threshold": "2 × 20 min", "vo2max": "5 × 4 min",
              "anaerobic": "8 × 1 min", "recovery": "easy spin", "endurance": "steady", "long": "steady, fuel well",
-             "race": "race day"}
+             "race": "race day", "sprint": "8 × 10 s", "test": "20-min FTP test", "group_ride": "ride with the group",
+             "commute": "easy commute"}
 DEFAULT_FTP_W = 200.0
 HOURS_BY_LEVEL = {"beginner": 5.0, "intermediate": 7.0, "advanced": 10.0, "elite": 14.0}
 TSS_PER_HOUR = 50.0  # a typical mixed week, used to turn a CTL target into hours

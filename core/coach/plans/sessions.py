@@ -3,6 +3,7 @@ progression levels, the long ride's reach, and the sentence that explains each w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from core.coach.plans.periodisation import LOADING_PHASES
@@ -102,3 +103,31 @@ def _explain(plan: dict, reasons: list[dict], summary: dict) -> None:
             else:
                 text += "."
         week["why"] = text
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Route climbs
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def climb_share(duration_min: float) -> float:
+    """The share of FTP a steady climb of this duration can be paced at (falls as the effort gets longer)."""
+    for limit, share in ((5, 1.10), (10, 1.05), (20, 1.00), (40, 0.95), (60, 0.90)):
+        if duration_min < limit:
+            return share
+    return 0.85
+
+
+def climb_power(ftp_w: float, duration_min: float) -> float:
+    """A steady pacing target (W) for a climb of this duration."""
+    return round(ftp_w * climb_share(duration_min))
+
+
+@dataclass
+class Climb:
+    name: str
+    duration_min: float
+    avg_grade_pct: float
+    distance_m: float
+    power_w: float = 0.0
+    share: float = 1.0

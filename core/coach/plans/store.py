@@ -9,13 +9,14 @@ from datetime import date, timedelta
 import pandas as pd
 from pydantic import ValidationError
 
+from core.athletes import hard_includes_sweet_spot
 from core.coach.ai import record_verdict
-from core.coach.plans.check import _as_dict
-from core.coach.plans.generate import PlanResult, event_conflicts
+from core.coach.matching import link_completed_rides
+from core.coach.plans.check import RuleContext, _as_dict
+from core.coach.plans.generate import PlanResult
 from core.coach.plans.schema import PlanModel, PlanRequest, _pydantic_message
-from core.coach.rules import (
-    Constraint,
-)
+from core.coach.rules.model import DAYS
+from core.coach.rules.store import get_rule
 from core.errors import NotFoundError, PlanGenerationError
 from core.store.db import audit, bump_data_version, delete_with_children, transaction
 
@@ -25,11 +26,12 @@ from core.store.db import audit, bump_data_version, delete_with_children, transa
 
 _PLAN_COLUMNS = ("id", "athlete_id", "name", "description", "start_date", "end_date", "goal_type", "goals",
                  "preferences", "duration_weeks", "active", "version", "parent_plan_id", "is_template", "generator",
-                 "plan", "created_at")
+                 "plan", "created_at", "change")
 _PLAN_SELECT = ("SELECT id, athlete_id, name, description, start_date, end_date, goal_type, goals, preferences, "
-                "duration_weeks, active, version, parent_plan_id, is_template, generator, plan, created_at FROM plans")
+                "duration_weeks, active, version, parent_plan_id, is_template, generator, plan, created_at, change "
+                "FROM plans")
 _PLAN_LIST = ("SELECT id, athlete_id, name, description, start_date, end_date, goal_type, goals, preferences, "
-              "duration_weeks, active, version, parent_plan_id, is_template, generator, created_at FROM plans")
+              "duration_weeks, active, version, parent_plan_id, is_template, generator, created_at, change FROM plans")
 
 
 def _goal_type(request: PlanRequest) -> str:
@@ -49,17 +51,17 @@ def _goal_type(request: PlanRequest) -> str:
 
 def _insert_plan(cur, athlete_id: int, *, name: str, description: str | None, plan: dict, goal_type: str | None,
                  goals: dict, preferences: dict, version: int, parent_plan_id: int | None, is_template: bool,
-                 generator: str, rules: list[dict]) -> int:
+                 generator: str, rules: list[dict], change: dict | None = None) -> int:
     weeks = plan["weeks"]
     start = date.fromisoformat(str(weeks[0]["start_date"]))
     end = date.fromisoformat(str(weeks[-1]["start_date"])) + timedelta(days=6)
     plan_id = cur.execute(
         "INSERT INTO plans (athlete_id, name, description, start_date, end_date, goal_type, goals, preferences, "
-        "duration_weeks, active, version, parent_plan_id, is_template, generator, plan) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?) RETURNING id",
+        "duration_weeks, active, version, parent_plan_id, is_template, generator, plan, change) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?) RETURNING id",
         [athlete_id, name, description, start, end, goal_type, json.dumps(goals, default=str),
          json.dumps(preferences, default=str), len(weeks), version, parent_plan_id, is_template, generator,
-         json.dumps(plan, default=str)]).fetchone()[0]
+         json.dumps(plan, default=str), None if change is None else json.dumps(change, default=str)]).fetchone()[0]
     for rule in rules:
         cur.execute("INSERT INTO plan_rules (plan_id, rule_id, rule_version) VALUES (?, ?, ?)",
                     [plan_id, rule["id"], rule["version"]])
@@ -92,7 +94,8 @@ def save_plan(cur, athlete_id: int, result: PlanResult, *, name: str | None = No
     name = (name or request.name or "").strip()[:120] or \
         f"{request.duration_weeks}-week plan from {request.start_date:%d %b %Y}"
     goals = request.goals.model_dump(mode="json") | {"route_pacing": result.route_pacing,
-                                                     "engine": result.engine, "conflicts": result.conflicts}
+                                                     "rule_check": result.rule_check, "engine": result.engine,
+                                                     "conflicts": result.conflicts}
     with transaction(cur):
         plan_id = _insert_plan(
             cur, athlete_id, name=name, description=description or request.description, plan=result.plan,
@@ -109,7 +112,7 @@ def save_plan(cur, athlete_id: int, result: PlanResult, *, name: str | None = No
 
 def _plan_row(row) -> dict:
     data = dict(zip(_PLAN_COLUMNS, row, strict=False))
-    for key in ("goals", "preferences", "plan"):
+    for key in ("goals", "preferences", "plan", "change"):
         if isinstance(data[key], str):
             data[key] = json.loads(data[key])
     return data
@@ -134,7 +137,7 @@ def list_plans(cur, athlete_id: int, *, templates: bool = False) -> list[dict]:
     out = []
     for row in rows:
         data = dict(zip(cols, row, strict=False))
-        for key in ("goals", "preferences"):
+        for key in ("goals", "preferences", "change"):
             if isinstance(data[key], str):
                 data[key] = json.loads(data[key])
         out.append(data)
@@ -175,23 +178,45 @@ def delete_plan(cur, athlete_id: int, plan_id: int) -> None:
         bump_data_version(cur)
 
 
-def _constraints_for_plan(cur, plan: dict) -> list[Constraint]:
-    from core.coach.rules import get_rule
-
-    return [c for r in plan["rules"] for c in get_rule(cur, r["id"])["constraints"]]
+_RULE_CHECK_KEYS = {"hard_includes_sweet_spot", "baseline_tss", "baseline_hours", "ctl0", "speed_kmh"}
 
 
-def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: str | None = None) -> int:
+def rule_check_keywords(cur, plan: dict) -> dict:
+    """RuleContext's keywords for a saved plan, as they were when it was made: the event date, the "hard" setting,
+    the recent load and CTL saved with it (the athlete's setting for older plans), the days and venue asked for."""
+    goals = plan.get("goals") or {}
+    saved = {k: v for k, v in (goals.get("rule_check") or {}).items() if k in _RULE_CHECK_KEYS}
+    saved.setdefault("hard_includes_sweet_spot", hard_includes_sweet_spot(cur, plan["athlete_id"]))
+    prefs = plan.get("preferences") or {}
+    event = goals.get("event_date")
+    return {"event_date": date.fromisoformat(event) if event else None,
+            "available": {DAYS.index(d) for d in prefs.get("available_days") or DAYS},
+            "indoor_pref": prefs.get("indoor_outdoor") or "both", **saved}
+
+
+def rule_context_for_plan(cur, plan: dict) -> RuleContext:
+    """The plan's rules (the versions it was made with, enabled or not) read as they were when it was made."""
+    rules = [get_rule(cur, r["id"]) for r in plan["rules"]]
+    return RuleContext([c for r in rules for c in r["constraints"]],
+                       names=[r["name"] for r in rules for _ in r["constraints"]], **rule_check_keywords(cur, plan))
+
+
+def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: str | None = None,
+                 change: dict | None = None, accept_breaks: bool = False) -> int:
     """Store an edited plan body as the next version of ``plan_id`` (validated against the schema and the
-    plan's rules); the active flag moves to the new version."""
+    plan's rules); the active flag moves to the new version. A rule the edit breaks that the previous version kept
+    refuses the save unless ``accept_breaks`` (an override the caller records in ``change``)."""
     old = get_plan(cur, plan_id, athlete_id)
     try:
         body = PlanModel(**_as_dict(new_plan)).plan_json()
     except ValidationError as exc:
         raise PlanGenerationError(f"The edited plan is not valid — {_pydantic_message(exc)}") from None
-    event = (old["goals"] or {}).get("event_date")
-    _, broken = event_conflicts(body, _constraints_for_plan(cur, old), date.fromisoformat(event) if event else None)
-    if broken:  # the event on its day is the one exception, accepted when the plan was first saved
+    context = rule_context_for_plan(cur, old)
+    broken = context.violations(body)  # the event on its day is exempt from every rule
+    if broken and not accept_breaks:
+        before = set(context.violations(_as_dict(old["plan"])))
+        broken = [b for b in broken if b not in before]  # breaks the rider accepted earlier stay accepted
+    if broken and not accept_breaks:
         raise PlanGenerationError("The edited plan breaks its rules: " + "; ".join(broken[:3]))
     latest = cur.execute("SELECT max(version) FROM plans WHERE id = ? OR parent_plan_id = ?",
                          [plan_id, plan_id]).fetchone()[0] or old["version"]
@@ -200,7 +225,8 @@ def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: st
                               goal_type=old["goal_type"], goals=old["goals"], preferences=old["preferences"],
                               version=max(latest, old["version"]) + 1, parent_plan_id=plan_id,
                               is_template=old["is_template"], generator=old["generator"],
-                              rules=[{"id": r["id"], "version": r["version"]} for r in old["rules"]])
+                              rules=[{"id": r["id"], "version": r["version"]} for r in old["rules"]], change=change)
+        link_completed_rides(cur, athlete_id, new_id)  # the rides already done complete the new version too
         if old["active"]:
             _activate(cur, athlete_id, new_id)
         audit(cur, "version", "plan", new_id, athlete_id, parent=plan_id)
@@ -208,14 +234,19 @@ def save_version(cur, athlete_id: int, plan_id: int, new_plan: dict, *, note: st
     return new_id
 
 
-def rollback_plan(cur, athlete_id: int, plan_id: int, to_plan_id: int | None = None) -> int:
-    """Roll back: a new version of ``plan_id`` whose body is that of ``to_plan_id`` (default: its parent)."""
+def rollback_plan(cur, athlete_id: int, plan_id: int, to_plan_id: int | None = None, *,
+                  accept_breaks: bool = False) -> int:
+    """Roll back: a new version of ``plan_id`` whose body is that of ``to_plan_id`` (default: its parent). The pages
+    and the CLI ask for a confirmation first."""
     current = get_plan(cur, plan_id, athlete_id)
     target_id = to_plan_id or current["parent_plan_id"]
     if target_id is None:
         raise PlanGenerationError(f"Plan “{current['name']}” is the first version; there is nothing to roll back to.")
     target = get_plan(cur, target_id, athlete_id)
-    return save_version(cur, athlete_id, plan_id, target["plan"], note=f"Rolled back to version {target['version']}")
+    summary = f"Rolled back to version {target['version']}"
+    return save_version(cur, athlete_id, plan_id, target["plan"], note=summary, accept_breaks=accept_breaks,
+                        change={"kind": "rollback", "summary": summary, "to_plan_id": target_id,
+                                "override": accept_breaks})
 
 
 def branch_plan(cur, athlete_id: int, plan_id: int, name: str, *, template: bool = False) -> int:
@@ -228,7 +259,12 @@ def branch_plan(cur, athlete_id: int, plan_id: int, name: str, *, template: bool
         new_id = _insert_plan(cur, athlete_id, name=name, description=old["description"], plan=old["plan"],
                               goal_type=old["goal_type"], goals=old["goals"], preferences=old["preferences"],
                               version=1, parent_plan_id=plan_id, is_template=template, generator=old["generator"],
-                              rules=[{"id": r["id"], "version": r["version"]} for r in old["rules"]])
+                              rules=[{"id": r["id"], "version": r["version"]} for r in old["rules"]],
+                              change={"kind": "template" if template else "branch",
+                                      "summary": f"{'Template' if template else 'Scenario'} from “{old['name']}” "
+                                                 f"v{old['version']}"})
+        if not template:
+            link_completed_rides(cur, athlete_id, new_id)
         audit(cur, "template" if template else "branch", "plan", new_id, athlete_id, parent=plan_id)
         bump_data_version(cur)
     return new_id
@@ -237,6 +273,9 @@ def branch_plan(cur, athlete_id: int, plan_id: int, name: str, *, template: bool
 def plan_from_template(cur, athlete_id: int, template_id: int, start: date, name: str | None = None) -> int:
     """A new plan from a template, shifted to start on the Monday of ``start``."""
     template = get_plan(cur, template_id, athlete_id)
+    if not template["is_template"]:
+        raise PlanGenerationError(f"Plan {template_id} (“{template['name']}”) is not a template: save it as one "
+                                  "first, or branch it.")
     start = start - timedelta(days=start.weekday())
     shift = start - date.fromisoformat(str(template["plan"]["weeks"][0]["start_date"]))
     body = json.loads(json.dumps(template["plan"]))
@@ -249,7 +288,8 @@ def plan_from_template(cur, athlete_id: int, template_id: int, start: date, name
                               description=template["description"], plan=body, goal_type=template["goal_type"],
                               goals=template["goals"], preferences=template["preferences"], version=1,
                               parent_plan_id=template_id, is_template=False, generator=template["generator"],
-                              rules=[{"id": r["id"], "version": r["version"]} for r in template["rules"]])
+                              rules=[{"id": r["id"], "version": r["version"]} for r in template["rules"]],
+                              change={"kind": "from_template", "summary": f"From the template “{template['name']}”"})
         audit(cur, "from_template", "plan", new_id, athlete_id, parent=template_id)
         bump_data_version(cur)
     return new_id
@@ -269,7 +309,8 @@ def plan_versions(cur, athlete_id: int, plan_id: int) -> list[dict]:
                            "ORDER BY id", [frontier]).fetchall()
         frontier = [r[0] for r in rows]
         chain.extend(get_plan(cur, i, athlete_id) for i in frontier)
-    return [{k: p[k] for k in ("id", "name", "version", "parent_plan_id", "active", "created_at")} for p in chain]
+    return [{k: p[k] for k in ("id", "name", "version", "parent_plan_id", "active", "created_at", "change")}
+            for p in chain]
 
 
 def compare_plans(a: dict, b: dict) -> list[dict]:
