@@ -69,6 +69,23 @@ def athlete_id() -> int:
     return chosen
 
 
+def units():
+    """The current athlete's units and time zone (Settings), for core.views.fmt."""
+    from core.athletes import get_athlete
+    from core.views.fmt import Units
+
+    return Units.from_preferences(get_athlete(cursor(), athlete_id())["preferences"])
+
+
+def metric_grid(tiles, per_row: int = 4) -> None:
+    """Metric cards (label, value, help) in rows of ``per_row``: at 1280 px with the sidebar open a card is about
+    230 px wide, room for a value of about eleven characters (the e2e sweep checks none is cut off)."""
+    tiles = list(tiles)
+    for start in range(0, len(tiles), per_row):
+        for col, (label, value, help_text) in zip(st.columns(per_row), tiles[start:start + per_row], strict=False):
+            col.metric(label, value, help=help_text)
+
+
 @contextmanager
 def friendly_errors(action: str) -> Iterator[None]:
     """Show a VeloCoachError as its message; anything unexpected is logged with context and shown briefly."""

@@ -10,6 +10,7 @@ from core.store.backup_export import backup_filename, export_backup
 from core.store.backup_restore import restore
 from core.store.backup_validate import read_backup
 from core.store.gpx_export import export_gpx
+from core.views.fmt import counts_sentence, counts_table
 from core.views.text import md, plain
 
 MIME = {"zip": "application/zip", "json": "application/json", "gpx": "application/gpx+xml"}
@@ -84,10 +85,10 @@ else:
         st.markdown(f"**{md(summary['file'])}** — athlete **{md(summary['athlete'])}**, exported "
                     f"{md(summary['exported_at'] or 'at an unknown time')} by VeloCoach "
                     f"{md(summary['app_version'] or '?')}"
+                    + f": {counts_sentence(summary['rows'])}"
                     + (f"; rides from {md(summary['first_ride'])} to {md(summary['last_ride'])}"
                        if summary["first_ride"] else ""))
-        st.dataframe([{"table": t, "rows": n} for t, n in summary["rows"].items() if n], hide_index=True,
-                     key="backup_preview")
+        st.dataframe(counts_table(summary["rows"]), hide_index=True, key="backup_preview")
         if st.button("Restore as a new athlete", type="primary", key="backup_restore"):
             with ui.friendly_errors(f"restoring {upload.name}"), st.spinner("Restoring…"):
                 try:

@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 import ui
 from core.rides import compare
 from core.rides.store import RideFilter, search_rides, sport_types
+from core.views import ridecharts
 from core.views.mapview import comparison_map
 from core.views.text import md, plain, plot_text
 
@@ -19,6 +20,7 @@ COLOURS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC", "#F4A259", "#6C757D")  # 
 st.title("Compare rides")
 cur = ui.cursor()
 athlete = ui.athlete_id()
+units = ui.units()
 
 url_ids = compare.parse_ride_ids([st.query_params.get(k) for k in LETTERS if st.query_params.get(k)])
 if "compare_rides" not in st.session_state:
@@ -125,11 +127,10 @@ with ui.friendly_errors("drawing the map"):
 
 # ---------------------------------------------------------------------------------------------- tables
 st.subheader("Differences")
-table = comparison.differences.rename(columns={r.label: LETTERS[i].upper() for i, r in enumerate(comparison.rides)})
+table = ridecharts.differences_frame(comparison.differences,
+                                    [LETTERS[i].upper() for i in range(len(comparison.rides))], units)
 st.caption(" · ".join(md(name) for name in names))
-st.dataframe(table, hide_index=True, width="stretch", key="compare_differences",
-             column_config={c: st.column_config.NumberColumn(format="%.2f") for c in table.columns
-                            if c not in ("figure", "unit")})
+st.dataframe(table, hide_index=True, width="stretch", key="compare_differences")
 
 st.subheader("Shared climbs")
 climbs = comparison.climbs
@@ -138,12 +139,5 @@ if climbs.empty:
 else:
     weight_note = "" if comparison.weight_kg else " Add your weight in Settings to see W/kg."
     st.caption(f"A's climbs found on B by position, and B's on A: time, power, W/kg and heart rate on each.{weight_note}")
-    view = climbs.rename(columns={
-        "climb": "Climb", "start_km_a": "Starts at km (A)", "length_m": "Length (m)", "gain_m": "Gain (m)",
-        "time_s_a": "Time A (s)", "time_s_b": "Time B (s)", "time_delta_s": "A − B (s)",
-        "avg_power_w_a": "Power A (W)", "avg_power_w_b": "Power B (W)", "w_per_kg_a": "W/kg A",
-        "w_per_kg_b": "W/kg B", "avg_hr_a": "HR A", "avg_hr_b": "HR B", "avg_speed_kmh_a": "km/h A",
-        "avg_speed_kmh_b": "km/h B"})
-    st.dataframe(view, hide_index=True, width="stretch", key="compare_climbs",
-                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in view.columns
-                                if c != "Climb"})
+    st.dataframe(ridecharts.shared_climbs_frame(climbs, units), hide_index=True, width="stretch",
+                 key="compare_climbs")

@@ -48,9 +48,8 @@ if ride is None:
     st.stop()
 
 st.subheader(md(ride["name"]))
-tiles = ridecharts.detail_metrics(ride)
-for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
-    col.metric(label, value, help=help_text)
+units = ui.units()
+ui.metric_grid(ridecharts.detail_metrics(ride, units))
 for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {md(flag)}")
 if ride["tags"]:
@@ -95,8 +94,8 @@ if fig is not None:
 
 if ride["laps"]:
     st.markdown("**Laps**")
-    st.dataframe(pd.DataFrame(ride["laps"]), hide_index=True, width="stretch", key="ride_laps")
-climbs = ridecharts.climbs_table(ride["sections"])
+    st.dataframe(ridecharts.laps_table(ride["laps"], units), hide_index=True, width="stretch", key="ride_laps")
+climbs = ridecharts.climbs_table(ride["sections"], units)
 if not climbs.empty:
     st.markdown("**Climbs**")
     st.dataframe(climbs, hide_index=True, width="stretch", key="ride_climbs")

@@ -83,13 +83,9 @@ with ui.friendly_errors("searching rides"):
 # ---------------------------------------------------------------------------------------------- list
 st.caption(f"{total} rides match")
 if rows:
-    st.dataframe(rides_table(rows), hide_index=True, width="stretch", key="rides_table",
-                 column_config={"Date": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                                "Avg W": st.column_config.NumberColumn(format="%.0f"),
-                                "NP": st.column_config.NumberColumn(format="%.0f"),
-                                "Avg HR": st.column_config.NumberColumn(format="%.0f"),
-                                "Load": st.column_config.NumberColumn(
-                                    format="%.0f", help="TSS for rides with power, TRIMP(100) for HR only")})
+    st.dataframe(rides_table(rows, ui.units()), hide_index=True, width="stretch", key="rides_table",
+                 column_config={"Load": st.column_config.TextColumn(
+                     help="TSS for rides with power, TRIMP(100) for heart rate only")})
 pages = page_count(total, page_size)
 c1, c2 = st.columns([1, 3])
 c1.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="rides_page")

@@ -8,24 +8,24 @@ from core.importer import import_files
 from core.routes.sections import DEFAULT_PARAMS
 from core.routes.store import (
     delete_route,
-    format_duration,
     get_route,
     highlight_index,
     list_routes,
     rename_route,
     route_points,
-    route_rows,
     route_sections,
     section_label,
-    section_rows,
 )
+from core.views import fmt
 from core.views.mapview import profile_figure, route_map
+from core.views.routeview import route_table, sections_table
 from core.views.text import md, plain
 
 st.title("Routes")
 cur = ui.cursor()
 athlete = ui.athlete_id()
 settings = ui.settings()
+units = ui.units()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -56,7 +56,7 @@ if new_files:
 for result in st.session_state.get("routes_results", []):
     if result["ok"]:
         climbs = sum(1 for s in result["sections"] if s["kind"] == "climb")
-        st.success(f"{md(result['file'])}: {result['distance_m'] / 1000:.1f} km, {result['points']} points, "
+        st.success(f"{md(result['file'])}: {fmt.distance(result['distance_m'], units)}, {result['points']:,} points, "
                    f"{len(result['sections'])} sections ({climbs} climb{'s' if climbs != 1 else ''})")
     else:
         st.error(md(result["error"]))
@@ -66,9 +66,9 @@ routes = list_routes(cur, athlete, "planned")
 if not routes:
     st.info("No routes yet: drop a GPX file above.")
     st.stop()
-st.dataframe(route_rows(routes), hide_index=True, width="stretch", height=min(38 + 35 * len(routes), 250))
+st.dataframe(route_table(routes, units), hide_index=True, width="stretch", height=min(38 + 35 * len(routes), 250))
 ids = [r["id"] for r in routes]
-names = {r["id"]: f"{r['name']} ({r['distance_m'] / 1000:.1f} km)" for r in routes}
+names = {r["id"]: f"{r['name']} ({fmt.distance(r['distance_m'], units)})" for r in routes}
 if st.session_state.get("routes_selected") not in ids:
     st.session_state["routes_selected"] = ids[0]
 route_id = st.selectbox("Route", ids, format_func=lambda i: plain(names[i]), key="routes_selected")
@@ -92,10 +92,10 @@ with st.expander("Rename or delete"):
 points = cached_points(str(ui.database().path), route_id, ui.current_data_version())
 sections = route_sections(cur, route_id)
 cols = st.columns(4)
-cols[0].metric("Distance", f"{route['distance_m'] / 1000:.1f} km")
-cols[1].metric("Elevation gain", "–" if route["elevation_gain_m"] is None else f"{route['elevation_gain_m']:.0f} m")
+cols[0].metric("Distance", fmt.distance(route["distance_m"], units))
+cols[1].metric("Elevation gain", fmt.elevation(route["elevation_gain_m"], units))
 cols[2].metric("Climbs", sum(1 for s in sections if s["kind"] == "climb"))
-cols[3].metric("Estimated time", format_duration(sum(s["est_time_s"] or 0 for s in sections)))
+cols[3].metric("Estimated time", fmt.duration(sum(s["est_time_s"] or 0 for s in sections)), help="h:mm")
 if not route["has_elevation"]:
     st.warning("This route has no elevation data: it is shown as one flat section by distance only.")
 
@@ -113,6 +113,6 @@ st.caption(f"Map line: {simple.points:,} of {simple.original_points:,} points (D
 st.plotly_chart(profile_figure(points, sections, chosen), width="stretch", key="routes_profile")
 
 st.subheader("Sections")
-st.dataframe(section_rows(sections), hide_index=True, width="stretch", key="routes_sections_table")
+st.dataframe(sections_table(sections, units), hide_index=True, width="stretch", key="routes_sections_table")
 st.caption(f"Times and gears for FTP and weight from Settings; model: {DEFAULT_PARAMS.describe()}. "
            "Categories by Strava's score (length × grade); FIETS = H²/(D·10) + (T − 1000)/1000.")

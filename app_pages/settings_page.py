@@ -18,6 +18,7 @@ from core.coach.ai import health_check as ai_health_check
 from core.coach.ai import usage_totals as ai_usage_totals
 from core.errors import VeloCoachError
 from core.rides.powerstore import recompute_rides
+from core.views import fmt
 from core.views.powerview import FTP_CHANGE_NOTE
 from core.views.text import md, plain
 
@@ -41,6 +42,7 @@ st.selectbox("Athlete", options=list(names), format_func=lambda i: plain(names[i
 
 athlete = get_athlete(cur, current_id)
 prefs = athlete["preferences"]
+units = fmt.Units.from_preferences(prefs)
 with st.form("athlete_profile"):
     st.subheader("Profile")
     left, right = st.columns(2)
@@ -62,13 +64,21 @@ with st.form("athlete_profile"):
                              index=list(gap_methods).index(prefs.get("gap_method", "pauses"))
                              if prefs.get("gap_method", "pauses") in gap_methods else 0, key="profile_gap_method")
     st.caption("CTL and ATL follow x = x·e^(−1/τ) + TSS·(1 − e^(−1/τ)); form (TSB) = yesterday's CTL − ATL.")
+    st.markdown("**Display**")
+    left, right = st.columns(2)
+    unit_system = left.radio("Units", fmt.SYSTEMS, horizontal=True, key="profile_units",
+                             index=fmt.SYSTEMS.index(units.system),
+                             format_func={"metric": "Metric (km, m, km/h)", "imperial": "Imperial (mi, ft, mph)"}.get)
+    zones = fmt.time_zones()
+    zone = right.selectbox("Time zone", zones, index=zones.index(units.tz) if units.tz in zones else 0,
+                           key="profile_timezone", help="Ride times and dates are shown in this zone.")
     if st.form_submit_button("Save profile", type="primary"):
         try:
             profile = validate_profile(
                 name=name, email=email or None, fitness_level=level, ftp_w=ftp or None, max_hr=max_hr or None,
                 lthr=lthr or None, weight_kg=weight or None,
                 preferences={**prefs, "ctl_days": ctl_days, "atl_days": atl_days, "indoor_ok": indoor,
-                             "gap_method": gap_method})
+                             "gap_method": gap_method, "units": unit_system, "timezone": zone})
             update_athlete(cur, current_id, profile)
             st.success("Profile saved.")
             if (ftp or None) != athlete["ftp_w"] and ftp:
@@ -99,14 +109,14 @@ with st.expander("Recompute stored rides"):
 
 st.subheader("Your data")
 summary = data_summary(cur, current_id)
-cols = st.columns(5)
-cols[0].metric("Rides", summary["rides"])
-cols[1].metric("Distance", f"{summary['distance_km']:,.0f} km")
-cols[2].metric("Routes", summary["routes"])
-cols[3].metric("Plans", summary["plans"])
-cols[4].metric("Rules", summary["rules"])
+units = ui.units()  # as just saved
+ui.metric_grid([("Rides", fmt.number(summary["rides"]), None),
+                ("Distance", fmt.distance(summary["distance_km"] * 1000, units, decimals=0), None),
+                ("Routes", fmt.number(summary["routes"]), None),
+                ("Plans", fmt.number(summary["plans"]), f"{summary['plan_versions']} versions in all"),
+                ("Rules", fmt.number(summary["rules"]), None)], per_row=5)
 if summary["first_ride_at"]:
-    st.caption(f"Rides from {summary['first_ride_at']:%d %b %Y} to {summary['last_ride_at']:%d %b %Y}. "
+    st.caption(f"Rides from {fmt.day(summary['first_ride_at'], units)} to {fmt.day(summary['last_ride_at'], units)}. "
                f"Database: {md(ui.settings().db_path)}")
 
 st.subheader("AI service")
@@ -119,7 +129,7 @@ else:
                "`ai_api_key` (and optionally `ai_base_url`, `ai_model`) in .streamlit/secrets.toml or VELOCOACH_AI_KEY.")
 ai_totals = ai_usage_totals(cur)
 ai_cols = st.columns(4)
-ai_cols[0].metric("AI calls", ai_totals["calls"],
+ai_cols[0].metric("AI calls", fmt.number(ai_totals["calls"]),
                   help=f"{ai_totals['cached']} answered from the cache, {ai_totals['failed']} failed or fell back")
 ai_cols[1].metric("Tokens in", f"{ai_totals['tokens_in']:,}")
 ai_cols[2].metric("Tokens out", f"{ai_totals['tokens_out']:,}")

@@ -44,6 +44,23 @@ class AthleteProfile(BaseModel):
             raise ValueError("is not an e-mail address")
         return value
 
+    @field_validator("preferences")
+    @classmethod
+    def _check_display(cls, value: dict) -> dict:
+        """How numbers are shown: ``units`` metric or imperial, ``timezone`` an IANA zone name."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if value.get("units", "metric") not in ("metric", "imperial"):
+            raise ValueError("units must be metric or imperial")
+        zone = value.get("timezone", "UTC")
+        try:
+            if not isinstance(zone, str) or not zone or len(zone) > 64:
+                raise ValueError
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"time zone “{str(zone)[:64]}” is not a known zone (e.g. Europe/Paris)") from None
+        return value
+
     @model_validator(mode="after")
     def _lthr_below_max(self):
         if self.lthr and self.max_hr and self.lthr >= self.max_hr:
@@ -52,7 +69,7 @@ class AthleteProfile(BaseModel):
 
 
 _LABELS = {"ftp_w": "FTP", "max_hr": "Max HR", "lthr": "LTHR", "weight_kg": "Weight", "name": "Name",
-           "email": "E-mail", "fitness_level": "Fitness level"}
+           "email": "E-mail", "fitness_level": "Fitness level", "preferences": "Display:"}
 
 
 def validate_profile(**values) -> AthleteProfile:
@@ -164,7 +181,10 @@ def data_summary(cur, athlete_id: int) -> dict:
         "WHERE athlete_id = ? AND duplicate_of IS NULL", [athlete_id]).fetchone()
     routes = cur.execute("SELECT count(*) FROM routes WHERE athlete_id = ? AND kind = 'planned'",
                          [athlete_id]).fetchone()[0]
-    plans = cur.execute("SELECT count(*) FROM plans WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
+    # A plan is a chain of versions (version 1 starts one, a branch too); templates are not plans.
+    plans, plan_versions = cur.execute(
+        "SELECT count(*) FILTER (WHERE version = 1), count(*) FROM plans WHERE athlete_id = ? AND NOT is_template",
+        [athlete_id]).fetchone()
     rules = cur.execute("SELECT count(*) FROM rules WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
     return {"rides": rides, "first_ride_at": first, "last_ride_at": last, "distance_km": dist / 1000,
-            "routes": routes, "plans": plans, "rules": rules}
+            "routes": routes, "plans": plans, "plan_versions": plan_versions, "rules": rules}

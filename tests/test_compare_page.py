@@ -38,7 +38,11 @@ def test_the_url_opens_a_comparison_with_charts_map_and_tables(db, two_rides):
     assert [s.value for s in at.subheader] == ["Streams", "Difference A − B", "Tracks", "Differences",
                                                "Shared climbs"]
     differences = at.dataframe[0].value
-    assert "Best 20 min" in list(differences["figure"])
+    assert "Best 20 min" in list(differences["Figure"])
+    # every value carries its unit: h:mm:ss, km, W, never a raw float like 15542.00 s or 121417.96 m
+    by_figure = differences.set_index("Figure")
+    assert by_figure.loc["Distance", "A"].endswith(" km") and by_figure.loc["NP", "B"].endswith(" W")
+    assert ":" in by_figure.loc["Duration (moving)", "A"]
     climbs = at.dataframe[1].value
     assert len(climbs) >= 3 and "W/kg A" in climbs.columns
     assert any("orange" in c.value for c in at.caption)  # the map's legend, next to the two-track map

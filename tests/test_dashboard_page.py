@@ -74,8 +74,12 @@ def test_an_active_plan_shows_progress_and_upcoming_workouts(db, cur, athlete_id
     assert any("Spring build" in m.value for m in at.markdown)
     frames = at.dataframe
     assert len(frames) == 2
-    assert {"Planned (h)", "Done (h)", "Compliance (%)"} <= set(frames[0].value.columns)
-    assert len(frames[1].value) == 2  # the two workouts from tomorrow on
+    assert {"Status", "Planned (h:mm)", "Done (h:mm)", "Done of planned (%)"} <= set(frames[0].value.columns)
+    assert set(frames[0].value["Status"]) <= {"On plan", "Partly", "Off plan", "Not yet"}  # words, not emoji
+    upcoming = frames[1].value
+    assert len(upcoming) == 2  # the two workouts from tomorrow on
+    assert list(upcoming.columns) == ["Day", "Workout", "Duration (h:mm)", "TSS", "Description"]
+    assert set(upcoming["Duration (h:mm)"]) == {"1:00", "2:00"}
 
 
 def test_an_empty_database_gets_a_friendly_dashboard(db, athlete_id):

@@ -50,7 +50,8 @@ def test_uploading_gpx_files_shows_the_route_sections_map_and_profile(db_path):
     assert [m.label for m in at.metric] == ["Distance", "Elevation gain", "Climbs", "Estimated time"]
     assert at.metric[0].value == "48.3 km"
     table = at.dataframe[-1].value  # the section table (the route list comes first)
-    assert "climb" in set(table["Kind"]) and table["Length km"].sum() > 48
+    assert "Climb" in set(table["Kind"]) and table["Length (km)"].astype(float).sum() > 48
+    assert "None" not in table.to_string() and not any("_" in c for c in table.columns)
     component = folium_component(at)
     assert component is not None
     script = component["script"]

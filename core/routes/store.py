@@ -266,25 +266,3 @@ def format_duration(seconds: float | None) -> str:
         return "–"
     minutes = int(round(seconds / 60))
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-
-
-def section_rows(sections: list[dict]) -> list[dict]:
-    """The section table, in the rider's units."""
-    rows = []
-    for i, s in enumerate(sections):
-        rows.append({
-            "#": i + 1, "Kind": s["kind"], "From km": round(s["start_m"] / 1000, 2),
-            "To km": round(s["end_m"] / 1000, 2), "Length km": round(s["distance_m"] / 1000, 2),
-            "Gain m": None if s["elevation_gain_m"] is None else round(s["elevation_gain_m"]),
-            "Loss m": None if s["elevation_loss_m"] is None else round(s["elevation_loss_m"]),
-            "Avg %": s["avg_grade_pct"], "Max %": s["max_grade_pct"],
-            "Cat": s["category"] or "", "FIETS": s["fiets"], "Time": format_duration(s["est_time_s"]),
-            "Gear": s["gear_hint"] or ""})
-    return rows
-
-
-def route_rows(routes: list[dict]) -> list[dict]:
-    return [{"Name": r["name"], "km": round(r["distance_m"] / 1000, 1),
-             "Gain m": None if r["elevation_gain_m"] is None else round(r["elevation_gain_m"]),
-             "Points": r["point_count"], "File": r["source_file"] or "",
-             "Added": r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else ""} for r in routes]
