@@ -78,12 +78,14 @@ def units():
 
 
 def metric_grid(tiles, per_row: int = 4) -> None:
-    """Metric cards (label, value, help) in rows of ``per_row``: at 1280 px with the sidebar open a card is about
-    230 px wide, room for a value of about eleven characters (the e2e sweep checks none is cut off)."""
+    """Metric cards (label, value, help[, delta, delta colour]) in rows of ``per_row``: at 1280 px with the sidebar
+    open a card is about 200 px wide, room for a value of about ten characters (the e2e sweep checks that none is
+    cut off)."""
     tiles = list(tiles)
     for start in range(0, len(tiles), per_row):
-        for col, (label, value, help_text) in zip(st.columns(per_row), tiles[start:start + per_row], strict=False):
-            col.metric(label, value, help=help_text)
+        for col, tile in zip(st.columns(per_row), tiles[start:start + per_row], strict=False):
+            label, value, help_text, delta, delta_color = (*tile, None, "normal")[:5]
+            col.metric(label, value, delta=delta, delta_color=delta_color, help=help_text)
 
 
 @contextmanager

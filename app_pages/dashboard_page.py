@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from core.rides import dashboard
-from core.views import fmt, planview
+from core.views import fmt, planview, ridecharts
 from core.views.text import md
 
 st.title("Dashboard")
@@ -55,22 +55,10 @@ if data is None:
 st.subheader("This week")
 week = data["week_vs_last"]
 planned = week["planned"]
-cols = st.columns(4)
-for col, key in zip(cols, ("distance_m", "moving_time_s", "tss", "rides"), strict=True):
-    label, factor, unit = dashboard.METRICS[key]
-    now, last = week["this_week"][key] * factor, week["last_week"][key] * factor
-    last_to_date = week["last_week_to_date"][key] * factor
-    plan_text = ""
-    if planned and key in ("moving_time_s", "tss"):
-        plan_value = planned["duration_s"] * factor if key == "moving_time_s" else planned["tss"]
-        plan_text = f" · plan {plan_value:.1f}{(' ' + unit) if unit else ''}"
-    col.metric(f"{label}{f' ({unit})' if unit else ''}", f"{now:.1f}" if key != "rides" else f"{now:.0f}",
-               delta=f"{now - last_to_date:+.1f} vs last week by this day",
-               delta_color="off" if key == "rides" else "normal",
-               help=f"Last week by this day: {last_to_date:.1f}; whole last week: {last:.1f}{plan_text}")
+ui.metric_grid(ridecharts.this_week_tiles(week, ui.units()))
 if planned:
-    st.caption(f"Planned this week: {planned['workouts']} workouts, {planned['duration_s'] / 3600:.1f} h, "
-               f"TSS {planned['tss']:.0f}.")
+    st.caption(f"Planned this week: {planned['workouts']} workouts, {fmt.duration(planned['duration_s'])} h, "
+               f"TSS {fmt.number(planned['tss'])}.")
 
 # ---------------------------------------------------------------------------------------------- fitness
 st.subheader("Fitness, fatigue and form")

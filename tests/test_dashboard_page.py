@@ -37,7 +37,10 @@ def test_the_dashboard_shows_every_panel_and_says_when_there_is_no_plan(db, athl
     at = run_page()
     assert at.title[0].value == "Dashboard"
     labels = [m.label for m in at.metric]
-    assert "Fitness (CTL)" in labels and "Form (TSB)" in labels and "Distance (km)" in labels
+    assert "Fitness (CTL)" in labels and "Form (TSB)" in labels and "Distance" in labels
+    week = {m.label: m for m in at.metric[:4]}
+    assert week["Distance"].value.endswith(" km") and ":" in week["Moving time"].value  # 7:36, not 7.6 h
+    assert week["TSS"].value.replace(",", "").isdigit()  # whole TSS, no raw float
     subheaders = [s.value for s in at.subheader]
     assert subheaders[:3] == ["This week", "Fitness, fatigue and form", "Volume"]
     assert any("No active training plan" in i.value for i in at.info)

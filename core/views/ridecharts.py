@@ -288,3 +288,29 @@ def shared_climbs_frame(climbs: pd.DataFrame, units: Units = METRIC) -> pd.DataF
         Column("avg_hr_a", "HR A (bpm)", fmt.number), Column("avg_hr_b", "HR B (bpm)", fmt.number),
         Column("avg_speed_kmh_a", f"Speed A ({units.speed_unit})", speed_kmh),
         Column("avg_speed_kmh_b", f"Speed B ({units.speed_unit})", speed_kmh)])
+
+
+def this_week_tiles(week: dict, units: Units = METRIC) -> list[tuple]:
+    """The Dashboard's week so far against last week by the same day: (label, value, help, delta, delta colour).
+    Deltas stay short (a card is about 230 px wide at 1280 px); the long comparison is in the help."""
+    def show(key, value, *, delta=False):
+        if key == "distance_m":
+            text = fmt.distance(abs(value) if delta else value, units)
+        elif key == "moving_time_s":
+            text = fmt.duration(abs(value) if delta else value)
+        else:
+            text = fmt.number(abs(value) if delta else value)
+        return (("+" if value >= 0 else "−") + text) if delta else text
+
+    planned, tiles = week["planned"], []
+    for key, label in (("distance_m", "Distance"), ("moving_time_s", "Moving time"), ("tss", "TSS"),
+                       ("rides", "Rides")):
+        now, last = week["this_week"][key], week["last_week"][key]
+        to_date = week["last_week_to_date"][key]
+        plan_text = ""
+        if planned and key in ("moving_time_s", "tss"):
+            plan_text = f" · planned this week {show(key, planned['duration_s' if key == 'moving_time_s' else key])}"
+        tiles.append((label, show(key, now), f"Last week by this day: {show(key, to_date)}; whole last week: "
+                      f"{show(key, last)}{plan_text}", f"{show(key, now - to_date, delta=True)} on last week",
+                      "off" if key == "rides" else "normal"))
+    return tiles
