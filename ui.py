@@ -88,6 +88,34 @@ def metric_grid(tiles, per_row: int = 4) -> None:
             col.metric(label, value, delta=delta, delta_color=delta_color, help=help_text)
 
 
+def ride_picker(label: str, key: str, *, wanted: int | None = None, container=None) -> int | None:
+    """A search box (date, name or #id, searched in SQL with a LIMIT) and a select box of the matches; returns the
+    ride id chosen (``wanted`` first when it is the athlete's ride), None when nothing matches."""
+    from core.rides.find import PICKER_LIMIT, find_rides
+    from core.rides.store import get_ride
+    from core.views.ridecharts import ride_label
+
+    where = container or st
+    query = where.text_input(f"Find {label.lower()}", key=f"{key}_query", max_chars=200,
+                             placeholder="a date (2025-03-14, 2025-03), words of its name or #id")
+    rows = find_rides(cursor(), athlete_id(), query)
+    labels = {r["id"]: ride_label(r) for r in rows}
+    if wanted is not None and wanted not in labels and not query:
+        try:
+            labels = {wanted: ride_label(get_ride(cursor(), athlete_id(), wanted)), **labels}
+        except VeloCoachError:
+            pass
+    if not labels:
+        where.caption(f"No ride matches “{md(query)}”." if query else "No rides yet.")
+        return None
+    ids = list(labels)
+    chosen = where.selectbox(label, ids, format_func=labels.get, key=key, index=ids.index(wanted) if wanted in ids
+                             else 0)
+    if len(rows) >= PICKER_LIMIT:
+        where.caption(f"The {PICKER_LIMIT} newest matches; type a date or more of the name to find older rides.")
+    return chosen
+
+
 @contextmanager
 def friendly_errors(action: str) -> Iterator[None]:
     """Show a VeloCoachError as its message; anything unexpected is logged with context and shown briefly."""

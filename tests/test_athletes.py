@@ -4,7 +4,15 @@ from datetime import date
 
 import pytest
 
-from core.athletes import create_athlete, ftp_on, get_athlete, list_athletes, update_athlete, validate_profile
+from core.athletes import (
+    create_athlete,
+    data_summary,
+    ftp_on,
+    get_athlete,
+    list_athletes,
+    update_athlete,
+    validate_profile,
+)
 from core.errors import NotFoundError, ValidationError
 
 
@@ -37,3 +45,22 @@ def test_athletes_are_listed_in_creation_order(cur):
 def test_an_unknown_athlete_is_not_found(cur):
     with pytest.raises(NotFoundError):
         get_athlete(cur, 999)
+
+
+def test_the_data_summary_counts_plans_not_their_versions(cur, athlete_id):
+    from core.store.db import transaction
+
+    with transaction(cur):
+        def plan(version, parent=None, template=False):
+            return cur.execute(
+                "INSERT INTO plans (athlete_id, name, start_date, end_date, duration_weeks, version, parent_plan_id, "
+                "is_template, plan) VALUES (?, 'P', DATE '2027-01-04', DATE '2027-01-31', 4, ?, ?, ?, '{}') "
+                "RETURNING id", [athlete_id, version, parent, template]).fetchone()[0]
+
+        first = plan(1)
+        second = plan(2, first)
+        plan(3, second)
+        plan(1)  # another plan
+        plan(1, first, template=True)  # a template is not a plan
+    summary = data_summary(cur, athlete_id)
+    assert (summary["plans"], summary["plan_versions"]) == (2, 4)

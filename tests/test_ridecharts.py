@@ -95,14 +95,21 @@ def test_climbs_table_keeps_climbs_only_and_the_source_lists_linked_copies():
     assert ridecharts.source_caption(ride) == "Source: file a.fit · 3,600 samples · also received as: garmin-1"
 
 
-def test_ride_choices_add_an_older_wanted_ride_and_leave_out_an_unknown_one(cur, athlete_id):
-    ids = [store_ride(cur, athlete_id, make_ride(600, 150, 130, started_at=START.replace(day=d), name=f"R{d}"),
+def test_pickers_find_any_ride_by_id_date_or_name_in_sql_with_a_limit(cur, athlete_id):
+    from core.rides.find import find_rides
+
+    ids = [store_ride(cur, athlete_id, make_ride(600, 150, 130, started_at=START.replace(day=d), name=f"R{d} loop"),
                       source="file", external_id=f"r{d}").id for d in (1, 2, 3)]
-    assert list(ridecharts.ride_choices(cur, athlete_id, recent=2)) == [ids[2], ids[1]]
-    assert list(ridecharts.ride_choices(cur, athlete_id, ids[0], recent=2)) == [ids[0], ids[2], ids[1]]
-    assert list(ridecharts.ride_choices(cur, athlete_id, 999_999, recent=2)) == [ids[2], ids[1]]
+    assert [r["id"] for r in find_rides(cur, athlete_id, limit=2)] == [ids[2], ids[1]]  # newest first, limited
+    assert [r["id"] for r in find_rides(cur, athlete_id, f"#{ids[0]}")] == [ids[0]]  # the id only, never names
+    assert [r["id"] for r in find_rides(cur, athlete_id, "2024-05-02")] == [ids[1]]
+    assert len(find_rides(cur, athlete_id, "2024-05")) == 3 and find_rides(cur, athlete_id, "2023") == []
+    assert [r["id"] for r in find_rides(cur, athlete_id, "r3 LOOP")] == [ids[2]]
+    assert find_rides(cur, athlete_id, "#999999") == [] and find_rides(cur, athlete_id, "%_\\") == []
+    assert find_rides(cur, athlete_id, "'; DROP TABLE rides; --") == [] and len(find_rides(cur, athlete_id)) == 3
+    assert ridecharts.is_athletes_ride(cur, athlete_id, ids[0]) and not ridecharts.is_athletes_ride(cur, 999, ids[0])
     detail = ridecharts.load_ride_detail(cur, athlete_id, ids[0], max_points=100)
-    assert detail["name"] == "R1" and 0 < len(detail["samples"]) <= 100
+    assert detail["name"] == "R1 loop" and 0 < len(detail["samples"]) <= 100
 
 
 def test_laps_show_times_distances_and_speeds_in_the_riders_units_never_raw_floats():

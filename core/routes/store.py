@@ -6,6 +6,7 @@ in as one bulk insert from an Arrow table (no pandas on the import path), never 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import date
@@ -18,7 +19,7 @@ from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
 from core.routes.sections import DEFAULT_PARAMS, Section, SectionParams, split_into_sections
 from core.store.arrow import numpy_to_arrow
-from core.store.db import audit, bump_data_version, delete_with_children, get_one, transaction
+from core.store.db import audit, bump_data_version, delete_with_children, get_one, like_pattern, transaction
 
 log = logging.getLogger(__name__)
 
@@ -164,18 +165,49 @@ def import_gpx_route(cur, athlete_id: int, filename: str, data: bytes, *,
 
         streams = read_gpx(data, filename, max_bytes=max_bytes)
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    digest = hashlib.sha256(data).hexdigest()
+    same = cur.execute("SELECT id, name FROM routes WHERE athlete_id = ? AND kind = 'planned' AND content_sha256 = ? "
+                       "ORDER BY id LIMIT 1", [athlete_id, digest]).fetchone()
+    if same is not None:  # the same file again: the stored route, not a copy
+        return route_json(cur, same[0], filename) | {
+            "created": False, "duplicate_of": same[0],
+            "message": f"{base}: already imported as route #{same[0]} “{same[1]}”; nothing new was stored"}
     name = streams.name or base.rsplit(".", 1)[0]
-    route_id = store_route(cur, athlete_id, name, "planned", streams, source_file=base)
-    return route_json(cur, route_id, filename)
+    with transaction(cur):
+        route_id = store_route(cur, athlete_id, name, "planned", streams, source_file=base)
+        cur.execute("UPDATE routes SET content_sha256 = ? WHERE id = ?", [digest, route_id])
+    return route_json(cur, route_id, filename) | {"created": True}
 
 
-def list_routes(cur, athlete_id: int, kind: str | None = "planned", *, limit: int = 200, offset: int = 0) -> list[dict]:
-    """Routes newest first (``kind`` None for both kinds), paged in SQL."""
+def list_routes(cur, athlete_id: int, kind: str | None = "planned", *, limit: int = 200, offset: int = 0,
+                text: str | None = None) -> list[dict]:
+    """Routes newest first (``kind`` None for both kinds), paged in SQL; ``text`` keeps those whose name or file
+    contains it (case-insensitive), or the route '#id'."""
+    pattern, route_id = _route_search(text)
     rows = cur.execute(
         "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at "
-        "FROM routes WHERE athlete_id = ? AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ? OFFSET ?",
-        [athlete_id, kind, kind, limit, offset]).fetchall()
+        "FROM routes WHERE athlete_id = ? AND (? IS NULL OR kind = ?) AND (? IS NULL OR id = ?) "
+        "AND (? IS NULL OR name ILIKE ? ESCAPE '\\' OR source_file ILIKE ? ESCAPE '\\') ORDER BY id DESC LIMIT ? OFFSET ?",
+        [athlete_id, kind, kind, route_id, route_id, pattern, pattern, pattern, limit, offset]).fetchall()
     return [dict(zip(_ROUTE_COLUMNS, row, strict=True)) for row in rows]
+
+
+def count_routes(cur, athlete_id: int, kind: str | None = "planned", *, text: str | None = None) -> int:
+    pattern, route_id = _route_search(text)
+    return cur.execute(
+        "SELECT count(*) FROM routes WHERE athlete_id = ? AND (? IS NULL OR kind = ?) AND (? IS NULL OR id = ?) "
+        "AND (? IS NULL OR name ILIKE ? ESCAPE '\\' OR source_file ILIKE ? ESCAPE '\\')",
+        [athlete_id, kind, kind, route_id, route_id, pattern, pattern, pattern]).fetchone()[0]
+
+
+def _route_search(text: str | None) -> tuple[str | None, int | None]:
+    """(ILIKE pattern, None) for a name, (None, id) for '#12'; (None, None) for nothing."""
+    text = (text or "").strip()[:200]
+    if not text:
+        return None, None
+    if text.startswith("#") and text[1:].isdigit() and len(text) < 19:
+        return None, int(text[1:])
+    return like_pattern(text), None
 
 
 def get_route(cur, route_id: int, athlete_id: int | None = None) -> dict:

@@ -240,6 +240,11 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 _TX_OPEN: set[int] = set()
 
 
+def like_pattern(text: str) -> str:
+    """'%text%' for ``ILIKE ? ESCAPE '\\'`` with the rider's %, _ and \\ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
     """Mark that aggregates changed (imports, edits, deletes); cached page reads key on data_version()."""
     cur.execute("UPDATE data_version SET version = version + 1 WHERE id = 1")

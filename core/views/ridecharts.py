@@ -36,19 +36,14 @@ def ride_labels(rows: list[dict]) -> dict[int, str]:
     return {r["id"]: ride_label(r) for r in rows}
 
 
-def ride_choices(cur, athlete_id: int, wanted: int | None = None, recent: int = 100) -> dict[int, str]:
-    """Labels of the ``recent`` latest rides (any sport), plus ``wanted`` first when it is an older ride of this
-    athlete; an unknown ``wanted`` is left out (the caller says so)."""
+def is_athletes_ride(cur, athlete_id: int, ride_id: int) -> bool:
     from core.errors import NotFoundError
 
-    latest, _ = rides.search_rides(cur, athlete_id, rides.RideFilter(sport="all"), page_size=recent)
-    labels = ride_labels(latest)
-    if wanted is not None and wanted not in labels:
-        try:
-            labels = {wanted: ride_label(rides.get_ride(cur, athlete_id, wanted)), **labels}
-        except NotFoundError:
-            pass
-    return labels
+    try:
+        rides.get_ride(cur, athlete_id, ride_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def hours_minutes(seconds: float | None) -> str | None:
