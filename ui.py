@@ -116,6 +116,53 @@ def ride_picker(label: str, key: str, *, wanted: int | None = None, container=No
     return chosen
 
 
+_OUTCOME_ICONS = {"success": ":green[:material/check_circle:] Stored", "info": ":blue[:material/info:] Already there",
+                  "error": ":red[:material/error:] Not imported"}
+
+
+def import_zone(key: str, label: str, *, types: tuple[str, ...], as_kind: str | None, help_text: str,
+                shown: int = 30) -> list[dict]:
+    """The one import flow: a drop zone whose new files are imported at once (each file once), a progress bar, then
+    the batch in one sentence and each file's outcome (in words and colour) with a link to the ride or route it
+    stored. Returns this run's new results (empty when nothing new was dropped)."""
+    from core.importer import import_files
+    from core.views import importview
+
+    uploads = st.file_uploader(label, type=list(types), accept_multiple_files=True, key=key, help=help_text)
+    seen = st.session_state.setdefault(f"{key}_seen", set())
+    new_files = [f for f in uploads or [] if f.file_id not in seen]
+    fresh: list[dict] = []
+    if new_files:
+        bar = st.progress(0.0, text=f"Importing {len(new_files)} file(s)…")
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.progress(done / total, text=f"Read {done} of {total}: {md(name)}")
+
+        with friendly_errors("importing files"):
+            fresh = import_files(cursor(), athlete_id(), ((f.name, f.getvalue()) for f in new_files),
+                                 as_kind=as_kind, progress=progress)
+            seen.update(f.file_id for f in new_files)
+            st.session_state[f"{key}_results"] = fresh
+        bar.empty()  # the summary below says what happened; a full bar would read as success
+    results = st.session_state.get(f"{key}_results", [])
+    if results:
+        level, sentence = importview.summary(results)
+        getattr(st, level)(sentence)
+        rider_units = units()
+        for result in results[:shown]:
+            outcome = importview.outcome(result, rider_units)
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.markdown(f"{_OUTCOME_ICONS[outcome.level]}: {outcome.text}")
+            if outcome.link_page:
+                right.page_link(outcome.link_page, label=outcome.link_label, icon=":material/open_in_new:",
+                                query_params={"id": outcome.link_id})
+            for warning in outcome.warnings:
+                left.caption(f":orange[:material/warning:] {warning}")
+        if len(results) > shown:
+            st.caption(f"… and {len(results) - shown} more files.")
+    return fresh
+
+
 @contextmanager
 def friendly_errors(action: str) -> Iterator[None]:
     """Show a VeloCoachError as its message; anything unexpected is logged with context and shown briefly."""

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.athletes import AthleteProfile, create_athlete
 from core.rides.store import RideFilter, add_tag, list_tags, search_rides, store_ride
 from core.store.db import connect
-from tests.apptest_helpers import read_db, run_app_page
+from tests.apptest_helpers import read_db, run_app_page, shown
 from tests.test_rides import make_ride
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -171,3 +171,19 @@ def test_an_empty_database_invites_an_import(db_path):
     db.close()
     at = run_page()
     assert any("Import .fit or .gpx" in i.value for i in at.info)
+
+
+def test_dropping_files_imports_them_at_once_with_a_link_to_each_new_ride_and_says_what_failed(seeded, db_path):
+    fit = Path(__file__).resolve().parent / "data" / "rides" / "gc__Garmin830_with_Stages.fit"
+    at = run_page()
+    at.file_uploader(key="rides_upload").set_value([(fit.name, fit.read_bytes(), "application/octet-stream"),
+                                                    ("notes.fit", b"not a fit file", "application/octet-stream")])
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Imported 1 of 2 files (1 ride); 1 could not be imported."]
+    new_id = read_db(db_path, "SELECT max(id) FROM rides")[0][0][0]
+    links = [link.proto for link in at.get("page_link")]
+    assert any(p.label == f"Open ride #{new_id}" and f"id={new_id}" in p.query_string for p in links)
+    assert any("Not imported" in m.value and "notes.fit" in shown(m.value) for m in at.markdown)
+    at.run()  # a rerun imports nothing again
+    assert read_db(db_path, "SELECT count(*) FROM rides")[0][0][0] == 4

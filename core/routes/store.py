@@ -170,13 +170,13 @@ def import_gpx_route(cur, athlete_id: int, filename: str, data: bytes, *,
                        "ORDER BY id LIMIT 1", [athlete_id, digest]).fetchone()
     if same is not None:  # the same file again: the stored route, not a copy
         return route_json(cur, same[0], filename) | {
-            "created": False, "duplicate_of": same[0],
+            "duplicate_of": same[0],
             "message": f"{base}: already imported as route #{same[0]} “{same[1]}”; nothing new was stored"}
     name = streams.name or base.rsplit(".", 1)[0]
     with transaction(cur):
         route_id = store_route(cur, athlete_id, name, "planned", streams, source_file=base)
         cur.execute("UPDATE routes SET content_sha256 = ? WHERE id = ?", [digest, route_id])
-    return route_json(cur, route_id, filename) | {"created": True}
+    return route_json(cur, route_id, filename)
 
 
 def list_routes(cur, athlete_id: int, kind: str | None = "planned", *, limit: int = 200, offset: int = 0,
