@@ -4,7 +4,6 @@ import streamlit as st
 
 import ui
 from core.errors import VeloCoachError
-from core.rides.store import search_rides
 from core.routes.store import list_routes
 from core.store.backup_export import backup_filename, export_backup
 from core.store.backup_restore import restore
@@ -38,16 +37,15 @@ if prepared and prepared[3] == athlete_id:
 st.subheader("Export a ride or route as GPX")
 left, right = st.columns([1, 3])
 kind = left.radio("What", ["ride", "route"], key="gpx_kind", format_func=str.capitalize)
-if kind == "ride":
-    rows, _total = search_rides(cur, athlete_id, page_size=200)
-    choices = {r["id"]: f"{r['started_at']:%Y-%m-%d} · {r['name']}" if r["started_at"] else r["name"] for r in rows}
+if kind == "ride":  # any ride, found by date, name or #id (a select box of the latest 200 would stop there)
+    item = ui.ride_picker("Ride", "gpx_item", container=right)
 else:
-    choices = {r["id"]: f"{r['name']} ({r['kind']}, {r['distance_m'] / 1000:.1f} km)"
-               for r in list_routes(cur, athlete_id, kind=None)}
-if not choices:
-    right.info(f"No {kind}s yet.")
-else:
-    item = right.selectbox(kind.capitalize(), list(choices), format_func=lambda i: plain(choices[i]), key="gpx_item")
+    search = right.text_input("Find a route", key="gpx_route_query", placeholder="words of its name, or #id")
+    choices = {r["id"]: f"#{r['id']} {r['name']} ({r['kind']}, {r['distance_m'] / 1000:.1f} km)"
+               for r in list_routes(cur, athlete_id, kind=None, text=search, limit=100)}
+    item = right.selectbox("Route", list(choices), format_func=lambda i: plain(choices[i]), key="gpx_route_item",
+                           index=None if not choices else 0, placeholder="No route matches")
+if item is not None:
     if right.button("Prepare GPX", key="gpx_prepare"):
         with ui.friendly_errors(f"exporting the {kind}"):
             st.session_state["gpx_file"] = export_gpx(cur, athlete_id, kind, item)

@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 
 import ui
 from core.rides import compare
-from core.rides.store import RideFilter, search_rides, sport_types
+from core.rides.find import find_rides
 from core.views import ridecharts
 from core.views.mapview import comparison_map
 from core.views.text import md, plain, plot_text
@@ -23,28 +23,25 @@ athlete = ui.athlete_id()
 units = ui.units()
 
 url_ids = compare.parse_ride_ids([st.query_params.get(k) for k in LETTERS if st.query_params.get(k)])
+if len(url_ids) > len(LETTERS):  # e.g. ?a=1,2,3,4,5,6,7: explained and cut, never a broken page
+    st.warning(f"Compare shows at most {len(LETTERS)} rides at once: the address names {len(url_ids)}, so the "
+               f"first {len(LETTERS)} are compared (left out: {', '.join(f'#{i}' for i in url_ids[len(LETTERS):])}).")
+    url_ids = url_ids[:len(LETTERS)]
 if "compare_rides" not in st.session_state:
     st.session_state["compare_rides"] = url_ids
 
 # ---------------------------------------------------------------------------------------------- picking rides
-with st.expander("Find rides", expanded=len(url_ids) < 2):
-    c1, c2, c3 = st.columns(3)
-    text = c1.text_input("Name contains", key="compare_text")
-    dates = c2.date_input("Between", value=(), key="compare_dates")
-    sport = c3.selectbox("Type", ["cycling", "all", *sport_types(cur, athlete)], key="compare_sport",
-                         format_func=lambda s: {"cycling": "All cycling", "all": "Everything"}.get(s, s))
+query = st.text_input("Find rides", key="compare_query", max_chars=200,
+                      placeholder="a date (2025-03-14, 2025-03), words of a name, or #id — every ride is searched")
 found = []
 with ui.friendly_errors("searching rides"):
-    date_from = dates[0] if len(dates) >= 1 else None
-    date_to = dates[1] if len(dates) == 2 else None
-    found, _ = search_rides(cur, athlete, RideFilter(sport=sport, text=text or None, date_from=date_from,
-                                                     date_to=date_to), page_size=200)
+    found = find_rides(cur, athlete, query)
 options = compare.ride_labels(cur, athlete, st.session_state["compare_rides"])
 options.update({r["id"]: compare.RideData(r["id"], r["name"] or "Ride", r["started_at"], {}, {}).label
                 for r in found})
-st.session_state["compare_rides"] = [i for i in st.session_state["compare_rides"] if i in options]
-selected = st.multiselect("Rides to compare: the first is A, the second B", list(options), format_func=lambda i: plain(options[i]),
-                          key="compare_rides", max_selections=len(LETTERS),
+st.session_state["compare_rides"] = [i for i in st.session_state["compare_rides"] if i in options][:len(LETTERS)]
+selected = st.multiselect(f"Rides to compare (up to {len(LETTERS)}): the first is A, the second B", list(options),
+                          format_func=lambda i: plain(options[i]), key="compare_rides", max_selections=len(LETTERS),
                           placeholder="Pick two or more rides")
 
 wanted = {LETTERS[i]: str(ride_id) for i, ride_id in enumerate(selected)}
