@@ -11,6 +11,7 @@ import getpass
 import importlib
 import json
 import logging
+import os
 import pkgutil
 import sys
 from dataclasses import dataclass, field
@@ -119,7 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(db_path=args.db)
         ctx = Context(settings.db_path, args.athlete)
         result = args.handler(args, ctx)
+        sys.stdout.flush()  # inside the try: a reader that has gone (`| head`) is handled below, not at exit
         return int(result or 0)
+    except BrokenPipeError:
+        # The reader stopped reading (`python -m core rides --json | head -1`): stop quietly, as Unix tools do.
+        # stdout goes to /dev/null so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except VeloCoachError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

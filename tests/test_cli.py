@@ -64,3 +64,16 @@ def test_demo_refuses_an_end_date_far_in_the_future_as_a_usage_error(tmp_path):
     result = run_cli("--db", str(tmp_path / "x.duckdb"), "demo", "--end", "9999-12-31")
     assert result.returncode == 2
     assert "--end must be a date" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_json_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path):
+    """`python -m core … --json | head -1`: the reader closes the pipe; the CLI stops without a BrokenPipeError."""
+    db = tmp_path / "pipe.duckdb"
+    assert run_cli("--db", str(db), "demo", "--years", "0.05", "--json").returncode == 0
+    for args in (("rides", "--json"), ("routes", "--json")):
+        reader_gone = subprocess.Popen([sys.executable, "-m", "core", "--db", str(db), *args], cwd=ROOT,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        reader_gone.stdout.close()  # like `| head -0`: the reader is gone before the CLI writes its first line
+        stderr = reader_gone.stderr.read().decode()
+        assert reader_gone.wait(120) == 0, stderr
+        assert "BrokenPipe" not in stderr and "error" not in stderr and "Exception ignored" not in stderr
