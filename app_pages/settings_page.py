@@ -17,6 +17,7 @@ from core.athletes import (
 from core.coach.ai import health_check as ai_health_check
 from core.coach.ai import usage_totals as ai_usage_totals
 from core.errors import VeloCoachError
+from core.garmin.accounts import delete_athlete_with_accounts
 from core.rides.powerstore import recompute_rides
 from core.views import fmt
 from core.views.powerview import FTP_CHANGE_NOTE
@@ -40,6 +41,8 @@ st.session_state["settings_athlete"] = current_id
 st.selectbox("Athlete", options=list(names), format_func=lambda i: plain(names[i]), key="settings_athlete",
              on_change=_switch_athlete)
 
+if "settings_flash" in st.session_state:
+    st.success(md(st.session_state.pop("settings_flash")))
 athlete = get_athlete(cur, current_id)
 prefs = athlete["preferences"]
 units = fmt.Units.from_preferences(prefs)
@@ -97,6 +100,19 @@ with st.expander("Add an athlete"):
                 new_id = create_athlete(cur, validate_profile(name=new_name, ftp_w=new_ftp or None))
                 st.session_state["athlete_id"] = new_id
                 st.rerun()
+
+with st.expander("Delete this athlete"):
+    st.warning(f"Deletes {md(athlete['name'])} with every ride, route, plan, rule and Garmin sign-in of theirs. "
+               "This cannot be undone: download a backup first (Backup page).")
+    typed = st.text_input(f"Type “{md(athlete['name'])}” to confirm", key=f"delete_athlete_name_{current_id}")
+    if st.button("Delete athlete", key="delete_athlete", disabled=typed.strip() != athlete["name"],
+                 type="primary"):
+        with ui.friendly_errors("deleting the athlete"):
+            deleted = delete_athlete_with_accounts(cur, current_id, confirm_name=typed)
+            st.session_state.pop("athlete_id", None)  # the first remaining athlete becomes current
+            st.session_state["settings_flash"] = (f"Deleted {athlete['name']} with {deleted.get('rides', 0)} rides "
+                                                  f"and {deleted.get('plans', 0)} plan versions.")
+            st.rerun()
 
 with st.expander("Recompute stored rides"):
     st.caption("Recompute NP, IF, TSS, zones and best efforts of your rides from a day on, with the FTP of each "

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from core.errors import NotFoundError
 from core.errors import ValidationError as VCValidationError
-from core.store.db import audit, bump_data_version, transaction
+from core.store.db import CHILDREN, LINKS, audit, bump_data_version, delete_with_children, table_counts, transaction
 
 FITNESS_LEVELS = ("beginner", "intermediate", "advanced", "elite")
 
@@ -188,3 +188,33 @@ def data_summary(cur, athlete_id: int) -> dict:
     rules = cur.execute("SELECT count(*) FROM rules WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
     return {"rides": rides, "first_ride_at": first, "last_ride_at": last, "distance_km": dist / 1000,
             "routes": routes, "plans": plans, "plan_versions": plan_versions, "rules": rules}
+
+
+def delete_athlete(cur, athlete_id: int, *, confirm_name: str) -> dict:
+    """Delete an athlete with everything of theirs (every table linked to athletes in core.store.db.LINKS, with its
+    children), in one transaction. ``confirm_name`` must be the athlete's name as stored (the rider typed it); the
+    only athlete cannot be deleted (the app needs one). Returns rows deleted per table. Garmin token folders are the
+    garmin package's to remove first (core.garmin.accounts.delete_athlete_with_accounts)."""
+    athlete = get_athlete(cur, athlete_id)
+    if (confirm_name or "").strip() != athlete["name"]:
+        raise VCValidationError(f"Type the athlete's name, “{athlete['name']}”, to delete them. Nothing was deleted.")
+    if cur.execute("SELECT count(*) FROM athletes").fetchone()[0] <= 1:
+        raise VCValidationError("This is the only athlete: create another one first. Nothing was deleted.")
+    before = table_counts(cur)
+    with transaction(cur):
+        for child, column, parent in LINKS:
+            if parent != "athletes" or column != "athlete_id":
+                continue
+            # table names from LINKS/CHILDREN (module constants); the athlete id is a parameter
+            if child in CHILDREN:
+                ids = [r[0] for r in cur.execute(f"SELECT id FROM {child} WHERE athlete_id = ?",  # noqa: S608
+                                                 [athlete_id]).fetchall()]
+                delete_with_children(cur, child, ids)
+            else:
+                cur.execute(f"DELETE FROM {child} WHERE athlete_id = ?", [athlete_id])  # noqa: S608
+        cur.execute("DELETE FROM athletes WHERE id = ?", [athlete_id])
+        audit(cur, "delete", "athlete", athlete_id, None, name=athlete["name"])
+        bump_data_version(cur)
+    after = table_counts(cur)
+    return {table: before[table] - after.get(table, 0) for table in before
+            if table != "audit_log" and before[table] != after.get(table, 0)}

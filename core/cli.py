@@ -45,6 +45,12 @@ def read_secret(prompt: str) -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
+def read_line(prompt: str) -> str:
+    """One line typed by the rider (the prompt on stderr, so --json output stays clean); '' at end of input."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
 def date_arg(text: str) -> date:
     """An argparse type for YYYY-MM-DD (a usage error, exit 2, otherwise)."""
     try:

@@ -64,3 +64,26 @@ def test_the_data_summary_counts_plans_not_their_versions(cur, athlete_id):
         plan(1, first, template=True)  # a template is not a plan
     summary = data_summary(cur, athlete_id)
     assert (summary["plans"], summary["plan_versions"]) == (2, 4)
+
+
+def test_deleting_an_athlete_needs_their_name_removes_everything_of_theirs_and_keeps_the_others(cur, athlete_id):
+    from core.athletes import AthleteProfile, delete_athlete
+    from core.store.db import table_counts
+
+    keep = create_athlete(cur, AthleteProfile(name="Keeps riding", ftp_w=200))
+    cur.execute("INSERT INTO rides (athlete_id, source, external_id, name, sport_type) VALUES "
+                "(?, 'file', 'x1', 'Mine', 'cycling'), (?, 'file', 'x2', 'Theirs', 'cycling')", [athlete_id, keep])
+    cur.execute("INSERT INTO routes (athlete_id, name, kind) VALUES (?, 'R', 'planned')", [athlete_id])
+    before = table_counts(cur)
+    for wrong in ("", "test rider", "Keeps riding"):
+        with pytest.raises(ValidationError, match="Type the athlete's name"):
+            delete_athlete(cur, athlete_id, confirm_name=wrong)
+    assert table_counts(cur) == before
+    deleted = delete_athlete(cur, athlete_id, confirm_name=" Test Rider ")
+    assert deleted["athletes"] == 1 and deleted["rides"] == 1 and deleted["routes"] == 1
+    assert [a["id"] for a in list_athletes(cur)] == [keep]
+    assert cur.execute("SELECT name FROM rides").fetchall() == [("Theirs",)]
+    with pytest.raises(ValidationError, match="only athlete"):
+        delete_athlete(cur, keep, confirm_name="Keeps riding")
+    with pytest.raises(NotFoundError):
+        delete_athlete(cur, athlete_id, confirm_name="Test Rider")

@@ -75,3 +75,19 @@ def list_athletes_in(db_path):
     finally:
         db.close()
 
+
+
+def test_an_athlete_is_deleted_only_after_typing_their_name(db_path):
+    at = open_settings()
+    at.text_input(key="new_athlete_name").set_value("Second rider")
+    next(b for b in at.button if b.label == "Create athlete").click().run()
+    second = at.session_state["athlete_id"]
+    assert at.button(key="delete_athlete").disabled
+    at.text_input(key=f"delete_athlete_name_{second}").input("second rider").run()
+    assert at.button(key="delete_athlete").disabled  # the exact name only
+    at.text_input(key=f"delete_athlete_name_{second}").input("Second rider").run()
+    at.button(key="delete_athlete").click().run()
+    assert not at.exception
+    assert any("Deleted Second rider" in s.value for s in at.success)
+    assert [a["name"] for a in list_athletes_in(db_path)] == ["Rider"]
+    assert at.selectbox(key="settings_athlete").value != second
