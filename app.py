@@ -17,6 +17,7 @@ import streamlit as st  # noqa: E402
 
 from core.errors import VeloCoachError  # noqa: E402
 from shell.server import Shell, exit_if_unsafe_start  # noqa: E402
+from shell.services import install_services  # noqa: E402
 
 try:
     shell = Shell()
@@ -24,6 +25,7 @@ except VeloCoachError as exc:  # a bad setting or an exposed password file: one 
     sys.exit(f"VeloCoach cannot start: {exc}")
 exit_if_unsafe_start(shell)
 shell.configure_streamlit()
+install_services(shell)  # the app's own connection: forwarded CLI commands, the background Garmin sync
 
 app = st.App("navigation.py", routes=shell.routes(), middleware=shell.middleware(), lifespan=shell.lifespan)
 

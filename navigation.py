@@ -10,7 +10,8 @@ from pathlib import Path
 import streamlit as st
 
 import ui
-from core.errors import VeloCoachError
+from core.errors import DatabaseDamagedError, VeloCoachError
+from core.store.db import is_damage
 from core.views.text import md
 
 log = logging.getLogger("velocoach")
@@ -29,22 +30,30 @@ PAGES = [
     st.Page("app_pages/ride_page.py", title="Ride", icon=":material/pedal_bike:", url_path="ride"),
     st.Page("app_pages/power_page.py", title="Power", icon=":material/bolt:", url_path="power"),
     st.Page("app_pages/routes_page.py", title="Routes", icon=":material/route:", url_path="routes"),
+    st.Page("app_pages/climbs_page.py", title="Climbs", icon=":material/landscape:", url_path="climbs"),
     st.Page("app_pages/compare_page.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("app_pages/coach_page.py", title="Coach", icon=":material/psychology:", url_path="coach"),
     st.Page("app_pages/plans_page.py", title="Plans", icon=":material/event_note:", url_path="plans"),
     st.Page("app_pages/garmin_page.py", title="Garmin sync", icon=":material/sync:", url_path="garmin"),
     st.Page("app_pages/settings_page.py", title="Settings", icon=":material/settings:", url_path="settings"),
     st.Page("app_pages/backup_page.py", title="Backup", icon=":material/save:", url_path="backup"),
+    st.Page("app_pages/health_page.py", title="Health", icon=":material/health_and_safety:", url_path="health"),
 ]
+# Feature flags (VELOCOACH_FEATURES) take whole pages out of the navigation; the log goes to the data folder.
+FEATURE_OF_PAGE = {"garmin": "garmin_sync", "health": "health_page"}  # url_path -> flag
+settings = ui.settings()
+ui.setup_logging(settings)
+PAGES = [p for p in PAGES if p.url_path not in FEATURE_OF_PAGE or settings.feature(FEATURE_OF_PAGE[p.url_path])]
 
 page = st.navigation(PAGES)
 ui.session_controls()
 try:
     page.run()
+except DatabaseDamagedError as exc:  # which file, what to do, and the way to save what can be read
+    ui.show_damage(exc)
 except VeloCoachError as exc:  # a page let one through: still the rider's sentence, never a traceback
     st.error(md(exc))
-except Exception:
-    if os.environ.get("VELOCOACH_ENV") == "test":
+except Exception as exc:
+    if os.environ.get("VELOCOACH_ENV") == "test" and not is_damage(exc):
         raise  # tests must see the real failure
-    log.exception("unexpected error on the %s page", page.title)
-    st.error("Something went wrong on this page. The details are in the app's log; your data is unchanged.")
+    ui.show_unexpected(exc, f"showing the {page.title} page")

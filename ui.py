@@ -10,11 +10,18 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.config import Settings, load_settings
-from core.errors import VeloCoachError
-from core.store.db import Database, connect, data_version
+from core.errors import DatabaseDamagedError, VeloCoachError
+from core.store.db import Database, connect, damaged, data_version, is_damage
 from core.views.text import md
 
 log = logging.getLogger("velocoach.ui")
+
+
+def setup_logging(current: Settings) -> None:
+    """The rotating log file in the data folder, once per process (core/logs.py)."""
+    from core.logs import setup_logging as setup
+
+    setup(current)
 
 
 def settings() -> Settings:
@@ -28,10 +35,11 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
-    from core.setup import first_run
+    from core.setup import first_run, upgrade
 
     db = connect(path)
     first_run(db, load_settings())
+    upgrade(db)  # rides stored by an older elevation/climbs method are recomputed once
     return db
 
 
@@ -163,17 +171,45 @@ def import_zone(key: str, label: str, *, types: tuple[str, ...], as_kind: str | 
     return fresh
 
 
+def show_damage(exc: BaseException) -> None:
+    """A damaged database: which file, what to do, and the way to the Backup page that saves what can be read."""
+    st.session_state["database_damaged"] = True
+    message = exc if isinstance(exc, DatabaseDamagedError) else damaged(settings().db_path, exc)
+    st.error(md(message), icon=":material/report:")
+    st.page_link("app_pages/backup_page.py", label="Check the database and save what can be read",
+                 icon=":material/medical_services:")
+
+
+def show_unexpected(exc: BaseException, action: str) -> None:
+    """An unexpected failure, logged with context; shown with its type and message in development only
+    (VELOCOACH_ENV), never as a traceback."""
+    if is_damage(exc):
+        show_damage(exc)
+        return
+    log.exception("unexpected error while %s", action)
+    detail = f" ({type(exc).__name__}: {str(exc)[:200]})" if _show_detail() else ""
+    st.error(f"Something went wrong while {md(action)}{md(detail)}. Nothing was changed; the details are in the "
+             "app's log.")
+
+
+def _show_detail() -> bool:
+    try:
+        return load_settings().error_detail
+    except VeloCoachError:
+        return False
+
+
 @contextmanager
 def friendly_errors(action: str) -> Iterator[None]:
     """Show a VeloCoachError as its message; anything unexpected is logged with context and shown briefly."""
     try:
         yield
+    except DatabaseDamagedError as exc:
+        show_damage(exc)
     except VeloCoachError as exc:
         st.error(md(exc))
-    except Exception:  # noqa: BLE001 — the rider never sees a traceback
-        log.exception("unexpected error while %s", action)
-        st.error(f"Something went wrong while {md(action)}. Nothing was changed; the details are in the app's "
-                 "log.")
+    except Exception as exc:  # noqa: BLE001 — the rider never sees a traceback
+        show_unexpected(exc, action)
 
 
 def show_plan(plan: dict, projection: dict | None, key: str, *, ftp_w: float | None = None,
@@ -218,3 +254,24 @@ def session_controls() -> None:
     with st.sidebar:
         components.html(f"<script>setTimeout(function () {{ window.parent.location.reload(); }}, {delay_ms});"
                         "</script>", height=0)
+
+
+def address_id() -> int | None:
+    """The ?id=N of the address when it is a plain positive number (hostile or odd values give None)."""
+    value = st.query_params.get("id")
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def pick_by_address(label: str, labels: dict[int, str], *, key: str, noun: str) -> int:
+    """A selectbox over ``labels`` that starts at the address's ?id=N and keeps the address in step with the
+    choice (so it can be shared); an unknown id says so and falls back to the first."""
+    wanted = address_id()
+    given = st.query_params.get("id")
+    if given and wanted not in labels:
+        st.warning(f"There is no {noun} #{md(given, 120)}: pick one below.")
+    ids = list(labels)
+    chosen = st.selectbox(label, ids, format_func=labels.get, key=key,
+                          index=ids.index(wanted) if wanted in labels else 0)
+    if st.query_params.get("id") != str(chosen):
+        st.query_params["id"] = str(chosen)
+    return chosen

@@ -1,4 +1,5 @@
-"""Garmin sync: sign in (with a security code when asked), accounts, sync with a progress bar, sync history."""
+"""Garmin sync: sign in (with a security code when asked), accounts, sync with a progress bar, the background
+sync's status, sync history."""
 
 from datetime import date, timedelta
 
@@ -8,6 +9,8 @@ import ui
 from core.garmin import accounts as garmin_accounts
 from core.garmin import client as garmin_client
 from core.garmin import sync as garmin_sync
+from core.garmin.schedule import background_sync_status
+from core.views.syncview import schedule_headline, schedule_line
 from core.views.text import md, plain
 
 PENDING = "garmin_pending_sign_in"  # {"label": str, "attempt": garmin_accounts.SignIn} between password and code
@@ -96,7 +99,10 @@ if signed_in:
     kinds = st.multiselect("Activity types", ["cycling", *OTHER_SPORTS], default=["cycling"], key="garmin_types",
                            help="'cycling' covers road, gravel, mountain, indoor and virtual rides.")
     types = set(kinds) | (garmin_client.CYCLING_TYPES if "cycling" in kinds else set())
-    if st.button("Sync now", type="primary", key="garmin_sync", disabled=not kinds):
+    if running := garmin_sync.running_sync(account_id):
+        st.info(f"A {'scheduled ' if running['origin'] == 'scheduled' else ''}sync of this account is running "
+                f"(started {running['started_at']:%H:%M:%S} UTC); reload the page to see when it has finished.")
+    if st.button("Sync now", type="primary", key="garmin_sync", disabled=not kinds or running is not None):
         bar = st.progress(0.0, text="Asking Garmin Connect for new activities…")
 
         def show(done: int, total: int, message: str) -> None:
@@ -115,12 +121,20 @@ if signed_in:
         for note in report.notes:
             st.caption(md(note))
 
+# -- background sync --------------------------------------------------------------------------------------------
+if accounts:
+    st.subheader("Background sync")
+    schedule = background_sync_status(cur, ui.settings(), athlete_id)
+    st.caption(schedule_headline(schedule))
+    for line in map(schedule_line, schedule["accounts"]):
+        st.markdown(line)
+
 # -- history ----------------------------------------------------------------------------------------------------
 history = garmin_accounts.sync_history(cur, athlete_id)
 if history:
     st.subheader("Sync history")
     st.dataframe(history, hide_index=True,
-                 column_order=["account", "started_at", "status", "listed", "imported", "skipped", "failed",
-                               "error"])
+                 column_order=["account", "started_at", "origin", "status", "listed", "imported", "skipped",
+                               "failed", "error"])
 elif not accounts:
     st.info("Sign in above to bring your Garmin rides in.")

@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from core.rides.store import RPE_WORDS, SPORT_TYPES, edit_ride
-from core.views import ridecharts
+from core.views import climbview, ridecharts
 from core.views.text import md, md_lines, plain
 
 st.title("Ride")
@@ -21,7 +21,7 @@ def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> di
 
 
 url_id = st.query_params.get("id")
-wanted = int(url_id) if url_id and url_id.isascii() and url_id.isdigit() and len(url_id) <= 18 else None
+wanted = ui.address_id()
 ride_id = None
 with ui.friendly_errors("finding the ride"):
     if url_id and (wanted is None or not ridecharts.is_athletes_ride(cur, athlete, wanted)):
@@ -45,6 +45,9 @@ if ride is None:
 st.subheader(md(ride["name"]))
 units = ui.units()
 ui.metric_grid(ridecharts.detail_metrics(ride, units))
+if ride.get("data_warnings"):  # what core.files.plausibility repaired or left out on import
+    st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in ride["data_warnings"])),
+               icon=":material/build:")
 for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {md(flag)}")
 if ride["tags"]:
@@ -106,8 +109,26 @@ if fig is not None:
 if ride["laps"]:
     st.markdown("**Laps**")
     st.dataframe(ridecharts.laps_table(ride["laps"], units), hide_index=True, width="stretch", key="ride_laps")
+if ride["metrics"].get("intervals"):
+    st.markdown("**Intervals** (work bouts found in the ride)")
+    st.dataframe(climbview.intervals_table(ride["metrics"]["intervals"]), hide_index=True, width="stretch",
+                 key="ride_intervals")
+if ride["compliance"]:
+    st.markdown(f"**Planned workout, interval by interval** — {md(ride['compliance']['summary'])}")
+    st.dataframe(climbview.compliance_table(ride["compliance"]), hide_index=True, width="stretch",
+                 key="ride_compliance")
 climbs = ridecharts.climbs_table(ride["sections"], units)
 if not climbs.empty:
+    total, climbing = ridecharts.sections_gain(ride["sections"])
     st.markdown("**Climbs**")
     st.dataframe(climbs, hide_index=True, width="stretch", key="ride_climbs")
+    if total is not None:
+        st.caption(f"Elevation gain of the whole ride: {total:.0f} m, {climbing:.0f} m of it on these climbs.")
+if ride["efforts"]:
+    st.markdown("**Efforts on your climbs**")
+    st.dataframe(climbview.ride_efforts_table(ride["efforts"]), hide_index=True, width="stretch",
+                 key="ride_efforts")
+    for climb_id, climb_name in dict((e["climb_id"], e["climb_name"]) for e in ride["efforts"]).items():
+        st.page_link("app_pages/climbs_page.py", label=f"All efforts on {md(climb_name)}", icon=":material/landscape:",
+                     query_params={"id": climb_id})
 st.caption(md(ridecharts.source_caption(ride)))

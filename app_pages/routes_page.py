@@ -5,22 +5,23 @@ from streamlit_folium import st_folium
 
 import ui
 from core.errors import VeloCoachError
-from core.routes.sections import DEFAULT_PARAMS
+from core.routes.sections import terrain_warnings
 from core.routes.store import (
     count_routes,
+    current_sections,
     delete_route,
     get_route,
     highlight_index,
     list_routes,
     rename_route,
+    rider_params,
     route_points,
-    route_sections,
     section_label,
 )
 from core.views import fmt
 from core.views.mapview import profile_figure, route_map
 from core.views.routeview import route_table, sections_table
-from core.views.text import plain
+from core.views.text import md, plain
 
 st.title("Routes")
 cur = ui.cursor()
@@ -94,7 +95,7 @@ with st.expander("Rename or delete"):
 
 # ---- the chosen route ------------------------------------------------------------------------------------
 points = cached_points(str(ui.database().path), route_id, ui.current_data_version())
-sections = route_sections(cur, route_id)
+sections = current_sections(cur, route_id, athlete)  # times for today's FTP, weight and riding setup
 cols = st.columns(4)
 cols[0].metric("Distance", fmt.distance(route["distance_m"], units))
 cols[1].metric("Elevation gain", fmt.elevation(route["elevation_gain_m"], units))
@@ -102,6 +103,11 @@ cols[2].metric("Climbs", sum(1 for s in sections if s["kind"] == "climb"))
 cols[3].metric("Estimated time", fmt.duration(sum(s["est_time_s"] or 0 for s in sections)), help="h:mm")
 if not route["has_elevation"]:
     st.warning("This route has no elevation data: it is shown as one flat section by distance only.")
+for warning in terrain_warnings(sections):
+    st.warning(warning, icon=":material/hiking:")
+if route["data_warnings"]:  # what core.files.plausibility repaired or left out on import
+    st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in route["data_warnings"])),
+               icon=":material/build:")
 
 labels = [section_label(i, s) for i, s in enumerate(sections)]
 choice = st.selectbox("Highlight a section", labels, index=None, placeholder="Choose a section to highlight",
@@ -118,5 +124,6 @@ st.plotly_chart(profile_figure(points, sections, chosen), width="stretch", key="
 
 st.subheader("Sections")
 st.dataframe(sections_table(sections, units), hide_index=True, width="stretch", key="routes_sections_table")
-st.caption(f"Times and gears for FTP and weight from Settings; model: {DEFAULT_PARAMS.describe()}. "
-           "Categories by Strava's score (length × grade); FIETS = H²/(D·10) + (T − 1000)/1000.")
+st.caption(f"Times and gears for today's FTP and weight from Settings; model: "
+           f"{rider_params(cur, athlete).describe()}. Stretches steeper than 20 % for 200 m are timed at walking "
+           "pace. Categories by Strava's score (length × grade ≥ 8,000 for Cat 4); FIETS = H²/(D·10) + (T − 1000)/1000.")

@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from core.athletes import (
     FITNESS_LEVELS,
+    RIDING_SETTINGS,
     create_athlete,
     data_summary,
     get_athlete,
@@ -17,7 +18,8 @@ from core.athletes import (
 from core.coach.ai import health_check as ai_health_check
 from core.coach.ai import usage_totals as ai_usage_totals
 from core.errors import VeloCoachError
-from core.garmin.accounts import delete_athlete_with_accounts
+from core.garmin.accounts import delete_athlete_with_accounts, list_accounts
+from core.garmin.schedule import INTERVALS, interval_label, set_auto_sync
 from core.rides.powerstore import recompute_rides
 from core.views import fmt
 from core.views.powerview import FTP_CHANGE_NOTE
@@ -66,6 +68,15 @@ with st.form("athlete_profile"):
     gap_method = right.radio("Pauses in a recording (NP, TSS, zones)", list(gap_methods), format_func=gap_methods.get,
                              index=list(gap_methods).index(prefs.get("gap_method", "pauses"))
                              if prefs.get("gap_method", "pauses") in gap_methods else 0, key="profile_gap_method")
+    st.markdown("**Riding setup** (route time estimates and gear hints)")
+    left, middle, right = st.columns(3)
+    riding = {key: prefs.get(key, default) for key, (_, _, default) in RIDING_SETTINGS.items()}
+    cda = left.number_input("CdA (m²)", 0.15, 0.6, float(riding["cda_m2"]), step=0.01, format="%.2f",
+                            help="Drag area: ~0.25 drops, 0.32 hoods, 0.40 upright", key="profile_cda")
+    crr = middle.number_input("Rolling resistance Crr", 0.002, 0.02, float(riding["crr"]), step=0.001,
+                              format="%.3f", help="~0.004 race tyres, 0.005 road, 0.008+ gravel", key="profile_crr")
+    bike = right.number_input("Bike and kit (kg)", 4.0, 40.0, float(riding["bike_kg"]), step=0.5,
+                              key="profile_bike")
     st.caption("CTL and ATL follow x = x·e^(−1/τ) + TSS·(1 − e^(−1/τ)); form (TSB) = yesterday's CTL − ATL.")
     st.markdown("**Display**")
     left, right = st.columns(2)
@@ -81,7 +92,8 @@ with st.form("athlete_profile"):
                 name=name, email=email or None, fitness_level=level, ftp_w=ftp or None, max_hr=max_hr or None,
                 lthr=lthr or None, weight_kg=weight or None,
                 preferences={**prefs, "ctl_days": ctl_days, "atl_days": atl_days, "indoor_ok": indoor,
-                             "gap_method": gap_method, "units": unit_system, "timezone": zone})
+                             "gap_method": gap_method, "cda_m2": cda, "crr": crr, "bike_kg": bike, "units": unit_system,
+                             "timezone": zone})
             update_athlete(cur, current_id, profile)
             st.success("Profile saved.")
             if (ftp or None) != athlete["ftp_w"] and ftp:
@@ -123,6 +135,28 @@ with st.expander("Recompute stored rides"):
             count = recompute_rides(cur, current_id, recompute_from)
             st.success(f"Recomputed {count} ride(s) from {recompute_from}.")
 
+st.subheader("Background Garmin sync")
+garmin_accounts = list_accounts(cur, current_id)
+if not ui.settings().feature("background_sync"):
+    st.caption("Turned off for this installation (VELOCOACH_FEATURES=-background_sync).")
+elif not garmin_accounts:
+    st.caption("No Garmin account yet: sign in on the Garmin sync page, then choose how often the app syncs it.")
+else:
+    st.caption("While the app is open it syncs each account on its own at the interval you choose here (off by "
+               "default); the Garmin sync page shows the next run and the last result.")
+
+
+def _set_interval(account_id: int) -> None:
+    with ui.friendly_errors("changing the background sync"):
+        set_auto_sync(ui.cursor(), account_id, st.session_state[f"auto_sync_{account_id}"])
+
+
+for garmin_account in garmin_accounts if ui.settings().feature("background_sync") else []:
+    options, chosen = [None, *INTERVALS], garmin_account["auto_sync_minutes"]
+    st.selectbox(md(garmin_account["label"]), options, format_func=interval_label,
+                 index=options.index(chosen) if chosen in options else 0, key=f"auto_sync_{garmin_account['id']}",
+                 on_change=_set_interval, args=(garmin_account["id"],))
+
 st.subheader("Your data")
 summary = data_summary(cur, current_id)
 units = ui.units()  # as just saved
@@ -140,6 +174,9 @@ ai_settings = ui.settings()
 if ai_settings.ai_enabled:
     st.caption(f"Model {md(ai_settings.ai_model)} at {md(ai_settings.ai_base_url or 'api.openai.com')}; at most "
                f"{ai_settings.ai_calls_per_minute} calls a minute. Any failure falls back to the built-in coach.")
+elif not ai_settings.feature("ai_coach"):
+    st.caption("The AI coach is switched off (VELOCOACH_FEATURES): the coach uses its built-in rule parser and "
+               "periodisation engine, and the AI key is not used.")
 else:
     st.caption("No AI key configured: the coach uses its built-in rule parser and periodisation engine. Set "
                "`ai_api_key` (and optionally `ai_base_url`, `ai_model`) in .streamlit/secrets.toml or VELOCOACH_AI_KEY.")

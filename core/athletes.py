@@ -13,6 +13,9 @@ from core.errors import ValidationError as VCValidationError
 from core.store.db import CHILDREN, LINKS, audit, bump_data_version, delete_with_children, table_counts, transaction
 
 FITNESS_LEVELS = ("beginner", "intermediate", "advanced", "elite")
+# Riding settings kept in preferences, feeding route time estimates (core.routes.model): (low, high, default)
+RIDING_SETTINGS = {"cda_m2": (0.15, 0.6, 0.32), "crr": (0.002, 0.02, 0.005), "bike_kg": (4.0, 40.0, 9.0)}
+_RIDING_LABELS = {"cda_m2": "CdA (m²)", "crr": "Rolling resistance Crr", "bike_kg": "Bike mass (kg)"}
 
 
 class AthleteProfile(BaseModel):
@@ -66,6 +69,16 @@ class AthleteProfile(BaseModel):
         if self.lthr and self.max_hr and self.lthr >= self.max_hr:
             raise ValueError("lactate threshold HR must be below max HR")
         return self
+
+    @field_validator("preferences")
+    @classmethod
+    def _riding_settings_in_range(cls, value: dict) -> dict:
+        for key, (low, high, _) in RIDING_SETTINGS.items():
+            if key in value and value[key] is not None:
+                number = value[key]
+                if isinstance(number, bool) or not isinstance(number, (int, float)) or not low <= number <= high:
+                    raise ValueError(f"{_RIDING_LABELS[key]} must be between {low:g} and {high:g}")
+        return value
 
 
 _LABELS = {"ftp_w": "FTP", "max_hr": "Max HR", "lthr": "LTHR", "weight_kg": "Weight", "name": "Name",

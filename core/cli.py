@@ -2,26 +2,35 @@
 
 Exit codes: 0 success, 1 a failed operation (one-line reason on stderr), 2 a usage error.
 Each module in core/commands/ exposes ``register(subparsers)``; a sub-command sets ``handler(args, ctx)``.
+
+While the app runs it holds the database file: a command then goes to the app (core.relay), which runs the same
+handler on its own connection. A command reaches the rider's files only through ``ctx.files`` and declares
+them on its parser: ``set_defaults(local_inputs=("files",), local_outputs=("out",), default_output=(".zip",),
+prompts=True, needs_db=False)`` (see core.relay.files.NamedFiles).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import importlib
 import json
 import logging
 import os
 import pkgutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from core.config import load_settings
-from core.errors import VeloCoachError
+from core.errors import ConfigError, DatabaseLockedError, VeloCoachError
+from core.relay.files import LocalFiles, read_secret
 from core.store.db import Database, connect
+
+__all__ = ["Context", "build_parser", "date_arg", "dumps", "execute", "json_default", "main", "read_secret"]
 
 log = logging.getLogger("velocoach.cli")
 
@@ -38,19 +47,6 @@ def json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def read_secret(prompt: str) -> str:
-    """A password from a hidden prompt, or one line of stdin when it is not a terminal; never an argument."""
-    if sys.stdin.isatty():
-        return getpass.getpass(prompt)
-    return sys.stdin.readline().rstrip("\n")
-
-
-def read_line(prompt: str) -> str:
-    """One line typed by the rider (the prompt on stderr, so --json output stays clean); '' at end of input."""
-    print(prompt, end="", file=sys.stderr, flush=True)
-    return sys.stdin.readline().rstrip("\n")
-
-
 def date_arg(text: str) -> date:
     """An argparse type for YYYY-MM-DD (a usage error, exit 2, otherwise)."""
     try:
@@ -65,15 +61,24 @@ def dumps(value) -> str:
 
 @dataclass
 class Context:
+    """What a handler works with: the database, the athlete option and ``files`` (the rider's files: this
+    process's in a direct run, the command line's when the app runs a forwarded command)."""
+
     db_path: Path
     athlete_option: int | None = None
+    files: Any = field(default_factory=LocalFiles)
+    # The running app's own connection for a forwarded command; None: this process opens db_path itself.
+    open_db: Callable[[], Database] | None = field(default=None, repr=False)
     _db: Database | None = field(default=None, repr=False)
 
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = connect(self.db_path)
+            self._db = self.open_db() if self.open_db is not None else connect(self.db_path)
         return self._db
+
+    def open(self) -> Database:
+        return self.db
 
     @property
     def cur(self):
@@ -98,8 +103,12 @@ class Context:
         print(dumps(value))
 
     def close(self) -> None:
-        if self._db is not None:
+        if self._db is None:
+            return
+        if self.open_db is None:
             self._db.close()
+        else:  # the app's connection outlives the command; the worker thread's cursor does not
+            self._db.release_cursor()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,34 +125,76 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on a usage error
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    ctx = None
+class _OneLine(logging.Formatter):
+    """The console gets one line per record; tracebacks go to the log file only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text
+        record.exc_info = record.exc_text = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
+def execute(args, ctx: Context, handler: Callable[[Any, Context], int | None] | None = None) -> int:
+    """Run the parsed command (``handler``, default ``args.handler``); its exit code. Errors become one line on
+    stderr, the same in a direct run and in the app running a forwarded command."""
     try:
-        settings = load_settings(db_path=args.db)
-        ctx = Context(settings.db_path, args.athlete)
-        result = args.handler(args, ctx)
-        sys.stdout.flush()  # inside the try: a reader that has gone (`| head`) is handled below, not at exit
-        return int(result or 0)
+        code = int((handler or args.handler)(args, ctx) or 0)
+        sys.stdout.flush()  # inside the try: a reader that has gone (`| head`) is found here, not at exit
+        return code
     except BrokenPipeError:
-        # The reader stopped reading (`python -m core rides --json | head -1`): stop quietly, as Unix tools do.
-        # stdout goes to /dev/null so the interpreter's final flush does not raise again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        raise  # the reader stopped reading: main() ends quietly
     except VeloCoachError as exc:
+        log.info("%s: %s", args.command, exc)  # the rider's own mistakes are not problems of the app
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 — one line, never a traceback; details with -v
-        log.debug("unexpected failure", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 — one line, never a traceback (the log file has it)
+        log.error("unexpected failure in %s", args.command, exc_info=True)
         print(f"error: unexpected failure ({type(exc).__name__}: {exc})", file=sys.stderr)
         return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on a usage error
+    console = logging.StreamHandler()
+    console.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
+    console.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[console])
+    ctx = Context(Path(), args.athlete)
+
+    def open_then_run(args, ctx: Context) -> int | None:
+        settings = load_settings(db_path=args.db)
+        from core.logs import setup_logging
+
+        setup_logging(settings)  # the rotating file in the data folder (the Health page reads it)
+        feature = getattr(args, "feature", None)
+        if feature and not settings.feature(feature):
+            raise ConfigError(f"{feature.replace('_', ' ').capitalize()} is switched off (VELOCOACH_FEATURES); "
+                              f"remove -{feature} from it to use this command")
+        ctx.db_path = settings.db_path
+        if getattr(args, "needs_db", True):
+            try:
+                ctx.open()  # now: a database the running app holds is known before the command starts
+            except DatabaseLockedError as locked:
+                from core.relay.client import forward
+
+                return forward(argv, args, settings, locked)
+        return args.handler(args, ctx)
+
+    try:
+        return execute(args, ctx, open_then_run)
+    except BrokenPipeError:
+        # `python -m core rides --json | head -1`: stop quietly, as Unix tools do; stdout goes to /dev/null so
+        # the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     finally:
-        if ctx is not None:
-            ctx.close()
+        ctx.close()

@@ -36,6 +36,17 @@ ENV_VARS = {
     "VELOCOACH_SEED_DEMO": "seed_demo",
     "VELOCOACH_ALLOWED_HOSTS": "allowed_hosts",
     "VELOCOACH_SESSION_HOURS": "session_hours",
+    "VELOCOACH_SYNC_CHECK_S": "sync_check_s",
+}
+
+# Feature flags and their defaults (VELOCOACH_FEATURES switches them): each gates a real feature.
+FEATURES = {
+    "ai_coach": True,      # the LLM behind the coach (with a key); off: the deterministic coach only
+    "garmin_sync": True,   # the Garmin sync page and the sync-garmin / garmin commands
+    "health_page": True,   # the Health page (python -m core health works regardless)
+    # the scheduled Garmin Connect sync inside the running app (Settings sets each account's interval, off by
+    # default per account)
+    "background_sync": True,
 }
 
 
@@ -56,12 +67,14 @@ class Settings(BaseModel):
         "gpt-4o": (2.50, 10.0),
         "gpt-4.1-mini": (0.40, 1.60),
     }
-    features: frozenset[str] = frozenset()
-    seed_demo: bool = True
+    features: dict[str, bool] = Field(default_factory=lambda: dict(FEATURES))
+    seed_demo: bool | None = None  # None: seed the demo on a first run, except under VELOCOACH_ENV=test
     # Host names besides IP addresses and localhost under which the app may be reached (a LAN name, the reverse
     # proxy's public name); any other Host header is refused (DNS rebinding). "*.example.org" covers subdomains.
     allowed_hosts: tuple[str, ...] = ()
     session_hours: float = Field(12.0, gt=0, le=24 * 30)  # how long a sign-in lasts
+    # How often the background Garmin sync looks for accounts that are due (the intervals themselves are hours).
+    sync_check_s: float = Field(60.0, ge=0.05, le=3600)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -78,10 +91,50 @@ class Settings(BaseModel):
 
     @field_validator("features", mode="before")
     @classmethod
-    def _split_features(cls, value):
-        if isinstance(value, str):
-            return frozenset(part.strip() for part in value.split(",") if part.strip())
-        return value
+    def _parse_features(cls, value):
+        """``VELOCOACH_FEATURES="-garmin_sync, ai_coach=off"``: a name turns a feature on, ``-name`` or
+        ``name=off`` turns it off; every other feature keeps its default. An unknown name is refused."""
+        flags = dict(FEATURES)
+        if isinstance(value, dict):
+            items = [f"{k}={'on' if v else 'off'}" for k, v in value.items()]
+        elif isinstance(value, str):
+            items = [part.strip() for part in value.split(",") if part.strip()]
+        else:
+            items = [str(part) for part in value or ()]
+        for item in items:
+            name, _, state = item.partition("=")
+            name, state = name.strip().lower(), state.strip().lower()
+            on = not name.startswith("-")
+            name = name.lstrip("-")
+            if state:
+                if state not in ("on", "off", "1", "0", "true", "false"):
+                    raise ValueError(f"{name} must be on or off")
+                on = on and state in ("on", "1", "true")
+            if name not in FEATURES:
+                raise ValueError(f"unknown feature {name!r}; known: {', '.join(FEATURES)}")
+            flags[name] = on
+        return flags
+
+    def feature(self, name: str) -> bool:
+        """Whether a feature (FEATURES) is on."""
+        return self.features.get(name, False)
+
+    @property
+    def log_level(self) -> str:
+        """development logs what VeloCoach does (INFO); test and production only warnings and errors."""
+        return "INFO" if self.env == "development" else "WARNING"
+
+    @property
+    def error_detail(self) -> bool:
+        """Whether the app shows an unexpected error's type and message (never a traceback): development and test,
+        never in production (the default)."""
+        return self.env != "production"
+
+    @property
+    def demo_seeding(self) -> bool:
+        """An empty database gets the demo athlete (a useful first run), unless VELOCOACH_SEED_DEMO says otherwise
+        or VELOCOACH_ENV is test (tests start from what they build)."""
+        return self.env != "test" if self.seed_demo is None else self.seed_demo
 
     @field_validator("ai_base_url")
     @classmethod
@@ -92,7 +145,9 @@ class Settings(BaseModel):
 
     @property
     def ai_enabled(self) -> bool:
-        return self.ai_api_key is not None and bool(self.ai_api_key.get_secret_value())
+        """An AI key is configured and the ai_coach feature is on (else the deterministic coach does the job)."""
+        return (self.ai_api_key is not None and bool(self.ai_api_key.get_secret_value())
+                and self.features.get("ai_coach", True))
 
     @property
     def files_dir(self) -> Path:

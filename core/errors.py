@@ -28,6 +28,14 @@ class DatabaseTooNewError(StorageError):
     """The database was written by a newer VeloCoach."""
 
 
+class WriteConflictError(StorageError):
+    """Another writer changed the same rows at the same time; the whole operation may be tried again."""
+
+
+class DatabaseDamagedError(StorageError):
+    """The database file is damaged (unreadable blocks, failed checksums); the message says what to do."""
+
+
 class NotFoundError(VeloCoachError):
     """A ride, route, plan … with that id does not exist."""
 
@@ -50,6 +58,10 @@ class GarminSyncError(VeloCoachError):
 
 class GarminAuthError(GarminSyncError):
     """Tokens are missing, expired or revoked: the rider must sign in again."""
+
+
+class SyncBusyError(GarminSyncError):
+    """A sync of that Garmin account is already running (one at a time per account)."""
 
 
 class AIServiceError(VeloCoachError):

@@ -14,10 +14,11 @@ stores nothing.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from core.errors import InvalidFileError, VeloCoachError
 
@@ -48,9 +49,10 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
     if ride["route_id"] is not None:
         from core.routes.store import route_json
 
-        sections = route_json(cur, ride["route_id"])["sections"]
+        sections = route_json(cur, ride["route_id"], retime=False)["sections"]  # stored just now: today's times
     return {"file": filename, "ok": True, "kind": "ride", "id": stored.id, "created": stored.created,
             "duplicate_of": stored.duplicate_of, "message": stored.message, "warnings": stored.warnings,
+            "data_warnings": ride["data_warnings"],
             "points": point_count, "distance_m": ride["distance_m"],
             "elevation_gain_m": ride["elevation_gain_m"], "moving_time_s": ride["moving_time_s"],
             "started_at": ride["started_at"], "sport_type": ride["sport_type"],
@@ -59,17 +61,25 @@ def _ride_result(cur, athlete_id: int, filename: str, stored, point_count: int) 
 
 
 def _store_streams_as_ride(cur, athlete_id, filename, data, streams, *, source, account_id, external_id, raw):
+    from core.files.plausibility import check_streams
     from core.rides.store import store_ride
-    from core.store.db import transaction
+    from core.store.db import retrying, transaction
 
-    with transaction(cur):  # one unit: a failure while linking must not leave the ride half-imported
-        stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),
-                            account_id=account_id, raw=raw, source_file=filename,
-                            name=streams.name or PurePath(filename).stem)
-        if stored.created:
-            from core.coach.matching import link_completed_rides
+    streams, repairs = check_streams(streams, kind="ride", filename=filename)  # before any figure is computed
 
-            link_completed_rides(cur, athlete_id)  # a new ride may complete a planned workout of the active plan
+    def store():
+        with transaction(cur):  # one unit: a failure while linking must not leave the ride half-imported
+            stored = store_ride(cur, athlete_id, streams, source=source, external_id=external_id or file_hash(data),
+                                account_id=account_id, raw=raw, source_file=filename,
+                                name=streams.name or PurePath(filename).stem,
+                                data_warnings=[w.as_dict() for w in repairs])
+            if stored.created:
+                from core.coach.matching import link_completed_rides
+
+                link_completed_rides(cur, athlete_id)  # a new ride may complete a planned workout of the active plan
+        return stored
+
+    stored = retrying(cur, store)
     return _ride_result(cur, athlete_id, filename, stored, len(streams))
 
 
@@ -105,12 +115,87 @@ def import_file(cur, athlete_id: int, filename: str, data: bytes, *, as_kind: st
                                        "import it as a route")
             return _store_streams_as_ride(cur, athlete_id, name, data, streams, source=source,
                                           account_id=account_id, external_id=external_id, raw=raw)
+        from core.rides.efforts import backfill_route
         from core.routes.store import import_gpx_route
+        from core.store.db import retrying, transaction
 
-        result = import_gpx_route(cur, athlete_id, name, data, streams=streams)
+        def store() -> dict:
+            with transaction(cur):  # the route, its climbs and the efforts earlier rides put on them: one write
+                stored = import_gpx_route(cur, athlete_id, name, data, streams=streams)
+                backfill_route(cur, athlete_id, stored["id"])
+            return stored
+
+        result = retrying(cur, store)
         return {"file": name, "ok": True, "kind": "route", **{k: v for k, v in result.items() if k != "file"}}
     what = f"{suffix} files" if suffix else "files without an extension"
     raise InvalidFileError(f"{name}: VeloCoach imports .fit and .gpx files, not {what}")
+
+
+def import_summary(cur, athlete_id: int, summary: dict, *, source: str, external_id: str, account_id: int = 0,
+                   raw: dict | None = None, label: str = "activity"):
+    """Store a ride known only by its summary (a Garmin activity without a file) after core.files.plausibility's
+    summary check; returns core.rides.store.StoredRide. Raises InvalidFileError for an impossible date."""
+    from core.files.plausibility import check_summary
+    from core.rides.store import store_ride
+
+    checked, repairs = check_summary(summary, label=label)
+    return store_ride(cur, athlete_id, None, source=source, external_id=external_id, account_id=account_id,
+                      raw=raw, summary=checked, data_warnings=[w.as_dict() for w in repairs])
+
+
+def import_path(cur, athlete_id: int, path, *, as_kind: str | None = None, files=None) -> dict:
+    """Import one file from disk (the command line): its size is checked before a byte is read. ``files`` reads
+    it (``stat(path)`` with ``size``/``is_dir`` and ``read_bytes(path)``: the command line's own files when the
+    command was forwarded to the running app); default this process's file system. Never raises for the file's
+    sake: the result is ``{"file", "ok": false, "error"}`` whatever went wrong."""
+    path = Path(path).expanduser()
+
+    def read_and_import() -> dict:
+        try:
+            if files is None:
+                size, is_dir = path.stat().st_size, path.is_dir()
+            else:
+                info = files.stat(path)
+                size, is_dir = info.size, info.is_dir
+            if is_dir:
+                raise InvalidFileError(f"{path.name}: this is a folder, not a file")
+            limit = _max_bytes()
+            if size > limit:
+                raise InvalidFileError(f"{path.name}: the file is {size / 1048576:.1f} MB, over the "
+                                       f"{limit / 1048576:.0f} MB limit (VELOCOACH_MAX_UPLOAD_MB)")
+            data = path.read_bytes() if files is None else files.read_bytes(path)
+        except FileNotFoundError:
+            raise InvalidFileError(f"{path.name}: there is no such file ({path})") from None
+        except OSError as exc:
+            raise InvalidFileError(f"{path.name}: the file cannot be read ({exc.strerror or exc})") from None
+        return import_file(cur, athlete_id, path.name, data, as_kind=as_kind)
+
+    return outcome(path.name, read_and_import)
+
+
+def outcome(filename: str, operation: Callable[[], dict]) -> dict:
+    """``operation()``'s result, or ``{"file", "ok": false, "error"}`` for any failure but an interrupt: one
+    file's trouble (a damaged file, an unknown text encoding, a full disk) never stops the files after it."""
+    name = PurePath(filename).name or "file"
+    try:
+        return operation()
+    except VeloCoachError as exc:
+        return {"file": name, "ok": False, "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 — logged with context; the rider gets a sentence
+        log.exception("unexpected failure importing %s", filename)
+        return {"file": name, "ok": False, "error": f"{name}: could not be imported ({describe_failure(exc)})"}
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A short reason for an exception that is not a VeloCoachError (no traceback, no secrets)."""
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in text:
+        return "the disk is full; free some space and import it again"
+    if isinstance(exc, MemoryError):
+        return "not enough memory"
+    if isinstance(exc, LookupError) and "encoding" in text:
+        return f"it uses a text encoding VeloCoach does not know: {text[:80]}"
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
 
 
 def import_files(cur, athlete_id: int, files: Iterable[tuple[str, bytes]], *, as_kind: str | None = None,
@@ -120,14 +205,8 @@ def import_files(cur, athlete_id: int, files: Iterable[tuple[str, bytes]], *, as
     files = list(files)
     results = []
     for index, (filename, data) in enumerate(files, start=1):
-        try:
-            results.append(import_file(cur, athlete_id, filename, data, as_kind=as_kind))
-        except VeloCoachError as exc:
-            results.append({"file": PurePath(filename).name, "ok": False, "error": str(exc)})
-        except Exception as exc:  # noqa: BLE001 — one bad file must not stop the others; logged with context
-            log.exception("unexpected failure importing %s", filename)
-            results.append({"file": PurePath(filename).name, "ok": False,
-                            "error": f"{PurePath(filename).name}: could not be imported ({type(exc).__name__})"})
+        results.append(outcome(filename, lambda f=filename, d=data: import_file(cur, athlete_id, f, d,
+                                                                                as_kind=as_kind)))
         if progress:
             progress(index, len(files), PurePath(filename).name)
     return results

@@ -93,8 +93,12 @@ async def dispatch(request: Request, shell: Shell) -> Response:
     handler = shell.api_routes.get(name)
     if handler is None:
         return _error(404, f"There is no API route {name!r}.")
+    limit = shell.api_body_limits.get(name, MAX_BODY_BYTES)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return _error(413, "The request is too large.")
     raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
+    if len(raw) > limit:
         return _error(413, "The request is too large.")
     try:
         body = json.loads(raw or b"{}")

@@ -87,14 +87,18 @@ class Shell:
         self.verify_slots = anyio.Semaphore(2)  # argon2: 64 MiB and ~130 ms of CPU per check
         self.api_token: str | None = None
         self.api_routes: dict[str, api.ApiHandler] = api.default_routes()
+        self.api_body_limits: dict[str, int] = {}
         self.lifespan_hooks: list[LifespanHook] = []
         self.started_at: float | None = None
         self._sessions: Sessions | None = None
 
     # ------------------------------------------------------------------ hooks for later work
-    def add_api_route(self, name: str, handler: api.ApiHandler) -> None:
-        """POST /_velocoach/api/<name> runs ``handler(ApiCall) -> dict`` (see shell/api.py)."""
+    def add_api_route(self, name: str, handler: api.ApiHandler, max_body_bytes: int | None = None) -> None:
+        """POST /_velocoach/api/<name> runs ``handler(ApiCall) -> dict`` (see shell/api.py); bodies up to
+        ``max_body_bytes`` (default api.MAX_BODY_BYTES)."""
         self.api_routes[api.check_route_name(name)] = handler
+        if max_body_bytes is not None:
+            self.api_body_limits[name] = max_body_bytes
 
     def add_lifespan_hook(self, hook: LifespanHook) -> None:
         """``hook(shell)`` is an async context manager entered at start-up and left at shutdown."""

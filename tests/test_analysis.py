@@ -413,14 +413,20 @@ def test_approving_twice_is_refused_even_without_suggestions(cur, athlete_id, pl
 
 
 
-def test_importing_a_ride_file_marks_the_planned_workout_of_that_day_completed(cur, athlete_id, plan_id):
+def test_importing_a_ride_file_marks_the_planned_workout_of_that_day_completed(cur, athlete_id):
     import numpy as np
 
     from core.demo import LOOPS, simulate_ride
     from core.files.gpx import to_gpx
     from core.importer import import_file
 
-    day, minutes, _ = planned(cur, plan_id, "endurance")
+    # An imported file must be dated before tomorrow (core.files.plausibility): the same plan, three weeks ago.
+    start = date.today() - timedelta(days=date.today().weekday() + 21)
+    result = generate_plan(cur, athlete_id, {"duration_weeks": 4, "start_date": start.isoformat(),
+                                             "goals": {"weekly_hours": 8}}, today=start - timedelta(days=3))
+    plan_id = save_plan(cur, athlete_id, result, activate=True)
+    day, minutes = cur.execute("SELECT date, duration_min FROM planned_workouts WHERE plan_id = ? AND type = "
+                               "'endurance' ORDER BY date LIMIT 1", [plan_id]).fetchone()
     streams = simulate_ride(np.random.default_rng(3), "endurance", int(minutes * 60), 250, 168, 188, 72, LOOPS[0],
                             datetime(day.year, day.month, day.day, 17, tzinfo=UTC), 12.0)
     result = import_file(cur, athlete_id, "tuesday.gpx", to_gpx(streams, name="Tuesday").encode())

@@ -19,10 +19,11 @@ MAX_LINES = 700
 # Top to bottom: a module may import from the layers below it, never from those above. Layers in one Layer(...,
 # independent=True) may not import each other either.
 LAYERS = (
-    Layer("cli", "commands", "__main__", independent=False),
+    Layer("cli", "commands", "__main__", "relay", independent=False),
     "setup",
     "demo",
     "views",
+    "health",
     "garmin",
     "importer",
     "coach",
@@ -30,6 +31,7 @@ LAYERS = (
     "routes",
     "athletes",
     Layer("files", "store", independent=True),
+    "logs",
     "access",
     "config",
     "errors",

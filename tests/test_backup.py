@@ -8,11 +8,12 @@ import pytest
 
 from core.errors import DuplicateError, ExportImportError, NotFoundError
 from core.store import backup_export, backup_format, backup_restore, backup_validate
-from core.store.db import connect, integrity_problems, table_counts
+from core.store.db import connect, data_version, integrity_problems, table_counts
 from tests.test_backup_helpers import (
     API_KEY,
     TOKEN_SECRET,
     copy_db,
+    json_rows,
     shared_template,
     small_athlete,
     zip_members,
@@ -121,8 +122,8 @@ def test_the_backup_covers_every_linked_table_and_leaves_out_machine_wide_ones()
     assert tables[0] == "athletes"
     assert {"athlete_ftp_history", "routes", "route_points", "sections", "rides", "ride_samples", "tags",
             "ride_tags", "rules", "plans", "plan_rules", "planned_workouts", "analyses", "garmin_accounts",
-            "sync_log", "garmin_workouts", "ride_mmp", "ftp_proposals"} == set(tables[1:])
-    assert not {"ai_cache", "ai_calls", "prompts", "audit_log", "data_version", "schema_migrations"} & set(tables)
+            "sync_log", "garmin_workouts", "ride_mmp", "ftp_proposals", "climbs", "climb_efforts"} == set(tables[1:])
+    assert not {"ai_cache", "ai_calls", "prompts", "audit_log", "data_changes", "schema_migrations"} & set(tables)
 
 
 @pytest.mark.parametrize("fmt", ["zip", "json"])
@@ -161,9 +162,9 @@ def test_a_backup_restores_as_a_new_athlete_with_fresh_ids_next_to_the_existing_
 
 
 def test_restoring_bumps_the_data_version_and_writes_an_audit_line(exported, other):
-    before = other.execute("SELECT version FROM data_version").fetchall()[0][0]
+    before = data_version(other)
     result = backup_restore.restore_backup(other, exported["zip"], "backup.zip")
-    assert other.execute("SELECT version FROM data_version").fetchall()[0][0] == before + 1
+    assert data_version(other) == before + 1
     assert other.execute("SELECT count(*) FROM audit_log WHERE action = 'restore' AND entity_id = ?",
                          [result.athlete_id]).fetchall()[0][0] == 1
 
@@ -192,10 +193,10 @@ def test_a_backup_holds_only_the_chosen_athlete(seeded):
     data = backup_export.export_json(cur, athlete_id)
     assert b"Somebody Else" not in data
     document = json.loads(data)
-    assert [a["name"] for a in document["tables"]["athletes"]] == ["Demo Rider"]
+    assert [a["name"] for a in json_rows(document, "athletes")] == ["Demo Rider"]
     own_plans = cur.execute("SELECT count(*) FROM plans WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
     assert cur.execute("SELECT count(*) FROM plans WHERE athlete_id <> ?", [athlete_id]).fetchone()[0] > 0
-    assert len(document["tables"]["plans"]) == own_plans  # not the other athlete's
+    assert len(json_rows(document, "plans")) == own_plans  # not the other athlete's
 
 
 @pytest.mark.parametrize("fmt", ["zip", "json"])
@@ -220,7 +221,7 @@ def test_a_backup_never_contains_garmin_tokens_their_folder_or_an_api_key(fmt, t
         assert str(token_dir).encode() not in text
         assert b"oauth" not in text.lower()
     if fmt == "json":
-        accounts = json.loads(data)["tables"]["garmin_accounts"]
+        accounts = json_rows(json.loads(data), "garmin_accounts")
         assert accounts and all(a["token_dir"] is None and a["label"] == "main watch" for a in accounts)
 
 

@@ -153,3 +153,23 @@ def shared_template(tmp_path_factory) -> tuple[Path, int, Path]:
         athlete_id = build_template(base / "template.duckdb", token_dir)
         _SHARED.update(value=(base / "template.duckdb", athlete_id, token_dir))
     return _SHARED["value"]
+
+
+def json_rows(document: dict, table: str) -> list[dict]:
+    """A table of a JSON backup as row objects, whatever its layout (format 2 columnar chunks or format 1 rows)."""
+    entry = document["tables"][table]
+    if isinstance(entry, list):
+        return entry
+    rows = []
+    for chunk in entry["chunks"]:
+        names = list(chunk)
+        rows += [dict(zip(names, values, strict=True)) for values in zip(*chunk.values(), strict=True)]
+    return rows
+
+
+def as_rows_document(data: bytes) -> dict:
+    """A JSON backup in the old one-object-per-row layout (format 1), as earlier versions wrote it."""
+    document = json.loads(data)
+    document["tables"] = {table: json_rows(document, table) for table in document["tables"]}
+    document["format_version"] = 1
+    return document

@@ -15,7 +15,15 @@ import pytest
 from core.errors import ExportImportError
 from core.store import backup_export, backup_format, backup_restore, backup_validate
 from core.store.db import connect, table_counts
-from tests.test_backup_helpers import build_zip, parquet_bytes, read_member_table, rebuild, small_athlete, zip_members
+from tests.test_backup_helpers import (
+    as_rows_document,
+    build_zip,
+    parquet_bytes,
+    read_member_table,
+    rebuild,
+    small_athlete,
+    zip_members,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +40,8 @@ def small_backups(tmp_path_factory):
 @pytest.fixture
 def small(small_backups, cur):
     small_athlete(cur, "Already Here")  # the target database is not empty: its rows must survive every refusal
-    return {"zip": small_backups["zip"], "json": json.loads(small_backups["json"])}
+    # The JSON cases edit the old one-object-per-row layout (format 1), which VeloCoach still reads.
+    return {"zip": small_backups["zip"], "json": as_rows_document(small_backups["json"])}
 
 
 def _refused(cur, data: bytes, filename: str, match: str, limits: backup_format.Limits = backup_format.DEFAULT_LIMITS) -> str:
@@ -139,7 +148,7 @@ def test_a_member_the_manifest_lists_but_the_zip_lacks_is_refused(cur, small):
 
 
 @pytest.mark.parametrize(("edit", "match"), [
-    (lambda m: m.update(format_version=2), "made by a newer VeloCoach .backup format 2"),
+    (lambda m: m.update(format_version=3), "made by a newer VeloCoach .backup format 3"),
     (lambda m: m.pop("format_version"), "does not say which format version"),
     (lambda m: m.update(format_version="one"), "format version 'one' is not one VeloCoach knows"),
     (lambda m: m.update(format="someone-elses-backup"), "not a VeloCoach backup"),
@@ -216,7 +225,7 @@ def test_json_that_is_not_utf8_is_refused(cur):
 
 
 @pytest.mark.parametrize(("edit", "match"), [
-    (lambda d: d.update(format_version=2), "made by a newer VeloCoach"),
+    (lambda d: d.update(format_version=3), "made by a newer VeloCoach"),
     (lambda d: d.update(format_version=0), "format version '0' is not one VeloCoach knows"),
     (lambda d: d.pop("format_version"), "does not say which format version"),
     (lambda d: d.update(format_version=True), "is not one VeloCoach knows"),

@@ -318,3 +318,18 @@ def test_sync_history_lists_runs_newest_first_with_the_account_label(cur, athlet
     history = garmin_accounts.sync_history(cur, athlete_id)
     assert [h["imported"] for h in history] == [0, 5]
     assert {h["account"] for h in history} == {"Edge 530"}
+
+
+def test_a_summary_with_impossible_figures_keeps_the_ride_without_them(cur, athlete_id, account_id, fake, files_dir):
+    # A corrupted activity: 42,000 km in an hour and an elevation gain of 1e308 m (issue 16).
+    fake.activities[2].update({"distance": 4.2e7, "elevationGain": 1e308})
+    report = sync(cur, account_id, files_dir, since=SINCE)
+    assert report.imported == 5
+    distance, gain, warnings = cur.execute(
+        "SELECT distance_m, elevation_gain_m, data_warnings FROM rides WHERE external_id = ?",
+        [str(fake.activities[2]["activityId"])]).fetchone()
+    assert distance is None and gain is None
+    assert "implausible figures were left out" in json.loads(warnings)[0]["message"]
+    from core.rides.dashboard import period_totals
+
+    assert period_totals(cur, athlete_id, "week")["distance_m"].sum() < 200_000  # four rides of ~30 km

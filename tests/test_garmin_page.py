@@ -85,3 +85,43 @@ def test_a_security_code_step_appears_when_garmin_asks_for_one(page_db, monkeypa
         assert not at.exception and not at.error, [e.value for e in at.error]
         assert any("Signed in as 'Forerunner'" in shown(s.value) for s in at.success)
         assert any(b.label == "Sign out" for b in at.button)
+
+
+def test_the_background_sync_section_shows_each_accounts_schedule_and_its_last_result(page_db, monkeypatch,
+                                                                                     tmp_path):
+    from core.garmin import accounts as garmin_accounts
+    from core.garmin.schedule import SyncScheduler, set_auto_sync
+    from core.garmin.sync import sync_account
+    from core.store.shared import SharedDatabase
+
+    recent = datetime.now(UTC).replace(microsecond=0) - timedelta(days=5)
+    with FakeGarmin(activities=cycling_activities(3, recent)) as fake:
+        fake.install(monkeypatch)
+        database = connect(page_db)
+        cur = database.cursor()
+        hostile = "**<b>E</b>** [x](http://evil.test)"
+        for label in (hostile, "Spare"):
+            garmin_accounts.sign_in(cur, 1, label, fake.email, fake.password, files_dir=tmp_path / "files")
+        edge = garmin_accounts.account_by_label(cur, 1, hostile)["id"]
+        set_auto_sync(cur, edge, 180)
+        sync_account(cur, edge, origin="scheduled", files_dir=tmp_path / "files")
+        database.close()
+
+        at = run_page()
+        lines = [m.value for m in at.markdown if "every 3 hours" in m.value or "— off" in m.value]
+        assert any("not running in this process" in c.value for c in at.caption)
+        edge_raw = next(line for line in lines if "every 3 hours" in line)
+        assert edge_raw.startswith("**\\*\\*\\<b\\>E\\<\\/b\\>")  # the label's markup is escaped, ours is not
+        edge_line = shown(edge_raw)
+        assert edge_line.startswith(f"**{hostile}** — every 3 hours · last scheduled run ")
+        assert edge_line.endswith(": ok, 3 imported, 0 failed")
+        assert any("Spare" in line and "choose an interval in Settings" in line for line in lines)
+
+        scheduler = SyncScheduler(SharedDatabase(page_db).get, check_every_s=3600).start()  # the app's, idle
+        try:
+            at = run_page()
+        finally:
+            assert scheduler.stop(10)
+        edge_line = next(shown(m.value) for m in at.markdown if "every 3 hours" in m.value)
+        assert " · next run around " in edge_line and "checks every 3600 s" in " ".join(c.value for c in at.caption)
+        assert any(row == "scheduled" for row in at.dataframe[0].value["origin"])

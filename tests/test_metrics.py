@@ -169,11 +169,14 @@ def test_smart_recording_every_few_seconds_keeps_the_ride_time():
 
 def test_elevation_gain_ignores_noise_and_counts_a_climb():
     rng = np.random.default_rng(1)
-    flat = 100 + rng.uniform(-1, 1, 500)
-    assert metrics.elevation_gain(flat) == pytest.approx(0.0, abs=2.0)
+    t = seconds(700)
+    dist = t * 6.0
+    flat = 100 + rng.uniform(-1, 1, 700)
+    assert ride_metrics(t, dist_m=dist, ele=flat).elevation_gain_m == pytest.approx(0.0, abs=2.0)
     climb = np.concatenate([np.linspace(100, 200, 500), np.linspace(200, 150, 200)])
-    assert metrics.elevation_gain(climb) == pytest.approx(100.0)
-    assert metrics.elevation_gain(np.full(10, np.nan)) is None
+    m = ride_metrics(t, dist_m=dist, ele=climb)
+    assert m.elevation_gain_m == pytest.approx(100.0, abs=1.0) and m.altitude_source == "barometric"
+    assert ride_metrics(t, dist_m=dist, ele=np.full(700, np.nan)).elevation_gain_m is None
 
 
 def test_metrics_json_has_the_keys_the_dashboard_reads():

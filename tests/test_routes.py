@@ -43,7 +43,9 @@ def streams_of(n=500, seed=1) -> ActivityStreams:
 
 def test_importing_a_gpx_route_returns_the_documented_json_shape(cur, athlete_id):
     result = routes.import_gpx_route(cur, athlete_id, "rides/cptr003.gpx", CPTR003)
-    assert list(result) == ["file", "ok", "kind", "id", "points", "distance_m", "elevation_gain_m", "sections"]
+    assert list(result) == ["file", "ok", "kind", "id", "points", "distance_m", "elevation_gain_m", "sections",
+                            "warnings", "data_warnings"]  # what the plausibility check repaired (issue 16)
+    assert result["warnings"] == [] and result["data_warnings"] == []
     assert result["file"] == "rides/cptr003.gpx" and result["ok"] is True and result["kind"] == "route"
     assert result["points"] == 1352 and 47_000 < result["distance_m"] < 49_500
     assert list(result["sections"][0]) == ["kind", "start_m", "end_m", "distance_m", "elevation_gain_m",
@@ -149,7 +151,9 @@ def test_resectioning_replaces_the_sections(cur, athlete_id):
     from core.routes.sections import SectionParams
 
     route_id = routes.store_route(cur, athlete_id, "R", "planned", streams_of(800))
-    count = routes.resection_route(cur, route_id, params=SectionParams(min_climb_length_m=1e9))
+    # no climb may qualify: not by length, not by category (a categorised climb is never hidden), not as a wall
+    never = SectionParams(min_climb_length_m=1e9, min_category_grade_pct=1e9, wall_grade_pct=1e9)
+    count = routes.resection_route(cur, route_id, params=never)
     assert count == len(routes.route_sections(cur, route_id))
     assert all(s["kind"] != "climb" for s in routes.route_sections(cur, route_id))
 

@@ -125,3 +125,17 @@ def test_renaming_and_deleting_a_route_from_the_page(db_path):
     at.button(key="routes_delete_button").click().run()
     assert not at.exception
     assert any("No routes yet" in i.value for i in at.info)
+
+
+def test_a_hiking_track_is_flagged_on_the_routes_page(db_path):
+    from tests.test_terrain_sections import gpx_bytes, hiking_track
+
+    _, ele, lat, lon = hiking_track()
+    at = open_routes()
+    at.file_uploader(key="routes_upload").set_value([("hike.gpx", gpx_bytes(lat, lon, ele), "application/gpx+xml")])
+    at.run()
+    assert not at.exception
+    assert any("hiking track" in w.value and "grades no one rides" in w.value for w in at.warning)
+    table = at.dataframe[-1].value
+    descents = table[table["Kind"] == "descent"]
+    assert len(descents) and (descents["km/h"] < 8).all() and (descents["Walk"] == "walk").all()

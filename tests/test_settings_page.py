@@ -91,3 +91,42 @@ def test_an_athlete_is_deleted_only_after_typing_their_name(db_path):
     assert any("Deleted Second rider" in s.value for s in at.success)
     assert [a["name"] for a in list_athletes_in(db_path)] == ["Rider"]
     assert at.selectbox(key="settings_athlete").value != second
+
+
+def test_the_riding_setup_is_saved_and_moves_route_times(db_path):
+    from core.routes.store import rider_params
+
+    at = open_settings()
+    at.number_input(key="profile_cda").set_value(0.27)
+    at.number_input(key="profile_crr").set_value(0.004)
+    at.number_input(key="profile_bike").set_value(7.5)
+    at.button[0].click().run()
+    assert not at.exception and at.success
+    athlete = list_athletes_in(db_path)[0]
+    assert athlete["preferences"]["cda_m2"] == 0.27 and athlete["preferences"]["bike_kg"] == 7.5
+    db = connect(db_path)
+    try:
+        params = rider_params(db.cursor(), athlete["id"])
+    finally:
+        db.close()
+    assert (params.cda_m2, params.crr, params.bike_kg) == (0.27, 0.004, 7.5)
+
+
+def test_choosing_a_background_sync_interval_saves_it_for_that_account(db_path):
+    from core.garmin.accounts import get_account
+
+    database = connect(db_path)
+    cur = database.cursor()
+    cur.execute("INSERT INTO athletes (name) VALUES ('Rider')")
+    cur.execute("INSERT INTO garmin_accounts (athlete_id, label) VALUES (1, 'Edge'), (1, 'Spare')")
+    database.close()
+    at = open_settings()
+    assert at.selectbox(key="auto_sync_1").value is None and at.selectbox(key="auto_sync_1").label == "Edge"
+    at.selectbox(key="auto_sync_1").set_value(720).run()
+    assert not at.exception
+    database = connect(db_path)
+    try:
+        assert get_account(database.cursor(), 1)["auto_sync_minutes"] == 720
+        assert get_account(database.cursor(), 2)["auto_sync_minutes"] is None
+    finally:
+        database.close()

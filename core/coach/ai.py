@@ -76,6 +76,7 @@ class AIReply:
     tokens_out: int = 0
     cost_usd: float = 0.0
     latency_ms: float = 0.0
+    call_id: int | None = None  # the ai_calls row: record_verdict() says whether the rider kept the answer
 
 
 def prompt_hash(model: str, system: str, user: str) -> str:
@@ -142,6 +143,7 @@ class AIService:
         self.backoff_s = backoff_s if backoff_s is not None else getattr(settings, "ai_backoff_s", DEFAULT_BACKOFF_S)
         self._client = client
         self._sleep = sleep
+        self.last_call_id: int | None = None
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _secret(self) -> str:
@@ -168,16 +170,20 @@ class AIService:
         return round(tokens_in / 1e6 * price_in + tokens_out / 1e6 * price_out, 8)
 
     def _record(self, action: str, prompt_id, variant, phash: str, *, status: str, tokens_in=None, tokens_out=None,
-                cost=None, latency_ms=None, cached=False, error=None) -> None:
+                cost=None, latency_ms=None, cached=False, error=None) -> int | None:
+        """Append the call to ai_calls; returns its id (also kept as ``last_call_id``), None if that failed."""
+        self.last_call_id = None
         try:
             with transaction(self.cur):
-                self.cur.execute(
+                self.last_call_id = self.cur.execute(
                     "INSERT INTO ai_calls (action, model, prompt_id, variant, prompt_hash, tokens_in, tokens_out, "
-                    "cost_usd, latency_ms, cached, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "cost_usd, latency_ms, cached, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "RETURNING id",
                     [action, self.model, prompt_id, variant, phash, tokens_in, tokens_out, cost, latency_ms, cached,
-                     status, self.scrub(error) if error else None])
+                     status, self.scrub(error) if error else None]).fetchone()[0]
         except Exception:  # noqa: BLE001 — bookkeeping must never break the caller
             log.warning("could not record an AI call for %s", action)
+        return self.last_call_id
 
     def _calls_last_minute(self) -> int:
         return self.cur.execute(
@@ -203,9 +209,9 @@ class AIService:
                 with transaction(self.cur):
                     self.cur.execute("DELETE FROM ai_cache WHERE prompt_hash = ? AND model = ?", [phash, self.model])
             else:
-                self._record(action, prompt_id, variant, phash, status="ok", tokens_in=0, tokens_out=0, cost=0.0,
-                             latency_ms=0.0, cached=True)
-                return AIReply(data, value, True, self.model, prompt_id, variant)
+                call_id = self._record(action, prompt_id, variant, phash, status="ok", tokens_in=0, tokens_out=0,
+                                       cost=0.0, latency_ms=0.0, cached=True)
+                return AIReply(data, value, True, self.model, prompt_id, variant, call_id=call_id)
         if self._calls_last_minute() >= self.settings.ai_calls_per_minute:
             message = (f"the limit of {self.settings.ai_calls_per_minute} AI calls per minute was reached; "
                        "try again in a minute")
@@ -240,15 +246,16 @@ class AIService:
             self._record(action, prompt_id, variant, phash, status="fallback", tokens_in=tokens_in,
                          tokens_out=tokens_out, cost=cost, latency_ms=latency_ms, error=str(exc))
             raise
-        self._record(action, prompt_id, variant, phash, status="ok", tokens_in=tokens_in, tokens_out=tokens_out,
-                     cost=cost, latency_ms=latency_ms)
+        call_id = self._record(action, prompt_id, variant, phash, status="ok", tokens_in=tokens_in,
+                               tokens_out=tokens_out, cost=cost, latency_ms=latency_ms)
         try:
             with transaction(self.cur):
                 self.cur.execute("INSERT OR REPLACE INTO ai_cache (prompt_hash, model, response) VALUES (?, ?, ?)",
                                  [phash, self.model, content])
         except Exception:  # noqa: BLE001
             log.warning("could not cache an AI answer")
-        return AIReply(data, value, False, self.model, prompt_id, variant, tokens_in, tokens_out, cost, latency_ms)
+        return AIReply(data, value, False, self.model, prompt_id, variant, tokens_in, tokens_out, cost, latency_ms,
+                       call_id)
 
     def _create(self, messages, schema, schema_name, max_tokens):
         import openai
@@ -331,8 +338,30 @@ def recent_calls(cur, limit: int = 20) -> list[dict]:
 
 
 def variant_stats(cur, action: str) -> list[dict]:
-    """A/B comparison per prompt variant: calls, failures, mean latency and tokens."""
+    """A/B comparison per prompt variant: calls, failures, mean latency and tokens, and how many answers the rider
+    kept (record_verdict) of those that were answered."""
     rows = cur.execute(
-        "SELECT variant, count(*), count(*) FILTER (WHERE status <> 'ok'), avg(latency_ms), avg(tokens_out) "
-        "FROM ai_calls WHERE action = ? AND NOT cached GROUP BY variant ORDER BY variant", [action]).fetchall()
-    return [dict(zip(("variant", "calls", "failed", "mean_latency_ms", "mean_tokens_out"), r, strict=False)) for r in rows]
+        "SELECT variant, count(*) FILTER (WHERE NOT cached), count(*) FILTER (WHERE status <> 'ok' AND NOT cached), "
+        "avg(latency_ms) FILTER (WHERE NOT cached), avg(tokens_out) FILTER (WHERE NOT cached), "
+        "count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE accepted), "
+        "count(*) FILTER (WHERE accepted = false) "
+        "FROM ai_calls WHERE action = ? GROUP BY variant ORDER BY variant", [action]).fetchall()
+    names = ("variant", "calls", "failed", "mean_latency_ms", "mean_tokens_out", "answered", "accepted", "rejected")
+    out = []
+    for row in rows:
+        item = dict(zip(names, row, strict=True))
+        item["acceptance_rate"] = round(item["accepted"] / item["answered"], 3) if item["answered"] else None
+        out.append(item)
+    return out
+
+
+def record_verdict(cur, call_id: int | None, accepted: bool) -> None:
+    """Whether the rider kept what an AI call answered (a parsed rule saved, a generated plan saved): the outcome
+    the prompt variants are compared on. Never raises: bookkeeping must not break the rider's action."""
+    if call_id is None:
+        return
+    try:
+        cur.execute("UPDATE ai_calls SET accepted = ?, decided_at = current_timestamp WHERE id = ?",
+                    [accepted, call_id])
+    except Exception:  # noqa: BLE001
+        log.warning("could not record the verdict on AI call %s", call_id)

@@ -30,6 +30,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from core.coach.ai import record_verdict
 from core.errors import AIServiceError, NotFoundError, RuleParseError
 from core.store.db import audit, bump_data_version, transaction
 
@@ -141,6 +142,7 @@ class RuleParse(BaseModel):
     conflicts: list[str] = Field(default_factory=list)
     parser: Literal["deterministic", "ai"] = "deterministic"
     note: str | None = None
+    ai_call_id: int | None = Field(default=None, exclude=True)  # the AI answer this came from (never stored)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -431,12 +433,13 @@ class LLMParser:
     def parse(self, text: str) -> RuleParse:
         text = _check_text(text)
         schema = RuleParse.model_json_schema()
-        for name in ("conflicts", "parser", "note"):  # ours to fill, not the model's
+        for name in ("conflicts", "parser", "note", "ai_call_id"):  # ours to fill, not the model's
             schema["properties"].pop(name, None)
         reply = self.service.complete_json("parse_rule", {"rule_text": text}, schema=schema,
                                            schema_name="rule_parse", validate=_validate_ai_parse)
         parsed = reply.value
         parsed.conflicts = find_conflicts(parsed.constraints)
+        parsed.ai_call_id = reply.call_id  # saving the rule records that the rider kept this answer
         return parsed
 
 
@@ -444,7 +447,7 @@ def _validate_ai_parse(data) -> RuleParse:
     """The model's answer must be exactly the schema: unknown keys, kinds, days or types are refused."""
     if not isinstance(data, dict):
         raise AIServiceError("The AI answer was not a JSON object")
-    ours = {"parser", "conflicts", "note"}  # filled by VeloCoach, never taken from the model
+    ours = {"parser", "conflicts", "note", "ai_call_id"}  # filled by VeloCoach, never taken from the model
     try:
         return RuleParse(**{k: v for k, v in data.items() if k not in ours}, parser="ai")
     except (ValidationError, TypeError) as exc:
@@ -558,6 +561,7 @@ def save_rule(cur, athlete_id: int, text: str, *, name: str | None = None, parse
         rule_id = cur.execute(
             "INSERT INTO rules (athlete_id, name, text, parsed, version) VALUES (?, ?, ?, ?, 1) RETURNING id",
             [athlete_id, name, text, parsed.model_dump_json()]).fetchone()[0]
+        record_verdict(cur, parsed.ai_call_id, True)
         audit(cur, "create", "rule", rule_id, athlete_id)
         bump_data_version(cur)
     return get_rule(cur, rule_id)
@@ -576,6 +580,7 @@ def edit_rule(cur, rule_id: int, text: str, *, name: str | None = None, parsed: 
             "RETURNING id",
             [old["athlete_id"], (name or "").strip()[:80] or old["name"], text, parsed.model_dump_json(),
              old["version"] + 1, rule_id]).fetchone()[0]
+        record_verdict(cur, parsed.ai_call_id, True)
         audit(cur, "edit", "rule", new_id, old["athlete_id"], parent=rule_id)
         bump_data_version(cur)
     return get_rule(cur, new_id)

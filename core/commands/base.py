@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     delete.add_argument("athlete", type=int, help="the athlete's id (see `athletes`)")
     delete.add_argument("--confirm-name", help="the athlete's exact name; without it the name is asked for")
     delete.add_argument("--json", action="store_true")
-    delete.set_defaults(handler=cmd_delete_athlete)
+    delete.set_defaults(handler=cmd_delete_athlete, prompts=True)
 
 
 def cmd_init(args, ctx) -> int:
@@ -85,14 +85,13 @@ def cmd_athletes(args, ctx) -> int:
 
 def cmd_delete_athlete(args, ctx) -> int:
     from core.athletes import get_athlete
-    from core.cli import read_line
     from core.garmin.accounts import delete_athlete_with_accounts
 
     athlete = get_athlete(ctx.cur, args.athlete)
     name = args.confirm_name
     if name is None:
-        name = read_line(f"Delete athlete #{athlete['id']} “{athlete['name']}” and all their rides, routes, plans "
-                         "and rules? Type their name to confirm: ")
+        name = ctx.files.ask_secret(f"Delete athlete #{athlete['id']} “{athlete['name']}” and all their rides, "
+                                    "routes, plans and rules? Type their name to confirm: ")
     deleted = delete_athlete_with_accounts(ctx.cur, args.athlete, confirm_name=name)
     if args.json:
         ctx.print_json({"deleted_athlete_id": args.athlete, "rows": deleted})

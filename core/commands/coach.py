@@ -59,7 +59,7 @@ def register(subparsers) -> None:
     p.add_argument("--output", type=Path, help="file (ics/json, default standard output) or folder (device formats)")
     p.add_argument("--week", type=int, help="only this week of the plan (device formats)")
     p.add_argument("--json", action="store_true", help="print one JSON line per file written")
-    p.set_defaults(handler=plan_export)
+    p.set_defaults(handler=plan_export, local_outputs=("output",))
     p = psub.add_parser("list", help="saved plans")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=plan_list)
@@ -169,7 +169,6 @@ def plan_export(args, ctx) -> int:
     from core.coach.device_files import DEVICE_FORMATS, device_files
     from core.coach.plans.export import export_ics, export_json
     from core.coach.plans.store import get_plan
-    from core.store.backup_export import write_file_atomically
 
     athlete_id = ctx.athlete_id()
     plan = get_plan(ctx.cur, args.plan_id, athlete_id)
@@ -184,7 +183,7 @@ def plan_export(args, ctx) -> int:
         if not files:
             where = f"week {args.week} of plan {args.plan_id}" if args.week else f"plan {args.plan_id}"
             raise ValidationError(f"There is no riding workout in {where} to export.")
-        written = write_files_into(args.output, [(f.name, f.data) for f in files])
+        written = ctx.files.write_files_into(args.output, [(f.name, f.data) for f in files])
         for f, path in zip(files, written, strict=True):
             if args.json:
                 ctx.print_json({"file": str(path), "date": f.date, "type": f.type})
@@ -196,7 +195,7 @@ def plan_export(args, ctx) -> int:
         return 2
     data = export_ics(plan, ftp_w=ftp_w, export_day=today) if args.format == "ics" else export_json(plan).encode()
     if args.output:
-        write_file_atomically(args.output, data)
+        ctx.files.write_atomically(args.output, data)
         if args.json:
             ctx.print_json({"file": str(args.output), "format": args.format})
         else:
@@ -206,30 +205,6 @@ def plan_export(args, ctx) -> int:
         if not data.endswith(b"\n"):
             sys.stdout.write("\n")
     return 0
-
-
-def write_files_into(folder: Path, files: list[tuple[str, bytes]]) -> list[Path]:
-    """Write every file into ``folder`` (created if missing) or none: each goes to a temporary name first and
-    all are renamed once all are written."""
-    from core.errors import ExportImportError
-
-    folder = Path(folder).expanduser()
-    if folder.exists() and not folder.is_dir():
-        raise ExportImportError(f"{folder} is a file; give a folder for the workout files")
-    partials: list[Path] = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in files:
-            tmp = folder / f".{name}.partial"
-            partials.append(tmp)
-            tmp.write_bytes(data)
-        for tmp, (name, _) in zip(partials, files, strict=True):
-            tmp.replace(folder / name)
-    except OSError as exc:
-        for tmp in partials:
-            tmp.unlink(missing_ok=True)
-        raise ExportImportError(f"{folder}: the workout files cannot be written ({exc.strerror or exc})") from None
-    return [folder / name for name, _ in files]
 
 
 def plan_list(args, ctx) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.importer import EXTENSIONS, import_file
+from core.importer import EXTENSIONS, import_path
 
 
 def register(subparsers) -> None:
@@ -14,17 +14,7 @@ def register(subparsers) -> None:
     parser.add_argument("--as", dest="as_kind", choices=("route", "ride"),
                         help="force the kind (default: .fit and timed .gpx are rides, untimed .gpx routes)")
     parser.add_argument("--json", action="store_true", help="one JSON object per file")
-    parser.set_defaults(handler=cmd_import)
-
-
-def _expand(paths: list[Path]) -> list[Path]:
-    files = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS))
-        else:
-            files.append(path)
-    return files
+    parser.set_defaults(handler=cmd_import, local_inputs=("files",))
 
 
 def _describe(result: dict) -> str:
@@ -41,23 +31,14 @@ def _describe(result: dict) -> str:
 
 
 def cmd_import(args, ctx) -> int:
-    from core.errors import VeloCoachError
-
     cur = ctx.cur
     athlete_id = ctx.athlete_id()
     failed = 0
-    for path in _expand(args.files):
-        try:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise VeloCoachError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
-            result = import_file(cur, athlete_id, path.name, data, as_kind=args.as_kind)
-        except VeloCoachError as exc:
-            result = {"file": path.name, "ok": False, "error": str(exc)}
+    for path in ctx.files.expand(args.files, EXTENSIONS):  # the command line's files, also when forwarded
+        result = import_path(cur, athlete_id, path, as_kind=args.as_kind, files=ctx.files)  # never raises
         failed += not result["ok"]
         if args.json:
             ctx.print_json(result)
         else:
-            print(_describe(result), file=sys.stdout if result["ok"] else sys.stderr)
+            print(_describe(result), file=sys.stdout if result["ok"] else sys.stderr, flush=True)
     return 1 if failed else 0

@@ -14,12 +14,12 @@ def register(subparsers) -> None:
     owner = subparsers.add_parser("owner", help="the owner password that guards the app beyond this computer")
     sub = owner.add_subparsers(dest="owner_command", metavar="ACTION", required=True)
     set_password = sub.add_parser("set-password", help="set or change the owner password (asked twice)")
-    set_password.set_defaults(handler=cmd_set_password)
+    set_password.set_defaults(handler=cmd_set_password, needs_db=False)  # the data folder only, never forwarded
     status = sub.add_parser("status", help="is a password set, since when, and where is it kept")
     status.add_argument("--json", action="store_true")
-    status.set_defaults(handler=cmd_status)
+    status.set_defaults(handler=cmd_status, needs_db=False)
     remove = sub.add_parser("remove-password", help="turn sign-in off (the app then answers this computer only)")
-    remove.set_defaults(handler=cmd_remove)
+    remove.set_defaults(handler=cmd_remove, needs_db=False)
 
 
 def _files_dir(ctx):

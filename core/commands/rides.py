@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.rides.store import SORTABLE, RideFilter, ride_report, search_rides
+from core.rides.columns import SORTABLE  # light: the rest of core.rides is imported by the handlers
 
 
 def register(subparsers) -> None:
@@ -35,7 +35,10 @@ def register(subparsers) -> None:
     ride.set_defaults(handler=cmd_ride)
 
 
-def filters_from_args(args) -> RideFilter:
+def filters_from_args(args):
+    """The Rides page's filters (core.rides.store.RideFilter) from the command line's options."""
+    from core.rides.store import RideFilter
+
     return RideFilter(sport=args.sport, date_from=args.date_from, date_to=args.date_to,
                       min_distance_km=args.min_km, max_distance_km=args.max_km,
                       min_duration_min=args.min_minutes, max_duration_min=args.max_minutes,
@@ -44,6 +47,8 @@ def filters_from_args(args) -> RideFilter:
 
 
 def cmd_rides(args, ctx) -> int:
+    from core.rides.store import search_rides
+
     rows, total = search_rides(ctx.cur, ctx.athlete_id(), filters_from_args(args), sort=args.sort,
                                page=args.page, page_size=args.page_size, descending=not args.asc)
     if args.json:
@@ -60,7 +65,16 @@ def cmd_rides(args, ctx) -> int:
 
 
 def cmd_ride(args, ctx) -> int:
-    report = ride_report(ctx.cur, ctx.athlete_id(), args.ride_id)
+    from core.coach.compliance import ride_compliance
+    from core.rides.efforts import ride_efforts
+    from core.rides.store import ride_report
+
+    athlete = ctx.athlete_id()
+    report = ride_report(ctx.cur, athlete, args.ride_id)
+    report["climbs"] = [{k: e[k] for k in ("climb_id", "climb_name", "time_s", "avg_power_w", "w_per_kg", "vam_m_h",
+                                           "avg_hr", "rank", "efforts", "pr")}
+                        for e in ride_efforts(ctx.cur, athlete, args.ride_id)]
+    report["compliance"] = ride_compliance(ctx.cur, athlete, args.ride_id)
     if args.json:
         ctx.print_json(report)
         return 0
@@ -68,4 +82,9 @@ def cmd_ride(args, ctx) -> int:
                 "tss", "load_method", "vi", "ef", "avg_hr", "decoupling_pct"):
         value = report[key]
         print(f"{key:>15}: {round(value, 2) if isinstance(value, float) else value}")
+    for bout in report["intervals"]:
+        power = "" if bout.get("avg_power_w") is None else f" {bout['avg_power_w']:.0f} W ({bout['pct_ftp']:.0f} % FTP)"
+        print(f"  interval at {bout['start_s'] / 60:5.1f} min: {bout['duration_s']:.0f} s{power}")
+    if report["compliance"]:
+        print(report["compliance"]["summary"])
     return 0

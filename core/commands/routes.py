@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from core.routes.store import (
-    delete_route,
-    format_duration,
-    get_route,
-    list_routes,
-    rename_route,
-    resection_route,
-    route_json,
-)
+# core.routes.store (numpy) is imported by the handlers only: building the parser stays light for the command
+# line, which forwards the command to the running app (core.relay).
 
 
 def register(subparsers) -> None:
@@ -40,6 +33,8 @@ def register(subparsers) -> None:
 
 
 def cmd_routes(args, ctx) -> int:
+    from core.routes.store import list_routes
+
     rows = list_routes(ctx.cur, ctx.athlete_id(), "recorded" if args.recorded else "planned", limit=args.limit)
     if args.json:
         for r in rows:
@@ -57,6 +52,8 @@ def cmd_routes(args, ctx) -> int:
 
 
 def cmd_sections(args, ctx) -> int:
+    from core.routes.store import format_duration, get_route, route_json
+
     get_route(ctx.cur, args.route_id, ctx.athlete_id())
     result = route_json(ctx.cur, args.route_id)
     if args.json:
@@ -71,18 +68,24 @@ def cmd_sections(args, ctx) -> int:
 
 
 def cmd_rename(args, ctx) -> int:
+    from core.routes.store import rename_route
+
     rename_route(ctx.cur, args.route_id, args.name, ctx.athlete_id())
     print(f"Route #{args.route_id} renamed.")
     return 0
 
 
 def cmd_delete(args, ctx) -> int:
+    from core.routes.store import delete_route
+
     delete_route(ctx.cur, args.route_id, ctx.athlete_id())
     print(f"Route #{args.route_id} deleted.")
     return 0
 
 
 def cmd_resection(args, ctx) -> int:
+    from core.routes.store import get_route, resection_route
+
     get_route(ctx.cur, args.route_id, ctx.athlete_id())
     count = resection_route(ctx.cur, args.route_id)
     print(f"Route #{args.route_id}: {count} sections.")

@@ -187,4 +187,18 @@ def read_fit(data: bytes, filename: str) -> ActivityStreams:
         source_format="fit",
         laps=laps,
         warnings=warnings,
+        altitude_source=altitude_hint(messages),
     )
+
+
+# FIT profile: device_info.source_type 'local' with device_type (local_device_type) 4 = barometer.
+LOCAL_BAROMETER = 4
+
+
+def altitude_hint(messages: dict) -> str | None:
+    """'barometric' when the file lists a local barometer among its devices (Garmin Edge 1000, Karoo 2, …);
+    None otherwise (core.files.elevation then judges the altitude by its noise)."""
+    for device in messages.get("device_info_mesgs", []):
+        if str(device.get("source_type")) == "local" and device.get("device_type") in (LOCAL_BAROMETER, "barometer"):
+            return "barometric"
+    return None

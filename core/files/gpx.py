@@ -9,7 +9,7 @@ Why not gpxpy for reading: gpxpy builds a Python object per point (measured in i
   characters checked, expat where they are not plain ASCII); the rest of the file goes through
   ``_parse_tree`` with the points cut out. 1.3–1.4 s CPU for the 250k-point bench ride (0.13x gpxpy),
   +35 MiB above the file's bytes.
-* ``_parse_tree`` — everything else: the C ElementTree ``iterparse`` ("end" events only), each point's numbers
+* ``parse_tree`` (core/files/gpx_tree.py, with ``check_shape``, the bounds on a document's shape) — everything else: the C ElementTree ``iterparse`` ("end" events only), each point's numbers
   copied into compact ``array('d')`` buffers and the element cleared at once: 4.4 s CPU (0.31x gpxpy), +100
   MiB including the file's own bytes. Whenever the fast path meets anything unusual it hands the whole file
   to this reader, so results and error messages are the same (tests/test_gpx_fast_path.py compares both).
@@ -24,31 +24,23 @@ failure is an InvalidFileError that names the file and the reason.
 
 from __future__ import annotations
 
-import io
 import re
 import xml.parsers.expat
 from array import array
-from datetime import UTC, datetime
-from xml.etree.ElementTree import ParseError, iterparse
+from datetime import UTC, datetime, timedelta
+from xml.etree.ElementTree import ParseError
 
 import numpy as np
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
 from core.errors import ConfigError, InvalidFileError
+from core.files.elevation import hint_from_creator
+from core.files.gpx_tree import _EXTENSION_FIELDS, _Buffers, _Joined, _local, check_shape, parse_tree
 from core.files.streams import ActivityStreams
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
-
-# Local element name -> the stream it feeds. Covers Garmin TrackPointExtension v1/v2 (hr, cad, atemp, wtemp),
-# Strava's bare <power>, gpxpx:PowerExtension <PowerInWatts>, cluetrust gpxdata (hr, cadence, temp).
-_EXTENSION_FIELDS = {
-    "hr": "hr", "heartrate": "hr",
-    "cad": "cad", "cadence": "cad",
-    "atemp": "temp", "temp": "temp", "wtemp": "temp",
-    "power": "power", "PowerInWatts": "power", "watts": "power",
-}
 
 # <type> values seen in real files -> our sport_type. Strava writes its numeric activity type ("1" = Ride).
 _SPORT_TYPES = {"1": "cycling", "ride": "cycling", "biking": "cycling", "bike": "cycling", "road_biking": "cycling",
@@ -80,26 +72,13 @@ def _reason_for_parse_error(exc: ParseError, total_lines: int | None) -> str:
     return f"line {line}: {reason}" if line else reason
 
 
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2] if tag[:1] == "{" else tag.rpartition(":")[2]
-
-
-def _to_float(text: str | None) -> float:
-    if text is None:
-        return np.nan
-    try:
-        return float(text)
-    except ValueError:
-        return np.nan
-
-
 _UNBOUND_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*):")
 
 
 def _declare_missing_prefixes(data: bytes) -> bytes:
     """Some apps (gpx.studio) write ``<gpxpx:PowerInWatts>`` without declaring ``xmlns:gpxpx``. Declare every
     used-but-undeclared prefix on the root element so the file reads as the app meant it."""
-    used = set(_UNBOUND_PREFIX.findall(data))
+    used = {m.group(1) for m in _UNBOUND_PREFIX.finditer(data)}  # a set as it goes: no list of every tag
     declared = set(re.findall(rb"xmlns:([A-Za-z_][\w.-]*)\s*=", data))
     missing = sorted(used - declared - {b"xml"})
     match = re.search(rb"<gpx\b", data)
@@ -107,24 +86,6 @@ def _declare_missing_prefixes(data: bytes) -> bytes:
         return data
     decl = b"".join(b' xmlns:%s="urn:velocoach:undeclared:%s"' % (p, p) for p in missing)
     return data[: match.end()] + decl + data[match.end():]
-
-
-class _Buffers:
-    """Per-point values kept as raw doubles (8 bytes each); times as the strings the file holds."""
-
-    def __init__(self) -> None:
-        self.lat = array("d")
-        self.lon = array("d")
-        self.ele = array("d")
-        self.hr = array("d")
-        self.cad = array("d")
-        self.temp = array("d")
-        self.power = array("d")
-        self.times: list[str | None] | np.ndarray = []  # or datetime64[ns] from _parse_fast
-        self.any_time = False
-
-    def __len__(self) -> int:
-        return len(self.lat)
 
 
 class _RootSeen(Exception):
@@ -162,20 +123,16 @@ def _check_prologue(data: bytes) -> None:
         return
 
 
-# Local element names that matter outside a point; everything else is skipped at the cost of a dict lookup.
-_OUTER = {"trkpt": "trkpt", "rtept": "rtept", "wpt": "wpt", "trk": "trk", "rte": "rte", "metadata": "metadata",
-          "trkseg": "trkseg"}
-
-
 def _parse(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict]:
-    """Check the prologue with defusedxml, then read the points: the fast path when the file's track is
+    """Check the prologue, then read the points: the fast path when the file's track is
     uniform (``_parse_fast``), else the general streaming parse (``_parse_tree``). Returns (track points,
     route points, meta). Raises ParseError/defusedxml errors."""
     _check_prologue(data)
-    fast = _parse_fast(data, filename)
+    fast = _parse_fast(data, filename)  # checks the shape of what it does not read itself
     if fast is not None:
         return fast
-    return _parse_tree(data, filename)
+    check_shape(data, filename)
+    return parse_tree(data, filename)
 
 
 _TOKEN = re.compile(rb"<(/?)([A-Za-z_][\w.:-]*)((?:\s[^<>]*)?)>|([^<]*)")
@@ -183,6 +140,8 @@ _ATTR = re.compile(rb'\s([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"<&]*)"|\'([^\'<&]*)\')
 _DECLARED_ENCODING = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)")
 _FAST_BLOCK_BYTES = 4 << 20
 _PLAIN_BYTES = b"\t\n\r" + bytes(range(32, 127))
+_MAX_TEMPLATE_BYTES = 8192   # a device's point is a few hundred bytes
+_MAX_TEMPLATE_TAGS = 128
 
 
 def _point_template(point: bytes) -> tuple[re.Pattern, dict[str, int], int, int, int] | None:
@@ -190,7 +149,9 @@ def _point_template(point: bytes) -> tuple[re.Pattern, dict[str, int], int, int,
     same elements in the same order (any values, any text between tags), the group of each stream
     (chosen as ``_parse_tree`` chooses: a direct child wins, else the first one inside <extensions>), the
     groups of lat and lon, and the number of tags a point has. None for anything less plain (self-closing
-    or repeated-field elements, mixed content, comments …)."""
+    or repeated-field elements, mixed content, comments …, or a point far larger than any device writes)."""
+    if len(point) > _MAX_TEMPLATE_BYTES or point.count(b"<") > _MAX_TEMPLATE_TAGS:
+        return None
     parts: list[bytes] = []
     group = 0
     lat_group = lon_group = None
@@ -269,11 +230,11 @@ def _point_template(point: bytes) -> tuple[re.Pattern, dict[str, int], int, int,
 
 
 def _block_times(texts: tuple[bytes, ...]) -> np.ndarray | list[str | None]:
-    """A block's times: datetime64[ns] when every one is written ``…Z`` (numpy parses the bytes: no string
+    """A block's times: datetime64[us] when every one is written ``…Z`` (numpy parses the bytes: no string
     per point is kept, 34 MB less for the bench ride), else the texts as _parse_tree keeps them."""
     if all(t[-1:] == b"Z" for t in texts):
         try:
-            return np.array([t[:-1] for t in texts]).astype("datetime64[ns]")
+            return np.array([t[:-1] for t in texts]).astype("datetime64[us]")
         except ValueError:
             pass
     return _time_texts(texts)
@@ -363,8 +324,9 @@ def _parse_fast(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict] |
             checker.Parse(b"</p>", True)
         except xml.parsers.expat.ExpatError:
             return None
+    check_shape(data, filename, [(0, start), (end, len(data))])
     try:
-        trk, rte, meta = _parse_tree(data[:start] + data[end:], filename)
+        trk, rte, meta = parse_tree(_Joined(data, start, end), filename)
     except Exception:  # noqa: BLE001 — the general parse of the whole file raises the right error
         return None
     if len(trk):
@@ -379,130 +341,35 @@ def _parse_fast(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict] |
         buffers.times = np.concatenate(times)
     else:
         buffers.times = [text for block in times for text in (
-            [f"{t}Z" for t in np.datetime_as_string(block, unit="ns")] if isinstance(block, np.ndarray) else block)]
+            [f"{t}Z" for t in np.datetime_as_string(block, unit="us")] if isinstance(block, np.ndarray) else block)]
     buffers.any_time = count > 0 if isinstance(buffers.times, np.ndarray) else any(buffers.times)
     return buffers, rte, meta
 
 
-def _parse_tree(data: bytes, filename: str) -> tuple[_Buffers, _Buffers, dict]:
-    """Stream the document element by element (C ElementTree iterparse); the prologue has been checked by
-    defusedxml. Returns (track points, route points, meta). Raises ParseError.
-
-    Only "end" events are asked for (half the events of start+end; measured 0.6 s vs 1.1 s CPU for 40k
-    points). A finished point is copied into the buffers and cleared; a finished segment drops the empty
-    shells of its points, so memory stays bounded by one segment's shells (~70 bytes a point).
-
-    Tried and dropped (measured on the 250k-point bench ride, CPU time): a regex scan of the bytes after a
-    C-only expat validation was no faster (5.2–6.0 s vs 4.4–5.8 s); expat's own cost is 0.7 s of that."""
-    trk, rte = _Buffers(), _Buffers()
-    meta = {"root": None, "trk_name": None, "rte_name": None, "meta_name": None, "type": None, "wpt": 0,
-            "version": None}
-    outer: dict[str, str | None] = {}   # full tag -> one of _OUTER's values or None (cache)
-    fields: dict[str, str | None] = {}  # full tag -> "ele" | "time" | hr | cad | temp | power | None (cache)
-
-    def outer_of(tag: str) -> str | None:
-        outer[tag] = _OUTER.get(_local(tag))
-        return outer[tag]
-
-    def field_of(tag: str) -> str | None:
-        name = _local(tag)
-        fields[tag] = name if name in ("ele", "time") else _EXTENSION_FIELDS.get(name)
-        return fields[tag]
-
-    elem = None
-    for _event, elem in iterparse(io.BytesIO(data)):
-        tag = elem.tag
-        code = outer.get(tag, 0)
-        if code == 0:
-            code = outer_of(tag)
-        if code is None:
-            continue
-        if code == "trkpt" or code == "rtept":
-            buf = trk if code == "trkpt" else rte
-            lat_s, lon_s = elem.get("lat"), elem.get("lon")
-            if lat_s is None or lon_s is None:
-                raise InvalidFileError(
-                    f"{filename}: point {len(buf) + 1} has no {'lat' if lat_s is None else 'lon'} attribute")
-            try:
-                lat, lon = float(lat_s), float(lon_s)
-            except ValueError:
-                raise InvalidFileError(
-                    f"{filename}: point {len(buf) + 1} has a position that is not a number "
-                    f"(lat={lat_s[:20]!r}, lon={lon_s[:20]!r})") from None
-            if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
-                raise InvalidFileError(
-                    f"{filename}: point {len(buf) + 1} has an impossible position (lat={lat_s[:20]}, "
-                    f"lon={lon_s[:20]}); latitude must be within ±90 and longitude within ±180")
-            values: dict[str, str | None] = {}
-            for child in elem:
-                field = fields.get(child.tag, 0)
-                if field == 0:
-                    field = field_of(child.tag)
-                if field is not None:
-                    values[field] = child.text
-                elif len(child):  # <extensions>: look inside, any depth (TrackPointExtension v1/v2, …)
-                    for sub in child.iter():
-                        field = fields.get(sub.tag, 0)
-                        if field == 0:
-                            field = field_of(sub.tag)
-                        if field is not None and field not in values:
-                            values[field] = sub.text
-            buf.lat.append(lat)
-            buf.lon.append(lon)
-            buf.ele.append(_to_float(values.get("ele")))
-            buf.hr.append(_to_float(values.get("hr")))
-            buf.cad.append(_to_float(values.get("cad")))
-            buf.temp.append(_to_float(values.get("temp")))
-            buf.power.append(_to_float(values.get("power")))
-            when = values.get("time")
-            when = when.strip() if when else None
-            buf.times.append(when)
-            if when:
-                buf.any_time = True
-            elem.clear()
-        elif code == "trkseg":
-            elem.clear()
-        elif code == "wpt":
-            meta["wpt"] += 1
-            elem.clear()
-        else:  # trk, rte, metadata: their own <name> and <type>
-            for child in elem:
-                name = _local(child.tag)
-                text = child.text.strip() if child.text else ""
-                if name == "name" and text:
-                    key = {"trk": "trk_name", "rte": "rte_name", "metadata": "meta_name"}[code]
-                    meta[key] = meta[key] or text
-                elif name == "type" and text and code != "metadata":
-                    meta["type"] = meta["type"] or text
-            if code != "metadata":
-                elem.clear()
-    if elem is not None:  # the last element to end is the root
-        meta["root"] = _local(elem.tag)
-        meta["version"] = elem.get("version")
-    return trk, rte, meta
-
-
 def _utc_ns_fast(times: list[str | None]) -> np.ndarray | None:
-    """The common case, every time written as UTC ``…Z``: numpy parses them (datetime64[ns]) without
+    """The common case, every time written as UTC ``…Z``: numpy parses them (datetime64[us]) without
     importing pandas (~0.4 s of the command line's start-up). None when any time is missing or in another
     form: the caller falls back to pandas."""
     try:
         if not all(t[-1:] == "Z" for t in times):
             return None
-        return np.array([t[:-1] for t in times], dtype="datetime64[ns]")
+        return np.array([t[:-1] for t in times], dtype="datetime64[us]")
     except (TypeError, ValueError):
         return None
 
 
 def _parse_times(times: list[str | None] | np.ndarray, filename: str) -> tuple[np.ndarray | None, datetime | None, list[str]]:
-    """ISO 8601 strings -> seconds since the first valid time; NaN where a time is missing or unreadable."""
+    """ISO 8601 strings -> seconds since the first valid time; NaN where a time is missing or unreadable.
+
+    Times are parsed to microseconds (datetime64[us], years ±290,000): nanoseconds overflow after 2262, and a
+    year-9999 time silently became 1815. Whether a time is plausible is core.files.plausibility's business."""
     warnings: list[str] = []
     ns = times if isinstance(times, np.ndarray) else _utc_ns_fast(times)  # an array: parsed by _parse_fast
     if ns is None:  # offsets other than Z, missing or odd times: pandas' ISO 8601 parser, unreadable -> NaT
         import pandas as pd
 
         parsed = pd.to_datetime(pd.Series(times, dtype="object"), utc=True, errors="coerce", format="ISO8601")
-        ns = parsed.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT"))
+        ns = parsed.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT"))
     ns = ns.astype("int64")
     valid = ns != np.iinfo(np.int64).min  # NaT
     if not valid.any():
@@ -510,8 +377,8 @@ def _parse_times(times: list[str | None] | np.ndarray, filename: str) -> tuple[n
     if (~valid).any():
         warnings.append(f"{int((~valid).sum())} point(s) have no readable time")
     first = int(ns[valid][0])
-    t_s = np.where(valid, (ns - first) / 1e9, np.nan)
-    started_at = datetime.fromtimestamp(first / 1e9, tz=UTC)
+    t_s = np.where(valid, (ns - first) / 1e6, np.nan)
+    started_at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=first)
     finite = t_s[np.isfinite(t_s)]
     if len(finite) > 1 and np.any(np.diff(finite) < 0):
         warnings.append("some track point times go backwards")
@@ -536,6 +403,17 @@ def cumulative_distance_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return dist
 
 
+def _as_utf8(data: bytes, filename: str) -> bytes:
+    """The document in UTF-8 with its declaration saying so (for a multi-byte encoding that expat cannot read)."""
+    declared = _DECLARED_ENCODING.match(data[:200])
+    encoding = declared.group(1).decode("ascii")
+    try:
+        body = data[declared.end():].decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidFileError(f"{filename}: the file is not valid {encoding} text, as it declares") from None
+    return data[:declared.start(1)] + b"UTF-8" + body
+
+
 def _max_bytes_default() -> int:
     try:
         from core.config import load_settings
@@ -546,10 +424,11 @@ def _max_bytes_default() -> int:
 
 
 def _float_array(values: array | np.ndarray) -> np.ndarray:
-    """A buffer's values as a float64 array of its own (_parse_fast's arrays are already: no copy)."""
+    """A buffer's values as a float64 array, sharing the buffer's memory (no copy: the buffer is never appended
+    to again, and a copy would double the points' memory at the end of the read)."""
     if isinstance(values, np.ndarray):
         return values
-    return np.frombuffer(values, dtype=np.float64).copy()
+    return np.frombuffer(values, dtype=np.float64)
 
 
 def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> ActivityStreams:
@@ -573,6 +452,15 @@ def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> Activi
             if getattr(exc, "code", None) != 27:
                 raise
             trk, rte, meta = _parse(_declare_missing_prefixes(data), filename)
+        except ValueError as exc:  # expat reads single-byte encodings only (Shift_JIS, EUC-JP, GB2312, Big5 …)
+            if "multi-byte" not in str(exc):
+                raise
+            trk, rte, meta = _parse(_as_utf8(data, filename), filename)
+    except LookupError:
+        declared = _DECLARED_ENCODING.match(data[:200])
+        name = declared.group(1).decode("ascii") if declared else "?"
+        raise InvalidFileError(f"{filename}: the file declares the text encoding {name!r}, which VeloCoach does not "
+                               "know; save it as UTF-8") from None
     except (EntitiesForbidden, DTDForbidden, ExternalReferenceForbidden):
         head = data[:65536]
         if b"SYSTEM" in head or b"PUBLIC" in head:
@@ -630,7 +518,17 @@ def read_gpx(data: bytes, filename: str, max_bytes: int | None = None) -> Activi
     return ActivityStreams(
         lat=lat, lon=lon, ele=ele, dist_m=cumulative_distance_m(lat, lon), t_s=t_s,
         hr=optional(buf.hr), cadence=optional(buf.cad), power=optional(buf.power), temp=optional(buf.temp),
-        started_at=started_at, name=name[:200], sport_type=sport[:40], source_format="gpx", warnings=warnings)
+        started_at=started_at, name=name[:200], sport_type=sport[:40], source_format="gpx", warnings=warnings,
+        altitude_source=hint_from_creator(gpx_creator(data), t_s is not None))
+
+
+_CREATOR = re.compile(rb"<(?:\w+:)?gpx\b[^>]*?\bcreator\s*=\s*[\"']([^\"'<>]{0,200})[\"']", re.S)
+
+
+def gpx_creator(data: bytes) -> str | None:
+    """The <gpx creator="…"> attribute (the app or device that wrote the file), read from the first 4 KB."""
+    match = _CREATOR.search(data[:4096])
+    return match.group(1).decode("utf-8", "replace") if match else None
 
 
 def to_gpx(streams: ActivityStreams, name: str | None = None) -> str:

@@ -34,13 +34,17 @@ class ActivityStreams:
     source_format: str = ""  # gpx | fit | garmin | demo
     laps: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # things the rider should know (flagged values, …)
+    # What the file says about its altitude: 'barometric', 'gps', 'dem' or None (core.files.elevation decides)
+    altitude_source: str | None = None
 
     def __len__(self) -> int:
         return len(self.dist_m)
 
     @property
     def is_timed(self) -> bool:
-        return self.t_s is not None and len(self.t_s) > 1 and bool(np.nanmax(self.t_s) > 0)
+        # A span of a second or more, not "a time after the first": a corrupted first time (year 9999) makes every
+        # other one negative, and a stopped clock (gpxpy's Mojstrovka: all in one 1901 second) times nothing.
+        return self.t_s is not None and len(self.t_s) > 1 and bool(np.nanmax(self.t_s) - np.nanmin(self.t_s) >= 1)
 
     @property
     def has_position(self) -> bool:

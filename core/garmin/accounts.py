@@ -187,9 +187,9 @@ def delete_athlete_with_accounts(cur, athlete_id: int, *, confirm_name: str) -> 
 
 
 _ACCOUNT_COLUMNS = ("id", "athlete_id", "label", "token_dir", "last_synced_activity_id", "last_synced_activity_at",
-                    "last_sync_at", "created_at")
+                    "last_sync_at", "created_at", "auto_sync_minutes")
 _SELECT_ACCOUNT = ("SELECT id, athlete_id, label, token_dir, last_synced_activity_id, last_synced_activity_at, "
-                   "last_sync_at, created_at FROM garmin_accounts ")
+                   "last_sync_at, created_at, auto_sync_minutes FROM garmin_accounts ")
 
 
 def _account(row) -> dict:
@@ -218,9 +218,9 @@ def account_by_label(cur, athlete_id: int, label: str) -> dict:
 def sync_history(cur, athlete_id: int, limit: int = 20) -> list[dict]:
     """Latest sync_log rows of the athlete's accounts, newest first."""
     rows = cur.execute(
-        "SELECT l.id, a.label, l.started_at, l.finished_at, l.status, l.listed, l.imported, l.skipped, l.failed, "
-        "l.error FROM sync_log l JOIN garmin_accounts a ON a.id = l.account_id WHERE a.athlete_id = ? "
+        "SELECT l.id, a.label, l.started_at, l.finished_at, l.origin, l.status, l.listed, l.imported, l.skipped, "
+        "l.failed, l.error FROM sync_log l JOIN garmin_accounts a ON a.id = l.account_id WHERE a.athlete_id = ? "
         "ORDER BY l.started_at DESC, l.id DESC LIMIT ?", [athlete_id, limit]).fetchall()
-    keys = ("id", "account", "started_at", "finished_at", "status", "listed", "imported", "skipped", "failed",
-            "error")
+    keys = ("id", "account", "started_at", "finished_at", "origin", "status", "listed", "imported", "skipped",
+            "failed", "error")
     return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -12,6 +12,10 @@ The network sits behind one small interface, ``ActivitySource``; ``GarminConnect
 3. each activity is imported and the watermark moved past it in one transaction, so a sync that stops half-way
    (network, rate limit, crash) resumes at the next activity with no duplicates.
 
+One sync per account at a time in this process (the one that holds the database): a second one, from the Garmin
+page, the command line or the background schedule (core.garmin.schedule), waits up to ``wait_s`` and is then
+refused with SyncBusyError naming the running one.
+
 An up-to-date account therefore costs one list request. HTTP 429, 5xx and connection failures are retried with
 exponential backoff (tenacity), up to ``RetryPolicy.attempts``; a refused token raises ``GarminAuthError``.
 
@@ -21,7 +25,9 @@ in ``<files_dir>/garmin_tokens/<account id>/`` (folder 0700, file 0600); signing
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +37,7 @@ from core.errors import (
     GarminAuthError,
     GarminSyncError,
     InvalidFileError,
+    SyncBusyError,
     ValidationError,
     VeloCoachError,
 )
@@ -175,13 +182,11 @@ def _ride_id(result) -> int | None:
 def _import_activity(cur, athlete_id: int, account_id: int, log_id: int, summary: dict,
                      original: tuple[str, bytes] | None, report: SyncReport) -> None:
     """Store one activity (its file, else its summary) and advance the watermark, each try in one transaction."""
-    from core.rides import store as rides
+    from core import importer
 
     external_id = str(summary["activityId"])
     name = summary.get("activityName") or f"activity {external_id}"
     if original is not None:
-        from core import importer
-
         filename, data = original
         try:
             with transaction(cur):
@@ -203,9 +208,9 @@ def _import_activity(cur, athlete_id: int, account_id: int, log_id: int, summary
         except InvalidFileError as exc:
             report.notes.append(f"{name}: {exc}; Garmin's summary was kept instead")
             log.warning("garmin activity %s: file not imported (%s)", external_id, exc)
-    with transaction(cur):
-        stored = rides.store_ride(cur, athlete_id, None, source="garmin", external_id=external_id,
-                                  account_id=account_id, raw=summary, summary=summary_fields(summary))
+    with transaction(cur):  # through the importer: the summary's figures are checked for plausibility first
+        stored = importer.import_summary(cur, athlete_id, summary_fields(summary), source="garmin",
+                                         external_id=external_id, account_id=account_id, raw=summary, label=name)
         _advance(cur, account_id, log_id, summary, imported=1)
         bump_data_version(cur)
     report.imported += 1
@@ -215,14 +220,44 @@ def _import_activity(cur, athlete_id: int, account_id: int, log_id: int, summary
 
 
 ProgressCallback = Callable[[int, int, str], None]
+ORIGINS = ("manual", "scheduled")
+
+# account id -> {"origin", "started_at"} of the sync running in this process
+_RUNNING: dict[int, dict] = {}
+_RUNNING_CHANGED = threading.Condition()
+
+
+def running_sync(account_id: int) -> dict | None:
+    """``{"origin", "started_at"}`` of the account's sync running now in this process, else None."""
+    with _RUNNING_CHANGED:
+        running = _RUNNING.get(account_id)
+        return dict(running) if running else None
+
+
+@contextmanager
+def _one_at_a_time(account: dict, origin: str, wait_s: float) -> Iterator[None]:
+    account_id = account["id"]
+    with _RUNNING_CHANGED:
+        if not _RUNNING_CHANGED.wait_for(lambda: account_id not in _RUNNING, timeout=max(wait_s, 0)):
+            running = _RUNNING[account_id]
+            who = "The scheduled sync" if running["origin"] == "scheduled" else "Another sync"
+            raise SyncBusyError(f"{who} of '{account['label']}' is running (started {running['started_at']:%H:%M:%S} "
+                                "UTC) and imports its new activities now; try again when it has finished.")
+        _RUNNING[account_id] = {"origin": origin, "started_at": datetime.now(UTC)}
+    try:
+        yield
+    finally:
+        with _RUNNING_CHANGED:
+            _RUNNING.pop(account_id, None)
+            _RUNNING_CHANGED.notify_all()
 
 
 def sync_account(cur, account_id: int, source: ActivitySource | None = None, *,
                  progress: ProgressCallback | None = None, since: date | None = None, until: date | None = None,
                  activity_types: Iterable[str] | None = CYCLING_TYPES, page_size: int = PAGE_SIZE,
                  retry: RetryPolicy | None = None, files_dir: Path | None = None,
-                 today: date | None = None) -> SyncReport:
-    """Import the account's new activities; every run is a sync_log row.
+                 today: date | None = None, origin: str = "manual", wait_s: float = 0.0) -> SyncReport:
+    """Import the account's new activities; every run is a sync_log row (``origin``: manual or scheduled).
 
     ``since``/``until``: the date range of a first sync (default: the last 90 days), or a re-scan of older dates
     (already stored activities are skipped; the watermark never moves back). ``activity_types``: Garmin typeKeys
@@ -230,16 +265,28 @@ def sync_account(cur, account_id: int, source: ActivitySource | None = None, *,
     before each activity and at the end.
 
     Raises GarminAuthError (sign in again) or GarminSyncError (stopped; the next run resumes) after writing the
-    sync_log row; returns the SyncReport otherwise (status ok, or partial when some activities failed).
+    sync_log row, and SyncBusyError when another sync of the account is still running after ``wait_s``; returns
+    the SyncReport otherwise (status ok, or partial when some activities failed).
     """
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {ORIGINS}")
     account = get_account(cur, account_id)
-    athlete_id = account["athlete_id"]
-    files_dir = files_dir_or_default(files_dir)
+    with _one_at_a_time(account, origin, wait_s):
+        return _sync(cur, account, source, progress=progress, since=since, until=until,
+                     activity_types=activity_types, page_size=page_size, retry=retry,
+                     files_dir=files_dir_or_default(files_dir), today=today, origin=origin)
+
+
+def _sync(cur, account: dict, source: ActivitySource | None, *, progress: ProgressCallback | None,
+          since: date | None, until: date | None, activity_types: Iterable[str] | None, page_size: int,
+          retry: RetryPolicy | None, files_dir: Path, today: date | None, origin: str) -> SyncReport:
+    account_id, athlete_id = account["id"], account["athlete_id"]
     with transaction(cur):
         cur.execute("UPDATE sync_log SET status = 'failed', finished_at = current_timestamp, "
                     "error = 'interrupted (the app or the command stopped during the sync)' "
                     "WHERE account_id = ? AND status = 'running'", [account_id])
-        log_id = cur.execute("INSERT INTO sync_log (account_id) VALUES (?) RETURNING id", [account_id]).fetchone()[0]
+        log_id = cur.execute("INSERT INTO sync_log (account_id, origin) VALUES (?, ?) RETURNING id",
+                             [account_id, origin]).fetchone()[0]
     report = SyncReport(account_id=account_id, log_id=log_id)
     log.info("garmin sync of account %s started", account_id)
     try:

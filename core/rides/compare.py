@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import NotFoundError, ValidationError
+from core.rides.efforts import mean_between
+from core.routes.climb_match import LENGTH_TOLERANCE, Track, climb_shape, find_passages, overlap_fraction
 
 CHANNELS = ("power", "hr", "speed", "cadence", "ele")
 CHANNEL_LABELS = {"power": "Power (W)", "hr": "Heart rate (bpm)", "speed": "Speed (km/h)",
@@ -22,9 +24,7 @@ CHANNEL_LABELS = {"power": "Power (W)", "hr": "Heart rate (bpm)", "speed": "Spee
 AXES = ("time", "distance")
 DEFAULT_STEP = {"time": 1.0, "distance": 10.0}     # seconds / metres between aligned points
 MAX_GAP = {"time": 30.0, "distance": 200.0}        # a hole wider than this in a ride is left empty (NaN)
-CLIMB_TOLERANCE_M = 40.0
 BEST_EFFORTS_S = (5, 60, 300, 1200)
-EARTH_RADIUS_M = 6_371_000.0
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -151,15 +151,6 @@ def smooth_aligned(aligned: Aligned, window: float) -> Aligned:
 # Positions and shared climbs (pure)
 # --------------------------------------------------------------------------------------------------------------
 
-def _local_xy(lat, lon, lat0: float, lon0: float) -> tuple[np.ndarray, np.ndarray]:
-    """Equirectangular projection to metres around (lat0, lon0): exact enough over a climb's extent."""
-    lat = np.asarray(lat, dtype=np.float64)
-    lon = np.asarray(lon, dtype=np.float64)
-    x = np.radians(lon - lon0) * math.cos(math.radians(lat0)) * EARTH_RADIUS_M
-    y = np.radians(lat - lat0) * EARTH_RADIUS_M
-    return x, y
-
-
 def position_at(lat, lon, dist_m, at_m: float) -> tuple[float, float]:
     """Latitude/longitude at a distance along a track."""
     dist = np.asarray(dist_m, dtype=np.float64)
@@ -169,19 +160,10 @@ def position_at(lat, lon, dist_m, at_m: float) -> tuple[float, float]:
             float(np.interp(at_m, dist[keep], np.asarray(lon, dtype=np.float64)[keep])))
 
 
-def _passes(distances: np.ndarray, tolerance_m: float, start: int = 0) -> list[int]:
-    """Index of the closest point of every run of consecutive points within tolerance (from ``start``)."""
-    near = np.flatnonzero(distances[start:] < tolerance_m) + start
-    if len(near) == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(near) > 1)
-    runs = np.split(near, breaks + 1)
-    return [int(run[np.argmin(distances[run])]) for run in runs]
-
-
 @dataclass(frozen=True)
 class ClimbMatch:
-    """A climb of ride A (start_m..end_m along A) found on ride B: sample indices on each ride."""
+    """A climb of ride A (start_m..end_m along A) found on ride B: the nearest sample indices on each ride and
+    the exact (interpolated) times at which each ride crossed the climb's start and top gates."""
 
     climb_index: int
     start_m: float
@@ -190,84 +172,66 @@ class ClimbMatch:
     a_end: int
     b_start: int
     b_end: int
+    a_start_s: float = math.nan
+    a_end_s: float = math.nan
+    b_start_s: float = math.nan
+    b_end_s: float = math.nan
+
+
+def _track(ride: dict) -> Track:
+    return Track.of(ride["lat"], ride["lon"], ride["dist_m"], ride.get("t_s"))
 
 
 def match_shared_climbs(a: dict, climbs: list[tuple[float, float]], b: dict,
-                        tolerance_m: float = CLIMB_TOLERANCE_M, length_tolerance: float = 0.25) -> list[ClimbMatch]:
-    """Find each of A's climbs (``(start_m, end_m)`` along A's distance) on ride B by position.
-
-    B passes A's climb when it comes within ``tolerance_m`` of the climb's start, later within ``tolerance_m``
-    of its end, covers a distance within ``length_tolerance`` of the climb's length in between, and passes
-    its midpoint on the way (so a different road between the same two points does not count). ``a`` and
-    ``b`` hold ``lat``, ``lon``, ``dist_m`` arrays. The first such passage of B is used."""
+                        length_tolerance: float = LENGTH_TOLERANCE) -> list[ClimbMatch]:
+    """Find each of A's climbs (``(start_m, end_m)`` along A's distance) on ride B by position, with the one
+    matcher of core.routes.climb_match (start and top gates crossed uphill, checkpoints along the road, length
+    within ``length_tolerance``). ``a`` and ``b`` hold ``lat``, ``lon``, ``dist_m`` (and ``t_s``) arrays. The
+    first passage of each ride is used."""
     matches = []
-    a_lat, a_lon, a_dist = (np.asarray(a[k], dtype=np.float64) for k in ("lat", "lon", "dist_m"))
-    b_lat, b_lon, b_dist = (np.asarray(b[k], dtype=np.float64) for k in ("lat", "lon", "dist_m"))
-    if not (np.isfinite(a_lat).any() and np.isfinite(b_lat).any()):
+    ta, tb = _track(a), _track(b)
+    if ta.bbox() is None or tb.bbox() is None:
         return []
-    a_idx = np.arange(len(a_dist))
     for number, (start_m, end_m) in enumerate(climbs):
-        length = end_m - start_m
-        if not (math.isfinite(length) and length > 0):
+        shape = climb_shape(ta.lat, ta.lon, ta.dist_m, start_m, end_m)
+        if len(shape) < 2:
             continue
-        lat0, lon0 = position_at(a_lat, a_lon, a_dist, start_m)
-        lat1, lon1 = position_at(a_lat, a_lon, a_dist, end_m)
-        latm, lonm = position_at(a_lat, a_lon, a_dist, (start_m + end_m) / 2)
-        bx, by_ = _local_xy(b_lat, b_lon, lat0, lon0)
-        bx = np.where(np.isfinite(bx), bx, np.inf)
-        by_ = np.where(np.isfinite(by_), by_, np.inf)
-        ex, ey = _local_xy(lat1, lon1, lat0, lon0)
-        mx, my = _local_xy(latm, lonm, lat0, lon0)
-        d_start = np.hypot(bx, by_)
-        d_end = np.hypot(bx - ex, by_ - ey)
-        d_mid = np.hypot(bx - mx, by_ - my)
-        for b_start in _passes(d_start, tolerance_m):
-            ends = _passes(d_end, tolerance_m, b_start + 1)
-            if not ends:
-                continue
-            b_end = ends[0]
-            covered = b_dist[b_end] - b_dist[b_start]
-            if not (abs(covered - length) <= length_tolerance * length
-                    and d_mid[b_start:b_end + 1].min() < 2 * tolerance_m):
-                continue
-            a_start = int(a_idx[np.nanargmin(np.abs(a_dist - start_m))])
-            a_end = int(a_idx[np.nanargmin(np.abs(a_dist - end_m))])
-            matches.append(ClimbMatch(number, float(start_m), float(end_m), a_start, a_end, b_start, b_end))
-            break
+        on_a = find_passages(ta, shape, end_m - start_m, length_tolerance=length_tolerance)
+        on_b = find_passages(tb, shape, end_m - start_m, length_tolerance=length_tolerance)
+        if not (on_a and on_b):
+            continue
+        pa, pb = on_a[0], on_b[0]
+        matches.append(ClimbMatch(number, float(start_m), float(end_m), int(round(pa.start_pos)),
+                                  int(round(pa.end_pos)), int(round(pb.start_pos)), int(round(pb.end_pos)),
+                                  pa.start_s, pa.end_s, pb.start_s, pb.end_s))
     return matches
 
 
-def _time_weighted_mean(values: np.ndarray, t: np.ndarray) -> float | None:
-    """Mean of values[i] held for t[i+1] − t[i] seconds (missing values skipped)."""
-    if len(values) < 2:
-        return None
-    dt = np.diff(t)
-    v = values[:-1]
-    ok = np.isfinite(v) & np.isfinite(dt) & (dt > 0)
-    if not ok.any() or dt[ok].sum() <= 0:
-        return None
-    return float(np.sum(v[ok] * dt[ok]) / dt[ok].sum())
-
-
-def effort_on(ride: dict, start: int, end: int, weight_kg: float | None = None) -> dict:
-    """Time, distance, gain, average power, W/kg, HR and speed between two sample indices of a ride."""
-    t = np.asarray(ride["t_s"], dtype=np.float64)[start:end + 1]
-    dist = np.asarray(ride["dist_m"], dtype=np.float64)[start:end + 1]
-    ele = _as_float(ride.get("ele"), len(ride["t_s"]))[start:end + 1]
-    power = _as_float(ride.get("power"), len(ride["t_s"]))[start:end + 1]
-    hr = _as_float(ride.get("hr"), len(ride["t_s"]))[start:end + 1]
-    time_s = float(t[-1] - t[0]) if len(t) else None
-    distance = float(dist[-1] - dist[0]) if len(dist) else None
-    avg_power = _time_weighted_mean(power, t)
-    finite_ele = ele[np.isfinite(ele)]
+def effort_on(ride: dict, start: int, end: int, weight_kg: float | None = None, *, start_s: float | None = None,
+              end_s: float | None = None) -> dict:
+    """Time, distance, gain, average power, W/kg, HR and speed of a ride between two sample indices, or exactly
+    between two instants (``start_s``/``end_s``: the gate crossings of core.routes.climb_match) when given."""
+    n = len(ride["t_s"])
+    t = np.asarray(ride["t_s"], dtype=np.float64)
+    dist = np.asarray(ride["dist_m"], dtype=np.float64)
+    ele = _as_float(ride.get("ele"), n)
+    if start_s is None or end_s is None or not (math.isfinite(start_s) and math.isfinite(end_s)):
+        start_s, end_s = float(t[start]), float(t[end])
+    keep = _strictly_increasing(t)
+    distance = float(np.interp(end_s, t[keep], dist[keep]) - np.interp(start_s, t[keep], dist[keep]))
+    ok = keep[np.isfinite(ele[keep])]
+    gain = (float(np.interp(end_s, t[ok], ele[ok]) - np.interp(start_s, t[ok], ele[ok]))
+            if len(ok) >= 2 else None)
+    time_s = end_s - start_s
+    avg_power = mean_between(t, _as_float(ride.get("power"), n), start_s, end_s)
     return {
         "time_s": time_s,
         "distance_m": distance,
-        "elevation_gain_m": float(finite_ele[-1] - finite_ele[0]) if len(finite_ele) >= 2 else None,
+        "elevation_gain_m": gain,
         "avg_power_w": avg_power,
         "w_per_kg": avg_power / weight_kg if avg_power is not None and weight_kg else None,
-        "avg_hr": _time_weighted_mean(hr, t),
-        "avg_speed_kmh": distance / time_s * 3.6 if time_s and distance is not None else None,
+        "avg_hr": mean_between(t, _as_float(ride.get("hr"), n), start_s, end_s),
+        "avg_speed_kmh": distance / time_s * 3.6 if time_s > 0 else None,
     }
 
 
@@ -443,29 +407,38 @@ class Comparison:
     weight_kg: float | None
 
 
-def shared_climbs(a: RideData, b: RideData, weight_kg: float | None = None) -> pd.DataFrame:
-    """Per shared climb: A's and B's time, average power, W/kg and HR (A's climbs looked for on B, then B's
-    climbs not already found looked for on A). Empty when the rides share no climb."""
-    rows = []
-    seen_on_a: list[tuple[int, int]] = []
-    for first, second, flipped in ((a, b, False), (b, a, True)):
-        if not (first.has_position and second.has_position and first.climbs):
+def shared_climbs(a: RideData, b: RideData, weight_kg: float | None = None,
+                  known: list | None = None) -> pd.DataFrame:
+    """Per climb both rides ride up: A's and B's time, average power, W/kg, HR and speed, each timed between
+    its own exact crossings of the climb's start and top gates (core.routes.climb_match). The climbs looked for:
+    the rider's known climbs near A (``known``, core.routes.climbs), then A's climbs, then B's. Empty when the
+    rides share no climb."""
+    if not (a.has_position and b.has_position):
+        return pd.DataFrame()
+    shapes = [(c.shape, c.length_m) for c in known or []]
+    for ride in (a, b):
+        track = _track(ride.samples)
+        for start_m, end_m in ride.climbs:
+            shape = climb_shape(track.lat, track.lon, track.dist_m, start_m, end_m)
+            if len(shape) >= 2:
+                shapes.append((shape, end_m - start_m))
+    ta, tb = _track(a.samples), _track(b.samples)
+    rows, seen = [], []
+    for shape, length in shapes:
+        on_a, on_b = find_passages(ta, shape, length), find_passages(tb, shape, length)
+        if not (on_a and on_b):
             continue
-        for match in match_shared_climbs(first.samples, first.climbs, second.samples):
-            on_a = (match.b_start, match.b_end) if flipped else (match.a_start, match.a_end)
-            on_b = (match.a_start, match.a_end) if flipped else (match.b_start, match.b_end)
-            if any(abs(on_a[0] - s) < 30 and abs(on_a[1] - e) < 30 for s, e in seen_on_a) or any(
-                    min(on_a[1], e) - max(on_a[0], s) > 0.5 * (on_a[1] - on_a[0]) for s, e in seen_on_a):
-                continue
-            seen_on_a.append(on_a)
-            ea = effort_on(a.samples, *on_a, weight_kg=weight_kg)
-            eb = effort_on(b.samples, *on_b, weight_kg=weight_kg)
-            rows.append({
-                "start_km_a": float(a.samples["dist_m"][on_a[0]]) / 1000,
-                "length_m": ea["distance_m"], "gain_m": ea["elevation_gain_m"],
-                **{f"{k}_a": v for k, v in ea.items() if k not in ("distance_m", "elevation_gain_m")},
-                **{f"{k}_b": v for k, v in eb.items() if k not in ("distance_m", "elevation_gain_m")},
-            })
+        pa, pb = on_a[0], on_b[0]
+        if any(overlap_fraction((pa.start_m, pa.end_m), other) > 0.5 for other in seen):
+            continue
+        seen.append((pa.start_m, pa.end_m))
+        ea = effort_on(a.samples, 0, 0, weight_kg, start_s=pa.start_s, end_s=pa.end_s)
+        eb = effort_on(b.samples, 0, 0, weight_kg, start_s=pb.start_s, end_s=pb.end_s)
+        rows.append({
+            "start_km_a": pa.start_m / 1000, "length_m": ea["distance_m"], "gain_m": ea["elevation_gain_m"],
+            **{f"{k}_a": v for k, v in ea.items() if k not in ("distance_m", "elevation_gain_m")},
+            **{f"{k}_b": v for k, v in eb.items() if k not in ("distance_m", "elevation_gain_m")},
+        })
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame = frame.sort_values("start_km_a").reset_index(drop=True)
@@ -498,7 +471,10 @@ def compare_rides(cur, athlete_id: int, ride_ids: list[int], by: str = "time", s
     aligned = smooth_aligned(align_streams(streams, by, step), smoothing)
     summaries = [{**r.summary, "label": r.label} for r in rides]
     weight = athlete_weight(cur, athlete_id)
-    return Comparison(rides, aligned, differences_table(summaries), shared_climbs(rides[0], rides[1], weight),
+    from core.routes.climbs import candidates
+
+    known = candidates(cur, athlete_id, _track(rides[0].samples).bbox()) if rides[0].has_position else []
+    return Comparison(rides, aligned, differences_table(summaries), shared_climbs(rides[0], rides[1], weight, known),
                       weight)
 
 

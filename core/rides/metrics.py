@@ -41,6 +41,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.signal import lfilter
 
+from core.files.elevation import elevation_gain
+from core.rides.intervals import find_intervals
+
 MAX_GAP_S = 10.0
 MOVING_SPEED_MS = 0.5  # 1.8 km/h: below this the bike stands still
 NP_WINDOW_S = 30
@@ -384,40 +387,6 @@ def aerobic_decoupling(power_1hz: np.ndarray | None, hr_1hz: np.ndarray | None,
     return float((ef1 - ef2) / ef1 * 100.0)
 
 
-def elevation_gain(ele: np.ndarray | None, threshold_m: float = 3.0) -> float | None:
-    """Total ascent with hysteresis: a rise counts once the elevation has climbed ``threshold_m`` above the
-    lowest point since the last counted top (filters barometer/GPS noise). None without elevation."""
-    if ele is None:
-        return None
-    e = np.asarray(ele, dtype=np.float64)
-    e = e[np.isfinite(e)]
-    if len(e) < 2:
-        return None
-    gain = 0.0
-    low = high = e[0]
-    climbing = False
-    # A loop over elevation turning points only (np.diff sign changes), not over every sample.
-    d = np.diff(e)
-    turning = np.flatnonzero(np.diff(np.sign(d[d != 0])) != 0) if len(d) else []
-    e_nz = np.concatenate(([e[0]], e[1:][d != 0]))
-    points = np.concatenate(([e_nz[0]], e_nz[np.asarray(turning, dtype=int) + 1], [e_nz[-1]]))
-    for value in points:
-        if climbing:
-            if value > high:
-                high = value
-            elif value < high - threshold_m:
-                gain += high - low
-                climbing, low = False, value
-        else:
-            if value < low:
-                low = value
-            elif value > low + threshold_m:
-                climbing, high = True, value
-    if climbing:
-        gain += high - low
-    return float(gain)
-
-
 @dataclass
 class RideMetrics:
     """Summary figures of one ride; ``metrics_json()`` is what rides.metrics stores."""
@@ -445,6 +414,8 @@ class RideMetrics:
     vi: float | None = None
     ef: float | None = None
     decoupling_pct: float | None = None
+    altitude_source: str | None = None   # barometric | gps | dem: how elevation_gain_m was computed
+    intervals: list[dict] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
 
     def metrics_json(self) -> dict:
@@ -452,7 +423,7 @@ class RideMetrics:
                 "power_curve": self.power_curve, "vi": self.vi, "ef": self.ef,
                 "decoupling_pct": self.decoupling_pct, "hr_load": self.load_method == "hr",
                 "flags": self.flags, "recorded_time_s": self.recorded_time_s, "work_kj": self.work_kj,
-                "power_samples_s": self.power_samples_s, "gap_method": self.gap_method}
+                "power_samples_s": self.power_samples_s, "gap_method": self.gap_method, "intervals": self.intervals}
 
 
 def _mean(values: np.ndarray | None, mask: np.ndarray | None = None) -> float | None:
@@ -469,8 +440,8 @@ def _max(values: np.ndarray | None) -> float | None:
 
 def ride_metrics(t_s: np.ndarray, *, power=None, hr=None, cadence=None, speed=None, dist_m=None, ele=None,
                  lat=None, lon=None, ftp_w: float | None = None, lthr: float | None = None,
-                 max_hr: float | None = None, rest_hr: float | None = None, gap_method: str = "pauses"
-                 ) -> RideMetrics:
+                 max_hr: float | None = None, rest_hr: float | None = None, gap_method: str = "pauses",
+                 altitude_source: str | None = None, altitude_hint: str | None = None) -> RideMetrics:
     """Every summary figure of a ride from its raw streams (any sampling; see the module docstring).
 
     Power figures (NP, average, max, kJ, zones, TSS, power curve) come from :func:`power_series`. Heart rate is
@@ -498,7 +469,9 @@ def ride_metrics(t_s: np.ndarray, *, power=None, hr=None, cadence=None, speed=No
     if dist_m is not None and has_data(np.asarray(dist_m, dtype=np.float64)):
         d = np.asarray(dist_m, dtype=np.float64)
         result.distance_m = float(np.nanmax(d) - np.nanmin(d))
-    result.elevation_gain_m = elevation_gain(ele)
+    # Elevation by the one method of core.files.elevation (the same figure as the ride's sections and climbs)
+    result.elevation_gain_m, _, result.altitude_source = elevation_gain(
+        dist_m, ele, source=altitude_source, t_s=t, hint=altitude_hint)
     if raw["speed"] is None and dist_m is not None and has_data(np.asarray(dist_m, dtype=np.float64)):
         # Speed from distance when the device did not record it (many GPX files).
         d = np.asarray(dist_m, dtype=np.float64)
@@ -535,6 +508,8 @@ def ride_metrics(t_s: np.ndarray, *, power=None, hr=None, cadence=None, speed=No
     if np_w and result.avg_hr:
         result.ef = np_w / result.avg_hr
     result.decoupling_pct = aerobic_decoupling(p, h, moving)
+    result.intervals = find_intervals(grid, power=p, hr=h, cadence=c, speed=v, ftp_w=ftp_w, lthr=lthr,
+                                      max_hr=max_hr)
     if np_w and ftp_w:
         result.intensity_factor = intensity_factor(np_w, ftp_w)
         result.tss = training_stress_score(result.power_samples_s, np_w, ftp_w)

@@ -28,10 +28,19 @@ import pyarrow as pa
 from core.athletes import ftp_on, get_athlete
 from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
+from core.rides.columns import SORTABLE
 from core.rides.metrics import GAP_METHODS, RideMetrics, best_efforts, power_series, ride_metrics, trimp100
 from core.rides.power import MMP_DURATIONS_S, effort_floors
 from core.store.arrow import numpy_to_arrow
-from core.store.db import audit, bump_data_version, delete_with_children, like_pattern, transaction
+from core.store.db import (
+    LARGE_DELETE_ROWS,
+    audit,
+    bump_data_version,
+    checkpoint,
+    delete_with_children,
+    like_pattern,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +53,6 @@ CYCLING_TYPES = ("cycling", "road_biking", "mountain_biking", "gravel_cycling", 
                  "hand_cycling", "downhill_biking", "e_biking")
 SUMMARY_FIELDS = ("elapsed_time_s", "moving_time_s", "distance_m", "elevation_gain_m", "avg_hr", "max_hr",
                   "avg_power_w", "max_power_w", "normalized_power_w", "avg_cadence")
-SORTABLE = {"started_at": "r.started_at", "name": "r.name", "distance_m": "r.distance_m",
-            "moving_time_s": "r.moving_time_s", "elevation_gain_m": "r.elevation_gain_m",
-            "avg_power_w": "r.avg_power_w", "normalized_power_w": "r.normalized_power_w",
-            "avg_hr": "r.avg_hr", "tss": "r.tss", "sport_type": "r.sport_type"}
 LIST_COLUMNS = ("id", "name", "sport_type", "started_at", "distance_m", "moving_time_s", "elapsed_time_s",
                 "elevation_gain_m", "avg_power_w", "normalized_power_w", "avg_hr", "avg_cadence", "tss",
                 "intensity_factor", "load_method", "source", "route_id")
@@ -97,10 +102,11 @@ def _athlete_zones(cur, athlete_id: int, day: date | None) -> dict:
             "max_hr": athlete.get("max_hr"), "rest_hr": rest_hr, "gap_method": gap_method}
 
 
-def compute_metrics(streams: ActivityStreams, zones: dict) -> RideMetrics:
+def compute_metrics(streams: ActivityStreams, zones: dict, altitude_source: str | None = None) -> RideMetrics:
     return ride_metrics(streams.t_s, power=streams.power, hr=streams.hr, cadence=streams.cadence,
                         speed=streams.speed, dist_m=streams.dist_m, ele=streams.ele, lat=streams.lat,
-                        lon=streams.lon, **zones)
+                        lon=streams.lon, altitude_source=altitude_source, altitude_hint=streams.altitude_source,
+                        **zones)
 
 
 def summary_metrics(summary: dict, zones: dict) -> RideMetrics:
@@ -225,14 +231,26 @@ def streams_from_samples(cur, ride_id: int) -> ActivityStreams | None:
 
 # ---------------------------------------------------------------------------------------------- store
 
-def _store_route(cur, athlete_id: int, name: str, streams: ActivityStreams, source_file: str | None):
-    try:
-        from core.routes.store import store_route
-    except ImportError:  # the routes module is not there yet: the ride stores without its map
-        log.warning("core.routes.store.store_route unavailable; ride stored without its recorded route")
-        return None
-    result = store_route(cur, athlete_id, name, "recorded", streams, source_file)
-    return result["id"] if isinstance(result, dict) else result
+def _store_route(cur, athlete_id: int, name: str, streams: ActivityStreams, source_file: str | None,
+                 altitude_source: str | None) -> int:
+    from core.routes.store import store_route
+
+    return store_route(cur, athlete_id, name, "recorded", streams, source_file, altitude_source=altitude_source)
+
+
+def sync_terrain(cur, athlete_id: int, ride_id: int, name: str) -> None:
+    """One elevation figure everywhere: a ride with a recorded route takes its route's gain (the sum of the
+    sections shown in its climbs panel, by the same method); then its climbs are matched. Inside a transaction."""
+    from core.rides.efforts import match_ride
+    from core.routes.sections import TERRAIN_VERSION
+    from core.routes.store import route_sections
+
+    route_id = cur.execute("SELECT route_id FROM rides WHERE id = ?", [ride_id]).fetchone()[0]
+    if route_id is not None:
+        cur.execute("UPDATE rides SET elevation_gain_m = (SELECT elevation_gain_m FROM routes WHERE id = ?) "
+                    "WHERE id = ? AND (SELECT has_elevation FROM routes WHERE id = ?)", [route_id, ride_id, route_id])
+        match_ride(cur, athlete_id, ride_id, sections=route_sections(cur, route_id), name=name)
+    cur.execute("UPDATE rides SET terrain_version = ? WHERE id = ?", [TERRAIN_VERSION, ride_id])
 
 
 def _find_same_ride(cur, athlete_id: int, started_at: datetime | None, elapsed_s: float | None):
@@ -258,11 +276,14 @@ def _default_name(streams: ActivityStreams | None, started_at: datetime | None, 
 
 def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source: str, external_id: str,
                account_id: int = 0, raw: dict | None = None, source_file: str | None = None,
-               name: str | None = None, summary: dict | None = None) -> StoredRide:
+               name: str | None = None, summary: dict | None = None,
+               data_warnings: list[dict] | None = None) -> StoredRide:
     """Store one ride (see the module docstring for duplicates) in one transaction.
 
     ``streams`` are the recorded samples (timed); ``summary`` (keys: started_at, sport_type, name and the
-    SUMMARY_FIELDS) stands in for a ride without samples and fills figures the streams lack."""
+    SUMMARY_FIELDS) stands in for a ride without samples and fills figures the streams lack. Imports pass them
+    through core.files.plausibility first; ``data_warnings`` (its repairs, ``{"code", "points", "message"}``)
+    are stored with the ride and added to the returned warnings."""
     if source not in SOURCES:
         raise ValidationError(f"Unknown ride source {source!r}")
     summary = dict(summary or {})
@@ -303,18 +324,19 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
         duplicate_of = same[0] if same is not None and not promote else None
         ride_id = cur.execute(
             f"INSERT INTO rides (athlete_id, source, account_id, external_id, duplicate_of, name, sport_type, "  # noqa: S608 — constant column list
-            f"started_at, laps, raw, source_file, {_METRIC_COLUMNS}) "
-            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' * 14)}) RETURNING id",
+            f"started_at, laps, raw, source_file, data_warnings, {_METRIC_COLUMNS}) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' * 14)}) RETURNING id",
             [athlete_id, source, account_id, str(external_id), duplicate_of, name, sport, started_at,
              json.dumps(laps, default=str), json.dumps(raw, default=str) if raw is not None else None,
-             source_file, *_metric_values(m)]).fetchone()[0]
+             source_file, json.dumps(data_warnings or []), *_metric_values(m)]).fetchone()[0]
         if duplicate_of is None and streams is not None:
             _insert_samples(cur, ride_id, streams)
             store_ride_mmp(cur, ride_id, streams, zones["gap_method"])
+            cur.execute("UPDATE rides SET altitude_source = ? WHERE id = ?", [m.altitude_source, ride_id])
             if int((np.isfinite(streams.lat) & np.isfinite(streams.lon)).sum()) >= 2:
-                route_id = _store_route(cur, athlete_id, name, streams, source_file)
-                if route_id is not None:
-                    cur.execute("UPDATE rides SET route_id = ? WHERE id = ?", [route_id, ride_id])
+                route_id = _store_route(cur, athlete_id, name, streams, source_file, m.altitude_source)
+                cur.execute("UPDATE rides SET route_id = ? WHERE id = ?", [route_id, ride_id])
+            sync_terrain(cur, athlete_id, ride_id, name)
         if promote:
             old = same[0]
             cur.execute("UPDATE rides SET duplicate_of = ? WHERE id = ? OR duplicate_of = ?", [ride_id, old, old])
@@ -331,7 +353,8 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
         message = f"{label}: imported; it replaces the summary-only ride {same[0]} (now linked to it)"
     else:
         message = f"{label}: imported"
-    return StoredRide(ride_id, duplicate_of, True, message, list(m.flags))
+    return StoredRide(ride_id, duplicate_of, True, message,
+                      list(m.flags) + [w["message"] for w in data_warnings or []])
 
 
 # ---------------------------------------------------------------------------------------------- read
@@ -339,7 +362,7 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
 _DETAIL_COLUMNS = ("id, athlete_id, source, account_id, external_id, duplicate_of, name, sport_type, started_at, "
                    "elapsed_time_s, moving_time_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_power_w, "
                    "max_power_w, normalized_power_w, avg_cadence, intensity_factor, tss, load_method, route_id, "
-                   "metrics, laps, source_file, notes, rpe, created_at")
+                   "metrics, laps, source_file, notes, rpe, created_at, altitude_source, data_warnings")
 
 
 def get_ride(cur, athlete_id: int, ride_id: int) -> dict:
@@ -351,6 +374,7 @@ def get_ride(cur, athlete_id: int, ride_id: int) -> dict:
     ride = dict(zip([c.strip() for c in _DETAIL_COLUMNS.split(",")], row, strict=True))
     ride["metrics"] = json.loads(ride["metrics"] or "{}")
     ride["laps"] = json.loads(ride["laps"] or "[]")
+    ride["data_warnings"] = json.loads(ride["data_warnings"] or "[]")
     ride["tags"] = ride_tag_names(cur, ride_id)
     ride["linked"] = [dict(zip(("id", "source", "external_id", "source_file"), r, strict=True)) for r in cur.execute(
         "SELECT id, source, external_id, source_file FROM rides WHERE duplicate_of = ? ORDER BY id",
@@ -378,8 +402,9 @@ def ride_report(cur, athlete_id: int, ride_id: int) -> dict:
         "decoupling_pct": m.get("decoupling_pct"),
         "zones": {"power_s": m.get("zones_power_s"), "hr_s": m.get("zones_hr_s")},
         "power_curve": m.get("power_curve", {}), "laps": ride["laps"], "tags": ride["tags"],
-        "flags": m.get("flags", []), "route_id": ride["route_id"], "samples": ride["sample_count"],
-        "linked": ride["linked"],
+        "flags": m.get("flags", []), "data_warnings": ride["data_warnings"], "route_id": ride["route_id"],
+        "samples": ride["sample_count"], "linked": ride["linked"], "altitude_source": ride["altitude_source"],
+        "intervals": m.get("intervals", []),
     }
 
 
@@ -517,12 +542,12 @@ def recompute_metrics(cur, athlete_id: int, ride_ids) -> int:
     with transaction(cur):
         ids = _own_ids(cur, athlete_id, ride_ids)
         for ride_id in ids:
-            started_at, raw_metrics = cur.execute("SELECT started_at, metrics FROM rides WHERE id = ?",
-                                                  [ride_id]).fetchone()
+            started_at, raw_metrics, source = cur.execute(
+                "SELECT started_at, metrics, altitude_source FROM rides WHERE id = ?", [ride_id]).fetchone()
             zones = _athlete_zones(cur, athlete_id, started_at.date() if started_at else None)
             streams = streams_from_samples(cur, ride_id)
             if streams is not None:
-                m = compute_metrics(streams, zones)
+                m = compute_metrics(streams, zones, altitude_source=source)
                 store_ride_mmp(cur, ride_id, streams, zones["gap_method"])
                 old_flags = json.loads(raw_metrics or "{}").get("flags", [])
                 m.flags.extend(f for f in old_flags if f not in m.flags and ":" in f)  # file warnings
@@ -532,9 +557,19 @@ def recompute_metrics(cur, athlete_id: int, ride_ids) -> int:
                 m = summary_metrics(dict(zip(SUMMARY_FIELDS, row, strict=True)), zones)
             sets = ", ".join(f"{c.strip()} = ?" for c in _METRIC_COLUMNS.split(","))
             cur.execute(f"UPDATE rides SET {sets} WHERE id = ?", [*_metric_values(m), ride_id])  # noqa: S608
+            cur.execute("UPDATE rides SET altitude_source = coalesce(?, altitude_source) WHERE id = ?",
+                        [m.altitude_source, ride_id])
+            if route_id_of(cur, ride_id) is not None:  # the recorded route's gain stays the ride's figure
+                cur.execute("UPDATE rides SET elevation_gain_m = (SELECT elevation_gain_m FROM routes WHERE "
+                            "id = rides.route_id AND has_elevation) WHERE id = ?", [ride_id])
         audit(cur, "recompute", "ride", None, athlete_id, rides=len(ids))
         bump_data_version(cur)
     return len(ids)
+
+
+def route_id_of(cur, ride_id: int) -> int | None:
+    row = cur.execute("SELECT route_id FROM rides WHERE id = ?", [ride_id]).fetchone()
+    return row[0] if row else None
 
 
 def delete_rides(cur, athlete_id: int, ride_ids) -> int:
@@ -554,14 +589,23 @@ def delete_rides(cur, athlete_id: int, ride_ids) -> int:
         cur.execute("UPDATE planned_workouts SET completed_ride_id = NULL WHERE completed_ride_id IN "
                     "(SELECT unnest(?))", [every])
         cur.execute("UPDATE rides SET duplicate_of = NULL WHERE id IN (SELECT unnest(?))", [every])
+        cur.execute("UPDATE climbs SET ride_id = NULL WHERE ride_id IN (SELECT unnest(?))", [every])
+        cur.execute("UPDATE climbs SET route_id = NULL WHERE route_id IN (SELECT unnest(?))", [routes])
+        samples = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id IN (SELECT unnest(?))",
+                              [every]).fetchone()[0]
         delete_with_children(cur, "rides", every)
         delete_with_children(cur, "routes", routes)
+        from core.rides.efforts import prune_climbs
+
+        prune_climbs(cur, athlete_id)
         unused = [r[0] for r in cur.execute(
             "SELECT id FROM tags t WHERE athlete_id = ? AND NOT EXISTS (SELECT 1 FROM ride_tags rt "
             "WHERE rt.tag_id = t.id)", [athlete_id]).fetchall()]
         delete_with_children(cur, "tags", unused)
         audit(cur, "delete", "ride", None, athlete_id, rides=ids, linked=linked, routes=routes)
         bump_data_version(cur)
+    if samples >= LARGE_DELETE_ROWS:  # give the freed blocks back to the file now, not at some later checkpoint
+        checkpoint(cur)
     return len(ids)
 
 

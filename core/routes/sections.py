@@ -1,84 +1,56 @@
 """Split a route's elevation profile into climbs, descents and flats — pure functions over arrays, no I/O.
 
-Method (every number is a field of ``SectionParams``):
+Method (every number is a field of ``SectionParams`` in core.routes.model):
 
-1. Resample elevation every ``resample_step_m`` metres of distance (points in files are unevenly spaced).
-2. Smooth robustly: a running median over ``spike_window_m`` removes spikes (a GPS or barometer glitch of a
-   few points), then a Gaussian of ``smooth_sigma_m`` removes the metre-level noise that would otherwise add
-   phantom climbing.
-3. Grade per sample over ``grade_window_m``; a sample is "up" at ≥ ``label_grade_pct``, "down" at ≤ −that,
+1. The profile is core.files.elevation's: resampled every ``resample_step_m`` of distance and smoothed as its
+   altitude source needs (GPS altitude heavily, barometric and terrain-model altitude lightly); its cumulative
+   gain gives each section's gain, so the sections add up exactly to the route's (and the ride's) total.
+2. Grade per sample over ``grade_window_m``; a sample is "up" at ≥ ``label_grade_pct``, "down" at ≤ −that,
    else "flat". The label threshold is below the climb threshold so a climb's gentler ramps stay inside it.
-4. Runs of equal labels are merged: a short run (< ``max_dip_length_m``) between two runs of the same kind,
+3. Runs of equal labels are merged: a short run (< ``max_dip_length_m``) between two runs of the same kind,
    whose height change is small against theirs (≤ ``max_dip_height_ratio`` × the larger), joins them — a
-   short dip or flat does not split a climb.
-5. A climb must be ≥ ``min_climb_length_m`` long at ≥ ``min_climb_grade_pct`` average; a descent likewise;
-   anything else becomes flat. Steps 4–5 repeat until nothing changes; neighbours of a kind merge.
+   short dip or flat does not split a climb — unless that run is itself a categorised climb.
+4. A climb must be ≥ ``min_climb_length_m`` long at ≥ ``min_climb_grade_pct`` average, or score a category on
+   its own; a descent likewise by length and grade; anything else becomes flat. Steps 3–4 repeat until nothing
+   changes; neighbours of a kind merge.
+5. Nothing is hidden: inside a flat or a descent, a stretch that would be a categorised climb (Strava's score,
+   ≥ 80 m of rise at ≥ 3 %) is split out as a climb, and so is a *wall*: ``wall_window_m`` at
+   ≥ ``wall_grade_pct`` (an 18 % ramp of 50 m in a flat road stays visible).
+6. Stretches steeper than ``unrideable_grade_pct`` sustained over ``unrideable_window_m`` (a hiking track) are
+   marked ``details["unrideable"]`` and timed at walking pace (Tobler's hiking function), never at a 60 km/h
+   descent.
 
 Sections share boundaries, so they cover the route with no gap or overlap and their distances sum to the
-route's distance. Estimated times use a steady-state power balance (``speed_for_power``); the gear hint is the
-ratio that keeps ``gear_cadence_rpm`` at the climbing power on the section's steepest 100 m.
+route's distance. Estimated times use a steady-state power balance (core.routes.model.speed_for_power) with the
+athlete's FTP, weight, CdA, Crr and bike mass; ``section_times`` recomputes them for today's figures.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-G = 9.80665  # m/s²
+from core.files.elevation import ElevationProfile, elevation_profile
+from core.routes.model import (  # noqa: F401 — re-exported: the riding model is part of sectioning's interface
+    DEFAULT_PARAMS,
+    G,
+    SectionParams,
+    _rider,
+    air_density,
+    estimate_time_s,
+    gear_hint,
+    speed_for_power,
+    tobler_speed_ms,
+)
 
+# Strava's climb score = length (m) × average grade (%) (support.strava.com "Climb Categorization"). The
+# boundaries are inclusive here (≥): a score of exactly 16,000 is Cat 3 — see docs/COACHING.md, "Terrain".
 CATEGORY_THRESHOLDS = (("HC", 80_000.0), ("1", 64_000.0), ("2", 32_000.0), ("3", 16_000.0), ("4", 8_000.0))
-
-
-@dataclass(frozen=True)
-class SectionParams:
-    """Every tuning parameter of sectioning and of the time/gear model, with its unit."""
-
-    # --- profile ---
-    resample_step_m: float = 10.0        # elevation resampled on this distance grid
-    spike_window_m: float = 70.0         # running median: removes spikes up to ~half this long
-    smooth_sigma_m: float = 50.0         # Gaussian smoothing after the median
-    grade_window_m: float = 100.0        # grade of a sample = rise over this distance centred on it
-    label_grade_pct: float = 2.0         # a sample is up/down beyond ± this grade
-    # --- sections ---
-    min_climb_length_m: float = 500.0
-    min_climb_grade_pct: float = 3.0
-    min_descent_length_m: float = 500.0
-    min_descent_grade_pct: float = 3.0
-    max_dip_length_m: float = 200.0      # an interruption shorter than this …
-    max_dip_height_ratio: float = 0.25   # … whose height change is ≤ this × its neighbours' does not split them
-    max_grade_window_m: float = 100.0    # "max grade" is the steepest stretch of at least this length
-    min_flat_length_m: float = 200.0     # a shorter flat at a summit, valley or route end joins its neighbours
-    # --- power-balance model (steady state; P·η = m·g·v·(sin θ + Crr·cos θ) + ½·ρ·CdA·v³) ---
-    cda_m2: float = 0.32                 # hoods position, road bike
-    crr: float = 0.005                   # good road tyres on asphalt
-    drivetrain_efficiency: float = 0.97
-    sea_level_air_density: float = 1.225  # kg/m³, falls with altitude (scale height 8,500 m)
-    bike_kg: float = 9.0
-    default_ftp_w: float = 200.0         # used when the athlete has no FTP
-    default_weight_kg: float = 75.0      # used when the athlete has no weight
-    climb_power_frac: float = 0.85       # sustainable climbing power as a share of FTP
-    flat_power_frac: float = 0.70        # endurance pace on flats
-    descent_power_frac: float = 0.30     # soft pedalling downhill
-    max_descent_speed_kmh: float = 60.0  # braking for bends caps descending speed
-    min_speed_kmh: float = 4.0           # below this the rider walks: no slower
-    # --- gear hint ---
-    gear_cadence_rpm: float = 70.0
-    wheel_circumference_m: float = 2.105  # 700×25C
-    small_chainring: int = 34            # compact crankset
-    largest_common_cog: int = 34
-
-    def describe(self) -> str:
-        return (f"CdA {self.cda_m2} m², Crr {self.crr}, drivetrain {self.drivetrain_efficiency:.0%}, bike "
-                f"{self.bike_kg:g} kg, climbs at {self.climb_power_frac:.0%} of FTP, flats at "
-                f"{self.flat_power_frac:.0%}, descents at {self.descent_power_frac:.0%} capped at "
-                f"{self.max_descent_speed_kmh:g} km/h; gears for {self.gear_cadence_rpm:g} rpm on a "
-                f"{self.wheel_circumference_m} m wheel")
-
-
-DEFAULT_PARAMS = SectionParams()
+CATEGORISED_SCORE = CATEGORY_THRESHOLDS[-1][1]
+# Version of the terrain method (elevation, sections, climbs, intervals); rows computed by an older one are
+# recomputed from their stored points (core.rides.terrain.refresh_terrain).
+TERRAIN_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -104,13 +76,22 @@ class Section:
 # ----------------------------------------------------------------------------------------------- scores
 
 
-def climb_category(length_m: float, avg_grade_pct: float) -> str | None:
-    """Strava's category from score = length_m × average grade %: HC > 80,000 … Cat 4 > 8,000."""
+def climb_category(length_m: float, avg_grade_pct: float,
+                   min_grade_pct: float = DEFAULT_PARAMS.min_category_grade_pct) -> str | None:
+    """Strava's category from score = length_m × average grade %: HC ≥ 80,000, Cat 1 ≥ 64,000, Cat 2 ≥ 32,000,
+    Cat 3 ≥ 16,000, Cat 4 ≥ 8,000; none below a ``min_grade_pct`` average (3 %) whatever the score."""
+    if not (np.isfinite(length_m) and np.isfinite(avg_grade_pct)) or avg_grade_pct < min_grade_pct:
+        return None
     score = length_m * avg_grade_pct
     for name, threshold in CATEGORY_THRESHOLDS:
-        if score > threshold:
+        if score >= threshold:
             return name
     return None
+
+
+def is_categorised(length_m: float, rise_m: float, params: SectionParams = DEFAULT_PARAMS) -> bool:
+    return length_m > 0 and climb_category(length_m, rise_m / length_m * 100.0, params.min_category_grade_pct) \
+        is not None
 
 
 def fiets_index(height_m: float, length_m: float, top_m: float) -> float:
@@ -120,137 +101,22 @@ def fiets_index(height_m: float, length_m: float, top_m: float) -> float:
     return height_m * height_m / (length_m * 10.0) + max(0.0, (top_m - 1000.0) / 1000.0)
 
 
-# ------------------------------------------------------------------------------------------- power model
-
-
-def air_density(ele_m, params: SectionParams = DEFAULT_PARAMS):
-    ele = np.nan_to_num(np.asarray(ele_m, dtype=np.float64), nan=0.0)
-    return params.sea_level_air_density * np.exp(-np.clip(ele, -500, 9000) / 8500.0)
-
-
-def speed_for_power(power_w, grade_pct, *, mass_kg: float, params: SectionParams = DEFAULT_PARAMS,
-                    rho=None) -> np.ndarray:
-    """Steady speed (m/s) at which ``power_w`` balances gravity, rolling and air resistance on ``grade_pct``.
-
-    Solves η·P = m·g·v·(sin θ + Crr·cos θ) + ½·ρ·CdA·v³ for the largest root (vectorised; at most 60 m/s);
-    the result is clipped to [min_speed_kmh, max_descent_speed_kmh].
-
-    Newton's method from an upper bound of the root: f is increasing and convex there, so the iterates fall
-    monotonically onto the root, to the last bits in ~6–10 steps (the former 60-step bisection gave the same
-    speeds, to ~1e-15, and took 0.55 s of a 2,000 km ride's 0.8 s sectioning)."""
-    power = np.asarray(power_w, dtype=np.float64) * params.drivetrain_efficiency
-    theta = np.arctan(np.asarray(grade_pct, dtype=np.float64) / 100.0)
-    power, theta = np.broadcast_arrays(power, theta)
-    rho = air_density(0.0, params) if rho is None else np.asarray(rho, dtype=np.float64)
-    a = 0.5 * rho * params.cda_m2 * np.ones_like(theta)
-    b = mass_kg * G * (np.sin(theta) + params.crr * np.cos(theta))
-    # f(v) = a v³ + b v − P is increasing and convex beyond v0 = sqrt(max(0, −b / 3a)), where f(v0) ≤ 0 for
-    # P ≥ 0, so the largest root is ≥ v0. It is ≤ u: a·v³ = P − b·v ≤ 2·max(P, −b·v) at the root.
-    positive = np.maximum(power, 0.0)
-    v = np.maximum(np.cbrt(2.0 * positive / a), np.sqrt(2.0 * np.maximum(-b, 0.0) / a))
-    v = np.maximum(v, np.sqrt(np.maximum(0.0, -b / (3 * a))))
-    for _ in range(60):
-        slope = 3.0 * a * v * v + b
-        step = np.divide(a * v**3 + b * v - power, slope, out=np.zeros_like(v), where=slope > 0)
-        v = v - step
-        if not np.any(np.abs(step) > 1e-13 * np.maximum(v, 1e-9)):
-            break
-    v = np.minimum(v, 60.0)
-    return np.clip(v, params.min_speed_kmh / 3.6, params.max_descent_speed_kmh / 3.6)
-
-
-def gear_hint(grade_pct: float, power_w: float, *, mass_kg: float,
-              params: SectionParams = DEFAULT_PARAMS) -> tuple[str, dict]:
-    """The lowest gear ratio needed to hold ``gear_cadence_rpm`` at ``power_w`` on ``grade_pct``.
-
-    Returns (text, assumptions). Ratio = speed / (cadence/60 × wheel circumference); expressed on a compact
-    crankset as the cog that gives that ratio or lower."""
-    v = float(speed_for_power(power_w, grade_pct, mass_kg=mass_kg, params=params))
-    ratio = v / (params.gear_cadence_rpm / 60.0 * params.wheel_circumference_m)
-    cog = math.ceil(params.small_chainring / ratio) if ratio > 0 else 99
-    assumptions = {"grade_pct": round(grade_pct, 1), "power_w": round(power_w), "speed_kmh": round(v * 3.6, 1),
-                   "cadence_rpm": params.gear_cadence_rpm, "wheel_circumference_m": params.wheel_circumference_m,
-                   "system_mass_kg": round(mass_kg, 1), "ratio": round(ratio, 2)}
-    if cog <= 23:
-        text = f"gear ratio {ratio:.2f} is enough (e.g. {params.small_chainring}×{max(cog, 11)})"
-    elif cog <= params.largest_common_cog:
-        text = f"needs ratio {ratio:.2f} or lower: {params.small_chainring}×{cog} or easier"
-    else:
-        text = (f"needs ratio {ratio:.2f}: easier than {params.small_chainring}×{params.largest_common_cog}; "
-                f"expect to grind below {params.gear_cadence_rpm:g} rpm or fit a bigger cassette")
-    return f"{text} (holds {params.gear_cadence_rpm:g} rpm at {power_w:.0f} W on {grade_pct:.0f} %)", assumptions
-
-
-def _rider(ftp_w: float | None, weight_kg: float | None, params: SectionParams) -> tuple[float, float]:
-    ftp = float(ftp_w) if ftp_w else params.default_ftp_w
-    weight = float(weight_kg) if weight_kg else params.default_weight_kg
-    return ftp, weight + params.bike_kg
-
-
-def estimate_time_s(dist_m, ele_m, kind: str, *, ftp_w: float | None = None, weight_kg: float | None = None,
-                    params: SectionParams = DEFAULT_PARAMS) -> float:
-    """Seconds to ride a stretch (arrays of distance and smoothed elevation) at the power for its kind."""
-    dist = np.asarray(dist_m, dtype=np.float64)
-    if len(dist) < 2:
-        return 0.0
-    ele = np.asarray(ele_m, dtype=np.float64)
-    ftp, mass = _rider(ftp_w, weight_kg, params)
-    frac = {"climb": params.climb_power_frac, "descent": params.descent_power_frac}.get(kind, params.flat_power_frac)
-    ds = np.diff(dist)
-    if np.isfinite(ele).all():
-        grade = np.divide(np.diff(ele), ds, out=np.zeros_like(ds), where=ds > 0) * 100.0
-        rho = air_density(0.5 * (ele[1:] + ele[:-1]), params)
-    else:
-        grade = np.zeros_like(ds)
-        rho = None
-    v = speed_for_power(ftp * frac, grade, mass_kg=mass, params=params, rho=rho)
-    return float(np.sum(ds / v))
-
-
 # -------------------------------------------------------------------------------------------- sectioning
 
 
-def _median_nearest(values: np.ndarray, size: int) -> np.ndarray:
-    """Running median over an odd window, edges repeating the end values: what
-    ``scipy.ndimage.median_filter(values, size, mode="nearest")`` gives (identical results, tested), in numpy
-    so that importing sections does not import scipy.ndimage (~0.35 s of the command line's start-up)."""
-    half = size // 2
-    return np.median(sliding_window_view(np.pad(values, half, mode="edge"), size), axis=1)
+def route_profile(dist_m, ele_m, params: SectionParams = DEFAULT_PARAMS, *, source: str | None = None,
+                  hint: str | None = None) -> ElevationProfile | None:
+    """The elevation profile sections are cut from (core.files.elevation), or None without elevation."""
+    return elevation_profile(dist_m, ele_m, source=source, hint=hint, step_m=params.resample_step_m)
 
 
-def _gaussian_nearest(values: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
-    """``scipy.ndimage.gaussian_filter1d(values, sigma, mode="nearest")`` (same kernel: radius
-    ``int(truncate·sigma + 0.5)``, normalised weights; equal to ~1e-13) in numpy."""
-    radius = int(truncate * float(sigma) + 0.5)
-    x = np.arange(-radius, radius + 1, dtype=np.float64)
-    weights = np.exp(-0.5 / (sigma * sigma) * x * x)
-    weights /= weights.sum()
-    return np.convolve(np.pad(values, radius, mode="edge"), weights, mode="valid")
-
-
-
-
-def smooth_profile(dist_m, ele_m, params: SectionParams = DEFAULT_PARAMS) -> tuple[np.ndarray, np.ndarray]:
-    """(grid_m, smoothed elevation) resampled every ``resample_step_m``; empty arrays without elevation."""
-    dist = np.asarray(dist_m, dtype=np.float64)
-    ele = np.asarray(ele_m, dtype=np.float64)
-    ok = np.isfinite(dist) & np.isfinite(ele)
-    if ok.sum() < 2:
+def smooth_profile(dist_m, ele_m, params: SectionParams = DEFAULT_PARAMS, *, source: str | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(grid_m, smoothed elevation) on the sectioning grid; empty arrays without elevation."""
+    profile = route_profile(dist_m, ele_m, params, source=source)
+    if profile is None or not profile.by_distance:
         return np.array([]), np.array([])
-    d = np.maximum.accumulate(dist[ok])
-    e = ele[ok]
-    start, end = float(np.nanmin(dist)), float(np.nanmax(dist))
-    step = params.resample_step_m
-    grid = np.arange(start, end, step)
-    if len(grid) == 0 or grid[-1] < end:
-        grid = np.append(grid, end)
-    elev = np.interp(grid, d, e)
-    if len(grid) >= 3:
-        k = max(1, int(round(params.spike_window_m / step))) | 1  # odd window
-        k = min(k, len(elev) if len(elev) % 2 else len(elev) - 1)
-        elev = _median_nearest(elev, k)
-        elev = _gaussian_nearest(elev, max(params.smooth_sigma_m / step, 0.5))
-    return grid, elev
+    return profile.axis, profile.ele_m
 
 
 def _labels(grid: np.ndarray, elev: np.ndarray, params: SectionParams) -> np.ndarray:
@@ -299,18 +165,24 @@ def _merge_runs(runs: list[list[int]], grid: np.ndarray, elev: np.ndarray,
 
     for _ in range(20):
         before = [list(r) for r in runs]
-        # 1. a short interruption between two runs of the same (non-flat) kind joins them (merged in place,
-        #    then the merged run is looked at again: linear in the number of runs)
+        # 1. a short interruption (one run or several) between two runs of the same non-flat kind joins them
+        #    (merged in place, then the merged run is looked at again: linear in the number of runs)
         k = 1
         while k < len(runs) - 1:
             side = runs[k - 1][0]
-            if side != 0 and runs[k + 1][0] == side and runs[k][0] != side \
-                    and length(k) < params.max_dip_length_m \
-                    and abs(rise(k)) <= params.max_dip_height_ratio * max(abs(rise(k - 1)), abs(rise(k + 1))):
-                del runs[k:k + 2]  # k-1 now reaches to where k+1 ended
-                k = max(k - 1, 1)
-            else:
-                k += 1
+            m = k
+            while m < len(runs) and runs[m][0] != side and grid[runs[m][1]] - grid[runs[k][1]] < params.max_dip_length_m:
+                m += 1
+            if side != 0 and m < len(runs) and m > k and runs[m][0] == side:
+                a, b = runs[k][1], runs[m][1]
+                gap, dip = grid[b] - grid[a], elev[b] - elev[a]
+                if gap < params.max_dip_length_m \
+                        and not (dip > 0 and is_categorised(gap, dip, params)) \
+                        and abs(dip) <= params.max_dip_height_ratio * max(abs(rise(k - 1)), abs(rise(m))):
+                    del runs[k:m + 1]  # k-1 now reaches to where m ended
+                    k = max(k - 1, 1)
+                    continue
+            k += 1
         # 2. too short or too gentle climbs/descents are flat
         for k in range(len(runs)):
             kind = runs[k][0]
@@ -320,6 +192,8 @@ def _merge_runs(runs: list[list[int]], grid: np.ndarray, elev: np.ndarray,
             grade = abs(rise(k)) / dist * 100.0 if dist > 0 else 0.0
             min_len = params.min_climb_length_m if kind > 0 else params.min_descent_length_m
             min_grade = params.min_climb_grade_pct if kind > 0 else params.min_descent_grade_pct
+            if kind > 0 and is_categorised(dist, rise(k), params):
+                continue  # a categorised climb stays a climb however short
             if dist < min_len or grade < min_grade or np.sign(rise(k)) != kind:
                 runs[k][0] = 0
         runs = _compact(runs)
@@ -368,69 +242,187 @@ def _steepest(grid: np.ndarray, elev: np.ndarray, kind: int, params: SectionPara
     return float(grades[np.argmax(np.abs(grades))])
 
 
+def _hidden_climb(grid: np.ndarray, elev: np.ndarray, a: int, b: int, params: SectionParams) -> tuple[int, int] | None:
+    """(first, last) sample of the biggest stretch in [a, b] that would be a categorised climb (Strava: score
+    = 100 × rise ≥ 8,000 at ≥ 3 %), else of a wall (``wall_window_m`` at ≥ ``wall_grade_pct``); None if neither."""
+    idx = np.unique(np.linspace(a, b, min(b - a + 1, 400)).astype(int))
+    if len(idx) >= 2:
+        e, g = elev[idx], grid[idx]
+        rise = e[None, :] - e[:, None]
+        run = g[None, :] - g[:, None]
+        ok = (run > 0) & (rise * 100.0 >= CATEGORISED_SCORE) & (rise >= params.min_category_grade_pct / 100.0 * run)
+        if ok.any():
+            i, j = np.unravel_index(np.argmax(np.where(ok, rise, -np.inf)), rise.shape)
+            return int(idx[i]), int(idx[j])
+    w = max(1, int(round(params.wall_window_m / params.resample_step_m)))
+    if b - a < w:
+        return None
+    grades = (elev[a + w:b + 1] - elev[a:b + 1 - w]) / (grid[a + w:b + 1] - grid[a:b + 1 - w]) * 100.0
+    top = int(np.argmax(grades))
+    if grades[top] < params.wall_grade_pct:
+        return None
+    first, last = a + top, a + top + w
+    local = np.diff(elev) / np.maximum(np.diff(grid), 1e-9) * 100.0  # local[k]: grade from k to k+1
+    while first > a and local[first - 1] >= params.wall_edge_grade_pct:
+        first -= 1
+    while last < b and local[last] >= params.wall_edge_grade_pct:
+        last += 1
+    return first, last
+
+
+def _reveal_hidden(runs: list[list[int]], grid: np.ndarray, elev: np.ndarray,
+                   params: SectionParams) -> list[list[int]]:
+    """Split out of every flat or descent the climbs it would otherwise hide (see ``_hidden_climb``)."""
+    last = len(grid) - 1
+    k = 0
+    while k < len(runs):
+        kind, first = runs[k]
+        stop = runs[k + 1][1] if k + 1 < len(runs) else last
+        found = None if kind > 0 else _hidden_climb(grid, elev, first, stop, params)
+        if found is None:
+            k += 1
+            continue
+        i, j = found
+        pieces = ([[kind, first]] if i > first else []) + [[1, i]] + ([[kind, j]] if j < stop else [])
+        runs = runs[:k] + pieces + runs[k + 1:]  # the pieces are looked at again: each is shorter
+    return _compact(runs)
+
+
+def _walking_steps(grid: np.ndarray, elev: np.ndarray, params: SectionParams) -> np.ndarray:
+    """Per grid step: True inside a stretch steeper than ``unrideable_grade_pct`` (up or down) sustained over
+    ``unrideable_window_m``."""
+    steps = len(grid) - 1
+    w = max(1, int(round(params.unrideable_window_m / params.resample_step_m)))
+    if steps < 1:
+        return np.zeros(0, dtype=bool)
+    w = min(w, steps)
+    grades = (elev[w:] - elev[:-w]) / np.maximum(grid[w:] - grid[:-w], 1e-9) * 100.0
+    starts = np.flatnonzero(np.abs(grades) > params.unrideable_grade_pct)
+    marks = np.zeros(steps + 1, dtype=np.int64)
+    np.add.at(marks, starts, 1)
+    np.add.at(marks, starts + w, -1)
+    return np.cumsum(marks)[:steps] > 0
+
+
+class _Timing:
+    """Seconds per grid step at each kind's power (computed once per route), walking where nobody rides."""
+
+    def __init__(self, grid, elev, ftp: float, mass: float, params: SectionParams):
+        self.steps = np.diff(grid)
+        self.grade = np.divide(np.diff(elev), self.steps, out=np.zeros_like(self.steps), where=self.steps > 0) * 100
+        self.rho = air_density(0.5 * (elev[1:] + elev[:-1]), params)
+        self.walk = _walking_steps(grid, elev, params)
+        self.walk_speed = tobler_speed_ms(self.grade)
+        self.ftp, self.mass, self.params = ftp, mass, params
+        self.seconds: dict[str, np.ndarray] = {}
+
+    def time(self, first: int, stop: int, name: str) -> float:
+        if name not in self.seconds:
+            p = self.params
+            frac = {"climb": p.climb_power_frac, "descent": p.descent_power_frac}.get(name, p.flat_power_frac)
+            speed = speed_for_power(self.ftp * frac, self.grade, mass_kg=self.mass, params=p, rho=self.rho)
+            speed = np.where(self.walk, self.walk_speed, speed)
+            self.seconds[name] = np.divide(self.steps, speed, out=np.zeros_like(self.steps), where=speed > 0)
+        return float(np.sum(self.seconds[name][first:stop]))
+
+
 def split_into_sections(dist_m, ele_m, *, params: SectionParams = DEFAULT_PARAMS, ftp_w: float | None = None,
-                        weight_kg: float | None = None) -> list[Section]:
+                        weight_kg: float | None = None, source: str | None = None, hint: str | None = None,
+                        profile: ElevationProfile | None = None) -> list[Section]:
     """Climbs, descents and flats covering the whole route (see the module docstring for the method).
 
-    ``dist_m`` is cumulative distance (m) and ``ele_m`` elevation (m, NaN where missing). Without elevation the
-    route is one flat section with ``elevation_gain_m`` None and ``details["has_elevation"]`` False."""
+    ``dist_m`` is cumulative distance (m) and ``ele_m`` elevation (m, NaN where missing); ``source`` the altitude
+    source (None: detected). Without elevation the route is one flat section with ``elevation_gain_m`` None and
+    ``details["has_elevation"]`` False."""
     dist = np.asarray(dist_m, dtype=np.float64)
     finite = dist[np.isfinite(dist)]
     if len(finite) < 2:
         return []
     start, end = float(finite.min()), float(finite.max())
     ftp, mass = _rider(ftp_w, weight_kg, params)
-    grid, elev = smooth_profile(dist, ele_m, params)
-    if len(grid) < 2:
+    if profile is None:
+        profile = route_profile(dist, ele_m, params, source=source, hint=hint)
+    if profile is None or not profile.by_distance or len(profile.axis) < 2:
         flat_grid = np.array([start, end])
         est = estimate_time_s(flat_grid, np.full(2, np.nan), "flat", ftp_w=ftp, weight_kg=mass - params.bike_kg,
                               params=params)
         return [Section("flat", start, end, end - start, None, None, None, None, None, None, est, None,
                         {"has_elevation": False})]
+    grid, elev = profile.axis, profile.ele_m
     runs = _merge_runs(_compact(_runs(_labels(grid, elev, params))), grid, elev, params)
+    runs = _reveal_hidden(runs, grid, elev, params)
     sections = []
     last = len(grid) - 1
-    # Speeds for every grid step at each kind's power, computed once for the whole route; a section's time is
-    # the sum over its steps: what estimate_time_s gives for that stretch, without one solver call per section
-    # (228 calls took 0.3 s on the 2,000 km bench ride).
-    steps = np.diff(grid)
-    step_grade = np.divide(np.diff(elev), steps, out=np.zeros_like(steps), where=steps > 0) * 100.0
-    step_rho = air_density(0.5 * (elev[1:] + elev[:-1]), params)
-    speeds: dict[str, np.ndarray] = {}
-
-    def stretch_time(first: int, stop: int, name: str) -> float:
-        if name not in speeds:
-            frac = {"climb": params.climb_power_frac, "descent": params.descent_power_frac}.get(
-                name, params.flat_power_frac)
-            speeds[name] = speed_for_power(ftp * frac, step_grade, mass_kg=mass, params=params, rho=step_rho)
-        return float(np.sum(steps[first:stop] / speeds[name][first:stop]))
-
+    timing = _Timing(grid, elev, ftp, mass, params)
     for k, (kind, first) in enumerate(runs):
         stop = runs[k + 1][1] if k + 1 < len(runs) else last
         g, e = grid[first:stop + 1], elev[first:stop + 1]
         length = float(g[-1] - g[0])
-        diffs = np.diff(e)
         rise = float(e[-1] - e[0])
         avg = rise / length * 100.0 if length > 0 else 0.0
         name = _KINDS[kind]
-        est = stretch_time(first, stop, name)
+        est = timing.time(first, stop, name)
+        walked = float(np.sum(timing.steps[first:stop][timing.walk[first:stop]]))
         details = {"has_elevation": True, "start_ele_m": round(float(e[0]), 1), "end_ele_m": round(float(e[-1]), 1),
-                   "top_ele_m": round(float(e.max()), 1), "avg_speed_kmh": round(length / est * 3.6, 1) if est else None}
-        category = fiets = hint = None
+                   "top_ele_m": round(float(e.max()), 1), "altitude_source": profile.source,
+                   "avg_speed_kmh": round(length / est * 3.6, 1) if est else None}
+        if walked > 0:
+            details |= {"unrideable": True, "walk_m": round(walked)}
+        category = fiets = hint_text = None
         max_grade = _steepest(g, e, kind, params)
         if name == "climb":
-            category = climb_category(length, avg)
+            category = climb_category(length, avg, params.min_category_grade_pct)
             fiets = round(fiets_index(rise, length, float(e.max())), 2)
             power = ftp * params.climb_power_frac
-            hint, details["gear"] = gear_hint(max(max_grade, avg), power, mass_kg=mass, params=params)
+            hint_text, details["gear"] = gear_hint(max(max_grade, avg), power, mass_kg=mass, params=params)
+            if walked > 0:
+                hint_text = f"walk {walked / 1000:.1f} km: too steep to ride ({max_grade:.0f} % max)"
             details["score"] = round(length * avg)
             details["power_w"] = round(power)
+            if category is None and length < params.min_climb_length_m:
+                details["wall"] = True
         sections.append(Section(
             kind=name, start_m=float(g[0]), end_m=float(g[-1]), distance_m=length,
-            elevation_gain_m=float(diffs[diffs > 0].sum()), elevation_loss_m=float(-diffs[diffs < 0].sum()),
+            elevation_gain_m=float(profile.cum_gain_m[stop] - profile.cum_gain_m[first]),
+            elevation_loss_m=float(profile.cum_loss_m[stop] - profile.cum_loss_m[first]),
             avg_grade_pct=round(avg, 2), max_grade_pct=round(max_grade, 2), category=category, fiets=fiets,
-            est_time_s=round(est, 1), gear_hint=hint, details=details))
+            est_time_s=round(est, 1), gear_hint=hint_text, details=details))
     return sections
+
+
+def section_times(dist_m, ele_m, sections: list[dict], *, params: SectionParams = DEFAULT_PARAMS,
+                  ftp_w: float | None = None, weight_kg: float | None = None, source: str | None = None
+                  ) -> list[float]:
+    """Estimated seconds for stored sections (dicts with kind, start_m, end_m) with today's rider figures and
+    settings, on the same profile they were cut from."""
+    ftp, mass = _rider(ftp_w, weight_kg, params)
+    profile = route_profile(dist_m, ele_m, params, source=source)
+    if profile is None or not profile.by_distance or len(profile.axis) < 2:
+        return [estimate_time_s(np.array([s["start_m"], s["end_m"]]), np.full(2, np.nan), "flat", ftp_w=ftp,
+                                weight_kg=mass - params.bike_kg, params=params) for s in sections]
+    timing = _Timing(profile.axis, profile.ele_m, ftp, mass, params)
+    out = []
+    for s in sections:
+        first, stop = np.searchsorted(profile.axis, [s["start_m"], s["end_m"]])
+        out.append(round(timing.time(int(first), int(stop), s["kind"]), 1))
+    return out
+
+
+def terrain_warnings(sections: list[dict | Section]) -> list[str]:
+    """Sentences for stretches nobody rides (a hiking track): empty for a rideable route."""
+    rows = [s.as_dict() if isinstance(s, Section) else s for s in sections]
+    walked = sum((s.get("details") or {}).get("walk_m", 0) for s in rows)
+    if not walked:
+        return []
+    total = sum(s["distance_m"] for s in rows) or 1.0
+    steepest = max((abs(s["max_grade_pct"] or 0) for s in rows), default=0)
+    text = (f"{walked / 1000:.1f} km of this route ({walked / total:.0%}) is steeper than "
+            f"{DEFAULT_PARAMS.unrideable_grade_pct:.0f} % for {DEFAULT_PARAMS.unrideable_window_m:.0f} m or more "
+            f"(up to {steepest:.0f} %): grades no one rides. Those stretches are timed at walking pace, and their "
+            "descents are not rideable.")
+    if walked / total > 0.25:
+        text = "This looks like a hiking track, not a road or gravel route. " + text
+    return [text]
 
 
 # ------------------------------------------------------------------------------------------- selection

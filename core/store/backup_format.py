@@ -4,7 +4,7 @@ What a backup holds: the athletes row and every table reachable from it through 
 routes with points and sections, rides with samples, tags, rules, plans with their rules and workouts, analyses,
 Garmin account labels and sync log). Column lists come from the live schema (information_schema) and table links
 from ``core.store.db.LINKS``, so a table added to the model with its links is backed up without touching this file.
-Not in a backup: ai_cache, ai_calls, prompts and audit_log (machine-wide, not the athlete's), data_version and
+Not in a backup: ai_cache, ai_calls, prompts and audit_log (machine-wide, not the athlete's), data_changes and
 schema_migrations (bookkeeping). Secrets never enter one: the database holds none, and ``garmin_accounts.token_dir``
 (where Garmin tokens live on this machine) is written as NULL, so a restored Garmin account must sign in again.
 
@@ -20,6 +20,7 @@ refused with a message naming the athlete who has them. A backup without rides r
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,9 +31,16 @@ from core.store.db import LINKS, schema_version
 log = logging.getLogger(__name__)
 
 FORMAT = "velocoach-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2          # the newest this code reads
+ZIP_FORMAT_VERSION = 1      # the ZIP layout never changed (its Parquet files are smaller since issue 16)
+JSON_FORMAT_VERSION = 2     # 1: one object per row (old, large); 2: columnar chunks (core/store/backup_json.py)
 MANIFEST = "manifest.json"
 ROOT_TABLE = "athletes"
+ATHLETE_VARIABLE = "velocoach_backup_athlete"  # SET VARIABLE: COPY … TO takes no parameters
+# Rows in a table's natural order: Parquet's delta and byte-stream-split encodings then compress 2-3x better.
+EXPORT_ORDER = {"ride_samples": "ride_id, t_s", "route_points": "route_id, seq", "ride_mmp": "ride_id, duration_s",
+                "athlete_ftp_history": "athlete_id, effective_from", "ride_tags": "ride_id, tag_id",
+                "plan_rules": "plan_id, rule_id"}
 
 # Written as NULL: where this machine keeps Garmin tokens is no business of a backup (and useless elsewhere).
 SCRUBBED_COLUMNS = {("garmin_accounts", "token_dir")}
@@ -50,9 +58,51 @@ class Limits:
     max_ratio: float = 100.0                   # uncompressed / compressed for any member over 1 MiB
     max_manifest_bytes: int = 1024**2
     max_rows: int = 200_000_000                # all tables together
+    max_json_value_bytes: int = 256 * 1024**2  # one value of a JSON backup (a chunk of rows), read at once
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def work_dir(cur, purpose: str) -> Path:
+    """A new owner-only folder for a backup's temporary files, next to the database (a system temp folder may be
+    in memory, and bounded memory is the point); removed by the caller."""
+    row = cur.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    folder = Path(row[0]).parent if row and row[0] else Path(tempfile.gettempdir())
+    return Path(tempfile.mkdtemp(prefix=f".velocoach-{purpose}-", dir=folder))
+
+
+def sql_path(path: Path) -> str:
+    """A path of ours (a work_dir file) as an SQL string literal, for COPY … TO, which takes no parameters."""
+    text = str(path)
+    if "'" in text or "\x00" in text:
+        raise ExportImportError(f"the folder {path.parent} has a quote in its name; move the database elsewhere")
+    return "'" + text + "'"
+
+
+def _fail(filename: str, reason: str) -> ExportImportError:
+    return ExportImportError(f"{filename}: {reason}. Nothing was restored.")
+
+
+def _check_manifest(manifest, filename: str, cur_schema: int | None = None) -> None:
+    if not isinstance(manifest, dict):
+        raise _fail(filename, "the backup's manifest is not a JSON object")
+    if manifest.get("format") != FORMAT:
+        raise _fail(filename, "this is not a VeloCoach backup (its format is "
+                              f"{str(manifest.get('format'))[:40]!r}, expected {FORMAT!r})")
+    version = manifest.get("format_version")
+    if version is None:
+        raise _fail(filename, "the backup does not say which format version it uses")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _fail(filename, f"the backup's format version {str(version)[:20]!r} is not one VeloCoach knows")
+    if version > FORMAT_VERSION:
+        raise _fail(filename, f"the backup was made by a newer VeloCoach (backup format {version}; this version "
+                              f"reads up to {FORMAT_VERSION}). Update VeloCoach to restore it")
+    schema = manifest.get("schema_version")
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise _fail(filename, "the backup does not say which database schema it was made with")
+    if not isinstance(manifest.get("tables"), dict):
+        raise _fail(filename, "the backup lists no tables")
 
 
 # --------------------------------------------------------------------------------------------- the data model
@@ -118,16 +168,17 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _selection(table: str) -> tuple[str, list]:
-    """A WHERE clause selecting ``table``'s rows that belong to athlete ``?`` (one parameter)."""
+def _selection(table: str, athlete: str = "?") -> tuple[str, list]:
+    """A WHERE clause selecting ``table``'s rows that belong to the athlete ``athlete`` (an SQL expression: a
+    parameter, or getvariable(ATHLETE_VARIABLE))."""
     if table == ROOT_TABLE:
-        return "id = ?", []
+        return f"id = {athlete}", []
     column, parent = owner_link(table)
-    inner, params = _selection(parent)
+    inner, params = _selection(parent, athlete)
     return f"{_q(column)} IN (SELECT id FROM {_q(parent)} WHERE {inner})", params  # noqa: S608 — live identifiers
 
 
-def _export_select(cur, table: str, athlete_id: int, schema=None) -> tuple[str, list]:
+def _export_select(cur, table: str, athlete_id: int, schema=None, *, athlete: str = "?") -> tuple[str, list]:
     columns = live_columns(cur, table, schema)
     cols = []
     for col in columns:
@@ -135,10 +186,13 @@ def _export_select(cur, table: str, athlete_id: int, schema=None) -> tuple[str, 
             cols.append(f"CAST(NULL AS {col.type}) AS {_q(col.name)}")
         else:
             cols.append(_q(col.name))
-    where, _ = _selection(table)
-    order = " ORDER BY id" if any(c.name == "id" for c in columns) else ""
+    where, _ = _selection(table, athlete)
+    if any(c.name == "id" for c in columns):
+        order = " ORDER BY id"
+    else:
+        order = f" ORDER BY {EXPORT_ORDER[table]}" if table in EXPORT_ORDER else ""
     sql = f"SELECT {', '.join(cols)} FROM {_q(table)} WHERE {where}{order}"  # noqa: S608 — live identifiers
-    return sql, [athlete_id]
+    return sql, [athlete_id] if athlete == "?" else []
 
 
 def _app_version() -> str:
@@ -156,8 +210,8 @@ def _app_version() -> str:
             return "unknown"
 
 
-def _manifest_head(cur) -> dict:
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "schema_version": schema_version(cur),
+def _manifest_head(cur, format_version: int = ZIP_FORMAT_VERSION) -> dict:
+    return {"format": FORMAT, "format_version": format_version, "schema_version": schema_version(cur),
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"), "app_version": _app_version()}
 
 

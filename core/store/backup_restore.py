@@ -6,6 +6,7 @@ the restore with a message naming the athlete who has them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -21,8 +22,9 @@ from core.store.backup_format import (
     live_columns,
     log,
 )
-from core.store.backup_validate import Backup, _fail, _id_column, _Registered, read_backup
-from core.store.db import audit, bump_data_version, transaction
+from core.store.backup_validate import Backup, _fail, _id_column, _Registered, open_backup, read_backup
+from core.store.db import audit, bump_data_version, database_file, transaction
+from core.store.snapshots import snapshot
 
 # -------------------------------------------------------------------------------------------------------- restore
 
@@ -40,11 +42,26 @@ class RestoreResult:
 
 
 def restore_backup(cur, data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> RestoreResult:
-    """Validate then restore a backup as a new athlete, in one transaction. Returns the new athlete's id."""
-    return restore(cur, read_backup(cur, data, filename, limits))
+    """Validate then restore a backup held in memory as a new athlete, in one transaction."""
+    backup = read_backup(cur, data, filename, limits)
+    try:
+        return restore(cur, backup)
+    finally:
+        backup.close()
+
+
+def restore_file(cur, path: Path, limits: Limits = DEFAULT_LIMITS) -> RestoreResult:
+    """Validate then restore a backup file from disk (any size: bounded memory) as a new athlete."""
+    backup = open_backup(cur, path, limits=limits)
+    try:
+        return restore(cur, backup)
+    finally:
+        backup.close()
 
 
 def restore(cur, backup: Backup) -> RestoreResult:
+    """Restore a validated backup as a new athlete, in one transaction, after a safety copy of the database."""
+    snapshot(cur, database_file(cur), "restore")
     tables = backup_tables()
     maps: dict[str, str] = {}
     try:
@@ -90,10 +107,10 @@ def _mapped(alias: str, column: str, parent: str, soft: bool, maps: dict[str, st
 
 
 def _insert_table(cur, backup: Backup, table: str, view: str, maps: dict[str, str]) -> int:
-    arrow = backup.tables[table]
-    if arrow.num_rows == 0:
+    source = backup.tables[table]
+    if source.num_rows == 0:
         return 0
-    present = set(arrow.column_names)
+    present = set(source.column_names)
     columns = live_columns(cur, table, backup.schema)
     id_col = _id_column(columns)
     links = {c: (p, soft) for c, p, soft in _links_of(table)}
@@ -116,7 +133,7 @@ def _insert_table(cur, backup: Backup, table: str, view: str, maps: dict[str, st
     sql = (f"INSERT INTO {_q(table)} ({', '.join(targets)}) SELECT {', '.join(exprs)} "  # noqa: S608
            f"FROM {_q(view)} s {' '.join(joins)}")
     cur.execute(sql)
-    return arrow.num_rows
+    return source.num_rows
 
 
 def _refuse_duplicate_rides(cur, backup: Backup, views: dict[str, str], maps: dict[str, str]) -> None:

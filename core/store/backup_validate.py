@@ -1,40 +1,69 @@
 """Reading and validating a backup before anything is written: format and versions, ZIP member names (zip-slip,
 links, duplicates), sizes and compression ratio, checksums, columns, types, NOT NULL, unique ids and the links
-inside the backup. A backup that passes is a ``Backup`` of Arrow tables, ready for ``core.store.backup_restore``."""
+inside the backup.
+
+Bounded memory whatever the backup's size (issue 16: the CLI needed 1.6 GB for a two-year backup and the app could
+not restore what it wrote): a backup is read from a file on disk (an upload is written to one first); each table
+ends up as a Parquet file in an owner-only work folder next to the database (ZIP members are streamed there with
+a cap and their checksum; JSON is parsed a chunk at a time, core/store/backup_json.py), and every check and the
+restore itself are SQL over ``read_parquet`` views, which DuckDB streams. A backup that passes is a ``Backup``,
+ready for core.store.backup_restore; ``close()`` removes its files (so does garbage collection)."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
+import shutil
 import stat
+import uuid
+import weakref
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.errors import ExportImportError
 from core.store.backup_format import (
     DEFAULT_LIMITS,
-    FORMAT,
-    FORMAT_VERSION,
     MANIFEST,
     ROOT_TABLE,
     Column,
     Limits,
+    _check_manifest,
+    _fail,
     _links_of,
     _q,
     backup_tables,
     live_columns,
     live_schema,
     log,
+    work_dir,
 )
+from core.store.backup_json import read_json
 from core.store.db import schema_version
 
 # ------------------------------------------------------------------------------------------------------ reading
+
+
+@dataclass
+class TableSource:
+    """One table of a backup: Parquet files in the work folder, read together by column name (None: no rows and
+    no columns were given)."""
+
+    paths: list[Path] | None
+    num_rows: int
+    column_names: list[str]
+
+    def column(self, name: str) -> list:
+        """One column's values (for a preview of small tables)."""
+        values = []
+        for path in self.paths or []:
+            if name in pq.ParquetFile(path).schema_arrow.names:
+                values += pq.read_table(path, columns=[name]).column(0).to_pylist()
+        return values
 
 
 @dataclass
@@ -44,74 +73,100 @@ class Backup:
     filename: str
     kind: str                                  # zip | json
     manifest: dict
-    tables: dict[str, pa.Table] = field(repr=False)
+    tables: dict[str, TableSource] = field(repr=False)
+    folder: Path | None = field(default=None, repr=False)
     schema: dict[str, list[Column]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.folder is not None:
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, True)
+
+    def close(self) -> None:
+        """Remove the backup's working files (it cannot be restored after this)."""
+        if self.folder is not None:
+            self._cleanup()
 
     @property
     def row_counts(self) -> dict[str, int]:
         return {name: table.num_rows for name, table in self.tables.items()}
 
     def summary(self) -> dict:
-        athletes = self.tables[ROOT_TABLE].select(["name"]).to_pylist()
+        name = self.tables[ROOT_TABLE].column("name")[0]
         rides = self.tables.get("rides")
         first = last = None
         if rides is not None and rides.num_rows and "started_at" in rides.column_names:
-            starts = [v for v in rides.column("started_at").to_pylist() if v]
+            starts = [str(v) for v in rides.column("started_at") if v]
             if starts:
-                first, last = str(min(starts))[:10], str(max(starts))[:10]
-        return {"file": self.filename, "format": self.kind, "athlete": athletes[0]["name"],
+                first, last = min(starts)[:10], max(starts)[:10]
+        return {"file": self.filename, "format": self.kind, "athlete": name,
                 "exported_at": self.manifest.get("exported_at"), "app_version": self.manifest.get("app_version"),
                 "schema_version": self.manifest.get("schema_version"), "first_ride": first, "last_ride": last,
                 "rows": self.row_counts}
 
 
-def _fail(filename: str, reason: str) -> ExportImportError:
-    return ExportImportError(f"{filename}: {reason}. Nothing was restored.")
-
-
 def read_backup(cur, data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> Backup:
-    """Read and validate a ZIP or JSON backup. Raises ExportImportError naming the file and the reason."""
+    """Read and validate a backup held in memory (an upload): written to the work folder, then open_backup."""
     if len(data) > limits.max_file_bytes:
-        raise _fail(filename, f"the file is {len(data) / 1048576:.0f} MB, over the "
-                              f"{limits.max_file_bytes / 1048576:.0f} MB limit for backups")
-    if not data.strip():
-        raise _fail(filename, "the file is empty")
-    if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
-        manifest, tables, kind = *_read_zip(data, filename, limits), "zip"
-    elif data.lstrip()[:1] == b"{":
-        json_columns = {t: {c.name for c in cols if c.type == "JSON"} for t, cols in live_schema(cur).items()}
-        manifest, tables, kind = *_read_json(data, filename, limits, json_columns), "json"
-    else:
-        raise _fail(filename, "this is neither a VeloCoach ZIP backup nor a JSON backup")
-    backup = Backup(filename, kind, manifest, tables)
-    _validate_against_schema(cur, backup)
-    return backup
-
-
-def _check_manifest(manifest, filename: str, cur_schema: int | None = None) -> None:
-    if not isinstance(manifest, dict):
-        raise _fail(filename, "the backup's manifest is not a JSON object")
-    if manifest.get("format") != FORMAT:
-        raise _fail(filename, "this is not a VeloCoach backup (its format is "
-                              f"{str(manifest.get('format'))[:40]!r}, expected {FORMAT!r})")
-    version = manifest.get("format_version")
-    if version is None:
-        raise _fail(filename, "the backup does not say which format version it uses")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _fail(filename, f"the backup's format version {str(version)[:20]!r} is not one VeloCoach knows")
-    if version > FORMAT_VERSION:
-        raise _fail(filename, f"the backup was made by a newer VeloCoach (backup format {version}; this version "
-                              f"reads up to {FORMAT_VERSION}). Update VeloCoach to restore it")
-    schema = manifest.get("schema_version")
-    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
-        raise _fail(filename, "the backup does not say which database schema it was made with")
-    if not isinstance(manifest.get("tables"), dict):
-        raise _fail(filename, "the backup lists no tables")
-
-
-def _read_zip(data: bytes, filename: str, limits: Limits) -> tuple[dict, dict[str, pa.Table]]:
+        raise _too_big(filename, len(data), limits)
+    folder = work_dir(cur, "restore")
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        path = folder / "upload"
+        path.write_bytes(data)
+        return open_backup(cur, path, filename, limits, folder=folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _too_big(filename: str, size: int, limits: Limits) -> ExportImportError:
+    return _fail(filename, f"the file is {size / 1048576:.0f} MB, over the {limits.max_file_bytes / 1048576:.0f} MB "
+                           "limit for backups")
+
+
+def open_backup(cur, path: Path, filename: str | None = None, limits: Limits = DEFAULT_LIMITS, *,
+                folder: Path | None = None) -> Backup:
+    """Read and validate a ZIP or JSON backup from a file on disk, with bounded memory. Raises ExportImportError
+    naming the file and the reason; nothing is written to the database."""
+    path = Path(path).expanduser()
+    filename = filename or path.name
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise _fail(filename, "this is a folder, not a backup file")
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except FileNotFoundError:
+        raise _fail(filename, f"there is no such file ({path})") from None
+    except OSError as exc:
+        raise _fail(filename, f"the file cannot be read ({exc.strerror or exc})") from None
+    if size > limits.max_file_bytes:
+        raise _too_big(filename, size, limits)
+    if not head.strip() and size <= len(head):
+        raise _fail(filename, "the file is empty")
+    own_folder = folder is None
+    folder = folder or work_dir(cur, "restore")
+    try:
+        if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+            manifest, tables, kind = *_read_zip(path, filename, limits, folder), "zip"
+        elif head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+            manifest, found = read_json(path, filename, folder, limits, live_schema(cur))
+            tables, kind = {t: TableSource(*entry) for t, entry in found.items()}, "json"
+        else:
+            raise _fail(filename, "this is neither a VeloCoach ZIP backup nor a JSON backup")
+        if (folder / "upload").exists():
+            (folder / "upload").unlink()  # an upload's bytes are no longer needed
+        backup = Backup(filename, kind, manifest, tables, folder)
+        _validate_against_schema(cur, backup)
+        return backup
+    except BaseException:
+        if own_folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _read_zip(path: Path, filename: str, limits: Limits, folder: Path) -> tuple[dict, dict[str, TableSource]]:
+    try:
+        zf = zipfile.ZipFile(path)
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         raise _fail(filename, "the ZIP file is damaged or truncated (its table of contents cannot be read)") from None
@@ -160,39 +215,41 @@ def _read_zip(data: bytes, filename: str, limits: Limits) -> tuple[dict, dict[st
         if sum(e["rows"] for e in entries.values()) > limits.max_rows:
             raise _fail(filename, "the backup declares more rows than VeloCoach restores at once")
         budget = limits.max_total_bytes
-        tables: dict[str, pa.Table] = {}
+        tables: dict[str, TableSource] = {}
         for table, entry in entries.items():
             info = zf.getinfo(entry["file"])
-            raw = _read_member(zf, info, info.file_size, filename)
-            if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+            target = folder / entry["file"]
+            if _extract_member(zf, info, info.file_size, target, filename) != entry["sha256"]:
                 raise _fail(filename, f"{entry['file']} does not match its checksum: the backup is damaged or was "
                                       "altered")
-            try:
-                parquet = pq.ParquetFile(pa.BufferReader(raw))
-                meta = parquet.metadata
-                unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-                if meta.num_rows != entry["rows"]:
-                    raise _fail(filename, f"{entry['file']} holds {meta.num_rows} rows, the manifest says "
-                                          f"{entry['rows']}")
-                budget -= unpacked
-                if budget < 0:
-                    raise _fail(filename, "the tables would unpack to more than "
-                                          f"{limits.max_total_bytes / 1048576:.0f} MB")
-                # Decoded in batches with a running total: dictionary/RLE pages can decode far larger than their
-                # declared size (a Parquet-level bomb), so the budget is enforced while decoding.
-                batches, decoded = [], 0
-                for batch in parquet.iter_batches(batch_size=65_536):
-                    decoded += batch.nbytes
-                    if decoded > limits.max_total_bytes:
-                        raise _fail(filename, f"{entry['file']} decodes to more than "
-                                              f"{limits.max_total_bytes / 1048576:.0f} MB")
-                    batches.append(batch)
-                tables[table] = pa.Table.from_batches(batches, schema=parquet.schema_arrow)
-            except ExportImportError:
-                raise
-            except (pa.ArrowException, OSError, ValueError):
-                raise _fail(filename, f"{entry['file']} is not a readable Parquet table") from None
+            budget = _check_parquet(target, entry, budget, limits, filename)
+            columns = pq.ParquetFile(target).schema_arrow.names
+            tables[table] = TableSource([target], entry["rows"], columns)
     return manifest, tables
+
+
+def _check_parquet(path: Path, entry: dict, budget: int, limits: Limits, filename: str) -> int:
+    """Rows as the manifest says, and the decoded size within the budget — enforced while decoding, one batch at
+    a time: dictionary/RLE pages can decode far larger than their declared size (a Parquet-level bomb)."""
+    try:
+        parquet = pq.ParquetFile(path)
+        meta = parquet.metadata
+        if meta.num_rows != entry["rows"]:
+            raise _fail(filename, f"{entry['file']} holds {meta.num_rows} rows, the manifest says {entry['rows']}")
+        budget -= sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if budget < 0:
+            raise _fail(filename, f"the tables would unpack to more than {limits.max_total_bytes / 1048576:.0f} MB")
+        decoded = 0
+        for batch in parquet.iter_batches(batch_size=65_536):
+            decoded += batch.nbytes
+            if decoded > limits.max_total_bytes:
+                raise _fail(filename, f"{entry['file']} decodes to more than "
+                                      f"{limits.max_total_bytes / 1048576:.0f} MB")
+        return budget
+    except ExportImportError:
+        raise
+    except Exception:  # noqa: BLE001 — pyarrow raises many kinds for a damaged file
+        raise _fail(filename, f"{entry['file']} is not a readable Parquet table") from None
 
 
 def _check_member_name(info: zipfile.ZipInfo, filename: str) -> None:
@@ -228,86 +285,46 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, filename:
     return b"".join(chunks)
 
 
-def _read_json(data: bytes, filename: str, limits: Limits,
-               json_columns: dict[str, set[str]]) -> tuple[dict, dict[str, pa.Table]]:
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, target: Path, filename: str) -> str:
+    """Stream a member to ``target`` with a hard cap, whatever its header declares; returns its sha256."""
+    if info.file_size > cap:
+        raise _fail(filename, f"{info.filename} is larger than allowed ({info.file_size} bytes)")
+    digest, size = hashlib.sha256(), 0
     try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise _fail(filename, "the file is not UTF-8 text") from None
-    except RecursionError:
-        raise _fail(filename, "the JSON is nested too deeply") from None
-    except ValueError as exc:
-        reason = f"line {exc.lineno}, column {exc.colno}: {exc.msg}" if hasattr(exc, "lineno") else str(exc)[:80]
-        raise _fail(filename, f"the file is not valid JSON ({reason}); it may be truncated") from None
-    _check_manifest(document, filename)
-    counts = document.get("row_counts") if isinstance(document.get("row_counts"), dict) else {}
-    tables: dict[str, pa.Table] = {}
-    total = 0
-    for table, records in document["tables"].items():
-        if not isinstance(table, str) or not re.fullmatch(r"[a-z_]{1,64}", table):
-            raise _fail(filename, f"the table name {str(table)[:40]!r} is malformed")
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise _fail(filename, f"the table {table} is not a list of records")
-        if table in counts and counts[table] != len(records):
-            raise _fail(filename, f"the table {table} holds {len(records)} records but the backup says "
-                                  f"{counts[table]}: it is incomplete")
-        total += len(records)
-        if total > limits.max_rows:
-            raise _fail(filename, "the backup holds more rows than VeloCoach restores at once")
-        tables[table] = _records_to_arrow(table, records, filename, json_columns.get(table, set()))
-    return document, tables
-
-
-def _records_to_arrow(table: str, records: list[dict], filename: str, json_columns: set[str]) -> pa.Table:
-    """Records to an Arrow table. JSON columns hold JSON values in the document: each is serialised back to
-    text (a string there is a JSON string). Other columns keep their JSON kind; the type check casts them.
-
-    Arrow infers the whole table from the list of dicts in C (a struct array: ~10x faster than per-column Python
-    loops); a table whose values do not share a kind per column takes the per-column path, which keeps a mixed
-    column as text so that the type check can name it."""
-    if not records:
-        return pa.table({})
-    names = set().union(*records)
-    for key in names:
-        if not isinstance(key, str) or not re.fullmatch(r"[a-z_][a-z0-9_]{0,63}", key):
-            raise _fail(filename, f"the table {table} has a malformed column name {str(key)[:40]!r}")
-    if not names:
-        raise _fail(filename, f"the records of the table {table} are empty objects")
-    for name in names & json_columns:
-        for record in records:
-            value = record.get(name)
-            if value is not None:
-                record[name] = json.dumps(value, ensure_ascii=False)
-    try:
-        return pa.Table.from_struct_array(pa.array(records))
-    except (pa.ArrowException, OverflowError, TypeError, ValueError):
-        pass
-    columns = {}
-    for name in sorted(names):
-        values = [record.get(name) for record in records]
-        try:
-            columns[name] = pa.array(values)
-        except (pa.ArrowException, OverflowError, TypeError, ValueError):
-            # Mixed kinds (a text in a number column): keep them as text; the type check names the column.
-            columns[name] = pa.array([None if v is None else json.dumps(v) if isinstance(v, (bool, dict, list))
-                                      else str(v) for v in values], type=pa.string())
-    return pa.table(columns)
+        with zf.open(info) as handle, target.open("wb") as out:
+            while chunk := handle.read(1 << 20):
+                size += len(chunk)
+                if size > cap or size > info.file_size:
+                    raise _fail(filename, f"{info.filename} unpacks to more than its declared size: refused")
+                digest.update(chunk)
+                out.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        raise _fail(filename, f"{info.filename} cannot be unpacked: the ZIP is damaged or truncated "
+                              f"({str(exc)[:80]})") from None
+    return digest.hexdigest()
 
 
 # ------------------------------------------------------------------------------------------------- validation
 
 
 class _Registered:
-    """Register the backup's Arrow tables as temp views for the duration of a block; always unregistered."""
+    """The backup's tables as temporary views over their Parquet files (DuckDB reads them as it goes) for the
+    duration of a block; always dropped. Names are unique: two sessions may check backups at once."""
 
     def __init__(self, cur, backup: Backup):
         self.cur, self.backup, self.names = cur, backup, []
 
     def __enter__(self) -> dict[str, str]:
         views = {}
-        for table, arrow in self.backup.tables.items():
-            view = f"_backup_{table}"
-            self.cur.register(view, arrow)
+        token = uuid.uuid4().hex[:8]
+        for table, source in self.backup.tables.items():
+            view = f"_backup_{token}_{table}"
+            if source.paths:
+                self.cur.read_parquet([str(p) for p in source.paths], union_by_name=True).create_view(view)
+            else:  # no rows and no columns given: the live columns, empty
+                columns = live_columns(self.cur, table, self.backup.schema)
+                self.cur.sql("SELECT " + ", ".join(f"CAST(NULL AS VARCHAR) AS {_q(c.name)}" for c in columns)
+                             + " WHERE false").create_view(view)
             self.names.append(view)
             views[table] = view
         return views
@@ -315,9 +332,9 @@ class _Registered:
     def __exit__(self, *exc) -> None:
         for view in self.names:
             try:
-                self.cur.unregister(view)
+                self.cur.execute(f"DROP VIEW IF EXISTS {_q(view)}")
             except duckdb.Error:
-                log.exception("could not unregister %s", view)
+                log.exception("could not drop %s", view)
 
 
 def _id_column(columns: list[Column]) -> Column | None:
@@ -343,10 +360,10 @@ def _validate_against_schema(cur, backup: Backup) -> None:
     if missing and backup_schema == current:
         raise _fail(filename, f"the backup lacks the table(s) {', '.join(missing)}: it is incomplete")
     for table in wanted:  # an older backup may predate a table; a JSON table without records has no columns
-        if table not in backup.tables or (backup.tables[table].num_columns == 0):
+        if table not in backup.tables or not backup.tables[table].column_names:
             if table in backup.tables and backup.tables[table].num_rows:
                 raise _fail(filename, f"the table {table} has rows without columns")
-            backup.tables[table] = pa.table({c.name: pa.array([], pa.string()) for c in live_columns(cur, table, backup.schema)})
+            backup.tables[table] = TableSource(None, 0, [c.name for c in live_columns(cur, table, backup.schema)])
     if backup.tables[ROOT_TABLE].num_rows != 1:
         raise _fail(filename, f"a backup holds exactly one athlete; this one holds "
                               f"{backup.tables[ROOT_TABLE].num_rows}")
@@ -358,7 +375,7 @@ def _validate_against_schema(cur, backup: Backup) -> None:
 
 def _validate_table(cur, backup: Backup, table: str, view: str) -> None:
     filename = backup.filename
-    arrow = backup.tables[table]
+    arrow = backup.tables[table]  # a TableSource
     present = set(arrow.column_names)
     columns = live_columns(cur, table, backup.schema)
     live_names = {c.name for c in columns}

@@ -6,6 +6,11 @@ Usage::
     cur = db.cursor()               # this thread's cursor; Streamlit sessions are threads
     with transaction(cur):          # explicit BEGIN/COMMIT, ROLLBACK on any exception
         cur.execute("INSERT ...", [params])
+
+Concurrency: DuckDB lets one process write a file, and inside it transactions are optimistic: two that touch the
+same row at once make the second fail ("Conflict on update!"). So every ``transaction()`` of the process takes
+one write lock (``WRITE_LOCK``): writers queue instead of failing, readers never wait. ``retrying(fn)`` runs a
+whole operation again if a conflict still happens (a write outside ``transaction()``, another connection).
 """
 
 from __future__ import annotations
@@ -14,14 +19,24 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
-from core.errors import DatabaseLockedError, DatabaseTooNewError, NotFoundError, StorageError
+from core.errors import (
+    DatabaseDamagedError,
+    DatabaseLockedError,
+    DatabaseTooNewError,
+    NotFoundError,
+    StorageError,
+    WriteConflictError,
+)
+from core.store.locks import WRITE_LOCK, WRITE_LOCK_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +47,9 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # (see 001_initial.sql for why these links are not declared FOREIGN KEYs).
 CHILDREN: dict[str, list[tuple[str, str]]] = {
     "routes": [("route_points", "route_id"), ("sections", "route_id")],
-    "rides": [("ride_samples", "ride_id"), ("ride_tags", "ride_id"), ("analyses", "ride_id"), ("ride_mmp", "ride_id")],
+    "rides": [("ride_samples", "ride_id"), ("ride_tags", "ride_id"), ("analyses", "ride_id"), ("ride_mmp", "ride_id"),
+              ("climb_efforts", "ride_id")],
+    "climbs": [("climb_efforts", "climb_id")],
     "plans": [("planned_workouts", "plan_id"), ("plan_rules", "plan_id")],
     "tags": [("ride_tags", "tag_id")],
     "garmin_accounts": [("sync_log", "account_id"), ("garmin_workouts", "account_id")],
@@ -66,6 +83,11 @@ LINKS: list[tuple[str, str, str]] = [
     ("analyses", "plan_id", "plans"),
     ("ride_mmp", "ride_id", "rides"),
     ("ftp_proposals", "athlete_id", "athletes"),
+    ("climbs", "athlete_id", "athletes"),
+    ("climbs", "route_id", "routes"),
+    ("climbs", "ride_id", "rides"),
+    ("climb_efforts", "climb_id", "climbs"),
+    ("climb_efforts", "ride_id", "rides"),
 ]
 
 
@@ -111,8 +133,28 @@ class Database:
             self._local.cursor = cur
         return cur
 
+    def release_cursor(self) -> None:
+        """Close this thread's cursor (a worker thread that is about to end)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is not None:
+            self._local.cursor = None
+            cur.close()
+
     def close(self) -> None:
         self.connection.close()
+        with _CONNECTING:
+            key = str(self.path.resolve())
+            if _OPEN_HERE.get(key, 0) > 1:
+                _OPEN_HERE[key] -= 1
+            else:
+                _OPEN_HERE.pop(key, None)
+
+
+# Connections this process holds, per file. While there is one, the file's header is not read again: closing any
+# descriptor of a file drops every POSIX lock the process holds on it, DuckDB's included, and another process
+# could then open the database behind the app's back.
+_OPEN_HERE: dict[str, int] = {}
+_CONNECTING = threading.Lock()
 
 
 def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = False) -> Database:
@@ -121,18 +163,49 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
     Refuses, without touching it, a file that is not a DuckDB database, and a database newer than this code.
     """
     path = Path(path).expanduser()
+    with _CONNECTING:
+        connection, unclean = _open(path, read_only)
+    db = Database(path, connection)
+    try:
+        if unclean:
+            _recover(db.connection, path)
+        if migrate_schema and not read_only:
+            pending = _pending(db.connection)
+            if pending and _applied_versions(db.connection):  # an existing database: keep a copy first
+                from core.store.snapshots import snapshot
+
+                snapshot(db.connection, path, f"migration-{max(pending):03d}")
+            migrate(db.connection)
+        else:
+            check_version(db.connection)
+    except duckdb.Error as exc:
+        db.close()
+        if is_damage(exc):
+            raise damaged(path, exc) from None
+        raise StorageError(f"The database {path} cannot be opened: {exc}") from None
+    except Exception:
+        db.close()
+        raise
+    return db
+
+
+def _open(path: Path, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """The DuckDB connection and whether the last run left the file unclean (its write-ahead log is there)."""
+    key = str(path.resolve())
     if path.exists():
         if path.is_dir():
             raise StorageError(f"{path} is a folder, not a database file")
-        if path.stat().st_size > 0 and not _looks_like_duckdb(path):
+        if not _OPEN_HERE.get(key) and path.stat().st_size > 0 and not _looks_like_duckdb(path):
             raise StorageError(
                 f"{path} is not a VeloCoach (DuckDB) database; it was left untouched. "
-                "Choose another file with --db or VELOCOACH_DB."
+                "Choose another file with --db or VELOCOACH_DB. If it was your VeloCoach database, its first bytes "
+                f"are damaged: restore your latest backup, or a safety copy from {path.parent / 'backups'}."
             )
     elif read_only:
         raise StorageError(f"There is no database at {path}")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
+    unclean = not read_only and path.with_name(path.name + ".wal").exists()  # the last run did not close it
     try:
         connection = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -141,19 +214,74 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
                 f"The database {path} is in use by another VeloCoach process (probably the running app). "
                 "Stop that process, or point --db / VELOCOACH_DB at another file."
             ) from None
+        if is_damage(exc):
+            raise damaged(path, exc) from None
         raise StorageError(f"The database {path} cannot be opened: {exc}") from None
     except duckdb.Error as exc:
+        if is_damage(exc):
+            raise damaged(path, exc) from None
         raise StorageError(f"The database {path} cannot be opened: {exc}") from None
-    db = Database(path, connection)
+    _OPEN_HERE[key] = _OPEN_HERE.get(key, 0) + 1
+    return connection, unclean
+
+
+def _recover(cur: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """After a run that was killed: DuckDB has replayed its log, but the blocks a half-done write had taken stay
+    in the file (a killed demo seeding left 24.6 MB with nothing in it); a CHECKPOINT gives them back (0.8 MB).
+    Work folders a killed backup or restore left behind are removed."""
+    import shutil
+
+    before = path.stat().st_size
+    if not checkpoint(cur):  # the file is open elsewhere in this process too: its log is no sign of a crash
+        return
+    stale = time.time() - 6 * 3600
+    for folder in path.parent.glob(".velocoach-*-*"):
+        if folder.is_dir() and folder.stat().st_mtime < stale:
+            shutil.rmtree(folder, ignore_errors=True)
+    if path.stat().st_size < before:
+        log.warning("%s was not closed cleanly last time: recovered (%.1f MB -> %.1f MB)", path.name,
+                    before / 1048576, path.stat().st_size / 1048576)
+
+
+_DAMAGE = ("corrupt database file", "data corruption", "not a valid duckdb database file", "checksum",
+           "database has been invalidated")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a DuckDB error says the file is damaged (a block that fails its checksum, a broken header). Read
+    through Arrow, DuckDB's error arrives as a plain OSError."""
+    return isinstance(exc, duckdb.Error | OSError) and any(word in str(exc).lower() for word in _DAMAGE)
+
+
+def damaged(path: Path | None, exc: BaseException | None = None) -> DatabaseDamagedError:
+    """The rider's sentence for a damaged database: which file, and what to do."""
+    where = f"The database {path}" if path else "The database"
+    detail = f" ({str(exc).splitlines()[0][:120]})" if exc is not None else ""
+    folder = Path(path).parent / "backups" if path else Path("backups")
+    return DatabaseDamagedError(
+        f"{where} is damaged: part of it cannot be read{detail}. Nothing more was written to it. "
+        f"Save what can still be read (Backup page, or `python -m core check --salvage NEW_FILE`), then restore "
+        f"your latest backup, or stop VeloCoach and copy a safety copy from {folder} over the file.")
+
+
+LARGE_DELETE_ROWS = 100_000  # samples or points: a delete this large is followed by a checkpoint
+
+
+def checkpoint(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Write everything to the file and give freed blocks back (after large deletes). False when another
+    transaction prevents it now (DuckDB then checkpoints later on its own)."""
     try:
-        if migrate_schema and not read_only:
-            migrate(db.connection)
-        else:
-            check_version(db.connection)
-    except Exception:
-        connection.close()
-        raise
-    return db
+        cur.execute("CHECKPOINT")
+        return True
+    except duckdb.Error as exc:
+        log.info("checkpoint postponed: %s", exc)
+        return False
+
+
+def database_file(cur: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the database ``cur`` is connected to (None in memory)."""
+    row = cur.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return Path(row[0]) if row and row[0] else None
 
 
 def _applied_versions(cur: duckdb.DuckDBPyConnection) -> list[int]:
@@ -179,6 +307,11 @@ def check_version(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | 
             f"This database was written by a newer VeloCoach (schema {current}; this version knows up to "
             f"{known}). Update VeloCoach; the database was left untouched."
         )
+
+
+def _pending(cur: duckdb.DuckDBPyConnection) -> list[int]:
+    done = set(_applied_versions(cur))
+    return [m.version for m in available_migrations() if m.version not in done]
 
 
 def migrate(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None) -> list[int]:
@@ -209,35 +342,84 @@ def migrate(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | None =
     return applied
 
 
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+
+
 @contextmanager
 def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN … COMMIT; ROLLBACK and re-raise on any exception, so a failure leaves nothing behind.
+    """BEGIN … COMMIT under the process's write lock; ROLLBACK and re-raise on any exception, so a failure leaves
+    nothing behind. A write-write conflict is raised as WriteConflictError (``retrying`` runs the operation again).
 
     Nested use joins the outer transaction (the outermost block commits)."""
     if id(cur) in _TX_OPEN:
         yield cur
         return
-    cur.execute("BEGIN TRANSACTION")
-    _TX_OPEN.add(id(cur))
+    if not WRITE_LOCK.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+        raise StorageError("The database is busy with another long change (an import, a restore or a sync); "
+                           "nothing was changed. Try again in a minute.")
     try:
-        yield cur
-    except BaseException:
-        _TX_OPEN.discard(id(cur))
+        cur.execute("BEGIN TRANSACTION")
+        _TX_OPEN.add(id(cur))
         try:
-            cur.execute("ROLLBACK")
-        except duckdb.Error:
-            log.exception("rollback failed")
-        raise
-    else:
-        _TX_OPEN.discard(id(cur))
-        try:
-            cur.execute("COMMIT")
-        except duckdb.Error as exc:
-            raise StorageError(f"Saving failed; nothing was changed ({exc})") from None
+            yield cur
+        except BaseException as exc:
+            _TX_OPEN.discard(id(cur))
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                log.exception("rollback failed")
+            if _is_conflict(exc):
+                raise WriteConflictError("Another change touched the same data at the same moment; nothing was "
+                                         "changed.") from exc
+            if isinstance(exc, duckdb.IOException | duckdb.OutOfMemoryException):
+                raise StorageError(f"Saving failed; nothing was changed ({_storage_reason(exc)})") from None
+            raise
+        else:
+            _TX_OPEN.discard(id(cur))
+            try:
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                if _is_conflict(exc):
+                    raise WriteConflictError("Another change touched the same data at the same moment; nothing "
+                                             "was changed.") from None
+                raise StorageError(f"Saving failed; nothing was changed ({_storage_reason(exc)})") from None
+    finally:
+        WRITE_LOCK.release()
+
+
+def _storage_reason(exc: BaseException) -> str:
+    text = str(exc)
+    if "No space left" in text or "File too large" in text:
+        return f"the disk is full or the file may not grow: {text[-160:]}"
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return "not enough memory"
+    return text[:240]
 
 
 # ids of cursors inside transaction(); DuckDB cursors take no attributes and expose no "in transaction" flag.
 _TX_OPEN: set[int] = set()
+
+T = TypeVar("T")
+
+
+def retrying(cur, operation: Callable[[], T], *, attempts: int = 3, pause_s: float = 0.05) -> T:
+    """Run ``operation`` (a whole unit of work that opens its own transaction on ``cur``) again when it ends in a
+    write conflict; the last conflict is raised. Inside an open transaction it runs once: the conflict must undo
+    the outer unit, which its own caller may retry."""
+    if id(cur) in _TX_OPEN:
+        return operation()
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation()
+        except WriteConflictError:
+            if attempt == attempts:
+                raise
+            log.info("write conflict; trying again (%d/%d)", attempt, attempts - 1)
+            time.sleep(pause_s * attempt)
+    raise AssertionError("unreachable")
 
 
 def like_pattern(text: str) -> str:
@@ -246,12 +428,15 @@ def like_pattern(text: str) -> str:
 
 
 def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
-    """Mark that aggregates changed (imports, edits, deletes); cached page reads key on data_version()."""
-    cur.execute("UPDATE data_version SET version = version + 1 WHERE id = 1")
+    """Mark that aggregates changed (imports, edits, deletes); cached page reads key on data_version().
+
+    An append, not an update of one shared row: concurrent writers never conflict on it (migration 007)."""
+    cur.execute("INSERT INTO data_changes DEFAULT VALUES")
 
 
 def data_version(cur: duckdb.DuckDBPyConnection) -> int:
-    return cur.execute("SELECT version FROM data_version WHERE id = 1").fetchone()[0]
+    """A number that grows with every committed change of aggregated data (a cache key)."""
+    return cur.execute("SELECT count(*) FROM data_changes").fetchone()[0]
 
 
 def audit(cur, action: str, entity: str, entity_id: int | None, athlete_id: int | None = None, **detail) -> None:
@@ -295,10 +480,12 @@ def integrity_problems(cur: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def table_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Row count of every table: tests use it to prove a failed operation changed nothing."""
+    """Row count of every table but the data_changes log (data_version() reads it): tests use it to prove a failed
+    operation changed nothing."""
     names = [r[0] for r in cur.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-        "AND table_catalog = current_database() AND table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+        "AND table_catalog = current_database() AND table_type = 'BASE TABLE' AND table_name <> 'data_changes' "
+        "ORDER BY 1").fetchall()]
     return {name: cur.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}  # noqa: S608 — identifiers from module constants
 
 

@@ -90,6 +90,11 @@ def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 4000)
 
         ride["sections"] = route_sections(cur, ride["route_id"])
         ride["points"] = route_points(cur, ride["route_id"])
+    from core.coach.compliance import ride_compliance
+    from core.rides.efforts import ride_efforts
+
+    ride["efforts"] = ride_efforts(cur, athlete_id, ride_id)
+    ride["compliance"] = ride_compliance(cur, athlete_id, ride_id)
     return ride
 
 
@@ -98,6 +103,9 @@ LOAD_HELP = {"power": "TSS from power: samples/3600 · IF² · 100",
 # How a ride's load was computed, wherever the number shows: TSS needs power and an FTP, TRIMP is from HR.
 LOAD_LABELS = {"power": "TSS (power)", "hr": "TRIMP (HR)"}
 LOAD_SHORT = {"power": "TSS", "hr": "TRIMP"}
+ALTITUDE_HELP = {"barometric": "From the barometric altimeter, lightly smoothed (3 m hysteresis)",
+                 "gps": "From GPS altitude, which jitters by metres: smoothed over ~100 m, 8 m hysteresis",
+                 "dem": "From a terrain model's elevations, lightly smoothed"}
 
 
 def detail_metrics(ride: dict, units: Units = METRIC) -> list[tuple[str, str, str | None]]:
@@ -111,7 +119,8 @@ def detail_metrics(ride: dict, units: Units = METRIC) -> list[tuple[str, str, st
         ("Distance", fmt.distance(ride["distance_m"], units) if ride["distance_m"] else "indoor", None),
         ("Moving time", fmt.duration(moving, with_seconds=True),
          f"Elapsed {fmt.duration(ride.get('elapsed_time_s'), with_seconds=True)}"),
-        ("Elevation gain", fmt.elevation(ride.get("elevation_gain_m"), units), None),
+        ("Elevation gain", fmt.elevation(ride.get("elevation_gain_m"), units),
+         ALTITUDE_HELP.get(ride.get("altitude_source"), "No elevation recorded")),
         ("Avg speed", fmt.speed(avg_speed, units), "Distance / moving time"),
         ("Avg / NP (W)", f"{fmt.power(ride['avg_power_w'], unit=False)} / "
                          f"{fmt.power(ride['normalized_power_w'], unit=False)}", "Average and normalized power"),
@@ -199,6 +208,14 @@ def power_curve_figure(curve: dict | None):
     fig.update_layout(height=300, margin=_MARGIN, title="Power curve", xaxis=fmt.duration_axis(seconds[-1]),
                       yaxis_title="best mean power (W)")
     return fig
+
+
+def sections_gain(sections: list[dict]) -> tuple[float | None, float | None]:
+    """(gain of every section, gain of the climbs): the first is the ride's elevation gain by construction."""
+    gains = [s["elevation_gain_m"] for s in sections if s["elevation_gain_m"] is not None]
+    if not gains:
+        return None, None
+    return float(sum(gains)), float(sum(s["elevation_gain_m"] or 0 for s in sections if s["kind"] == "climb"))
 
 
 def climbs_table(sections: list[dict], units: Units = METRIC) -> pd.DataFrame:

@@ -16,6 +16,11 @@ def _category(value) -> str:
     return fmt.MISSING if not value else "HC" if value == "HC" else f"Cat {value}"
 
 
+def _speed_ms(section: dict) -> float | None:
+    kmh = (section.get("details") or {}).get("avg_speed_kmh")
+    return None if kmh is None else kmh / 3.6
+
+
 def route_table(routes: list[dict], units: Units = METRIC) -> pd.DataFrame:
     return fmt.table(routes, [
         Column("id", "#", str), Column("name", "Name"),
@@ -30,7 +35,9 @@ def sections_table(sections: list[dict], units: Units = METRIC) -> pd.DataFrame:
     def unitless(show):
         return lambda v: show(v, units, unit=False)
 
-    rows = [{"n": i, **s, "kind": s["kind"].capitalize()} for i, s in enumerate(sections, start=1)]
+    rows = [{"n": i, **s, "kind": s["kind"].capitalize(), "speed_ms": _speed_ms(s),
+             "walk": "walk" if (s.get("details") or {}).get("unrideable") else ""}
+            for i, s in enumerate(sections, start=1)]
     return fmt.table(rows, [
         Column("n", "#", str), Column("kind", "Kind", str),
         Column("start_m", f"From ({units.distance_unit})", unitless(fmt.distance)),
@@ -41,4 +48,6 @@ def sections_table(sections: list[dict], units: Units = METRIC) -> pd.DataFrame:
         Column("avg_grade_pct", "Avg (%)", lambda v: fmt.pct(v, unit=False)),
         Column("max_grade_pct", "Max (%)", lambda v: fmt.pct(v, unit=False)),
         Column("category", "Category", _category), Column("fiets", "FIETS", lambda v: fmt.number(v, 1)),
-        Column("est_time_s", "Time (h:mm)", fmt.duration), Column("gear_hint", "Gear", lambda v: fmt.text(v, None))])
+        Column("est_time_s", "Time (h:mm)", fmt.duration),
+        Column("speed_ms", f"Speed ({units.speed_unit})", unitless(fmt.speed)),
+        Column("walk", "Walk", str), Column("gear_hint", "Gear", lambda v: fmt.text(v, None))])

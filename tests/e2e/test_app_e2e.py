@@ -2,7 +2,8 @@
 
 from tests.e2e.conftest import open_app, screenshot, wait_for_app
 
-TITLES = ["Dashboard", "Rides", "Ride", "Power", "Routes", "Compare", "Coach", "Plans", "Garmin sync", "Settings", "Backup"]
+TITLES = ["Dashboard", "Rides", "Ride", "Power", "Routes", "Climbs", "Compare", "Coach", "Plans", "Garmin sync", "Settings",
+          "Backup", "Health"]
 
 
 def nav_titles(page) -> list[str]:

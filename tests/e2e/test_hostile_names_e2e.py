@@ -195,7 +195,7 @@ def test_hostile_names_from_files_show_as_text_on_every_page(hostile):
 
     visit(page, server, "/")  # the active plan's name and the week table
     wait_for_text(page, MD_IMAGE)
-    for path in ("/rides", "/power", "/routes", "/plans", "/garmin", "/settings", "/backup"):
+    for path in ("/rides", "/power", "/routes", "/climbs", "/plans", "/garmin", "/settings", "/backup"):
         visit(page, server, path)
     page.goto(f"{server.url}/garmin")
     wait_for_app(page)

@@ -62,6 +62,7 @@ class PlanResult:
     projection: dict = field(default_factory=dict)
     engine: dict = field(default_factory=dict)     # the engine's figures: target and sustainable CTL, taper …
     conflicts: list[str] = field(default_factory=list)  # rules the event day breaks (shown before saving)
+    ai_call_id: int | None = None  # the AI answer behind the plan: saving it records that the rider kept it
 
     def summary(self) -> dict:
         return {"generator": self.generator, "notes": self.notes, "ftp_w": self.ftp_w, "ctl": self.ctl,
@@ -207,10 +208,11 @@ def generate_plan(cur, athlete_id: int, request: dict | PlanRequest, *, today: d
                "distance_m": c.distance_m, "power_w": c.power_w} for c in climbs]
     projection = project(plan, fitness, event_date=goals.event_date)
     weekly_ctl = [w["ctl_end"] for w in projection["weeks"]]
+    ai_call = getattr(service, "last_call_id", None) if generator.startswith("ai") else None
     return PlanResult(plan, request, constraints,
                       [{"id": r["id"], "version": r["version"], "name": r["name"]} for r in rules], generator,
                       notes, float(ftp), round(fitness.ctl, 1), weekly_ctl, pacing, projection, engine_summary,
-                      conflicts)
+                      conflicts, ai_call_id=ai_call)
 
 
 def _rules_naming(rules: list[dict], day: date) -> str:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 from pydantic import ValidationError
 
+from core.coach.ai import record_verdict
 from core.coach.plans.check import _as_dict
 from core.coach.plans.generate import PlanResult, event_conflicts
 from core.coach.plans.schema import PlanModel, PlanRequest, _pydantic_message
@@ -99,6 +100,7 @@ def save_plan(cur, athlete_id: int, result: PlanResult, *, name: str | None = No
             version=1, parent_plan_id=None, is_template=False, generator=result.generator, rules=result.rules)
         if activate:
             _activate(cur, athlete_id, plan_id)
+        record_verdict(cur, getattr(result, "ai_call_id", None), True)
         audit(cur, "create", "plan", plan_id, athlete_id, generator=result.generator,
               conflicts=len(result.conflicts))
         bump_data_version(cur)

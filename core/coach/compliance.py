@@ -1,0 +1,184 @@
+"""Compliance per interval: a ride that completed a planned structured workout (``planned_workouts.
+completed_ride_id``) has its work bouts (core.rides.intervals) matched to the workout's work steps
+(core.coach.workouts), and each step is judged on its own: target % FTP against what was held, planned against
+ridden duration.
+
+Work steps are ``work`` steps and ``steady`` steps at tempo or above (≥ 76 % FTP), in riding order, repeats
+expanded. Bouts are found with thresholds taken from the workout itself (on at 90 % of its easiest work
+target, off 10 points lower), so a tempo session's bouts are found although tempo is below the default trigger.
+Steps and bouts are paired in order by dynamic programming (an edit distance: pairing costs the difference of
+duration (log ratio) and intensity; leaving a step unpaired — missed — or a bout unpaired — an extra effort —
+costs a fixed penalty), so one skipped or extra interval does not shift every later judgement.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+from pydantic import ValidationError as PydanticError
+
+from core.coach.workouts import Step, flatten
+from core.rides.intervals import find_intervals
+from core.rides.metrics import clean_absurd, resample_1hz
+
+WORK_MIN_PCT = 76.0
+POWER_TOLERANCE_PCT = 3.0      # % FTP either side of the step's target range
+DURATION_TOLERANCE = 0.10      # ± 10 % of the planned duration (at least 15 s)
+MISS_COST, EXTRA_COST = 1.5, 0.6
+
+
+def work_steps(items) -> list[tuple[int, Step]]:
+    """(offset_s, step) of every work step in riding order."""
+    out, offset = [], 0
+    for step in flatten(items):
+        if step.kind == "work" or (step.kind == "steady" and step.mean_pct >= WORK_MIN_PCT):
+            out.append((offset, step))
+        offset += step.duration_s
+    return out
+
+
+def _pair_cost(step: Step, bout: dict) -> float:
+    duration = abs(math.log(max(bout["duration_s"], 1.0) / step.duration_s))
+    intensity = abs((bout.get("pct_ftp") or 0.0) - step.mean_pct) / 25.0
+    return duration + intensity
+
+
+def align(steps: list[Step], bouts: list[dict]) -> list[int | None]:
+    """For each step, the index of its bout (or None): an order-preserving pairing of least total cost."""
+    m, n = len(steps), len(bouts)
+    cost = [[0.0] * (n + 1) for _ in range(m + 1)]
+    move = [[""] * (n + 1) for _ in range(m + 1)]
+    for i in range(1, m + 1):
+        cost[i][0], move[i][0] = i * MISS_COST, "miss"
+    for j in range(1, n + 1):
+        cost[0][j], move[0][j] = j * EXTRA_COST, "extra"
+    for i in range(1, m + 1):
+        for j in range(1, n + 1):
+            options = ((cost[i - 1][j - 1] + _pair_cost(steps[i - 1], bouts[j - 1]), "pair"),
+                       (cost[i - 1][j] + MISS_COST, "miss"), (cost[i][j - 1] + EXTRA_COST, "extra"))
+            cost[i][j], move[i][j] = min(options)
+    pairs: list[int | None] = [None] * m
+    i, j = m, n
+    while i > 0 or j > 0:
+        step = move[i][j]
+        if step == "pair":
+            pairs[i - 1] = j - 1
+            i, j = i - 1, j - 1
+        elif step == "miss":
+            i -= 1
+        else:
+            j -= 1
+    return pairs
+
+
+def judge(items, bouts: list[dict], ftp_w: float | None) -> dict:
+    """Per work step: target, what was ridden and the verdicts; with a summary line."""
+    steps = work_steps(items)
+    pairs = align([s for _, s in steps], bouts)
+    rows = []
+    for number, ((offset, step), index) in enumerate(zip(steps, pairs, strict=True), start=1):
+        low, high = sorted((step.power_low_pct, step.power_high_pct))
+        row = {"step": number, "planned_offset_s": offset, "planned_s": step.duration_s,
+               "target_low_pct": low, "target_high_pct": high,
+               "target_w": [round(low * ftp_w / 100), round(high * ftp_w / 100)] if ftp_w else None,
+               "interval": None, "achieved_pct": None, "power": "missed", "duration": "missed"}
+        if index is not None:
+            bout = bouts[index]
+            pct = bout.get("pct_ftp")
+            row["interval"] = {k: bout.get(k) for k in ("start_s", "duration_s", "avg_power_w", "np_w", "avg_hr",
+                                                        "avg_cadence")}
+            row["achieved_pct"] = pct
+            if pct is None:
+                row["power"] = "no power"
+            else:
+                row["power"] = ("under" if pct < low - POWER_TOLERANCE_PCT else
+                                "over" if pct > high + POWER_TOLERANCE_PCT else "on target")
+            slack = max(DURATION_TOLERANCE * step.duration_s, 15.0)
+            gap = bout["duration_s"] - step.duration_s
+            row["duration"] = "short" if gap < -slack else "long" if gap > slack else "as planned"
+        rows.append(row)
+    on_target = sum(1 for r in rows if r["power"] == "on target" and r["duration"] == "as planned")
+    summary = (f"{on_target} of {len(rows)} work intervals on target (power within "
+               f"±{POWER_TOLERANCE_PCT:g} % FTP of the step, duration within ±{DURATION_TOLERANCE:.0%})"
+               if rows else "The workout has no work intervals to judge.")
+    return {"steps": rows, "on_target": on_target, "work_steps": len(rows),
+            "extra_intervals": len(bouts) - sum(1 for p in pairs if p is not None), "summary": summary}
+
+
+# ------------------------------------------------------------------------------------------------ storage
+
+
+def _has_steps_column(cur) -> bool:
+    return bool(cur.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = "
+                            "'planned_workouts' AND column_name = 'steps'").fetchone()[0])
+
+
+def workout_steps(cur, workout_id: int) -> list | None:
+    """The structured steps the rider was given for a planned workout — the same ones its device files carry
+    (core.coach.devices.workout_steps: its own ``steps``, else the documented fallback from its type, duration
+    and target). The workout is read from the plan JSON (where ``steps`` live), else from its row (a ``steps``
+    column when the schema has one, or ``steps`` inside its targets). None for a rest day or steps that do not
+    validate."""
+    from core.coach.devices import workout_steps as device_steps
+    from core.errors import VeloCoachError
+
+    extra = ", w.steps" if _has_steps_column(cur) else ", NULL"
+    row = cur.execute(f"SELECT w.targets, p.plan, w.date, w.type, w.duration_min, w.description{extra} "  # noqa: S608
+                      "FROM planned_workouts w JOIN plans p ON p.id = w.plan_id WHERE w.id = ?",
+                      [workout_id]).fetchone()
+    if row is None:
+        return None
+    targets, plan, day, kind, minutes, description, column = row
+    targets = json.loads(targets or "{}") or {}
+    workout = {"date": str(day), "type": kind, "duration_min": minutes, "target": targets,
+               "description": description, "steps": column if column is not None else targets.get("steps")}
+    try:
+        body = json.loads(plan or "{}")
+    except ValueError:
+        body = {}
+    for week in body.get("weeks", []) if isinstance(body, dict) else []:
+        for w in week.get("workouts", []) if isinstance(week, dict) else []:
+            if isinstance(w, dict) and str(w.get("date", ""))[:10] == str(day) and w.get("type") == kind:
+                workout = {**workout, **w, "steps": w.get("steps") or workout["steps"]}
+    if isinstance(workout["steps"], str):
+        try:
+            workout["steps"] = json.loads(workout["steps"])
+        except ValueError:
+            return None
+    try:
+        return device_steps(workout) or None
+    except (VeloCoachError, PydanticError, TypeError, ValueError):
+        return None
+
+
+def ride_compliance(cur, athlete_id: int, ride_id: int) -> dict | None:
+    """Per-interval compliance of a ride against the structured workout it completed; None when the ride
+    completed no workout with steps."""
+    from core.athletes import ftp_on
+    from core.rides.store import streams_from_samples
+
+    row = cur.execute(
+        "SELECT w.id, w.type, w.date, r.started_at FROM planned_workouts w JOIN plans p ON p.id = w.plan_id "
+        "JOIN rides r ON r.id = w.completed_ride_id WHERE w.completed_ride_id = ? AND p.athlete_id = ? "
+        "ORDER BY p.active DESC, w.id LIMIT 1", [ride_id, athlete_id]).fetchone()
+    if row is None:
+        return None
+    workout_id, kind, day, started_at = row
+    items = workout_steps(cur, workout_id)
+    if not items:
+        return None
+    streams = streams_from_samples(cur, ride_id)
+    if streams is None:
+        return None
+    ftp = ftp_on(cur, athlete_id, started_at.date() if started_at else date.today())
+    power, _ = clean_absurd("power", streams.power)
+    grid, series = resample_1hz(streams.t_s, {"power": power, "hr": streams.hr, "cadence": streams.cadence,
+                                              "speed": streams.speed})
+    easiest = min((s.power_low_pct or s.mean_pct for _, s in work_steps(items)), default=88.0)
+    on = max(0.5, 0.9 * easiest / 100.0)
+    bouts = find_intervals(grid, power=series["power"], hr=series["hr"], cadence=series["cadence"],
+                           speed=series["speed"], ftp_w=ftp, on_frac=on, off_frac=on - 0.10)
+    result = judge(items, bouts, ftp)
+    return {"workout_id": workout_id, "workout_type": kind, "date": day, "ftp_w": ftp, **result}
