@@ -137,5 +137,5 @@ def test_a_hiking_track_is_flagged_on_the_routes_page(db_path):
     assert not at.exception
     assert any("hiking track" in w.value and "grades no one rides" in w.value for w in at.warning)
     table = at.dataframe[-1].value
-    descents = table[table["Kind"] == "descent"]
-    assert len(descents) and (descents["km/h"] < 8).all() and (descents["Walk"] == "walk").all()
+    descents = table[table["Kind"] == "Descent"]
+    assert len(descents) and (descents["Speed (km/h)"].astype(float) < 8).all() and (descents["Walk"] == "walk").all()

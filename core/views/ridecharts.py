@@ -46,11 +46,6 @@ def is_athletes_ride(cur, athlete_id: int, ride_id: int) -> bool:
     return True
 
 
-def hours_minutes(seconds: float | None) -> str | None:
-    """3725 → '1:02' (None stays None, for callers that test it)."""
-    return None if seconds is None else fmt.duration(seconds)
-
-
 def rides_table(rows: list[dict], units: Units = METRIC) -> pd.DataFrame:
     """The Rides list as shown: date in the rider's zone, distance with one decimal, moving time as h:mm, watts,
     load and its method, tags joined; "–" where a figure is missing."""
