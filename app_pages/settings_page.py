@@ -114,8 +114,8 @@ with st.expander("Add an athlete"):
                 st.rerun()
 
 with st.expander("Delete this athlete"):
-    st.warning(f"Deletes {md(athlete['name'])} with every ride, route, plan, rule and Garmin sign-in of theirs. "
-               "This cannot be undone: download a backup first (Backup page).")
+    st.markdown(f":red[:material/warning: Deletes {md(athlete['name'])} with every ride, route, plan, rule and "
+                "Garmin sign-in of theirs. This cannot be undone: download a backup first (Backup page).]")
     typed = st.text_input(f"Type “{md(athlete['name'])}” to confirm", key=f"delete_athlete_name_{current_id}")
     if st.button("Delete athlete", key="delete_athlete", disabled=typed.strip() != athlete["name"],
                  type="primary"):
