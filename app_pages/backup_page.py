@@ -5,13 +5,13 @@ from pathlib import Path
 import streamlit as st
 
 import ui
+from core.athletes import shared_gpx
 from core.errors import VeloCoachError
 from core.routes.store import list_routes
 from core.store.backup_export import save_backup
 from core.store.backup_restore import restore
 from core.store.backup_validate import open_backup, read_backup
 from core.store.check import check_database, salvage, salvage_path
-from core.store.gpx_export import export_gpx
 from core.store.snapshots import list_snapshots
 from core.views.fmt import counts_sentence, counts_table
 from core.views.text import md, plain
@@ -77,7 +77,7 @@ with ui.friendly_errors(f"listing the {kind}s"):  # a damaged table must not tak
 if item is not None:
     if right.button("Prepare GPX", key="gpx_prepare"):
         with ui.friendly_errors(f"exporting the {kind}"):
-            st.session_state["gpx_file"] = export_gpx(cur, athlete_id, kind, item)
+            st.session_state["gpx_file"] = shared_gpx(cur, athlete_id, kind, item)  # privacy zones left out
     if st.session_state.get("gpx_file"):
         gpx_name, gpx_data = st.session_state["gpx_file"]
         right.download_button(f"Download {md(gpx_name)}", gpx_data, file_name=gpx_name, mime=MIME["gpx"],

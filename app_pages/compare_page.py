@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 from streamlit_folium import st_folium
 
 import ui
+from core.athletes import privacy_zones
 from core.rides import compare
 from core.rides.find import find_rides
 from core.views import ridecharts
@@ -114,7 +115,7 @@ st.plotly_chart(delta_figure, width="stretch", key="compare_delta_chart")
 # ---------------------------------------------------------------------------------------------- map
 st.subheader("Tracks")
 with ui.friendly_errors("drawing the map"):
-    track_map = comparison_map(comparison)
+    track_map = comparison_map(comparison, privacy_zones(ui.cursor(), ui.athlete_id()))  # zones left out
     if track_map is None:
         st.info("None of these rides has GPS positions (indoor rides), so there is no map.")
     else:

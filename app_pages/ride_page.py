@@ -73,11 +73,15 @@ samples: pd.DataFrame = ride["samples"]
 if ride["points"] is not None and len(ride["points"]["lat"]):
     from streamlit_folium import st_folium
 
+    from core.athletes import privacy_zones
     from core.views.mapview import route_map
 
     with ui.friendly_errors("drawing the map"):
-        st_folium(route_map(ride["points"], ride["sections"], name=ride["name"]), height=380,
+        zones = privacy_zones(cur, athlete)
+        st_folium(route_map(ride["points"], ride["sections"], name=ride["name"], zones=zones), height=380,
                   returned_objects=[], key=f"ride_map_{ride_id}")
+        if zones:
+            st.caption("Your privacy zones are left out of this map (Settings).")
 elif not samples.empty:
     st.caption("No GPS in this ride (indoor): no map.")
 

@@ -12,12 +12,14 @@ from core.athletes import (
     data_summary,
     get_athlete,
     list_athletes,
+    privacy_zones,
+    set_privacy_zones,
     update_athlete,
     validate_profile,
 )
 from core.coach.ai import health_check as ai_health_check
 from core.coach.ai import usage_totals as ai_usage_totals
-from core.errors import VeloCoachError
+from core.errors import ValidationError, VeloCoachError
 from core.garmin.accounts import delete_athlete_with_accounts, list_accounts
 from core.garmin.schedule import INTERVALS, interval_label, set_auto_sync
 from core.rides.powerstore import recompute_rides
@@ -134,6 +136,33 @@ with st.expander("Recompute stored rides"):
         with ui.friendly_errors("recomputing rides"):
             count = recompute_rides(cur, current_id, recompute_from)
             st.success(f"Recomputed {count} ride(s) from {recompute_from}.")
+
+with st.expander("Privacy zones: places left out of ride maps and shared GPX files"):
+    st.caption("Every recorded point within the radius of a zone (home, work) is left out of ride maps, Compare "
+               "and GPX exports of rides, wherever in the ride it is. Backups keep everything.")
+    zones = privacy_zones(cur, current_id)
+    for index, zone in enumerate(zones):
+        left, right = st.columns([4, 1])
+        left.write(f"{plain(zone.name)}: {zone.lat:.5f}, {zone.lon:.5f}, {zone.radius_m:.0f} m")
+        if right.button("Remove", key=f"privacy_remove_{index}"):
+            with ui.friendly_errors("removing the privacy zone"):
+                set_privacy_zones(cur, current_id, zones[:index] + zones[index + 1:])
+                st.session_state["privacy_changed"] = True
+    with st.form("privacy_zone", clear_on_submit=True):
+        name_col, lat_col, lon_col, radius_col = st.columns(4)
+        zone_name = name_col.text_input("Name", "Home", max_chars=60)
+        zone_lat = lat_col.number_input("Latitude", -90.0, 90.0, None, format="%.5f", placeholder="48.85837")
+        zone_lon = lon_col.number_input("Longitude", -180.0, 180.0, None, format="%.5f", placeholder="2.29448")
+        zone_radius = radius_col.number_input("Radius (m)", 100, 5000, 500, step=100)
+        if st.form_submit_button("Add privacy zone"):
+            with ui.friendly_errors("adding the privacy zone"):
+                if zone_lat is None or zone_lon is None:
+                    raise ValidationError("Give the zone's latitude and longitude (e.g. from a map's right-click)")
+                set_privacy_zones(cur, current_id, [*zones, {"name": zone_name.strip() or "Zone", "lat": zone_lat,
+                                                             "lon": zone_lon, "radius_m": zone_radius}])
+                st.session_state["privacy_changed"] = True
+    if st.session_state.pop("privacy_changed", False):
+        st.rerun()  # outside friendly_errors: a rerun is Streamlit's control flow, not an error
 
 st.subheader("Background Garmin sync")
 garmin_accounts = list_accounts(cur, current_id)

@@ -6,7 +6,8 @@ import json
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+import numpy as np
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from core.errors import NotFoundError
 from core.errors import ValidationError as VCValidationError
@@ -16,6 +17,23 @@ FITNESS_LEVELS = ("beginner", "intermediate", "advanced", "elite")
 # Riding settings kept in preferences, feeding route time estimates (core.routes.model): (low, high, default)
 RIDING_SETTINGS = {"cda_m2": (0.15, 0.6, 0.32), "crr": (0.002, 0.02, 0.005), "bike_kg": (4.0, 40.0, 9.0)}
 _RIDING_LABELS = {"cda_m2": "CdA (m²)", "crr": "Rolling resistance Crr", "bike_kg": "Bike mass (kg)"}
+
+
+MAX_PRIVACY_ZONES = 10
+EARTH_RADIUS_M = 6_371_008.8
+
+
+class PrivacyZone(BaseModel):
+    """A place (home, work) whose surroundings never appear on a ride's map or in a shared GPX file: every recorded
+    point within ``radius_m`` is left out, wherever in the ride it is (not only at the start or the end)."""
+
+    name: str = Field("Home", min_length=1, max_length=60)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_m: float = Field(500, ge=100, le=5000)
+
+
+PRIVACY_ZONES = TypeAdapter(list[PrivacyZone])
 
 
 class AthleteProfile(BaseModel):
@@ -78,6 +96,16 @@ class AthleteProfile(BaseModel):
                 number = value[key]
                 if isinstance(number, bool) or not isinstance(number, (int, float)) or not low <= number <= high:
                     raise ValueError(f"{_RIDING_LABELS[key]} must be between {low:g} and {high:g}")
+        if value.get("privacy_zones"):
+            try:
+                zones = PRIVACY_ZONES.validate_python(value["privacy_zones"])
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"][1:]) or "zone"
+                raise ValueError(f"a privacy zone's {where} {first['msg'].lower()}") from None
+            if len(zones) > MAX_PRIVACY_ZONES:
+                raise ValueError(f"at most {MAX_PRIVACY_ZONES} privacy zones")
+            value = {**value, "privacy_zones": [z.model_dump() for z in zones]}
         return value
 
 
@@ -231,3 +259,61 @@ def delete_athlete(cur, athlete_id: int, *, confirm_name: str) -> dict:
     after = table_counts(cur)
     return {table: before[table] - after.get(table, 0) for table in before
             if table != "audit_log" and before[table] != after.get(table, 0)}
+
+
+# ----------------------------------------------------------------------------------------------------- privacy
+def privacy_zones(cur, athlete_id: int) -> list[PrivacyZone]:
+    """The athlete's privacy zones (validated when saved; an unreadable stored value counts as none)."""
+    row = cur.execute("SELECT preferences FROM athletes WHERE id = ?", [athlete_id]).fetchone()
+    try:
+        return PRIVACY_ZONES.validate_python((json.loads(row[0]) if row and row[0] else {}).get("privacy_zones") or [])
+    except (ValidationError, ValueError):
+        return []
+
+
+def set_privacy_zones(cur, athlete_id: int, zones: list[dict | PrivacyZone]) -> list[PrivacyZone]:
+    """Replace the athlete's privacy zones (validated: a bad one raises ValidationError naming what is wrong and
+    nothing is saved)."""
+    athlete = get_athlete(cur, athlete_id)
+    prefs = {**athlete["preferences"],
+             "privacy_zones": [z.model_dump() if isinstance(z, PrivacyZone) else z for z in zones]}
+    checked = validate_profile(name=athlete["name"], preferences=prefs).preferences
+    with transaction(cur):
+        cur.execute("UPDATE athletes SET preferences = ? WHERE id = ?", [json.dumps(checked), athlete_id])
+        audit(cur, "update", "athlete", athlete_id, athlete_id, fields=["privacy_zones"], zones=len(zones))
+    return PRIVACY_ZONES.validate_python(checked["privacy_zones"])
+
+
+def private_points(lat, lon, zones: list[PrivacyZone]) -> np.ndarray:
+    """True for every point inside one of ``zones`` (haversine distance to the zone's centre ≤ its radius)."""
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    hidden = np.zeros(lat.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for zone in zones:
+            p1, p2 = np.radians(lat), np.radians(zone.lat)
+            a = (np.sin((p2 - p1) / 2) ** 2
+                 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(zone.lon - lon) / 2) ** 2)
+            hidden |= 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1))) <= zone.radius_m
+    return hidden
+
+
+def without_private(lat, lon, zones: list[PrivacyZone]) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of ``lat``/``lon`` with the points inside ``zones`` set to NaN (a map draws the gaps as gaps)."""
+    lat = np.array(lat, dtype=np.float64)
+    lon = np.array(lon, dtype=np.float64)
+    if zones:
+        hidden = private_points(lat, lon, zones)
+        lat[hidden] = np.nan
+        lon[hidden] = np.nan
+    return lat, lon
+
+
+def shared_gpx(cur, athlete_id: int, kind: str, item_id: int) -> tuple[str, bytes]:
+    """A ride or route as GPX for sharing: a ride leaves out every point inside the athlete's privacy zones
+    (a planned route is the rider's own drawing and is written whole). Backups always keep everything."""
+    from core.store.gpx_export import export_gpx
+
+    zones = privacy_zones(cur, athlete_id)
+    hide = (lambda lat, lon: private_points(lat, lon, zones)) if zones else None
+    return export_gpx(cur, athlete_id, kind, item_id, hide)

@@ -49,9 +49,9 @@ def cmd_export(args, ctx) -> int:
 
 
 def cmd_export_gpx(args, ctx) -> int:
-    from core.store.gpx_export import export_gpx
+    from core.athletes import shared_gpx
 
-    name, data = export_gpx(ctx.cur, ctx.athlete_id(), args.kind, args.item_id)
+    name, data = shared_gpx(ctx.cur, ctx.athlete_id(), args.kind, args.item_id)  # privacy zones left out
     out = args.out or Path(name)
     ctx.files.write_atomically(out, data)
     if args.json:

@@ -59,6 +59,7 @@ class MapLine:
     name: str = ""
     dist_m: np.ndarray | None = None
     weight: int = 4
+    hidden: np.ndarray | None = None  # points inside a privacy zone: left out, the line broken around them
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,15 @@ def simplify_line(lat, lon, max_points: int = MAX_POINTS_PER_LINE, start_toleran
         tolerance *= 2.0
 
 
+def _runs(index: np.ndarray, hidden: np.ndarray | None) -> list[np.ndarray]:
+    """``index`` (kept points, ascending) cut wherever a hidden point lies between two neighbours."""
+    if hidden is None or not hidden.any() or len(index) < 2:
+        return [index]
+    before = np.concatenate([[0], np.cumsum(hidden)])  # before[i]: hidden points among the first i
+    gap = before[index[1:]] - before[index[:-1] + 1] > 0
+    return [run for run in np.split(index, np.flatnonzero(gap) + 1) if len(run) >= 2]
+
+
 def _locations(lat: np.ndarray, lon: np.ndarray) -> list[list[float]]:
     return np.round(np.column_stack([lat, lon]), 5).tolist()
 
@@ -146,31 +156,39 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None, hi
     for i, line in enumerate(lines):
         lat = np.asarray(line.lat, dtype=np.float64)
         lon = np.asarray(line.lon, dtype=np.float64)
+        if line.hidden is not None and line.hidden.any():
+            lat, lon = np.where(line.hidden, np.nan, lat), np.where(line.hidden, np.nan, lon)
         simple = simplify_line(lat, lon, max_points)
         simplified.append(simple)
-        if simple.points < 2:
+        runs = _runs(simple.index, line.hidden)
+        if simple.points < 2 or not runs:
             continue
         la, lo = lat[simple.index], lon[simple.index]
         bounds += [[float(la.min()), float(lo.min())], [float(la.max()), float(lo.max())]]
         tooltip = f"{line.name} ({simple.points} of {simple.original_points} points, ≤ {simple.max_deviation_m:g} m " \
                   "from the recorded line)" if line.name else None
         show_base = not (i == 0 and sections)
-        folium.PolyLine(_locations(la, lo), color=line.color if show_base else "#1F2933",
+        where = _locations(la, lo) if len(runs) == 1 else [_locations(lat[r], lon[r]) for r in runs]
+        folium.PolyLine(where, color=line.color if show_base else "#1F2933",
                         weight=line.weight if show_base else line.weight + 3, opacity=0.9 if show_base else 0.35,
                         tooltip=_tooltip(tooltip)).add_to(m)
     if sections and lines and lines[0].dist_m is not None and simplified and simplified[0].points >= 2:
         line, simple = lines[0], simplified[0]
-        dist = np.asarray(line.dist_m, dtype=np.float64)[simple.index]
-        la = np.asarray(line.lat, dtype=np.float64)[simple.index]
-        lo = np.asarray(line.lon, dtype=np.float64)[simple.index]
+        runs = _runs(simple.index, line.hidden)
         for j, section in enumerate(sections):
-            lat_s, lon_s = _cut(la, lo, dist, section.start_m, section.end_m)
-            if len(lat_s) < 2:
+            pieces = [_cut(np.asarray(line.lat, dtype=np.float64)[r], np.asarray(line.lon, dtype=np.float64)[r],
+                           np.asarray(line.dist_m, dtype=np.float64)[r], section.start_m, section.end_m)
+                      for r in runs]
+            pieces = [p for p in pieces if len(p[0]) >= 2]
+            if not pieces:
                 continue
+            lat_s, lon_s = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+            where = (_locations(lat_s, lon_s) if len(pieces) == 1
+                     else [_locations(p[0], p[1]) for p in pieces])
             if j == highlight:
-                folium.PolyLine(_locations(lat_s, lon_s), color="#111111", weight=11, opacity=0.8).add_to(m)
+                folium.PolyLine(where, color="#111111", weight=11, opacity=0.8).add_to(m)
                 bounds = [[float(lat_s.min()), float(lon_s.min())], [float(lat_s.max()), float(lon_s.max())]]
-            folium.PolyLine(_locations(lat_s, lon_s), color=section.color, weight=7 if j == highlight else 5,
+            folium.PolyLine(where, color=section.color, weight=7 if j == highlight else 5,
                             opacity=1.0, tooltip=_tooltip(section.tooltip)).add_to(m)
     for marker in markers or []:
         folium.CircleMarker([marker.lat, marker.lon], radius=marker.radius, color=marker.color, fill=True,
@@ -183,7 +201,11 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None, hi
 
 
 def _cut(lat, lon, dist, start_m, end_m) -> tuple[np.ndarray, np.ndarray]:
-    """The part of a line between two distances, with interpolated end points so sections join."""
+    """The part of a line between two distances, with interpolated end points so sections join (none when the
+    section lies outside the line: a piece between two privacy gaps)."""
+    if len(dist) < 2 or end_m <= dist[0] or start_m >= dist[-1]:
+        return np.empty(0), np.empty(0)
+    start_m, end_m = max(start_m, float(dist[0])), min(end_m, float(dist[-1]))
     inside = (dist > start_m) & (dist < end_m)
     a_lat, a_lon = np.interp(start_m, dist, lat), np.interp(start_m, dist, lon)
     b_lat, b_lon = np.interp(end_m, dist, lat), np.interp(end_m, dist, lon)
@@ -209,10 +231,14 @@ def section_tooltip(section: dict) -> str:
 
 
 def route_map(points: dict, sections: list[dict], highlight: int | None = None, *, name: str = "",
-              max_points: int = MAX_POINTS_PER_LINE) -> folium.Map:
+              max_points: int = MAX_POINTS_PER_LINE, zones: list | None = None) -> folium.Map:
     """The Routes page map: the route's points (``core.routes.store.route_points``) with its stored sections
-    coloured by kind and grade, and start/summit markers on every climb."""
+    coloured by kind and grade, and start/summit markers on every climb. ``zones`` (a ride's map: the athlete's
+    privacy zones, core.athletes) leave out every point and marker inside them."""
+    from core.athletes import private_points
+
     lat, lon, dist = points["lat"], points["lon"], points["dist_m"]
+    hidden = private_points(lat, lon, zones) if zones else None
     map_sections = [MapSection(s["start_m"], s["end_m"], section_color(s["kind"], s.get("avg_grade_pct")),
                                section_tooltip(s), s["kind"]) for s in sections]
     markers = []
@@ -223,7 +249,9 @@ def route_map(points: dict, sections: list[dict], highlight: int | None = None, 
             top = s.get("details", {}).get("top_ele_m")
             summit = f"Summit{f' {top:.0f} m' if top is not None else ''}: {label}"
             markers.append(MapMarker(*point_at(lat, lon, dist, s["end_m"]), summit, "#B3001B", 6))
-    return build_map([MapLine(lat, lon, LINE_COLORS[0], name, dist)], map_sections, highlight, markers,
+    if zones:
+        markers = [mk for mk in markers if not private_points([mk.lat], [mk.lon], zones)[0]]
+    return build_map([MapLine(lat, lon, LINE_COLORS[0], name, dist, hidden=hidden)], map_sections, highlight, markers,
                      max_points=max_points)
 
 
@@ -294,9 +322,10 @@ def profile_figure(points: dict, sections: list[dict], highlight: int | None = N
     return fig
 
 
-def comparison_map(comparison):
+def comparison_map(comparison, zones: list | None = None):
     """Every compared ride's track on one offline map (core.views.mapview), in distinct colours, with the shared
-    climbs' starts marked. None when no ride has positions (indoor rides)."""
+    climbs' starts marked; nothing inside the athlete's privacy ``zones``. None when no ride has positions."""
+    from core.athletes import private_points
     from core.rides.compare import position_at
 
     lines = []
@@ -304,7 +333,9 @@ def comparison_map(comparison):
         if ride.has_position:
             lines.append(MapLine(ride.samples["lat"], ride.samples["lon"], LINE_COLORS[i % len(LINE_COLORS)],
                                  f"{'ABCDEF'[i] if i < 6 else i + 1}: {ride.label}", ride.samples["dist_m"],
-                                 weight=5 if i == 0 else 3))
+                                 weight=5 if i == 0 else 3,
+                                 hidden=private_points(ride.samples["lat"], ride.samples["lon"], zones) if zones
+                                 else None))
     if not lines:
         return None
     markers = []
@@ -313,6 +344,7 @@ def comparison_map(comparison):
         for row in comparison.climbs.to_dict("records"):
             lat, lon = position_at(first.samples["lat"], first.samples["lon"], first.samples["dist_m"],
                                    row["start_km_a"] * 1000)
-            markers.append(MapMarker(lat, lon, f"Shared climb {row['climb']}: {row['length_m'] / 1000:.1f} km",
-                                     "#1F2933", 5))
+            if not (zones and private_points([lat], [lon], zones)[0]):
+                markers.append(MapMarker(lat, lon, f"Shared climb {row['climb']}: {row['length_m'] / 1000:.1f} km",
+                                         "#1F2933", 5))
     return build_map(lines, markers=markers)

@@ -106,7 +106,7 @@ def test_rebinding_and_cross_site_requests_are_refused_and_the_app_creates_owner
 def test_with_a_password_the_browser_signs_in_signs_out_and_an_expired_session_returns_to_the_form(
         tmp_path, start_app, browser_page):
     set_password(tmp_path / "data" / "files", PASSWORD)
-    server = start_app(tmp_path / "data" / "v.duckdb", VELOCOACH_SEED_DEMO="0", VELOCOACH_SESSION_HOURS="0.003")
+    server = start_app(tmp_path / "data" / "v.duckdb", VELOCOACH_SEED_DEMO="0", VELOCOACH_SESSION_HOURS="0.01")
     port, me = server.port, f"127.0.0.1:{server.port}"
     status, headers, _ = http_request(port, "GET", "/compare?a=1")
     assert status == 303 and headers["location"] == "/_velocoach/login?next=%2Fcompare%3Fa%3D1"
@@ -140,11 +140,12 @@ def test_with_a_password_the_browser_signs_in_signs_out_and_an_expired_session_r
     page.goto(f"{server.url}/settings")
     assert "/_velocoach/login" in page.url
 
-    # The session lasts 0.003 h (10.8 s): the page reloads itself onto the sign-in form, not a connection error.
+    # The session lasts 0.01 h (36 s: long enough to sign out first on a loaded machine): the page reloads itself
+    # onto the sign-in form, not a connection error.
     page.get_by_label("Owner password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{server.url}/settings")
     wait_for_app(page)
-    page.wait_for_url("**/_velocoach/login?next=*", timeout=30_000)
+    page.wait_for_url("**/_velocoach/login?next=*", timeout=90_000)
     page.get_by_label("Owner password").wait_for()
     assert [u for u in page.blocked_requests if "tile.openstreetmap.org" not in u] == []
