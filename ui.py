@@ -77,6 +77,100 @@ def athlete_id() -> int:
     return chosen
 
 
+def units():
+    """The current athlete's units and time zone (Settings), for core.views.fmt."""
+    from core.athletes import get_athlete
+    from core.views.fmt import Units
+
+    return Units.from_preferences(get_athlete(cursor(), athlete_id())["preferences"])
+
+
+def metric_grid(tiles, per_row: int = 4) -> None:
+    """Metric cards (label, value, help[, delta, delta colour]) in rows of ``per_row``: at 1280 px with the sidebar
+    open a card is about 200 px wide, room for a value of about ten characters (the e2e sweep checks that none is
+    cut off)."""
+    tiles = list(tiles)
+    for start in range(0, len(tiles), per_row):
+        for col, tile in zip(st.columns(per_row), tiles[start:start + per_row], strict=False):
+            label, value, help_text, delta, delta_color = (*tile, None, "normal")[:5]
+            col.metric(label, value, delta=delta, delta_color=delta_color, help=help_text)
+
+
+def ride_picker(label: str, key: str, *, wanted: int | None = None, container=None) -> int | None:
+    """A search box (date, name or #id, searched in SQL with a LIMIT) and a select box of the matches; returns the
+    ride id chosen (``wanted`` first when it is the athlete's ride), None when nothing matches."""
+    from core.rides.find import PICKER_LIMIT, find_rides
+    from core.rides.store import get_ride
+    from core.views.ridecharts import ride_label
+
+    where = container or st
+    query = where.text_input(f"Find {label.lower()}", key=f"{key}_query", max_chars=200,
+                             placeholder="a date (2025-03-14, 2025-03), words of its name or #id")
+    rows = find_rides(cursor(), athlete_id(), query)
+    labels = {r["id"]: ride_label(r) for r in rows}
+    if wanted is not None and wanted not in labels and not query:
+        try:
+            labels = {wanted: ride_label(get_ride(cursor(), athlete_id(), wanted)), **labels}
+        except VeloCoachError:
+            pass
+    if not labels:
+        where.caption(f"No ride matches “{md(query)}”." if query else "No rides yet.")
+        return None
+    ids = list(labels)
+    chosen = where.selectbox(label, ids, format_func=labels.get, key=key, index=ids.index(wanted) if wanted in ids
+                             else 0)
+    if len(rows) >= PICKER_LIMIT:
+        where.caption(f"The {PICKER_LIMIT} newest matches; type a date or more of the name to find older rides.")
+    return chosen
+
+
+_OUTCOME_ICONS = {"success": ":green[:material/check_circle:] Stored", "info": ":blue[:material/info:] Already there",
+                  "error": ":red[:material/error:] Not imported"}
+
+
+def import_zone(key: str, label: str, *, types: tuple[str, ...], as_kind: str | None, help_text: str,
+                shown: int = 30) -> list[dict]:
+    """The one import flow: a drop zone whose new files are imported at once (each file once), a progress bar, then
+    the batch in one sentence and each file's outcome (in words and colour) with a link to the ride or route it
+    stored. Returns this run's new results (empty when nothing new was dropped)."""
+    from core.importer import import_files
+    from core.views import importview
+
+    uploads = st.file_uploader(label, type=list(types), accept_multiple_files=True, key=key, help=help_text)
+    seen = st.session_state.setdefault(f"{key}_seen", set())
+    new_files = [f for f in uploads or [] if f.file_id not in seen]
+    fresh: list[dict] = []
+    if new_files:
+        bar = st.progress(0.0, text=f"Importing {len(new_files)} file(s)…")
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.progress(done / total, text=f"Read {done} of {total}: {md(name)}")
+
+        with friendly_errors("importing files"):
+            fresh = import_files(cursor(), athlete_id(), ((f.name, f.getvalue()) for f in new_files),
+                                 as_kind=as_kind, progress=progress)
+            seen.update(f.file_id for f in new_files)
+            st.session_state[f"{key}_results"] = fresh
+        bar.empty()  # the summary below says what happened; a full bar would read as success
+    results = st.session_state.get(f"{key}_results", [])
+    if results:
+        level, sentence = importview.summary(results)
+        getattr(st, level)(sentence)
+        rider_units = units()
+        for result in results[:shown]:
+            outcome = importview.outcome(result, rider_units)
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.markdown(f"{_OUTCOME_ICONS[outcome.level]}: {outcome.text}")
+            if outcome.link_page:
+                right.page_link(outcome.link_page, label=outcome.link_label, icon=":material/open_in_new:",
+                                query_params={"id": outcome.link_id})
+            for warning in outcome.warnings:
+                left.caption(f":orange[:material/warning:] {warning}")
+        if len(results) > shown:
+            st.caption(f"… and {len(results) - shown} more files.")
+    return fresh
+
+
 def show_damage(exc: BaseException) -> None:
     """A damaged database: which file, what to do, and the way to the Backup page that saves what can be read."""
     st.session_state["database_damaged"] = True

@@ -7,13 +7,13 @@ import streamlit as st
 import ui
 from core.athletes import shared_gpx
 from core.errors import VeloCoachError
-from core.rides.store import search_rides
 from core.routes.store import list_routes
 from core.store.backup_export import save_backup
 from core.store.backup_restore import restore
 from core.store.backup_validate import open_backup, read_backup
 from core.store.check import check_database, salvage, salvage_path
 from core.store.snapshots import list_snapshots
+from core.views.fmt import counts_sentence, counts_table
 from core.views.text import md, plain
 
 MIME = {"zip": "application/zip", "json": "application/json", "gpx": "application/gpx+xml"}
@@ -64,19 +64,17 @@ if prepared and prepared[3] == athlete_id and Path(prepared[0]).is_file():
 st.subheader("Export a ride or route as GPX")
 left, right = st.columns([1, 3])
 kind = left.radio("What", ["ride", "route"], key="gpx_kind", format_func=str.capitalize)
-choices = {}
+item = None
 with ui.friendly_errors(f"listing the {kind}s"):  # a damaged table must not take the rest of the page with it
-    if kind == "ride":
-        rows, _total = search_rides(cur, athlete_id, page_size=200)
-        choices = {r["id"]: f"{r['started_at']:%Y-%m-%d} · {r['name']}" if r["started_at"] else r["name"]
-                   for r in rows}
+    if kind == "ride":  # any ride, found by date, name or #id (a select box of the latest 200 would stop there)
+        item = ui.ride_picker("Ride", "gpx_item", container=right)
     else:
-        choices = {r["id"]: f"{r['name']} ({r['kind']}, {r['distance_m'] / 1000:.1f} km)"
-                   for r in list_routes(cur, athlete_id, kind=None)}
-if not choices:
-    right.info(f"No {kind}s yet.")
-else:
-    item = right.selectbox(kind.capitalize(), list(choices), format_func=lambda i: plain(choices[i]), key="gpx_item")
+        search = right.text_input("Find a route", key="gpx_route_query", placeholder="words of its name, or #id")
+        choices = {r["id"]: f"#{r['id']} {r['name']} ({r['kind']}, {r['distance_m'] / 1000:.1f} km)"
+                   for r in list_routes(cur, athlete_id, kind=None, text=search, limit=100)}
+        item = right.selectbox("Route", list(choices), format_func=lambda i: plain(choices[i]),
+                               key="gpx_route_item", index=None if not choices else 0, placeholder="No route matches")
+if item is not None:
     if right.button("Prepare GPX", key="gpx_prepare"):
         with ui.friendly_errors(f"exporting the {kind}"):
             st.session_state["gpx_file"] = shared_gpx(cur, athlete_id, kind, item)  # privacy zones left out
@@ -128,10 +126,10 @@ elif source[0] == "upload" or st.button("Check this file", key="backup_check_pat
         st.markdown(f"**{md(summary['file'])}** — athlete **{md(summary['athlete'])}**, exported "
                     f"{md(summary['exported_at'] or 'at an unknown time')} by VeloCoach "
                     f"{md(summary['app_version'] or '?')}"
+                    + f": {counts_sentence(summary['rows'])}"
                     + (f"; rides from {md(summary['first_ride'])} to {md(summary['last_ride'])}"
                        if summary["first_ride"] else ""))
-        st.dataframe([{"table": t, "rows": n} for t, n in summary["rows"].items() if n], hide_index=True,
-                     key="backup_preview")
+        st.dataframe(counts_table(summary["rows"]), hide_index=True, key="backup_preview")
         if st.button("Restore as a new athlete", type="primary", key="backup_restore"):
             with ui.friendly_errors(f"restoring {source[2]}"), st.spinner("Restoring…"):
                 try:

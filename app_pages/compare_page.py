@@ -10,7 +10,8 @@ from streamlit_folium import st_folium
 import ui
 from core.athletes import privacy_zones
 from core.rides import compare
-from core.rides.store import RideFilter, search_rides, sport_types
+from core.rides.find import find_rides
+from core.views import ridecharts
 from core.views.mapview import comparison_map
 from core.views.text import md, plain, plot_text
 
@@ -20,30 +21,28 @@ COLOURS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC", "#F4A259", "#6C757D")  # 
 st.title("Compare rides")
 cur = ui.cursor()
 athlete = ui.athlete_id()
+units = ui.units()
 
 url_ids = compare.parse_ride_ids([st.query_params.get(k) for k in LETTERS if st.query_params.get(k)])
+if len(url_ids) > len(LETTERS):  # e.g. ?a=1,2,3,4,5,6,7: explained and cut, never a broken page
+    st.warning(f"Compare shows at most {len(LETTERS)} rides at once: the address names {len(url_ids)}, so the "
+               f"first {len(LETTERS)} are compared (left out: {', '.join(f'#{i}' for i in url_ids[len(LETTERS):])}).")
+    url_ids = url_ids[:len(LETTERS)]
 if "compare_rides" not in st.session_state:
     st.session_state["compare_rides"] = url_ids
 
 # ---------------------------------------------------------------------------------------------- picking rides
-with st.expander("Find rides", expanded=len(url_ids) < 2):
-    c1, c2, c3 = st.columns(3)
-    text = c1.text_input("Name contains", key="compare_text")
-    dates = c2.date_input("Between", value=(), key="compare_dates")
-    sport = c3.selectbox("Type", ["cycling", "all", *sport_types(cur, athlete)], key="compare_sport",
-                         format_func=lambda s: {"cycling": "All cycling", "all": "Everything"}.get(s, s))
+query = st.text_input("Find rides", key="compare_query", max_chars=200,
+                      placeholder="a date (2025-03-14, 2025-03), words of a name, or #id — every ride is searched")
 found = []
 with ui.friendly_errors("searching rides"):
-    date_from = dates[0] if len(dates) >= 1 else None
-    date_to = dates[1] if len(dates) == 2 else None
-    found, _ = search_rides(cur, athlete, RideFilter(sport=sport, text=text or None, date_from=date_from,
-                                                     date_to=date_to), page_size=200)
+    found = find_rides(cur, athlete, query)
 options = compare.ride_labels(cur, athlete, st.session_state["compare_rides"])
 options.update({r["id"]: compare.RideData(r["id"], r["name"] or "Ride", r["started_at"], {}, {}).label
                 for r in found})
-st.session_state["compare_rides"] = [i for i in st.session_state["compare_rides"] if i in options]
-selected = st.multiselect("Rides to compare: the first is A, the second B", list(options), format_func=lambda i: plain(options[i]),
-                          key="compare_rides", max_selections=len(LETTERS),
+st.session_state["compare_rides"] = [i for i in st.session_state["compare_rides"] if i in options][:len(LETTERS)]
+selected = st.multiselect(f"Rides to compare (up to {len(LETTERS)}): the first is A, the second B", list(options),
+                          format_func=lambda i: plain(options[i]), key="compare_rides", max_selections=len(LETTERS),
                           placeholder="Pick two or more rides")
 
 wanted = {LETTERS[i]: str(ride_id) for i, ride_id in enumerate(selected)}
@@ -126,11 +125,10 @@ with ui.friendly_errors("drawing the map"):
 
 # ---------------------------------------------------------------------------------------------- tables
 st.subheader("Differences")
-table = comparison.differences.rename(columns={r.label: LETTERS[i].upper() for i, r in enumerate(comparison.rides)})
+table = ridecharts.differences_frame(comparison.differences,
+                                    [LETTERS[i].upper() for i in range(len(comparison.rides))], units)
 st.caption(" · ".join(md(name) for name in names))
-st.dataframe(table, hide_index=True, width="stretch", key="compare_differences",
-             column_config={c: st.column_config.NumberColumn(format="%.2f") for c in table.columns
-                            if c not in ("figure", "unit")})
+st.dataframe(table, hide_index=True, width="stretch", key="compare_differences")
 
 st.subheader("Shared climbs")
 climbs = comparison.climbs
@@ -139,12 +137,5 @@ if climbs.empty:
 else:
     weight_note = "" if comparison.weight_kg else " Add your weight in Settings to see W/kg."
     st.caption(f"A's climbs found on B by position, and B's on A: time, power, W/kg and heart rate on each.{weight_note}")
-    view = climbs.rename(columns={
-        "climb": "Climb", "start_km_a": "Starts at km (A)", "length_m": "Length (m)", "gain_m": "Gain (m)",
-        "time_s_a": "Time A (s)", "time_s_b": "Time B (s)", "time_delta_s": "A − B (s)",
-        "avg_power_w_a": "Power A (W)", "avg_power_w_b": "Power B (W)", "w_per_kg_a": "W/kg A",
-        "w_per_kg_b": "W/kg B", "avg_hr_a": "HR A", "avg_hr_b": "HR B", "avg_speed_kmh_a": "km/h A",
-        "avg_speed_kmh_b": "km/h B"})
-    st.dataframe(view, hide_index=True, width="stretch", key="compare_climbs",
-                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in view.columns
-                                if c != "Climb"})
+    st.dataframe(ridecharts.shared_climbs_frame(climbs, units), hide_index=True, width="stretch",
+                 key="compare_climbs")

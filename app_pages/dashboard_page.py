@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from core.rides import dashboard
+from core.views import fmt, planview, ridecharts
 from core.views.text import md
 
 st.title("Dashboard")
@@ -36,7 +37,8 @@ def figure(kind: str, key: tuple, option: str = ""):
         return dashboard.volume_figure(data["weekly" if period == "week" else "monthly"], metric, period, plan_value)
     if kind == "zones":
         return dashboard.zones_figure(data["zones_power" if option == "power" else "zones_hr"], option)
-    return dashboard.bests_figure(data["season_bests"], data["today"].year)
+    bests = dashboard.bests_figure(data["season_bests"], data["today"].year)
+    return bests.update_xaxes(**fmt.duration_axis(data["season_bests"]["duration_s"].max()))
 
 
 data = None
@@ -47,29 +49,16 @@ with ui.friendly_errors("loading the dashboard"):
 if data is None:
     st.stop()
 
-COLOUR_DOT = {"green": "🟢", "amber": "🟠", "red": "🔴", None: "⚪"}
 
 
 # ---------------------------------------------------------------------------------------------- this week
 st.subheader("This week")
 week = data["week_vs_last"]
 planned = week["planned"]
-cols = st.columns(4)
-for col, key in zip(cols, ("distance_m", "moving_time_s", "tss", "rides"), strict=True):
-    label, factor, unit = dashboard.METRICS[key]
-    now, last = week["this_week"][key] * factor, week["last_week"][key] * factor
-    last_to_date = week["last_week_to_date"][key] * factor
-    plan_text = ""
-    if planned and key in ("moving_time_s", "tss"):
-        plan_value = planned["duration_s"] * factor if key == "moving_time_s" else planned["tss"]
-        plan_text = f" · plan {plan_value:.1f}{(' ' + unit) if unit else ''}"
-    col.metric(f"{label}{f' ({unit})' if unit else ''}", f"{now:.1f}" if key != "rides" else f"{now:.0f}",
-               delta=f"{now - last_to_date:+.1f} vs last week by this day",
-               delta_color="off" if key == "rides" else "normal",
-               help=f"Last week by this day: {last_to_date:.1f}; whole last week: {last:.1f}{plan_text}")
+ui.metric_grid(ridecharts.this_week_tiles(week, ui.units()))
 if planned:
-    st.caption(f"Planned this week: {planned['workouts']} workouts, {planned['duration_s'] / 3600:.1f} h, "
-               f"TSS {planned['tss']:.0f}.")
+    st.caption(f"Planned this week: {planned['workouts']} workouts, {fmt.duration(planned['duration_s'])} h, "
+               f"TSS {fmt.number(planned['tss'])}.")
 
 # ---------------------------------------------------------------------------------------------- fitness
 st.subheader("Fitness, fatigue and form")
@@ -136,27 +125,13 @@ if plan is None:
 else:
     progress: pd.DataFrame = data["plan_progress"]
     st.markdown(f"**{md(plan['name'])}** · {plan['start_date']:%d %b} – {plan['end_date']:%d %b %Y}")
-    table = pd.DataFrame({
-        "Week": progress["period_start"],
-        "": [COLOUR_DOT.get(c) for c in progress["colour"]],
-        "Planned (h)": progress["planned_s"] / 3600,
-        "Done (h)": progress["done_s"] / 3600,
-        "Compliance (%)": progress["compliance_pct"],
-        "Planned TSS": progress["planned_tss"],
-        "Done TSS": progress["done_tss"],
-    })
-    st.dataframe(table, hide_index=True, width="stretch", key="plan_progress_table",
-                 column_config={"Planned (h)": st.column_config.NumberColumn(format="%.1f"),
-                                "Done (h)": st.column_config.NumberColumn(format="%.1f"),
-                                "Compliance (%)": st.column_config.NumberColumn(format="%.0f"),
-                                "Planned TSS": st.column_config.NumberColumn(format="%.0f"),
-                                "Done TSS": st.column_config.NumberColumn(format="%.0f")})
-    st.caption("🟢 within ±20 % of the planned duration · 🟠 50–79 % or 121–150 % · 🔴 otherwise · "
-               "⚪ nothing planned or not started")
+    table = planview.progress_frame(progress)
+    st.dataframe(table.style.map(planview.status_style, subset=["Status"]), hide_index=True, width="stretch",
+                 key="plan_progress_table")
+    st.caption(planview.STATUS_LEGEND)
     st.markdown("**Upcoming workouts**")
     upcoming = data["upcoming"]
     if upcoming:
-        st.dataframe(pd.DataFrame(upcoming).drop(columns=["id"]), hide_index=True, width="stretch",
-                     key="upcoming_table")
+        st.dataframe(planview.upcoming_frame(upcoming), hide_index=True, width="stretch", key="upcoming_table")
     else:
         st.caption(f"Nothing planned from {data['today']:%d %b} on.")

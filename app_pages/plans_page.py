@@ -50,10 +50,13 @@ else:
     ids = list(names)
     # A plan just saved (Coach) or made (roll back) is shown next: through the widget's own state, which a keyed
     # selectbox prefers over ``index`` once it has been drawn.
+    # The choice is re-stated each run, so the selector shows the plan drawn below even after the list changed.
     selected = st.session_state.pop("plans_selected_plan", None)
+    if selected not in ids:
+        selected = st.session_state.get("saved_plan_pick")
     if selected in ids:
         st.session_state["saved_plan_pick"] = selected
-    elif st.session_state.get("saved_plan_pick") not in ids:
+    else:
         st.session_state.pop("saved_plan_pick", None)
     plan_id = st.selectbox("Plan", ids, format_func=names.get, key="saved_plan_pick")
     if "plans_flash" in st.session_state:
@@ -145,6 +148,8 @@ if "analysis_flash" in st.session_state:
 pending = list_analyses(cur, athlete, pending=True)
 if not pending:
     st.info("No analysis awaiting your decision.")
+for item in list_analyses(cur, athlete, feedback_only=True, limit=3):  # no change needed: nothing to approve
+    st.caption(f"{analysis_title(item)}: " + " ".join(md(s) for s in item["feedback"].get("sentences", [])))
 for item in pending:
     with st.container(border=True, key=f"analysis_box_{item['id']}"):
         st.markdown(analysis_title(item))
@@ -157,7 +162,10 @@ for item in pending:
         y, n = st.columns(2)
         if y.button("Approve", key=f"analysis_approve_{item['id']}", type="primary"):
             with ui.friendly_errors("applying the analysis"):
-                st.session_state["analysis_flash"] = approval_message(approve_analysis(cur, athlete, item["id"]))
+                approved = approve_analysis(cur, athlete, item["id"])
+                st.session_state["analysis_flash"] = approval_message(approved)
+                if approved["plan_id"]:
+                    st.session_state["plans_selected_plan"] = approved["plan_id"]  # show the new version
                 st.rerun()
         if n.button("Reject", key=f"analysis_reject_{item['id']}"):
             with ui.friendly_errors("rejecting the analysis"):

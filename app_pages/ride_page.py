@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from core.rides.store import RPE_WORDS, SPORT_TYPES, edit_ride
 from core.views import climbview, ridecharts
-from core.views.text import md
+from core.views.text import md, md_lines, plain
 
 st.title("Ride")
 cur = ui.cursor()
@@ -15,24 +16,25 @@ athlete = ui.athlete_id()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def load_labels(db_path: str, athlete_id: int, version: int, wanted: int | None) -> dict[int, str]:
-    return ridecharts.ride_choices(ui.cursor(), athlete_id, wanted)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
 def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> dict:
     return ridecharts.load_ride_detail(ui.cursor(), athlete_id, ride_id)
 
 
+url_id = st.query_params.get("id")
 wanted = ui.address_id()
-labels = {}
+ride_id = None
 with ui.friendly_errors("finding the ride"):
-    labels = load_labels(str(ui.database().path), athlete, ui.current_data_version(), wanted)
-if not labels:
-    st.info("No rides yet. Import .fit or .gpx files on the Rides page.")
-    st.page_link("app_pages/rides_page.py", label="Go to Rides", icon=":material/directions_bike:")
+    if url_id and (wanted is None or not ridecharts.is_athletes_ride(cur, athlete, wanted)):
+        st.warning(f"There is no ride #{md(url_id, 120)}: pick one below.")
+        wanted = None
+    ride_id = ui.ride_picker("Ride", "ride_pick", wanted=wanted)
+if ride_id is None:
+    if not st.session_state.get("ride_pick_query"):
+        st.info("No rides yet. Import .fit or .gpx files on the Rides page.")
+        st.page_link("app_pages/rides_page.py", label="Go to Rides", icon=":material/directions_bike:")
     st.stop()
-ride_id = ui.pick_by_address("Ride", labels, key="ride_pick", noun="ride")
+if st.query_params.get("id") != str(ride_id):
+    st.query_params["id"] = str(ride_id)  # the address shares this ride
 
 ride = None
 with ui.friendly_errors("loading the ride"):
@@ -41,11 +43,8 @@ if ride is None:
     st.stop()
 
 st.subheader(md(ride["name"]))
-tiles = ridecharts.detail_metrics(ride)
-for first in range(0, len(tiles), 5):  # rows of five: wider tiles keep their figures whole
-    row = tiles[first:first + 5]
-    for col, (label, value, help_text) in zip(st.columns(5)[:len(row)], row, strict=True):
-        col.metric(label, value, help=help_text)
+units = ui.units()
+ui.metric_grid(ridecharts.detail_metrics(ride, units))
 if ride.get("data_warnings"):  # what core.files.plausibility repaired or left out on import
     st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in ride["data_warnings"])),
                icon=":material/build:")
@@ -53,6 +52,22 @@ for flag in ride["metrics"].get("flags", []):
     st.caption(f"⚠️ {md(flag)}")
 if ride["tags"]:
     st.caption("Tags: " + ", ".join(md(tag) for tag in ride["tags"]))
+if ride["rpe"] or ride["notes"]:
+    st.markdown((f"**RPE {ride['rpe']}/10** ({RPE_WORDS[ride['rpe']]}) " if ride["rpe"] else "")
+                + (f"  \n{md_lines(ride['notes'], 500)}" if ride["notes"] else ""))
+with st.expander("Notes, RPE, name and type"), st.form(f"ride_edit_{ride_id}"):
+    e1, e2 = st.columns(2)
+    new_name = e1.text_input("Name", ride["name"], max_chars=120)
+    types = list(dict.fromkeys([ride["sport_type"], *SPORT_TYPES]))
+    new_type = e2.selectbox("Type", types, index=0, format_func=lambda t: plain(t).replace("_", " ").capitalize())
+    new_rpe = e1.select_slider("RPE: how hard it felt", [0, *RPE_WORDS], value=ride["rpe"] or 0,
+                               format_func=lambda r: "not set" if r == 0 else f"{r} {RPE_WORDS[r]}")
+    new_notes = st.text_area("Notes", ride["notes"] or "", max_chars=5000, placeholder="How it went, weather, kit…")
+    if st.form_submit_button("Save", type="primary"):
+        with ui.friendly_errors("saving the ride"):
+            edit_ride(cur, athlete, ride_id, name=new_name, sport_type=new_type, notes=new_notes,
+                      rpe=new_rpe or None, clear_rpe=new_rpe == 0)
+            st.rerun()
 
 samples: pd.DataFrame = ride["samples"]
 if ride["points"] is not None and len(ride["points"]["lat"]):
@@ -97,7 +112,7 @@ if fig is not None:
 
 if ride["laps"]:
     st.markdown("**Laps**")
-    st.dataframe(pd.DataFrame(ride["laps"]), hide_index=True, width="stretch", key="ride_laps")
+    st.dataframe(ridecharts.laps_table(ride["laps"], units), hide_index=True, width="stretch", key="ride_laps")
 if ride["metrics"].get("intervals"):
     st.markdown("**Intervals** (work bouts found in the ride)")
     st.dataframe(climbview.intervals_table(ride["metrics"]["intervals"]), hide_index=True, width="stretch",
@@ -106,7 +121,7 @@ if ride["compliance"]:
     st.markdown(f"**Planned workout, interval by interval** — {md(ride['compliance']['summary'])}")
     st.dataframe(climbview.compliance_table(ride["compliance"]), hide_index=True, width="stretch",
                  key="ride_compliance")
-climbs = ridecharts.climbs_table(ride["sections"])
+climbs = ridecharts.climbs_table(ride["sections"], units)
 if not climbs.empty:
     total, climbing = ridecharts.sections_gain(ride["sections"])
     st.markdown("**Climbs**")

@@ -3,7 +3,6 @@
 import streamlit as st
 
 import ui
-from core.importer import import_files
 from core.rides import store as rides
 from core.views.ridecharts import SORT_LABELS, page_count, ride_labels, rides_table
 from core.views.text import md, plain
@@ -13,25 +12,9 @@ cur = ui.cursor()
 athlete = ui.athlete_id()
 
 # ---------------------------------------------------------------------------------------------- upload
-with st.expander("Import ride files (.fit, .gpx)", expanded=False):
-    uploads = st.file_uploader("Ride files", type=["fit", "gpx"], accept_multiple_files=True, key="rides_upload")
-    if st.button("Import", key="rides_import", disabled=not uploads, type="primary"):
-        bar = st.progress(0.0, text="Importing…")
-        with ui.friendly_errors("importing files"):
-            st.session_state["rides_import_results"] = import_files(
-                cur, athlete, [(f.name, f.getvalue()) for f in uploads],
-                progress=lambda done, total, name: bar.progress(done / total, text=f"{done}/{total}: {md(name)}"))
-    for result in st.session_state.get("rides_import_results", []):
-        if not result["ok"]:
-            st.error(md(result["error"]))
-        elif result["kind"] == "route":
-            st.info(f"{md(result['file'])}: stored as planned route #{result['id']} (it has no times).")
-        elif not result.get("created") or result.get("duplicate_of"):
-            st.info(md(result["message"]))
-        else:
-            st.success(f"{md(result['message'])} — ride #{result['id']}")
-        for warning in (result.get("warnings") or []) if result["ok"] else []:
-            st.warning(md(warning))
+ui.import_zone("rides_upload", "Drop ride files here (.fit, .gpx)", types=("fit", "gpx"), as_kind=None,
+               help_text=f"Several at once, up to {ui.settings().max_upload_mb} MB each. A GPX without times is "
+               "stored as a planned route. A file imported before is recognised, not stored twice.")
 
 # ---------------------------------------------------------------------------------------------- filters
 sports = rides.sport_types(cur, athlete)
@@ -83,13 +66,9 @@ with ui.friendly_errors("searching rides"):
 # ---------------------------------------------------------------------------------------------- list
 st.caption(f"{total} rides match")
 if rows:
-    st.dataframe(rides_table(rows), hide_index=True, width="stretch", key="rides_table",
-                 column_config={"Date": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                                "Avg W": st.column_config.NumberColumn(format="%.0f"),
-                                "NP": st.column_config.NumberColumn(format="%.0f"),
-                                "Avg HR": st.column_config.NumberColumn(format="%.0f"),
-                                "Load": st.column_config.NumberColumn(
-                                    format="%.0f", help="TSS for rides with power, TRIMP(100) for HR only")})
+    st.dataframe(rides_table(rows, ui.units()), hide_index=True, width="stretch", key="rides_table",
+                 column_config={"Load": st.column_config.TextColumn(
+                     help="TSS for rides with power, TRIMP(100) for heart rate only")})
 pages = page_count(total, page_size)
 c1, c2 = st.columns([1, 3])
 c1.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="rides_page")
@@ -146,6 +125,8 @@ if not rows:
     st.stop()
 st.divider()
 o1, o2 = st.columns([3, 1], vertical_alignment="bottom")
-open_id = o1.selectbox("Ride detail", list(labels), format_func=labels.get, key="rides_detail",
-                       index=list(labels).index(selected[0]) if selected and selected[0] in labels else 0)
-o2.page_link("app_pages/ride_page.py", label="Open ride", icon=":material/open_in_new:", query_params={"id": open_id})
+open_id = ui.ride_picker("Ride detail", "rides_detail", wanted=selected[0] if selected else rows[0]["id"],
+                         container=o1)
+if open_id is not None:
+    o2.page_link("app_pages/ride_page.py", label="Open ride", icon=":material/open_in_new:",
+                 query_params={"id": open_id})

@@ -4,29 +4,31 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
-from core.importer import import_files
+from core.errors import VeloCoachError
 from core.routes.sections import terrain_warnings
 from core.routes.store import (
+    count_routes,
     current_sections,
     delete_route,
-    format_duration,
     get_route,
     highlight_index,
     list_routes,
     rename_route,
     rider_params,
     route_points,
-    route_rows,
     section_label,
-    section_rows,
 )
+from core.views import fmt
 from core.views.mapview import profile_figure, route_map
+from core.views.routeview import route_table, sections_table
 from core.views.text import md, plain
 
 st.title("Routes")
 cur = ui.cursor()
 athlete = ui.athlete_id()
 settings = ui.settings()
+units = ui.units()
+ROUTES_SHOWN = 200
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -35,46 +37,46 @@ def cached_points(db_path: str, route_id: int, version: int) -> dict:
 
 
 # ---- upload: every new file is imported once, at once ------------------------------------------------
-uploads = st.file_uploader("Drop GPX files here", type=["gpx"], accept_multiple_files=True, key="routes_upload",
-                           help=f"Several at once. Up to {settings.max_upload_mb} MB each.")
-seen = st.session_state.setdefault("routes_imported_file_ids", set())
-new_files = [f for f in uploads or [] if f.file_id not in seen]
-if new_files:
-    bar = st.progress(0.0, text=f"Importing {len(new_files)} file(s)…")
-
-    def progress(done: int, total: int, name: str) -> None:
-        bar.progress(done / total, text=f"Imported {done} of {total}: {md(name)}")
-
-    with ui.friendly_errors("importing routes"):
-        results = import_files(cur, athlete, ((f.name, f.getvalue()) for f in new_files), as_kind="route",
-                               progress=progress)
-        seen.update(f.file_id for f in new_files)
-        st.session_state["routes_results"] = results
-        stored = [r["id"] for r in results if r["ok"]]
-        if stored:
-            st.session_state["routes_selected"] = stored[-1]
-            st.session_state.pop("routes_highlight", None)
-for result in st.session_state.get("routes_results", []):
-    if result["ok"]:
-        climbs = sum(1 for s in result["sections"] if s["kind"] == "climb")
-        st.success(f"{md(result['file'])}: {result['distance_m'] / 1000:.1f} km, {result['points']} points, "
-                   f"{len(result['sections'])} sections ({climbs} climb{'s' if climbs != 1 else ''})")
-        for warning in result.get("warnings") or []:
-            st.warning(md(f"{result['file']}: {warning}"))
-    else:
-        st.error(md(result["error"]))
+fresh = ui.import_zone("routes_upload", "Drop GPX files here", types=("gpx",), as_kind="route",
+                       help_text=f"Several at once. Up to {settings.max_upload_mb} MB each. The same file again "
+                       "finds the route already stored (no copy).")
+if fresh:  # show the last route this drop stored; when it stored none, no older route stays on screen as if it had
+    stored = [r["id"] for r in fresh if r["ok"]]
+    st.session_state["routes_selected"] = stored[-1] if stored else None
+    st.session_state.pop("routes_highlight", None)
+linked = st.query_params.get("id")  # ?id=N, as the import links and the address share
+if linked and linked.isascii() and linked.isdigit() and len(linked) < 19 and st.session_state.get(
+        "routes_linked") != linked:
+    st.session_state["routes_linked"] = linked
+    st.session_state["routes_selected"] = int(linked)
 
 # ---- route list ------------------------------------------------------------------------------------------
-routes = list_routes(cur, athlete, "planned")
-if not routes:
-    st.info("No routes yet: drop a GPX file above.")
+search = st.text_input("Find a route", key="routes_search", max_chars=200, placeholder="words of its name or file, or #id")
+total = count_routes(cur, athlete, "planned", text=search)
+if not total:
+    st.info("No routes match." if search else "No routes yet: drop a GPX file above.")
     st.stop()
-st.dataframe(route_rows(routes), hide_index=True, width="stretch", height=min(38 + 35 * len(routes), 250))
+routes = list_routes(cur, athlete, "planned", text=search, limit=ROUTES_SHOWN)
+selected_id = st.session_state.get("routes_selected")
+if selected_id is not None and selected_id not in {r["id"] for r in routes}:
+    try:  # an older route (past the newest shown) stays choosable
+        routes.append(get_route(cur, selected_id, athlete))
+    except VeloCoachError:
+        st.session_state["routes_selected"] = None
+st.dataframe(route_table(routes, units), hide_index=True, width="stretch", height=min(38 + 35 * len(routes), 250))
+if total > ROUTES_SHOWN:
+    st.caption(f"The {ROUTES_SHOWN} newest of {total:,} routes; search to find older ones.")
 ids = [r["id"] for r in routes]
-names = {r["id"]: f"{r['name']} ({r['distance_m'] / 1000:.1f} km)" for r in routes}
-if st.session_state.get("routes_selected") not in ids:
+names = {r["id"]: f"#{r['id']} {r['name']} ({fmt.distance(r['distance_m'], units)})" for r in routes}
+if "routes_selected" not in st.session_state:
     st.session_state["routes_selected"] = ids[0]
-route_id = st.selectbox("Route", ids, format_func=lambda i: plain(names[i]), key="routes_selected")
+route_id = st.selectbox("Route", ids, format_func=lambda i: plain(names[i]), key="routes_selected", index=None,
+                        placeholder="Choose a route to see it")
+if route_id is None:
+    st.stop()
+if st.query_params.get("id") != str(route_id):
+    st.query_params["id"] = str(route_id)
+    st.session_state["routes_linked"] = str(route_id)
 route = get_route(cur, route_id, athlete)
 
 with st.expander("Rename or delete"):
@@ -95,10 +97,10 @@ with st.expander("Rename or delete"):
 points = cached_points(str(ui.database().path), route_id, ui.current_data_version())
 sections = current_sections(cur, route_id, athlete)  # times for today's FTP, weight and riding setup
 cols = st.columns(4)
-cols[0].metric("Distance", f"{route['distance_m'] / 1000:.1f} km")
-cols[1].metric("Elevation gain", "–" if route["elevation_gain_m"] is None else f"{route['elevation_gain_m']:.0f} m")
+cols[0].metric("Distance", fmt.distance(route["distance_m"], units))
+cols[1].metric("Elevation gain", fmt.elevation(route["elevation_gain_m"], units))
 cols[2].metric("Climbs", sum(1 for s in sections if s["kind"] == "climb"))
-cols[3].metric("Estimated time", format_duration(sum(s["est_time_s"] or 0 for s in sections)))
+cols[3].metric("Estimated time", fmt.duration(sum(s["est_time_s"] or 0 for s in sections)), help="h:mm")
 if not route["has_elevation"]:
     st.warning("This route has no elevation data: it is shown as one flat section by distance only.")
 for warning in terrain_warnings(sections):
@@ -121,7 +123,7 @@ st.caption(f"Map line: {simple.points:,} of {simple.original_points:,} points (D
 st.plotly_chart(profile_figure(points, sections, chosen), width="stretch", key="routes_profile")
 
 st.subheader("Sections")
-st.dataframe(section_rows(sections), hide_index=True, width="stretch", key="routes_sections_table")
+st.dataframe(sections_table(sections, units), hide_index=True, width="stretch", key="routes_sections_table")
 st.caption(f"Times and gears for today's FTP and weight from Settings; model: "
            f"{rider_params(cur, athlete).describe()}. Stretches steeper than 20 % for 200 m are timed at walking "
            "pace. Categories by Strava's score (length × grade ≥ 8,000 for Cat 4); FIETS = H²/(D·10) + (T − 1000)/1000.")

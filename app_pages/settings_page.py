@@ -23,9 +23,10 @@ from core.coach.ai import health_check as ai_health_check
 from core.coach.ai import usage_totals as ai_usage_totals
 from core.coach.rules.model import group_coverage
 from core.errors import ValidationError, VeloCoachError
-from core.garmin.accounts import list_accounts
+from core.garmin.accounts import delete_athlete_with_accounts, list_accounts
 from core.garmin.schedule import INTERVALS, interval_label, set_auto_sync
 from core.rides.powerstore import recompute_rides
+from core.views import fmt
 from core.views.powerview import FTP_CHANGE_NOTE
 from core.views.text import md, plain
 
@@ -47,8 +48,11 @@ st.session_state["settings_athlete"] = current_id
 st.selectbox("Athlete", options=list(names), format_func=lambda i: plain(names[i]), key="settings_athlete",
              on_change=_switch_athlete)
 
+if "settings_flash" in st.session_state:
+    st.success(md(st.session_state.pop("settings_flash")))
 athlete = get_athlete(cur, current_id)
 prefs = athlete["preferences"]
+units = fmt.Units.from_preferences(prefs)
 with st.form("athlete_profile"):
     st.subheader("Profile")
     left, right = st.columns(2)
@@ -79,13 +83,22 @@ with st.form("athlete_profile"):
     bike = right.number_input("Bike and kit (kg)", 4.0, 40.0, float(riding["bike_kg"]), step=0.5,
                               key="profile_bike")
     st.caption("CTL and ATL follow x = x·e^(−1/τ) + TSS·(1 − e^(−1/τ)); form (TSB) = yesterday's CTL − ATL.")
+    st.markdown("**Display**")
+    left, right = st.columns(2)
+    unit_system = left.radio("Units", fmt.SYSTEMS, horizontal=True, key="profile_units",
+                             index=fmt.SYSTEMS.index(units.system),
+                             format_func={"metric": "Metric (km, m, km/h)", "imperial": "Imperial (mi, ft, mph)"}.get)
+    zones = fmt.time_zones()
+    zone = right.selectbox("Time zone", zones, index=zones.index(units.tz) if units.tz in zones else 0,
+                           key="profile_timezone", help="Ride times and dates are shown in this zone.")
     if st.form_submit_button("Save profile", type="primary"):
         try:
             profile = validate_profile(
                 name=name, email=email or None, fitness_level=level, ftp_w=ftp or None, max_hr=max_hr or None,
                 lthr=lthr or None, weight_kg=weight or None,
                 preferences={**prefs, "ctl_days": ctl_days, "atl_days": atl_days, "indoor_ok": indoor,
-                             "gap_method": gap_method, "cda_m2": cda, "crr": crr, "bike_kg": bike})
+                             "gap_method": gap_method, "cda_m2": cda, "crr": crr, "bike_kg": bike, "units": unit_system,
+                             "timezone": zone})
             update_athlete(cur, current_id, profile)
             st.success("Profile saved.")
             if (ftp or None) != athlete["ftp_w"] and ftp:
@@ -115,6 +128,19 @@ with st.expander("Add an athlete"):
                 new_id = create_athlete(cur, validate_profile(name=new_name, ftp_w=new_ftp or None))
                 st.session_state["athlete_id"] = new_id
                 st.rerun()
+
+with st.expander("Delete this athlete"):
+    st.markdown(f":red[:material/warning: Deletes {md(athlete['name'])} with every ride, route, plan, rule and "
+                "Garmin sign-in of theirs. This cannot be undone: download a backup first (Backup page).]")
+    typed = st.text_input(f"Type “{md(athlete['name'])}” to confirm", key=f"delete_athlete_name_{current_id}")
+    if st.button("Delete athlete", key="delete_athlete", disabled=typed.strip() != athlete["name"],
+                 type="primary"):
+        with ui.friendly_errors("deleting the athlete"):
+            deleted = delete_athlete_with_accounts(cur, current_id, confirm_name=typed)
+            st.session_state.pop("athlete_id", None)  # the first remaining athlete becomes current
+            st.session_state["settings_flash"] = (f"Deleted {athlete['name']} with {deleted.get('rides', 0)} rides "
+                                                  f"and {deleted.get('plans', 0)} plan versions.")
+            st.rerun()
 
 with st.expander("Recompute stored rides"):
     st.caption("Recompute NP, IF, TSS, zones and best efforts of your rides from a day on, with the FTP of each "
@@ -176,14 +202,14 @@ for garmin_account in garmin_accounts if ui.settings().feature("background_sync"
 
 st.subheader("Your data")
 summary = data_summary(cur, current_id)
-cols = st.columns(5)
-cols[0].metric("Rides", summary["rides"])
-cols[1].metric("Distance", f"{summary['distance_km']:,.0f} km")
-cols[2].metric("Routes", summary["routes"])
-cols[3].metric("Plans", summary["plans"])
-cols[4].metric("Rules", summary["rules"])
+units = ui.units()  # as just saved
+ui.metric_grid([("Rides", fmt.number(summary["rides"]), None),
+                ("Distance", fmt.distance(summary["distance_km"] * 1000, units, decimals=0), None),
+                ("Routes", fmt.number(summary["routes"]), None),
+                ("Plans", fmt.number(summary["plans"]), f"{summary['plan_versions']} versions in all"),
+                ("Rules", fmt.number(summary["rules"]), None)], per_row=5)
 if summary["first_ride_at"]:
-    st.caption(f"Rides from {summary['first_ride_at']:%d %b %Y} to {summary['last_ride_at']:%d %b %Y}. "
+    st.caption(f"Rides from {fmt.day(summary['first_ride_at'], units)} to {fmt.day(summary['last_ride_at'], units)}. "
                f"Database: {md(ui.settings().db_path)}")
 
 st.subheader("AI service")
@@ -199,7 +225,7 @@ else:
                "`ai_api_key` (and optionally `ai_base_url`, `ai_model`) in .streamlit/secrets.toml or VELOCOACH_AI_KEY.")
 ai_totals = ai_usage_totals(cur)
 ai_cols = st.columns(4)
-ai_cols[0].metric("AI calls", ai_totals["calls"],
+ai_cols[0].metric("AI calls", fmt.number(ai_totals["calls"]),
                   help=f"{ai_totals['cached']} answered from the cache, {ai_totals['failed']} failed or fell back")
 ai_cols[1].metric("Tokens in", f"{ai_totals['tokens_in']:,}")
 ai_cols[2].metric("Tokens out", f"{ai_totals['tokens_out']:,}")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_valid
 
 from core.errors import NotFoundError
 from core.errors import ValidationError as VCValidationError
-from core.store.db import audit, bump_data_version, transaction
+from core.store.db import CHILDREN, LINKS, audit, bump_data_version, delete_with_children, table_counts, transaction
 
 FITNESS_LEVELS = ("beginner", "intermediate", "advanced", "elite")
 # Riding settings kept in preferences, feeding route time estimates (core.routes.model): (low, high, default)
@@ -65,6 +65,23 @@ class AthleteProfile(BaseModel):
             raise ValueError("is not an e-mail address")
         return value
 
+    @field_validator("preferences")
+    @classmethod
+    def _check_display(cls, value: dict) -> dict:
+        """How numbers are shown: ``units`` metric or imperial, ``timezone`` an IANA zone name."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if value.get("units", "metric") not in ("metric", "imperial"):
+            raise ValueError("units must be metric or imperial")
+        zone = value.get("timezone", "UTC")
+        try:
+            if not isinstance(zone, str) or not zone or len(zone) > 64:
+                raise ValueError
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"time zone “{str(zone)[:64]}” is not a known zone (e.g. Europe/Paris)") from None
+        return value
+
     @model_validator(mode="after")
     def _lthr_below_max(self):
         if self.lthr and self.max_hr and self.lthr >= self.max_hr:
@@ -93,7 +110,7 @@ class AthleteProfile(BaseModel):
 
 
 _LABELS = {"ftp_w": "FTP", "max_hr": "Max HR", "lthr": "LTHR", "weight_kg": "Weight", "name": "Name",
-           "email": "E-mail", "fitness_level": "Fitness level"}
+           "email": "E-mail", "fitness_level": "Fitness level", "preferences": "Display:"}
 
 
 def validate_profile(**values) -> AthleteProfile:
@@ -205,10 +222,43 @@ def data_summary(cur, athlete_id: int) -> dict:
         "WHERE athlete_id = ? AND duplicate_of IS NULL", [athlete_id]).fetchone()
     routes = cur.execute("SELECT count(*) FROM routes WHERE athlete_id = ? AND kind = 'planned'",
                          [athlete_id]).fetchone()[0]
-    plans = cur.execute("SELECT count(*) FROM plans WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
+    # A plan is a chain of versions (version 1 starts one, a branch too); templates are not plans.
+    plans, plan_versions = cur.execute(
+        "SELECT count(*) FILTER (WHERE version = 1), count(*) FROM plans WHERE athlete_id = ? AND NOT is_template",
+        [athlete_id]).fetchone()
     rules = cur.execute("SELECT count(*) FROM rules WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
     return {"rides": rides, "first_ride_at": first, "last_ride_at": last, "distance_km": dist / 1000,
-            "routes": routes, "plans": plans, "rules": rules}
+            "routes": routes, "plans": plans, "plan_versions": plan_versions, "rules": rules}
+
+
+def delete_athlete(cur, athlete_id: int, *, confirm_name: str) -> dict:
+    """Delete an athlete with everything of theirs (every table linked to athletes in core.store.db.LINKS, with its
+    children), in one transaction. ``confirm_name`` must be the athlete's name as stored (the rider typed it); the
+    only athlete cannot be deleted (the app needs one). Returns rows deleted per table. Garmin token folders are the
+    garmin package's to remove first (core.garmin.accounts.delete_athlete_with_accounts)."""
+    athlete = get_athlete(cur, athlete_id)
+    if (confirm_name or "").strip() != athlete["name"]:
+        raise VCValidationError(f"Type the athlete's name, “{athlete['name']}”, to delete them. Nothing was deleted.")
+    if cur.execute("SELECT count(*) FROM athletes").fetchone()[0] <= 1:
+        raise VCValidationError("This is the only athlete: create another one first. Nothing was deleted.")
+    before = table_counts(cur)
+    with transaction(cur):
+        for child, column, parent in LINKS:
+            if parent != "athletes" or column != "athlete_id":
+                continue
+            # table names from LINKS/CHILDREN (module constants); the athlete id is a parameter
+            if child in CHILDREN:
+                ids = [r[0] for r in cur.execute(f"SELECT id FROM {child} WHERE athlete_id = ?",  # noqa: S608
+                                                 [athlete_id]).fetchall()]
+                delete_with_children(cur, child, ids)
+            else:
+                cur.execute(f"DELETE FROM {child} WHERE athlete_id = ?", [athlete_id])  # noqa: S608
+        cur.execute("DELETE FROM athletes WHERE id = ?", [athlete_id])
+        audit(cur, "delete", "athlete", athlete_id, None, name=athlete["name"])
+        bump_data_version(cur)
+    after = table_counts(cur)
+    return {table: before[table] - after.get(table, 0) for table in before
+            if table != "audit_log" and before[table] != after.get(table, 0)}
 
 
 def hard_includes_sweet_spot(cur, athlete_id: int) -> bool:

@@ -15,6 +15,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Callable
@@ -140,7 +141,11 @@ def execute(args, ctx: Context, handler: Callable[[Any, Context], int | None] | 
     """Run the parsed command (``handler``, default ``args.handler``); its exit code. Errors become one line on
     stderr, the same in a direct run and in the app running a forwarded command."""
     try:
-        return int((handler or args.handler)(args, ctx) or 0)
+        code = int((handler or args.handler)(args, ctx) or 0)
+        sys.stdout.flush()  # inside the try: a reader that has gone (`| head`) is found here, not at exit
+        return code
+    except BrokenPipeError:
+        raise  # the reader stopped reading: main() ends quietly
     except VeloCoachError as exc:
         log.info("%s: %s", args.command, exc)  # the rider's own mistakes are not problems of the app
         print(f"error: {exc}", file=sys.stderr)
@@ -185,5 +190,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return execute(args, ctx, open_then_run)
+    except BrokenPipeError:
+        # `python -m core rides --json | head -1`: stop quietly, as Unix tools do; stdout goes to /dev/null so
+        # the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     finally:
         ctx.close()

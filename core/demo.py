@@ -63,6 +63,8 @@ class Loop:
     lon: np.ndarray
     ele: np.ndarray
     dist_m: np.ndarray
+    heading_rad: np.ndarray    # direction of travel (0 = north, π/2 = east), for the wind
+    bend_cap_ms: np.ndarray    # the speed a rider takes the road's bends at (brakes before them on a descent)
 
     @property
     def length_m(self) -> float:
@@ -93,7 +95,14 @@ def make_loop(name: str, radius_km: float, phase: float, wobble: float, heading:
     # Resample to 10 m spacing.
     grid = np.arange(0, dist[-1], 10.0)
     lat, lon = np.interp(grid, dist, lat), np.interp(grid, dist, lon)
-    return Loop(name, lat, lon, terrain_elevation(lat, lon), grid)
+    heading = np.arctan2(np.gradient(lon) * math.cos(math.radians(HOME_LAT)), np.gradient(lat))
+    # Bends: a smooth random field along the road (fixed per loop), from hairpins (~38 km/h) to open sweeping
+    # roads (~78 km/h); the loops' own geometry is too gentle to have any.
+    bends = np.random.default_rng(sum(map(ord, name))).normal(0, 1, len(grid))
+    window = np.exp(-0.5 * (np.arange(-60, 61) / 20.0) ** 2)  # ~200 m
+    bends = np.convolve(bends, window / np.sqrt((window**2).sum()), mode="same")
+    bend_cap = np.clip(58 + 12 * bends, 38, 78) / 3.6
+    return Loop(name, lat, lon, terrain_elevation(lat, lon), grid, heading, bend_cap)
 
 
 LOOPS = [
@@ -135,6 +144,12 @@ WORKOUTS["test"] = [(15, 0.58), (TEST_EFFORTS_S["sprint"] / 60, test_power_fract
                     (5, 0.50), (TEST_EFFORTS_S["short"] / 60, test_power_fraction(TEST_EFFORTS_S["short"])),
                     (12, 0.50), (TEST_EFFORTS_S["long"] / 60, test_power_fraction(TEST_EFFORTS_S["long"])),
                     (15, 0.50)]
+# Outdoor rides have what a real rider's have: town-sign sprints (6–12 s) and hard minutes on a climb or in a
+# group (40–60 s), each followed by soft-pedalling and paced at 86–97 % of the rider's all-out power for its length (never beyond the curve the
+# tests ride). workout -> (fewest, most sprints, fewest, most hard minutes).
+EFFORTS = {"endurance": (1, 3, 0, 1), "long": (2, 5, 1, 3), "tempo": (0, 2, 0, 0), "commute": (0, 1, 0, 0)}
+SPEED_PARAMS_MAX_DESCENT_KMH = 85.0  # the demo's descents are capped by its bends, not by one fixed speed
+
 TITLES = {"commute": "Commute", "recovery": "Recovery spin", "endurance": "Endurance ride", "long": "Long ride", "tempo": "Tempo 2×20",
           "sweet_spot": "Sweet spot 3×12", "threshold": "Threshold 2×15", "vo2max": "VO2max 5×4",
           "test": "Test: sprints, 5 and 20 min all-out"}
@@ -162,9 +177,32 @@ def _week_pattern(rng: np.random.Generator, week_index: int, rides_per_week: int
 def _solve_speed(power_w: np.ndarray, grade: np.ndarray, mass_kg: float) -> np.ndarray:
     """Steady-state speed (m/s): the routes' power-balance model (core.routes.sections.speed_for_power), capped at a
     sane 25 m/s and at least walking pace."""
-    from core.routes.sections import speed_for_power
+    from dataclasses import replace
 
-    return np.clip(speed_for_power(power_w, grade * 100.0, mass_kg=mass_kg), 0.5, 25.0)
+    from core.routes.sections import DEFAULT_PARAMS, speed_for_power
+
+    params = replace(DEFAULT_PARAMS, max_descent_speed_kmh=SPEED_PARAMS_MAX_DESCENT_KMH)
+    return np.clip(speed_for_power(power_w, grade * 100.0, mass_kg=mass_kg, params=params), 0.5, 25.0)
+
+
+def _efforts(rng: np.random.Generator, workout: str, n: int, ftp_w: float) -> np.ndarray:
+    """Watts of the ride's sprints and hard minutes (NaN elsewhere): a sprint peaks in its first seconds and
+    fades, a hard minute is held."""
+    watts = np.full(n, np.nan)
+    fewest_sprints, most_sprints, fewest_minutes, most_minutes = EFFORTS.get(workout, (0, 0, 0, 0))
+    if n < 1800:
+        return watts
+    for count, (shortest, longest), (low, high), fade in (
+            (int(rng.integers(fewest_sprints, most_sprints + 1)), (6, 12), (0.86, 0.96), 0.16),
+            (int(rng.integers(fewest_minutes, most_minutes + 1)), (40, 60), (0.90, 0.97), 0.10)):
+        for _ in range(count):
+            seconds = int(rng.integers(shortest, longest + 1))
+            start = int(rng.integers(900, n - seconds - 300))
+            level = test_power_fraction(seconds) * ftp_w * rng.uniform(low, high)
+            watts[start:start + seconds] = level * np.linspace(1 + fade / 2, 1 - fade / 2, seconds)
+            easy = int(rng.integers(30, 61))  # then soft-pedalling to recover
+            watts[start + seconds:start + seconds + easy] = 0.4 * ftp_w
+    return watts
 
 
 def simulate_ride(rng: np.random.Generator, workout: str, duration_s: int, ftp_w: float, lthr: int,
@@ -177,9 +215,12 @@ def simulate_ride(rng: np.random.Generator, workout: str, duration_s: int, ftp_w
     total = sum(m for m, _ in blocks)
     edges = np.cumsum([0] + [m / total * n for m, _ in blocks])
     target = np.interp(t, np.repeat(edges, 2)[1:-1], np.repeat([f for _, f in blocks], 2)) * ftp_w
-    target *= rng.normal(1.0, 0.03)  # day-to-day form
+    form = rng.normal(1.0, 0.03)  # day-to-day form
+    target *= form
     noise = lfilter([0.25], [1, -0.75], rng.normal(0, 0.09 * ftp_w, n))  # pedalling variability, correlated
     mass = weight_kg + 9.0
+    efforts = _efforts(rng, workout, n, ftp_w * form) if loop is not None else np.full(n, np.nan)
+    wind_ms, wind_from = rng.uniform(0.0, 6.0), rng.uniform(0.0, 2 * math.pi)  # the day's wind
 
     if loop is None:
         grade = np.zeros(n)
@@ -206,7 +247,12 @@ def simulate_ride(rng: np.random.Generator, workout: str, duration_s: int, ftp_w
             power = np.minimum(climbing, np.maximum(target, 0.95 * ftp_w)) + noise
             coasting = (grade < -0.035) & (coast_draw < 0.85)
             power = np.where(coasting, 0.0, np.clip(power, 0, None))
+            power = np.where(np.isnan(efforts), power, efforts + 0.3 * noise)
             speed = _solve_speed(np.maximum(power, 40), grade, mass)
+            # a headwind slows, a tailwind helps (about 3 % per m/s); bends cap the speed on descents
+            headwind = wind_ms * np.cos(np.interp(along, loop.dist_m, loop.heading_rad) - wind_from)
+            speed = np.minimum(speed * np.clip(1 - 0.03 * headwind, 0.8, 1.2),
+                               np.interp(along, loop.dist_m, loop.bend_cap_ms))
             speed = lfilter([0.15], [1, -0.85], speed, zi=[speed[0] * 0.85])[0]  # inertia
             dist = np.cumsum(speed)
             if np.max(np.abs(dist - previous)) < 1.0:

@@ -129,6 +129,9 @@ def test_an_analysis_compares_the_ride_with_its_workout_and_changes_no_plan(cur,
     assert analysis["feedback"]["source"] == "rules" and "No AI service" in analysis["feedback"]["notes"][0]
     assert table_counts(cur)["plans"] == plans_before
     assert get_plan(cur, plan_id, athlete_id)["plan"] == body_before
+    # nothing to approve: it is feedback to read, not a decision waiting
+    assert list_analyses(cur, athlete_id, pending=True) == []
+    assert [a["id"] for a in list_analyses(cur, athlete_id, feedback_only=True)] == [analysis["id"]]
 
 
 def test_analysing_the_same_ride_again_replaces_the_pending_analysis(cur, athlete_id, plan_id):
@@ -136,7 +139,7 @@ def test_analysing_the_same_ride_again_replaces_the_pending_analysis(cur, athlet
     first = analyze_ride(cur, athlete_id, ride_id)
     second = analyze_ride(cur, athlete_id, ride_id)
     assert first["id"] == second["id"]
-    assert len(list_analyses(cur, athlete_id, pending=True)) == 1
+    assert len(list_analyses(cur, athlete_id, pending=True) + list_analyses(cur, athlete_id, feedback_only=True)) == 1
 
 
 def test_a_crushing_ride_proposes_recovery_next_day_and_a_lighter_next_week(cur, athlete_id, plan_id):

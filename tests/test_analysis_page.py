@@ -82,3 +82,29 @@ def test_the_latest_rides_are_analysed_and_adjustments_explain_what_is_missing(d
     at.button(key="analysis_adjust_button").click().run()
     assert not at.exception
     assert any("no finished week" in e.value for e in at.error)  # the plan starts in the future
+
+
+def test_after_approving_the_selector_and_the_plan_shown_are_the_new_version(db_path):
+    """The rider looks at another plan (selected) while approving an adjustment of the active one: the page then
+    selects and shows the new version; the selector never names one plan while the page shows another."""
+    from core.coach.plans.store import activate_plan
+
+    plan_id, analysis_id, _ = seed(db_path)
+    db = connect(db_path)
+    cur = db.cursor()
+    athlete_id = cur.execute("SELECT id FROM athletes").fetchone()[0]
+    other_id = make_plan(cur, athlete_id)  # newer, listed first
+    cur.execute("UPDATE plans SET name = 'Spring plan' WHERE id = ?", [other_id])
+    activate_plan(cur, athlete_id, plan_id)
+    db.close()
+    at = open_page()
+    at.selectbox(key="saved_plan_pick").set_value(other_id).run()
+    assert "Spring plan" in at.selectbox(key="saved_plan_pick").format_func(other_id)
+    at.button(key=f"analysis_approve_{analysis_id}").click().run()
+    assert not at.exception
+    new_id = read(db_path, "SELECT max(id) FROM plans")[0][0][0]
+    picker = at.selectbox(key="saved_plan_pick")
+    assert picker.value == new_id and picker.index == picker.options.index(picker.format_func(new_id))
+    assert any("Changes from the previous version" in m.value for m in at.markdown)  # the new version is shown
+    at.run()  # and stays so on the next rerun
+    assert at.selectbox(key="saved_plan_pick").value == new_id

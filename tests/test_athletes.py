@@ -4,7 +4,15 @@ from datetime import date
 
 import pytest
 
-from core.athletes import create_athlete, ftp_on, get_athlete, list_athletes, update_athlete, validate_profile
+from core.athletes import (
+    create_athlete,
+    data_summary,
+    ftp_on,
+    get_athlete,
+    list_athletes,
+    update_athlete,
+    validate_profile,
+)
 from core.errors import NotFoundError, ValidationError
 
 
@@ -37,3 +45,45 @@ def test_athletes_are_listed_in_creation_order(cur):
 def test_an_unknown_athlete_is_not_found(cur):
     with pytest.raises(NotFoundError):
         get_athlete(cur, 999)
+
+
+def test_the_data_summary_counts_plans_not_their_versions(cur, athlete_id):
+    from core.store.db import transaction
+
+    with transaction(cur):
+        def plan(version, parent=None, template=False):
+            return cur.execute(
+                "INSERT INTO plans (athlete_id, name, start_date, end_date, duration_weeks, version, parent_plan_id, "
+                "is_template, plan) VALUES (?, 'P', DATE '2027-01-04', DATE '2027-01-31', 4, ?, ?, ?, '{}') "
+                "RETURNING id", [athlete_id, version, parent, template]).fetchone()[0]
+
+        first = plan(1)
+        second = plan(2, first)
+        plan(3, second)
+        plan(1)  # another plan
+        plan(1, first, template=True)  # a template is not a plan
+    summary = data_summary(cur, athlete_id)
+    assert (summary["plans"], summary["plan_versions"]) == (2, 4)
+
+
+def test_deleting_an_athlete_needs_their_name_removes_everything_of_theirs_and_keeps_the_others(cur, athlete_id):
+    from core.athletes import AthleteProfile, delete_athlete
+    from core.store.db import table_counts
+
+    keep = create_athlete(cur, AthleteProfile(name="Keeps riding", ftp_w=200))
+    cur.execute("INSERT INTO rides (athlete_id, source, external_id, name, sport_type) VALUES "
+                "(?, 'file', 'x1', 'Mine', 'cycling'), (?, 'file', 'x2', 'Theirs', 'cycling')", [athlete_id, keep])
+    cur.execute("INSERT INTO routes (athlete_id, name, kind) VALUES (?, 'R', 'planned')", [athlete_id])
+    before = table_counts(cur)
+    for wrong in ("", "test rider", "Keeps riding"):
+        with pytest.raises(ValidationError, match="Type the athlete's name"):
+            delete_athlete(cur, athlete_id, confirm_name=wrong)
+    assert table_counts(cur) == before
+    deleted = delete_athlete(cur, athlete_id, confirm_name=" Test Rider ")
+    assert deleted["athletes"] == 1 and deleted["rides"] == 1 and deleted["routes"] == 1
+    assert [a["id"] for a in list_athletes(cur)] == [keep]
+    assert cur.execute("SELECT name FROM rides").fetchall() == [("Theirs",)]
+    with pytest.raises(ValidationError, match="only athlete"):
+        delete_athlete(cur, keep, confirm_name="Keeps riding")
+    with pytest.raises(NotFoundError):
+        delete_athlete(cur, athlete_id, confirm_name="Test Rider")

@@ -51,6 +51,7 @@ def test_the_page_offers_a_backup_download_and_gpx_of_a_route(db_path):
     assert not at.exception
     download = at.get("download_button")
     assert download and "velocoach-page-rider-" in shown(download[0].proto.label) and ".zip" in shown(download[0].proto.label)
+    assert any(c.value == "No rides yet." for c in at.caption)  # the ride search (pickers: test_rides_page)
     at.radio(key="gpx_kind").set_value("route").run()
     at.button(key="gpx_prepare").click().run()
     labels = [shown(d.proto.label) for d in at.get("download_button")]
@@ -63,6 +64,9 @@ def test_an_uploaded_backup_is_previewed_then_restored_as_a_new_athlete(db_path)
     at.get("file_uploader")[0].set_value(("page.json", data, "application/json")).run()
     assert not at.exception and not at.error
     assert any("Page Rider" in m.value for m in at.markdown)
+    assert any(" rides, " in m.value and " route" in m.value for m in at.markdown)  # counts, not only dates
+    preview = at.dataframe[0].value
+    assert list(preview.columns) == ["What", "Rows"] and "Route points" in set(preview["What"])
     assert _counts(db_path)["athletes"] == 1  # a preview writes nothing
     at.button(key="backup_restore").click().run()
     assert not at.exception

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,11 @@ def test_the_url_opens_a_comparison_with_charts_map_and_tables(db, two_rides):
     assert [s.value for s in at.subheader] == ["Streams", "Difference A − B", "Tracks", "Differences",
                                                "Shared climbs"]
     differences = at.dataframe[0].value
-    assert "Best 20 min" in list(differences["figure"])
+    assert "Best 20 min" in list(differences["Figure"])
+    # every value carries its unit: h:mm:ss, km, W, never a raw float like 15542.00 s or 121417.96 m
+    by_figure = differences.set_index("Figure")
+    assert by_figure.loc["Distance", "A"].endswith(" km") and by_figure.loc["NP", "B"].endswith(" W")
+    assert ":" in by_figure.loc["Duration (moving)", "A"]
     climbs = at.dataframe[1].value
     assert len(climbs) >= 3 and "W/kg A" in climbs.columns
     assert any("orange" in c.value for c in at.caption)  # the map's legend, next to the two-track map
@@ -79,3 +84,27 @@ def test_three_rides_share_the_charts_and_the_differences_table(db, cur, athlete
     assert at.multiselect(key="compare_rides").value == [a, b, c]
     columns = [col for col in at.dataframe[0].value.columns if col in ("A", "B", "C")]
     assert len(columns) == 3
+
+
+def test_more_rides_in_the_address_than_compare_shows_are_explained_and_cut_not_broken(db, cur, athlete_id,
+                                                                                      two_rides):
+    from core.rides.store import store_ride
+
+    ids = list(two_rides)
+    for n in range(5):
+        again = ridden_again(read_gpx(STRAVA.read_bytes(), STRAVA.name))
+        again.started_at = again.started_at + timedelta(days=n + 2)
+        ids.append(store_ride(cur, athlete_id, again, source="file", external_id=f"more{n}").id)
+    at = open_page(a=",".join(str(i) for i in ids))
+    assert at.multiselect(key="compare_rides").value == ids[:6]
+    assert [w.value for w in at.warning] == [
+        f"Compare shows at most 6 rides at once: the address names 7, so the first 6 are compared (left out: "
+        f"#{ids[6]})."]
+    assert at.query_params["f"] == str(ids[5]) and len(at.get("plotly_chart")) == 2
+
+
+def test_the_ride_search_finds_a_ride_by_id_only(db, two_rides):
+    a, b = two_rides
+    at = open_page()
+    at.text_input(key="compare_query").input(f"#{b}").run()
+    assert at.multiselect(key="compare_rides").options == [at.multiselect(key="compare_rides").format_func(b)]

@@ -37,7 +37,10 @@ def test_the_dashboard_shows_every_panel_and_says_when_there_is_no_plan(db, athl
     at = run_page()
     assert at.title[0].value == "Dashboard"
     labels = [m.label for m in at.metric]
-    assert "Fitness (CTL)" in labels and "Form (TSB)" in labels and "Distance (km)" in labels
+    assert "Fitness (CTL)" in labels and "Form (TSB)" in labels and "Distance" in labels
+    week = {m.label: m for m in at.metric[:4]}
+    assert week["Distance"].value.endswith(" km") and ":" in week["Moving time"].value  # 7:36, not 7.6 h
+    assert week["TSS"].value.replace(",", "").isdigit()  # whole TSS, no raw float
     subheaders = [s.value for s in at.subheader]
     assert subheaders[:3] == ["This week", "Fitness, fatigue and form", "Volume"]
     assert any("No active training plan" in i.value for i in at.info)
@@ -74,8 +77,12 @@ def test_an_active_plan_shows_progress_and_upcoming_workouts(db, cur, athlete_id
     assert any("Spring build" in m.value for m in at.markdown)
     frames = at.dataframe
     assert len(frames) == 2
-    assert {"Planned (h)", "Done (h)", "Compliance (%)"} <= set(frames[0].value.columns)
-    assert len(frames[1].value) == 2  # the two workouts from tomorrow on
+    assert {"Status", "Planned (h:mm)", "Done (h:mm)", "Done of planned (%)"} <= set(frames[0].value.columns)
+    assert set(frames[0].value["Status"]) <= {"On plan", "Partly", "Off plan", "Not yet"}  # words, not emoji
+    upcoming = frames[1].value
+    assert len(upcoming) == 2  # the two workouts from tomorrow on
+    assert list(upcoming.columns) == ["Day", "Workout", "Duration (h:mm)", "TSS", "Description"]
+    assert set(upcoming["Duration (h:mm)"]) == {"1:00", "2:00"}
 
 
 def test_an_empty_database_gets_a_friendly_dashboard(db, athlete_id):

@@ -72,3 +72,22 @@ def test_the_demo_season_is_deterministic_and_realistic(db_path, tmp_path):
     assert samples_hz == pytest.approx(1.0, abs=0.01)  # 1 Hz streams
     # An active demo plan whose first weeks are already ridden: plan pages and progress are never empty.
     assert active_plans == 1 and done_workouts > 0
+
+
+def test_the_demo_season_has_a_real_power_curve_and_descents_that_are_not_one_fixed_speed(cur):
+    """What a new user sees first: sprints well above threshold power (best 5 s ≥ 2.5× best 20 min, best 1 min
+    ≥ 1.5×), and descents at speeds set by the road's bends and the wind, not a flat 60 km/h."""
+    with transaction(cur):
+        seed_demo(cur, years=0.2, end=date(2026, 11, 29))  # the e2e suite's season length
+    best = dict(cur.execute("SELECT duration_s, max(power_w) FROM ride_mmp GROUP BY 1").fetchall())
+    assert best[5] >= 2.5 * best[1200] and best[60] >= 1.5 * best[1200], best
+    assert best[1] > best[120] * 2  # not "best 1 s 370 W barely above best 2 min 352 W"
+    fast = np.array([r[0] for r in cur.execute("SELECT speed * 3.6 FROM ride_samples WHERE speed * 3.6 > 45")
+                     .fetchall()])
+    assert len(fast) > 500 and fast.max() < 85
+    assert np.percentile(fast, 90) - np.percentile(fast, 10) > 10  # spread, not a plateau
+    assert np.mean(np.abs(fast - 60) < 0.5) < 0.05
+    speeds = [r[0] for r in cur.execute("SELECT avg_speed FROM (SELECT distance_m / moving_time_s * 3.6 AS "
+                                        "avg_speed FROM rides WHERE distance_m > 0 AND route_id IS NOT NULL)")
+              .fetchall()]
+    assert max(speeds) - min(speeds) > 6  # varied days: wind, terrain, effort

@@ -30,6 +30,35 @@ def test_the_plan_figure_and_tiles_follow_the_weeks():
     assert len(planview.plan_metrics(plan, None)) == 3
 
 
+def test_the_plan_chart_names_ctl_only_with_its_line_and_ticks_hours_at_whole_steps():
+    plan = build_plan(date(2027, 1, 4), 4, [], ftp_w=250, weekly_hours=7.9)
+    assert planview.plan_figure(plan, None).layout.yaxis.title.text == "TSS"
+    assert planview.plan_figure(plan, [40.0, 42.0, 45.0, 47.0]).layout.yaxis.title.text == "TSS / CTL"
+    hours_axis = planview.plan_figure(plan).layout.yaxis2
+    assert hours_axis.dtick in (1, 2) and hours_axis.tick0 == 0 and hours_axis.range[1] % hours_axis.dtick == 0
+    assert hours_axis.range[1] >= max(w["planned_hours"] for w in plan["weeks"])
+    assert planview.hours_ticks(8.7) == (2.0, 10.0) and planview.hours_ticks(3.5) == (1.0, 4.0)
+    assert planview.hours_ticks(0) == (1.0, 1.0)
+
+
+def test_plan_progress_says_its_status_in_words_and_upcoming_workouts_have_units():
+    import pandas as pd
+
+    progress = pd.DataFrame({"period_start": [date(2027, 1, 4), date(2027, 1, 11)], "planned_s": [28_800.0, 0.0],
+                             "done_s": [27_000.0, 0.0], "compliance_pct": [93.75, float("nan")],
+                             "planned_tss": [400.0, 0.0], "done_tss": [380.4, 0.0], "colour": ["green", None]})
+    frame = planview.progress_frame(progress)
+    assert frame["Status"].tolist() == ["On plan", "Not yet"]
+    assert frame.loc[0, ["Week of", "Planned (h:mm)", "Done (h:mm)", "Done of planned (%)"]].tolist() == [
+        "Mon 2027-01-04", "8:00", "7:30", "94"]
+    assert frame.loc[1, "Done of planned (%)"] == "–"
+    assert "On plan" in planview.STATUS_LEGEND and planview.status_style("Off plan").startswith("background")
+    upcoming = planview.upcoming_frame([{"id": 1, "date": date(2027, 1, 5), "type": "sweet_spot",
+                                         "duration_min": 75, "tss": 81.3, "description": "3×12′"}])
+    assert list(upcoming.columns) == ["Day", "Workout", "Duration (h:mm)", "TSS", "Description"]
+    assert upcoming.iloc[0].tolist() == ["Tue 2027-01-05", "Sweet spot", "1:15", "81", "3×12′"]
+
+
 def test_approval_messages_say_what_changed_and_what_was_skipped():
     kept = planview.approval_message({"plan_id": 9, "version": 2, "old_plan_id": 5, "skipped": ["Tue: no workout"]})
     assert "v2 (#9) is now active" in kept and "(#5) is kept" in kept and kept.endswith("Skipped: Tue\\: no workout.")

@@ -297,3 +297,34 @@ def test_ride_report_has_the_cli_keys(cur, athlete_id, season):
         assert key in report
     assert report["power_curve"]["60"] == pytest.approx(250)
     assert json.loads(json.dumps(report, default=str))["if"] == pytest.approx(1.0, rel=2e-3)
+
+
+@pytest.mark.parametrize("change, words", [({"name": "   "}, "1 to 120"), ({"name": "x" * 121}, "1 to 120"),
+                                           ({"sport_type": "unicycle"}, "Unknown ride type"),
+                                           ({"rpe": 11}, "1 \\(very easy\\) to 10"), ({"rpe": 0}, "1 \\(very easy"),
+                                           ({"rpe": True}, "whole number"), ({"notes": "n" * 5001}, "5,000")])
+def test_a_bad_ride_edit_is_refused_in_words_and_changes_nothing(cur, athlete_id, change, words):
+    from core.rides.store import edit_ride, get_ride
+
+    ride_id = store_ride(cur, athlete_id, make_ride(600, name="Loop"), source="file", external_id="e1").id
+    before = get_ride(cur, athlete_id, ride_id)
+    with pytest.raises(ValidationError, match=words):
+        edit_ride(cur, athlete_id, ride_id, **({"notes": "kept?"} | change))
+    assert get_ride(cur, athlete_id, ride_id) == before
+
+
+def test_a_ride_keeps_its_corrected_name_type_notes_and_rpe_and_only_its_owner_edits_it(cur, athlete_id):
+    from core.athletes import AthleteProfile, create_athlete
+    from core.rides.store import edit_ride
+
+    ride_id = store_ride(cur, athlete_id, make_ride(600, name="Loop"), source="file", external_id="e2").id
+    version = data_version(cur)
+    ride = edit_ride(cur, athlete_id, ride_id, name="  Morning\n loop ", sport_type="gravel_cycling",
+                     notes="Flat tyre at km 12", rpe=7)
+    assert (ride["name"], ride["sport_type"], ride["notes"], ride["rpe"]) == (
+        "Morning loop", "gravel_cycling", "Flat tyre at km 12", 7)
+    assert data_version(cur) > version
+    assert edit_ride(cur, athlete_id, ride_id, notes="", clear_rpe=True)["notes"] is None
+    other = create_athlete(cur, AthleteProfile(name="Other"))
+    with pytest.raises(NotFoundError):
+        edit_ride(cur, other, ride_id, name="Mine now")

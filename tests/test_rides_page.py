@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.athletes import AthleteProfile, create_athlete
 from core.rides.store import RideFilter, add_tag, list_tags, search_rides, store_ride
 from core.store.db import connect
-from tests.apptest_helpers import run_app_page
+from tests.apptest_helpers import read_db, run_app_page, shown
 from tests.test_rides import make_ride
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -79,6 +79,28 @@ def test_the_ride_page_without_an_id_offers_a_picker_and_shares_the_choice(seede
     assert not at.exception
     assert any(sub.value == "Easy spin" for sub in at.subheader)
     assert at.query_params["id"] == str(seeded["ids"]["Easy spin"])
+
+
+def test_the_ride_picker_finds_any_ride_by_id_and_date_and_the_rider_edits_notes_rpe_name_and_type(seeded, db_path):
+    at = run_page("app_pages/ride_page.py")
+    easy = seeded["ids"]["Easy spin"]
+    at.text_input(key="ride_pick_query").input(f"#{easy}").run()
+    assert at.selectbox(key="ride_pick").options == [at.selectbox(key="ride_pick").format_func(easy)]
+    assert any(sub.value == "Easy spin" for sub in at.subheader)
+    at.text_input(key="ride_pick_query").input("1999-01-01").run()
+    assert any("No ride matches" in c.value for c in at.caption) and not at.exception
+    at.text_input(key="ride_pick_query").input("").run()
+    at.selectbox(key="ride_pick").select(easy).run()
+    form_inputs = {w.label: w for w in at.text_input}
+    form_inputs["Name"].input("Easy spin by the lake")
+    next(w for w in at.text_area if w.label == "Notes").input("Windy; *new* tyres")
+    next(w for w in at.select_slider if w.label.startswith("RPE")).set_value(3)
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception
+    assert any(sub.value == "Easy spin by the lake" for sub in at.subheader)
+    assert any("RPE 3/10" in m.value and "\\*new\\*" in m.value for m in at.markdown)  # notes shown as text
+    rows, problems = read_db(db_path, f"SELECT name, notes, rpe FROM rides WHERE id = {easy}")
+    assert rows == [("Easy spin by the lake", "Windy; *new* tyres", 3)] and problems == []
 
 
 def test_an_unknown_ride_id_says_so_and_falls_back_to_the_picker(seeded):
@@ -149,3 +171,19 @@ def test_an_empty_database_invites_an_import(db_path):
     db.close()
     at = run_page()
     assert any("Import .fit or .gpx" in i.value for i in at.info)
+
+
+def test_dropping_files_imports_them_at_once_with_a_link_to_each_new_ride_and_says_what_failed(seeded, db_path):
+    fit = Path(__file__).resolve().parent / "data" / "rides" / "gc__Garmin830_with_Stages.fit"
+    at = run_page()
+    at.file_uploader(key="rides_upload").set_value([(fit.name, fit.read_bytes(), "application/octet-stream"),
+                                                    ("notes.fit", b"not a fit file", "application/octet-stream")])
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Imported 1 of 2 files (1 ride); 1 could not be imported."]
+    new_id = read_db(db_path, "SELECT max(id) FROM rides")[0][0][0]
+    links = [link.proto for link in at.get("page_link")]
+    assert any(p.label == f"Open ride #{new_id}" and f"id={new_id}" in p.query_string for p in links)
+    assert any("Not imported" in m.value and "notes.fit" in shown(m.value) for m in at.markdown)
+    at.run()  # a rerun imports nothing again
+    assert read_db(db_path, "SELECT count(*) FROM rides")[0][0][0] == 4

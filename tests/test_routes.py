@@ -221,3 +221,19 @@ def test_storing_works_after_the_caller_left_a_result_half_read(cur, athlete_id)
         cur.execute("SELECT count(*) FROM routes").fetchone()
         route_id = routes.store_route(cur, athlete_id, "After a read", "recorded", streams_of())
     assert routes.get_route(cur, route_id)["point_count"] == 500
+
+
+def test_the_route_list_finds_any_of_thousands_by_name_file_or_id_and_counts_them_all(cur, athlete_id):
+    from core.routes.store import count_routes, list_routes
+    from core.store.db import transaction
+
+    with transaction(cur):
+        cur.execute("INSERT INTO routes (athlete_id, name, kind, source_file) SELECT ?, 'Loop ' || i, 'planned', "
+                    "'loop_' || i || '.gpx' FROM range(1, 251) t(i)", [athlete_id])
+    assert count_routes(cur, athlete_id) == 250 and len(list_routes(cur, athlete_id)) == 200
+    assert [r["name"] for r in list_routes(cur, athlete_id, text="loop 17")] == [
+        *(f"Loop {n}" for n in range(179, 169, -1)), "Loop 17"]
+    oldest = min(r["id"] for r in list_routes(cur, athlete_id, limit=1000))
+    assert [r["name"] for r in list_routes(cur, athlete_id, text=f"#{oldest}")] == ["Loop 1"]
+    assert count_routes(cur, athlete_id, text="loop_25.gpx") == 1  # the file name too
+    assert count_routes(cur, athlete_id, text="100%") == 0 and count_routes(cur, athlete_id, text="_") == 250

@@ -44,13 +44,17 @@ def test_an_empty_routes_page_invites_an_upload(db_path):
 def test_uploading_gpx_files_shows_the_route_sections_map_and_profile(db_path):
     at = upload(open_routes(), "coursepointer__cptr003.gpx", "empty.gpx")
     assert not at.exception
-    assert any("coursepointer__cptr003.gpx: 48.3 km" in shown(s.value) for s in at.success)
-    assert any(shown(e.value).startswith("empty.gpx: the file is empty") for e in at.error)
+    assert [shown(w.value) for w in at.warning] == ["Imported 1 of 2 files (1 route); 1 could not be imported."]
+    lines = [shown(m.value) for m in at.markdown]
+    assert any("Stored: coursepointer__cptr003.gpx: route, 48.3 km" in line for line in lines)
+    assert any("Not imported: empty.gpx: the file is empty" in line for line in lines)
+    assert not at.get("progress")  # no full bar left saying "Imported 2 of 2" above an error
     assert at.selectbox(key="routes_selected").value is not None
     assert [m.label for m in at.metric] == ["Distance", "Elevation gain", "Climbs", "Estimated time"]
     assert at.metric[0].value == "48.3 km"
     table = at.dataframe[-1].value  # the section table (the route list comes first)
-    assert "climb" in set(table["Kind"]) and table["Length km"].sum() > 48
+    assert "Climb" in set(table["Kind"]) and table["Length (km)"].astype(float).sum() > 48
+    assert "None" not in table.to_string() and not any("_" in c for c in table.columns)
     component = folium_component(at)
     assert component is not None
     script = component["script"]
@@ -59,6 +63,33 @@ def test_uploading_gpx_files_shows_the_route_sections_map_and_profile(db_path):
     assert component["css_links"] == ["/app/static/leaflet/leaflet.css"]
     assert at.get("plotly_chart")
     assert any("Map line: 1,352 of 1,352 points" in c.value for c in at.caption)
+
+
+def test_an_empty_gpx_says_nothing_was_imported_and_no_earlier_route_stays_on_screen(db_path):
+    at = upload(open_routes(), "coursepointer__cptr003.gpx")
+    assert at.metric[0].value == "48.3 km"
+    at = upload(at, "empty.gpx")
+    assert not at.exception
+    assert [shown(e.value) for e in at.error] == ["Imported 0 of 1 file; 1 could not be imported."]
+    assert not at.get("progress") and not at.metric  # the earlier route is not shown as if it were this file
+    assert at.selectbox(key="routes_selected").value is None
+
+
+def test_importing_the_same_gpx_again_finds_the_stored_route_instead_of_a_copy(db_path):
+    at = upload(open_routes(), "coursepointer__cptr004.gpx")
+    first = at.selectbox(key="routes_selected").value
+    at.file_uploader(key="routes_upload").set_value(
+        [("renamed copy.gpx", (DATA / "coursepointer__cptr004.gpx").read_bytes(), "application/gpx+xml")])
+    at.run()
+    assert not at.exception
+    assert any(shown(i.value).startswith("Imported 0 of 1 file; 1 already imported") for i in at.info)
+    assert any(f"already imported as route #{first}" in shown(m.value) for m in at.markdown)
+    assert at.selectbox(key="routes_selected").value == first
+    database = connect(db_path)
+    try:
+        assert table_counts(database.cursor())["routes"] == 1
+    finally:
+        database.close()
 
 
 def test_a_rerun_does_not_import_the_same_upload_twice(db_path):
@@ -106,5 +137,5 @@ def test_a_hiking_track_is_flagged_on_the_routes_page(db_path):
     assert not at.exception
     assert any("hiking track" in w.value and "grades no one rides" in w.value for w in at.warning)
     table = at.dataframe[-1].value
-    descents = table[table["Kind"] == "descent"]
-    assert len(descents) and (descents["km/h"] < 8).all() and (descents["Walk"] == "walk").all()
+    descents = table[table["Kind"] == "Descent"]
+    assert len(descents) and (descents["Speed (km/h)"].astype(float) < 8).all() and (descents["Walk"] == "walk").all()

@@ -33,6 +33,19 @@ def test_saving_a_valid_profile_stores_it(db_path):
     assert athlete["ftp_w"] == 270 and athlete["lthr"] == 170
 
 
+def test_imperial_units_and_a_time_zone_are_saved_and_used_by_the_pages(db_path):
+    at = open_settings()
+    at.radio(key="profile_units").set_value("imperial")
+    at.selectbox(key="profile_timezone").set_value("America/New_York")
+    at.button[0].click().run()
+    assert not at.exception
+    prefs = list_athletes_in(db_path)[0]["preferences"]
+    assert (prefs["units"], prefs["timezone"]) == ("imperial", "America/New_York")
+    at = open_settings()
+    assert at.radio(key="profile_units").value == "imperial"
+    assert next(m for m in at.metric if m.label == "Distance").value.endswith(" mi")
+
+
 def test_an_invalid_profile_is_refused_with_a_message_and_not_saved(db_path):
     at = open_settings()
     at.number_input(key="profile_max_hr").set_value(170)
@@ -81,6 +94,22 @@ def list_athletes_in(db_path):
     finally:
         db.close()
 
+
+
+def test_an_athlete_is_deleted_only_after_typing_their_name(db_path):
+    at = open_settings()
+    at.text_input(key="new_athlete_name").set_value("Second rider")
+    next(b for b in at.button if b.label == "Create athlete").click().run()
+    second = at.session_state["athlete_id"]
+    assert at.button(key="delete_athlete").disabled
+    at.text_input(key=f"delete_athlete_name_{second}").input("second rider").run()
+    assert at.button(key="delete_athlete").disabled  # the exact name only
+    at.text_input(key=f"delete_athlete_name_{second}").input("Second rider").run()
+    at.button(key="delete_athlete").click().run()
+    assert not at.exception
+    assert any("Deleted Second rider" in s.value for s in at.success)
+    assert [a["name"] for a in list_athletes_in(db_path)] == ["Rider"]
+    assert at.selectbox(key="settings_athlete").value != second
 
 
 def test_the_riding_setup_is_saved_and_moves_route_times(db_path):

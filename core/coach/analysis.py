@@ -111,10 +111,14 @@ def get_analysis(cur, athlete_id: int, analysis_id: int) -> dict:
     return _row(row)
 
 
-def list_analyses(cur, athlete_id: int, *, pending: bool = False, limit: int = 50) -> list[dict]:
-    """The athlete's analyses, newest first (only those awaiting a decision with ``pending``)."""
-    rows = cur.execute(_SELECT + " AND (NOT ? OR a.approved IS NULL) ORDER BY a.id DESC LIMIT ?",
-                       [athlete_id, pending, int(limit)]).fetchall()
+def list_analyses(cur, athlete_id: int, *, pending: bool = False, feedback_only: bool = False,
+                  limit: int = 50) -> list[dict]:
+    """The athlete's analyses, newest first. ``pending``: those awaiting a decision — undecided and proposing a
+    change (an analysis that says "no change needed" has nothing to approve). ``feedback_only``: undecided ones
+    without a suggestion (feedback to read)."""
+    rows = cur.execute(_SELECT + " AND (NOT ? OR (a.approved IS NULL AND coalesce(json_array_length(a.suggestions), 0)"
+                       " > 0)) AND (NOT ? OR (a.approved IS NULL AND coalesce(json_array_length(a.suggestions), 0)"
+                       " = 0)) ORDER BY a.id DESC LIMIT ?", [athlete_id, pending, feedback_only, int(limit)]).fetchall()
     return [_row(r) for r in rows]
 
 

@@ -25,6 +25,12 @@ def register(subparsers) -> None:
     athletes.add_argument("--json", action="store_true")
     athletes.set_defaults(handler=cmd_athletes)
 
+    delete = subparsers.add_parser("delete-athlete", help="delete an athlete and all their data (asks for the name)")
+    delete.add_argument("athlete", type=int, help="the athlete's id (see `athletes`)")
+    delete.add_argument("--confirm-name", help="the athlete's exact name; without it the name is asked for")
+    delete.add_argument("--json", action="store_true")
+    delete.set_defaults(handler=cmd_delete_athlete, prompts=True)
+
 
 def cmd_init(args, ctx) -> int:
     from core.store.db import schema_version
@@ -74,4 +80,22 @@ def cmd_athletes(args, ctx) -> int:
         for a in athletes:
             print(f"{a['id']:>4}  {a['name']:<24} FTP {a['ftp_w'] or '-':>5}  max HR {a['max_hr'] or '-':>4}  "
                   f"{a['fitness_level']}")
+    return 0
+
+
+def cmd_delete_athlete(args, ctx) -> int:
+    from core.athletes import get_athlete
+    from core.garmin.accounts import delete_athlete_with_accounts
+
+    athlete = get_athlete(ctx.cur, args.athlete)
+    name = args.confirm_name
+    if name is None:
+        name = ctx.files.ask_secret(f"Delete athlete #{athlete['id']} “{athlete['name']}” and all their rides, "
+                                    "routes, plans and rules? Type their name to confirm: ")
+    deleted = delete_athlete_with_accounts(ctx.cur, args.athlete, confirm_name=name)
+    if args.json:
+        ctx.print_json({"deleted_athlete_id": args.athlete, "rows": deleted})
+    else:
+        print(f"Deleted athlete #{args.athlete} with {deleted.get('rides', 0)} rides, {deleted.get('routes', 0)} "
+              f"routes and {deleted.get('plans', 0)} plans.")
     return 0

@@ -175,6 +175,17 @@ def remove_account(cur, account_id: int) -> None:
         delete_with_children(cur, "garmin_accounts", [account_id])
 
 
+def delete_athlete_with_accounts(cur, athlete_id: int, *, confirm_name: str) -> dict:
+    """core.athletes.delete_athlete, after checking the name, with the athlete's Garmin tokens removed from disk
+    first (tokens are files, not rows). Returns rows deleted per table."""
+    from core.athletes import delete_athlete, get_athlete
+
+    if (confirm_name or "").strip() == get_athlete(cur, athlete_id)["name"]:
+        for account in list_accounts(cur, athlete_id):
+            sign_out(cur, account["id"])
+    return delete_athlete(cur, athlete_id, confirm_name=confirm_name)
+
+
 _ACCOUNT_COLUMNS = ("id", "athlete_id", "label", "token_dir", "last_synced_activity_id", "last_synced_activity_at",
                     "last_sync_at", "created_at", "auto_sync_minutes")
 _SELECT_ACCOUNT = ("SELECT id, athlete_id, label, token_dir, last_synced_activity_id, last_synced_activity_at, "

@@ -35,7 +35,15 @@ from core.rides.power import MMP_DURATIONS_S, effort_floors
 if TYPE_CHECKING:
     import pyarrow as pa
 
-from core.store.db import LARGE_DELETE_ROWS, audit, bump_data_version, checkpoint, delete_with_children, transaction
+from core.store.db import (
+    LARGE_DELETE_ROWS,
+    audit,
+    bump_data_version,
+    checkpoint,
+    delete_with_children,
+    like_pattern,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -375,7 +383,7 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
 _DETAIL_COLUMNS = ("id, athlete_id, source, account_id, external_id, duplicate_of, name, sport_type, started_at, "
                    "elapsed_time_s, moving_time_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_power_w, "
                    "max_power_w, normalized_power_w, avg_cadence, intensity_factor, tss, load_method, route_id, "
-                   "metrics, laps, source_file, notes, created_at, altitude_source, data_warnings")
+                   "metrics, laps, source_file, notes, rpe, created_at, altitude_source, data_warnings")
 
 
 def get_ride(cur, athlete_id: int, ride_id: int) -> dict:
@@ -450,8 +458,7 @@ def _where(athlete_id: int, f: RideFilter) -> tuple[str, list]:
         params.append(f.tag.strip())
     if f.text and f.text.strip():
         clauses.append("r.name ILIKE ? ESCAPE '\\'")
-        escaped = f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params.append(f"%{escaped}%")
+        params.append(like_pattern(f.text.strip()))
     return " AND ".join(clauses), params
 
 
@@ -621,3 +628,44 @@ def delete_rides(cur, athlete_id: int, ride_ids) -> int:
     if samples >= LARGE_DELETE_ROWS:  # give the freed blocks back to the file now, not at some later checkpoint
         checkpoint(cur)
     return len(ids)
+
+
+SPORT_TYPES = (*CYCLING_TYPES, "running", "walking", "hiking", "swimming", "strength", "other")
+RPE_WORDS = {1: "very easy", 2: "easy", 3: "moderate", 4: "somewhat hard", 5: "hard", 6: "hard+", 7: "very hard",
+             8: "very hard+", 9: "near maximal", 10: "maximal"}  # Borg CR10
+
+
+def edit_ride(cur, athlete_id: int, ride_id: int, *, name: str | None = None, sport_type: str | None = None,
+              notes: str | None = None, rpe: int | None = None, clear_rpe: bool = False) -> dict:
+    """Correct a ride's name or type and keep the rider's notes and RPE (1–10); None leaves a field as it is
+    (``notes=""`` clears the notes, ``clear_rpe`` the RPE). Returns the ride; ValidationError names a bad value and
+    changes nothing."""
+    ride = get_ride(cur, athlete_id, ride_id)
+    changes: dict = {}
+    if name is not None:
+        name = " ".join(str(name).split())
+        if not name or len(name) > 120:
+            raise ValidationError("A ride's name must be 1 to 120 characters.")
+        changes["name"] = name
+    if sport_type is not None:
+        if sport_type not in SPORT_TYPES and sport_type != ride["sport_type"]:
+            raise ValidationError(f"Unknown ride type {str(sport_type)[:40]!r}; choose one of {', '.join(SPORT_TYPES)}.")
+        changes["sport_type"] = sport_type
+    if notes is not None:
+        if len(notes) > 5000:
+            raise ValidationError("Notes are limited to 5,000 characters.")
+        changes["notes"] = notes.strip() or None
+    if clear_rpe:
+        changes["rpe"] = None
+    elif rpe is not None:
+        if isinstance(rpe, bool) or not isinstance(rpe, int) or not 1 <= rpe <= 10:
+            raise ValidationError("RPE is a whole number from 1 (very easy) to 10 (maximal).")
+        changes["rpe"] = rpe
+    if not changes:
+        return ride
+    with transaction(cur):
+        for column, value in changes.items():  # column names from the fixed set above, values as parameters
+            cur.execute(f"UPDATE rides SET {column} = ? WHERE id = ?", [value, ride_id])  # noqa: S608
+        audit(cur, "edit", "ride", ride_id, athlete_id, fields=sorted(changes))
+        bump_data_version(cur)  # the type decides what counts as cycling on the dashboard
+    return get_ride(cur, athlete_id, ride_id)

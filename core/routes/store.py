@@ -6,6 +6,7 @@ in as one bulk insert from an Arrow table (no pandas on the import path), never 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import date
@@ -35,6 +36,7 @@ from core.store.db import (
     checkpoint,
     delete_with_children,
     get_one,
+    like_pattern,
     transaction,
 )
 
@@ -209,10 +211,19 @@ def import_gpx_route(cur, athlete_id: int, filename: str, data: bytes, *,
 
         streams = read_gpx(data, filename, max_bytes=max_bytes)
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    digest = hashlib.sha256(data).hexdigest()
+    same = cur.execute("SELECT id, name FROM routes WHERE athlete_id = ? AND kind = 'planned' AND content_sha256 = ? "
+                       "ORDER BY id LIMIT 1", [athlete_id, digest]).fetchone()
+    if same is not None:  # the same file again: the stored route, not a copy
+        return route_json(cur, same[0], filename, retime=False) | {
+            "duplicate_of": same[0],
+            "message": f"{base}: already imported as route #{same[0]} “{same[1]}”; nothing new was stored"}
     streams, repairs = check_streams(streams, kind="route", filename=base)  # every route passes here
     name = streams.name or base.rsplit(".", 1)[0]
-    route_id = store_route(cur, athlete_id, name, "planned", streams, source_file=base,
-                           data_warnings=[w.as_dict() for w in repairs])
+    with transaction(cur):
+        route_id = store_route(cur, athlete_id, name, "planned", streams, source_file=base,
+                               data_warnings=[w.as_dict() for w in repairs])
+        cur.execute("UPDATE routes SET content_sha256 = ? WHERE id = ?", [digest, route_id])
     return route_json(cur, route_id, filename, retime=False)
 
 
@@ -222,13 +233,35 @@ def _route_row(row) -> dict:
     return route
 
 
-def list_routes(cur, athlete_id: int, kind: str | None = "planned", *, limit: int = 200, offset: int = 0) -> list[dict]:
-    """Routes newest first (``kind`` None for both kinds), paged in SQL."""
+def list_routes(cur, athlete_id: int, kind: str | None = "planned", *, limit: int = 200, offset: int = 0,
+                text: str | None = None) -> list[dict]:
+    """Routes newest first (``kind`` None for both kinds), paged in SQL; ``text`` keeps those whose name or file
+    contains it (case-insensitive), or the route '#id'."""
+    pattern, route_id = _route_search(text)
     rows = cur.execute(
         "SELECT id, athlete_id, name, kind, source_file, distance_m, elevation_gain_m, elevation_loss_m, has_elevation, point_count, min_lat, min_lon, max_lat, max_lon, created_at, altitude_source, data_warnings "
-        "FROM routes WHERE athlete_id = ? AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ? OFFSET ?",
-        [athlete_id, kind, kind, limit, offset]).fetchall()
+        "FROM routes WHERE athlete_id = ? AND (? IS NULL OR kind = ?) AND (? IS NULL OR id = ?) "
+        "AND (? IS NULL OR name ILIKE ? ESCAPE '\\' OR source_file ILIKE ? ESCAPE '\\') ORDER BY id DESC LIMIT ? OFFSET ?",
+        [athlete_id, kind, kind, route_id, route_id, pattern, pattern, pattern, limit, offset]).fetchall()
     return [_route_row(row) for row in rows]
+
+
+def count_routes(cur, athlete_id: int, kind: str | None = "planned", *, text: str | None = None) -> int:
+    pattern, route_id = _route_search(text)
+    return cur.execute(
+        "SELECT count(*) FROM routes WHERE athlete_id = ? AND (? IS NULL OR kind = ?) AND (? IS NULL OR id = ?) "
+        "AND (? IS NULL OR name ILIKE ? ESCAPE '\\' OR source_file ILIKE ? ESCAPE '\\')",
+        [athlete_id, kind, kind, route_id, route_id, pattern, pattern, pattern]).fetchone()[0]
+
+
+def _route_search(text: str | None) -> tuple[str | None, int | None]:
+    """(ILIKE pattern, None) for a name, (None, id) for '#12'; (None, None) for nothing."""
+    text = (text or "").strip()[:200]
+    if not text:
+        return None, None
+    if text.startswith("#") and text[1:].isdigit() and len(text) < 19:
+        return None, int(text[1:])
+    return like_pattern(text), None
 
 
 def get_route(cur, route_id: int, athlete_id: int | None = None) -> dict:
@@ -351,27 +384,3 @@ def format_duration(seconds: float | None) -> str:
         return "–"
     minutes = int(round(seconds / 60))
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-
-
-def section_rows(sections: list[dict]) -> list[dict]:
-    """The section table, in the rider's units."""
-    rows = []
-    for i, s in enumerate(sections):
-        rows.append({
-            "#": i + 1, "Kind": s["kind"], "From km": round(s["start_m"] / 1000, 2),
-            "To km": round(s["end_m"] / 1000, 2), "Length km": round(s["distance_m"] / 1000, 2),
-            "Gain m": None if s["elevation_gain_m"] is None else round(s["elevation_gain_m"]),
-            "Loss m": None if s["elevation_loss_m"] is None else round(s["elevation_loss_m"]),
-            "Avg %": s["avg_grade_pct"], "Max %": s["max_grade_pct"],
-            "Cat": s["category"] or "", "FIETS": s["fiets"], "Time": format_duration(s["est_time_s"]),
-            "km/h": (s.get("details") or {}).get("avg_speed_kmh"),
-            "Walk": "walk" if (s.get("details") or {}).get("unrideable") else "",
-            "Gear": s["gear_hint"] or ""})
-    return rows
-
-
-def route_rows(routes: list[dict]) -> list[dict]:
-    return [{"Name": r["name"], "km": round(r["distance_m"] / 1000, 1),
-             "Gain m": None if r["elevation_gain_m"] is None else round(r["elevation_gain_m"]),
-             "Points": r["point_count"], "File": r["source_file"] or "",
-             "Added": r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else ""} for r in routes]

@@ -427,6 +427,11 @@ def retrying(cur, operation: Callable[[], T], *, attempts: int = 3, pause_s: flo
     raise AssertionError("unreachable")
 
 
+def like_pattern(text: str) -> str:
+    """'%text%' for ``ILIKE ? ESCAPE '\\'`` with the rider's %, _ and \\ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
     """Mark that aggregates changed (imports, edits, deletes); cached page reads key on data_version().
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from core.coach.plans.check import _as_dict, _day_of
 from core.coach.rules.model import DAY_NAMES, DAYS
+from core.views import fmt as show
 from core.views.text import md, plain
 
 GENERATOR_LABELS = {"engine": "built-in engine", "ai": "AI coach", "ai-repaired": "AI coach, repaired to fit your rules"}
@@ -61,11 +62,21 @@ def plan_figure(plan, weekly_ctl=None):
                         line=dict(color="#e6550d", dash="dash"))
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12),
                       barmode="overlay")
-    fig.update_yaxes(title_text="TSS / CTL", secondary_y=False)
-    fig.update_yaxes(title_text="Hours", secondary_y=True, range=[0, max(1.0, frame["hours"].max() * 1.15)],
-                     tickformat=".1~f", showgrid=False)
+    fig.update_yaxes(title_text="TSS / CTL" if "ctl" in frame else "TSS", secondary_y=False)
+    step, top = hours_ticks(frame["hours"].max())
+    fig.update_yaxes(title_text="Hours", secondary_y=True, range=[0, top], tick0=0, dtick=step, showgrid=False)
     fig.update_yaxes(range=[0, max(1.0, frame["tss"].max() * 1.15)], secondary_y=False)
     return fig
+
+
+def hours_ticks(max_hours: float) -> tuple[float, float]:
+    """(tick step, axis top) for an hours axis: whole hours (1, 2, 5 or 10 h apart, about five ticks) and a top a
+    little above the highest week, on a tick."""
+    import math
+
+    highest = max(1.0, float(max_hours or 0) * 1.1)
+    step = next(s for s in (1, 2, 5, 10, 20, 50) if highest / s <= 6)
+    return float(step), float(step * math.ceil(highest / step))
 
 
 def analysis_title(item: dict) -> str:
@@ -161,10 +172,11 @@ def projection_figure(projection: dict):
 
 def weeks_frame(projection: dict) -> pd.DataFrame:
     """One row per week: phase, hours, TSS, CTL at the week's end and the sentence saying why."""
-    rows = [{"Week": w["week"], "Starts": w["start_date"], "Phase": w["phase"], "Hours": round(w["hours"], 1),
-             "TSS": round(w["tss"]), "CTL at end": w["ctl_end"], "Why": w.get("why", "")}
+    rows = [{"Week": w["week"], "Starts": w["start_date"], "Phase": w["phase"],
+             "Time (h:mm)": show.duration(w["hours"] * 3600), "TSS": show.number(w["tss"]),
+             "CTL at end": show.number(w["ctl_end"]), "Why": w.get("why", "")}
             for w in (projection or {}).get("weeks", [])]
-    return pd.DataFrame(rows, columns=["Week", "Starts", "Phase", "Hours", "TSS", "CTL at end", "Why"])
+    return pd.DataFrame(rows, columns=["Week", "Starts", "Phase", "Time (h:mm)", "TSS", "CTL at end", "Why"])
 
 
 def workout_choices(plan: dict) -> dict[str, str]:
@@ -300,3 +312,41 @@ def constraint_lines(constraints: list, *, hard_includes_sweet_spot: bool = True
         lines.append(f"- {md(describe(c))}")
         lines += [f"    - {md(text)}" for text in covers(c, hard_includes_sweet_spot=hard_includes_sweet_spot)]
     return lines
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Plan progress and upcoming workouts (Dashboard): status in words and colour, never an emoji alone
+# ----------------------------------------------------------------------------------------------------------------
+
+# compliance colour -> (word, background, text colour); Okabe–Ito hues (told apart with colour-blindness) and a word.
+STATUS = {"green": ("On plan", "#CDE8F6", "#0B4F71"), "amber": ("Partly", "#FBE3B8", "#6B4100"),
+          "red": ("Off plan", "#F6CFC0", "#7A2100"), None: ("Not yet", "#ECEFF1", "#37474F")}
+STATUS_LEGEND = ("Status: On plan = within ±20 % of the planned duration · Partly = 50–79 % or 121–150 % · "
+                 "Off plan = otherwise · Not yet = nothing planned or the week has not started")
+_STATUS_BY_WORD = {word: (background, colour) for word, background, colour in STATUS.values()}
+
+
+def status_style(word: str) -> str:
+    """CSS for a status cell (pandas Styler.map)."""
+    background, colour = _STATUS_BY_WORD.get(word, ("", ""))
+    return f"background-color: {background}; color: {colour}; font-weight: 600" if background else ""
+
+
+def progress_frame(progress: pd.DataFrame) -> pd.DataFrame:
+    """Planned against done per week: status word, hours as h:mm, compliance %, TSS."""
+    rows = [{**r, "status": STATUS.get(r["colour"], STATUS[None])[0]} for r in progress.to_dict("records")]
+    return show.table(rows, [
+        show.Column("period_start", "Week of", show.day), show.Column("status", "Status", str),
+        show.Column("planned_s", "Planned (h:mm)", show.duration), show.Column("done_s", "Done (h:mm)", show.duration),
+        show.Column("compliance_pct", "Done of planned (%)", lambda v: show.pct(v, 0, unit=False)),
+        show.Column("planned_tss", "Planned TSS", show.number), show.Column("done_tss", "Done TSS", show.number)])
+
+
+def upcoming_frame(workouts: list[dict]) -> pd.DataFrame:
+    """The next planned workouts: day, type, duration as h:mm, TSS, description."""
+    rows = [{**w, "duration_s": None if w["duration_min"] is None else w["duration_min"] * 60,
+             "kind": str(w["type"]).replace("_", " ").capitalize()} for w in workouts]
+    return show.table(rows, [
+        show.Column("date", "Day", show.day), show.Column("kind", "Workout"),
+        show.Column("duration_s", "Duration (h:mm)", show.duration), show.Column("tss", "TSS", show.number),
+        show.Column("description", "Description", lambda v: show.text(v, 160))])

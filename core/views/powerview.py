@@ -11,6 +11,7 @@ import pandas as pd
 
 from core.rides import powerstore
 from core.rides.metrics import power_series, w_prime_balance
+from core.views import fmt
 
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 MAX_CHART_POINTS = 4000
@@ -77,8 +78,9 @@ def power_figure(report: dict):
         fig.add_trace(go.Scatter(
             x=[p["duration_s"] for p in chosen], y=[p["power_w"] for p in chosen], mode="markers", name=name,
             marker={"color": colour, "size": 9 if in_fit else 7},
-            customdata=[[p["ride_id"], p["date"]] for p in chosen],
-            hovertemplate="%{x} s: %{y:.0f} W<br>ride #%{customdata[0]} on %{customdata[1]}<extra></extra>"))
+            customdata=[[p["ride_id"], p["date"], fmt.duration(p["duration_s"], with_seconds=True)]
+                        for p in chosen],
+            hovertemplate="%{customdata[2]}: %{y:.0f} W<br>ride #%{customdata[0]} on %{customdata[1]}<extra></extra>"))
     if report["cp_w"] is not None:
         t = np.unique(np.geomspace(1 if report["pmax_w"] else 60, max(3600, points[-1]["duration_s"]), 120))
         fig.add_trace(go.Scatter(x=t, y=_curve(report, t), mode="lines", name="fitted model",
@@ -86,7 +88,7 @@ def power_figure(report: dict):
         fig.add_hline(y=report["cp_w"], line_dash="dot", line_color="#1D3557",
                       annotation_text=f"CP {report['cp_w']:.0f} W")
     fig.update_layout(height=420, margin=_MARGIN, title="Mean-maximal power and the fitted model",
-                      xaxis={"type": "log", "title": "duration (s)"}, yaxis_title="power (W)",
+                      xaxis=fmt.duration_axis(max(3600, points[-1]["duration_s"])), yaxis_title="power (W)",
                       legend={"orientation": "h", "y": -0.2})
     return fig
 

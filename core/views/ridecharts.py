@@ -7,12 +7,12 @@ Nothing here writes; ``load_ride_detail`` is the one read.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from core.rides import store as rides
 from core.rides.dashboard import ZONE_COLOURS
+from core.views import fmt
+from core.views.fmt import METRIC, Column, Units
 from core.views.text import plain
 
 SORT_LABELS = {"started_at": "Date", "distance_m": "Distance", "moving_time_s": "Moving time", "tss": "TSS",
@@ -36,37 +36,33 @@ def ride_labels(rows: list[dict]) -> dict[int, str]:
     return {r["id"]: ride_label(r) for r in rows}
 
 
-def ride_choices(cur, athlete_id: int, wanted: int | None = None, recent: int = 100) -> dict[int, str]:
-    """Labels of the ``recent`` latest rides (any sport), plus ``wanted`` first when it is an older ride of this
-    athlete; an unknown ``wanted`` is left out (the caller says so)."""
+def is_athletes_ride(cur, athlete_id: int, ride_id: int) -> bool:
     from core.errors import NotFoundError
 
-    latest, _ = rides.search_rides(cur, athlete_id, rides.RideFilter(sport="all"), page_size=recent)
-    labels = ride_labels(latest)
-    if wanted is not None and wanted not in labels:
-        try:
-            labels = {wanted: ride_label(rides.get_ride(cur, athlete_id, wanted)), **labels}
-        except NotFoundError:
-            pass
-    return labels
+    try:
+        rides.get_ride(cur, athlete_id, ride_id)
+    except NotFoundError:
+        return False
+    return True
 
 
-def hours_minutes(seconds: float | None) -> str | None:
-    """3725 → '1:02'."""
-    if seconds is None:
-        return None
-    return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}"
+def rides_table(rows: list[dict], units: Units = METRIC) -> pd.DataFrame:
+    """The Rides list as shown: date in the rider's zone, distance with one decimal, moving time as h:mm, watts,
+    load and its method, tags joined; "–" where a figure is missing."""
+    def load(row):
+        return f"{fmt.number(row['tss'])} {LOAD_SHORT.get(row['load_method'], '')}".strip()
 
-
-def rides_table(rows: list[dict]) -> pd.DataFrame:
-    """The Rides list as shown: km rounded, moving time as h:mm, tags joined."""
-    return pd.DataFrame([{
-        "id": r["id"], "Date": r["started_at"], "Name": plain(r["name"]), "Sport": r["sport_type"],
-        "km": None if r["distance_m"] is None else round(r["distance_m"] / 1000, 1),
-        "Moving": hours_minutes(r["moving_time_s"]), "Avg W": r["avg_power_w"], "NP": r["normalized_power_w"],
-        "Avg HR": r["avg_hr"], "Load": r["tss"], "Load from": LOAD_LABELS.get(r["load_method"]),
-        "Tags": ", ".join(plain(t) for t in r["tags"])}
-        for r in rows])
+    return fmt.table([{**r, "when": fmt.moment(r["started_at"], units), "load": load(r) if r["tss"] is not None
+                       else fmt.MISSING, "tag_text": ", ".join(plain(t) for t in r["tags"])} for r in rows], [
+        Column("id", "#", lambda v: str(v)), Column("when", "Date", str), Column("name", "Name"),
+        Column("sport_type", "Sport"),
+        Column("distance_m", f"Distance ({units.distance_unit})", lambda v: fmt.distance(v, units, unit=False)),
+        Column("moving_time_s", "Moving (h:mm)", fmt.duration),
+        Column("elevation_gain_m", f"Gain ({units.elevation_unit})", lambda v: fmt.elevation(v, units, unit=False)),
+        Column("avg_power_w", "Avg (W)", lambda v: fmt.power(v, unit=False)),
+        Column("normalized_power_w", "NP (W)", lambda v: fmt.power(v, unit=False)),
+        Column("avg_hr", "Avg HR (bpm)", lambda v: fmt.heart_rate(v, unit=False)),
+        Column("load", "Load", str), Column("tag_text", "Tags", lambda v: v or "")])
 
 
 def page_count(total: int, page_size: int) -> int:
@@ -104,40 +100,61 @@ def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 4000)
     return ride
 
 
-def _fmt(value, pattern: str = "{:.0f}", none: str = "–") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return none
-    return pattern.format(value)
-
-
 LOAD_HELP = {"power": "TSS from power: samples/3600 · IF² · 100",
              "hr": "TRIMP(100) from heart rate (no power): Banister's TRIMP scaled so one hour at LTHR = 100"}
 # How a ride's load was computed, wherever the number shows: TSS needs power and an FTP, TRIMP is from HR.
 LOAD_LABELS = {"power": "TSS (power)", "hr": "TRIMP (HR)"}
+LOAD_SHORT = {"power": "TSS", "hr": "TRIMP"}
 ALTITUDE_HELP = {"barometric": "From the barometric altimeter, lightly smoothed (3 m hysteresis)",
                  "gps": "From GPS altitude, which jitters by metres: smoothed over ~100 m, 8 m hysteresis",
                  "dem": "From a terrain model's elevations, lightly smoothed"}
 
 
-def detail_metrics(ride: dict) -> list[tuple[str, str, str | None]]:
-    """The detail's metric tiles as (label, value, help)."""
+def detail_metrics(ride: dict, units: Units = METRIC) -> list[tuple[str, str, str | None]]:
+    """The detail's metric tiles as (label, value, help): short values (the unit in the label when it is long) so
+    that none is cut off in a row of four."""
     m = ride["metrics"]
-    distance_km = ride["distance_m"] / 1000 if ride["distance_m"] else None
-    moving_min = ride["moving_time_s"] / 60 if ride["moving_time_s"] else None
+    moving = ride["moving_time_s"]
+    avg_speed = (ride["distance_m"] / moving) if ride["distance_m"] and moving else None
+    work_kj = m.get("work_kj")
     return [
-        ("Distance", _fmt(distance_km, "{:.1f} km", "indoor"), None),
-        ("Moving", _fmt(moving_min, "{:.0f} min"), None),
-        ("Avg / NP", f"{_fmt(ride['avg_power_w'])} / {_fmt(ride['normalized_power_w'])} W", None),
-        ("IF", _fmt(ride["intensity_factor"], "{:.2f}"), None),
-        ("TRIMP" if ride["load_method"] == "hr" else "TSS", _fmt(ride["tss"]),
-         LOAD_HELP.get(ride["load_method"], "No load")),
-        ("Work", _fmt(m.get("work_kj"), "{:.0f} kJ"), "Mechanical work: Σ W · 1 s over the power samples"),
-        ("Avg HR", _fmt(ride["avg_hr"]), None),
-        ("VI / EF", f"{_fmt(m.get('vi'), '{:.2f}')} / {_fmt(m.get('ef'), '{:.2f}')}", None),
-        ("Pw:HR drift", _fmt(m.get("decoupling_pct"), "{:.1f} %"), None),
-        ("Elevation gain", _fmt(ride.get("elevation_gain_m"), "{:.0f} m"),
+        ("Distance", fmt.distance(ride["distance_m"], units) if ride["distance_m"] else "indoor", None),
+        ("Moving time", fmt.duration(moving, with_seconds=True),
+         f"Elapsed {fmt.duration(ride.get('elapsed_time_s'), with_seconds=True)}"),
+        ("Elevation gain", fmt.elevation(ride.get("elevation_gain_m"), units),
          ALTITUDE_HELP.get(ride.get("altitude_source"), "No elevation recorded")),
+        ("Avg speed", fmt.speed(avg_speed, units), "Distance / moving time"),
+        ("Avg / NP (W)", f"{fmt.power(ride['avg_power_w'], unit=False)} / "
+                         f"{fmt.power(ride['normalized_power_w'], unit=False)}", "Average and normalized power"),
+        ("IF", fmt.ratio(ride["intensity_factor"]), "Intensity factor: NP / FTP"),
+        (LOAD_SHORT.get(ride["load_method"], "TSS"), fmt.number(ride["tss"]),
+         LOAD_HELP.get(ride["load_method"], "No load")),
+        ("Work", fmt.energy(work_kj), "Mechanical work: Σ W · 1 s over the power samples"),
+        ("Avg HR", fmt.heart_rate(ride["avg_hr"]), f"Max {fmt.heart_rate(ride.get('max_hr'))}"),
+        ("VI / EF", f"{fmt.ratio(m.get('vi'))} / {fmt.ratio(m.get('ef'))}",
+         "Variability index NP / avg power; efficiency factor NP / avg HR"),
+        ("Pw:HR drift", fmt.pct(m.get("decoupling_pct")), "Aerobic decoupling, second half against first"),
     ]
+
+
+def laps_table(laps: list[dict], units: Units = METRIC) -> pd.DataFrame:
+    """A FIT file's laps: start, duration, distance, speed, power, heart rate, cadence, climbing."""
+    def unitless(show):
+        return lambda v: show(v, units, unit=False)
+
+    rows = [{"n": i, **lap, "start": max(0.0, lap["start_s"]) if lap.get("start_s") is not None else None}
+            for i, lap in enumerate(laps, start=1)]
+    return fmt.table(rows, [
+        Column("n", "Lap", str), Column("start", "Starts at", lambda v: fmt.duration(v, with_seconds=True)),
+        Column("timer_s", "Time", lambda v: fmt.duration(v, with_seconds=True)),
+        Column("distance_m", f"Distance ({units.distance_unit})", unitless(fmt.distance)),
+        Column("avg_speed_ms", f"Avg speed ({units.speed_unit})", unitless(fmt.speed)),
+        Column("avg_power_w", "Avg (W)", lambda v: fmt.power(v, unit=False)),
+        Column("np_w", "NP (W)", lambda v: fmt.power(v, unit=False)),
+        Column("max_power_w", "Max (W)", lambda v: fmt.power(v, unit=False)),
+        Column("avg_hr", "Avg HR (bpm)", lambda v: fmt.heart_rate(v, unit=False)),
+        Column("avg_cadence", "Cadence (rpm)", fmt.number),
+        Column("elevation_gain_m", f"Gain ({units.elevation_unit})", unitless(fmt.elevation))])
 
 
 def has_distance(samples: pd.DataFrame) -> bool:
@@ -180,15 +197,18 @@ def zones_figure(seconds: list[float] | None, kind: str = "power"):
 
 
 def power_curve_figure(curve: dict | None):
-    """Best mean power per duration (log axis); None without a power curve."""
+    """Best mean power per duration (log axis labelled in s/min/h); None without a power curve."""
     import plotly.graph_objects as go
 
     if not curve:
         return None
     seconds = sorted(int(k) for k in curve)
-    fig = go.Figure(go.Scatter(x=seconds, y=[curve[str(s)] for s in seconds], mode="lines+markers"))
-    fig.update_layout(height=300, margin=_MARGIN, title="Power curve", xaxis_type="log",
-                      xaxis_title="duration (s)", yaxis_title="best mean power (W)")
+    watts = [curve[str(s)] for s in seconds]
+    fig = go.Figure(go.Scatter(x=seconds, y=watts, mode="lines+markers",
+                               customdata=[fmt.duration(s, with_seconds=True) for s in seconds],
+                               hovertemplate="%{customdata}: %{y:.0f} W<extra></extra>"))
+    fig.update_layout(height=300, margin=_MARGIN, title="Power curve", xaxis=fmt.duration_axis(seconds[-1]),
+                      yaxis_title="best mean power (W)")
     return fig
 
 
@@ -200,13 +220,18 @@ def sections_gain(sections: list[dict]) -> tuple[float | None, float | None]:
     return float(sum(gains)), float(sum(s["elevation_gain_m"] or 0 for s in sections if s["kind"] == "climb"))
 
 
-def climbs_table(sections: list[dict]) -> pd.DataFrame:
+def climbs_table(sections: list[dict], units: Units = METRIC) -> pd.DataFrame:
     """The ride's climbs (from its recorded route's sections); empty when it has none."""
-    return pd.DataFrame([{
-        "from km": round(s["start_m"] / 1000, 2), "length km": round(s["distance_m"] / 1000, 2),
-        "gain m": None if s["elevation_gain_m"] is None else round(s["elevation_gain_m"]),
-        "avg %": s["avg_grade_pct"], "max %": s["max_grade_pct"],
-        "category": s["category"]} for s in sections if s["kind"] == "climb"])
+    rows = [s for s in sections if s["kind"] == "climb"]
+    if not rows:
+        return pd.DataFrame()
+    return fmt.table(rows, [
+        Column("start_m", f"From ({units.distance_unit})", lambda v: fmt.distance(v, units, unit=False)),
+        Column("distance_m", f"Length ({units.distance_unit})", lambda v: fmt.distance(v, units, unit=False)),
+        Column("elevation_gain_m", f"Gain ({units.elevation_unit})", lambda v: fmt.elevation(v, units, unit=False)),
+        Column("avg_grade_pct", "Avg (%)", lambda v: fmt.pct(v, unit=False)),
+        Column("max_grade_pct", "Max (%)", lambda v: fmt.pct(v, unit=False)),
+        Column("category", "Category", lambda v: fmt.MISSING if not v else "HC" if v == "HC" else f"Cat {v}")])
 
 
 def source_caption(ride: dict) -> str:
@@ -216,3 +241,90 @@ def source_caption(ride: dict) -> str:
         text += " · also received as: " + ", ".join(str(link["source_file"] or link["external_id"])
                                                     for link in ride["linked"])
     return text
+
+
+def _difference_value(unit: str, key_label: str, value, units: Units, *, delta: bool = False) -> str:
+    """One figure of the Compare table in the rider's units; ``delta`` adds a sign."""
+    if fmt.missing(value):
+        return fmt.MISSING
+    sign = ("+" if value > 0 else "−" if value < 0 else "") if delta else ""
+    value = abs(value) if delta else value
+    if unit == "s":
+        text = fmt.duration(value, with_seconds=True)
+    elif unit == "m":
+        text = fmt.distance(value, units, decimals=2 if delta else 1)
+    elif unit in ("W", "bpm", "%"):
+        text = fmt.number(value, 1 if unit == "%" else 0, unit)
+    else:
+        text = fmt.number(value, 0 if key_label in ("TSS",) else 2)
+    return sign + text if text != fmt.MISSING else text
+
+
+def differences_frame(differences: pd.DataFrame, ride_headers: list[str], units: Units = METRIC) -> pd.DataFrame:
+    """core.rides.compare's differences (one raw column per ride, named by ride label, then 'A − B') as the page
+    shows them: 'Figure', one column per ride headed by ``ride_headers`` (A, B…), 'A − B'; units in each value."""
+    ride_columns = [c for c in differences.columns if c not in ("figure", "unit", "A − B")]
+    rows = []
+    for record in differences.to_dict("records"):
+        row = {"Figure": record["figure"]}
+        for header, column in zip(ride_headers, ride_columns, strict=True):
+            row[header] = _difference_value(record["unit"], record["figure"], record[column], units)
+        row["A − B"] = _difference_value(record["unit"], record["figure"], record["A − B"], units, delta=True)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["Figure", *ride_headers, "A − B"])
+
+
+def shared_climbs_frame(climbs: pd.DataFrame, units: Units = METRIC) -> pd.DataFrame:
+    """Compare's shared climbs: position and size in the rider's units, times as m:ss, watts, W/kg, bpm."""
+    def unitless(show):
+        return lambda v: show(v, units, unit=False)
+
+    def speed_kmh(v):
+        return fmt.speed(None if fmt.missing(v) else v / 3.6, units, unit=False)
+
+    def seconds(v):
+        return fmt.duration(v, with_seconds=True)
+
+    def delta_seconds(v):
+        return fmt.MISSING if fmt.missing(v) else ("+" if v > 0 else "−" if v < 0 else "") + seconds(abs(v))
+
+    return fmt.table(climbs.to_dict("records"), [
+        Column("climb", "Climb", str), Column("start_km_a", f"Starts at ({units.distance_unit}, A)",
+                                         lambda v: fmt.distance(None if fmt.missing(v) else v * 1000, units,
+                                                                unit=False)),
+        Column("length_m", f"Length ({units.distance_unit})", unitless(fmt.distance)),
+        Column("gain_m", f"Gain ({units.elevation_unit})", unitless(fmt.elevation)),
+        Column("time_s_a", "Time A", seconds), Column("time_s_b", "Time B", seconds),
+        Column("time_delta_s", "A − B", delta_seconds),
+        Column("avg_power_w_a", "Power A (W)", fmt.number), Column("avg_power_w_b", "Power B (W)", fmt.number),
+        Column("w_per_kg_a", "W/kg A", lambda v: fmt.number(v, 2)),
+        Column("w_per_kg_b", "W/kg B", lambda v: fmt.number(v, 2)),
+        Column("avg_hr_a", "HR A (bpm)", fmt.number), Column("avg_hr_b", "HR B (bpm)", fmt.number),
+        Column("avg_speed_kmh_a", f"Speed A ({units.speed_unit})", speed_kmh),
+        Column("avg_speed_kmh_b", f"Speed B ({units.speed_unit})", speed_kmh)])
+
+
+def this_week_tiles(week: dict, units: Units = METRIC) -> list[tuple]:
+    """The Dashboard's week so far against last week by the same day: (label, value, help, delta, delta colour).
+    Deltas stay short (a card is about 230 px wide at 1280 px); the long comparison is in the help."""
+    def show(key, value, *, delta=False):
+        if key == "distance_m":
+            text = fmt.distance(abs(value) if delta else value, units)
+        elif key == "moving_time_s":
+            text = fmt.duration(abs(value) if delta else value)
+        else:
+            text = fmt.number(abs(value) if delta else value)
+        return (("+" if value >= 0 else "−") + text) if delta else text
+
+    planned, tiles = week["planned"], []
+    for key, label in (("distance_m", "Distance"), ("moving_time_s", "Moving time"), ("tss", "TSS"),
+                       ("rides", "Rides")):
+        now, last = week["this_week"][key], week["last_week"][key]
+        to_date = week["last_week_to_date"][key]
+        plan_text = ""
+        if planned and key in ("moving_time_s", "tss"):
+            plan_text = f" · planned this week {show(key, planned['duration_s' if key == 'moving_time_s' else key])}"
+        tiles.append((label, show(key, now), f"Last week by this day: {show(key, to_date)}; whole last week: "
+                      f"{show(key, last)}{plan_text}", f"{show(key, now - to_date, delta=True)} on last week",
+                      "off" if key == "rides" else "normal"))
+    return tiles

@@ -3,6 +3,7 @@ its charts and zones."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from core.athletes import AthleteProfile, create_athlete
@@ -21,16 +22,13 @@ def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page
     page = browser_page
     open_app(page, app, "/rides")
     wait_for_app(page)
-    page.get_by_text("Import ride files (.fit, .gpx)").click()
+    # one drop zone: a dropped file is imported at once, with a link to the new ride
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(FIT))
-    # The file chip shortens long names; the Import button becomes enabled once the upload is in.
-    page.wait_for_function("() => Array.from(document.querySelectorAll('button')).some("
-                           "b => b.innerText.trim() === 'Import' && !b.disabled)")
-    page.get_by_role("button", name="Import", exact=True).click()
-    page.get_by_text(f"{FIT.name}: imported").wait_for(timeout=60_000)
+    page.get_by_text("Imported 1 of 1 file (1 ride).").wait_for(timeout=60_000)
+    page.get_by_text(f"{FIT.name}: ride of").wait_for()
     wait_for_app(page)
     page.get_by_text("1 rides match").wait_for()
-    page.get_by_role("link", name="Open ride").click()
+    page.get_by_role("link", name=re.compile(r"^Open ride #\d+")).click()
     page.wait_for_url("**/ride?id=*")
     wait_for_app(page)
     page.get_by_role("heading", name="Ride", exact=True).wait_for()

@@ -16,7 +16,7 @@ def test_uploading_a_gpx_shows_the_offline_map_with_coloured_sections_and_the_pr
     wait_for_app(page)
     page.get_by_role("heading", name="Routes").wait_for()
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(GPX))
-    page.get_by_text("coursepointer__cptr003.gpx: 48.3 km").wait_for(timeout=90_000)
+    page.get_by_text("coursepointer__cptr003.gpx: route, 48.3 km").wait_for(timeout=90_000)
     wait_for_app(page)
 
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
