@@ -143,7 +143,7 @@ def _import_read(cur, athlete_id: int, filename: str, read: Callable[[], bytes],
 
     def store() -> dict:
         with transaction(cur):  # the route, its climbs and the efforts earlier rides put on them: one write
-            stored = import_gpx_route(cur, athlete_id, name, b"", streams=streams)  # read above
+            stored = import_gpx_route(cur, athlete_id, name, b"", streams=streams, digest=digest)  # read above
             backfill_route(cur, athlete_id, stored["id"])
         return stored
 

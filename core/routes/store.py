@@ -199,11 +199,13 @@ def route_json(cur, route_id: int, filename: str | None = None, *, retime: bool 
 
 
 def import_gpx_route(cur, athlete_id: int, filename: str, data: bytes, *,
-                     streams: ActivityStreams | None = None, max_bytes: int | None = None) -> dict:
+                     streams: ActivityStreams | None = None, max_bytes: int | None = None,
+                     digest: str | None = None) -> dict:
     """Store a GPX as a planned route (times, if any, are ignored) and return the --json result dict.
 
-    Pass ``streams`` when the file was already read (the importer reads it to decide route vs ride). Raises
-    InvalidFileError (naming the file) when it cannot be used; nothing is stored then."""
+    Pass ``streams`` when the file was already read (the importer reads it to decide route vs ride), with the
+    file's ``digest`` (sha256 hex) when its bytes are gone. Raises InvalidFileError (naming the file) when it
+    cannot be used; nothing is stored then."""
     from core.files.plausibility import check_streams
 
     if streams is None:
@@ -211,7 +213,10 @@ def import_gpx_route(cur, athlete_id: int, filename: str, data: bytes, *,
 
         streams = read_gpx(data, filename, max_bytes=max_bytes)
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    digest = hashlib.sha256(data).hexdigest()
+    if digest is None:
+        if not data:
+            raise ValueError("import_gpx_route needs the file's bytes or its digest")  # never a shared empty hash
+        digest = hashlib.sha256(data).hexdigest()
     same = cur.execute("SELECT id, name FROM routes WHERE athlete_id = ? AND kind = 'planned' AND content_sha256 = ? "
                        "ORDER BY id LIMIT 1", [athlete_id, digest]).fetchone()
     if same is not None:  # the same file again: the stored route, not a copy
