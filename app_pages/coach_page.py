@@ -128,9 +128,10 @@ with tab_plan:
         target_ftp = g1.number_input("Target FTP (W, 0 = none)", 0, 600, 0, key="plan_target_ftp")
         target_ctl = g2.number_input("Target CTL (0 = none)", 0, 200, 0, key="plan_target_ctl")
         hours = g3.number_input("Weekly hours (0 = from your fitness)", 0.0, 40.0, 0.0, step=0.5, key="plan_hours")
-        p1, p2, p3 = st.columns(3)
-        available = p1.multiselect("Days you can ride", list(DAYS), default=list(DAYS), format_func=DAY_NAMES.get,
+        # a row of its own: seven day chips cut off in a third of the width
+        available = st.multiselect("Days you can ride", list(DAYS), default=list(DAYS), format_func=DAY_NAMES.get,
                                    key="plan_days")
+        p2, p3 = st.columns(2)
         indoor = p2.radio("Where", ["both", "indoor", "outdoor"], horizontal=True, key="plan_indoor")
         long_day = p3.selectbox("Long-ride day", [None, *DAYS], key="plan_long_day",
                                 format_func=lambda v: "any" if v is None else DAY_NAMES[v])

@@ -123,7 +123,8 @@ st.caption(f"Map line: {simple.points:,} of {simple.original_points:,} points (D
 st.plotly_chart(profile_figure(points, sections, chosen), width="stretch", key="routes_profile")
 
 st.subheader("Sections")
-st.dataframe(sections_table(sections, units), hide_index=True, width="stretch", key="routes_sections_table")
+st.dataframe(sections_table(sections, units), hide_index=True, width="stretch", key="routes_sections_table",
+             column_config={"Gear": st.column_config.TextColumn(width="large")})  # the gear sentence in full
 st.caption(f"Times and gears for today's FTP and weight from Settings; model: "
            f"{rider_params(cur, athlete).describe()}. Stretches steeper than 20 % for 200 m are timed at walking "
            "pace. Categories by Strava's score (length × grade ≥ 8,000 for Cat 4); FIETS = H²/(D·10) + (T − 1000)/1000.")

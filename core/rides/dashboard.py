@@ -411,7 +411,8 @@ def volume_figure(totals: pd.DataFrame, metric: str, period: str, plan_value: fl
                                    yaxis=dict(title=f"{label} {unit}".strip()),
                                    xaxis=dict(title="Week" if period == "week" else "Month")))
     for i, (sport, part) in enumerate(totals.groupby("sport_type", sort=True)):
-        figure.add_bar(x=_days(part["period_start"]), y=_values(part[metric] * factor), name=str(sport),
+        figure.add_bar(x=_days(part["period_start"]), y=_values(part[metric] * factor),
+                       name=str(sport).replace("_", " ").capitalize(),  # "Indoor cycling", not indoor_cycling
                        marker_color=SPORT_COLOURS[i % len(SPORT_COLOURS)])
     if plan_value is not None:
         figure.add_hline(y=plan_value, line_dash="dot", annotation_text="this week's plan")
