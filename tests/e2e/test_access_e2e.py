@@ -12,7 +12,6 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from core.access.local_api import api_file, call_app
@@ -83,10 +82,8 @@ def test_rebinding_and_cross_site_requests_are_refused_and_the_app_creates_owner
     assert headers["x-frame-options"] == "SAMEORIGIN" and headers["referrer-policy"] == "same-origin"
 
     # the loopback API, as the CLI calls it
-    started = time.perf_counter()
     answer = call_app(files, "ping")
     assert answer["ok"] is True and answer["pid"] == server.process.pid
-    assert (time.perf_counter() - started) < 30
     assert mode(api_file(files)) == 0o600 and mode(files) == 0o700
     status, _, _ = http_request(port, "POST", "/_velocoach/api/ping", {"Authorization": "Bearer wrong",
                                                                "Content-Type": "application/json"}, b"{}")
