@@ -329,7 +329,7 @@ def editable_days(days: list[dict], today: date) -> list[dict]:
 def rule_check_text(result) -> str:
     """What the rule check said about a saved edit, for the rider (plain text: the page escapes it)."""
     if result.override:
-        return "Saved with your override; it breaks " + "; ".join(result.broken) + "."
+        return "Saved with your override of: " + "; ".join(result.broken) + "."
     n = result.rules_checked
     return f"Rule check: all {n} rule{'s' if n != 1 else ''} of this plan kept." if n else \
         "Rule check: this plan has no rules to keep."

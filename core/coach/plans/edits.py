@@ -251,7 +251,7 @@ def change_line(change: dict | None) -> str:
     if change.get("kind") in EDIT_KINDS:
         n = change.get("rules_checked", 0)
         if change.get("override"):
-            text += f" · saved with an override: breaks {'; '.join(change.get('broken') or [])}"
+            text += f" · saved with an override of: {'; '.join(change.get('broken') or [])}"
         else:
             text += f" · checked against {n} rule{'s' if n != 1 else ''}, all kept" if n else " · no rules to check"
     elif change.get("override"):
