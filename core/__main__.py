@@ -4,6 +4,9 @@ import sys
 # pydantic looks for plugins in the entry points of every installed distribution the first time a model is built
 # (a good part of a command's start); VeloCoach uses none. PYDANTIC_DISABLE_PLUGINS set by the rider still wins.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+# A command does no large matrix work; OpenBLAS's thread pool, started when numpy is imported, costs ~90 ms of CPU
+# on a 2-core laptop (as much as the rest of a light command). The rider's own setting still wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from core.access.private_files import set_owner_only_umask
 

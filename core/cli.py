@@ -21,7 +21,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,8 @@ log = logging.getLogger("velocoach.cli")
 def json_default(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    from decimal import Decimal  # here: few commands meet one
+
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, Path):
@@ -55,8 +56,13 @@ def date_arg(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
 
 
+# One encoder for the process: json.dumps with options builds a new one per call, a good part of printing a
+# ten-year daily series line by line.
+_ENCODER = json.JSONEncoder(default=json_default, ensure_ascii=False)
+
+
 def dumps(value) -> str:
-    return json.dumps(value, default=json_default, ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 @dataclass
@@ -86,13 +92,15 @@ class Context:
 
     def athlete_id(self) -> int:
         """--athlete, else the first athlete, else a new default athlete (so imports work on a new file)."""
-        from core.athletes import AthleteProfile, create_athlete, first_athlete_id, get_athlete
+        from core.athletes import create_athlete, first_athlete_id, get_athlete
 
         if self.athlete_option is not None:
             return get_athlete(self.cur, self.athlete_option)["id"]
         existing = first_athlete_id(self.cur)
         if existing is not None:
             return existing
+        from core.athletes.profile import AthleteProfile  # only a new file: reading needs no pydantic
+
         return create_athlete(self.cur, AthleteProfile(name="Rider"))
 
     @staticmethod
@@ -101,6 +109,10 @@ class Context:
 
     def print_json(self, value) -> None:
         print(dumps(value))
+
+    def print_json_lines(self, values) -> None:
+        """One JSON object per line, written at once."""
+        sys.stdout.write("".join(f"{dumps(value)}\n" for value in values))
 
     def close(self) -> None:
         if self._db is None:
@@ -111,7 +123,26 @@ class Context:
             self._db.release_cursor()
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Options before the command that take a value: the word after them is not the command.
+_VALUED_OPTIONS = ("--db", "--athlete")
+
+
+def command_word(argv: list[str]) -> str | None:
+    """The command ``argv`` runs (the first word that is neither an option nor an option's value), or None."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED_OPTIONS:
+            next(words, None)
+        elif word == "--":
+            return next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given ``argv``, only the module of the command it runs registers (the start of
+    a light command); without it, or for a word no module registers, every module does (help, errors)."""
     parser = argparse.ArgumentParser(prog="python -m core", description="VeloCoach command line")
     parser.add_argument("--db", type=Path, help="database file (default: VELOCOACH_DB or data/velocoach.duckdb)")
     parser.add_argument("--athlete", type=int, help="athlete id (default: the first athlete)")
@@ -119,9 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     import core.commands as commands_pkg
 
-    for module_info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"core.commands.{module_info.name}")
-        module.register(subparsers)
+    only = commands_pkg.MODULE_OF.get(command_word(argv)) if argv is not None else None
+    if only and not {"-h", "--help"} & set(argv[: argv.index(command_word(argv))]):
+        names = [only]
+    else:
+        names = sorted(m.name for m in pkgutil.iter_modules(commands_pkg.__path__))
+    for name in names:
+        importlib.import_module(f"core.commands.{name}").register(subparsers)
     return parser
 
 
@@ -161,7 +196,7 @@ def execute(args, ctx: Context, handler: Callable[[Any, Context], int | None] | 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)  # exits 2 on a usage error
     console = logging.StreamHandler()
     console.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))

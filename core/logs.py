@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from core.config import Settings
@@ -43,11 +42,41 @@ class _Scrub(logging.Filter):
         return True
 
 
-class _OwnerOnlyHandler(RotatingFileHandler):
-    def _open(self):
-        stream = super()._open()
-        os.chmod(self.baseFilename, 0o600)
-        return stream
+class _RotatingOwnerOnly(logging.Handler):
+    """The rotating owner-only file, opened at the first record: most commands log nothing, and
+    logging.handlers is a fair part of a light command's start (issue 17)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.baseFilename = str(path.resolve())
+        self._file: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            from logging.handlers import RotatingFileHandler
+
+            class OwnerOnly(RotatingFileHandler):
+                def _open(self):
+                    stream = super()._open()
+                    os.chmod(self.baseFilename, 0o600)
+                    return stream
+
+            try:
+                self._file = OwnerOnly(self.baseFilename, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+            except OSError:
+                self.handleError(record)
+                return
+            self._file.setFormatter(self.formatter)
+        self._file.emit(record)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
 
 
 def setup_logging(settings: Settings, *, console: bool = False) -> Path | None:
@@ -66,7 +95,9 @@ def setup_logging(settings: Settings, *, console: bool = False) -> Path | None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
-        handler = _OwnerOnlyHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=False)
+        if path.exists() and not os.access(path, os.W_OK):
+            raise OSError(f"{path} is not writable")
+        handler = _RotatingOwnerOnly(path)
     except OSError:
         logging.getLogger(__name__).warning("cannot write the log file in %s", path.parent)
         return None

@@ -19,7 +19,8 @@ from tests.test_dashboard_fitness import insert_ride
 
 ROOT = Path(__file__).resolve().parent.parent
 FIT = ROOT / "tests" / "data" / "rides" / "fitparse__2019-02-17-062644-ELEMNT-297E-195-0.fit"
-HEAVY = ("pandas", "scipy", "pyarrow", "plotly", "folium", "streamlit", "openai", "garminconnect")
+HEAVY = ("pandas", "scipy", "pyarrow", "plotly", "folium", "streamlit", "openai", "garminconnect", "numpy", "pydantic",
+         "logging.handlers")
 
 # Runs the commands in one fresh interpreter through core.cli.main, then names the heavy modules it loaded.
 PROBE = """
@@ -34,7 +35,7 @@ print(json.dumps(loaded))
 """
 
 
-def test_light_commands_load_no_pandas_scipy_arrow_plotly_or_folium(db_path):
+def test_light_commands_load_no_numpy_pydantic_pandas_scipy_arrow_plotly_or_folium(db_path):
     subprocess.run([sys.executable, "-m", "core", "--db", str(db_path), "import", str(FIT)], cwd=ROOT, check=True,
                    capture_output=True)
     commands = [["athletes"], ["rides", "--json"], ["metrics", "weekly", "--json"], ["metrics", "monthly"],
@@ -99,3 +100,40 @@ def test_rows_and_frames_agree_on_totals_and_fitness(db_path):
         assert np.allclose([r["ctl"] for r in rows], frame["ctl"]) and rows[0]["ctl"] > 0  # history before Feb counts
     finally:
         db.close()
+
+
+def test_the_command_table_names_the_module_that_registers_each_command():
+    import argparse
+    import importlib
+    import pkgutil
+
+    import core.commands as commands
+
+    registered = {}
+    for module in pkgutil.iter_modules(commands.__path__):
+        parser = argparse.ArgumentParser()
+        subparsers = parser.add_subparsers(dest="command")
+        importlib.import_module(f"core.commands.{module.name}").register(subparsers)
+        registered |= dict.fromkeys(subparsers.choices, module.name)
+    assert commands.MODULE_OF == registered
+
+
+@pytest.mark.parametrize(("argv", "word"), [
+    (["athletes"], "athletes"), (["--db", "rides", "metrics", "weekly"], "metrics"), (["--athlete", "2", "-v", "ride", "3"], "ride"),
+    (["--db=x.duckdb", "rides"], "rides"), (["-v"], None), ([], None), (["--", "plan"], "plan")])
+def test_the_command_word_skips_options_and_their_values(argv, word):
+    from core.cli import command_word
+
+    assert command_word(argv) == word
+
+
+def test_a_run_builds_only_its_command_yet_help_and_mistakes_see_them_all():
+    from core.cli import build_parser
+
+    def commands(parser):
+        return set(parser._subparsers._group_actions[0].choices)
+
+    everything = commands(build_parser())
+    assert commands(build_parser(["--db", "x.duckdb", "ride", "3"])) == {"rides", "ride"}
+    assert commands(build_parser(["-h", "ride"])) == everything
+    assert commands(build_parser(["rdes"])) == everything  # argparse then names every choice

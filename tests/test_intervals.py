@@ -193,3 +193,44 @@ def test_a_workout_without_steps_is_judged_against_the_steps_its_device_got(cur,
     result = ride_compliance(cur, athlete_id, stored.id)
     assert result["work_steps"] == len(work_steps(items)) >= 2
     assert result["on_target"] == result["work_steps"]
+
+
+def test_linking_keeps_the_compliance_and_a_changed_workout_or_ftp_is_judged_afresh(cur, athlete_id):
+    from core.athletes import set_ftp
+    from core.coach.matching import link_completed_rides
+
+    items = STEPS.validate_python(SST_3X12)
+    t, power = ridden(items, achieved={3: (80.0, 720)}, lead_in_s=240)
+    started = datetime(2025, 3, 4, 18, tzinfo=UTC)
+    streams = ActivityStreams(lat=np.full(len(t), np.nan), lon=np.full(len(t), np.nan), ele=np.full(len(t), np.nan),
+                              dist_m=t * 8.0, t_s=t, power=power, started_at=started)
+    set_ftp(cur, athlete_id, FTP, date(2024, 1, 1), today=date(2025, 1, 1))
+    ride = store_ride(cur, athlete_id, streams, source="file", external_id="sst-kept").id
+    workout = _plan_with_workout(cur, athlete_id, None, started.date(), {"zone": "sweet spot", "steps": SST_3X12},
+                                 minutes=total_minutes(items))
+    fresh = ride_compliance(cur, athlete_id, ride)
+    assert fresh is None  # not linked yet
+    assert link_completed_rides(cur, athlete_id) == 1
+    stored, key = cur.execute("SELECT compliance, compliance_key FROM rides WHERE id = ?", [ride]).fetchone()
+    assert key and json.loads(stored)["workout_id"] == workout
+    kept = ride_compliance(cur, athlete_id, ride)
+    assert [s["power"] for s in kept["steps"]] == ["on target", "on target", "under"]
+    assert kept["date"] == started.date() and kept["ftp_w"] == FTP
+    # what is read back is what the samples give: the stored copy is the computation, not an approximation
+    cur.execute("UPDATE rides SET compliance_key = 'stale' WHERE id = ?", [ride])
+    assert ride_compliance(cur, athlete_id, ride) == kept
+    cur.execute("UPDATE rides SET compliance_key = ? WHERE id = ?", [key, ride])
+    # while the key matches, the stored copy is what a reader gets (no samples read)
+    cur.execute("UPDATE rides SET compliance = ? WHERE id = ?", [json.dumps({**json.loads(stored), "summary": "kept"}),
+                                                                 ride])
+    assert ride_compliance(cur, athlete_id, ride)["summary"] == "kept"
+    # the workout changes (its intervals are now tempo, 76-84 %): the stored verdicts no longer apply
+    easier = json.loads(json.dumps(SST_3X12))
+    easier[1]["steps"][0].update(power_low_pct=76, power_high_pct=84)
+    cur.execute("UPDATE planned_workouts SET targets = ? WHERE id = ?",
+                [json.dumps({"zone": "tempo", "steps": easier}), workout])
+    changed = ride_compliance(cur, athlete_id, ride)
+    assert changed["steps"] != kept["steps"]
+    # the FTP of the ride's day changes: judged afresh with it
+    set_ftp(cur, athlete_id, 300.0, date(2025, 3, 1), today=date(2025, 3, 10))
+    assert ride_compliance(cur, athlete_id, ride)["ftp_w"] == 300.0

@@ -13,15 +13,17 @@ costs a fixed penalty), so one skipped or extra interval does not shift every la
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from datetime import date
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError as PydanticError
+if TYPE_CHECKING:
+    from core.coach.workouts import Step
 
-from core.coach.workouts import Step, flatten
-from core.rides.intervals import find_intervals
-from core.rides.metrics import clean_absurd, resample_1hz
+# The workout models (pydantic) and the stream stack (numpy) are imported where used: most rides completed no
+# structured workout, and ``ride ID`` then learns that from one query without loading either (issue 17).
 
 WORK_MIN_PCT = 76.0
 POWER_TOLERANCE_PCT = 3.0      # % FTP either side of the step's target range
@@ -31,6 +33,8 @@ MISS_COST, EXTRA_COST = 1.5, 0.6
 
 def work_steps(items) -> list[tuple[int, Step]]:
     """(offset_s, step) of every work step in riding order."""
+    from core.coach.workouts import flatten
+
     out, offset = [], 0
     for step in flatten(items):
         if step.kind == "work" or (step.kind == "steady" and step.mean_pct >= WORK_MIN_PCT):
@@ -115,36 +119,48 @@ def _has_steps_column(cur) -> bool:
                             "'planned_workouts' AND column_name = 'steps'").fetchone()[0])
 
 
-def workout_steps(cur, workout_id: int) -> list | None:
-    """The structured steps the rider was given for a planned workout — the same ones its device files carry
-    (core.coach.devices.workout_steps: its own ``steps``, else the documented fallback from its type, duration
-    and target). The workout is read from the plan JSON (where ``steps`` live), else from its row (a ``steps``
-    column when the schema has one, or ``steps`` inside its targets). None for a rest day or steps that do not
-    validate."""
-    from core.coach.devices import workout_steps as device_steps
-    from core.errors import VeloCoachError
-
+def planned_workout(cur, workout_id: int, plans: dict | None = None) -> dict | None:
+    """The planned workout as the rider was given it, before validation: its row, overlaid by its entry in the
+    plan JSON (where ``steps`` live), else ``steps`` from a ``steps`` column or its targets. Plain JSON (no
+    models), so it also keys the stored compliance. ``plans`` caches parsed plan bodies by plan id across calls."""
     extra = ", w.steps" if _has_steps_column(cur) else ", NULL"
-    row = cur.execute(f"SELECT w.targets, p.plan, w.date, w.type, w.duration_min, w.description{extra} "  # noqa: S608
-                      "FROM planned_workouts w JOIN plans p ON p.id = w.plan_id WHERE w.id = ?",
-                      [workout_id]).fetchone()
+    row = cur.execute(f"SELECT w.targets, w.plan_id, w.date, w.type, w.duration_min, w.description{extra} "  # noqa: S608
+                      "FROM planned_workouts w WHERE w.id = ?", [workout_id]).fetchone()
     if row is None:
         return None
-    targets, plan, day, kind, minutes, description, column = row
+    targets, plan_id, day, kind, minutes, description, column = row
     targets = json.loads(targets or "{}") or {}
     workout = {"date": str(day), "type": kind, "duration_min": minutes, "target": targets,
                "description": description, "steps": column if column is not None else targets.get("steps")}
-    try:
-        body = json.loads(plan or "{}")
-    except ValueError:
-        body = {}
+    plans = {} if plans is None else plans
+    if plan_id not in plans:
+        text = cur.execute("SELECT plan FROM plans WHERE id = ?", [plan_id]).fetchone()
+        try:
+            plans[plan_id] = json.loads((text and text[0]) or "{}")
+        except ValueError:
+            plans[plan_id] = {}
+    body = plans[plan_id]
     for week in body.get("weeks", []) if isinstance(body, dict) else []:
         for w in week.get("workouts", []) if isinstance(week, dict) else []:
             if isinstance(w, dict) and str(w.get("date", ""))[:10] == str(day) and w.get("type") == kind:
                 workout = {**workout, **w, "steps": w.get("steps") or workout["steps"]}
+    return workout
+
+
+def resolved_steps(workout: dict | None) -> list | None:
+    """The structured steps of a planned workout (planned_workout) — the same ones its device files carry
+    (core.coach.devices.workout_steps: its own ``steps``, else the documented fallback from its type, duration
+    and target). None for a rest day or steps that do not validate."""
+    from pydantic import ValidationError as PydanticError
+
+    from core.coach.devices import workout_steps as device_steps
+    from core.errors import VeloCoachError
+
+    if workout is None:
+        return None
     if isinstance(workout["steps"], str):
         try:
-            workout["steps"] = json.loads(workout["steps"])
+            workout = {**workout, "steps": json.loads(workout["steps"])}
         except ValueError:
             return None
     try:
@@ -153,26 +169,50 @@ def workout_steps(cur, workout_id: int) -> list | None:
         return None
 
 
-def ride_compliance(cur, athlete_id: int, ride_id: int) -> dict | None:
-    """Per-interval compliance of a ride against the structured workout it completed; None when the ride
-    completed no workout with steps."""
-    from core.athletes import ftp_on
+def workout_steps(cur, workout_id: int) -> list | None:
+    """The structured steps the rider was given for a planned workout (see planned_workout, resolved_steps)."""
+    return resolved_steps(planned_workout(cur, workout_id))
+
+
+# Part of every stored compliance's key: a change to how compliance is judged makes every stored one stale.
+COMPLIANCE_VERSION = 1
+
+
+def _json_value(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _completed_workout(cur, athlete_id: int, ride_id: int):
+    """(workout id, type, day, ride start, stored compliance, its key) of the workout the ride completed (the
+    active plan's first), or None."""
+    return cur.execute(
+        "SELECT w.id, w.type, w.date, r.started_at, r.compliance, r.compliance_key FROM planned_workouts w "
+        "JOIN plans p ON p.id = w.plan_id JOIN rides r ON r.id = w.completed_ride_id "
+        "WHERE w.completed_ride_id = ? AND p.athlete_id = ? ORDER BY p.active DESC, w.id LIMIT 1",
+        [ride_id, athlete_id]).fetchone()
+
+
+def _key(ride_id: int, workout: dict | None, ftp: float | None) -> str:
+    text = json.dumps([COMPLIANCE_VERSION, ride_id, workout, ftp], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _compute(cur, ride_id: int, workout_id: int, kind: str, day, ftp: float | None,
+             workout: dict | None) -> dict | None:
+    from core.rides.intervals import find_intervals
+    from core.rides.metrics import clean_absurd, resample_1hz
     from core.rides.store import streams_from_samples
 
-    row = cur.execute(
-        "SELECT w.id, w.type, w.date, r.started_at FROM planned_workouts w JOIN plans p ON p.id = w.plan_id "
-        "JOIN rides r ON r.id = w.completed_ride_id WHERE w.completed_ride_id = ? AND p.athlete_id = ? "
-        "ORDER BY p.active DESC, w.id LIMIT 1", [ride_id, athlete_id]).fetchone()
-    if row is None:
-        return None
-    workout_id, kind, day, started_at = row
-    items = workout_steps(cur, workout_id)
+    items = resolved_steps(workout)
     if not items:
         return None
     streams = streams_from_samples(cur, ride_id)
     if streams is None:
         return None
-    ftp = ftp_on(cur, athlete_id, started_at.date() if started_at else date.today())
     power, _ = clean_absurd("power", streams.power)
     grid, series = resample_1hz(streams.t_s, {"power": power, "hr": streams.hr, "cadence": streams.cadence,
                                               "speed": streams.speed})
@@ -182,3 +222,50 @@ def ride_compliance(cur, athlete_id: int, ride_id: int) -> dict | None:
                            speed=series["speed"], ftp_w=ftp, on_frac=on, off_frac=on - 0.10)
     result = judge(items, bouts, ftp)
     return {"workout_id": workout_id, "workout_type": kind, "date": day, "ftp_w": ftp, **result}
+
+
+def _inputs(cur, athlete_id: int, ride_id: int, plans: dict | None = None):
+    from core.athletes import ftp_on
+
+    row = _completed_workout(cur, athlete_id, ride_id)
+    if row is None:
+        return None
+    workout_id, kind, day, started_at, stored, stored_key = row
+    workout = planned_workout(cur, workout_id, plans)
+    ftp = ftp_on(cur, athlete_id, started_at.date() if started_at else date.today())
+    return workout_id, kind, day, ftp, workout, _key(ride_id, workout, ftp), stored, stored_key
+
+
+def ride_compliance(cur, athlete_id: int, ride_id: int) -> dict | None:
+    """Per-interval compliance of a ride against the structured workout it completed; None when the ride
+    completed no workout with steps. The compliance stored when the ride was linked is returned while its key
+    (the workout as planned, the FTP of the day) still matches; otherwise it is computed from the samples."""
+    inputs = _inputs(cur, athlete_id, ride_id)
+    if inputs is None:
+        return None
+    workout_id, kind, day, ftp, workout, key, stored, stored_key = inputs
+    if stored_key == key:
+        result = json.loads(stored)
+        if result is not None:
+            result["date"] = date.fromisoformat(result["date"])
+        return result
+    return _compute(cur, ride_id, workout_id, kind, day, ftp, workout)
+
+
+def store_compliance(cur, athlete_id: int, ride_ids) -> int:
+    """Compute and keep the compliance of these rides (those that completed a workout and whose stored one is
+    stale or missing), inside the caller's transaction. Returns how many were computed."""
+    plans: dict = {}
+    computed = 0
+    for ride_id in ride_ids:
+        inputs = _inputs(cur, athlete_id, ride_id, plans)
+        if inputs is None:
+            continue
+        workout_id, kind, day, ftp, workout, key, _stored, stored_key = inputs
+        if stored_key == key:
+            continue
+        result = _compute(cur, ride_id, workout_id, kind, day, ftp, workout)
+        cur.execute("UPDATE rides SET compliance = ?, compliance_key = ? WHERE id = ?",
+                    [json.dumps(result, default=_json_value), key, ride_id])
+        computed += 1
+    return computed

@@ -74,10 +74,16 @@ def link_completed_rides(cur, athlete_id: int, plan_id: int | None = None) -> in
                 taken_w.add(wid)
                 taken_r.add(rid)
                 links.append((wid, rid))
-    if links:
-        with transaction(cur):
-            for wid, rid in links:  # a handful of rows per import: plain UPDATEs are fine
-                cur.execute("UPDATE planned_workouts SET completed_ride_id = ? WHERE id = ? AND "
-                            "completed_ride_id IS NULL", [rid, wid])
+    from core.coach.compliance import store_compliance
+
+    completed = [w[4] for w in workouts if w[4] is not None] + [rid for _, rid in links]
+    with transaction(cur):
+        for wid, rid in links:  # a handful of rows per import: plain UPDATEs are fine
+            cur.execute("UPDATE planned_workouts SET completed_ride_id = ? WHERE id = ? AND "
+                        "completed_ride_id IS NULL", [rid, wid])
+        # Each completed ride keeps its compliance (only those new or stale are computed), so reading a ride
+        # later is one query (issue 17).
+        store_compliance(cur, athlete_id, completed)
+        if links:
             bump_data_version(cur)
     return len(links)

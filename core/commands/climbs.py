@@ -26,7 +26,7 @@ def _minutes(seconds: float) -> str:
 
 
 def cmd_climbs(args, ctx) -> int:
-    from core.rides.efforts import climbs_report  # here: the parser is built without the metrics stack
+    from core.rides.queries import climbs_report  # SQL only: no metrics stack
 
     report = climbs_report(ctx.cur, ctx.athlete_id())
     if args.json:

@@ -55,8 +55,7 @@ def metrics_rows(cur, athlete_id: int, kind: str, date_from: date | None, date_t
 def cmd_metrics(args, ctx) -> int:
     rows = metrics_rows(ctx.cur, ctx.athlete_id(), args.kind, args.date_from, args.date_to)
     if args.json:
-        for row in rows:
-            ctx.print_json(row)
+        ctx.print_json_lines(rows)
         return 0
     if not rows:
         print("No rides in that window.")

@@ -37,7 +37,7 @@ def register(subparsers) -> None:
 
 def filters_from_args(args):
     """The Rides page's filters (core.rides.store.RideFilter) from the command line's options."""
-    from core.rides.store import RideFilter
+    from core.rides.queries import RideFilter
 
     return RideFilter(sport=args.sport, date_from=args.date_from, date_to=args.date_to,
                       min_distance_km=args.min_km, max_distance_km=args.max_km,
@@ -47,7 +47,7 @@ def filters_from_args(args):
 
 
 def cmd_rides(args, ctx) -> int:
-    from core.rides.store import search_rides
+    from core.rides.queries import search_rides
 
     rows, total = search_rides(ctx.cur, ctx.athlete_id(), filters_from_args(args), sort=args.sort,
                                page=args.page, page_size=args.page_size, descending=not args.asc)
@@ -66,8 +66,7 @@ def cmd_rides(args, ctx) -> int:
 
 def cmd_ride(args, ctx) -> int:
     from core.coach.compliance import ride_compliance
-    from core.rides.efforts import ride_efforts
-    from core.rides.store import ride_report
+    from core.rides.queries import ride_efforts, ride_report
 
     athlete = ctx.athlete_id()
     report = ride_report(ctx.cur, athlete, args.ride_id)

@@ -15,6 +15,12 @@ from datetime import timedelta
 
 import numpy as np
 
+from core.rides.queries import (  # noqa: F401 — the reading half, light for the command line
+    climbs_report,
+    effort_rows,
+    list_climbs,
+    ride_efforts,
+)
 from core.routes.climb_match import Passage, Track, TrackCells, find_passages, overlap_fraction
 from core.routes.climbs import KnownClimb, candidates, get_climb, known_climbs, margin_deg, register_climbs
 
@@ -208,77 +214,7 @@ def shared_passages(a: dict, b: dict, climbs: list[KnownClimb]) -> list[tuple[Kn
 
 # ------------------------------------------------------------------------------------------------ reading
 
-_EFFORT_COLUMNS = ("effort_id", "climb_id", "ride_id", "date", "started_at", "time_s", "distance_m", "avg_power_w",
-                   "avg_hr", "avg_cadence", "vam_m_h", "ride_name", "rank", "efforts")
-
-
-def _weight(cur, athlete_id: int) -> float | None:
-    row = cur.execute("SELECT weight_kg FROM athletes WHERE id = ?", [athlete_id]).fetchone()
-    return float(row[0]) if row and row[0] else None
-
-
-def _effort_rows(cur, athlete_id: int, where: str, params: list) -> list[dict]:
-    """Efforts (with their rank on their climb: 1 = the rider's record) matching ``where`` (a constant SQL
-    fragment over e/r/c); W/kg from the athlete's weight; ``pr`` marks the fastest on its climb."""
-    weight = _weight(cur, athlete_id)
-    sql = (  # where: a constant fragment from this module, values are parameters
-        "SELECT * FROM (SELECT e.id, e.climb_id, e.ride_id, CAST(coalesce(e.started_at, r.started_at) AS DATE), "  # noqa: S608
-        "coalesce(e.started_at, r.started_at), e.time_s, e.distance_m, e.avg_power_w, e.avg_hr, e.avg_cadence, "
-        "e.vam_m_h, r.name, rank() OVER (PARTITION BY e.climb_id ORDER BY e.time_s, e.id), "
-        "count(*) OVER (PARTITION BY e.climb_id) FROM climb_efforts e JOIN rides r ON r.id = e.ride_id "
-        "JOIN climbs c ON c.id = e.climb_id WHERE c.athlete_id = ?) AS x(" + ", ".join(_EFFORT_COLUMNS) + ") "
-        f"WHERE {where} ORDER BY climb_id, time_s, effort_id")
-    rows = cur.execute(sql, [athlete_id, *params]).fetchall()
-    out = []
-    for row in rows:
-        item = dict(zip(_EFFORT_COLUMNS, row, strict=True))
-        item["pr"] = item["rank"] == 1
-        item["w_per_kg"] = item["avg_power_w"] / weight if item["avg_power_w"] is not None and weight else None
-        item["avg_speed_kmh"] = (item["distance_m"] / item["time_s"] * 3.6
-                                 if item["distance_m"] and item["time_s"] else None)
-        out.append(item)
-    return out
-
-
 def climb_efforts(cur, athlete_id: int, climb_id: int) -> list[dict]:
     """One climb's efforts, fastest first, each with ``rank`` and ``pr``."""
     get_climb(cur, athlete_id, climb_id)
-    return _effort_rows(cur, athlete_id, "climb_id = ?", [climb_id])
-
-
-def ride_efforts(cur, athlete_id: int, ride_id: int) -> list[dict]:
-    """A ride's efforts in riding order, with the climb's name and the effort's rank among all on that climb."""
-    rows = _effort_rows(cur, athlete_id, "ride_id = ?", [ride_id])
-    names = dict(cur.execute("SELECT id, name FROM climbs WHERE id IN (SELECT unnest(?))",
-                             [[r["climb_id"] for r in rows]]).fetchall()) if rows else {}
-    for row in rows:
-        row["climb_name"] = names.get(row["climb_id"])
-    return sorted(rows, key=lambda r: r["started_at"] or 0)
-
-
-def list_climbs(cur, athlete_id: int) -> list[dict]:
-    """Every known climb with its efforts count and record time; climbs with efforts first, most ridden first."""
-    rows = cur.execute(
-        "SELECT c.id, c.name, c.origin, c.length_m, c.gain_m, c.avg_grade_pct, c.max_grade_pct, c.category, "
-        "count(e.id), min(e.time_s), max(e.started_at) FROM climbs c LEFT JOIN climb_efforts e ON e.climb_id = c.id "
-        "WHERE c.athlete_id = ? GROUP BY ALL ORDER BY count(e.id) DESC, c.id", [athlete_id]).fetchall()
-    keys = ("climb_id", "name", "origin", "length_m", "gain_m", "avg_grade_pct", "max_grade_pct", "category",
-            "effort_count", "record_time_s", "last_ridden_at")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
-
-
-def climbs_report(cur, athlete_id: int) -> list[dict]:
-    """``python -m core climbs --json``: one record per climb, efforts fastest first."""
-    efforts: dict[int, list[dict]] = {}
-    for e in _effort_rows(cur, athlete_id, "true", []):
-        efforts.setdefault(e["climb_id"], []).append(e)
-    out = []
-    for climb in list_climbs(cur, athlete_id):
-        out.append({"climb_id": climb["climb_id"], "name": climb["name"], "length_m": round(climb["length_m"], 1),
-                    "avg_grade_pct": round(climb["avg_grade_pct"], 2), "category": climb["category"],
-                    "efforts": [{"ride_id": e["ride_id"], "time_s": round(e["time_s"], 1),
-                                 "avg_power_w": None if e["avg_power_w"] is None else round(e["avg_power_w"], 1),
-                                 "date": e["date"], "pr": e["pr"],
-                                 "vam_m_h": None if e["vam_m_h"] is None else round(e["vam_m_h"])}
-                                for e in efforts.get(climb["climb_id"], [])]})
-    return out
+    return effort_rows(cur, athlete_id, "climb_id = ?", [climb_id])

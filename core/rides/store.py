@@ -28,9 +28,19 @@ import numpy as np
 from core.athletes import ftp_on, get_athlete
 from core.errors import InvalidFileError, NotFoundError, ValidationError
 from core.files.streams import ActivityStreams
-from core.rides.columns import SORTABLE
 from core.rides.metrics import GAP_METHODS, RideMetrics, best_efforts, power_series, ride_metrics, trimp100
 from core.rides.power import MMP_DURATIONS_S, effort_floors
+from core.rides.queries import (  # noqa: F401 — the reading half, light for the command line; still importable here
+    CYCLING_TYPES,
+    LIST_COLUMNS,
+    RideFilter,
+    get_ride,
+    list_tags,
+    ride_report,
+    ride_tag_names,
+    search_rides,
+    sport_types,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -41,7 +51,6 @@ from core.store.db import (
     bump_data_version,
     checkpoint,
     delete_with_children,
-    like_pattern,
     transaction,
 )
 
@@ -50,15 +59,8 @@ log = logging.getLogger(__name__)
 DUPLICATE_START_S = 60
 DUPLICATE_DURATION_FRACTION = 0.05
 SOURCES = ("file", "garmin", "demo")
-# Garmin Connect type keys (and FIT sport names mapped to them by core.files.fit) that count as rides.
-CYCLING_TYPES = ("cycling", "road_biking", "mountain_biking", "gravel_cycling", "indoor_cycling", "virtual_ride",
-                 "cyclocross", "track_cycling", "e_bike_fitness", "e_bike_mountain", "bmx", "recumbent_cycling",
-                 "hand_cycling", "downhill_biking", "e_biking")
 SUMMARY_FIELDS = ("elapsed_time_s", "moving_time_s", "distance_m", "elevation_gain_m", "avg_hr", "max_hr",
                   "avg_power_w", "max_power_w", "normalized_power_w", "avg_cadence")
-LIST_COLUMNS = ("id", "name", "sport_type", "started_at", "distance_m", "moving_time_s", "elapsed_time_s",
-                "elevation_gain_m", "avg_power_w", "normalized_power_w", "avg_hr", "avg_cadence", "tss",
-                "intensity_factor", "load_method", "source", "route_id")
 INT16 = (-32768, 32767)
 
 
@@ -69,27 +71,6 @@ class StoredRide:
     created: bool = True
     message: str = ""
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RideFilter:
-    """Filters shared by the Rides page, ``python -m core rides`` and the benches. None = no bound.
-
-    ``sport``: 'cycling' (every cycling type, the default), 'all', or one sport_type (e.g. 'running')."""
-
-    sport: str = "cycling"
-    date_from: date | None = None
-    date_to: date | None = None
-    min_distance_km: float | None = None
-    max_distance_km: float | None = None
-    min_duration_min: float | None = None
-    max_duration_min: float | None = None
-    min_power_w: float | None = None
-    max_power_w: float | None = None
-    min_hr: float | None = None
-    max_hr: float | None = None
-    tag: str | None = None
-    text: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------- metrics
@@ -233,8 +214,22 @@ def ride_samples(cur, ride_id: int, max_points: int | None = None):
         "WHERE i % ? = 0 ORDER BY t_s", [ride_id, step]).df()
 
 
+_STREAM_COLUMNS = ("t_s", "lat", "lon", "ele", "dist_m", "speed", "hr", "cadence", "power", "temp")
+
+
 def streams_from_samples(cur, ride_id: int) -> ActivityStreams | None:
-    return streams_from_frame(ride_samples(cur, ride_id))
+    """The ride's samples as float64 streams (NULL = NaN), None without samples. Read with fetchnumpy, not a
+    DataFrame: the command line's ``ride ID`` then needs no pandas (issue 17)."""
+    columns = cur.execute(
+        "SELECT t_s, CAST(lat AS DOUBLE), CAST(lon AS DOUBLE), ele, dist_m, speed, hr, cadence, power, temp "
+        "FROM ride_samples WHERE ride_id = ? ORDER BY t_s", [ride_id]).fetchnumpy()
+    arrays = {}
+    for name, values in zip(_STREAM_COLUMNS, columns.values(), strict=True):
+        mask = np.ma.getmaskarray(values)
+        arrays[name] = np.where(mask, np.nan, np.ma.getdata(values).astype(np.float64))
+    if not len(arrays["t_s"]):
+        return None
+    return ActivityStreams(**arrays)
 
 
 def streams_from_frame(df) -> ActivityStreams | None:
@@ -380,119 +375,6 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
 
 # ---------------------------------------------------------------------------------------------- read
 
-_DETAIL_COLUMNS = ("id, athlete_id, source, account_id, external_id, duplicate_of, name, sport_type, started_at, "
-                   "elapsed_time_s, moving_time_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_power_w, "
-                   "max_power_w, normalized_power_w, avg_cadence, intensity_factor, tss, load_method, route_id, "
-                   "metrics, laps, source_file, notes, rpe, created_at, altitude_source, data_warnings")
-
-
-def get_ride(cur, athlete_id: int, ride_id: int) -> dict:
-    """Every column of one ride (JSON parsed) plus ``tags`` and ``linked`` (rides linked to it)."""
-    row = cur.execute(f"SELECT {_DETAIL_COLUMNS} FROM rides WHERE id = ? AND athlete_id = ?",  # noqa: S608
-                      [ride_id, athlete_id]).fetchone()
-    if row is None:
-        raise NotFoundError(f"Ride {ride_id} was not found")
-    ride = dict(zip([c.strip() for c in _DETAIL_COLUMNS.split(",")], row, strict=True))
-    ride["metrics"] = json.loads(ride["metrics"] or "{}")
-    ride["laps"] = json.loads(ride["laps"] or "[]")
-    ride["data_warnings"] = json.loads(ride["data_warnings"] or "[]")
-    ride["tags"] = ride_tag_names(cur, ride_id)
-    ride["linked"] = [dict(zip(("id", "source", "external_id", "source_file"), r, strict=True)) for r in cur.execute(
-        "SELECT id, source, external_id, source_file FROM rides WHERE duplicate_of = ? ORDER BY id",
-        [ride_id]).fetchall()]
-    ride["sample_count"] = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id = ?",
-                                       [ride_id]).fetchone()[0]
-    return ride
-
-
-def ride_report(cur, athlete_id: int, ride_id: int) -> dict:
-    """The ride's summary and metrics for ``python -m core ride ID --json``."""
-    ride = get_ride(cur, athlete_id, ride_id)
-    m = ride["metrics"]
-    return {
-        "id": ride["id"], "name": ride["name"], "sport_type": ride["sport_type"], "source": ride["source"],
-        "started_at": ride["started_at"], "duplicate_of": ride["duplicate_of"],
-        "elapsed_time_s": ride["elapsed_time_s"], "moving_time_s": ride["moving_time_s"],
-        "distance_m": ride["distance_m"], "elevation_gain_m": ride["elevation_gain_m"],
-        "avg_hr": ride["avg_hr"], "max_hr": ride["max_hr"], "avg_power_w": ride["avg_power_w"],
-        "max_power_w": ride["max_power_w"], "avg_cadence": ride["avg_cadence"],
-        "np_w": ride["normalized_power_w"], "if": ride["intensity_factor"], "tss": ride["tss"],
-        "load_method": ride["load_method"],
-        "load_label": {"power": "TSS", "hr": "TRIMP(100)"}.get(ride["load_method"]), "work_kj": m.get("work_kj"),
-        "vi": m.get("vi"), "ef": m.get("ef"),
-        "decoupling_pct": m.get("decoupling_pct"),
-        "zones": {"power_s": m.get("zones_power_s"), "hr_s": m.get("zones_hr_s")},
-        "power_curve": m.get("power_curve", {}), "laps": ride["laps"], "tags": ride["tags"],
-        "flags": m.get("flags", []), "data_warnings": ride["data_warnings"], "route_id": ride["route_id"],
-        "samples": ride["sample_count"], "linked": ride["linked"], "altitude_source": ride["altitude_source"],
-        "intervals": m.get("intervals", []),
-    }
-
-
-def _where(athlete_id: int, f: RideFilter) -> tuple[str, list]:
-    clauses = ["r.athlete_id = ?", "r.duplicate_of IS NULL"]
-    params: list = [athlete_id]
-    sport = (f.sport or "cycling").strip()
-    if sport == "cycling":
-        clauses.append("list_contains(?, r.sport_type)")
-        params.append(list(CYCLING_TYPES))
-    elif sport != "all":
-        clauses.append("r.sport_type = ?")
-        params.append(sport)
-    # A ride's day is CAST(started_at AS DATE) in the session time zone, as on the dashboard (not the UTC day).
-    ranges = [("CAST(r.started_at AS DATE)", f.date_from, f.date_to, lambda d: d),
-              ("r.distance_m", f.min_distance_km, f.max_distance_km, lambda v: v * 1000.0),
-              ("r.moving_time_s", f.min_duration_min, f.max_duration_min, lambda v: v * 60.0),
-              ("r.avg_power_w", f.min_power_w, f.max_power_w, float),
-              ("r.avg_hr", f.min_hr, f.max_hr, float)]
-    for column, low, high, convert in ranges:
-        if low is not None:
-            clauses.append(f"{column} >= ?")
-            params.append(convert(low))
-        if high is not None:
-            clauses.append(f"{column} <= ?")
-            params.append(convert(high))
-    if f.tag:
-        clauses.append("EXISTS (SELECT 1 FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "
-                       "WHERE rt.ride_id = r.id AND t.name = ?)")
-        params.append(f.tag.strip())
-    if f.text and f.text.strip():
-        clauses.append("r.name ILIKE ? ESCAPE '\\'")
-        params.append(like_pattern(f.text.strip()))
-    return " AND ".join(clauses), params
-
-
-def search_rides(cur, athlete_id: int, filters: RideFilter | None = None, sort: str = "started_at",
-                 page: int = 1, page_size: int = 50, descending: bool = True) -> tuple[list[dict], int]:
-    """One page of rides matching ``filters`` (SQL LIMIT/OFFSET) and the total count. Each row has
-    LIST_COLUMNS plus ``tags`` (list of names). Linked duplicates never appear."""
-    filters = filters or RideFilter()
-    if sort not in SORTABLE:
-        raise ValidationError(f"Rides cannot be sorted by {sort!r}; choose one of {', '.join(SORTABLE)}")
-    page_size = max(1, min(int(page_size), 1000))
-    page = max(1, min(int(page), 10**9))  # past the last page lists nothing; a huge one must not overflow OFFSET
-    where, params = _where(athlete_id, filters)
-    # where/order are built from constants only (SORTABLE whitelist); every value is a parameter.
-    total = cur.execute(f"SELECT count(*) FROM rides r WHERE {where}", params).fetchone()[0]  # noqa: S608
-    order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, r.id DESC"
-    cols = ", ".join(f"r.{c}" for c in LIST_COLUMNS)
-    rows = cur.execute(
-        f"SELECT {cols}, (SELECT list(t.name ORDER BY t.name) FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "  # noqa: S608
-        f"WHERE rt.ride_id = r.id) AS tags FROM rides r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, page_size, (page - 1) * page_size]).fetchall()
-    result = []
-    for row in rows:
-        item = dict(zip((*LIST_COLUMNS, "tags"), row, strict=True))
-        item["tags"] = item["tags"] or []
-        result.append(item)
-    return result, total
-
-
-def sport_types(cur, athlete_id: int) -> list[str]:
-    return [r[0] for r in cur.execute("SELECT DISTINCT sport_type FROM rides WHERE athlete_id = ? AND "
-                                      "duplicate_of IS NULL ORDER BY 1", [athlete_id]).fetchall()]
-
-
 # ---------------------------------------------------------------------------------------------- tags
 
 def _tag_name(name: str) -> str:
@@ -500,16 +382,6 @@ def _tag_name(name: str) -> str:
     if not name or len(name) > 40:
         raise ValidationError("A tag must be 1 to 40 characters long")
     return name
-
-
-def list_tags(cur, athlete_id: int) -> list[str]:
-    return [r[0] for r in cur.execute("SELECT name FROM tags WHERE athlete_id = ? ORDER BY name",
-                                      [athlete_id]).fetchall()]
-
-
-def ride_tag_names(cur, ride_id: int) -> list[str]:
-    return [r[0] for r in cur.execute("SELECT t.name FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "
-                                      "WHERE rt.ride_id = ? ORDER BY t.name", [ride_id]).fetchall()]
 
 
 def _own_ids(cur, athlete_id: int, ride_ids) -> list[int]:

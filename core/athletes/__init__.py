@@ -1,128 +1,37 @@
-"""Athlete profiles: validated with pydantic, stored in DuckDB, FTP history kept for TSS on past dates."""
+"""Athlete profiles: validated with pydantic (core.athletes.profile), stored in DuckDB, FTP history kept for TSS on
+past dates, privacy zones. Owns the athletes and athlete_ftp_history tables; never reads rides' samples or plans
+beyond counting them, and never imports pydantic or numpy at import time (every command reads an athlete)."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING
 
-import numpy as np
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator, model_validator
-
+from core.athletes.bounds import FITNESS_LEVELS, MAX_PRIVACY_ZONES, RIDING_SETTINGS  # noqa: F401 — shared names
 from core.errors import NotFoundError
 from core.errors import ValidationError as VCValidationError
 from core.store.db import CHILDREN, LINKS, audit, bump_data_version, delete_with_children, table_counts, transaction
 
-FITNESS_LEVELS = ("beginner", "intermediate", "advanced", "elite")
-# Riding settings kept in preferences, feeding route time estimates (core.routes.model): (low, high, default)
-RIDING_SETTINGS = {"cda_m2": (0.15, 0.6, 0.32), "crr": (0.002, 0.02, 0.005), "bike_kg": (4.0, 40.0, 9.0)}
-_RIDING_LABELS = {"cda_m2": "CdA (m²)", "crr": "Rolling resistance Crr", "bike_kg": "Bike mass (kg)"}
+if TYPE_CHECKING:
+    import numpy as np
 
+    from core.athletes.profile import AthleteProfile, PrivacyZone
 
-MAX_PRIVACY_ZONES = 10
 EARTH_RADIUS_M = 6_371_008.8
 
 
-class PrivacyZone(BaseModel):
-    """A place (home, work) whose surroundings never appear on a ride's map or in a shared GPX file: every recorded
-    point within ``radius_m`` is left out, wherever in the ride it is (not only at the start or the end)."""
-
-    name: str = Field("Home", min_length=1, max_length=60)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    radius_m: float = Field(500, ge=100, le=5000)
+# The pydantic models live in core.athletes.profile, built on first use: reading an athlete (every command does)
+# needs no pydantic, whose import is a good part of a light command's start (issue 17).
+_PROFILE_NAMES = frozenset({"AthleteProfile", "PrivacyZone", "PRIVACY_ZONES", "validate_profile"})
 
 
-PRIVACY_ZONES = TypeAdapter(list[PrivacyZone])
+def __getattr__(name: str):
+    if name in _PROFILE_NAMES:
+        from core.athletes import profile
 
-
-class AthleteProfile(BaseModel):
-    name: str = Field(min_length=1, max_length=80)
-    email: str | None = Field(None, max_length=200)
-    fitness_level: Literal["beginner", "intermediate", "advanced", "elite"] = "intermediate"
-    ftp_w: float | None = Field(None, ge=50, le=600, description="Functional threshold power, watts")
-    max_hr: int | None = Field(None, ge=100, le=230)
-    lthr: int | None = Field(None, ge=80, le=220, description="Lactate threshold heart rate")
-    weight_kg: float | None = Field(None, ge=30, le=200)
-    preferences: dict = Field(default_factory=dict)
-
-    @field_validator("name")
-    @classmethod
-    def _strip_name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
-
-    @field_validator("email")
-    @classmethod
-    def _check_email(cls, value):
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        local, _, domain = value.partition("@")
-        if not local or "." not in domain or " " in value:
-            raise ValueError("is not an e-mail address")
-        return value
-
-    @field_validator("preferences")
-    @classmethod
-    def _check_display(cls, value: dict) -> dict:
-        """How numbers are shown: ``units`` metric or imperial, ``timezone`` an IANA zone name."""
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        if value.get("units", "metric") not in ("metric", "imperial"):
-            raise ValueError("units must be metric or imperial")
-        zone = value.get("timezone", "UTC")
-        try:
-            if not isinstance(zone, str) or not zone or len(zone) > 64:
-                raise ValueError
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"time zone “{str(zone)[:64]}” is not a known zone (e.g. Europe/Paris)") from None
-        return value
-
-    @model_validator(mode="after")
-    def _lthr_below_max(self):
-        if self.lthr and self.max_hr and self.lthr >= self.max_hr:
-            raise ValueError("lactate threshold HR must be below max HR")
-        return self
-
-    @field_validator("preferences")
-    @classmethod
-    def _riding_settings_in_range(cls, value: dict) -> dict:
-        for key, (low, high, _) in RIDING_SETTINGS.items():
-            if key in value and value[key] is not None:
-                number = value[key]
-                if isinstance(number, bool) or not isinstance(number, (int, float)) or not low <= number <= high:
-                    raise ValueError(f"{_RIDING_LABELS[key]} must be between {low:g} and {high:g}")
-        if value.get("privacy_zones"):
-            try:
-                zones = PRIVACY_ZONES.validate_python(value["privacy_zones"])
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"][1:]) or "zone"
-                raise ValueError(f"a privacy zone's {where} {first['msg'].lower()}") from None
-            if len(zones) > MAX_PRIVACY_ZONES:
-                raise ValueError(f"at most {MAX_PRIVACY_ZONES} privacy zones")
-            value = {**value, "privacy_zones": [z.model_dump() for z in zones]}
-        return value
-
-
-_LABELS = {"ftp_w": "FTP", "max_hr": "Max HR", "lthr": "LTHR", "weight_kg": "Weight", "name": "Name",
-           "email": "E-mail", "fitness_level": "Fitness level", "preferences": "Display:"}
-
-
-def validate_profile(**values) -> AthleteProfile:
-    """AthleteProfile or a ValidationError whose message names each bad field in plain words."""
-    try:
-        return AthleteProfile(**values)
-    except ValidationError as exc:
-        parts = []
-        for err in exc.errors():
-            field = _LABELS.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "Profile"
-            parts.append(f"{field} {err['msg'].removeprefix('Value error, ')}")
-        raise VCValidationError("; ".join(parts)) from None
+        return getattr(profile, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _COLUMNS = "id, name, email, fitness_level, ftp_w, max_hr, lthr, weight_kg, preferences, created_at"
@@ -152,6 +61,8 @@ def create_athlete(cur, profile: AthleteProfile, ftp_effective_from: date | None
 
 def update_athlete(cur, athlete_id: int, profile: AthleteProfile, today: date | None = None) -> None:
     """Save the profile. A changed FTP is recorded from today, so past rides keep the FTP they were ridden at."""
+    from core.athletes.profile import AthleteProfile
+
     old = get_athlete(cur, athlete_id)
     with transaction(cur):
         cur.execute(
@@ -173,6 +84,8 @@ def update_athlete(cur, athlete_id: int, profile: AthleteProfile, today: date | 
 def set_ftp(cur, athlete_id: int, ftp_w: float, effective_from: date, today: date | None = None) -> None:
     """Record FTP ``ftp_w`` from ``effective_from`` in the history (replacing an entry of that day) and make the
     profile's FTP the one in force today. Past rides keep their figures until recomputed."""
+    from core.athletes.profile import validate_profile
+
     validate_profile(name="check", ftp_w=ftp_w)
     get_athlete(cur, athlete_id)
     with transaction(cur):
@@ -281,6 +194,10 @@ def set_hard_includes_sweet_spot(cur, athlete_id: int, value: bool) -> None:
 # ----------------------------------------------------------------------------------------------------- privacy
 def privacy_zones(cur, athlete_id: int) -> list[PrivacyZone]:
     """The athlete's privacy zones (validated when saved; an unreadable stored value counts as none)."""
+    from pydantic import ValidationError
+
+    from core.athletes.profile import PRIVACY_ZONES
+
     row = cur.execute("SELECT preferences FROM athletes WHERE id = ?", [athlete_id]).fetchone()
     try:
         return PRIVACY_ZONES.validate_python((json.loads(row[0]) if row and row[0] else {}).get("privacy_zones") or [])
@@ -291,6 +208,8 @@ def privacy_zones(cur, athlete_id: int) -> list[PrivacyZone]:
 def set_privacy_zones(cur, athlete_id: int, zones: list[dict | PrivacyZone]) -> list[PrivacyZone]:
     """Replace the athlete's privacy zones (validated: a bad one raises ValidationError naming what is wrong and
     nothing is saved)."""
+    from core.athletes.profile import PRIVACY_ZONES, PrivacyZone, validate_profile
+
     athlete = get_athlete(cur, athlete_id)
     prefs = {**athlete["preferences"],
              "privacy_zones": [z.model_dump() if isinstance(z, PrivacyZone) else z for z in zones]}
@@ -303,6 +222,8 @@ def set_privacy_zones(cur, athlete_id: int, zones: list[dict | PrivacyZone]) -> 
 
 def private_points(lat, lon, zones: list[PrivacyZone]) -> np.ndarray:
     """True for every point inside one of ``zones`` (haversine distance to the zone's centre ≤ its radius)."""
+    import numpy as np
+
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
     hidden = np.zeros(lat.shape, dtype=bool)
@@ -317,6 +238,8 @@ def private_points(lat, lon, zones: list[PrivacyZone]) -> np.ndarray:
 
 def without_private(lat, lon, zones: list[PrivacyZone]) -> tuple[np.ndarray, np.ndarray]:
     """Copies of ``lat``/``lon`` with the points inside ``zones`` set to NaN (a map draws the gaps as gaps)."""
+    import numpy as np
+
     lat = np.array(lat, dtype=np.float64)
     lon = np.array(lon, dtype=np.float64)
     if zones:
