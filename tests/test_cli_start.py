@@ -137,3 +137,14 @@ def test_a_run_builds_only_its_command_yet_help_and_mistakes_see_them_all():
     assert commands(build_parser(["--db", "x.duckdb", "ride", "3"])) == {"rides", "ride"}
     assert commands(build_parser(["-h", "ride"])) == everything
     assert commands(build_parser(["rdes"])) == everything  # argparse then names every choice
+
+
+def test_importing_a_ride_loads_no_arrow_pandas_or_scipy(db_path):
+    """An import's memory is bounded (issue 17: a 250k-point GPX within 150 MiB of the command line's own): its
+    path holds the libraries it needs and no more; samples and points go to DuckDB as numpy columns."""
+    gpx = ROOT / "tests" / "data" / "rides" / "sweatpy__activity_4078723797.gpx"
+    commands = [["import", str(FIT), "--json"], ["import", str(gpx), "--json"]]
+    heavy = ["pyarrow", "pandas", "scipy", "plotly", "folium", "streamlit"]
+    result = subprocess.run([sys.executable, "-c", PROBE, str(db_path), json.dumps(commands), json.dumps(heavy)],
+                            cwd=ROOT, check=True, capture_output=True, text=True)
+    assert json.loads(result.stdout) == {" ".join(argv): [0, []] for argv in commands}

@@ -14,7 +14,7 @@ from core.store.db import bump_data_version, transaction
 # ------------------------------------------------------------------------------------------------------------
 
 def plan_id_or_active(cur, athlete_id: int, plan_id: int | None) -> int | None:
-    from core.rides.dashboard import active_plan
+    from core.rides.totals import active_plan  # plain SQL: an import does not load the dashboard's pandas
 
     if plan_id is not None:
         row = cur.execute("SELECT id FROM plans WHERE id = ? AND athlete_id = ?", [plan_id, athlete_id]).fetchone()

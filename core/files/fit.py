@@ -24,10 +24,10 @@ unterminated file, so its partial output must be rebuilt from the frames seen be
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import pandas as pd
 from garmin_fit_sdk import Decoder, Stream
 
 from core.errors import InvalidFileError
@@ -82,10 +82,35 @@ def haversine_cumulative(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.concatenate(([0.0], np.cumsum(np.nan_to_num(step, nan=0.0))))
 
 
-def _column(frame: pd.DataFrame, *names: str) -> np.ndarray | None:
+def _number(value) -> float:
+    """A record field as a float: numbers (and numeric text) as they are, anything else (absent, a list) NaN."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+class _Records:
+    """The record messages in time order, read column by column as float arrays. Plain numpy: a DataFrame here
+    would bring pandas (and its memory) into every import (issue 17)."""
+
+    def __init__(self, records: list[dict], order: np.ndarray):
+        self.records, self.order = records, order
+        self.names = set().union(*(r.keys() for r in records))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def _column(frame: _Records, *names: str) -> np.ndarray | None:
     for name in names:
-        if name in frame.columns:
-            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
+        if name in frame.names:
+            values = np.fromiter((_number(r.get(name)) for r in frame.records), dtype=np.float64,
+                                 count=len(frame))[frame.order]
             if np.isfinite(values).any():
                 return values
     return None
@@ -124,10 +149,9 @@ def read_fit(data: bytes, filename: str) -> ActivityStreams:
     if not records:
         reason = _describe(errors[0]) if errors else "it contains no recorded samples"
         raise InvalidFileError(f"{filename}: nothing could be read from this FIT file — {reason}")
-    frame = pd.DataFrame.from_records(records)
-    ts = frame["timestamp"].to_numpy(dtype=np.float64)
+    ts = np.array([r["timestamp"] for r in records], dtype=np.float64)
     order = np.argsort(ts, kind="stable")
-    frame = frame.iloc[order].reset_index(drop=True)
+    frame = _Records(records, order)
     ts = ts[order]
     if ts[-1] - ts[0] <= 0:
         raise InvalidFileError(f"{filename}: the ride has zero duration (all samples share one timestamp)")

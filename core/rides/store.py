@@ -21,7 +21,6 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,10 +40,6 @@ from core.rides.queries import (  # noqa: F401 — the reading half, light for t
     search_rides,
     sport_types,
 )
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-
 from core.store.db import (
     LARGE_DELETE_ROWS,
     audit,
@@ -132,37 +127,34 @@ _METRIC_COLUMNS = ("elapsed_time_s, moving_time_s, distance_m, elevation_gain_m,
 
 # ---------------------------------------------------------------------------------------------- samples
 
-def _nullable(values: np.ndarray | None, n: int, integer: bool = False) -> pa.Array:
-    import pyarrow as pa  # here: only imports write samples; listing and reading rides need no Arrow
-
-    from core.store.arrow import numpy_to_arrow
+def _nullable(values: np.ndarray | None, n: int, integer: bool = False) -> np.ndarray:
+    """A stream as a ride_samples column: float32, or int16 when ``integer`` (out of range: NULL); NaN: NULL."""
+    from core.store.bulk import nullable
 
     if values is None:
-        return pa.nulls(n, pa.int16() if integer else pa.float32())
+        return nullable(np.zeros(n, dtype=np.int16 if integer else np.float32), np.ones(n, dtype=bool))
     v = np.asarray(values, dtype=np.float64)
     if integer:
         v = np.where((v >= INT16[0]) & (v <= INT16[1]), np.round(v), np.nan)
         mask = ~np.isfinite(v)
-        return numpy_to_arrow(np.nan_to_num(v, nan=0).astype(np.int16), mask)
+        return nullable(np.nan_to_num(v, nan=0).astype(np.int16), mask)
     mask = ~np.isfinite(v)
-    return numpy_to_arrow(v.astype(np.float32), mask)
+    return nullable(v.astype(np.float32), mask)
 
 
-def samples_table(ride_id: int, s: ActivityStreams) -> pa.Table:
-    """The ride_samples rows of a ride as one Arrow table (NaN → NULL)."""
-    import pyarrow as pa
-
-    from core.store.arrow import numpy_to_arrow
+def samples_columns(ride_id: int, s: ActivityStreams) -> dict[str, np.ndarray]:
+    """The ride_samples rows of a ride as columns (NaN → NULL) for core.store.bulk."""
+    from core.store.bulk import nullable
 
     n = len(s.t_s)
     lat = np.asarray(s.lat, dtype=np.float64)
     lon = np.asarray(s.lon, dtype=np.float64)
     pos_mask = ~(np.isfinite(lat) & np.isfinite(lon))
-    return pa.table({
-        "ride_id": numpy_to_arrow(np.full(n, ride_id, dtype=np.int64)),
-        "t_s": numpy_to_arrow(np.asarray(s.t_s, dtype=np.float32)),
-        "lat": numpy_to_arrow(np.round(np.nan_to_num(lat), 6), pos_mask),
-        "lon": numpy_to_arrow(np.round(np.nan_to_num(lon), 6), pos_mask),
+    return {
+        "ride_id": np.full(n, ride_id, dtype=np.int64),
+        "t_s": np.asarray(s.t_s, dtype=np.float32),
+        "lat": nullable(np.round(np.nan_to_num(lat), 6), pos_mask),
+        "lon": nullable(np.round(np.nan_to_num(lon), 6), pos_mask),
         "ele": _nullable(s.ele, n),
         "dist_m": _nullable(s.dist_m, n),
         "speed": _nullable(s.speed, n),
@@ -170,19 +162,15 @@ def samples_table(ride_id: int, s: ActivityStreams) -> pa.Table:
         "cadence": _nullable(s.cadence, n, integer=True),
         "power": _nullable(s.power, n, integer=True),
         "temp": _nullable(s.temp, n),
-    })
+    }
 
 
 def _insert_samples(cur, ride_id: int, streams: ActivityStreams) -> int:
-    # Registered by name rather than found by DuckDB's replacement scan: the scan calls back into Python while the
-    # query runs, and a Ctrl-C delivered there (a forwarded command's cancel) became "table does not exist".
-    cur.register("velocoach_samples_arrow", samples_table(ride_id, streams))
-    try:
-        cur.execute("INSERT INTO ride_samples SELECT ride_id, t_s, CAST(lat AS DECIMAL(9, 6)), "
-                    "CAST(lon AS DECIMAL(9, 6)), ele, dist_m, speed, hr, cadence, power, temp "
-                    "FROM velocoach_samples_arrow")
-    finally:
-        cur.unregister("velocoach_samples_arrow")
+    from core.store.bulk import insert_columns
+
+    insert_columns(cur, "velocoach_samples", samples_columns(ride_id, streams),
+                   "INSERT INTO ride_samples SELECT ride_id, t_s, CAST(lat AS DECIMAL(9, 6)), "
+                   "CAST(lon AS DECIMAL(9, 6)), ele, dist_m, speed, hr, cadence, power, temp FROM velocoach_samples")
     return len(streams.t_s)
 
 

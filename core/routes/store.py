@@ -12,7 +12,6 @@ import logging
 from datetime import date
 
 import numpy as np
-import pyarrow as pa
 
 from core.athletes import RIDING_SETTINGS, ftp_on
 from core.errors import InvalidFileError, NotFoundError, ValidationError
@@ -28,7 +27,7 @@ from core.routes.sections import (
     section_times,
     split_into_sections,
 )
-from core.store.arrow import numpy_to_arrow
+from core.store.bulk import insert_columns
 from core.store.db import (
     LARGE_DELETE_ROWS,
     audit,
@@ -108,12 +107,10 @@ def store_route(cur, athlete_id: int, name: str, kind: str, streams: ActivityStr
     has_ele = bool(np.isfinite(ele).sum() >= 2) and profile is not None
     gain = sum(s.elevation_gain_m or 0.0 for s in sections) if has_ele else None
     loss = sum(s.elevation_loss_m or 0.0 for s in sections) if has_ele else None
-    points = pa.table({
-        "seq": numpy_to_arrow(np.arange(len(lat), dtype=np.int32)),
-        "lat": numpy_to_arrow(np.round(lat, 6)), "lon": numpy_to_arrow(np.round(lon, 6)),
-        "ele": numpy_to_arrow(np.where(np.isfinite(ele), ele, np.nan).astype(np.float32)),
-        "dist_m": numpy_to_arrow(dist.astype(np.float32)),
-    })
+    points = {  # NaN elevation: NULL (core.store.bulk)
+        "seq": np.arange(len(lat), dtype=np.int32), "lat": np.round(lat, 6), "lon": np.round(lon, 6),
+        "ele": np.where(np.isfinite(ele), ele, np.nan).astype(np.float32), "dist_m": dist.astype(np.float32),
+    }
     with transaction(cur):
         route_id = cur.execute(
             "INSERT INTO routes (athlete_id, name, kind, source_file, distance_m, elevation_gain_m, "
@@ -123,7 +120,7 @@ def store_route(cur, athlete_id: int, name: str, kind: str, streams: ActivityStr
              float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max()),
              profile.source if profile is not None else None, TERRAIN_VERSION, json.dumps(data_warnings or [])],
         ).fetchone()[0]
-        _bulk_insert(cur, "_new_route_points", points,
+        insert_columns(cur, "_new_route_points", points,
                      "INSERT INTO route_points (route_id, seq, lat, lon, ele, dist_m) "
                      "SELECT ?, seq, lat::DECIMAL(9, 6), lon::DECIMAL(9, 6), "
                      "CASE WHEN isnan(ele) THEN NULL ELSE ele END, dist_m FROM _new_route_points", [route_id])
@@ -152,18 +149,6 @@ def _insert_sections(cur, route_id: int, sections: list[Section]) -> None:
         "unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), "
         "unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[]), "
         "unnest(?::VARCHAR[])::JSON", [route_id, len(sections), *columns.values()]).fetchall()
-
-
-def _bulk_insert(cur, view: str, frame: pa.Table, sql: str, params: list) -> None:
-    """INSERT … SELECT from an Arrow table (or DataFrame) registered under ``view`` (a fixed name: registered views belong to
-    this cursor's connection, so threads cannot clash). DuckDB 2.0 refuses register/unregister while the
-    cursor holds a half-read result (a caller's ``fetchone()``), so that result is finished first."""
-    cur.execute("SELECT 1").fetchall()
-    cur.register(view, frame)
-    try:
-        cur.execute(sql, params).fetchall()
-    finally:
-        cur.unregister(view)
 
 
 def section_json(section: dict | Section) -> dict:
