@@ -159,3 +159,17 @@ def test_a_rule_on_the_event_day_is_shown_and_saving_needs_accept_conflicts(caps
     db.close()
     code, _, err = run(capsys, db_path, *args, "--save", "--accept-conflicts")
     assert code == 0 and "saved plan" in err
+
+
+def test_rules_parse_in_words_names_each_clause_the_words_it_was_read_by_and_what_it_became(capsys, db_path):
+    code, out, _ = run(capsys, db_path, "rules", "parse", "no more than 2 hard sessions per week, rest on fridays, "
+                                                          "and blah blah")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "partial:"
+    first = lines.index("“no more than 2 hard sessions per week”")
+    assert "no more than (modality)" in lines[first + 1] and "hard sessions (group = hard)" in lines[first + 1]
+    assert lines[first + 2].startswith("  - ") and "2" in lines[first + 2]
+    second = lines.index("“rest on fridays”")
+    assert "fridays (day = fri)" in lines[second + 1] and "Friday" in lines[second + 2]
+    assert any(line.startswith("? not understood: “blah blah”") for line in lines)

@@ -118,10 +118,27 @@ def _parse_view(result, hard_includes_sweet_spot: bool = True) -> dict:
                           for line in covers(c, hard_includes_sweet_spot=hard_includes_sweet_spot)})}
 
 
+def _word(word: dict) -> str:
+    read_as = word.get("normalised")
+    return f"{word['text']} ({word['role']}{f' = {read_as}' if read_as and read_as != word['text'] else ''})"
+
+
 def _print_parse(view: dict) -> None:
+    """The preview in words: each clause as the rider wrote it, the words it was understood by and what it
+    became; then what is not understood, questions and conflicts."""
     print(f"{view['status']}:")
-    for line in view["description"]:
-        print(f"- {line}")
+    shown: set[int] = set()
+    for clause in view.get("clauses") or []:
+        print(f"“{clause['span']['text']}”")
+        if clause.get("words"):
+            print(f"  read by: {', '.join(_word(w) for w in clause['words'])}")
+        for index in clause.get("constraints") or []:
+            if index < len(view["description"]):
+                print(f"  - {view['description'][index]}")
+                shown.add(index)
+    for index, line in enumerate(view["description"]):
+        if index not in shown:  # a reading without clauses (the AI's)
+            print(f"- {line}")
     for line in view["covers"]:
         print(f"  ({line})")
     for item in view["unparsed"]:
