@@ -36,27 +36,53 @@ from bench.cli_start import DEFAULT_DB, ensure_database  # noqa: E402
 RERUN_GOAL_S = 0.5
 PAGE_GOAL_RATIO = 2.0
 
-# Records each script-state change of the app with its time (performance.now) so a rerun is timed in the browser,
-# whatever Playwright's polling adds.
-OBSERVER = """() => {
-  if (window.__vcStates) return;
-  window.__vcStates = [];
-  const record = () => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    const state = app ? app.getAttribute('data-test-script-state') : null;
-    const last = window.__vcStates[window.__vcStates.length - 1];
-    if (!last || last.state !== state) window.__vcStates.push({state, t: performance.now()});
+# Installed before the app's own scripts: notes the time (performance.now) of the user's last input event and
+# counts the script runs the server reports finished (ForwardMsg.script_finished, field 6: 0 = finished, 3 = a
+# fragment finished), read from the websocket's protobuf frames; so a rerun is timed in the browser from the
+# action itself (Playwright's checks before a click are not the app's time). The script-state attribute alone
+# is not enough: a fast rerun may never show "running" (React draws both changes at once).
+PROBE = """(() => {
+  window.__vcFinished = 0;
+  const varint = (bytes, at) => {
+    let value = 0, shift = 0, byte;
+    do { byte = bytes[at++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return [value, at];
   };
-  new MutationObserver(record).observe(document.body, {attributes: true, subtree: true,
-                                                        attributeFilter: ['data-test-script-state']});
-  record();
-}"""
+  const finished = (data) => {
+    if (!(data instanceof ArrayBuffer)) return false;
+    const bytes = new Uint8Array(data);
+    let at = 0;
+    while (at < bytes.length) {
+      let key, value;
+      [key, at] = varint(bytes, at);
+      const field = Math.floor(key / 8), wire = key % 8;
+      if (wire === 0) { [value, at] = varint(bytes, at); if (field === 6) return value === 0 || value === 3; }
+      else if (wire === 2) { [value, at] = varint(bytes, at); at += value; }
+      else if (wire === 1) at += 8;
+      else if (wire === 5) at += 4;
+      else return false;
+    }
+    return false;
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => { if (finished(event.data)) window.__vcFinished += 1; });
+    }
+  };
+  for (const kind of ['pointerdown', 'keydown']) {
+    document.addEventListener(kind, () => {
+      window.__vcInput = performance.now();
+      window.__vcFinishedAtInput = window.__vcFinished;
+    }, true);
+  }
+})();"""
 
-# True (as the time it became true) once a script run started after t0 has ended and the page is settled.
+# The time since the user's last input event (after t0), once the server reported the run it started finished, no
+# script runs, nothing is stale, no running indicator shows and the changed element is drawn; false until then.
 SETTLED = """([t0, running, expected]) => {
-  const states = window.__vcStates.filter(s => s.t >= t0);
-  const started = states.findIndex(s => s.state === 'running' || s.state === 'rerunRequested');
-  if (started < 0) return false;
+  if (!(window.__vcInput >= t0) || window.__vcFinished <= window.__vcFinishedAtInput) return false;
   const app = document.querySelector('[data-testid="stApp"]');
   if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector('[data-stale="true"]')) return false;
@@ -65,9 +91,9 @@ SETTLED = """([t0, running, expected]) => {
   if (expected) {
     const element = document.querySelector(expected[0]);
     if (!element || element.offsetParent === null) return false;
-    if (expected[1] && !new RegExp(expected[1]).test(element.innerText)) return false;
+    if (expected[1] && !new RegExp(expected[1]).test(element.textContent)) return false;
   }
-  return performance.now() - t0;
+  return performance.now() - window.__vcInput;
 }"""
 
 
@@ -115,30 +141,33 @@ def cases(newest: list[int]) -> list[PageCase]:
     a, b = newest[0], newest[1]
     return [
         PageCase("Dashboard", "/", True, [
-            Interaction("period: Monthly", _radio("Monthly"), ('[data-testid="stPlotlyChart"]', "")),
-            Interaction("zones: Heart rate", _radio("Heart rate"), ('[data-testid="stPlotlyChart"]', "")),
+            Interaction("period: Monthly", _radio("Monthly"), (".st-key-volume_chart", "Month")),
+            Interaction("zones: Heart rate", _radio("Heart rate"), (".st-key-zones_chart", "HR Z1")),
         ]),
         PageCase("Rides", "/rides", False, [
             Interaction("sort: ascending", lambda page: page.get_by_text("Descending").first.click(),
                         ('[data-testid="stDataFrame"]', "")),
         ]),
         PageCase("Ride", f"/ride?id={a}", True, [
-            Interaction("picker: the next ride", _select_next("Ride"), ('[data-testid="stPlotlyChart"]', ""),
+            Interaction("picker: the next ride", _select_next("Ride"), (".st-key-ride_chart_power", ""),
                         _select_prepare("Ride")),
-            Interaction("charts against distance", _radio("distance"), ('[data-testid="stPlotlyChart"]', "")),
+            Interaction("charts against distance", _radio("distance"), (".st-key-ride_chart_power", "km")),
         ]),
         PageCase("Power", "/power", True),
         PageCase("Routes", "/routes", True, [
             Interaction("highlight a section", _select_next("Highlight a section"),
-                        ('[data-testid="stPlotlyChart"]', ""), _select_prepare("Highlight a section")),
+                        (".st-key-routes_profile", ""), _select_prepare("Highlight a section")),
         ]),
         PageCase("Climbs", "/climbs", True, [
-            Interaction("climb picker: the next climb", _select_next("Climb"), ('[data-testid="stPlotlyChart"]', ""),
+            Interaction("climb picker: the next climb", _select_next("Climb"),
+                        (".st-key-climb_efforts_chart", ""),
                         _select_prepare("Climb")),
         ]),
         PageCase("Compare rides", f"/compare?a={b}&b={a}", True, [
-            Interaction("align by elapsed time", _radio("Elapsed time"), ('[data-testid="stPlotlyChart"]', "")),
-            Interaction("difference stream: next", _select_next("Stream"), ('[data-testid="stPlotlyChart"]', ""),
+            Interaction("align by elapsed time", _radio("Elapsed time"),
+                        (".st-key-compare_streams_chart", "Elapsed time")),
+            Interaction("difference stream: next", _select_next("Stream"),
+                        (".st-key-compare_delta_chart", "A − B, Heart rate"),
                         _select_prepare("Stream")),
         ]),
         PageCase("Coach", "/coach", False),  # its tabs switch in the browser, with no rerun
@@ -159,6 +188,7 @@ def open_drawn(context, url: str, case: PageCase, deadline_s: float = 300):
     """A new session (page) on ``url``, returned once the title and (if any) first chart are visible and nothing
     runs; and the seconds it took."""
     page = context.new_page()
+    page.add_init_script(PROBE)
     start = time.perf_counter()
     page.goto(url, timeout=deadline_s * 1000)
     page.get_by_role("heading", name=case.title).first.wait_for(timeout=deadline_s * 1000)
@@ -182,7 +212,6 @@ def time_interaction(page, interaction: Interaction, timeout_s: float = 120) -> 
     if interaction.prepare:
         interaction.prepare(page)
     settle(page)
-    page.evaluate(OBSERVER)
     t0 = page.evaluate("performance.now()")
     interaction.act(page)
     handle = page.wait_for_function(SETTLED, arg=[t0, RUNNING, list(interaction.expected or ()) or None],

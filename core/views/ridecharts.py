@@ -173,7 +173,7 @@ def stream_figures(samples: pd.DataFrame, axis: str = "time") -> list[tuple[str,
         y = samples[column] * (3.6 if column == "speed" else 1)
         if y.notna().sum() < 2:
             continue
-        fig = go.Figure(go.Scattergl(x=x, y=y.astype("float64").tolist(), mode="lines", name=title,
+        fig = go.Figure(go.Scatter(x=x, y=y.astype("float64").tolist(), mode="lines", name=title,
                                      line={"color": colour, "width": 1}))
         fig.update_layout(height=180, margin={"l": 10, "r": 10, "t": 28, "b": 10}, title=title,
                           xaxis_title="km" if by_distance else "minutes", showlegend=False)
