@@ -164,11 +164,11 @@ def cases(newest: list[int]) -> list[PageCase]:
                         _select_prepare("Climb")),
         ]),
         PageCase("Compare rides", f"/compare?a={b}&b={a}", True, [
+            Interaction("difference stream: next", _select_next("Stream"),
+                        (".st-key-compare_delta_chart", "A − B, (?!Power)"),
+                        _select_prepare("Stream")),
             Interaction("align by elapsed time", _radio("Elapsed time"),
                         (".st-key-compare_streams_chart", "Elapsed time")),
-            Interaction("difference stream: next", _select_next("Stream"),
-                        (".st-key-compare_delta_chart", "A − B, Heart rate"),
-                        _select_prepare("Stream")),
         ]),
         PageCase("Coach", "/coach", False),  # its tabs switch in the browser, with no rerun
         PageCase("Plans", "/plans", True, [
