@@ -14,7 +14,7 @@ from core.rides.metrics import power_series, w_prime_balance
 from core.views import fmt
 
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
-MAX_CHART_POINTS = 4000
+MAX_CHART_POINTS = 2000  # a chart is ~1,200 px wide: more points only cost the browser time (bench/app_pages.py)
 
 
 def duration_label(seconds: int) -> str:

@@ -69,7 +69,7 @@ def page_count(total: int, page_size: int) -> int:
     return max(1, -(-total // page_size))
 
 
-def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 4000) -> dict:
+def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 2000) -> dict:
     """``rides.get_ride`` plus ``samples`` for the charts (about ``max_points`` rows chosen by LTTB per stream,
     each stream's highest and lowest value kept: a sprint stays on the chart) and, for a ride with GPS, its
     recorded route's ``points`` and ``sections`` (else None and [])."""
