@@ -268,7 +268,18 @@ def _move_anchor(key: str, view_key: str, step: int | None, home) -> None:
 
 
 def plan_calendar(cur, athlete: int, plan: dict, *, ftp_w: float | None, today) -> None:
-    """Month or week grid of the plan against the rides; a day's steps, matched rides and edits."""
+    """Month or week grid of the plan against the rides; a day's steps, matched rides and edits. Its own controls
+    (view, Previous/Today/Next, the day) rerun the calendar alone (a fragment); a saved edit reruns the page."""
+    _plan_calendar_fragment(athlete, plan, ftp_w, today)
+
+
+@st.fragment
+def _plan_calendar_fragment(athlete: int, plan: dict, ftp_w: float | None, today) -> None:
+    with friendly_errors("showing the calendar"):  # a fragment's own rerun runs outside the page's guard
+        _plan_calendar(cursor(), athlete, plan, ftp_w=ftp_w, today=today)  # this run's own cursor
+
+
+def _plan_calendar(cur, athlete: int, plan: dict, *, ftp_w: float | None, today) -> None:
     from datetime import timedelta
 
     from core.coach.plans.calendar import plan_days, plan_span

@@ -99,18 +99,25 @@ if channels:
 else:
     st.caption("Choose at least one stream to draw.")
 
-st.subheader("Difference A − B")
-delta_options = list(channels or compare.CHANNELS) + (["t_s"] if axis == "distance" else [])
-delta_channel = st.selectbox("Stream", delta_options, key="compare_delta_channel",
-                             format_func=lambda c: "Time gap (s): B behind A when negative"
-                             if c == "t_s" else compare.CHANNEL_LABELS[c])
-delta = shown.delta(delta_channel)
-delta_figure = go.Figure()
-delta_figure.add_scatter(x=shown.x, y=delta, fill="tozeroy", name="A − B", line=dict(color="#1F2933", width=1.2))
-delta_figure.add_hline(y=0, line_color="#6C757D")
-delta_figure.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=x_title,
-                           yaxis_title=f"A − B, {compare.CHANNEL_LABELS[delta_channel]}")
-st.plotly_chart(delta_figure, width="stretch", key="compare_delta_chart")
+
+@st.fragment
+def difference_chart(shown, channels: list[str], axis: str, x_title: str) -> None:
+    """A − B of one stream; choosing the stream reruns this chart alone, not the map and tables."""
+    st.subheader("Difference A − B")
+    delta_options = list(channels or compare.CHANNELS) + (["t_s"] if axis == "distance" else [])
+    delta_channel = st.selectbox("Stream", delta_options, key="compare_delta_channel",
+                                 format_func=lambda c: "Time gap (s): B behind A when negative"
+                                 if c == "t_s" else compare.CHANNEL_LABELS[c])
+    delta = shown.delta(delta_channel)
+    delta_figure = go.Figure()
+    delta_figure.add_scatter(x=shown.x, y=delta, fill="tozeroy", name="A − B", line=dict(color="#1F2933", width=1.2))
+    delta_figure.add_hline(y=0, line_color="#6C757D")
+    delta_figure.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=x_title,
+                               yaxis_title=f"A − B, {compare.CHANNEL_LABELS[delta_channel]}")
+    st.plotly_chart(delta_figure, width="stretch", key="compare_delta_chart")
+
+
+difference_chart(shown, channels, axis, x_title)
 
 # ---------------------------------------------------------------------------------------------- map
 st.subheader("Tracks")

@@ -49,8 +49,6 @@ with ui.friendly_errors("loading the dashboard"):
 if data is None:
     st.stop()
 
-
-
 # ---------------------------------------------------------------------------------------------- this week
 st.subheader("This week")
 week = data["week_vs_last"]
@@ -81,22 +79,25 @@ else:
         st.markdown(dashboard.FORMULAS_MARKDOWN)
 
 # ---------------------------------------------------------------------------------------------- volume
-st.subheader("Volume")
-left, right = st.columns([1, 3])
-period = left.radio("Period", ("week", "month"), format_func=lambda p: "Weekly" if p == "week" else "Monthly",
-                    key="dashboard_period", horizontal=True)
-metric = left.selectbox("Metric", list(dashboard.METRICS), key="dashboard_metric",
-                        format_func=lambda k: dashboard.METRICS[k][0])
-totals: pd.DataFrame = data["weekly" if period == "week" else "monthly"]
-with right:
-    if totals.empty:
-        st.info("No rides in this window.")
-    else:
-        st.plotly_chart(figure("volume", cache_key, f"{period}:{metric}"), width="stretch", key="volume_chart")
+# Each choice below reruns its own section only (a fragment), not the whole dashboard.
+@st.fragment
+def volume_section(data: dict, cache_key: tuple) -> None:
+    st.subheader("Volume")
+    left, right = st.columns([1, 3])
+    period = left.radio("Period", ("week", "month"), format_func=lambda p: "Weekly" if p == "week" else "Monthly",
+                        key="dashboard_period", horizontal=True)
+    metric = left.selectbox("Metric", list(dashboard.METRICS), key="dashboard_metric",
+                            format_func=lambda k: dashboard.METRICS[k][0])
+    totals: pd.DataFrame = data["weekly" if period == "week" else "monthly"]
+    with right:
+        if totals.empty:
+            st.info("No rides in this window.")
+        else:
+            st.plotly_chart(figure("volume", cache_key, f"{period}:{metric}"), width="stretch", key="volume_chart")
 
-# ---------------------------------------------------------------------------------------------- zones, bests
-zones_col, bests_col = st.columns(2)
-with zones_col:
+
+@st.fragment
+def zones_section(data: dict, cache_key: tuple) -> None:
     st.subheader("Time in zones per week")
     kind = st.radio("Zones", ("power", "hr"), format_func=lambda k: "Power" if k == "power" else "Heart rate",
                     key="dashboard_zones", horizontal=True)
@@ -105,6 +106,14 @@ with zones_col:
         st.info("No zone data yet.")
     else:
         st.plotly_chart(figure("zones", cache_key, kind), width="stretch", key="zones_chart")
+
+
+volume_section(data, cache_key)
+
+# ---------------------------------------------------------------------------------------------- zones, bests
+zones_col, bests_col = st.columns(2)
+with zones_col:
+    zones_section(data, cache_key)
 with bests_col:
     st.subheader("Season bests (power curve)")
     bests: pd.DataFrame = data["season_bests"]

@@ -85,13 +85,20 @@ if ride["points"] is not None and len(ride["points"]["lat"]):
 elif not samples.empty:
     st.caption("No GPS in this ride (indoor): no map.")
 
-if samples.empty:
-    st.info("This ride has a summary only (no samples): no charts.")
-else:
+
+@st.fragment
+def stream_charts(samples: pd.DataFrame) -> None:
+    """The stream charts; their axis choice reruns them alone, not the map and tables of the whole page."""
     axis = st.radio("Charts against", ["time", "distance"], horizontal=True, key="ride_axis",
                     disabled=not ridecharts.has_distance(samples))
     for column, fig in ridecharts.stream_figures(samples, axis):
         st.plotly_chart(fig, width="stretch", key=f"ride_chart_{column}")
+
+
+if samples.empty:
+    st.info("This ride has a summary only (no samples): no charts.")
+else:
+    stream_charts(samples)
 
 if ride["w_prime"] is not None:
     from core.views.powerview import w_prime_figure

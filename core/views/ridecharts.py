@@ -69,7 +69,7 @@ def page_count(total: int, page_size: int) -> int:
     return max(1, -(-total // page_size))
 
 
-def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 4000) -> dict:
+def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 2000) -> dict:
     """``rides.get_ride`` plus ``samples`` for the charts (about ``max_points`` rows chosen by LTTB per stream,
     each stream's highest and lowest value kept: a sprint stays on the chart) and, for a ride with GPS, its
     recorded route's ``points`` and ``sections`` (else None and [])."""
@@ -173,7 +173,7 @@ def stream_figures(samples: pd.DataFrame, axis: str = "time") -> list[tuple[str,
         y = samples[column] * (3.6 if column == "speed" else 1)
         if y.notna().sum() < 2:
             continue
-        fig = go.Figure(go.Scattergl(x=x, y=y.astype("float64").tolist(), mode="lines", name=title,
+        fig = go.Figure(go.Scatter(x=x, y=y.astype("float64").tolist(), mode="lines", name=title,
                                      line={"color": colour, "width": 1}))
         fig.update_layout(height=180, margin={"l": 10, "r": 10, "t": 28, "b": 10}, title=title,
                           xaxis_title="km" if by_distance else "minutes", showlegend=False)
