@@ -57,3 +57,4 @@ except Exception as exc:
     if os.environ.get("VELOCOACH_ENV") == "test" and not is_damage(exc):
         raise  # tests must see the real failure
     ui.show_unexpected(exc, f"showing the {page.title} page")
+ui.finish_first_start()  # after the first page is drawn: the rest of the demo season, in the background

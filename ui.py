@@ -38,7 +38,7 @@ def _database(path: str) -> Database:
     from core.setup import first_run, upgrade
 
     db = connect(path)
-    first_run(db, load_settings())
+    first_run(db, load_settings(), newest_weeks_first=True)  # the rest: finish_first_start, after a page draws
     upgrade(db)  # rides stored by an older elevation/climbs method are recomputed once
     return db
 
@@ -51,6 +51,43 @@ def database() -> Database:
     except VeloCoachError as exc:
         st.error(md(exc))
         st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def _demo_completion(path: str):
+    from core.setup import DemoCompletion
+
+    return DemoCompletion(_database(path)).start()
+
+
+def finish_first_start() -> None:
+    """After the first page is drawn: the rest of a pending demo season, in a background thread (once per
+    process; nothing to do after the first start)."""
+    try:
+        _demo_completion(str(settings().db_path))
+    except VeloCoachError as exc:  # the page already names a database problem; the next start tries again
+        log.warning("the demo season is not being completed: %s", exc)
+
+
+@st.fragment(run_every=3)
+def _demo_season_note(athlete: int) -> None:
+    from core.demo import demo_progress
+
+    progress = demo_progress(cursor(), athlete)
+    if progress is None:
+        st.rerun(scope="app")  # the season is complete: draw the page with all of it
+    done, total = progress
+    st.info(f"Building the rest of the demo season in the background: {done} of {total} weeks so far, newest "
+            "first. Totals and fitness count only the weeks built yet; this page redraws when the season is "
+            "complete.", icon=":material/hourglass_top:")
+
+
+def demo_season_note(athlete: int) -> None:
+    """While the athlete's demo season is still being built: how far it is (the page redraws when it is done)."""
+    from core.demo import demo_progress
+
+    if demo_progress(cursor(), athlete) is not None:
+        _demo_season_note(athlete)
 
 
 def cursor():
