@@ -53,6 +53,24 @@ def database() -> Database:
         st.stop()
 
 
+def warm_up() -> None:
+    """At server start (app.py runs this in a thread): what the first page needs, done while the browser is still
+    loading Streamlit's scripts — the database opened (a first start seeds the demo's newest weeks here) and the
+    Dashboard's libraries imported. A failure is only logged: the first session meets it again and says so."""
+    started = time.perf_counter()
+    try:
+        _database(str(load_settings().db_path))
+    except Exception as exc:  # noqa: BLE001 — e.g. a command line holds the file: the page names it
+        log.info("the database opens with the first page instead: %s", exc)
+    import PIL.Image  # noqa: F401 — st.set_page_config's icon
+
+    import core.rides.dashboard  # noqa: F401 — pandas, plotly
+    import core.views.planview  # noqa: F401
+    import core.views.ridecharts  # noqa: F401
+
+    log.info("ready for the first page in %.1f s", time.perf_counter() - started)
+
+
 @st.cache_resource(show_spinner=False)
 def _demo_completion(path: str):
     from core.setup import DemoCompletion
