@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+
 from core.files.streams import ActivityStreams
 from core.store.db import audit, bump_data_version, transaction
 
@@ -48,8 +49,8 @@ DEMO_ATHLETE = dict(name="Demo Rider", email="demo@example.com", fitness_level="
 
 def smooth(x: np.ndarray, gain: float, pole: float, start: float = 0.0) -> np.ndarray:
     """The first-order filter y[i] = gain·x[i] + pole·y[i−1] with y[0] = gain·x[0] + start (scipy's
-    ``lfilter([gain], [1, -pole], x, zi=[start])``), in numpy: scipy.signal takes seconds to import, which a first
-    start would pay before its first page. Closed form per block: y[j] = poleʲ·(s + gain·Σₖ≤ⱼ x[k]·pole⁻ᵏ), with
+    ``lfilter([gain], [1, -pole], x, zi=[start])``), in numpy: scipy.signal takes seconds to import, which a
+    first start would pay before its first page. Closed form per block: y[j] = poleʲ·(s + gain·Σₖ≤ⱼ x[k]·pole⁻ᵏ), with
     blocks short enough (128) that pole⁻ᵏ stays far from overflow for every pole used here (≥ 0.5)."""
     x = np.asarray(x, dtype=np.float64)
     out = np.empty_like(x)

@@ -10,8 +10,16 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-from core.demo import (DemoInterrupted, DemoSeason, complete_demo_step, demo_progress, pending_demo, seed_demo,
-                       seed_demo_first_weeks, smooth)
+from core.demo import (
+    DemoInterrupted,
+    DemoSeason,
+    complete_demo_step,
+    demo_progress,
+    pending_demo,
+    seed_demo,
+    seed_demo_first_weeks,
+    smooth,
+)
 from core.setup import DemoCompletion
 from core.store.db import connect, integrity_problems, transaction
 from tests.test_demo import season_fingerprint
