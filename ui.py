@@ -73,14 +73,14 @@ def warm_up() -> None:
 def _demo_completion(path: str):
     from core.setup import DemoCompletion
 
-    return DemoCompletion(_database(path)).start()
+    return DemoCompletion(_database(path))
 
 
 def finish_first_start() -> None:
     """After the first page is drawn: the rest of a pending demo season, in a background thread (once per
     process; nothing to do after the first start)."""
     try:
-        _demo_completion(str(settings().db_path))
+        _demo_completion(str(settings().db_path)).start()
     except VeloCoachError as exc:  # the page already names a database problem; the next start tries again
         log.warning("the demo season is not being completed: %s", exc)
 
@@ -93,6 +93,10 @@ def _demo_season_note(athlete: int) -> None:
     if progress is None:
         st.rerun(scope="app")  # the season is complete: draw the page with all of it
     done, total = progress
+    if _demo_completion(str(settings().db_path)).error is not None:
+        st.warning(f"The rest of the demo season could not be built ({done} of {total} weeks are); the next start "
+                   "tries again. The Health page lists the problem.")
+        return
     st.info(f"Building the rest of the demo season in the background: {done} of {total} weeks so far, newest "
             "first. Totals and fitness count only the weeks built yet; this page redraws when the season is "
             "complete.", icon=":material/hourglass_top:")

@@ -41,17 +41,19 @@ class DemoCompletion:
     def __init__(self, db: Database):
         self._db = db
         self._stop = threading.Event()
+        self._starting = threading.Lock()
         self._thread: threading.Thread | None = None
         self.error: Exception | None = None
 
     def start(self) -> DemoCompletion:
-        """Start the thread when a demo season is pending (else do nothing)."""
+        """Start the thread when a demo season is pending (else do nothing); once: later calls do nothing."""
         from core.demo import pending_demo
 
-        if self._thread is None and pending_demo(self._db.cursor()) is not None:
-            self._thread = threading.Thread(target=self._run, name="velocoach-demo", daemon=True)
-            self._thread.start()
-            atexit.register(self.stop)
+        with self._starting:  # two sessions may finish their first page at the same moment
+            if self._thread is None and pending_demo(self._db.cursor()) is not None:
+                self._thread = threading.Thread(target=self._run, name="velocoach-demo", daemon=True)
+                self._thread.start()
+                atexit.register(self.stop)
         return self
 
     @property

@@ -172,3 +172,9 @@ def test_the_dashboard_says_the_season_is_still_being_built(db, db_path):
     finally:
         _demo_completion(str(db_path)).stop()  # the page started the rest of the season; stop it (rolls back)
     assert integrity_problems(cur) == []
+    # Had the background work failed, the note must not promise a redraw that never comes.
+    _demo_completion(str(db_path)).error = RuntimeError("disk full")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any("Building the rest" in i.value for i in at.info)
+    assert any("could not be built" in w.value and "next start tries again" in w.value for w in at.warning)
