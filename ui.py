@@ -81,8 +81,8 @@ def finish_first_start() -> None:
     process; nothing to do after the first start)."""
     try:
         _demo_completion(str(settings().db_path)).start()
-    except VeloCoachError as exc:  # the page already names a database problem; the next start tries again
-        log.warning("the demo season is not being completed: %s", exc)
+    except Exception as exc:  # noqa: BLE001 — after the page: the page already named a database problem, if any
+        log.warning("the demo season is not being completed now (the next start tries again): %s", exc)
 
 
 @st.fragment(run_every=3)
