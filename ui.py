@@ -69,11 +69,14 @@ def warm_up() -> None:
     log.info("ready for the first page in %.1f s", time.perf_counter() - started)
 
 
+FIRST_PAGE_DRAW_S = 3.0  # the script has sent the page; the browser still lays out its charts (on the same CPUs)
+
+
 @st.cache_resource(show_spinner=False)
 def _demo_completion(path: str):
     from core.setup import DemoCompletion
 
-    return DemoCompletion(_database(path))
+    return DemoCompletion(_database(path), delay_s=FIRST_PAGE_DRAW_S)
 
 
 def finish_first_start() -> None:

@@ -34,12 +34,13 @@ def first_run(db: Database, settings: Settings, *, newest_weeks_first: bool = Fa
 class DemoCompletion:
     """Builds the rest of a pending demo season in a background thread, one week per transaction (core.demo).
 
-    The thread waits for nothing and competes with nothing it must not: every step takes the process's write lock
-    like any other writer. ``stop()`` (also at interpreter exit) rolls back the week being stored; the next start
+    Every step takes the process's write lock like any other writer (a rider's own change waits at most for the
+    week being stored). ``stop()`` (also at interpreter exit) rolls back the week being stored; the next start
     resumes after the last committed week."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, delay_s: float = 0.0):
         self._db = db
+        self.delay_s = delay_s  # the app: the browser draws the first page's charts before this work begins
         self._stop = threading.Event()
         self._starting = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -63,6 +64,8 @@ class DemoCompletion:
     def _run(self) -> None:
         from core.demo import DemoInterrupted, complete_demo_step
 
+        if self._stop.wait(self.delay_s):
+            return
         cur = self._db.cursor()
         try:
             while not self._stop.is_set() and complete_demo_step(cur, stop=self._stop.is_set):
