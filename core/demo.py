@@ -457,14 +457,15 @@ def pending_demo(cur) -> DemoSeason | None:
 
 
 def _weeks_to_do(cur, season: DemoSeason) -> list[list[tuple[int, tuple]]]:
-    """The weeks older than the oldest demo ride stored, newest first (all weeks when none is stored)."""
-    oldest = cur.execute("SELECT min(started_at) FROM rides WHERE athlete_id = ? AND source = 'demo'",
-                         [season.athlete_id]).fetchone()[0]
+    """The weeks older than the oldest week with a demo ride stored, newest first (all weeks when none is). By
+    the rides' external ids, not their dates: a date read back in the computer's time zone may fall in another
+    week."""
+    stored = {r[0] for r in cur.execute("SELECT external_id FROM rides WHERE athlete_id = ? AND source = 'demo'",
+                                        [season.athlete_id]).fetchall()}
     weeks = season.weeks()
-    if oldest is None:
-        return weeks
-    monday = oldest.date() - timedelta(days=oldest.date().weekday())
-    return [week for week in weeks if week[0][1][0] < monday]
+    oldest_stored = max((n for n, week in enumerate(weeks)
+                         if any(f"demo-{season.seed}-{index}" in stored for index, _ in week)), default=-1)
+    return weeks[oldest_stored + 1:]
 
 
 def demo_progress(cur, athlete_id: int) -> tuple[int, int] | None:
