@@ -382,8 +382,9 @@ def _start_season(cur, years: float, end: date | None, seed: int, rides_per_week
 
 def _store_rides(cur, season: DemoSeason, rides: list[tuple[int, tuple]],
                  progress: Callable[[float, str], None] | None = None,
-                 stop: Callable[[], bool] | None = None) -> int:
-    """Simulate and store ``rides`` of the season; ``stop()`` true between two rides raises DemoInterrupted."""
+                 stop: Callable[[], bool] | None = None, defer_routes: bool = False) -> int:
+    """Simulate and store ``rides`` of the season; ``stop()`` true between two rides raises DemoInterrupted;
+    ``defer_routes``: their recorded routes and climbs come later (``complete_demo_step``)."""
     from core.rides.store import store_ride
 
     for count, (index, (day, workout, duration_s, loop_index, hour, ride_seed)) in enumerate(rides):
@@ -397,7 +398,7 @@ def _store_rides(cur, season: DemoSeason, rides: list[tuple[int, tuple]],
                                 DEMO_ATHLETE["lthr"], DEMO_ATHLETE["max_hr"], DEMO_ATHLETE["weight_kg"],
                                 None if loop_index is None else LOOPS[loop_index], started_at, temp)
         store_ride(cur, season.athlete_id, streams, source="demo", external_id=f"demo-{season.seed}-{index}",
-                   name=streams.name)
+                   name=streams.name, defer_route=defer_routes)
         if progress and count % 10 == 0:
             progress(count / len(rides), f"{day:%d %b %Y}: {streams.name}")
     return len(rides)
@@ -436,7 +437,8 @@ def seed_demo_first_weeks(cur, *, weeks: int = FIRST_WEEKS, years: float = 0.5, 
     """The demo athlete and the newest ``weeks`` of the season; the rest is pending (``complete_demo_step``).
     Call inside a transaction."""
     season = _start_season(cur, years, end, seed, None)
-    rides = _store_rides(cur, season, [ride for week in season.weeks()[:weeks] for ride in week])
+    rides = _store_rides(cur, season, [ride for week in season.weeks()[:weeks] for ride in week],
+                         defer_routes=True)
     audit(cur, DEMO_PENDING, "athlete", season.athlete_id, season.athlete_id, first_day=season.first_day,
           last_day=season.last_day, seed=seed)
     return {"athlete_id": season.athlete_id, "rides": rides, "first_day": season.first_day,
@@ -481,12 +483,23 @@ def complete_demo_step(cur, stop: Callable[[], bool] | None = None) -> bool:
     """One step of a pending demo season, in one transaction: the newest week not stored yet or, when every week
     is, the demo route, rules and plan and the record that the season is complete. False when nothing is left
     (or the demo athlete was deleted meanwhile). ``stop`` as in ``_store_rides``."""
+    from core.rides.store import add_recorded_route
     from core.routes.store import import_gpx_route
 
     with transaction(cur):
         season = pending_demo(cur)  # again under the write lock: the athlete may have been deleted
         if season is None:
             return False
+        deferred = [r[0] for r in cur.execute(
+            "SELECT id FROM rides r WHERE athlete_id = ? AND source = 'demo' AND route_id IS NULL AND EXISTS "
+            "(SELECT 1 FROM ride_samples s WHERE s.ride_id = r.id AND s.lat IS NOT NULL) ORDER BY id",
+            [season.athlete_id]).fetchall()]
+        if deferred:  # the first weeks' recorded routes and climbs
+            for ride_id in deferred:
+                if stop is not None and stop():
+                    raise DemoInterrupted
+                add_recorded_route(cur, season.athlete_id, ride_id)
+            return True
         weeks = _weeks_to_do(cur, season)
         if weeks:
             _store_rides(cur, season, weeks[0], stop=stop)

@@ -66,6 +66,7 @@ def test_completing_in_the_background_builds_the_same_season_as_seeding_it_at_on
     with transaction(whole.cursor()):
         seed_demo(whole.cursor(), years=YEARS, end=END)
     expected = season_fingerprint(whole.cursor())
+    expected_routes = whole.cursor().execute("SELECT count(*) FROM rides WHERE route_id IS NOT NULL").fetchone()
     expected_plans = whole.cursor().execute("SELECT count(*), max(name) FROM plans WHERE active").fetchone()
     whole.close()
 
@@ -78,6 +79,7 @@ def test_completing_in_the_background_builds_the_same_season_as_seeding_it_at_on
     completion._thread.join(300)
     assert completion.error is None and pending_demo(cur) is None
     assert season_fingerprint(cur) == expected
+    assert cur.execute("SELECT count(*) FROM rides WHERE route_id IS NOT NULL").fetchone() == expected_routes
     assert cur.execute("SELECT count(*), max(name) FROM plans WHERE active").fetchone() == expected_plans
     assert cur.execute("SELECT count(*) FROM routes WHERE kind = 'planned'").fetchone()[0] == 1
     assert demo_progress(cur, 1) is None and integrity_problems(cur) == []
@@ -89,6 +91,11 @@ def test_a_stop_half_way_keeps_whole_weeks_and_the_next_start_goes_on(cur):
     with transaction(cur):
         seed_demo_first_weeks(cur, years=YEARS, end=END)
     season = pending_demo(cur)
+    outdoor_without_route = ("SELECT count(*) FROM rides r WHERE route_id IS NULL AND EXISTS (SELECT 1 FROM "
+                             "ride_samples s WHERE s.ride_id = r.id AND s.lat IS NOT NULL)")
+    assert cur.execute(outdoor_without_route).fetchone()[0] > 0  # the first weeks' routes come later …
+    assert complete_demo_step(cur)
+    assert cur.execute(outdoor_without_route).fetchone()[0] == 0  # … in the first step
     rides_seen = []
 
     def stop_after_two_rides() -> bool:  # the app stops in the middle of a week
