@@ -18,6 +18,8 @@ from core.access.private_files import set_owner_only_umask  # noqa: E402
 set_owner_only_umask()  # before anything creates a file: the database and its .wal, backups, tokens are 0600
 
 import sys  # noqa: E402
+import threading  # noqa: E402
+from contextlib import asynccontextmanager  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
@@ -32,6 +34,22 @@ except VeloCoachError as exc:  # a bad setting or an exposed password file: one 
 exit_if_unsafe_start(shell)
 shell.configure_streamlit()
 install_services(shell)  # the app's own connection: forwarded CLI commands, the background Garmin sync
+
+
+def _warm_up() -> None:
+    import ui
+
+    ui.warm_up()
+
+
+@asynccontextmanager
+async def warm_up(_shell: Shell):
+    """The first page's database and libraries, readied while the first browser loads Streamlit (ui.warm_up)."""
+    threading.Thread(target=_warm_up, name="velocoach-warm-up", daemon=True).start()
+    yield
+
+
+shell.add_lifespan_hook(warm_up)
 
 app = st.App("navigation.py", routes=shell.routes(), middleware=shell.middleware(), lifespan=shell.lifespan)
 

@@ -38,7 +38,7 @@ def _database(path: str) -> Database:
     from core.setup import first_run, upgrade
 
     db = connect(path)
-    first_run(db, load_settings())
+    first_run(db, load_settings(), newest_weeks_first=True)  # the rest: finish_first_start, after a page draws
     upgrade(db)  # rides stored by an older elevation/climbs method are recomputed once
     return db
 
@@ -51,6 +51,66 @@ def database() -> Database:
     except VeloCoachError as exc:
         st.error(md(exc))
         st.stop()
+
+
+def warm_up() -> None:
+    """At server start (app.py runs this in a thread): what the first page needs, done while the browser is still
+    loading Streamlit's scripts — the database opened (a first start seeds the demo's newest weeks here) and the
+    Dashboard's libraries imported. A failure is only logged: the first session meets it again and says so."""
+    started = time.perf_counter()
+    try:
+        _database(str(load_settings().db_path))
+    except Exception as exc:  # noqa: BLE001 — e.g. a command line holds the file: the page names it
+        log.info("the database opens with the first page instead: %s", exc)
+    import core.rides.dashboard  # noqa: F401 — pandas, plotly
+    import core.views.planview  # noqa: F401
+    import core.views.ridecharts  # noqa: F401
+
+    log.info("ready for the first page in %.1f s", time.perf_counter() - started)
+
+
+FIRST_PAGE_DRAW_S = 3.0  # the script has sent the page; the browser still lays out its charts (on the same CPUs)
+
+
+@st.cache_resource(show_spinner=False)
+def _demo_completion(path: str):
+    from core.setup import DemoCompletion
+
+    return DemoCompletion(_database(path), delay_s=FIRST_PAGE_DRAW_S)
+
+
+def finish_first_start() -> None:
+    """After the first page is drawn: the rest of a pending demo season, in a background thread (once per
+    process; nothing to do after the first start)."""
+    try:
+        _demo_completion(str(settings().db_path)).start()
+    except Exception as exc:  # noqa: BLE001 — after the page: the page already named a database problem, if any
+        log.warning("the demo season is not being completed now (the next start tries again): %s", exc)
+
+
+@st.fragment(run_every=3)
+def _demo_season_note(athlete: int) -> None:
+    from core.demo import demo_progress
+
+    progress = demo_progress(cursor(), athlete)
+    if progress is None:
+        st.rerun(scope="app")  # the season is complete: draw the page with all of it
+    done, total = progress
+    if _demo_completion(str(settings().db_path)).error is not None:
+        st.warning(f"The rest of the demo season could not be built ({done} of {total} weeks are); the next start "
+                   "tries again. The Health page lists the problem.")
+        return
+    st.info(f"Building the rest of the demo season in the background: {done} of {total} weeks so far, newest "
+            "first. Totals and fitness count only the weeks built yet; this page redraws when the season is "
+            "complete.", icon=":material/hourglass_top:")
+
+
+def demo_season_note(athlete: int) -> None:
+    """While the athlete's demo season is still being built: how far it is (the page redraws when it is done)."""
+    from core.demo import demo_progress
+
+    if demo_progress(cursor(), athlete) is not None:
+        _demo_season_note(athlete)
 
 
 def cursor():

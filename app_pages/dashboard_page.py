@@ -13,6 +13,7 @@ from core.views.text import md
 st.title("Dashboard")
 cur = ui.cursor()
 athlete = ui.athlete_id()
+ui.demo_season_note(athlete)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

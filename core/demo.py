@@ -14,6 +14,7 @@ Everything derives from ``numpy.random.default_rng(seed)``: the same arguments g
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Callable
@@ -22,9 +23,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import lfilter
 
 from core.files.streams import ActivityStreams
+from core.store.db import audit, bump_data_version, transaction
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,24 @@ DEMO_RULES = [("Rest day", "Rest on Mondays"), ("Weekend long ride", "Long ride 
 
 DEMO_ATHLETE = dict(name="Demo Rider", email="demo@example.com", fitness_level="advanced", ftp_w=250.0,
                     max_hr=188, lthr=168, weight_kg=72.0)
+
+
+def smooth(x: np.ndarray, gain: float, pole: float, start: float = 0.0) -> np.ndarray:
+    """The first-order filter y[i] = gain·x[i] + pole·y[i−1] with y[0] = gain·x[0] + start (scipy's
+    ``lfilter([gain], [1, -pole], x, zi=[start])``), in numpy: scipy.signal takes seconds to import, which a
+    first start would pay before its first page. Closed form per block: y[j] = poleʲ·(s + gain·Σₖ≤ⱼ x[k]·pole⁻ᵏ), with
+    blocks short enough (128) that pole⁻ᵏ stays far from overflow for every pole used here (≥ 0.5)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    block = 128
+    powers = pole ** np.arange(block, dtype=np.float64)
+    state = float(start)
+    for begin in range(0, len(x), block):
+        chunk = x[begin:begin + block]
+        p = powers[:len(chunk)]
+        out[begin:begin + len(chunk)] = p * (state + gain * np.cumsum(chunk / p))
+        state = pole * out[begin + len(chunk) - 1]
+    return out
 
 
 def terrain_elevation(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -217,7 +236,7 @@ def simulate_ride(rng: np.random.Generator, workout: str, duration_s: int, ftp_w
     target = np.interp(t, np.repeat(edges, 2)[1:-1], np.repeat([f for _, f in blocks], 2)) * ftp_w
     form = rng.normal(1.0, 0.03)  # day-to-day form
     target *= form
-    noise = lfilter([0.25], [1, -0.75], rng.normal(0, 0.09 * ftp_w, n))  # pedalling variability, correlated
+    noise = smooth(rng.normal(0, 0.09 * ftp_w, n), 0.25, 0.75)  # pedalling variability, correlated
     mass = weight_kg + 9.0
     efforts = _efforts(rng, workout, n, ftp_w * form) if loop is not None else np.full(n, np.nan)
     wind_ms, wind_from = rng.uniform(0.0, 6.0), rng.uniform(0.0, 2 * math.pi)  # the day's wind
@@ -253,25 +272,25 @@ def simulate_ride(rng: np.random.Generator, workout: str, duration_s: int, ftp_w
             headwind = wind_ms * np.cos(np.interp(along, loop.dist_m, loop.heading_rad) - wind_from)
             speed = np.minimum(speed * np.clip(1 - 0.03 * headwind, 0.8, 1.2),
                                np.interp(along, loop.dist_m, loop.bend_cap_ms))
-            speed = lfilter([0.15], [1, -0.85], speed, zi=[speed[0] * 0.85])[0]  # inertia
+            speed = smooth(speed, 0.15, 0.85, speed[0] * 0.85)  # inertia
             dist = np.cumsum(speed)
             if np.max(np.abs(dist - previous)) < 1.0:
                 break
         along = np.mod(dist, loop.length_m)
         lat = np.interp(along, loop.dist_m, loop.lat)
         lon = np.interp(along, loop.dist_m, loop.lon)
-        ele = np.interp(along, loop.dist_m, loop.ele) + lfilter([0.05], [1, -0.95], rng.normal(0, 0.3, n))
+        ele = np.interp(along, loop.dist_m, loop.ele) + smooth(rng.normal(0, 0.3, n), 0.05, 0.95)
 
     # Heart rate: lag towards steady state, with drift of ~3 bpm per hour.
-    rel = np.clip(lfilter([0.02], [1, -0.98], power, zi=[power[0] * 0.98])[0] / ftp_w, 0, 1.6)
+    rel = np.clip(smooth(power, 0.02, 0.98, power[0] * 0.98) / ftp_w, 0, 1.6)
     hr_ss = 62 + (lthr - 62) * rel**0.75 + 3.0 * t / 3600
     tau = 35.0
     alpha = 1 - math.exp(-1 / tau)
-    hr = lfilter([alpha], [1, -(1 - alpha)], hr_ss, zi=[90 * (1 - alpha)])[0]
+    hr = smooth(hr_ss, alpha, 1 - alpha, 90 * (1 - alpha))
     hr = np.clip(hr + rng.normal(0, 1.0, n), 60, max_hr)
     cadence = np.clip(90 - 150 * np.clip(grade, 0, None) + rng.normal(0, 3, n), 55, 120)
     cadence = np.where(power < 1, 0.0, cadence)
-    temp = np.full(n, temp_c) + lfilter([0.01], [1, -0.99], rng.normal(0, 0.5, n))
+    temp = np.full(n, temp_c) + smooth(rng.normal(0, 0.5, n), 0.01, 0.99)
 
     return ActivityStreams(
         lat=lat, lon=lon, ele=ele, dist_m=dist - dist[0], t_s=t, speed=speed, hr=np.round(hr),
@@ -320,14 +339,30 @@ def ftp_for_day(base_ftp: float, start: date, day: date) -> float:
     return round(base_ftp - 10 + 2.0 * min(months % 12, 6) + 3.0 * (months // 12), 0)
 
 
-def seed_demo(cur, *, years: float = 0.5, end: date | None = None, seed: int = 42,
-              rides_per_week: int | None = None, progress: Callable[[float, str], None] | None = None) -> dict:
-    """Create the demo athlete, the demo route and a season of rides ending the day before ``end``.
+@dataclass(frozen=True)
+class DemoSeason:
+    """A demo season: its athlete, its days and its seed; the rides follow from them (``season_plan``)."""
+    athlete_id: int
+    first_day: date
+    last_day: date
+    seed: int = 42
+    rides_per_week: int | None = None
 
-    Returns counts. Deterministic for the same arguments."""
+    def rides(self) -> list[tuple[int, tuple]]:
+        """(index, plan item) of every ride; the index makes the ride's external id."""
+        return list(enumerate(season_plan(self.first_day, self.last_day, self.seed, self.rides_per_week)))
+
+    def weeks(self) -> list[list[tuple[int, tuple]]]:
+        """The rides by Monday-to-Sunday week, newest week first."""
+        by_week: dict[date, list] = {}
+        for index, item in self.rides():
+            by_week.setdefault(item[0] - timedelta(days=item[0].weekday()), []).append((index, item))
+        return [by_week[monday] for monday in sorted(by_week, reverse=True)]
+
+
+def _start_season(cur, years: float, end: date | None, seed: int, rides_per_week: int | None) -> DemoSeason:
+    """The demo athlete with their FTP history (one FTP a month) for a season ending the day before ``end``."""
     from core.athletes import create_athlete, validate_profile
-    from core.rides.store import store_ride
-    from core.routes.store import import_gpx_route
 
     end = end or date.today()
     last_day = end - timedelta(days=1)
@@ -342,25 +377,138 @@ def seed_demo(cur, *, years: float = 0.5, end: date | None = None, seed: int = 4
         month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     cur.executemany("INSERT INTO athlete_ftp_history VALUES (?, ?, ?)", history)  # a few rows: fine
     cur.execute("UPDATE athletes SET ftp_w = ? WHERE id = ?", [history[-1][2], athlete_id])
+    return DemoSeason(athlete_id, first_day, last_day, seed, rides_per_week)
 
-    route = import_gpx_route(cur, athlete_id, DEMO_ROUTE_GPX.name, DEMO_ROUTE_GPX.read_bytes())
-    plan = list(season_plan(first_day, last_day, seed, rides_per_week))
-    rides = 0
-    for index, (day, workout, duration_s, loop_index, hour, ride_seed) in enumerate(plan):
+
+def _store_rides(cur, season: DemoSeason, rides: list[tuple[int, tuple]],
+                 progress: Callable[[float, str], None] | None = None,
+                 stop: Callable[[], bool] | None = None, defer_routes: bool = False) -> int:
+    """Simulate and store ``rides`` of the season; ``stop()`` true between two rides raises DemoInterrupted;
+    ``defer_routes``: their recorded routes and climbs come later (``complete_demo_step``)."""
+    from core.rides.store import store_ride
+
+    for count, (index, (day, workout, duration_s, loop_index, hour, ride_seed)) in enumerate(rides):
+        if stop is not None and stop():
+            raise DemoInterrupted
         rng = np.random.default_rng(ride_seed)
         started_at = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=hour)
         temp = 14 + 9 * math.sin((day.timetuple().tm_yday - 110) / 365 * 2 * math.pi) + rng.normal(0, 2)
-        streams = simulate_ride(rng, workout, duration_s, ftp_for_day(DEMO_ATHLETE["ftp_w"], first_day, day),
+        streams = simulate_ride(rng, workout, duration_s,
+                                ftp_for_day(DEMO_ATHLETE["ftp_w"], season.first_day, day),
                                 DEMO_ATHLETE["lthr"], DEMO_ATHLETE["max_hr"], DEMO_ATHLETE["weight_kg"],
                                 None if loop_index is None else LOOPS[loop_index], started_at, temp)
-        store_ride(cur, athlete_id, streams, source="demo", external_id=f"demo-{seed}-{index}",
-                   name=streams.name)
-        rides += 1
-        if progress and index % 10 == 0:
-            progress(index / len(plan), f"{day:%d %b %Y}: {streams.name}")
-    plan_id = _seed_demo_plan(cur, athlete_id, last_day)
-    return {"athlete_id": athlete_id, "route_id": route["id"], "rides": rides, "plan_id": plan_id,
-            "first_day": first_day, "last_day": last_day}
+        store_ride(cur, season.athlete_id, streams, source="demo", external_id=f"demo-{season.seed}-{index}",
+                   name=streams.name, defer_route=defer_routes)
+        if progress and count % 10 == 0:
+            progress(count / len(rides), f"{day:%d %b %Y}: {streams.name}")
+    return len(rides)
+
+
+def seed_demo(cur, *, years: float = 0.5, end: date | None = None, seed: int = 42,
+              rides_per_week: int | None = None, progress: Callable[[float, str], None] | None = None) -> dict:
+    """Create the demo athlete, the demo route and a season of rides ending the day before ``end``.
+
+    Returns counts. Deterministic for the same arguments."""
+    from core.routes.store import import_gpx_route
+
+    season = _start_season(cur, years, end, seed, rides_per_week)
+    route = import_gpx_route(cur, season.athlete_id, DEMO_ROUTE_GPX.name, DEMO_ROUTE_GPX.read_bytes())
+    rides = _store_rides(cur, season, season.rides(), progress)
+    plan_id = _seed_demo_plan(cur, season.athlete_id, season.last_day)
+    return {"athlete_id": season.athlete_id, "route_id": route["id"], "rides": rides, "plan_id": plan_id,
+            "first_day": season.first_day, "last_day": season.last_day}
+
+
+# ---------------------------------------------------------------------------------------------- first start
+# The app's first start seeds the newest weeks at once (the Dashboard draws them) and the rest in the background
+# (core.setup.DemoCompletion), one whole week per transaction, newest first, then the demo route and plan. The
+# audit log records the season as pending and, in the last transaction, as complete: a start after a stop
+# half-way resumes from what was committed; a week is either all there or not at all.
+DEMO_PENDING, DEMO_COMPLETE = "demo season pending", "demo season complete"
+FIRST_WEEKS = 2  # this week and last: the Dashboard's "This week" compares them
+
+
+class DemoInterrupted(Exception):
+    """The app is stopping: the week being stored is rolled back; the next start goes on from there."""
+
+
+def seed_demo_first_weeks(cur, *, weeks: int = FIRST_WEEKS, years: float = 0.5, end: date | None = None,
+                          seed: int = 42) -> dict:
+    """The demo athlete and the newest ``weeks`` of the season; the rest is pending (``complete_demo_step``).
+    Call inside a transaction."""
+    season = _start_season(cur, years, end, seed, None)
+    rides = _store_rides(cur, season, [ride for week in season.weeks()[:weeks] for ride in week],
+                         defer_routes=True)
+    audit(cur, DEMO_PENDING, "athlete", season.athlete_id, season.athlete_id, first_day=season.first_day,
+          last_day=season.last_day, seed=seed)
+    return {"athlete_id": season.athlete_id, "rides": rides, "first_day": season.first_day,
+            "last_day": season.last_day, "pending": True}
+
+
+def pending_demo(cur) -> DemoSeason | None:
+    """The demo season still being built (its athlete exists, its completion is not recorded), else None."""
+    row = cur.execute(
+        "SELECT p.athlete_id, p.detail FROM audit_log p JOIN athletes a ON a.id = p.athlete_id "
+        "WHERE p.action = ? AND NOT EXISTS (SELECT 1 FROM audit_log c WHERE c.action = ? "
+        "AND c.athlete_id = p.athlete_id) ORDER BY p.id LIMIT 1", [DEMO_PENDING, DEMO_COMPLETE]).fetchone()
+    if row is None:
+        return None
+    detail = json.loads(row[1])
+    return DemoSeason(row[0], date.fromisoformat(detail["first_day"]), date.fromisoformat(detail["last_day"]),
+                      int(detail["seed"]))
+
+
+def _weeks_to_do(cur, season: DemoSeason) -> list[list[tuple[int, tuple]]]:
+    """The weeks older than the oldest week with a demo ride stored, newest first (all weeks when none is). By
+    the rides' external ids, not their dates: a date read back in the computer's time zone may fall in another
+    week."""
+    stored = {r[0] for r in cur.execute("SELECT external_id FROM rides WHERE athlete_id = ? AND source = 'demo'",
+                                        [season.athlete_id]).fetchall()}
+    weeks = season.weeks()
+    oldest_stored = max((n for n, week in enumerate(weeks)
+                         if any(f"demo-{season.seed}-{index}" in stored for index, _ in week)), default=-1)
+    return weeks[oldest_stored + 1:]
+
+
+def demo_progress(cur, athlete_id: int) -> tuple[int, int] | None:
+    """(weeks stored, weeks in the season) while the athlete's demo season is being built, else None."""
+    season = pending_demo(cur)
+    if season is None or season.athlete_id != athlete_id:
+        return None
+    total = len(season.weeks())
+    return total - len(_weeks_to_do(cur, season)), total
+
+
+def complete_demo_step(cur, stop: Callable[[], bool] | None = None) -> bool:
+    """One step of a pending demo season, in one transaction: the newest week not stored yet or, when every week
+    is, the demo route, rules and plan and the record that the season is complete. False when nothing is left
+    (or the demo athlete was deleted meanwhile). ``stop`` as in ``_store_rides``."""
+    from core.rides.store import add_recorded_route
+    from core.routes.store import import_gpx_route
+
+    with transaction(cur):
+        season = pending_demo(cur)  # again under the write lock: the athlete may have been deleted
+        if season is None:
+            return False
+        deferred = [r[0] for r in cur.execute(
+            "SELECT id FROM rides r WHERE athlete_id = ? AND source = 'demo' AND route_id IS NULL AND EXISTS "
+            "(SELECT 1 FROM ride_samples s WHERE s.ride_id = r.id AND s.lat IS NOT NULL) ORDER BY id",
+            [season.athlete_id]).fetchall()]
+        if deferred:  # the first weeks' recorded routes and climbs
+            for ride_id in deferred:
+                if stop is not None and stop():
+                    raise DemoInterrupted
+                add_recorded_route(cur, season.athlete_id, ride_id)
+            return True
+        weeks = _weeks_to_do(cur, season)
+        if weeks:
+            _store_rides(cur, season, weeks[0], stop=stop)
+            return True
+        import_gpx_route(cur, season.athlete_id, DEMO_ROUTE_GPX.name, DEMO_ROUTE_GPX.read_bytes())
+        _seed_demo_plan(cur, season.athlete_id, season.last_day)
+        audit(cur, DEMO_COMPLETE, "athlete", season.athlete_id, season.athlete_id)
+        bump_data_version(cur)
+        return False
 
 
 def _seed_demo_plan(cur, athlete_id: int, last_day: date) -> int:

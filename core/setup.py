@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import threading
 
 from core.config import Settings
 from core.store.db import Database, transaction
@@ -10,8 +12,11 @@ from core.store.db import Database, transaction
 log = logging.getLogger(__name__)
 
 
-def first_run(db: Database, settings: Settings) -> dict | None:
-    """Seed the demo data when the database has no athlete (in one transaction). Returns what was created."""
+def first_run(db: Database, settings: Settings, *, newest_weeks_first: bool = False) -> dict | None:
+    """Seed the demo data when the database has no athlete (in one transaction). Returns what was created.
+
+    ``newest_weeks_first`` (the app): only the newest weeks now, so the first page draws soon; the rest of the
+    season is pending for DemoCompletion."""
     cur = db.cursor()
     if cur.execute("SELECT count(*) FROM athletes").fetchone()[0]:
         return None
@@ -19,11 +24,63 @@ def first_run(db: Database, settings: Settings) -> dict | None:
         from core.athletes import AthleteProfile, create_athlete
 
         return {"athlete_id": create_athlete(cur, AthleteProfile(name="Rider"))}
-    from core.demo import seed_demo
+    from core.demo import seed_demo, seed_demo_first_weeks
 
     log.info("empty database: seeding the demo season")
     with transaction(cur):
-        return seed_demo(cur)
+        return seed_demo_first_weeks(cur) if newest_weeks_first else seed_demo(cur)
+
+
+class DemoCompletion:
+    """Builds the rest of a pending demo season in a background thread, one week per transaction (core.demo).
+
+    Every step takes the process's write lock like any other writer (a rider's own change waits at most for the
+    week being stored). ``stop()`` (also at interpreter exit) rolls back the week being stored; the next start
+    resumes after the last committed week."""
+
+    def __init__(self, db: Database, *, delay_s: float = 0.0):
+        self._db = db
+        self.delay_s = delay_s  # the app: the browser draws the first page's charts before this work begins
+        self._stop = threading.Event()
+        self._starting = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.error: Exception | None = None
+
+    def start(self) -> DemoCompletion:
+        """Start the thread when a demo season is pending (else do nothing); once: later calls do nothing."""
+        from core.demo import pending_demo
+
+        with self._starting:  # two sessions may finish their first page at the same moment
+            if self._thread is None and pending_demo(self._db.cursor()) is not None:
+                self._thread = threading.Thread(target=self._run, name="velocoach-demo", daemon=True)
+                self._thread.start()
+                atexit.register(self.stop)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        from core.demo import DemoInterrupted, complete_demo_step
+
+        if self._stop.wait(self.delay_s):
+            return
+        cur = self._db.cursor()
+        try:
+            while not self._stop.is_set() and complete_demo_step(cur, stop=self._stop.is_set):
+                pass
+            log.info("demo season complete" if not self._stop.is_set() else "demo season paused")
+        except DemoInterrupted:
+            log.info("demo season paused: the rest is built on the next start")
+        except Exception as exc:  # noqa: BLE001 — a background thread: log it; the next start tries again
+            self.error = exc
+            log.exception("building the demo season failed; the next start tries again")
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
 
 
 def upgrade(db: Database) -> dict:

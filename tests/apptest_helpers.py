@@ -20,9 +20,10 @@ def shown(markdown: str) -> str:
 
 
 def _release_cached_connection() -> None:
-    from ui import _database
+    from ui import _database, _demo_completion
 
     _database.clear()
+    _demo_completion.clear()
 
 
 def run_app_page(page: str, timeout: float = 60, **query) -> AppTest:

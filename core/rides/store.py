@@ -257,6 +257,25 @@ def sync_terrain(cur, athlete_id: int, ride_id: int, name: str) -> None:
     cur.execute("UPDATE rides SET terrain_version = ? WHERE id = ?", [TERRAIN_VERSION, ride_id])
 
 
+def _add_route(cur, athlete_id: int, ride_id: int, name: str, streams: ActivityStreams, source_file: str | None,
+               altitude_source: str | None) -> None:
+    if int((np.isfinite(streams.lat) & np.isfinite(streams.lon)).sum()) >= 2:
+        route_id = _store_route(cur, athlete_id, name, streams, source_file, altitude_source)
+        cur.execute("UPDATE rides SET route_id = ? WHERE id = ?", [route_id, ride_id])
+    sync_terrain(cur, athlete_id, ride_id, name)
+
+
+def add_recorded_route(cur, athlete_id: int, ride_id: int) -> None:
+    """The recorded route, sections and climbs of a ride stored with ``defer_route`` (from its samples)."""
+    name, source_file, altitude_source = cur.execute(
+        "SELECT name, source_file, altitude_source FROM rides WHERE id = ? AND athlete_id = ?",
+        [ride_id, athlete_id]).fetchone()
+    streams = streams_from_samples(cur, ride_id)
+    with transaction(cur):
+        _add_route(cur, athlete_id, ride_id, name, streams, source_file, altitude_source)
+        bump_data_version(cur)
+
+
 def _find_same_ride(cur, athlete_id: int, started_at: datetime | None, elapsed_s: float | None):
     if started_at is None or not elapsed_s:
         return None
@@ -281,13 +300,14 @@ def _default_name(streams: ActivityStreams | None, started_at: datetime | None, 
 def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source: str, external_id: str,
                account_id: int = 0, raw: dict | None = None, source_file: str | None = None,
                name: str | None = None, summary: dict | None = None,
-               data_warnings: list[dict] | None = None) -> StoredRide:
+               data_warnings: list[dict] | None = None, defer_route: bool = False) -> StoredRide:
     """Store one ride (see the module docstring for duplicates) in one transaction.
 
     ``streams`` are the recorded samples (timed); ``summary`` (keys: started_at, sport_type, name and the
     SUMMARY_FIELDS) stands in for a ride without samples and fills figures the streams lack. Imports pass them
     through core.files.plausibility first; ``data_warnings`` (its repairs, ``{"code", "points", "message"}``)
-    are stored with the ride and added to the returned warnings."""
+    are stored with the ride and added to the returned warnings. ``defer_route`` leaves the recorded route, its
+    sections and the climb matching to ``add_recorded_route`` (the demo's first start draws its Dashboard sooner)."""
     if source not in SOURCES:
         raise ValidationError(f"Unknown ride source {source!r}")
     summary = dict(summary or {})
@@ -337,10 +357,12 @@ def store_ride(cur, athlete_id: int, streams: ActivityStreams | None, *, source:
             _insert_samples(cur, ride_id, streams)
             store_ride_mmp(cur, ride_id, streams, zones["gap_method"])
             cur.execute("UPDATE rides SET altitude_source = ? WHERE id = ?", [m.altitude_source, ride_id])
-            if int((np.isfinite(streams.lat) & np.isfinite(streams.lon)).sum()) >= 2:
-                route_id = _store_route(cur, athlete_id, name, streams, source_file, m.altitude_source)
-                cur.execute("UPDATE rides SET route_id = ? WHERE id = ?", [route_id, ride_id])
-            sync_terrain(cur, athlete_id, ride_id, name)
+            if not defer_route:
+                _add_route(cur, athlete_id, ride_id, name, streams, source_file, m.altitude_source)
+            else:  # current already: add_recorded_route does the rest (a start's terrain refresh must not)
+                from core.routes.sections import TERRAIN_VERSION
+
+                cur.execute("UPDATE rides SET terrain_version = ? WHERE id = ?", [TERRAIN_VERSION, ride_id])
         if promote:
             old = same[0]
             cur.execute("UPDATE rides SET duplicate_of = ? WHERE id = ? OR duplicate_of = ?", [ride_id, old, old])
