@@ -47,39 +47,50 @@ if not climbs:
 st.dataframe(climbview.climbs_table(climbs), hide_index=True, width="stretch", key="climbs_table",
              height=min(38 + 35 * len(climbs), 300))
 labels = {c["climb_id"]: climbview.climb_label(c) for c in climbs}
-climb_id = ui.pick_by_address("Climb", labels, key="climbs_pick", noun="climb")
 
-climb = None
-with ui.friendly_errors("loading the climb"):
-    climb = load_climb(str(ui.database().path), athlete, climb_id, ui.current_data_version())
-if climb is None:
-    st.stop()
 
-st.subheader(md(climb["name"]))
-cols = st.columns(5)
-cols[0].metric("Length", f"{climb['length_m'] / 1000:.2f} km")
-cols[1].metric("Average grade", f"{climb['avg_grade_pct']:.1f} %")
-cols[2].metric("Gain", f"{climb['gain_m']:.0f} m")
-cols[3].metric("Category", climbview.category_label(climb["category"]) or "–")
-cols[4].metric("Efforts", len(climb["efforts"]))
-if climb["efforts"]:
-    st.markdown("**Efforts, fastest first**")
-    st.dataframe(climbview.efforts_table(climb["efforts"]), hide_index=True, width="stretch", key="climb_efforts")
-    fig = climbview.efforts_figure(climb["efforts"])
-    if fig is not None:
-        st.plotly_chart(fig, width="stretch", key="climb_efforts_chart")
-    best = climb["efforts"][0]
-    st.page_link("app_pages/ride_page.py", label=f"Open the record ride (#{best['ride_id']})",
-                 icon=":material/pedal_bike:", query_params={"id": best["ride_id"]})
-else:
-    st.info("No effort on this climb yet: it comes from a planned route you have not ridden.")
-st.caption("Times run from the exact moment you crossed the climb's start line to the moment you crossed its top "
-           "line (interpolated between samples). W/kg uses your weight from Settings; VAM = climb gain / time.")
+@st.fragment
+def climb_section(labels: dict[int, str]) -> None:
+    """The picker and the chosen climb: picking another climb reruns this part alone, not the list above it."""
+    with ui.friendly_errors("showing the climb"):  # a fragment's own rerun runs outside the page's guard
+        climb_detail(labels)
 
-with st.expander("Rename this climb"):
-    with st.form("climb_rename"):
-        new_name = st.text_input("Name", climb["name"], max_chars=200)
-        if st.form_submit_button("Rename"):
-            with ui.friendly_errors("renaming the climb"):
-                rename_climb(cur, athlete, climb_id, new_name)
-                st.rerun()
+
+def climb_detail(labels: dict[int, str]) -> None:
+    climb_id = ui.pick_by_address("Climb", labels, key="climbs_pick", noun="climb")
+    climb = None
+    with ui.friendly_errors("loading the climb"):
+        climb = load_climb(str(ui.database().path), athlete, climb_id, ui.current_data_version())
+    if climb is None:
+        return
+    st.subheader(md(climb["name"]))
+    cols = st.columns(5)
+    cols[0].metric("Length", f"{climb['length_m'] / 1000:.2f} km")
+    cols[1].metric("Average grade", f"{climb['avg_grade_pct']:.1f} %")
+    cols[2].metric("Gain", f"{climb['gain_m']:.0f} m")
+    cols[3].metric("Category", climbview.category_label(climb["category"]) or "–")
+    cols[4].metric("Efforts", len(climb["efforts"]))
+    if climb["efforts"]:
+        st.markdown("**Efforts, fastest first**")
+        st.dataframe(climbview.efforts_table(climb["efforts"]), hide_index=True, width="stretch", key="climb_efforts")
+        fig = climbview.efforts_figure(climb["efforts"])
+        if fig is not None:
+            st.plotly_chart(fig, width="stretch", key="climb_efforts_chart")
+        best = climb["efforts"][0]
+        st.page_link("app_pages/ride_page.py", label=f"Open the record ride (#{best['ride_id']})",
+                     icon=":material/pedal_bike:", query_params={"id": best["ride_id"]})
+    else:
+        st.info("No effort on this climb yet: it comes from a planned route you have not ridden.")
+    st.caption("Times run from the exact moment you crossed the climb's start line to the moment you crossed its top "
+               "line (interpolated between samples). W/kg uses your weight from Settings; VAM = climb gain / time.")
+
+    with st.expander("Rename this climb"):
+        with st.form("climb_rename"):
+            new_name = st.text_input("Name", climb["name"], max_chars=200)
+            if st.form_submit_button("Rename"):
+                with ui.friendly_errors("renaming the climb"):
+                    rename_climb(ui.cursor(), athlete, climb_id, new_name)
+                    st.rerun()
+
+
+climb_section(labels)

@@ -56,48 +56,59 @@ if len(selected) < 2:
     st.info("Pick two rides (or more) to compare them. The page's address then shares this comparison.")
     st.stop()
 
-# ---------------------------------------------------------------------------------------------- controls
-c1, c2, c3 = st.columns([1, 1, 2])
-axis = c1.radio("Align by", compare.AXES, index=1, key="compare_axis", horizontal=True,
-                format_func=lambda a: "Elapsed time" if a == "time" else "Distance")
-window_max, window_default, unit = (120, 10, "s") if axis == "time" else (1000, 100, "m")
-smoothing = c2.slider(f"Smoothing ({unit})", 0, window_max, window_default, key=f"compare_smoothing_{axis}")
-channels = c3.multiselect("Streams", compare.CHANNELS, default=["power", "hr", "speed", "ele"],
-                          format_func=compare.CHANNEL_LABELS.get, key="compare_channels")
-
 
 @st.cache_data(show_spinner="Aligning the rides…", max_entries=8)
 def run(db_path: str, athlete_id: int, ids: tuple, by: str, window: float, version: int):
     return compare.compare_rides(ui.cursor(), athlete_id, list(ids), by=by, smoothing=window)
 
 
-comparison = None
-with ui.friendly_errors("comparing the rides"):
-    comparison = run(str(ui.database().path), athlete, tuple(selected), axis, float(smoothing),
-                     ui.current_data_version())
-if comparison is None:
-    st.stop()
+# ---------------------------------------------------------------------------------------------- controls, charts
+@st.fragment
+def streams_section(selected: list[int]):
+    """Alignment, smoothing, streams and their charts: these choices rerun this part alone, not the map and the
+    tables below (the same for every alignment). Returns the comparison (None when it failed)."""
+    with ui.friendly_errors("comparing the rides"):  # a fragment's own rerun runs outside the page's guard
+        return streams_charts(selected)
 
-names = [f"{LETTERS[i].upper()}: {r.label}" for i, r in enumerate(comparison.rides)]
-shown = comparison.aligned.thinned(4000)
-x_title = "Elapsed time (s)" if axis == "time" else "Distance (m)"
 
-# ---------------------------------------------------------------------------------------------- charts
-st.subheader("Streams")
-if channels:
-    figure = make_subplots(rows=len(channels), cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                           subplot_titles=[compare.CHANNEL_LABELS[c] for c in channels])
-    for row, channel in enumerate(channels, start=1):
-        for i, series in enumerate(shown.series):
-            figure.add_scatter(x=shown.x, y=series[channel], name=plot_text(names[i]), legendgroup=str(i),
-                               showlegend=row == 1, line=dict(color=COLOURS[i % len(COLOURS)], width=1.4),
-                               row=row, col=1)
-    figure.update_layout(height=190 * len(channels) + 60, margin=dict(l=10, r=10, t=30, b=10),
-                         legend=dict(orientation="h", y=1.02 + 0.02 * len(channels), yanchor="bottom"))
-    figure.update_xaxes(title_text=x_title, row=len(channels), col=1)
-    st.plotly_chart(figure, width="stretch", key="compare_streams_chart")
-else:
-    st.caption("Choose at least one stream to draw.")
+def streams_charts(selected: list[int]):
+    c1, c2, c3 = st.columns([1, 1, 2])
+    axis = c1.radio("Align by", compare.AXES, index=1, key="compare_axis", horizontal=True,
+                    format_func=lambda a: "Elapsed time" if a == "time" else "Distance")
+    window_max, window_default, unit = (120, 10, "s") if axis == "time" else (1000, 100, "m")
+    smoothing = c2.slider(f"Smoothing ({unit})", 0, window_max, window_default, key=f"compare_smoothing_{axis}")
+    channels = c3.multiselect("Streams", compare.CHANNELS, default=["power", "hr", "speed", "ele"],
+                              format_func=compare.CHANNEL_LABELS.get, key="compare_channels")
+    comparison = None
+    with ui.friendly_errors("comparing the rides"):
+        comparison = run(str(ui.database().path), athlete, tuple(selected), axis, float(smoothing),
+                         ui.current_data_version())
+    if comparison is None:
+        return None
+    names = ride_names(comparison)
+    shown = ridecharts.comparison_shown(comparison.aligned, list(channels or compare.CHANNELS))
+    x_title = "Elapsed time (s)" if axis == "time" else "Distance (m)"
+    st.subheader("Streams")
+    if channels:
+        figure = make_subplots(rows=len(channels), cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                               subplot_titles=[compare.CHANNEL_LABELS[c] for c in channels])
+        for row, channel in enumerate(channels, start=1):
+            for i, series in enumerate(shown.series):
+                figure.add_scatter(x=shown.x, y=series[channel], name=plot_text(names[i]), legendgroup=str(i),
+                                   showlegend=row == 1, line=dict(color=COLOURS[i % len(COLOURS)], width=1.4),
+                                   row=row, col=1)
+        figure.update_layout(height=190 * len(channels) + 60, margin=dict(l=10, r=10, t=30, b=10),
+                             legend=dict(orientation="h", y=1.02 + 0.02 * len(channels), yanchor="bottom"))
+        figure.update_xaxes(title_text=x_title, row=len(channels), col=1)
+        st.plotly_chart(figure, width="stretch", key="compare_streams_chart")
+    else:
+        st.caption("Choose at least one stream to draw.")
+    difference_chart(shown, channels, axis, x_title)
+    return comparison
+
+
+def ride_names(comparison) -> list[str]:
+    return [f"{LETTERS[i].upper()}: {r.label}" for i, r in enumerate(comparison.rides)]
 
 
 @st.fragment
@@ -117,7 +128,10 @@ def difference_chart(shown, channels: list[str], axis: str, x_title: str) -> Non
     st.plotly_chart(delta_figure, width="stretch", key="compare_delta_chart")
 
 
-difference_chart(shown, channels, axis, x_title)
+comparison = streams_section(selected)
+if comparison is None:
+    st.stop()
+names = ride_names(comparison)
 
 # ---------------------------------------------------------------------------------------------- map
 st.subheader("Tracks")

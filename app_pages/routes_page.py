@@ -109,18 +109,28 @@ if route["data_warnings"]:  # what core.files.plausibility repaired or left out 
     st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in route["data_warnings"])),
                icon=":material/build:")
 
-labels = [section_label(i, s) for i, s in enumerate(sections)]
-choice = st.selectbox("Highlight a section", labels, index=None, placeholder="Choose a section to highlight",
-                      key="routes_highlight")
-chosen = highlight_index(choice, sections)
 
-folium_map = route_map(points, sections, chosen, name=route["name"])
-simple = folium_map.velocoach_simplification[0]
-st_folium(folium_map, height=460, width=None, returned_objects=[], key=f"routes_map_{route_id}_{chosen}")
-st.caption(f"Map line: {simple.points:,} of {simple.original_points:,} points (Douglas–Peucker, at most "
-           f"{simple.max_deviation_m:g} m from the recorded track). Map tiles need internet; the route draws "
-           "without them.")
-st.plotly_chart(profile_figure(points, sections, chosen), width="stretch", key="routes_profile")
+
+@st.fragment
+def highlighted(route: dict, points: dict, sections: list[dict]) -> None:
+    """Map and profile with the chosen section highlighted: choosing reruns them alone, not the route list,
+    figures and sections table."""
+    with ui.friendly_errors("drawing the route"):  # a fragment's own rerun runs outside the page's guard
+        labels = [section_label(i, s) for i, s in enumerate(sections)]
+        choice = st.selectbox("Highlight a section", labels, index=None, placeholder="Choose a section to highlight",
+                              key="routes_highlight")
+        chosen = highlight_index(choice, sections)
+        folium_map = route_map(points, sections, chosen, name=route["name"])
+        simple = folium_map.velocoach_simplification[0]
+        st_folium(folium_map, height=460, width=None, returned_objects=[],
+                  key=f"routes_map_{route['id']}_{chosen}")
+        st.caption(f"Map line: {simple.points:,} of {simple.original_points:,} points (Douglas–Peucker, at most "
+                   f"{simple.max_deviation_m:g} m from the recorded track). Map tiles need internet; the route "
+                   "draws without them.")
+        st.plotly_chart(profile_figure(points, sections, chosen), width="stretch", key="routes_profile")
+
+
+highlighted(route, points, sections)
 
 st.subheader("Sections")
 st.dataframe(sections_table(sections, units), hide_index=True, width="stretch", key="routes_sections_table",

@@ -50,3 +50,19 @@ def test_the_ride_page_charts_show_a_sprint_of_a_long_ride(cur, athlete_id):
     detail = ridecharts.load_ride_detail(cur, athlete_id, ride_id, max_points=600)
     assert len(detail["samples"]) <= 600
     assert detail["samples"]["power"].max() == 1_350
+
+
+def test_compare_charts_share_about_2000_rows_and_keep_each_rides_sprint():
+    from core.rides.compare import Aligned
+
+    x = np.arange(30_000, dtype=float)
+    a = {"power": 200 + 20 * np.sin(x / 300), "hr": 140 + 5 * np.cos(x / 500), "t_s": x}
+    b = {"power": 190 + 20 * np.cos(x / 250), "hr": 150 + 5 * np.sin(x / 400), "t_s": x * 1.1}
+    a["power"][7_001:7_004], b["power"][22_222:22_225] = 1_300, 1_100  # a sprint each, a few seconds long
+    shown = ridecharts.comparison_shown(Aligned("time", x, [a, b]), ["power", "hr"])
+    assert 1_000 < len(shown.x) <= 2_000 and np.all(np.diff(shown.x) > 0)
+    assert shown.series[0]["power"].max() == 1_300 and shown.series[1]["power"].max() == 1_100
+    assert all(len(s["t_s"]) == len(shown.x) for s in shown.series)  # every stream on the shared rows
+    assert np.array_equal(shown.delta("power"), (a["power"] - b["power"])[np.searchsorted(x, shown.x)])
+    short = Aligned("time", x[:500], [{k: v[:500] for k, v in s.items()} for s in (a, b)])
+    assert ridecharts.comparison_shown(short, ["power"]) is short

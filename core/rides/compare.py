@@ -45,13 +45,6 @@ class Aligned:
         """Ride i − ride j on the shared axis."""
         return self.series[i][channel] - self.series[j][channel]
 
-    def thinned(self, max_points: int = 4000) -> Aligned:
-        """Every k-th point so a chart gets at most ``max_points`` per line (browsers choke on 100k points)."""
-        stride = max(1, int(math.ceil(len(self.x) / max(1, max_points))))
-        if stride == 1:
-            return self
-        return Aligned(self.axis, self.x[::stride], [{k: v[::stride] for k, v in s.items()} for s in self.series])
-
 
 def _as_float(values, n: int) -> np.ndarray:
     if values is None:

@@ -309,13 +309,13 @@ def profile_figure(points: dict, sections: list[dict], highlight: int | None = N
     else:
         fig.add_annotation(text="This route has no elevation: sections are by distance only", showarrow=False,
                            x=0.5, y=0.5, xref="paper", yref="paper")
-    for i, s in enumerate(sections):
-        color = section_color(s["kind"], s.get("avg_grade_pct"))
-        chosen = i == highlight
-        fig.add_vrect(x0=s["start_m"] / 1000, x1=s["end_m"] / 1000, fillcolor=color,
-                      opacity=0.35 if chosen else (0.12 if s["kind"] != "flat" else 0.0), layer="below",
-                      line_width=2 if chosen else 0, line_color="#111111")
-    fig.update_layout(height=300, margin={"l": 50, "r": 10, "t": 10, "b": 40}, hovermode="x unified",
+    # The section bands as add_vrect draws them, given as one list: add_vrect per section cost ~50 ms each.
+    shapes = [{"type": "rect", "xref": "x", "yref": "y domain", "x0": s["start_m"] / 1000, "x1": s["end_m"] / 1000,
+               "y0": 0, "y1": 1, "fillcolor": section_color(s["kind"], s.get("avg_grade_pct")), "layer": "below",
+               "opacity": 0.35 if i == highlight else (0.12 if s["kind"] != "flat" else 0.0),
+               "line": {"width": 2 if i == highlight else 0, "color": "#111111"}}
+              for i, s in enumerate(sections)]
+    fig.update_layout(shapes=shapes, height=300, margin={"l": 50, "r": 10, "t": 10, "b": 40}, hovermode="x unified",
                       legend={"orientation": "h", "y": -0.25, "title": {"text": "grade"}},
                       plot_bgcolor="#FFFFFF")
     fig.update_xaxes(title="distance (km)", range=[dist[0] / 1000, dist[-1] / 1000] if len(dist) else None)

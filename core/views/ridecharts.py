@@ -328,3 +328,17 @@ def this_week_tiles(week: dict, units: Units = METRIC) -> list[tuple]:
                       f"{show(key, last)}{plan_text}", f"{show(key, now - to_date, delta=True)} on last week",
                       "off" if key == "rides" else "normal"))
     return tiles
+
+
+def comparison_shown(aligned, channels: list[str], max_points: int = 2000):
+    """The aligned streams as the Compare charts draw them: about ``max_points`` rows shared by every ride, chosen
+    by LTTB over each ride's ``channels`` (highs and lows kept, core.views.downsample), so n rides × 4 panels
+    stay light in the browser; all rows when there are no more."""
+    from core.rides.compare import Aligned
+    from core.views.downsample import chart_rows
+
+    streams = {f"{i}:{c}": series[c] for i, series in enumerate(aligned.series) for c in channels if c in series}
+    rows = chart_rows(aligned.x, streams, max_points)
+    if len(rows) == len(aligned.x):
+        return aligned
+    return Aligned(aligned.axis, aligned.x[rows], [{k: v[rows] for k, v in s.items()} for s in aligned.series])
