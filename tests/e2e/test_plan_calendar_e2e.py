@@ -5,6 +5,7 @@ its recorded rule check and the workout on its new day."""
 import re
 from datetime import date, timedelta
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import open_app, screenshot, wait_for_app
@@ -22,9 +23,16 @@ def _open_combobox(page, name: str) -> list[str]:
 
 def _choose(page, name: str, prefix: str) -> None:
     box = page.get_by_role("combobox", name=name, exact=True)
-    if box.get_attribute("aria-expanded") != "true":
-        box.press("ArrowDown")
-    page.get_by_role("option", name=re.compile("^" + re.escape(prefix))).first.click()
+    option = page.get_by_role("option", name=re.compile("^" + re.escape(prefix))).first
+    for _ in range(3):  # a rerun that lands while the list opens draws the box closed again: open it again
+        if box.get_attribute("aria-expanded") != "true":
+            box.press("ArrowDown")
+        try:
+            option.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    option.click()
     expect(box).to_have_value(re.compile("^" + re.escape(prefix)))
     wait_for_app(page)
 
