@@ -442,7 +442,10 @@ def _week(setup: _Setup, state: _State, n: int, phase: str, phases: list[str]) -
         reason = {"kind": "loading", "binding": binding, "ref": state.last_tss, "current": setup.current,
                   "keys": _key_names(workouts)}
         away = any(ctx.unavailable(wstart + timedelta(days=d)) for d in range(7))
-        if not (away and state.last_tss is not None and tss < state.last_tss):  # a week away is no reference
+        if away and state.last_tss is None and tss < target:  # a first week cut short by days away: the next
+            state.last_tss = target                            # one ramps from what it was meant to be
+            state.last_min = max(_training_minutes(workouts), 60 * min(hours_cap, target / 50))
+        elif not (away and state.last_tss is not None and tss < state.last_tss):  # a week away is no reference
             state.last_tss, state.last_min = tss, _training_minutes(workouts)
         state.loading_days = sum(1 for w in workouts if w["type"] != "rest")
         state.loading_seen += 1

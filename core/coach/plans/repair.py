@@ -435,7 +435,9 @@ class _Repair:
                         (bounds["min_tss"] is not None and self.tss(wi) < bounds["min_tss"]):
                     self.weeks[wi][:] = before  # a rule's weekly minimum outranks the engine's default guard
             away = any(self.ctx.unavailable(self.start(wi) + timedelta(days=d)) for d in range(7))
-            if phase in LOADING_PHASES and not (away and last is not None and self.tss(wi) < last):
+            if phase in LOADING_PHASES and away and last is None and first_cap is not None:
+                last = max(self.tss(wi), first_cap)  # a first week cut short by days away: its aim is the reference
+            elif phase in LOADING_PHASES and not (away and last is not None and self.tss(wi) < last):
                 last = self.tss(wi)  # a week the rider is away is no reference for the next
 
 
