@@ -213,6 +213,10 @@ def test_linking_keeps_the_compliance_and_a_changed_workout_or_ftp_is_judged_afr
     assert link_completed_rides(cur, athlete_id) == 1
     stored, key = cur.execute("SELECT compliance, compliance_key FROM rides WHERE id = ?", [ride]).fetchone()
     assert key and json.loads(stored)["workout_id"] == workout
+    # a ride with nothing stored (a database from before migration 011) gets it at the next link, new or not
+    cur.execute("UPDATE rides SET compliance = NULL, compliance_key = NULL WHERE id = ?", [ride])
+    assert link_completed_rides(cur, athlete_id) == 0
+    assert cur.execute("SELECT compliance_key FROM rides WHERE id = ?", [ride]).fetchone()[0] == key
     kept = ride_compliance(cur, athlete_id, ride)
     assert [s["power"] for s in kept["steps"]] == ["on target", "on target", "under"]
     assert kept["date"] == started.date() and kept["ftp_w"] == FTP

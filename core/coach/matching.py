@@ -76,7 +76,11 @@ def link_completed_rides(cur, athlete_id: int, plan_id: int | None = None) -> in
                 links.append((wid, rid))
     from core.coach.compliance import store_compliance
 
-    completed = [w[4] for w in workouts if w[4] is not None] + [rid for _, rid in links]
+    # New links, and completed rides with nothing stored yet (a database from before migration 011): the keys of
+    # the others are checked when the ride is read, not on every import.
+    completed = [rid for _, rid in links] + [r[0] for r in cur.execute(
+        "SELECT DISTINCT w.completed_ride_id FROM planned_workouts w JOIN rides r ON r.id = w.completed_ride_id "
+        "WHERE w.plan_id = ? AND r.compliance_key IS NULL", [plan_id]).fetchall()]
     with transaction(cur):
         for wid, rid in links:  # a handful of rows per import: plain UPDATEs are fine
             cur.execute("UPDATE planned_workouts SET completed_ride_id = ? WHERE id = ? AND "
