@@ -2,9 +2,7 @@
 
 Shareable: the URL carries the rides as ?a=ID&b=ID (c, d, … for more)."""
 
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 from streamlit_folium import st_folium
 
 import ui
@@ -13,7 +11,7 @@ from core.rides import compare
 from core.rides.find import find_rides
 from core.views import ridecharts
 from core.views.mapview import comparison_map
-from core.views.text import md, plain, plot_text
+from core.views.text import md, plain
 
 LETTERS = "abcdef"
 COLOURS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC", "#F4A259", "#6C757D")  # as core.views.mapview.LINE_COLORS
@@ -57,9 +55,24 @@ if len(selected) < 2:
     st.stop()
 
 
-@st.cache_data(show_spinner="Aligning the rides…", max_entries=8)
-def run(db_path: str, athlete_id: int, ids: tuple, by: str, window: float, version: int):
-    return compare.compare_rides(ui.cursor(), athlete_id, list(ids), by=by, smoothing=window)
+@st.cache_resource(show_spinner="Aligning the rides…", max_entries=16)
+def streams_view(db_path: str, athlete_id: int, ids: tuple, by: str, window: float, channels: tuple, version: int):
+    """The comparison, its thinned streams and their figure, built once per choice and data version (a rerun that
+    changes nothing else redraws from here); cached as resources because pages only read them."""
+    comparison = compare.compare_rides(ui.cursor(), athlete_id, list(ids), by=by, smoothing=window)
+    shown = ridecharts.comparison_shown(comparison.aligned, list(channels or compare.CHANNELS))
+    figure = ridecharts.comparison_figure(shown, list(channels), ride_names(comparison), COLOURS, x_title(by)) \
+        if channels else None
+    return comparison, shown, figure
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def difference_view(key: tuple, channel: str):
+    return ridecharts.difference_figure(streams_view(*key)[1], channel, x_title(key[3]))
+
+
+def x_title(axis: str) -> str:
+    return "Elapsed time (s)" if axis == "time" else "Distance (m)"
 
 
 # ---------------------------------------------------------------------------------------------- controls, charts
@@ -79,31 +92,19 @@ def streams_charts(selected: list[int]):
     smoothing = c2.slider(f"Smoothing ({unit})", 0, window_max, window_default, key=f"compare_smoothing_{axis}")
     channels = c3.multiselect("Streams", compare.CHANNELS, default=["power", "hr", "speed", "ele"],
                               format_func=compare.CHANNEL_LABELS.get, key="compare_channels")
+    key = (str(ui.database().path), athlete, tuple(selected), axis, float(smoothing), tuple(channels),
+           ui.current_data_version())
     comparison = None
     with ui.friendly_errors("comparing the rides"):
-        comparison = run(str(ui.database().path), athlete, tuple(selected), axis, float(smoothing),
-                         ui.current_data_version())
+        comparison, _, figure = streams_view(*key)
     if comparison is None:
         return None
-    names = ride_names(comparison)
-    shown = ridecharts.comparison_shown(comparison.aligned, list(channels or compare.CHANNELS))
-    x_title = "Elapsed time (s)" if axis == "time" else "Distance (m)"
     st.subheader("Streams")
     if channels:
-        figure = make_subplots(rows=len(channels), cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                               subplot_titles=[compare.CHANNEL_LABELS[c] for c in channels])
-        for row, channel in enumerate(channels, start=1):
-            for i, series in enumerate(shown.series):
-                figure.add_scatter(x=shown.x, y=series[channel], name=plot_text(names[i]), legendgroup=str(i),
-                                   showlegend=row == 1, line=dict(color=COLOURS[i % len(COLOURS)], width=1.4),
-                                   row=row, col=1)
-        figure.update_layout(height=190 * len(channels) + 60, margin=dict(l=10, r=10, t=30, b=10),
-                             legend=dict(orientation="h", y=1.02 + 0.02 * len(channels), yanchor="bottom"))
-        figure.update_xaxes(title_text=x_title, row=len(channels), col=1)
         st.plotly_chart(figure, width="stretch", key="compare_streams_chart")
     else:
         st.caption("Choose at least one stream to draw.")
-    difference_chart(shown, channels, axis, x_title)
+    difference_chart(key)
     return comparison
 
 
@@ -112,20 +113,15 @@ def ride_names(comparison) -> list[str]:
 
 
 @st.fragment
-def difference_chart(shown, channels: list[str], axis: str, x_title: str) -> None:
+def difference_chart(key: tuple) -> None:
     """A − B of one stream; choosing the stream reruns this chart alone, not the map and tables."""
     st.subheader("Difference A − B")
+    channels, axis = key[5], key[3]
     delta_options = list(channels or compare.CHANNELS) + (["t_s"] if axis == "distance" else [])
     delta_channel = st.selectbox("Stream", delta_options, key="compare_delta_channel",
                                  format_func=lambda c: "Time gap (s): B behind A when negative"
                                  if c == "t_s" else compare.CHANNEL_LABELS[c])
-    delta = shown.delta(delta_channel)
-    delta_figure = go.Figure()
-    delta_figure.add_scatter(x=shown.x, y=delta, fill="tozeroy", name="A − B", line=dict(color="#1F2933", width=1.2))
-    delta_figure.add_hline(y=0, line_color="#6C757D")
-    delta_figure.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=x_title,
-                               yaxis_title=f"A − B, {compare.CHANNEL_LABELS[delta_channel]}")
-    st.plotly_chart(delta_figure, width="stretch", key="compare_delta_chart")
+    st.plotly_chart(difference_view(key, delta_channel), width="stretch", key="compare_delta_chart")
 
 
 comparison = streams_section(selected)

@@ -108,3 +108,24 @@ def test_the_ride_search_finds_a_ride_by_id_only(db, two_rides):
     at = open_page()
     at.text_input(key="compare_query").input(f"#{b}").run()
     assert at.multiselect(key="compare_rides").options == [at.multiselect(key="compare_rides").format_func(b)]
+
+
+def _streams_spec(at: AppTest) -> dict:
+    import json
+
+    return json.loads(next(c for c in at.get("plotly_chart") if "Elevation" in c.proto.spec).proto.spec)
+
+
+def test_the_cached_streams_chart_follows_an_edit_of_a_ride_and_the_alignment(db, cur, athlete_id, two_rides):
+    from core.rides.store import edit_ride
+
+    a, b = two_rides
+    at = open_page(a=a, b=b)
+    before = _streams_spec(at)
+    assert not any("Renamed" in trace["name"] for trace in before["data"])
+    edit_ride(cur, athlete_id, a, name="Renamed loop")  # a new data version: the cached figure is not reused
+    at.run()
+    after = _streams_spec(at)
+    assert any(trace["name"].startswith("A: ") and "Renamed loop" in trace["name"] for trace in after["data"])
+    at.radio(key="compare_axis").set_value("time").run()
+    assert _streams_spec(at)["layout"]["xaxis4"]["title"]["text"] == "Elapsed time (s)"

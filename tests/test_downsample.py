@@ -52,7 +52,7 @@ def test_the_ride_page_charts_show_a_sprint_of_a_long_ride(cur, athlete_id):
     assert detail["samples"]["power"].max() == 1_350
 
 
-def test_compare_charts_share_about_2000_rows_and_keep_each_rides_sprint():
+def test_compare_charts_share_about_1200_rows_and_keep_each_rides_sprint():
     from core.rides.compare import Aligned
 
     x = np.arange(30_000, dtype=float)
@@ -60,9 +60,25 @@ def test_compare_charts_share_about_2000_rows_and_keep_each_rides_sprint():
     b = {"power": 190 + 20 * np.cos(x / 250), "hr": 150 + 5 * np.sin(x / 400), "t_s": x * 1.1}
     a["power"][7_001:7_004], b["power"][22_222:22_225] = 1_300, 1_100  # a sprint each, a few seconds long
     shown = ridecharts.comparison_shown(Aligned("time", x, [a, b]), ["power", "hr"])
-    assert 1_000 < len(shown.x) <= 2_000 and np.all(np.diff(shown.x) > 0)
+    assert 600 < len(shown.x) <= 1_200 and np.all(np.diff(shown.x) > 0)
     assert shown.series[0]["power"].max() == 1_300 and shown.series[1]["power"].max() == 1_100
     assert all(len(s["t_s"]) == len(shown.x) for s in shown.series)  # every stream on the shared rows
     assert np.array_equal(shown.delta("power"), (a["power"] - b["power"])[np.searchsorted(x, shown.x)])
     short = Aligned("time", x[:500], [{k: v[:500] for k, v in s.items()} for s in (a, b)])
     assert ridecharts.comparison_shown(short, ["power"]) is short
+
+
+def test_the_compare_figure_draws_each_rides_sprint_and_low_in_its_panel_with_escaped_names():
+    from core.rides.compare import Aligned
+
+    x = np.arange(20_000, dtype=float)
+    a = {"power": 200 + 20 * np.sin(x / 300), "ele": 100 + np.sin(x / 900), "t_s": x}
+    b = {"power": 190 + 20 * np.cos(x / 250), "ele": 90 + np.cos(x / 700), "t_s": x}
+    a["power"][5_000:5_003], b["power"][15_000] = 1_250, 0.0  # A's sprint, B's one-second stop
+    shown = ridecharts.comparison_shown(Aligned("time", x, [a, b]), ["power", "ele"])
+    figure = ridecharts.comparison_figure(shown, ["power", "ele"], ["A: <b>x</b>", "B: y"], ("#111", "#222"), "s")
+    power_a, power_b, ele_a, _ = figure.data
+    assert np.nanmax(power_a.y) == 1_250 and np.nanmin(power_b.y) == 0.0
+    assert len(power_a.x) <= 1_200 and ele_a.yaxis == "y2"
+    assert "<b>" not in power_a.name and [t.showlegend for t in figure.data] == [True, True, False, False]
+    assert [a.text for a in figure.layout.annotations] == ["Power (W)", "Elevation (m)"]

@@ -13,7 +13,7 @@ from core.rides import store as rides
 from core.rides.dashboard import ZONE_COLOURS
 from core.views import fmt
 from core.views.fmt import METRIC, Column, Units
-from core.views.text import plain
+from core.views.text import plain, plot_text
 
 SORT_LABELS = {"started_at": "Date", "distance_m": "Distance", "moving_time_s": "Moving time", "tss": "TSS",
                "normalized_power_w": "NP", "avg_power_w": "Avg power", "avg_hr": "Avg HR",
@@ -330,10 +330,45 @@ def this_week_tiles(week: dict, units: Units = METRIC) -> list[tuple]:
     return tiles
 
 
-def comparison_shown(aligned, channels: list[str], max_points: int = 2000):
-    """The aligned streams as the Compare charts draw them: about ``max_points`` rows shared by every ride, chosen
-    by LTTB over each ride's ``channels`` (highs and lows kept, core.views.downsample), so n rides × 4 panels
-    stay light in the browser; all rows when there are no more."""
+def comparison_figure(shown, channels: list[str], names: list[str], colours: tuple[str, ...], x_title: str):
+    """Compare's streams: one panel per channel (its label as title) on a shared x axis, one line per ride in its
+    colour (the legend names the rides once). ``shown`` is ``comparison_shown``'s thinned Aligned."""
+    from plotly.subplots import make_subplots
+
+    from core.rides.compare import CHANNEL_LABELS
+
+    figure = make_subplots(rows=len(channels), cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                           subplot_titles=[CHANNEL_LABELS[c] for c in channels])
+    for row, channel in enumerate(channels, start=1):
+        for i, series in enumerate(shown.series):
+            figure.add_scatter(x=shown.x, y=series[channel], name=plot_text(names[i]), legendgroup=str(i),
+                               showlegend=row == 1, line={"color": colours[i % len(colours)], "width": 1.4},
+                               row=row, col=1)
+    figure.update_layout(height=190 * len(channels) + 60, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                         legend={"orientation": "h", "y": 1.02 + 0.02 * len(channels), "yanchor": "bottom"})
+    figure.update_xaxes(title_text=x_title, row=len(channels), col=1)
+    return figure
+
+
+def difference_figure(shown, channel: str, x_title: str):
+    """Compare's A − B of one channel (or the time gap, 't_s') against the shared axis, filled to zero."""
+    import plotly.graph_objects as go
+
+    from core.rides.compare import CHANNEL_LABELS
+
+    figure = go.Figure()
+    figure.add_scatter(x=shown.x, y=shown.delta(channel), fill="tozeroy", name="A − B",
+                       line={"color": "#1F2933", "width": 1.2})
+    figure.add_hline(y=0, line_color="#6C757D")
+    figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title=x_title,
+                         yaxis_title=f"A − B, {CHANNEL_LABELS[channel]}")
+    return figure
+
+
+def comparison_shown(aligned, channels: list[str], max_points: int = 1200):
+    """The aligned streams as the Compare charts draw them: about ``max_points`` rows shared by every ride (about
+    one a pixel of the chart's width), chosen by LTTB over each ride's ``channels`` (highs and lows kept,
+    core.views.downsample), so n rides × 4 SVG panels redraw fast in the browser; all rows when there are no more."""
     from core.rides.compare import Aligned
     from core.views.downsample import chart_rows
 
