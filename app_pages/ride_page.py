@@ -20,6 +20,22 @@ def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> di
     return ridecharts.load_ride_detail(ui.cursor(), athlete_id, ride_id)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def figure(kind: str, key: tuple, option: str = ""):
+    """The ride's Plotly figures, built once per ride, data version (an FTP change is a new one: W′ balance and
+    zones follow it) and choice; cached as resources because Streamlit only reads them."""
+    ride = load_detail(*key)
+    if kind == "streams":
+        return ridecharts.streams_figure(ride["samples"], option)
+    if kind == "w_prime":
+        from core.views.powerview import w_prime_figure
+
+        return w_prime_figure(ride["w_prime"])
+    if kind == "zones":
+        return ridecharts.zones_figure(ride["metrics"].get(f"zones_{option}_s"), option)
+    return ridecharts.power_curve_figure(ride["metrics"].get("power_curve"))
+
+
 url_id = st.query_params.get("id")
 wanted = ui.address_id()
 ride_id = None
@@ -38,7 +54,8 @@ if st.query_params.get("id") != str(ride_id):
 
 ride = None
 with ui.friendly_errors("loading the ride"):
-    ride = load_detail(str(ui.database().path), athlete, ride_id, ui.current_data_version())
+    key = (str(ui.database().path), athlete, ride_id, ui.current_data_version())
+    ride = load_detail(*key)
 if ride is None:
     st.stop()
 
@@ -87,33 +104,31 @@ elif not samples.empty:
 
 
 @st.fragment
-def stream_charts(samples: pd.DataFrame) -> None:
+def stream_charts(key: tuple, distance: bool) -> None:
     """The stream charts; their axis choice reruns them alone, not the map and tables of the whole page."""
-    axis = st.radio("Charts against", ["time", "distance"], horizontal=True, key="ride_axis",
-                    disabled=not ridecharts.has_distance(samples))
-    for column, fig in ridecharts.stream_figures(samples, axis):
-        st.plotly_chart(fig, width="stretch", key=f"ride_chart_{column}")
+    axis = st.radio("Charts against", ["time", "distance"], horizontal=True, key="ride_axis", disabled=not distance)
+    fig = figure("streams", key, axis)
+    if fig is not None:
+        st.plotly_chart(fig, width="stretch", key="ride_streams_chart")
 
 
 if samples.empty:
     st.info("This ride has a summary only (no samples): no charts.")
 else:
-    stream_charts(samples)
+    stream_charts(key, ridecharts.has_distance(samples))
 
 if ride["w_prime"] is not None:
-    from core.views.powerview import w_prime_figure
-
-    st.plotly_chart(w_prime_figure(ride["w_prime"]), width="stretch", key="ride_w_prime")
+    st.plotly_chart(figure("w_prime", key), width="stretch", key="ride_w_prime")
     st.caption(f"Lowest W′ balance {ride['w_prime']['min_j'] / 1000:.1f} kJ at minute "
                f"{ride['w_prime']['min_at_s'] / 60:.0f} (Skiba's differential model; CP and W′ from "
                f"{ride['w_prime']['source']}).")
 
 c1, c2 = st.columns(2)
-for col, kind, key in ((c1, "power", "zones_power_s"), (c2, "hr", "zones_hr_s")):
-    fig = ridecharts.zones_figure(ride["metrics"].get(key), kind)
+for col, kind in ((c1, "power"), (c2, "hr")):
+    fig = figure("zones", key, kind)
     if fig is not None:
         col.plotly_chart(fig, width="stretch", key=f"ride_zones_{kind}")
-fig = ridecharts.power_curve_figure(ride["metrics"].get("power_curve"))
+fig = figure("power_curve", key)
 if fig is not None:
     st.plotly_chart(fig, width="stretch", key="ride_power_curve")
 

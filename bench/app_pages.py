@@ -149,9 +149,9 @@ def cases(newest: list[int]) -> list[PageCase]:
                         ('[data-testid="stDataFrame"]', "")),
         ]),
         PageCase("Ride", f"/ride?id={a}", True, [
-            Interaction("picker: the next ride", _select_next("Ride"), (".st-key-ride_chart_power", ""),
+            Interaction("picker: the next ride", _select_next("Ride"), (".st-key-ride_streams_chart", ""),
                         _select_prepare("Ride")),
-            Interaction("charts against distance", _radio("distance"), (".st-key-ride_chart_power", "km")),
+            Interaction("charts against distance", _radio("distance"), (".st-key-ride_streams_chart", "km")),
         ]),
         PageCase("Power", "/power", True),
         PageCase("Routes", "/routes", True, [

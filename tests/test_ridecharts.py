@@ -36,13 +36,18 @@ def test_the_list_shows_km_rounded_moving_time_as_hours_and_minutes_and_joined_t
     assert ridecharts.page_count(0, 25) == 1 and ridecharts.page_count(51, 25) == 3
 
 
-def test_streams_with_fewer_than_two_values_get_no_chart_and_speed_is_in_km_per_hour():
-    figures = dict(ridecharts.stream_figures(samples(), "distance"))
-    assert list(figures) == ["power", "hr", "speed"]
-    assert figures["speed"].data[0].y[0] == 8.0 * 3.6
-    assert figures["power"].layout.xaxis.title.text == "km"
-    indoor = dict(ridecharts.stream_figures(samples(with_distance=False), "distance"))
-    assert indoor["power"].layout.xaxis.title.text == "minutes"  # no distance: falls back to time
+def test_streams_with_fewer_than_two_values_get_no_panel_and_speed_is_in_km_per_hour():
+    figure = ridecharts.streams_figure(samples(), "distance")
+    assert [a.text for a in figure.layout.annotations] == ["Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
+    assert [t.name for t in figure.data] == ["Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
+    assert figure.data[2].y[0] == 8.0 * 3.6 and figure.data[2].yaxis == "y3"
+    assert figure.data[0].x[-1] == 99 * 8 / 1000  # km
+    # every panel keeps its own x tick labels and unit, as one chart per stream had them
+    assert [figure.layout[f"xaxis{i or ''}"].title.text for i in (0, 2, 3)] == ["km"] * 3
+    assert all(figure.layout[f"xaxis{i or ''}"].showticklabels for i in (0, 2, 3))
+    indoor = ridecharts.streams_figure(samples(with_distance=False), "distance")
+    assert indoor.layout.xaxis.title.text == "minutes" and indoor.data[0].x[-1] == 99 / 60  # falls back to time
+    assert ridecharts.streams_figure(samples(n=1)) is None
 
 
 def test_zone_and_power_curve_figures_are_none_without_data():

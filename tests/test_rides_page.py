@@ -187,3 +187,27 @@ def test_dropping_files_imports_them_at_once_with_a_link_to_each_new_ride_and_sa
     assert any("Not imported" in m.value and "notes.fit" in shown(m.value) for m in at.markdown)
     at.run()  # a rerun imports nothing again
     assert read_db(db_path, "SELECT count(*) FROM rides")[0][0][0] == 4
+
+
+def _chart_spec(at: AppTest, text: str) -> dict:
+    import json
+
+    return json.loads(next(c for c in at.get("plotly_chart") if text in c.proto.spec).proto.spec)
+
+
+def test_the_ride_pages_cached_charts_follow_a_new_ftp_and_the_axis_choice(seeded):
+    from core.athletes import set_ftp
+
+    at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Hill repeats"])
+    assert "CP 250 W" in _chart_spec(at, "W′ balance")["layout"]["title"]["text"]  # no model: CP = the day's FTP
+    streams = _chart_spec(at, "Heart rate (bpm)")
+    assert [a["text"] for a in streams["layout"]["annotations"]][:2] == ["Power (W)", "Heart rate (bpm)"]
+    assert streams["layout"]["xaxis"]["title"]["text"] == "minutes"
+    db = connect(seeded["path"])
+    set_ftp(db.cursor(), seeded["athlete_id"], 300, START.date())  # a new data version: no figure is reused
+    db.close()
+    at.run()
+    assert "CP 300 W" in _chart_spec(at, "W′ balance")["layout"]["title"]["text"]
+    at.radio(key="ride_axis").set_value("distance").run()
+    assert _chart_spec(at, "Heart rate (bpm)")["layout"]["xaxis"]["title"]["text"] == "km"
+    assert "CP 300 W" in _chart_spec(at, "W′ balance")["layout"]["title"]["text"]

@@ -14,7 +14,7 @@ from core.rides.metrics import power_series, w_prime_balance
 from core.views import fmt
 
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
-MAX_CHART_POINTS = 2000  # a chart is ~1,200 px wide: more points only cost the browser time (bench/app_pages.py)
+MAX_CHART_POINTS = 1200  # a chart is ~1,200 px wide: more points only cost the browser time (bench/app_pages.py)
 
 
 def duration_label(seconds: int) -> str:
@@ -144,7 +144,7 @@ def w_prime_figure(wbal: dict):
     import plotly.graph_objects as go
 
     balance = wbal["balance_j"]
-    step = max(1, len(balance) // MAX_CHART_POINTS)
+    step = max(1, -(-len(balance) // MAX_CHART_POINTS))  # at most MAX_CHART_POINTS points (the minimum is marked)
     minutes = np.arange(0, len(balance), step) / 60
     fig = go.Figure(go.Scatter(x=minutes, y=balance[::step] / 1000, mode="lines", name="W′ balance",
                                  line={"color": "#6A4C93", "width": 1}))
