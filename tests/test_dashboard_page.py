@@ -46,8 +46,9 @@ def test_the_dashboard_shows_every_panel_and_says_when_there_is_no_plan(db, athl
     assert any("No active training plan" in i.value for i in at.info)
     assert at.selectbox(key="dashboard_metric").options[:2] == ["Distance", "Moving time"]
     # Every chart key present: fitness, volume, zones, season bests.
-    charts = [e for e in at.get("plotly_chart")]
-    assert len(charts) == 4
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 4 and not at.get("plotly_chart")  # no Plotly bundle for the first page
+    assert all('"$schema"' in chart.proto.spec for chart in charts)
     assert any("e^(−1/τ" in m.value for m in at.markdown)
 
 
@@ -57,7 +58,7 @@ def test_switching_period_metric_and_zones_keeps_the_page_working(db, athlete_id
     at.selectbox(key="dashboard_metric").set_value("avg_power_w").run()
     at.radio(key="dashboard_zones").set_value("hr").run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("vega_lite_chart")) == 4
 
 
 def test_an_active_plan_shows_progress_and_upcoming_workouts(db, cur, athlete_id, recent_rides):
