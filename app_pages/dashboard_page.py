@@ -148,3 +148,5 @@ else:
         st.dataframe(planview.upcoming_frame(upcoming), hide_index=True, width="stretch", key="upcoming_table")
     else:
         st.caption(f"Nothing planned from {data['today']:%d %b} on.")
+
+ui.warm_chart_library()
