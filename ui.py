@@ -113,29 +113,6 @@ def demo_season_note(athlete: int) -> None:
         _demo_season_note(athlete)
 
 
-def _plotly_chunk() -> str | None:
-    """The file name of Streamlit's Plotly chunk (hashed per release); None when this Streamlit has no single one."""
-    from pathlib import Path
-
-    found = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
-    return found[0].name if len(found) == 1 else None
-
-
-def warm_chart_library() -> None:
-    """Once the first page is drawn, the browser loads Plotly's 4.7 MB chunk while idle, so the first page with a
-    Plotly chart does not wait 2–4 s for it. The Dashboard draws with Vega-Lite and calls this last. The script is
-    ours (no rider text) and imports the very URL Streamlit imports, so the module is loaded once per tab."""
-    import os
-
-    name = _plotly_chunk()
-    if name is None or st.session_state.get("_chart_library_warmed") or os.environ.get("VELOCOACH_NO_CHART_WARMUP"):
-        return  # (the variable is bench/app_navigation.py's baseline)
-    st.session_state["_chart_library_warmed"] = True
-    st.html("<script>(window.requestIdleCallback || window.setTimeout)(() => import(new URL("
-            f"'./static/js/{name}', document.baseURI).href).catch(() => {{}}), {{timeout: 4000}});</script>",
-            unsafe_allow_javascript=True)
-
-
 def cursor():
     """This thread's cursor on the process-wide connection."""
     return database().cursor()

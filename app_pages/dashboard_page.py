@@ -148,5 +148,3 @@ else:
         st.dataframe(planview.upcoming_frame(upcoming), hide_index=True, width="stretch", key="upcoming_table")
     else:
         st.caption(f"Nothing planned from {data['today']:%d %b} on.")
-
-ui.warm_chart_library()

@@ -118,20 +118,3 @@ def test_a_fall_on_last_week_shows_a_falling_arrow_in_the_week_tiles():
     assert down.delta.startswith("-100") and up.delta.startswith("+100")  # km, the sign read by Streamlit
     assert down.proto.direction != up.proto.direction
     assert down.proto.color == at.metric[1].proto.color != up.proto.color  # a fall is red, a rise green
-
-
-def test_the_dashboard_has_the_browser_load_plotly_while_idle_once_per_session(db, athlete_id, recent_rides):
-    import streamlit
-
-    from tests.apptest_helpers import APP, _release_cached_connection
-
-    _release_cached_connection()
-    at = AppTest.from_file(APP, default_timeout=30).run()  # the Dashboard is the first page
-    assert not at.exception, [e.value for e in at.exception]
-    scripts = [h.proto.body for h in at.get("html") if "<script>" in h.proto.body]
-    assert len(scripts) == 1
-    chunk = scripts[0].split("./static/js/")[1].split("'")[0]
-    assert chunk.startswith("PlotlyChart.") and (Path(streamlit.__file__).parent / "static/static/js" / chunk).is_file()
-    at.radio(key="dashboard_period").set_value("month").run()
-    at.run()
-    assert not [h for h in at.get("html") if "<script>" in h.proto.body]  # once per session, not every rerun
