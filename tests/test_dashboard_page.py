@@ -98,3 +98,23 @@ def test_the_app_opens_on_the_dashboard_and_switches_to_compare(db, athlete_id, 
     assert app.title[0].value == "Dashboard"
     app.switch_page("app_pages/compare_page.py").run()
     assert not app.exception and app.title[0].value == "Compare rides"
+
+
+def test_a_fall_on_last_week_shows_a_falling_arrow_in_the_week_tiles():
+    def script():
+        import ui
+        from core.views.ridecharts import this_week_tiles
+
+        totals = {"distance_m": 100_000.0, "moving_time_s": 7200.0, "tss": 150.0, "rides": 2}
+        more = {k: v * 2 for k, v in totals.items()}
+        ui.metric_grid(this_week_tiles({"this_week": totals, "last_week": more, "last_week_to_date": more,
+                                        "planned": None}))
+        ui.metric_grid(this_week_tiles({"this_week": more, "last_week": totals, "last_week_to_date": totals,
+                                        "planned": None}))
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    down, up = at.metric[0], at.metric[4]
+    assert down.delta.startswith("-100") and up.delta.startswith("+100")  # km, the sign read by Streamlit
+    assert down.proto.direction != up.proto.direction
+    assert down.proto.color == at.metric[1].proto.color != up.proto.color  # a fall is red, a rise green
