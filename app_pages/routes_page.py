@@ -19,7 +19,7 @@ from core.routes.store import (
     section_label,
 )
 from core.views import fmt
-from core.views.mapview import profile_figure, route_map
+from core.views.mapview import highlight_layer, highlighted_profile, profile_base, route_map
 from core.views.routeview import route_table, sections_table
 from core.views.text import md, plain
 
@@ -34,6 +34,11 @@ ROUTES_SHOWN = 200
 @st.cache_data(show_spinner=False, max_entries=8)
 def cached_points(db_path: str, route_id: int, version: int) -> dict:
     return route_points(ui.cursor(), route_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_profile(db_path: str, route_id: int, version: int) -> dict:
+    return profile_base(cached_points(db_path, route_id, version))
 
 
 # ---- upload: every new file is imported once, at once ------------------------------------------------
@@ -114,20 +119,22 @@ if route["data_warnings"]:  # what core.files.plausibility repaired or left out 
 @st.fragment
 def highlighted(route: dict, points: dict, sections: list[dict]) -> None:
     """Map and profile with the chosen section highlighted: choosing reruns them alone, not the route list,
-    figures and sections table."""
+    figures and sections table. The map stays the same (its key and script): the section goes to it as a layer
+    of its own, so it is not built again in the browser and keeps the rider's zoom and pan."""
     with ui.friendly_errors("drawing the route"):  # a fragment's own rerun runs outside the page's guard
         labels = [section_label(i, s) for i, s in enumerate(sections)]
         choice = st.selectbox("Highlight a section", labels, index=None, placeholder="Choose a section to highlight",
                               key="routes_highlight")
         chosen = highlight_index(choice, sections)
-        folium_map = route_map(points, sections, chosen, name=route["name"])
+        folium_map = route_map(points, sections, name=route["name"])
         simple = folium_map.velocoach_simplification[0]
-        st_folium(folium_map, height=460, width=None, returned_objects=[],
-                  key=f"routes_map_{route['id']}_{chosen}")
+        st_folium(folium_map, height=460, width=None, returned_objects=[], key=f"routes_map_{route['id']}",
+                  feature_group_to_add=highlight_layer(points, sections, chosen))
         st.caption(f"Map line: {simple.points:,} of {simple.original_points:,} points (Douglas–Peucker, at most "
                    f"{simple.max_deviation_m:g} m from the recorded track). Map tiles need internet; the route "
                    "draws without them.")
-        st.plotly_chart(profile_figure(points, sections, chosen), width="stretch", key="routes_profile")
+        base = cached_profile(str(ui.database().path), route["id"], ui.current_data_version())
+        st.plotly_chart(highlighted_profile(base, sections, chosen), width="stretch", key="routes_profile")
 
 
 highlighted(route, points, sections)
