@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.shell import free_port  # noqa: E402
 
 RUNNING = '[data-testid="stStatusWidget"]'
-CHART = '[data-testid="stPlotlyChart"]'
+CHART = '[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]'  # a page's first chart, either kind
 
 
 def launch(argv: list[str], env: dict) -> tuple[subprocess.Popen, int]:
