@@ -1,7 +1,6 @@
 """Routes: drop GPX files, see each route split into climbs, descents and flats on a map and a profile."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 import ui
 from core.errors import VeloCoachError
@@ -126,14 +125,14 @@ def highlighted(route: dict, points: dict, sections: list[dict]) -> None:
         choice = st.selectbox("Highlight a section", labels, index=None, placeholder="Choose a section to highlight",
                               key="routes_highlight")
         chosen = highlight_index(choice, sections)
-        folium_map = route_map(points, sections, name=route["name"])
-        simple = folium_map.velocoach_simplification[0]
-        st_folium(folium_map, height=460, width=None, returned_objects=[], key=f"routes_map_{route['id']}",
-                  feature_group_to_add=highlight_layer(points, sections, chosen))
+        version = (str(ui.database().path), ui.current_data_version(), route["name"])
+        kept = ui.kept_map(f"routes_map_{route['id']}", version, lambda: route_map(points, sections, name=route["name"]),
+                           layer=highlight_layer(points, sections, chosen), height=460)
+        simple = kept["simplification"][0]
         st.caption(f"Map line: {simple.points:,} of {simple.original_points:,} points (Douglas–Peucker, at most "
                    f"{simple.max_deviation_m:g} m from the recorded track). Map tiles need internet; the route "
                    "draws without them.")
-        base = cached_profile(str(ui.database().path), route["id"], ui.current_data_version())
+        base = cached_profile(version[0], route["id"], version[1])
         st.plotly_chart(highlighted_profile(base, sections, chosen), width="stretch", key="routes_profile")
 
 

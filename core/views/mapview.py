@@ -14,6 +14,11 @@ OpenStreetMap when online; without them the lines still draw on the map's plain 
 Lines are simplified before they reach the browser (Douglas–Peucker from the ``simplification`` package, on
 local metric coordinates) to at most ``max_points`` per line; the maximum deviation from the recorded line is
 the final tolerance, reported in ``SimplifiedLine.max_deviation_m``.
+
+A chosen section is not part of the map: ``st_folium`` keys its component on a hash of the map's script, so any
+change to the map (a thicker line, new bounds) makes the browser load and draw a new Leaflet map, losing the rider's
+zoom. ``highlight_layer`` is a FeatureGroup passed as ``feature_group_to_add``, which the component swaps on the map
+it already has (streamlit-folium 0.27.4's frontend: the previous groups removed, the new one evaluated).
 """
 
 from __future__ import annotations
@@ -145,6 +150,14 @@ def offline_map(**kwargs) -> folium.Map:
     return m
 
 
+def _shown(line: MapLine) -> tuple[np.ndarray, np.ndarray]:
+    """The line's positions with those inside a privacy zone blanked (NaN): what is simplified and drawn."""
+    lat, lon = np.asarray(line.lat, dtype=np.float64), np.asarray(line.lon, dtype=np.float64)
+    if line.hidden is not None and line.hidden.any():
+        lat, lon = np.where(line.hidden, np.nan, lat), np.where(line.hidden, np.nan, lon)
+    return lat, lon
+
+
 def build_map(lines: list[MapLine], sections: list[MapSection] | None = None,
               markers: list[MapMarker] | None = None, *, max_points: int = MAX_POINTS_PER_LINE) -> folium.Map:
     """A map of one or more lines (each simplified to ≤ ``max_points``), with optional coloured sections of
@@ -155,10 +168,7 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None,
     simplified: list[SimplifiedLine] = []
     bounds: list[list[float]] = []
     for i, line in enumerate(lines):
-        lat = np.asarray(line.lat, dtype=np.float64)
-        lon = np.asarray(line.lon, dtype=np.float64)
-        if line.hidden is not None and line.hidden.any():
-            lat, lon = np.where(line.hidden, np.nan, lat), np.where(line.hidden, np.nan, lon)
+        lat, lon = _shown(line)
         simple = simplify_line(lat, lon, max_points)
         simplified.append(simple)
         runs = _runs(simple.index, line.hidden)
@@ -177,7 +187,7 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None,
         for section in sections:
             where = _section_locations(lines[0], simplified[0], section)
             if where is not None:
-                folium.PolyLine(where[0], color=section.color, weight=5, opacity=1.0,
+                folium.PolyLine(where, color=section.color, weight=5, opacity=1.0,
                                 tooltip=_tooltip(section.tooltip)).add_to(m)
     for marker in markers or []:
         folium.CircleMarker([marker.lat, marker.lon], radius=marker.radius, color=marker.color, fill=True,
@@ -190,8 +200,8 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None,
 
 
 def _section_locations(line: MapLine, simple: SimplifiedLine, section: MapSection):
-    """A section of ``line`` as drawn on the map (its simplified points, broken around privacy gaps) and its
-    bounds [[south, west], [north, east]]; None when nothing of it is drawn."""
+    """A section of ``line`` as drawn on the map: its simplified points (a list of runs when broken around privacy
+    gaps); None when nothing of it is drawn."""
     if line.dist_m is None or simple.points < 2:
         return None
     lat, lon = np.asarray(line.lat, dtype=np.float64), np.asarray(line.lon, dtype=np.float64)
@@ -200,9 +210,7 @@ def _section_locations(line: MapLine, simple: SimplifiedLine, section: MapSectio
     pieces = [p for p in pieces if len(p[0]) >= 2]
     if not pieces:
         return None
-    lat_s, lon_s = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
-    where = _locations(lat_s, lon_s) if len(pieces) == 1 else [_locations(p[0], p[1]) for p in pieces]
-    return where, [[float(lat_s.min()), float(lon_s.min())], [float(lat_s.max()), float(lon_s.max())]]
+    return _locations(*pieces[0]) if len(pieces) == 1 else [_locations(p[0], p[1]) for p in pieces]
 
 
 class BringIntoView(folium.MacroElement):
@@ -256,12 +264,12 @@ def section_tooltip(section: dict) -> str:
     return text
 
 
-def _route_line(points: dict, zones: list | None) -> MapLine:
+def _route_line(points: dict, zones: list | None, name: str = "") -> MapLine:
     from core.athletes import private_points
 
     lat, lon = points["lat"], points["lon"]
     hidden = private_points(lat, lon, zones) if zones else None
-    return MapLine(lat, lon, LINE_COLORS[0], "", points["dist_m"], hidden=hidden)
+    return MapLine(lat, lon, LINE_COLORS[0], name, points["dist_m"], hidden=hidden)
 
 
 def _map_section(section: dict) -> MapSection:
@@ -277,8 +285,7 @@ def route_map(points: dict, sections: list[dict], *, name: str = "", max_points:
     map whatever section is chosen: ``highlight_layer`` draws that one over it."""
     from core.athletes import private_points
 
-    line = _route_line(points, zones)
-    line.name = name
+    line = _route_line(points, zones, name)
     lat, lon, dist = points["lat"], points["lon"], points["dist_m"]
     markers = []
     for s in sections:
@@ -302,19 +309,15 @@ def highlight_layer(points: dict, sections: list[dict], highlight: int | None, *
     if highlight is None or not 0 <= highlight < len(sections):
         return None
     line = _route_line(points, zones)
-    lat, lon = np.asarray(line.lat, dtype=np.float64), np.asarray(line.lon, dtype=np.float64)
-    if line.hidden is not None and line.hidden.any():
-        lat, lon = np.where(line.hidden, np.nan, lat), np.where(line.hidden, np.nan, lon)
     section = _map_section(sections[highlight])
-    drawn = _section_locations(line, simplify_line(lat, lon, max_points), section)
+    drawn = _section_locations(line, simplify_line(*_shown(line), max_points), section)
     if drawn is None:
         return None
     layer = folium.FeatureGroup(name="Highlighted section", control=False)
-    folium.PolyLine(drawn[0], color="#111111", weight=11, opacity=0.8).add_to(layer)
-    folium.PolyLine(drawn[0], color=section.color, weight=7, opacity=1.0, tooltip=_tooltip(section.tooltip)
+    folium.PolyLine(drawn, color="#111111", weight=11, opacity=0.8).add_to(layer)
+    folium.PolyLine(drawn, color=section.color, weight=7, opacity=1.0, tooltip=_tooltip(section.tooltip)
                     ).add_to(layer)
     BringIntoView().add_to(layer)
-    layer.velocoach_bounds = drawn[1]
     return layer
 
 
