@@ -153,3 +153,26 @@ def test_a_hiking_track_is_flagged_on_the_routes_page(db_path):
     table = at.dataframe[-1].value
     descents = table[table["Kind"] == "Descent"]
     assert len(descents) and (descents["Speed (km/h)"].astype(float) < 8).all() and (descents["Walk"] == "walk").all()
+
+
+def test_the_kept_map_sends_exactly_what_st_folium_would(cur, athlete_id, monkeypatch):
+    """ui.kept_map repeats st_folium's steps once per route (streamlit-folium is pinned): its arguments must stay
+    what st_folium itself sends, highlight layer included, or the browser would draw another map."""
+    import streamlit_folium
+
+    import ui
+    from core.routes.store import import_gpx_route, route_points, route_sections
+    from core.views.mapview import highlight_layer, route_map
+
+    route = import_gpx_route(cur, athlete_id, "cptr003.gpx", (DATA / "coursepointer__cptr003.gpx").read_bytes())
+    points, sections = route_points(cur, route["id"]), route_sections(cur, route["id"])
+    sent = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.append(kwargs))
+    climb = next(i for i, s in enumerate(sections) if s["kind"] == "climb")
+    streamlit_folium.st_folium(route_map(points, sections, name="Loop"), key="routes_map_1", height=460, width=None,
+                               returned_objects=[], feature_group_to_add=highlight_layer(points, sections, climb))
+    ui.kept_map("routes_map_1", ("test", route["id"]), lambda: route_map(points, sections, name="Loop"),
+                layer=highlight_layer(points, sections, climb), height=460)
+    ours, theirs = sent[1], sent[0]
+    assert "#111111" in ours["feature_group"]
+    assert {k: v for k, v in ours.items() if k != "on_change"} == {k: v for k, v in theirs.items() if k != "on_change"}
