@@ -198,6 +198,8 @@ def metric_grid(tiles, per_row: int = 4) -> None:
     for start in range(0, len(tiles), per_row):
         for col, tile in zip(st.columns(per_row), tiles[start:start + per_row], strict=False):
             label, value, help_text, delta, delta_color = (*tile, None, "normal")[:5]
+            if isinstance(delta, str) and delta.startswith("\u2212"):
+                delta = "-" + delta[1:]  # Streamlit reads a fall from an ASCII '-' only; "−5 km" showed a rise
             col.metric(label, value, delta=delta, delta_color=delta_color, help=help_text)
 
 

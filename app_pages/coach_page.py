@@ -49,10 +49,25 @@ with tab_rules:
                         placeholder="no intervals on Mondays, long ride at the weekend, max 9 hours a week")
     name = st.text_input("Name (optional)", key="rule_name")
     left, right = st.columns(2)
-    if left.button("Preview", key="rule_preview_button"):
+    preview_clicked = left.button("Preview", key="rule_preview_button")
+    save_clicked = right.button("Save rule", key="rule_save_button", type="primary")
+    if preview_clicked:
+        st.session_state.pop("rule_confirm", None)  # a yes answers one preview, never the next
         with ui.friendly_errors("reading the rule"):
             context = parse_context(cur, athlete)
             st.session_state["rule_preview"] = (text, parse_rule(text, cur=cur, settings=settings, context=context))
+    if save_clicked:  # handled before the preview is drawn, so a refused save shows what was read and asked
+        with ui.friendly_errors("saving the rule"):
+            preview = st.session_state.get("rule_preview")
+            previewed = bool(preview) and preview[0] == text  # a confirmation answers the preview shown
+            parsed = preview[1] if previewed else parse_rule(
+                text, cur=cur, settings=settings, context=parse_context(cur, athlete))
+            st.session_state["rule_preview"] = (text, parsed)
+            rule = save_rule(cur, athlete, text, name=name, parsed=parsed,
+                             confirmed=previewed and st.session_state.get("rule_confirm", False))
+            st.session_state.pop("rule_preview", None)
+            st.success(f"Saved rule “{md(rule['name'])}”.")
+            st.rerun()
     preview = st.session_state.get("rule_preview")
     if preview and preview[0] == text:
         parsed = preview[1]
@@ -66,6 +81,9 @@ with tab_rules:
             st.warning(md(said))
         for question in parsed.questions:
             st.warning(md(question.message))
+        if parsed.questions:
+            st.checkbox("Yes, that is what I mean — apply it", key="rule_confirm",
+                        help="Without this the rule is not saved: reword it instead if the coach misread you.")
         for suggestion in parsed.suggestions:
             if not any(suggestion == u.suggestion for u in parsed.unparsed):
                 st.warning(md(suggestion))
@@ -75,14 +93,6 @@ with tab_rules:
             st.error(md(conflict))
         if parsed.note:
             st.caption(md(parsed.note))
-    if right.button("Save rule", key="rule_save_button", type="primary"):
-        with ui.friendly_errors("saving the rule"):
-            parsed = preview[1] if preview and preview[0] == text else parse_rule(
-                text, cur=cur, settings=settings, context=parse_context(cur, athlete))
-            rule = save_rule(cur, athlete, text, name=name, parsed=parsed)
-            st.session_state.pop("rule_preview", None)
-            st.success(f"Saved rule “{md(rule['name'])}”.")
-            st.rerun()
 
     st.subheader("Your rules")
     if not rules:
@@ -93,10 +103,12 @@ with tab_rules:
             st.text(rule["text"])
             st.markdown("\n".join(constraint_lines(rule["constraints"], hard_includes_sweet_spot=hard_ss)))
             new_text = st.text_area("Edit", rule["text"], key=f"rule_edit_{rule['id']}")
+            sure = st.checkbox("Apply it even where the coach asks “is that what you mean?”",
+                               key=f"rule_edit_confirm_{rule['id']}")
             b1, b2 = st.columns(2)
             if b1.button("Save as a new version", key=f"rule_edit_save_{rule['id']}"):
                 with ui.friendly_errors("saving the new version"):
-                    edit_rule(cur, rule["id"], new_text, athlete_id=athlete, parsed=parse_rule(
+                    edit_rule(cur, rule["id"], new_text, athlete_id=athlete, confirmed=sure, parsed=parse_rule(
                         new_text, cur=cur, settings=settings, context=parse_context(cur, athlete)))
                     st.rerun()
             toggle = "Enable" if not rule["enabled"] else "Disable"

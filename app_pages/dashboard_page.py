@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from core.rides import dashboard
-from core.views import fmt, planview, ridecharts
+from core.views import dashcharts, fmt, planview, ridecharts
 from core.views.text import md
 
 st.title("Dashboard")
@@ -22,12 +22,12 @@ def load(db_path: str, athlete_id: int, version: int, constants: tuple, today: d
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def figure(kind: str, key: tuple, option: str = ""):
-    """Plotly figures are built once per data version and choice (one costs tens of ms to build); cached as
-    resources because Streamlit only reads them."""
+def chart(kind: str, key: tuple, option: str = "") -> dict:
+    """Vega-Lite specs, built once per data version and choice; cached as resources because Streamlit only reads
+    them."""
     data = load(*key)
     if kind == "fitness":
-        return dashboard.fitness_figure(data["fitness"])
+        return dashcharts.fitness_chart(data["fitness"])
     if kind == "volume":
         period, metric = option.split(":")
         planned = data["week_vs_last"]["planned"]
@@ -35,11 +35,14 @@ def figure(kind: str, key: tuple, option: str = ""):
         if period == "week" and planned and metric in ("moving_time_s", "tss"):
             plan_value = (planned["duration_s"] * dashboard.METRICS[metric][1] if metric == "moving_time_s"
                           else planned["tss"])
-        return dashboard.volume_figure(data["weekly" if period == "week" else "monthly"], metric, period, plan_value)
+        return dashcharts.volume_chart(data["weekly" if period == "week" else "monthly"], metric, period, plan_value)
     if kind == "zones":
-        return dashboard.zones_figure(data["zones_power" if option == "power" else "zones_hr"], option)
-    bests = dashboard.bests_figure(data["season_bests"], data["today"].year)
-    return bests.update_xaxes(**fmt.duration_axis(data["season_bests"]["duration_s"].max()))
+        return dashcharts.zones_chart(data["zones_power" if option == "power" else "zones_hr"], option)
+    return dashcharts.bests_chart(data["season_bests"], data["today"].year)
+
+
+def draw(spec: dict, key: str) -> None:
+    st.vega_lite_chart(spec=spec, width="stretch", key=key)
 
 
 data = None
@@ -73,7 +76,7 @@ else:
     c2.metric("Fatigue (ATL)", f"{current['atl']:.1f}")
     c3.metric("Form (TSB)", f"{current['tsb']:+.1f}")
     c4.metric("Ramp (CTL, 7 days)", f"{current['ramp']:+.1f}")
-    st.plotly_chart(figure("fitness", cache_key), width="stretch", key="fitness_chart")
+    draw(chart("fitness", cache_key), "fitness_chart")
     with st.expander("How these are computed"):
         st.markdown(f"Time constants: τ_CTL = **{constants['ctl_days']:g} days**, τ_ATL = "
                     f"**{constants['atl_days']:g} days** (change them in Settings).")
@@ -94,7 +97,7 @@ def volume_section(data: dict, cache_key: tuple) -> None:
         if totals.empty:
             st.info("No rides in this window.")
         else:
-            st.plotly_chart(figure("volume", cache_key, f"{period}:{metric}"), width="stretch", key="volume_chart")
+            draw(chart("volume", cache_key, f"{period}:{metric}"), "volume_chart")
 
 
 @st.fragment
@@ -106,7 +109,7 @@ def zones_section(data: dict, cache_key: tuple) -> None:
     if zones.empty:
         st.info("No zone data yet.")
     else:
-        st.plotly_chart(figure("zones", cache_key, kind), width="stretch", key="zones_chart")
+        draw(chart("zones", cache_key, kind), "zones_chart")
 
 
 volume_section(data, cache_key)
@@ -121,7 +124,7 @@ with bests_col:
     if bests.empty:
         st.info("No power data this season or last.")
     else:
-        st.plotly_chart(figure("bests", cache_key), width="stretch", key="bests_chart")
+        draw(chart("bests", cache_key), "bests_chart")
 
 # ---------------------------------------------------------------------------------------------- plan
 st.subheader("Plan")

@@ -31,7 +31,10 @@ sys.path.insert(0, str(ROOT))
 from bench.shell import free_port  # noqa: E402
 
 RUNNING = '[data-testid="stStatusWidget"]'
-CHART = '[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]'  # a page's first chart, either kind
+# A chart counts as drawn when its marks are on the page: Plotly's SVG, or Vega-Lite's canvas or SVG (the
+# containers alone appear before the chart library has loaded).
+CHART = ('[data-testid="stPlotlyChart"] .main-svg, [data-testid="stVegaLiteChart"] canvas, '
+         '[data-testid="stVegaLiteChart"] svg.marks')
 
 
 def launch(argv: list[str], env: dict) -> tuple[subprocess.Popen, int]:

@@ -518,7 +518,8 @@ def _seed_demo_plan(cur, athlete_id: int, last_day: date) -> int:
     from core.coach.plans.store import save_plan
     from core.coach.rules.store import save_rule
 
-    rule_ids = [save_rule(cur, athlete_id, text, name=name)["id"] for name, text in DEMO_RULES]
+    # The demo rider means these (a 9-hour budget may sit below the demo's recent load: confirmed, not asked).
+    rule_ids = [save_rule(cur, athlete_id, text, name=name, confirmed=True)["id"] for name, text in DEMO_RULES]
     plan_start = last_day - timedelta(days=last_day.weekday(), weeks=3)
     result = generate_plan(cur, athlete_id, {"duration_weeks": 12, "start_date": plan_start.isoformat(),
                                              "rule_ids": rule_ids, "goals": {"weekly_hours": 8}},

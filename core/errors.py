@@ -72,6 +72,10 @@ class RuleParseError(VeloCoachError):
     """A training rule could not be understood."""
 
 
+class RuleNeedsConfirmation(RuleParseError):
+    """The preview asked "is that what you mean?" about a rule and the rider has not said yes: nothing is saved."""
+
+
 class PlanGenerationError(VeloCoachError):
     """A plan request is invalid or no plan can satisfy it."""
 

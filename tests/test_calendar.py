@@ -99,3 +99,20 @@ def test_the_legend_says_every_status_in_words():
     assert all(item["words"] and item["meaning"] for item in items)
     assert "ridden 50–79 % of the planned time" in [i["meaning"] for i in items]
     assert cv.status_text("done", 96) == "✓ done as planned (96 %)"
+
+
+def _summary_day(day: date, planned_min: float, done_min: float, status: str) -> dict:
+    return {"date": day, "planned_min": planned_min, "done_min": done_min, "status": status}
+
+
+def test_a_week_summary_counts_only_the_days_already_judged_and_says_what_is_to_come():
+    monday = date(2027, 1, 11)
+    days = [_summary_day(monday.replace(day=11 + i), minutes, done, status) for i, (minutes, done, status) in
+            enumerate([(60, 60, "done"), (90, 0, "missed"), (60, 0, "planned"), (0, 0, "rest"), (120, 0, "planned"),
+                       (0, 0, "rest"), (0, 0, "rest")])]
+    assert cv.week_summary(days) == ("Week of 11 Jan: 5.5 h planned, 1.0 h ridden; 1 of 2 training days so far done "
+                                     "as planned, 1 missed; 2 to come.")
+    ahead = [dict(d, done_min=0, status="planned" if d["planned_min"] else "rest") for d in days]
+    assert cv.week_summary(ahead) == "Week of 11 Jan: 5.5 h planned over 4 training days, none ridden yet."
+    past = [dict(d, status="done" if d["planned_min"] else "rest", done_min=d["planned_min"]) for d in days]
+    assert cv.week_summary(past) == "Week of 11 Jan: 5.5 h planned, 5.5 h ridden; 4 of 4 training days done as planned."

@@ -196,12 +196,3 @@ def test_this_week_is_compared_with_last_week_up_to_the_same_weekday(cur, athlet
     assert week["last_week_to_date"]["rides"] == 1
     assert week["last_week_to_date"]["moving_time_s"] == pytest.approx(3600)
     assert week["this_week"]["moving_time_s"] == pytest.approx(1.5 * 3600)
-
-
-def test_the_volume_legend_names_sports_in_words():
-    from core.rides.dashboard import volume_figure
-
-    totals = pd.DataFrame({"period_start": [date(2026, 1, 5)] * 2, "sport_type": ["indoor_cycling", "cycling"],
-                           "moving_time_s": [3600.0, 7200.0]})
-    names = sorted(trace.name for trace in volume_figure(totals, "moving_time_s", "week").data)
-    assert names == ["Cycling", "Indoor cycling"]

@@ -46,8 +46,9 @@ def test_the_dashboard_shows_every_panel_and_says_when_there_is_no_plan(db, athl
     assert any("No active training plan" in i.value for i in at.info)
     assert at.selectbox(key="dashboard_metric").options[:2] == ["Distance", "Moving time"]
     # Every chart key present: fitness, volume, zones, season bests.
-    charts = [e for e in at.get("plotly_chart")]
-    assert len(charts) == 4
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 4 and not at.get("plotly_chart")  # no Plotly bundle for the first page
+    assert all('"$schema"' in chart.proto.spec for chart in charts)
     assert any("e^(−1/τ" in m.value for m in at.markdown)
 
 
@@ -57,7 +58,7 @@ def test_switching_period_metric_and_zones_keeps_the_page_working(db, athlete_id
     at.selectbox(key="dashboard_metric").set_value("avg_power_w").run()
     at.radio(key="dashboard_zones").set_value("hr").run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("vega_lite_chart")) == 4
 
 
 def test_an_active_plan_shows_progress_and_upcoming_workouts(db, cur, athlete_id, recent_rides):
@@ -97,3 +98,23 @@ def test_the_app_opens_on_the_dashboard_and_switches_to_compare(db, athlete_id, 
     assert app.title[0].value == "Dashboard"
     app.switch_page("app_pages/compare_page.py").run()
     assert not app.exception and app.title[0].value == "Compare rides"
+
+
+def test_a_fall_on_last_week_shows_a_falling_arrow_in_the_week_tiles():
+    def script():
+        import ui
+        from core.views.ridecharts import this_week_tiles
+
+        totals = {"distance_m": 100_000.0, "moving_time_s": 7200.0, "tss": 150.0, "rides": 2}
+        more = {k: v * 2 for k, v in totals.items()}
+        ui.metric_grid(this_week_tiles({"this_week": totals, "last_week": more, "last_week_to_date": more,
+                                        "planned": None}))
+        ui.metric_grid(this_week_tiles({"this_week": more, "last_week": totals, "last_week_to_date": totals,
+                                        "planned": None}))
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    down, up = at.metric[0], at.metric[4]
+    assert down.delta.startswith("-100") and up.delta.startswith("+100")  # km, the sign read by Streamlit
+    assert down.proto.direction != up.proto.direction
+    assert down.proto.color == at.metric[1].proto.color != up.proto.color  # a fall is red, a rise green

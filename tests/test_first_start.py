@@ -175,7 +175,7 @@ def test_the_dashboard_says_the_season_is_still_being_built(db, db_path):
         assert not at.exception, [e.value for e in at.exception]
         notes = [i.value for i in at.info]
         assert any("Building the rest of the demo season in the background: 2 of" in note for note in notes), notes
-        assert at.get("plotly_chart"), "the weeks already built are drawn"
+        assert at.get("vega_lite_chart"), "the weeks already built are drawn"
     finally:
         _demo_completion(str(db_path)).stop()  # the page started the rest of the season; stop it (rolls back)
     assert integrity_problems(cur) == []

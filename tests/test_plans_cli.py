@@ -173,3 +173,19 @@ def test_rules_parse_in_words_names_each_clause_the_words_it_was_read_by_and_wha
     second = lines.index("“rest on fridays”")
     assert "fridays (day = fri)" in lines[second + 1] and "Friday" in lines[second + 2]
     assert any(line.startswith("? not understood: “blah blah”") for line in lines)
+
+
+def test_rules_add_of_a_rule_the_parse_asks_about_is_saved_only_with_yes(capsys, db_path):
+    code, out, err = run(capsys, db_path, "rules", "add", "no VO2max", "--json")
+    assert code == 1 and out == "" and "Not saved yet" in err and "every week of the season" in err
+    db = connect(db_path)
+    assert table_counts(db.cursor())["rules"] == 0
+    db.close()
+    code, out, _ = run(capsys, db_path, "rules", "add", "no VO2max", "--yes", "--json")
+    assert code == 0
+    saved = json.loads(out)
+    assert saved["description"] == ["No VO2max on every day"] and [q["code"] for q in saved["questions"]] == ["bans_type_all_season"]
+    code, _, err = run(capsys, db_path, "rules", "edit", str(saved["id"]), "no VO2max and no sprints")
+    assert code == 1 and "Not saved yet" in err
+    code, out, _ = run(capsys, db_path, "rules", "edit", str(saved["id"]), "no VO2max and no sprints", "--yes", "--json")
+    assert code == 0 and json.loads(out)["version"] == 2

@@ -7,6 +7,16 @@ from tests.fakes.openai_server import FakeOpenAI
 from tests.test_plans_page import open_page
 
 
+def _rule_count(db_path) -> int:
+    from core.store.db import connect, table_counts
+
+    db = connect(db_path)
+    try:
+        return table_counts(db.cursor())["rules"]
+    finally:
+        db.close()
+
+
 def _shown(at) -> str:
     return " ".join(m.value for m in at.markdown).replace("\\", "")  # rider-facing text is Markdown-escaped
 
@@ -37,3 +47,21 @@ def test_with_ai_the_preview_shows_both_readings_when_they_differ(db_path, monke
         other = " ".join(i.value for i in at.info).replace("\\", "")
         assert "built-in reader's reading" in other and "Each ride at most 90 min on weekdays" in other
         assert any("understood this differently" in w.value.replace("\\", "") for w in at.warning)
+
+
+def test_a_rule_the_preview_asks_about_is_saved_only_once_the_rider_ticks_yes(db_path):
+    at = open_page()
+    at.text_area(key="rule_text").set_value("no VO2max")
+    at.button(key="rule_save_button").click().run()  # straight to Save, no preview first
+    assert not at.exception
+    assert any("Not saved yet" in e.value for e in at.error)
+    assert any("every week of the season" in w.value for w in at.warning)  # the question is shown with its box
+    assert _rule_count(db_path) == 0
+    at.checkbox(key="rule_confirm").check().run()
+    at.button(key="rule_save_button").click().run()
+    assert not at.exception and not at.error
+    assert _rule_count(db_path) == 1
+    # A tick answers one preview: a new preview asks again.
+    at.text_area(key="rule_text").set_value("no sprints")
+    at.button(key="rule_preview_button").click().run()
+    assert at.checkbox(key="rule_confirm").value is False

@@ -161,3 +161,18 @@ def test_a_first_week_with_days_away_does_not_starve_the_next_week():
     test_a_generated_plan_never_breaks_a_rule.hypothesis.inner_test(
         rules=rules, weeks=3, hours=3.0, ctl=0.0, ftp=120, level="beginner", with_event=False,
         available=["mon", "tue", "wed"], sweet_spot_is_hard=False)
+
+
+def test_short_fixed_sessions_leave_days_for_the_rest_of_the_weeks_hours():
+    """Found by the property test above: three 20-minute fixed sessions took the three days a 3-hour week gets, so
+    the week planned 1 h of the 3 h asked. The rest of the hours now get a day of their own."""
+    rules = [parse_constraint({"kind": "fixed_session", "days": ["mon", "tue", "wed"], "workout_type": "endurance",
+                               "duration_min": 20, "per_day": 1})]
+    prefs = UserPreferences(available_days=["mon", "tue", "wed", "thu"])
+    options = dict(event_date=None, hard_includes_sweet_spot=False, baseline_tss=None, ctl0=0.0, available={0, 1, 2, 3})
+    plan = build_plan(START, 2, RuleContext(rules, **options), ftp_w=120, ctl=0.0, weekly_hours=3.0,
+                      preferences=prefs, fitness_level="beginner")
+    assert RuleContext(rules, **options).violations(plan) == []
+    first = plan["weeks"][0]["workouts"]
+    assert [w["duration_min"] for w in first[:3]] == [20, 20, 20]  # the rider's sessions kept as asked
+    assert sum(w["duration_min"] for w in first) / 60 >= 0.7 * 3.0 * 0.9  # not a third of the week

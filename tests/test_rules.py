@@ -16,7 +16,7 @@ from core.coach.rules.store import (
     save_rule,
     set_rule_enabled,
 )
-from core.errors import RuleParseError
+from core.errors import RuleNeedsConfirmation, RuleParseError
 from core.store.db import table_counts
 
 
@@ -211,3 +211,31 @@ def test_a_damaged_saved_parse_loads_as_refused_instead_of_breaking_the_list(cur
     (loaded,) = list_rules(cur, athlete_id)
     assert loaded["constraints"] == [] and loaded["parsed"].status == "refused"
     assert "could not be loaded" in loaded["parsed"].note
+
+
+def test_a_rule_the_parse_asks_about_is_not_saved_until_the_rider_confirms(cur, athlete_id):
+    asked = parse("no intervals")
+    before = table_counts(cur)
+    with pytest.raises(RuleNeedsConfirmation, match="every week of the season"):
+        save_rule(cur, athlete_id, "no intervals", parsed=asked)
+    assert table_counts(cur) == before  # nothing applied, nothing half-written
+    rule = save_rule(cur, athlete_id, "no intervals", parsed=asked, confirmed=True)
+    assert [c.kind for c in rule["constraints"]] == ["banned_types"]
+    with pytest.raises(RuleNeedsConfirmation):
+        edit_rule(cur, rule["id"], "no intervals and no sprints", athlete_id=athlete_id)
+    assert get_rule(cur, rule["id"])["version"] == 1 and len(rule_versions(cur, rule["id"])) == 1
+    assert edit_rule(cur, rule["id"], "no intervals and no sprints", confirmed=True)["version"] == 2
+
+
+def test_a_rule_saved_without_a_preview_is_read_in_the_athletes_own_context(cur, athlete_id):
+    from datetime import date, timedelta
+
+    from tests.test_dashboard_fitness import insert_ride
+
+    # No recent rides: a 3-hour cap is below nothing, so nothing is asked.
+    assert save_rule(cur, athlete_id, "max 3 hours a week")["constraints"][0].max == 3
+    today = date.today()
+    for day in range(1, 28):  # two hours a day for four weeks: 14 h a week
+        insert_ride(cur, athlete_id, today - timedelta(days=day), 90, moving_time_s=7200.0)
+    with pytest.raises(RuleNeedsConfirmation, match="below what you have ridden recently"):
+        save_rule(cur, athlete_id, "max 3 hours a week")

@@ -20,6 +20,8 @@ def register(subparsers) -> None:
     p = rsub.add_parser("add", help="parse and save a rule")
     p.add_argument("text")
     p.add_argument("--name")
+    p.add_argument("--yes", action="store_true",
+                   help="confirm what the parse asks about (e.g. a weekly cap below your recent load)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=rules_add)
     p = rsub.add_parser("list", help="the athlete's rules (latest versions, enabled and disabled)")
@@ -30,6 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("rule_id", type=int)
     p.add_argument("text")
     p.add_argument("--name")
+    p.add_argument("--yes", action="store_true",
+                   help="confirm what the parse asks about (e.g. a weekly cap below your recent load)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=rules_edit)
     for action, helptext in (("disable", "leave a rule out of new plans (kept, can be enabled again)"),
@@ -176,7 +180,7 @@ def rules_add(args, ctx) -> int:
     athlete_id = ctx.athlete_id()
     context = _parse_context(ctx)
     parsed = parse_rule(args.text, cur=ctx.cur, settings=_settings(ctx), context=context)
-    rule = save_rule(ctx.cur, athlete_id, args.text, name=args.name, parsed=parsed)
+    rule = save_rule(ctx.cur, athlete_id, args.text, name=args.name, parsed=parsed, confirmed=args.yes)
     if args.json:
         ctx.print_json(_saved_view(rule, parsed, context.hard_includes_sweet_spot))
     else:
@@ -191,7 +195,8 @@ def rules_edit(args, ctx) -> int:
     athlete_id = ctx.athlete_id()
     context = _parse_context(ctx)
     parsed = parse_rule(args.text, cur=ctx.cur, settings=_settings(ctx), context=context)
-    rule = edit_rule(ctx.cur, args.rule_id, args.text, name=args.name, parsed=parsed, athlete_id=athlete_id)
+    rule = edit_rule(ctx.cur, args.rule_id, args.text, name=args.name, parsed=parsed, athlete_id=athlete_id,
+                     confirmed=args.yes)
     if args.json:
         ctx.print_json(_saved_view(rule, parsed, context.hard_includes_sweet_spot))
     else:

@@ -16,7 +16,6 @@ planned workouts (a projection). The time constants come from the athlete's pref
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -366,81 +365,8 @@ def dashboard_data(cur, athlete_id: int, *, today: date | None = None, weeks: in
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Figures (plotly graph_objects built directly: plotly.express costs ~0.4 s a chart, too slow for a rerun)
+# Colours shared by the charts (the Dashboard's own are Vega-Lite specs in core.views.dashcharts)
 # --------------------------------------------------------------------------------------------------------------
 
 SPORT_COLOURS = ("#E4572E", "#3A86FF", "#2A9D8F", "#8338EC", "#F4A259", "#6C757D", "#B3001B")
 ZONE_COLOURS = ("#9E9E9E", "#3A86FF", "#2A9D8F", "#F4A259", "#E4572E", "#B3001B", "#6A040F")
-def _days(values) -> list[str]:
-    """ISO dates as plain strings: plain lists keep Plotly's per-rerun serialisation cheap (numpy arrays are
-    re-encoded as base64 typed arrays on every rerun)."""
-    return [str(v) for v in values]
-
-
-def _values(values) -> list:
-    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
-
-
-_LAYOUT = dict(template="none", margin=dict(l=50, r=10, t=10, b=40), legend=dict(orientation="h", y=-0.2))
-
-
-def fitness_figure(frame: pd.DataFrame):
-    """CTL and ATL lines, TSB bars; the projected (planned) part dashed and lighter."""
-    import plotly.graph_objects as go
-
-    figure = go.Figure(layout=dict(**_LAYOUT, height=340, yaxis=dict(title="TSS / day"), barmode="overlay"))
-    projected = frame["projected"].astype(bool)
-    for part, dash, suffix, opacity in ((frame[~projected], "solid", "", 0.7), (frame[projected], "dash", " (plan)",
-                                                                                0.35)):
-        if part.empty:
-            continue
-        x = _days(part["date"])
-        figure.add_bar(x=x, y=_values(part["tsb"]), name=f"TSB{suffix}", marker_color="#2A9D8F", opacity=opacity)
-        figure.add_scatter(x=x, y=_values(part["ctl"]), name=f"CTL{suffix}", line=dict(color="#3A86FF", dash=dash))
-        figure.add_scatter(x=x, y=_values(part["atl"]), name=f"ATL{suffix}", line=dict(color="#E4572E", dash=dash))
-    return figure
-
-
-def volume_figure(totals: pd.DataFrame, metric: str, period: str, plan_value: float | None = None):
-    """Bars per period and sport type: stacked for sums, side by side for averages."""
-    import plotly.graph_objects as go
-
-    label, factor, unit = METRICS[metric]
-    summed = metric in SUMMED_METRICS
-    figure = go.Figure(layout=dict(**_LAYOUT, height=320, barmode="stack" if summed else "group",
-                                   yaxis=dict(title=f"{label} {unit}".strip()),
-                                   xaxis=dict(title="Week" if period == "week" else "Month")))
-    for i, (sport, part) in enumerate(totals.groupby("sport_type", sort=True)):
-        figure.add_bar(x=_days(part["period_start"]), y=_values(part[metric] * factor),
-                       name=str(sport).replace("_", " ").capitalize(),  # "Indoor cycling", not indoor_cycling
-                       marker_color=SPORT_COLOURS[i % len(SPORT_COLOURS)])
-    if plan_value is not None:
-        figure.add_hline(y=plan_value, line_dash="dot", annotation_text="this week's plan")
-    return figure
-
-
-def zones_figure(zones: pd.DataFrame, kind: str):
-    """Hours per zone per week, stacked."""
-    import plotly.graph_objects as go
-
-    figure = go.Figure(layout=dict(**_LAYOUT, height=300, barmode="stack", yaxis=dict(title="hours")))
-    for zone, part in zones.groupby("zone", sort=True):
-        figure.add_bar(x=_days(part["period_start"]), y=_values(part["seconds"] / 3600),
-                       name=f"{'Power' if kind == 'power' else 'HR'} Z{zone}",
-                       marker_color=ZONE_COLOURS[(int(zone) - 1) % len(ZONE_COLOURS)])
-    return figure
-
-
-def bests_figure(bests: pd.DataFrame, season: int):
-    """Best power per duration (log axis), this season against last."""
-    import plotly.graph_objects as go
-
-    figure = go.Figure(layout=dict(**_LAYOUT, height=300, xaxis=dict(title="Duration (s)", type="log"),
-                                   yaxis=dict(title="Best power (W)")))
-    for column, name, colour in (("this_season_w", str(season), "#E4572E"),
-                                 ("last_season_w", str(season - 1), "#6C757D")):
-        part = bests[bests[column].notna()]
-        if not part.empty:
-            figure.add_scatter(x=_values(part["duration_s"]), y=_values(part[column]), name=name, mode="lines+markers",
-                               line=dict(color=colour))
-    return figure

@@ -146,13 +146,19 @@ def legend_html() -> str:
 
 
 def week_summary(days: list[dict]) -> str:
-    """'Week of 12 Apr: 6.5 h planned, 4.0 h ridden; 3 of 5 workouts done as planned, 1 missed.'"""
+    """'Week of 12 Apr: 6.5 h planned, 4.0 h ridden; 3 of 5 training days so far done as planned, 1 missed; 2 to
+    come.' A week not started says only what is planned."""
     planned = [d for d in days if d["planned_min"] > 0]
+    to_come = sum(1 for d in planned if d["status"] == "planned")
+    judged = len(planned) - to_come
+    head = f"Week of {days[0]['date']:%d %b}: {sum(d['planned_min'] for d in days) / 60:.1f} h planned"
+    if judged == 0 and not any(d["done_min"] for d in days):
+        return f"{head} over {len(planned)} training days, none ridden yet."
     done = sum(1 for d in planned if d["status"] == "done")
     missed = sum(1 for d in planned if d["status"] == "missed")
-    return (f"Week of {days[0]['date']:%d %b}: {sum(d['planned_min'] for d in days) / 60:.1f} h planned, "
-            f"{sum(d['done_min'] for d in days) / 60:.1f} h ridden; {done} of {len(planned)} training days done as "
-            f"planned" + (f", {missed} missed" if missed else "") + ".")
+    return (f"{head}, {sum(d['done_min'] for d in days) / 60:.1f} h ridden; {done} of {judged} training days "
+            f"{'so far ' if to_come else ''}done as planned" + (f", {missed} missed" if missed else "") +
+            (f"; {to_come} to come" if to_come else "") + ".")
 
 
 def day_choice_label(day: dict) -> str:

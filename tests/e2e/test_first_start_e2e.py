@@ -10,7 +10,8 @@ def test_the_first_start_draws_the_newest_weeks_first_and_then_the_whole_season(
     page.goto(server.url)
     main = page.locator('[data-testid="stMain"]')
     main.get_by_role("heading", name="Dashboard").wait_for(timeout=120_000)
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(state="visible", timeout=60_000)
+    page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks').first.wait_for(
+        state="visible", timeout=60_000)
     note = main.get_by_text("Building the rest of the demo season in the background")
     note.wait_for(timeout=30_000)
     screenshot(page, "first_start_building")

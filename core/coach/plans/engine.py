@@ -427,6 +427,10 @@ def _week(setup: _Setup, state: _State, n: int, phase: str, phases: list[str]) -
             keys = ["climbs"] + keys[1:]
         keys = keys[: max(0, len(keys) - sum(1 for w in fixed.values() if w["type"] == "race"))]
         n_days = max(3, min(6, math.ceil(hours_est / 1.5)))
+        taken = [w for w in fixed.values() if w["type"] != "rest"]
+        if taken:  # the rider's own sessions take their days; the rest of the week's hours need days of their own
+            free_h = max(0.0, hours_est - sum(w["duration_min"] for w in taken) / 60)
+            n_days = max(n_days, min(6, len(taken) + math.ceil(free_h / 1.5)))
         spec = WeekSpec(wstart, phase, keys, state.long_now, n_days, setup.event_type, levels, state.loading_seen,
                         fixed, rest, locked_days, False, setup.long_pref, state.prev_tail, extras=extras,
                         climbs_steps=climbs_steps, climbs_extra=climbs_extra,

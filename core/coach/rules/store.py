@@ -15,7 +15,7 @@ from core.coach.rules.model import covers, describe
 from core.coach.rules.parser import DeterministicParser, check_text
 from core.coach.rules.result import ParseContext, ParseResult, Unparsed
 from core.coach.rules.upgrade import upgrade_rule_parse
-from core.errors import NotFoundError, RuleParseError
+from core.errors import NotFoundError, RuleNeedsConfirmation, RuleParseError
 from core.store.db import audit, bump_data_version, transaction
 
 _RULE_COLUMNS = ("id", "athlete_id", "name", "text", "parsed", "version", "parent_rule_id", "created_at", "enabled")
@@ -59,20 +59,31 @@ def rule_public(rule: dict, *, hard_includes_sweet_spot: bool = True) -> dict:
         "parsed": parsed.model_dump(mode="json")}
 
 
-def _parse(text: str, parsed: ParseResult | None) -> ParseResult:
-    if parsed is None:
-        parsed = DeterministicParser().parse(text)
+def _parse(text: str, parsed: ParseResult | None, cur, athlete_id: int) -> ParseResult:
+    if parsed is None:  # read in the athlete's own context (recent load, Settings), as the preview reads it
+        parsed = DeterministicParser().parse(text, parse_context(cur, athlete_id))
     if not parsed.constraints:
         hint = parsed.unparsed[0].suggestion if parsed.unparsed else ""
         raise RuleParseError(f"Nothing in “{text[:80]}” could be turned into a rule, so it was not saved. {hint}")
     return parsed
 
 
-def save_rule(cur, athlete_id: int, text: str, *, name: str | None = None, parsed: ParseResult | None = None) -> dict:
+def _check_confirmed(parsed: ParseResult, confirmed: bool) -> None:
+    """A constraint the preview asked about ("this caps the week below what you ride — is that what you mean?")
+    is applied only once the rider has said yes: the coach never applies a reading it doubted."""
+    if parsed.questions and not confirmed:
+        asked = " ".join(q.message for q in parsed.questions)
+        raise RuleNeedsConfirmation(f"Not saved yet — the coach asks first: {asked[:900]} Confirm it "
+                                    "(“Yes, that is what I mean”) or reword the rule.")
+
+
+def save_rule(cur, athlete_id: int, text: str, *, name: str | None = None, parsed: ParseResult | None = None,
+              confirmed: bool = False) -> dict:
     """Parse (unless a previewed ``parsed`` is given) and store a rule as version 1, enabled. Refuses a rule that
-    yields no constraint, so nothing unusable is saved."""
+    yields no constraint, so nothing unusable is saved, and one the parse asks about unless ``confirmed``."""
     text = check_text(text)
-    parsed = _parse(text, parsed)
+    parsed = _parse(text, parsed, cur, athlete_id)
+    _check_confirmed(parsed, confirmed)
     name = (name or "").strip()[:80] or describe(parsed.constraints[0])[:80]
     with transaction(cur):
         rule_id = cur.execute(
@@ -95,14 +106,15 @@ def latest_version(cur, rule_id: int) -> dict:
 
 
 def edit_rule(cur, rule_id: int, text: str, *, name: str | None = None, parsed: ParseResult | None = None,
-              athlete_id: int | None = None) -> dict:
+              athlete_id: int | None = None, confirmed: bool = False) -> dict:
     """Store an edit as a new version whose parent is the chain's latest version; the old versions stay (plans
     point at them). The new version keeps the enabled flag."""
     old = latest_version(cur, rule_id)
     if athlete_id is not None and old["athlete_id"] != athlete_id:
         raise NotFoundError(f"Rule {rule_id} was not found")
     text = check_text(text)
-    parsed = _parse(text, parsed)
+    parsed = _parse(text, parsed, cur, old["athlete_id"])
+    _check_confirmed(parsed, confirmed)
     with transaction(cur):
         new_id = cur.execute(
             "INSERT INTO rules (athlete_id, name, text, parsed, version, parent_rule_id, enabled) "
