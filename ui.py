@@ -145,6 +145,51 @@ def units():
     return Units.from_preferences(get_athlete(cursor(), athlete_id())["preferences"])
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _prepared_map(key: str, version: tuple, _build) -> dict:
+    """What st_folium sends for the map ``_build()`` returns, worked out once per ``key`` and ``version``: rendering
+    a folium map (jinja templates, bounds over every point) cost ~55 ms of each rerun. The steps are
+    streamlit-folium 0.27.4's own (``st_folium``, pinned in requirements.txt), in its order."""
+    import streamlit_folium as sf
+
+    folium_map = _build()
+    folium_map.get_root().render()
+    folium_map.render()
+    html, header = sf._get_html(folium_map), sf._get_header(folium_map)
+    script = sf._get_map_string(folium_map)
+    links = list(_walk(folium_map))
+    return {"script": script, "header": header, "html": html, "id": sf.get_full_id(folium_map),
+            "key": sf.generate_js_hash(script, key, False),
+            "css_links": list(dict.fromkeys(href for e in links for _, href in getattr(e, "default_css", []))),
+            "js_links": list(dict.fromkeys(src for e in links for _, src in getattr(e, "default_js", []))),
+            "simplification": getattr(folium_map, "velocoach_simplification", None)}
+
+
+def _walk(element):
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def kept_map(key: str, version: tuple, build, *, layer=None, height: int = 460) -> dict:
+    """An offline folium map (``build()``, core.views.mapview) built once per ``key`` and ``version`` and sent the
+    same on every rerun, so the browser keeps it (and the rider's zoom and pan); ``layer``, a folium.FeatureGroup,
+    is drawn over it and swapped on its own. Returns the prepared map (its ``simplification`` for captions)."""
+    import folium
+    import streamlit_folium as sf
+
+    prepared = _prepared_map(key, version, build)
+    layer_script = None
+    if layer is not None:  # its own throwaway parent: the kept map is shared and never changes
+        layer_script = sf._get_feature_group_string(layer, folium.Map(tiles=None))
+    sf._component_func(
+        script=prepared["script"], header=prepared["header"], html=prepared["html"], id=prepared["id"],
+        key=prepared["key"], height=height, width=None, returned_objects=[], default={}, zoom=None, center=None,
+        feature_group=layer_script, return_on_hover=False, layer_control=None, pixelated=False,
+        css_links=prepared["css_links"], js_links=prepared["js_links"], on_change=None, wrap_longitude=False)
+    return prepared
+
+
 def metric_grid(tiles, per_row: int = 4) -> None:
     """Metric cards (label, value, help[, delta, delta colour]) in rows of ``per_row``: at 1280 px with the sidebar
     open a card is about 200 px wide, room for a value of about ten characters (the e2e sweep checks that none is

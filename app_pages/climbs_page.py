@@ -72,10 +72,10 @@ def climb_detail(labels: dict[int, str]) -> None:
     cols[4].metric("Efforts", len(climb["efforts"]))
     if climb["efforts"]:
         st.markdown("**Efforts, fastest first**")
-        st.dataframe(climbview.efforts_table(climb["efforts"]), hide_index=True, width="stretch", key="climb_efforts")
-        fig = climbview.efforts_figure(climb["efforts"])
-        if fig is not None:
-            st.plotly_chart(fig, width="stretch", key="climb_efforts_chart")
+        st.dataframe(climb["efforts_table"], hide_index=True, width="stretch", key="climb_efforts")
+        if climb["efforts_chart"] is not None:  # one spec for every climb: the browser swaps the rows only
+            rows, spec = climb["efforts_chart"]
+            st.container(key="climb_efforts_chart").vega_lite_chart(rows, spec, width="stretch")
         best = climb["efforts"][0]
         st.page_link("app_pages/ride_page.py", label=f"Open the record ride (#{best['ride_id']})",
                      icon=":material/pedal_bike:", query_params={"id": best["ride_id"]})

@@ -1,7 +1,6 @@
 """Routes: drop GPX files, see each route split into climbs, descents and flats on a map and a profile."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 import ui
 from core.errors import VeloCoachError
@@ -19,7 +18,7 @@ from core.routes.store import (
     section_label,
 )
 from core.views import fmt
-from core.views.mapview import profile_figure, route_map
+from core.views.mapview import highlight_layer, highlighted_profile, profile_base, route_map
 from core.views.routeview import route_table, sections_table
 from core.views.text import md, plain
 
@@ -34,6 +33,11 @@ ROUTES_SHOWN = 200
 @st.cache_data(show_spinner=False, max_entries=8)
 def cached_points(db_path: str, route_id: int, version: int) -> dict:
     return route_points(ui.cursor(), route_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_profile(db_path: str, route_id: int, version: int) -> dict:
+    return profile_base(cached_points(db_path, route_id, version))
 
 
 # ---- upload: every new file is imported once, at once ------------------------------------------------
@@ -114,20 +118,22 @@ if route["data_warnings"]:  # what core.files.plausibility repaired or left out 
 @st.fragment
 def highlighted(route: dict, points: dict, sections: list[dict]) -> None:
     """Map and profile with the chosen section highlighted: choosing reruns them alone, not the route list,
-    figures and sections table."""
+    figures and sections table. The map stays the same (its key and script): the section goes to it as a layer
+    of its own, so it is not built again in the browser and keeps the rider's zoom and pan."""
     with ui.friendly_errors("drawing the route"):  # a fragment's own rerun runs outside the page's guard
         labels = [section_label(i, s) for i, s in enumerate(sections)]
         choice = st.selectbox("Highlight a section", labels, index=None, placeholder="Choose a section to highlight",
                               key="routes_highlight")
         chosen = highlight_index(choice, sections)
-        folium_map = route_map(points, sections, chosen, name=route["name"])
-        simple = folium_map.velocoach_simplification[0]
-        st_folium(folium_map, height=460, width=None, returned_objects=[],
-                  key=f"routes_map_{route['id']}_{chosen}")
+        version = (str(ui.database().path), ui.current_data_version(), route["name"])
+        kept = ui.kept_map(f"routes_map_{route['id']}", version, lambda: route_map(points, sections, name=route["name"]),
+                           layer=highlight_layer(points, sections, chosen), height=460)
+        simple = kept["simplification"][0]
         st.caption(f"Map line: {simple.points:,} of {simple.original_points:,} points (Douglas–Peucker, at most "
                    f"{simple.max_deviation_m:g} m from the recorded track). Map tiles need internet; the route "
                    "draws without them.")
-        st.plotly_chart(profile_figure(points, sections, chosen), width="stretch", key="routes_profile")
+        base = cached_profile(version[0], route["id"], version[1])
+        st.plotly_chart(highlighted_profile(base, sections, chosen), width="stretch", key="routes_profile")
 
 
 highlighted(route, points, sections)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pyarrow as pa
 import pytest
 
 from core.athletes import AthleteProfile, create_athlete
 from core.rides.efforts import list_climbs
 from core.rides.store import store_ride
 from core.store.db import connect
+from core.views import climbview
 from tests.apptest_helpers import read_db, run_app_page
 from tests.terrain_profiles import ride_over
 from tests.test_climbs import hill
@@ -46,7 +48,27 @@ def test_the_climbs_page_lists_efforts_fastest_first_with_the_pr(climbed):
     assert list(efforts["Rank"]) == ["1 ★ PR", "2", "3"]
     assert efforts["Ride"].iloc[0].startswith(f"#{climbed['rides'][1]} ")  # day 2 was the fastest
     assert {m.label: m.value for m in at.metric}["Efforts"] == "3"
-    assert at.get("plotly_chart"), "the times over the months are drawn"
+    chart = at.get("vega_lite_chart")[0].proto  # the times over the months
+    rows = pa.ipc.open_stream(chart.data.data).read_all().to_pandas()
+    assert list(rows["effort"]).count("PR") == 1 and len(rows) == 3
+    assert rows.loc[rows["effort"] == "PR", "minutes"].iloc[0] == rows["minutes"].min()
+    assert rows["date"].is_monotonic_increasing
+
+
+def _effort(day: int, time_s: float, pr: bool = False) -> dict:
+    return {"started_at": datetime(2025, 7, day, 8, tzinfo=UTC), "time_s": time_s, "pr": pr}
+
+
+def test_every_climbs_chart_is_one_spec_and_only_its_rows_differ():
+    """The browser keeps a Vega-Lite chart whose spec is unchanged and swaps its rows: picking another climb must
+    not change the spec (a Plotly figure, whose element id hashes its data, was drawn anew on every pick)."""
+    first = climbview.efforts_chart([_effort(3, 600, True), _effort(1, 700), _effort(2, 650)])
+    second = climbview.efforts_chart([_effort(5, 1500), _effort(9, 1400, True)])
+    assert first[1] == second[1]
+    assert list(first[0]["minutes"]) == [700 / 60, 650 / 60, 600 / 60] and list(first[0]["time"]) == [
+        "11:40", "10:50", "10:00"]
+    assert list(second[0]["effort"]) == ["effort", "PR"]
+    assert climbview.efforts_chart([_effort(1, 600, True)]) is None  # one effort draws no line
 
 
 def test_the_climb_can_be_renamed_and_a_blank_name_is_refused(climbed):

@@ -23,7 +23,7 @@ from core.files.gpx import read_gpx
 from core.importer import import_file
 from core.rides.compare import compare_rides
 from core.store.gpx_export import export_gpx
-from core.views.mapview import comparison_map, route_map
+from core.views.mapview import comparison_map, highlight_layer, route_map
 from tests.apptest_helpers import run_app_page
 
 RIDE = "sweatpy__activity_4078723797.gpx"
@@ -163,3 +163,16 @@ def test_settings_adds_and_removes_a_zone(db_path, cur, athlete_id):
     at.button(key="privacy_remove_0").click().run()
     assert not at.exception
     assert privacy_zones(cur, athlete_id) == []
+
+
+def test_a_highlighted_section_leaves_out_what_lies_inside_a_zone(ride):
+    zone = start_zone(ride)
+    points = {"lat": ride["lat"], "lon": ride["lon"], "dist_m": ride["dist_m"]}
+    end_m = float(ride["dist_m"][-1])
+    sections = [{"kind": "flat", "start_m": 0.0, "end_m": 100.0, "distance_m": 100.0, "avg_grade_pct": 0.0},
+                {"kind": "climb", "start_m": 100.0, "end_m": end_m, "distance_m": end_m - 100, "avg_grade_pct": 5.0}]
+    assert highlight_layer(points, sections, 0, zones=[zone]) is None  # wholly inside: nothing to draw
+    shown = route_map(points, [], zones=[zone])  # the map leaves the zone out; so must the layer over it
+    highlight_layer(points, sections, 1, zones=[zone]).add_to(shown)
+    drawn = map_coordinates(shown)
+    assert len(drawn) > 100 and (distance_m(drawn[:, 0], drawn[:, 1], zone) > zone.radius_m).all()

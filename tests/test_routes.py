@@ -17,7 +17,11 @@ from core.views.mapview import (
     LEAFLET_JS,
     MapLine,
     build_map,
+    highlight_layer,
+    highlighted_profile,
     map_html_size,
+    profile_base,
+    profile_figure,
     route_map,
     section_color,
     simplify_line,
@@ -200,15 +204,74 @@ def test_two_rides_draw_in_their_own_colours():
     assert '"color": "#E4572E"' in html and '"color": "#3A86FF"' in html
 
 
-def test_the_route_map_colours_sections_marks_climbs_and_highlights_the_chosen_one(cur, athlete_id):
+def _normalised_script(folium_map) -> str:
+    """The map's HTML with folium's random element ids taken out (two builds of one map then compare equal)."""
+    return re.sub(r"_[0-9a-f]{32}", "_ID", folium_map.get_root().render())
+
+
+def _polylines(element) -> list[tuple[str, list]]:
+    import folium
+
+    return [(child.options["color"], child.locations) for child in element._children.values()
+            if isinstance(child, folium.PolyLine)]
+
+
+def test_the_route_map_colours_sections_and_marks_climbs(cur, athlete_id):
+    result = routes.import_gpx_route(cur, athlete_id, "cptr003.gpx", CPTR003)
+    points, sections = routes.route_points(cur, result["id"]), routes.route_sections(cur, result["id"])
+    plain = route_map(points, sections).get_root().render()
+    assert section_color("descent") in plain and section_color("flat") in plain
+    assert "Summit" in plain and "Start: Climb" in plain
+    assert "#111111" not in plain
+
+
+def test_a_highlighted_section_is_a_layer_of_its_own_over_an_unchanged_map(cur, athlete_id):
     result = routes.import_gpx_route(cur, athlete_id, "cptr003.gpx", CPTR003)
     points, sections = routes.route_points(cur, result["id"]), routes.route_sections(cur, result["id"])
     climb = next(i for i, s in enumerate(sections) if s["kind"] == "climb")
-    plain = route_map(points, sections).get_root().render()
-    lit = route_map(points, sections, highlight=climb).get_root().render()
-    assert section_color("descent") in plain and section_color("flat") in plain
-    assert "Summit" in plain and "Start: Climb" in plain
-    assert "#111111" in lit and "#111111" not in plain
+    base = route_map(points, sections)
+    assert _normalised_script(base) == _normalised_script(route_map(points, sections))  # nothing of a choice in it
+    layer = highlight_layer(points, sections, climb)
+    casing, line = _polylines(layer)
+    assert casing[0] == "#111111" and line[0] == section_color("climb", sections[climb]["avg_grade_pct"])
+    # exactly the climb's own stretch as the map draws it, not the whole route nor another section
+    drawn = [locations for color, locations in _polylines(base) if color == line[0]]
+    assert casing[1] == line[1] and line[1] in drawn
+    lat, lon, dist = (np.asarray(points[k]) for k in ("lat", "lon", "dist_m"))
+    start, end = sections[climb]["start_m"], sections[climb]["end_m"]
+    first, last = max(np.searchsorted(dist, start) - 1, 0), np.searchsorted(dist, end) + 1  # ends interpolated
+    inside = np.zeros(len(dist), dtype=bool)
+    inside[first:last + 1] = True
+    south, north = lat[inside].min() - 1e-4, lat[inside].max() + 1e-4
+    west, east = lon[inside].min() - 1e-4, lon[inside].max() + 1e-4
+    assert all(south <= la <= north and west <= lo <= east for la, lo in line[1])
+    assert len(line[1]) >= inside.sum() * 0.5
+    assert "fitBounds" in _script_of(layer)  # brought into view when out of it
+    assert highlight_layer(points, sections, None) is None and highlight_layer(points, sections, len(sections)) is None
+
+
+def _script_of(layer) -> str:
+    import folium
+
+    m = folium.Map()
+    layer.add_to(m)
+    return m.get_root().render()
+
+
+def test_the_profile_outlines_the_chosen_section_over_the_same_traces(cur, athlete_id):
+    import plotly.graph_objects as go
+
+    result = routes.import_gpx_route(cur, athlete_id, "cptr003.gpx", CPTR003)
+    points, sections = routes.route_points(cur, result["id"]), routes.route_sections(cur, result["id"])
+    climb = next(i for i, s in enumerate(sections) if s["kind"] == "climb")
+    base = profile_base(points)
+    plain, lit = highlighted_profile(base, sections, None), highlighted_profile(base, sections, climb)
+    assert plain.to_json() != lit.to_json() and plain.data == lit.data  # only the bands differ
+    outlined = [i for i, shape in enumerate(lit.layout.shapes) if shape.line.width == 2]
+    assert outlined == [climb] and not [s for s in plain.layout.shapes if s.line.width == 2]
+    assert lit.layout.shapes[climb].x0 == pytest.approx(sections[climb]["start_m"] / 1000)
+    go.Figure(lit.to_dict())  # put together unvalidated, it still passes plotly's validation
+    assert lit.to_json() == profile_figure(points, sections, climb).to_json()
 
 
 def test_steeper_climbs_get_darker_colours():

@@ -18,12 +18,13 @@ def open_routes() -> AppTest:
     return run_app_page("app_pages/routes_page.py")
 
 
-def folium_component(at: AppTest):
-    """The st_folium custom component element (AppTest has no typed wrapper for components)."""
+def folium_component(at: AppTest, with_id: bool = False):
+    """The st_folium custom component element's arguments (AppTest has no typed wrapper for components), and
+    with ``with_id`` its element id too (the browser keeps the component while the id stays)."""
     for node in at.get("component_instance") or []:
         proto = node.proto
         if "streamlit_folium" in proto.component_name:
-            return json.loads(proto.json_args)
+            return (json.loads(proto.json_args), proto.id) if with_id else json.loads(proto.json_args)
     return None
 
 
@@ -103,15 +104,28 @@ def test_a_rerun_does_not_import_the_same_upload_twice(db_path):
         database.close()
 
 
-def test_choosing_a_section_highlights_it_on_the_map(db_path):
+def test_choosing_a_section_highlights_it_on_map_and_profile_without_a_new_map(db_path):
     at = upload(open_routes(), "coursepointer__cptr003.gpx")
-    before = folium_component(at)["script"]
+    before, before_id = folium_component(at, with_id=True)
+    assert before["feature_group"] is None
     box = at.selectbox(key="routes_highlight")
     climb = next(o for o in box.options if "Climb" in o and "Cat" in o)
     box.set_value(climb).run()
     assert not at.exception
-    after = folium_component(at)["script"]
-    assert "#111111" in after and "#111111" not in before
+    after, after_id = folium_component(at, with_id=True)
+    # the same map, kept by the browser (same element id, same script): only the highlight layer is new
+    assert after_id == before_id and after["script"] == before["script"] and "#111111" not in after["script"]
+    layer = after["feature_group"]
+    assert "#111111" in layer and "map_div.addLayer(feature_group_feature_group_0)" in layer
+    index = box.options.index(climb)
+    length_and_grade = climb.split(" · ")[1]  # "#2 Climb · 5.4 km at 7.3 % · Cat 2" -> "5.4 km at 7.3 %"
+    assert f"Climb {length_and_grade}" in layer  # the chosen section's own line, with its tooltip
+    profile = json.loads(at.get("plotly_chart")[0].proto.spec)
+    outlined = [i for i, shape in enumerate(profile["layout"]["shapes"]) if shape["line"]["width"] == 2]
+    assert outlined == [index]
+    box.set_value(None).run()
+    cleared, cleared_id = folium_component(at, with_id=True)
+    assert cleared_id == before_id and cleared["feature_group"] is None
 
 
 def test_renaming_and_deleting_a_route_from_the_page(db_path):
@@ -139,3 +153,26 @@ def test_a_hiking_track_is_flagged_on_the_routes_page(db_path):
     table = at.dataframe[-1].value
     descents = table[table["Kind"] == "Descent"]
     assert len(descents) and (descents["Speed (km/h)"].astype(float) < 8).all() and (descents["Walk"] == "walk").all()
+
+
+def test_the_kept_map_sends_exactly_what_st_folium_would(cur, athlete_id, monkeypatch):
+    """ui.kept_map repeats st_folium's steps once per route (streamlit-folium is pinned): its arguments must stay
+    what st_folium itself sends, highlight layer included, or the browser would draw another map."""
+    import streamlit_folium
+
+    import ui
+    from core.routes.store import import_gpx_route, route_points, route_sections
+    from core.views.mapview import highlight_layer, route_map
+
+    route = import_gpx_route(cur, athlete_id, "cptr003.gpx", (DATA / "coursepointer__cptr003.gpx").read_bytes())
+    points, sections = route_points(cur, route["id"]), route_sections(cur, route["id"])
+    sent = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.append(kwargs))
+    climb = next(i for i, s in enumerate(sections) if s["kind"] == "climb")
+    streamlit_folium.st_folium(route_map(points, sections, name="Loop"), key="routes_map_1", height=460, width=None,
+                               returned_objects=[], feature_group_to_add=highlight_layer(points, sections, climb))
+    ui.kept_map("routes_map_1", ("test", route["id"]), lambda: route_map(points, sections, name="Loop"),
+                layer=highlight_layer(points, sections, climb), height=460)
+    ours, theirs = sent[1], sent[0]
+    assert "#111111" in ours["feature_group"]
+    assert {k: v for k, v in ours.items() if k != "on_change"} == {k: v for k, v in theirs.items() if k != "on_change"}

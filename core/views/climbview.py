@@ -52,27 +52,39 @@ def efforts_table(efforts: list[dict]) -> pd.DataFrame:
         for e in efforts])
 
 
-def efforts_figure(efforts: list[dict]):
-    """Each effort's time by date (lower is faster); None with fewer than two efforts."""
-    import plotly.graph_objects as go
-
+def efforts_chart(efforts: list[dict]) -> tuple[pd.DataFrame, dict] | None:
+    """Each effort's time by date (lower is faster), the PR marked, as rows and a Vega-Lite spec; None with fewer
+    than two efforts. The spec is the same for every climb (only the rows differ), so the browser keeps the chart
+    and swaps its data when the rider picks another climb instead of drawing a new chart."""
     if len(efforts) < 2:
         return None
     ordered = sorted(efforts, key=lambda e: e["started_at"])
-    fig = go.Figure(go.Scatter(
-        x=[e["started_at"] for e in ordered], y=[e["time_s"] / 60 for e in ordered], mode="lines+markers",
-        marker={"size": [14 if e["pr"] else 8 for e in ordered],
-                "color": ["#E4572E" if e["pr"] else "#3A86FF" for e in ordered]},
-        text=[clock(e["time_s"]) for e in ordered], hovertemplate="%{x|%d %b %Y}: %{text}<extra></extra>"))
-    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title="Time on the climb",
-                      yaxis_title="minutes", showlegend=False)
-    return fig
+    rows = pd.DataFrame({
+        "date": pd.to_datetime([e["started_at"] for e in ordered], utc=True).tz_localize(None),
+        "minutes": [e["time_s"] / 60 for e in ordered], "time": [clock(e["time_s"]) for e in ordered],
+        "effort": ["PR" if e["pr"] else "effort" for e in ordered]})
+    x = {"field": "date", "type": "temporal", "title": None}
+    y = {"field": "minutes", "type": "quantitative", "title": "minutes", "scale": {"zero": False}}
+    spec = {"height": 260, "title": "Time on the climb", "layer": [
+        {"mark": {"type": "line", "color": "#3A86FF"}, "encoding": {"x": x, "y": y}},
+        {"mark": {"type": "point", "filled": True, "opacity": 1},
+         "encoding": {"x": x, "y": y,
+                      "color": {"field": "effort", "type": "nominal", "legend": None,
+                                "scale": {"domain": ["effort", "PR"], "range": ["#3A86FF", "#E4572E"]}},
+                      "size": {"field": "effort", "type": "nominal", "legend": None,
+                               "scale": {"domain": ["effort", "PR"], "range": [50, 180]}},
+                      "tooltip": [{"field": "date", "type": "temporal", "format": "%d %b %Y", "title": "Date"},
+                                  {"field": "time", "type": "nominal", "title": "Time"}]}}]}
+    return rows, spec
 
 
 def climb_detail(cur, athlete_id: int, climb_id: int) -> dict:
-    """The climb and its efforts (fastest first) for the Climbs page."""
+    """The climb and its efforts (fastest first) for the Climbs page, with what it shows of them: the efforts
+    table and the chart (``efforts_chart``), built once per climb so a page can keep them per data version."""
     climb = get_climb(cur, athlete_id, climb_id)
     climb["efforts"] = climb_efforts_store.climb_efforts(cur, athlete_id, climb_id)
+    climb["efforts_table"] = efforts_table(climb["efforts"])
+    climb["efforts_chart"] = efforts_chart(climb["efforts"])
     return climb
 
 

@@ -14,6 +14,11 @@ OpenStreetMap when online; without them the lines still draw on the map's plain 
 Lines are simplified before they reach the browser (Douglas–Peucker from the ``simplification`` package, on
 local metric coordinates) to at most ``max_points`` per line; the maximum deviation from the recorded line is
 the final tolerance, reported in ``SimplifiedLine.max_deviation_m``.
+
+A chosen section is not part of the map: ``st_folium`` keys its component on a hash of the map's script, so any
+change to the map (a thicker line, new bounds) makes the browser load and draw a new Leaflet map, losing the rider's
+zoom. ``highlight_layer`` is a FeatureGroup passed as ``feature_group_to_add``, which the component swaps on the map
+it already has (streamlit-folium 0.27.4's frontend: the previous groups removed, the new one evaluated).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass, field
 
 import folium
 import numpy as np
+from folium.template import Template
 from simplification.cutil import simplify_coords_idx
 
 from core.views.text import map_text
@@ -144,20 +150,25 @@ def offline_map(**kwargs) -> folium.Map:
     return m
 
 
-def build_map(lines: list[MapLine], sections: list[MapSection] | None = None, highlight: int | None = None,
+def _shown(line: MapLine) -> tuple[np.ndarray, np.ndarray]:
+    """The line's positions with those inside a privacy zone blanked (NaN): what is simplified and drawn."""
+    lat, lon = np.asarray(line.lat, dtype=np.float64), np.asarray(line.lon, dtype=np.float64)
+    if line.hidden is not None and line.hidden.any():
+        lat, lon = np.where(line.hidden, np.nan, lat), np.where(line.hidden, np.nan, lon)
+    return lat, lon
+
+
+def build_map(lines: list[MapLine], sections: list[MapSection] | None = None,
               markers: list[MapMarker] | None = None, *, max_points: int = MAX_POINTS_PER_LINE) -> folium.Map:
     """A map of one or more lines (each simplified to ≤ ``max_points``), with optional coloured sections of
-    the first line, a highlighted section (index into ``sections``: drawn thick and zoomed to) and markers.
+    the first line and markers, fitted to every line. A chosen section is drawn by ``highlight_layer`` on top.
 
     ``m.velocoach_simplification`` lists a SimplifiedLine per line (points kept, maximum deviation)."""
     m = offline_map()
     simplified: list[SimplifiedLine] = []
     bounds: list[list[float]] = []
     for i, line in enumerate(lines):
-        lat = np.asarray(line.lat, dtype=np.float64)
-        lon = np.asarray(line.lon, dtype=np.float64)
-        if line.hidden is not None and line.hidden.any():
-            lat, lon = np.where(line.hidden, np.nan, lat), np.where(line.hidden, np.nan, lon)
+        lat, lon = _shown(line)
         simple = simplify_line(lat, lon, max_points)
         simplified.append(simple)
         runs = _runs(simple.index, line.hidden)
@@ -172,24 +183,12 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None, hi
         folium.PolyLine(where, color=line.color if show_base else "#1F2933",
                         weight=line.weight if show_base else line.weight + 3, opacity=0.9 if show_base else 0.35,
                         tooltip=_tooltip(tooltip)).add_to(m)
-    if sections and lines and lines[0].dist_m is not None and simplified and simplified[0].points >= 2:
-        line, simple = lines[0], simplified[0]
-        runs = _runs(simple.index, line.hidden)
-        for j, section in enumerate(sections):
-            pieces = [_cut(np.asarray(line.lat, dtype=np.float64)[r], np.asarray(line.lon, dtype=np.float64)[r],
-                           np.asarray(line.dist_m, dtype=np.float64)[r], section.start_m, section.end_m)
-                      for r in runs]
-            pieces = [p for p in pieces if len(p[0]) >= 2]
-            if not pieces:
-                continue
-            lat_s, lon_s = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
-            where = (_locations(lat_s, lon_s) if len(pieces) == 1
-                     else [_locations(p[0], p[1]) for p in pieces])
-            if j == highlight:
-                folium.PolyLine(where, color="#111111", weight=11, opacity=0.8).add_to(m)
-                bounds = [[float(lat_s.min()), float(lon_s.min())], [float(lat_s.max()), float(lon_s.max())]]
-            folium.PolyLine(where, color=section.color, weight=7 if j == highlight else 5,
-                            opacity=1.0, tooltip=_tooltip(section.tooltip)).add_to(m)
+    if sections and lines and simplified:
+        for section in sections:
+            where = _section_locations(lines[0], simplified[0], section)
+            if where is not None:
+                folium.PolyLine(where, color=section.color, weight=5, opacity=1.0,
+                                tooltip=_tooltip(section.tooltip)).add_to(m)
     for marker in markers or []:
         folium.CircleMarker([marker.lat, marker.lon], radius=marker.radius, color=marker.color, fill=True,
                             fill_color="#FFFFFF", fill_opacity=1.0, weight=3, tooltip=_tooltip(marker.tooltip)).add_to(m)
@@ -198,6 +197,41 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None, hi
         m.fit_bounds([[arr[:, 0].min(), arr[:, 1].min()], [arr[:, 0].max(), arr[:, 1].max()]])
     m.velocoach_simplification = simplified
     return m
+
+
+def _section_locations(line: MapLine, simple: SimplifiedLine, section: MapSection):
+    """A section of ``line`` as drawn on the map: its simplified points (a list of runs when broken around privacy
+    gaps); None when nothing of it is drawn."""
+    if line.dist_m is None or simple.points < 2:
+        return None
+    lat, lon = np.asarray(line.lat, dtype=np.float64), np.asarray(line.lon, dtype=np.float64)
+    dist = np.asarray(line.dist_m, dtype=np.float64)
+    pieces = [_cut(lat[r], lon[r], dist[r], section.start_m, section.end_m) for r in _runs(simple.index, line.hidden)]
+    pieces = [p for p in pieces if len(p[0]) >= 2]
+    if not pieces:
+        return None
+    return _locations(*pieces[0]) if len(pieces) == 1 else [_locations(p[0], p[1]) for p in pieces]
+
+
+class BringIntoView(folium.MacroElement):
+    """Moves the map to its parent layer (a feature group on the map) only when that layer is not wholly in view
+    already: choosing a section shows it without throwing away the rider's own zoom and pan."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (layer, map) {
+            var bounds = layer.getBounds();
+            if (bounds.isValid() && !map.getBounds().contains(bounds)) {
+                map.fitBounds(bounds, {{ this.options|tojson }});
+            }
+        })({{ this._parent.get_name() }}, {{ this._parent._parent.get_name() }});
+        {% endmacro %}
+        """)
+
+    def __init__(self, max_zoom: int = 16):
+        super().__init__()
+        self._name = "BringIntoView"
+        self.options = {"padding": [24, 24], "maxZoom": max_zoom}
 
 
 def _cut(lat, lon, dist, start_m, end_m) -> tuple[np.ndarray, np.ndarray]:
@@ -230,17 +264,29 @@ def section_tooltip(section: dict) -> str:
     return text
 
 
-def route_map(points: dict, sections: list[dict], highlight: int | None = None, *, name: str = "",
-              max_points: int = MAX_POINTS_PER_LINE, zones: list | None = None) -> folium.Map:
-    """The Routes page map: the route's points (``core.routes.store.route_points``) with its stored sections
-    coloured by kind and grade, and start/summit markers on every climb. ``zones`` (a ride's map: the athlete's
-    privacy zones, core.athletes) leave out every point and marker inside them."""
+def _route_line(points: dict, zones: list | None, name: str = "") -> MapLine:
     from core.athletes import private_points
 
-    lat, lon, dist = points["lat"], points["lon"], points["dist_m"]
+    lat, lon = points["lat"], points["lon"]
     hidden = private_points(lat, lon, zones) if zones else None
-    map_sections = [MapSection(s["start_m"], s["end_m"], section_color(s["kind"], s.get("avg_grade_pct")),
-                               section_tooltip(s), s["kind"]) for s in sections]
+    return MapLine(lat, lon, LINE_COLORS[0], name, points["dist_m"], hidden=hidden)
+
+
+def _map_section(section: dict) -> MapSection:
+    return MapSection(section["start_m"], section["end_m"], section_color(section["kind"], section.get("avg_grade_pct")),
+                      section_tooltip(section), section["kind"])
+
+
+def route_map(points: dict, sections: list[dict], *, name: str = "", max_points: int = MAX_POINTS_PER_LINE,
+              zones: list | None = None) -> folium.Map:
+    """The Routes page map: the route's points (``core.routes.store.route_points``) with its stored sections
+    coloured by kind and grade, and start/summit markers on every climb. ``zones`` (a ride's map: the athlete's
+    privacy zones, core.athletes) leave out every point and marker inside them. The same route gives the same
+    map whatever section is chosen: ``highlight_layer`` draws that one over it."""
+    from core.athletes import private_points
+
+    line = _route_line(points, zones, name)
+    lat, lon, dist = points["lat"], points["lon"], points["dist_m"]
     markers = []
     for s in sections:
         if s["kind"] == "climb":
@@ -251,8 +297,28 @@ def route_map(points: dict, sections: list[dict], highlight: int | None = None, 
             markers.append(MapMarker(*point_at(lat, lon, dist, s["end_m"]), summit, "#B3001B", 6))
     if zones:
         markers = [mk for mk in markers if not private_points([mk.lat], [mk.lon], zones)[0]]
-    return build_map([MapLine(lat, lon, LINE_COLORS[0], name, dist, hidden=hidden)], map_sections, highlight, markers,
-                     max_points=max_points)
+    return build_map([line], [_map_section(s) for s in sections], markers, max_points=max_points)
+
+
+def highlight_layer(points: dict, sections: list[dict], highlight: int | None, *,
+                    max_points: int = MAX_POINTS_PER_LINE, zones: list | None = None) -> folium.FeatureGroup | None:
+    """The chosen section of ``route_map``'s map as a layer to draw over it: a dark casing under the section's own
+    colour, thicker, on the same simplified points, brought into view when it is not in view already. Sent apart
+    from the map (st_folium's ``feature_group_to_add``), so choosing a section neither rebuilds nor redraws the
+    map. None for no choice, an index out of range or a section with nothing drawn (inside a privacy zone)."""
+    if highlight is None or not 0 <= highlight < len(sections):
+        return None
+    line = _route_line(points, zones)
+    section = _map_section(sections[highlight])
+    drawn = _section_locations(line, simplify_line(*_shown(line), max_points), section)
+    if drawn is None:
+        return None
+    layer = folium.FeatureGroup(name="Highlighted section", control=False)
+    folium.PolyLine(drawn, color="#111111", weight=11, opacity=0.8).add_to(layer)
+    folium.PolyLine(drawn, color=section.color, weight=7, opacity=1.0, tooltip=_tooltip(section.tooltip)
+                    ).add_to(layer)
+    BringIntoView().add_to(layer)
+    return layer
 
 
 def map_html_size(m: folium.Map) -> int:
@@ -271,6 +337,12 @@ GRADE_BANDS = ((-6.0, "#1D4ED8", "< −6 %"), (-3.0, "#3A86FF", "−6…−3 %")
 def profile_figure(points: dict, sections: list[dict], highlight: int | None = None, *, max_points: int = 1500):
     """Plotly elevation profile: the line coloured by grade (per 100 m), sections shaded by kind, the chosen
     section outlined. ``points`` as from ``core.routes.store.route_points``. Without elevation: a note, no line."""
+    return highlighted_profile(profile_base(points, max_points=max_points), sections, highlight)
+
+
+def profile_base(points: dict, *, max_points: int = 1500) -> dict:
+    """The profile without its section bands, as plain figure data: what stays the same whichever section is
+    chosen, so a page can keep it per route and add the bands (``highlighted_profile``) on each choice."""
     import plotly.graph_objects as go
 
     from core.routes.sections import smooth_profile
@@ -309,17 +381,25 @@ def profile_figure(points: dict, sections: list[dict], highlight: int | None = N
     else:
         fig.add_annotation(text="This route has no elevation: sections are by distance only", showarrow=False,
                            x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_layout(height=300, margin={"l": 50, "r": 10, "t": 10, "b": 40}, hovermode="x unified",
+                      legend={"orientation": "h", "y": -0.25, "title": {"text": "grade"}}, plot_bgcolor="#FFFFFF")
+    fig.update_xaxes(title="distance (km)", range=[dist[0] / 1000, dist[-1] / 1000] if len(dist) else None)
+    return fig.to_plotly_json()
+
+
+def highlighted_profile(base: dict, sections: list[dict], highlight: int | None = None):
+    """``profile_base``'s figure with every section's band, the chosen one outlined and darker. The base was
+    validated when it was built and the bands are plain shapes, so the figure is put together unvalidated: a
+    validated copy of the whole figure costs more than drawing it anew."""
+    import plotly.graph_objects as go
+
     # The section bands as add_vrect draws them, given as one list: add_vrect per section cost ~50 ms each.
     shapes = [{"type": "rect", "xref": "x", "yref": "y domain", "x0": s["start_m"] / 1000, "x1": s["end_m"] / 1000,
                "y0": 0, "y1": 1, "fillcolor": section_color(s["kind"], s.get("avg_grade_pct")), "layer": "below",
                "opacity": 0.35 if i == highlight else (0.12 if s["kind"] != "flat" else 0.0),
                "line": {"width": 2 if i == highlight else 0, "color": "#111111"}}
               for i, s in enumerate(sections)]
-    fig.update_layout(shapes=shapes, height=300, margin={"l": 50, "r": 10, "t": 10, "b": 40}, hovermode="x unified",
-                      legend={"orientation": "h", "y": -0.25, "title": {"text": "grade"}},
-                      plot_bgcolor="#FFFFFF")
-    fig.update_xaxes(title="distance (km)", range=[dist[0] / 1000, dist[-1] / 1000] if len(dist) else None)
-    return fig
+    return go.Figure(data=base["data"], layout={**base["layout"], "shapes": shapes}, _validate=False)
 
 
 def comparison_map(comparison, zones: list | None = None):

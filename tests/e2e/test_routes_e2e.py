@@ -1,5 +1,5 @@
 """Routes in a real browser with every non-local request blocked: upload a GPX through the file input, see the
-Leaflet map (served by the app) with coloured sections, and the elevation profile."""
+Leaflet map (served by the app) with coloured sections, and the elevation profile; highlight a climb on both."""
 
 from pathlib import Path
 
@@ -28,6 +28,18 @@ def test_uploading_a_gpx_shows_the_offline_map_with_coloured_sections_and_the_pr
     assert {"#2A9D8F", "#3A86FF"} <= strokes and strokes & {"#F4A259", "#E4572E", "#B3001B", "#6A040F"}
     page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
     page.get_by_text("Sections", exact=True).wait_for()
+
+    # Choosing a section draws it over the same Leaflet map (not a new one: the frame's own state survives)
+    # and outlines it on the profile.
+    frame.locator(".leaflet-container").evaluate("el => { window.__vcSameMap = true; }")
+    box = page.get_by_role("combobox", name="Highlight a section", exact=True)
+    box.click()
+    page.get_by_role("option").filter(has_text="Climb").first.click()
+    wait_for_app(page)
+    frame.locator('path.leaflet-interactive[stroke="#111111"]').wait_for(timeout=30_000)
+    assert frame.locator(".leaflet-container").evaluate("el => window.__vcSameMap === true")
+    page.locator('[data-testid="stPlotlyChart"] .shapelayer path[style*="stroke-width: 2px"]').first.wait_for(
+        timeout=30_000)
 
     page.set_viewport_size({"width": 1400, "height": 2600})  # Streamlit scrolls inside: show the whole page
     wait_for_app(page)
