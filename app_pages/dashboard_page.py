@@ -42,7 +42,8 @@ def chart(kind: str, key: tuple, option: str = "") -> dict:
 
 
 def draw(spec: dict, key: str) -> None:
-    st.vega_lite_chart(spec=spec, width="stretch", key=key)
+    with st.container(key=key):  # Streamlit marks a keyed container (.st-key-…), not a keyed Vega-Lite chart
+        st.vega_lite_chart(spec=spec, width="stretch", key=f"{key}_spec")
 
 
 data = None
