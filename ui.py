@@ -62,7 +62,7 @@ def warm_up() -> None:
         _database(str(load_settings().db_path))
     except Exception as exc:  # noqa: BLE001 — e.g. a command line holds the file: the page names it
         log.info("the database opens with the first page instead: %s", exc)
-    import core.rides.dashboard  # noqa: F401 — pandas, plotly
+    import core.rides.dashboard  # noqa: F401 — pandas and numpy, for the Dashboard's frames
     import core.views.planview  # noqa: F401
     import core.views.ridecharts  # noqa: F401
 

@@ -17,6 +17,14 @@ def run(capsys, db_path, *argv):
     return code, out.out, out.err
 
 
+def stored_rules(db_path) -> int:
+    db = connect(db_path)
+    try:
+        return table_counts(db.cursor())["rules"]
+    finally:
+        db.close()
+
+
 def test_rules_parse_previews_and_saves_nothing(capsys, db_path):
     code, out, _ = run(capsys, db_path, "rules", "parse", "no intervals on Mondays, max 9 hours a week", "--json")
     assert code == 0
@@ -25,9 +33,7 @@ def test_rules_parse_previews_and_saves_nothing(capsys, db_path):
     assert {"constraints", "unparsed", "confidence_score", "suggestions", "conflicts", "status"} <= set(data)
     assert data["status"] == "understood" and data["description"][0] == "No intervals on Monday"
     assert data["covers"] == ["intervals = tempo, sweet spot, threshold, VO2max, anaerobic, sprints"]
-    db = connect(db_path)
-    assert table_counts(db.cursor())["rules"] == 0
-    db.close()
+    assert stored_rules(db_path) == 0
 
 
 def test_rules_parse_of_nonsense_exits_1(capsys, db_path):
@@ -41,9 +47,7 @@ def test_rules_parse_of_nonsense_exits_1(capsys, db_path):
 def test_rules_add_that_understood_nothing_exits_1_with_the_suggestion_on_stderr(capsys, db_path):
     code, out, err = run(capsys, db_path, "rules", "add", "purple monkey dishwasher", "--json")
     assert code == 1 and out == "" and "not saved" in err and "rest on Fridays" in err
-    db = connect(db_path)
-    assert table_counts(db.cursor())["rules"] == 0
-    db.close()
+    assert stored_rules(db_path) == 0
 
 
 def test_rules_edit_disable_enable_and_list(capsys, db_path):
@@ -178,9 +182,7 @@ def test_rules_parse_in_words_names_each_clause_the_words_it_was_read_by_and_wha
 def test_rules_add_of_a_rule_the_parse_asks_about_is_saved_only_with_yes(capsys, db_path):
     code, out, err = run(capsys, db_path, "rules", "add", "no VO2max", "--json")
     assert code == 1 and out == "" and "Not saved yet" in err and "every week of the season" in err
-    db = connect(db_path)
-    assert table_counts(db.cursor())["rules"] == 0
-    db.close()
+    assert stored_rules(db_path) == 0
     code, out, _ = run(capsys, db_path, "rules", "add", "no VO2max", "--yes", "--json")
     assert code == 0
     saved = json.loads(out)

@@ -4,17 +4,8 @@ and what groups cover; with an AI service whose reading differs, both readings."
 from __future__ import annotations
 
 from tests.fakes.openai_server import FakeOpenAI
+from tests.test_plans_cli import stored_rules
 from tests.test_plans_page import open_page
-
-
-def _rule_count(db_path) -> int:
-    from core.store.db import connect, table_counts
-
-    db = connect(db_path)
-    try:
-        return table_counts(db.cursor())["rules"]
-    finally:
-        db.close()
 
 
 def _shown(at) -> str:
@@ -56,11 +47,11 @@ def test_a_rule_the_preview_asks_about_is_saved_only_once_the_rider_ticks_yes(db
     assert not at.exception
     assert any("Not saved yet" in e.value for e in at.error)
     assert any("every week of the season" in w.value for w in at.warning)  # the question is shown with its box
-    assert _rule_count(db_path) == 0
+    assert stored_rules(db_path) == 0
     at.checkbox(key="rule_confirm").check().run()
     at.button(key="rule_save_button").click().run()
     assert not at.exception and not at.error
-    assert _rule_count(db_path) == 1
+    assert stored_rules(db_path) == 1
     # A tick answers one preview: a new preview asks again.
     at.text_area(key="rule_text").set_value("no sprints")
     at.button(key="rule_preview_button").click().run()

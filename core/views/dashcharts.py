@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from core.rides.dashboard import METRICS, SPORT_COLOURS, SUMMED_METRICS, ZONE_COLOURS
-from core.views.fmt import DURATION_TICKS
+from core.views.fmt import DURATION_TICKS, duration_axis, label
 from core.views.text import plain
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
@@ -81,7 +81,7 @@ def fitness_chart(frame: pd.DataFrame) -> dict:
 
 def sport_name(sport) -> str:
     """'Indoor cycling', not indoor_cycling."""
-    return plain(str(sport).replace("_", " ").capitalize(), 60)
+    return plain(label(sport), 60)
 
 
 def volume_chart(totals: pd.DataFrame, metric: str, period: str, plan_value: float | None = None) -> dict:
@@ -136,8 +136,7 @@ def zones_chart(zones: pd.DataFrame, kind: str) -> dict:
 def bests_chart(bests: pd.DataFrame, season: int) -> dict:
     """Best power per duration on a log axis labelled 5 s … 1 h, this season against last."""
     labels = dict(DURATION_TICKS)
-    longest = float(bests["duration_s"].max()) if not bests.empty else 1.0
-    ticks = [s for s, _ in DURATION_TICKS if s <= max(longest, 1.0)]
+    ticks = duration_axis(float(bests["duration_s"].max()) if not bests.empty else 1.0)["tickvals"]
     values = []
     for column, name in (("this_season_w", str(season)), ("last_season_w", str(season - 1))):
         values += [{"duration_s": int(row.duration_s), "duration": labels.get(int(row.duration_s),
