@@ -16,7 +16,6 @@ import importlib
 import json
 import logging
 import os
-import pkgutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -154,6 +153,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     if only and not {"-h", "--help"} & set(argv[: argv.index(command_word(argv))]):
         names = [only]
     else:
+        import pkgutil  # here: help and mistakes only (a light command's start skips it)
+
         names = sorted(m.name for m in pkgutil.iter_modules(commands_pkg.__path__))
     for name in names:
         importlib.import_module(f"core.commands.{name}").register(subparsers)

@@ -70,14 +70,13 @@ def cmd_demo(args, ctx) -> int:
 
 
 def cmd_athletes(args, ctx) -> int:
-    from core.athletes import list_athletes
+    from core.athletes import athlete_table, list_athletes
 
-    athletes = list_athletes(ctx.cur)
     if args.json:
-        for athlete in athletes:
+        for athlete in list_athletes(ctx.cur):
             ctx.print_json(athlete)
     else:
-        for a in athletes:
+        for a in athlete_table(ctx.cur):
             print(f"{a['id']:>4}  {a['name']:<24} FTP {a['ftp_w'] or '-':>5}  max HR {a['max_hr'] or '-':>4}  "
                   f"{a['fitness_level']}")
     return 0

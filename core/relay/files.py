@@ -10,7 +10,6 @@ its class and sentence.
 from __future__ import annotations
 
 import base64
-import getpass
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -36,6 +35,8 @@ def schema_known() -> int:
 def read_secret(prompt: str) -> str:
     """A password from a hidden prompt, or one line of stdin when it is not a terminal; never an argument."""
     if sys.stdin.isatty():
+        import getpass  # here: it imports termios, and few commands ask
+
         return getpass.getpass(prompt)
     return sys.stdin.readline().rstrip("\n")
 

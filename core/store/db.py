@@ -286,14 +286,14 @@ def database_file(cur: duckdb.DuckDBPyConnection) -> Path | None:
 
 
 def _applied_versions(cur: duckdb.DuckDBPyConnection) -> list[int]:
-    exists = cur.execute(
-        # duckdb_tables(): a thirtieth of information_schema.tables' cost, paid on every start
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations' AND schema_name = 'main' "
-        "AND database_name = current_database()"
-    ).fetchone()[0]
-    if not exists:
+    """The migrations applied to the database, in order; [] for a new file (the only one without the table, never
+    read inside a transaction, where a failed statement would end it). Every start pays this: one plain query
+    (a catalog query before it, or an ORDER BY, each cost a fresh process about as much again)."""
+    try:
+        rows = cur.execute("SELECT version FROM schema_migrations").fetchall()
+    except duckdb.CatalogException:
         return []
-    return [row[0] for row in cur.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()]
+    return sorted(row[0] for row in rows)
 
 
 def schema_version(cur: duckdb.DuckDBPyConnection) -> int:
