@@ -59,9 +59,9 @@ def get_ride(cur, athlete_id: int, ride_id: int) -> dict:
     ride["laps"] = json.loads(ride["laps"] or "[]")
     ride["data_warnings"] = json.loads(ride["data_warnings"] or "[]")
     ride["tags"] = ride_tag_names(cur, ride_id)
-    ride["linked"] = [dict(zip(("id", "source", "external_id", "source_file"), r, strict=True)) for r in cur.execute(
-        "SELECT id, source, external_id, source_file FROM rides WHERE duplicate_of = ? ORDER BY id",
-        [ride_id]).fetchall()]
+    ride["linked"] = [dict(zip(("id", "source", "external_id", "source_file"), r, strict=True)) for r in sorted(
+        cur.execute("SELECT id, source, external_id, source_file FROM rides WHERE duplicate_of = ?",
+                    [ride_id]).fetchall())]  # by id (ids are unique: nothing else is compared)
     ride["sample_count"] = cur.execute("SELECT count(*) FROM ride_samples WHERE ride_id = ?",
                                        [ride_id]).fetchone()[0]
     return ride
@@ -138,16 +138,27 @@ def search_rides(cur, athlete_id: int, filters: RideFilter | None = None, sort: 
     total = cur.execute(f"SELECT count(*) FROM rides r WHERE {where}", params).fetchone()[0]  # noqa: S608
     order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, r.id DESC"
     cols = ", ".join(f"r.{c}" for c in LIST_COLUMNS)
-    rows = cur.execute(
-        f"SELECT {cols}, (SELECT list(t.name ORDER BY t.name) FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "  # noqa: S608
-        f"WHERE rt.ride_id = r.id) AS tags FROM rides r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, page_size, (page - 1) * page_size]).fetchall()
+    rows = cur.execute(f"SELECT {cols} FROM rides r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+                       [*params, page_size, (page - 1) * page_size]).fetchall()
+    tags = _tags_of(cur, [row[0] for row in rows])
     result = []
     for row in rows:
-        item = dict(zip((*LIST_COLUMNS, "tags"), row, strict=True))
-        item["tags"] = item["tags"] or []
+        item = dict(zip(LIST_COLUMNS, row, strict=True))
+        item["tags"] = tags.get(item["id"], [])
         result.append(item)
     return result, total
+
+
+def _tags_of(cur, ride_ids: list[int]) -> dict[int, list[str]]:
+    """Each ride's tag names, sorted. A plain read sorted here: a correlated sub-query (or a first ORDER BY)
+    cost a fresh process (``rides --json``, ``ride ID``) as much as the ride list itself."""
+    if not ride_ids:
+        return {}
+    tags: dict[int, list[str]] = {}
+    for ride_id, name in cur.execute("SELECT rt.ride_id, t.name FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "
+                                     "WHERE list_contains(?, rt.ride_id)", [ride_ids]).fetchall():
+        tags.setdefault(ride_id, []).append(name)
+    return {ride_id: sorted(names) for ride_id, names in tags.items()}
 
 
 def sport_types(cur, athlete_id: int) -> list[str]:
@@ -161,8 +172,7 @@ def list_tags(cur, athlete_id: int) -> list[str]:
 
 
 def ride_tag_names(cur, ride_id: int) -> list[str]:
-    return [r[0] for r in cur.execute("SELECT t.name FROM ride_tags rt JOIN tags t ON t.id = rt.tag_id "
-                                      "WHERE rt.ride_id = ? ORDER BY t.name", [ride_id]).fetchall()]
+    return _tags_of(cur, [ride_id]).get(ride_id, [])
 
 
 # ---------------------------------------------------------------------------------------------- climb efforts
@@ -175,21 +185,23 @@ def _weight(cur, athlete_id: int) -> float | None:
     return float(row[0]) if row and row[0] else None
 
 
-def effort_rows(cur, athlete_id: int, where: str, params: list) -> list[dict]:
+def effort_rows(cur, athlete_id: int, where: str, params: list, *, climb_name: bool = False) -> list[dict]:
     """Efforts (with their rank on their climb: 1 = the rider's record) matching ``where`` (a constant SQL
-    fragment over e/r/c); W/kg from the athlete's weight; ``pr`` marks the fastest on its climb."""
+    fragment over e/r/c); W/kg from the athlete's weight; ``pr`` marks the fastest on its climb; with
+    ``climb_name``, the climb's name too."""
     weight = _weight(cur, athlete_id)
+    columns = (*_EFFORT_COLUMNS, "climb_name") if climb_name else _EFFORT_COLUMNS
     sql = (  # where: a constant fragment from this module, values are parameters
         "SELECT * FROM (SELECT e.id, e.climb_id, e.ride_id, CAST(coalesce(e.started_at, r.started_at) AS DATE), "  # noqa: S608
         "coalesce(e.started_at, r.started_at), e.time_s, e.distance_m, e.avg_power_w, e.avg_hr, e.avg_cadence, "
         "e.vam_m_h, r.name, rank() OVER (PARTITION BY e.climb_id ORDER BY e.time_s, e.id), "
-        "count(*) OVER (PARTITION BY e.climb_id) FROM climb_efforts e JOIN rides r ON r.id = e.ride_id "
-        "JOIN climbs c ON c.id = e.climb_id WHERE c.athlete_id = ?) AS x(" + ", ".join(_EFFORT_COLUMNS) + ") "
-        f"WHERE {where} ORDER BY climb_id, time_s, effort_id")
+        "count(*) OVER (PARTITION BY e.climb_id)" + (", c.name" if climb_name else "") + " FROM climb_efforts e "
+        "JOIN rides r ON r.id = e.ride_id JOIN climbs c ON c.id = e.climb_id WHERE c.athlete_id = ?) "
+        "AS x(" + ", ".join(columns) + f") WHERE {where} ORDER BY climb_id, time_s, effort_id")
     rows = cur.execute(sql, [athlete_id, *params]).fetchall()
     out = []
     for row in rows:
-        item = dict(zip(_EFFORT_COLUMNS, row, strict=True))
+        item = dict(zip(columns, row, strict=True))
         item["pr"] = item["rank"] == 1
         item["w_per_kg"] = item["avg_power_w"] / weight if item["avg_power_w"] is not None and weight else None
         item["avg_speed_kmh"] = (item["distance_m"] / item["time_s"] * 3.6
@@ -200,11 +212,7 @@ def effort_rows(cur, athlete_id: int, where: str, params: list) -> list[dict]:
 
 def ride_efforts(cur, athlete_id: int, ride_id: int) -> list[dict]:
     """A ride's efforts in riding order, with the climb's name and the effort's rank among all on that climb."""
-    rows = effort_rows(cur, athlete_id, "ride_id = ?", [ride_id])
-    names = dict(cur.execute("SELECT id, name FROM climbs WHERE id IN (SELECT unnest(?))",
-                             [[r["climb_id"] for r in rows]]).fetchall()) if rows else {}
-    for row in rows:
-        row["climb_name"] = names.get(row["climb_id"])
+    rows = effort_rows(cur, athlete_id, "ride_id = ?", [ride_id], climb_name=True)
     return sorted(rows, key=lambda r: r["started_at"] or 0)
 
 
