@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from math import isfinite
 
 from core.cli import date_arg
 from core.errors import ValidationError
@@ -41,10 +42,13 @@ def metrics_rows(cur, athlete_id: int, kind: str, date_from: date | None, date_t
     if date_from and date_to and date_to < date_from:
         raise ValidationError(f"--to {date_to} is before --from {date_from}")
     if kind == "fitness":
-        return [{"date": row["date"], "ctl": _number(row["ctl"]), "atl": _number(row["atl"]),
-                 "tsb": _number(row["tsb"]), "ramp": _number(row["ramp"]), "tss": _number(row["tss"]),
-                 "projected": bool(row["projected"])}
-                for row in totals.fitness_rows(cur, athlete_id, date_from, date_to)]
+        # Ten years are ~3,700 rows: dates as text now and rounding inline (no call per value) keep printing them
+        # a small part of the command (issue 17). The fitness values are always floats.
+        return [{"date": day.isoformat(), "ctl": round(ctl, 3) if isfinite(ctl) else None,
+                 "atl": round(atl, 3) if isfinite(atl) else None, "tsb": round(tsb, 3) if isfinite(tsb) else None,
+                 "ramp": round(ramp, 3) if isfinite(ramp) else None, "tss": _number(tss), "projected": projected}
+                for day, tss, ctl, atl, tsb, ramp, projected in totals.fitness_tuples(cur, athlete_id, date_from,
+                                                                                       date_to)]
     rows = totals.period_rows(cur, athlete_id, "week" if kind == "weekly" else "month", date_from, date_to)
     return [{"period_start": row["period_start"], "rides": int(row["rides"]),
              **{k: _number(row[k]) for k in ("distance_m", "moving_time_s", "elevation_gain_m", "tss",

@@ -191,6 +191,13 @@ def fitness_rows(cur, athlete_id: int, start: date | None = None, end: date | No
     """Daily fitness rows in [start, end], each {FITNESS_COLUMNS}. The recursion always starts at the first ride
     (so CTL on ``start`` is right); days after ``today`` use the active plan's planned TSS. Empty when the
     athlete has no rides and no plan."""
+    return [dict(zip(FITNESS_COLUMNS, row, strict=True))
+            for row in fitness_tuples(cur, athlete_id, start, end, today=today, include_plan=include_plan, plan=plan)]
+
+
+def fitness_tuples(cur, athlete_id: int, start: date | None = None, end: date | None = None, *,
+                   today: date | None = None, include_plan: bool = True, plan=LOOK_UP) -> list[tuple]:
+    """fitness_rows as tuples in FITNESS_COLUMNS' order (the command line prints thousands of them)."""
     today = today or date.today()
     ctl_days, atl_days = time_constants(cur, athlete_id)
     ridden = dict(cur.execute(_RIDDEN_SQL, [athlete_id]).fetchall())  # every ride day: the first is the origin
@@ -211,9 +218,9 @@ def fitness_rows(cur, athlete_id: int, start: date | None = None, end: date | No
     days = _days(ridden, plan, origin, end, today, cur)
     load = [planned if projected else ridden for _, ridden, planned, projected in days]
     series = fitness_values(load, ctl_days, atl_days)
-    return [{"date": day, "tss": load[i], "ctl": series["ctl"][i], "atl": series["atl"][i],
-             "tsb": series["tsb"][i], "ramp": series["ramp"][i], "projected": bool(projected)}
-            for i, (day, _, _, projected) in enumerate(days) if start is None or day >= start]
+    rows = zip([day for day, _, _, _ in days], load, series["ctl"], series["atl"], series["tsb"], series["ramp"],
+               [bool(projected) for _, _, _, projected in days], strict=True)
+    return [row for row in rows if start is None or row[0] >= start]
 
 
 def check_period(period: str) -> str:
