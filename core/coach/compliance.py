@@ -114,22 +114,19 @@ def judge(items, bouts: list[dict], ftp_w: float | None) -> dict:
 # ------------------------------------------------------------------------------------------------ storage
 
 
-def _has_steps_column(cur) -> bool:
-    # duckdb_columns(): a fraction of information_schema's cost, paid once per linked ride
-    return bool(cur.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'planned_workouts' "
-                            "AND column_name = 'steps' AND database_name = current_database()").fetchone()[0])
-
-
 def planned_workout(cur, workout_id: int, plans: dict | None = None) -> dict | None:
     """The planned workout as the rider was given it, before validation: its row, overlaid by its entry in the
     plan JSON (where ``steps`` live), else ``steps`` from a ``steps`` column or its targets. Plain JSON (no
     models), so it also keys the stored compliance. ``plans`` caches parsed plan bodies by plan id across calls."""
-    extra = ", w.steps" if _has_steps_column(cur) else ", NULL"
-    row = cur.execute(f"SELECT w.targets, w.plan_id, w.date, w.type, w.duration_min, w.description{extra} "  # noqa: S608
-                      "FROM planned_workouts w WHERE w.id = ?", [workout_id]).fetchone()
+    # Every column: a ``steps`` column is used when the table has one (one read; a catalog query first cost as
+    # much again).
+    result = cur.execute("SELECT * FROM planned_workouts WHERE id = ?", [workout_id])
+    row = result.fetchone()
     if row is None:
         return None
-    targets, plan_id, day, kind, minutes, description, column = row
+    record = dict(zip((column[0] for column in result.description), row, strict=True))
+    targets, plan_id, day, kind = record["targets"], record["plan_id"], record["date"], record["type"]
+    minutes, description, column = record["duration_min"], record["description"], record.get("steps")
     targets = json.loads(targets or "{}") or {}
     workout = {"date": str(day), "type": kind, "duration_min": minutes, "target": targets,
                "description": description, "steps": column if column is not None else targets.get("steps")}
