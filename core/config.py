@@ -52,7 +52,8 @@ FEATURES = {
 }
 ENVIRONMENTS = ("development", "test", "production")
 _TRUE, _FALSE = ("1", "true", "yes", "on", "t", "y"), ("0", "false", "no", "off", "f", "n")
-_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+# Compiled at its first use (re caches it): most starts have no host list to check.
+_HOST = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
 
 
 class SecretStr:
@@ -112,7 +113,7 @@ def _hosts(value) -> tuple[str, ...]:
         value = value.split(",")
     names = tuple(str(part).strip().lower().rstrip(".") for part in value or () if str(part).strip())
     for name in names:
-        if name == "*" or not _HOST.fullmatch(name.removeprefix("*.")):
+        if name == "*" or not re.fullmatch(_HOST, name.removeprefix("*.")):
             raise _Invalid(f"{name!r} is not a host name (use names like velocoach.lan or *.example.org)")
     return names
 

@@ -15,8 +15,9 @@ LOG_NAME = "velocoach.log"
 MAX_BYTES = 1024 * 1024
 BACKUPS = 5
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),\d+ (WARNING|ERROR|CRITICAL) ([\w.]+): (.*)$")
-_KEY = re.compile(r"(sk-[A-Za-z0-9_\-]{3})[A-Za-z0-9_\-*]{4,}")
+# Patterns, compiled (and cached by re) at their first use: a command that logs nothing never needs them.
+_LINE = r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),\d+ (WARNING|ERROR|CRITICAL) ([\w.]+): (.*)$"
+_KEY = r"(sk-[A-Za-z0-9_\-]{3})[A-Za-z0-9_\-*]{4,}"
 _HANDLER_NAME = "velocoach-file"
 
 
@@ -36,7 +37,7 @@ class _Scrub(logging.Filter):
         clean = text
         for secret in self.secrets:
             clean = clean.replace(secret, "***")
-        clean = _KEY.sub(r"\1***", clean)
+        clean = re.sub(_KEY, r"\1***", clean)
         if clean != text:
             record.msg, record.args = clean, ()
         return True
@@ -128,10 +129,10 @@ def recent_problems(settings: Settings, limit: int = 50, *, tail_bytes: int = 51
             text = handle.read().decode("utf-8", "replace")
         lines = text.splitlines()[1:] if size > tail_bytes else text.splitlines()
         for line in reversed(lines):
-            match = _LINE.match(line)
+            match = re.match(_LINE, line)
             if match:
                 found.append({"at": match.group(1), "level": match.group(2), "logger": match.group(3),
-                              "message": _KEY.sub(r"\1***", match.group(4))[:500]})
+                              "message": re.sub(_KEY, r"\1***", match.group(4))[:500]})
                 if len(found) >= limit:
                     return found
     return found

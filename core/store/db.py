@@ -99,16 +99,23 @@ class Migration:
 
 
 def available_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    migrations = []
+    return [Migration(version, path.stem, path.read_text(encoding="utf-8"))
+            for version, path in _migration_files(directory)]
+
+
+def _migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    """(version, file) of every migration, names checked; no file read (a start that migrates nothing reads no
+    SQL)."""
+    files = []
     for path in sorted(directory.glob("*.sql")):
         match = _MIGRATION_NAME.match(path.name)
         if not match:
             raise StorageError(f"Migration file {path.name} is not named NNN_name.sql")
-        migrations.append(Migration(int(match.group(1)), path.stem, path.read_text(encoding="utf-8")))
-    versions = [m.version for m in migrations]
+        files.append((int(match.group(1)), path))
+    versions = [version for version, _ in files]
     if len(set(versions)) != len(versions):
         raise StorageError("Two migration files share a number")
-    return migrations
+    return files
 
 
 def _looks_like_duckdb(path: Path) -> bool:
@@ -303,8 +310,8 @@ def schema_version(cur: duckdb.DuckDBPyConnection) -> int:
 
 def check_version(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None, *,
                   applied: list[int] | None = None) -> None:
-    migrations = available_migrations() if migrations is None else migrations
-    known = max((m.version for m in migrations), default=0)
+    versions = [v for v, _ in _migration_files()] if migrations is None else [m.version for m in migrations]
+    known = max(versions, default=0)
     applied = _applied_versions(cur) if applied is None else applied
     current = max(applied) if applied else 0
     if current > known:
@@ -316,7 +323,7 @@ def check_version(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | 
 
 def _pending(cur: duckdb.DuckDBPyConnection, applied: list[int] | None = None) -> list[int]:
     done = set(_applied_versions(cur) if applied is None else applied)
-    return [m.version for m in available_migrations() if m.version not in done]
+    return [version for version, _ in _migration_files() if version not in done]
 
 
 def migrate(cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None) -> list[int]:
