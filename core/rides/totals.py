@@ -154,16 +154,20 @@ def active_plan(cur, athlete_id: int) -> dict | None:
     return dict(zip(("id", "name", "start_date", "end_date", "duration_weeks"), row, strict=True))
 
 
+def ride_day_span(cur, athlete_id: int) -> tuple[date | None, date | None]:
+    """(first, last) day the athlete rode, in one read; (None, None) without rides."""
+    first, last = cur.execute(
+        "SELECT min(CAST(started_at AS DATE)), max(CAST(started_at AS DATE)) FROM rides WHERE athlete_id = ? "
+        "AND duplicate_of IS NULL AND started_at IS NOT NULL", [athlete_id]).fetchone()
+    return first, last
+
+
 def first_ride_day(cur, athlete_id: int) -> date | None:
-    row = cur.execute("SELECT min(CAST(started_at AS DATE)) FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL "
-                      "AND started_at IS NOT NULL", [athlete_id]).fetchone()
-    return row[0] if row else None
+    return ride_day_span(cur, athlete_id)[0]
 
 
 def last_ride_day(cur, athlete_id: int) -> date | None:
-    row = cur.execute("SELECT max(CAST(started_at AS DATE)) FROM rides WHERE athlete_id = ? AND duplicate_of IS NULL "
-                      "AND started_at IS NOT NULL", [athlete_id]).fetchone()
-    return row[0] if row else None
+    return ride_day_span(cur, athlete_id)[1]
 
 
 def daily_tss_rows(cur, athlete_id: int, start: date, end: date, *, today: date | None = None,
@@ -236,8 +240,9 @@ def period_rows(cur, athlete_id: int, period: str = "week", start: date | None =
     ``avg_power_w`` and ``avg_hr`` (averages weighted by moving time; None without data). Without
     ``by_sport`` every period between the first and last is present (0 rides when empty)."""
     check_period(period)
-    start = start or first_ride_day(cur, athlete_id)
-    end = end or last_ride_day(cur, athlete_id)
+    if start is None or end is None:
+        first, last = ride_day_span(cur, athlete_id)
+        start, end = start or first, end or last
     if start is None or end is None or end < start:
         return []
     if by_sport:
