@@ -245,6 +245,17 @@ def test_tags_are_added_filtered_and_removed(cur, athlete_id, season):
     assert list_tags(cur, athlete_id) == []  # an unused tag disappears
 
 
+def test_a_rides_tags_are_listed_in_name_order_on_the_list_and_the_ride(cur, athlete_id, season):
+    for tag in ("zwift", "Alps", "épique", "base"):  # code-point order: capitals, then lower case, then accents
+        add_tag(cur, athlete_id, [season["Long ride"]], tag)
+    add_tag(cur, athlete_id, [season["Easy spin"]], "base")
+    rows, _ = search_rides(cur, athlete_id, RideFilter())
+    tags = {row["name"]: row["tags"] for row in rows}
+    assert tags["Long ride"] == ["Alps", "base", "zwift", "épique"]
+    assert tags["Easy spin"] == ["base"] and tags["Zwift race"] == []
+    assert get_ride(cur, athlete_id, season["Long ride"])["tags"] == ["Alps", "base", "zwift", "épique"]
+
+
 def test_a_blank_tag_or_someone_elses_ride_is_refused(cur, athlete_id, season):
     with pytest.raises(ValidationError):
         add_tag(cur, athlete_id, [season["Easy spin"]], "   ")
