@@ -21,19 +21,28 @@ def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> di
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def figure(kind: str, key: tuple, option: str = ""):
-    """The ride's Plotly figures, built once per ride, data version (an FTP change is a new one: W′ balance and
-    zones follow it) and choice; cached as resources because Streamlit only reads them."""
+def chart(kind: str, key: tuple, option: str = "") -> tuple | None:
+    """The ride's charts as (rows, Vega-Lite spec), built once per ride, data version (an FTP change is a new one:
+    W′ balance and zones follow it) and choice; cached as resources because Streamlit only reads them."""
     ride = load_detail(*key)
     if kind == "streams":
-        return ridecharts.streams_figure(ride["samples"], option)
+        return ridecharts.streams_chart(ride["samples"], option)
     if kind == "w_prime":
-        from core.views.powerview import w_prime_figure
+        from core.views.powerview import w_prime_chart
 
-        return w_prime_figure(ride["w_prime"])
+        return w_prime_chart(ride["w_prime"])
     if kind == "zones":
-        return ridecharts.zones_figure(ride["metrics"].get(f"zones_{option}_s"), option)
-    return ridecharts.power_curve_figure(ride["metrics"].get("power_curve"))
+        return ridecharts.zones_chart(ride["metrics"].get(f"zones_{option}_s"), option)
+    return ridecharts.power_curve_chart(ride["metrics"].get("power_curve"))
+
+
+def draw(rows_and_spec: tuple | None, key: str, where=st) -> None:
+    """A chart whose spec is the same from ride to ride (only its rows change), under a stable key: picking
+    another ride swaps the rows of the chart already drawn."""
+    if rows_and_spec is not None:
+        rows, spec = rows_and_spec
+        with where.container(key=key):  # Streamlit marks a keyed container (.st-key-…), not a keyed chart
+            st.vega_lite_chart(rows, spec, width="stretch", key=f"{key}_vega")
 
 
 url_id = st.query_params.get("id")
@@ -107,9 +116,8 @@ elif not samples.empty:
 def stream_charts(key: tuple, distance: bool) -> None:
     """The stream charts; their axis choice reruns them alone, not the map and tables of the whole page."""
     axis = st.radio("Charts against", ["time", "distance"], horizontal=True, key="ride_axis", disabled=not distance)
-    fig = figure("streams", key, axis)
-    if fig is not None:
-        st.plotly_chart(fig, width="stretch", key="ride_streams_chart")
+    draw(chart("streams", key, axis), "ride_streams_chart")
+    st.caption("Drag or scroll in a chart to pan and zoom all of them; double-click to reset.")
 
 
 if samples.empty:
@@ -118,19 +126,16 @@ else:
     stream_charts(key, ridecharts.has_distance(samples))
 
 if ride["w_prime"] is not None:
-    st.plotly_chart(figure("w_prime", key), width="stretch", key="ride_w_prime")
-    st.caption(f"Lowest W′ balance {ride['w_prime']['min_j'] / 1000:.1f} kJ at minute "
-               f"{ride['w_prime']['min_at_s'] / 60:.0f} (Skiba's differential model; CP and W′ from "
-               f"{ride['w_prime']['source']}).")
+    wbal = ride["w_prime"]
+    draw(chart("w_prime", key), "ride_w_prime")
+    st.caption(f"Lowest W′ balance {wbal['min_j'] / 1000:.1f} kJ at minute {wbal['min_at_s'] / 60:.0f}. Skiba's "
+               f"differential model, with CP {wbal['cp_w']:.0f} W and W′ {wbal['w_prime_j'] / 1000:.1f} kJ: "
+               f"{wbal['source']}.")
 
 c1, c2 = st.columns(2)
 for col, kind in ((c1, "power"), (c2, "hr")):
-    fig = figure("zones", key, kind)
-    if fig is not None:
-        col.plotly_chart(fig, width="stretch", key=f"ride_zones_{kind}")
-fig = figure("power_curve", key)
-if fig is not None:
-    st.plotly_chart(fig, width="stretch", key="ride_power_curve")
+    draw(chart("zones", key, kind), f"ride_zones_{kind}", col)
+draw(chart("power_curve", key), "ride_power_curve")
 
 if ride["laps"]:
     st.markdown("**Laps**")
@@ -141,6 +146,7 @@ if ride["metrics"].get("intervals"):
                  key="ride_intervals")
 if ride["compliance"]:
     st.markdown(f"**Planned workout, interval by interval** — {md(ride['compliance']['summary'])}")
+if ride["compliance"] and ride["compliance"]["steps"]:  # an endurance ride has no interval to list
     st.dataframe(climbview.compliance_table(ride["compliance"]), hide_index=True, width="stretch",
                  key="ride_compliance")
 climbs = ridecharts.climbs_table(ride["sections"], units)

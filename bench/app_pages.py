@@ -97,6 +97,9 @@ SETTLED = """([t0, running, expected]) => {
 }"""
 
 
+RIDE_STREAMS = ".st-key-ride_streams_chart canvas, .st-key-ride_streams_chart svg.marks"
+
+
 @dataclass
 class Interaction:
     label: str
@@ -149,9 +152,9 @@ def cases(newest: list[int]) -> list[PageCase]:
                         ('[data-testid="stDataFrame"]', "")),
         ]),
         PageCase("Ride", f"/ride?id={a}", True, [
-            Interaction("picker: the next ride", _select_next("Ride"), (".st-key-ride_streams_chart", ""),
-                        _select_prepare("Ride")),
-            Interaction("charts against distance", _radio("distance"), (".st-key-ride_streams_chart", "km")),
+            # Vega draws the streams on a canvas: no axis text in the page to wait for, the marks' canvas instead
+            Interaction("picker: the next ride", _select_next("Ride"), (RIDE_STREAMS, ""), _select_prepare("Ride")),
+            Interaction("charts against distance", _radio("distance"), (RIDE_STREAMS, "")),
         ]),
         PageCase("Power", "/power", True),
         PageCase("Routes", "/routes", True, [

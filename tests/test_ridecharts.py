@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.rides.store import store_ride
 from core.views import fmt, ridecharts
+from tests.test_dashcharts import assert_valid as assert_valid_spec
 from tests.test_rides import make_ride
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -36,31 +37,98 @@ def test_the_list_shows_km_rounded_moving_time_as_hours_and_minutes_and_joined_t
     assert ridecharts.page_count(0, 25) == 1 and ridecharts.page_count(51, 25) == 3
 
 
+def assert_valid(spec: dict, rows: pd.DataFrame | None = None) -> None:
+    """Valid Vega-Lite once Streamlit has given the spec its rows (a unit spec needs its data)."""
+    values = [] if rows is None else rows.astype(object).where(rows.notna(), None).to_dict("records")
+    assert_valid_spec({**spec, "data": {"values": values}})
+
+
+def panel_titles(spec: dict) -> list[str]:
+    return [panel["title"]["text"] for panel in spec["vconcat"]]
+
+
+def streams(frame: pd.DataFrame, axis: str = "time") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The streams chart's line rows, tooltip rows and spec."""
+    data, spec = ridecharts.streams_chart(frame, axis)
+    assert data is None  # the rows travel in the spec, as named datasets
+    rows, tips = (spec["datasets"][name].to_pandas() for name in ("stream_rows", "stream_tips"))
+    assert_valid({**spec, "datasets": {name: [] for name in spec["datasets"]}})
+    return rows, tips, spec
+
+
 def test_streams_with_fewer_than_two_values_get_no_panel_and_speed_is_in_km_per_hour():
-    figure = ridecharts.streams_figure(samples(), "distance")
-    assert [a.text for a in figure.layout.annotations] == ["Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
-    assert [t.name for t in figure.data] == ["Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
-    assert figure.data[2].y[0] == 8.0 * 3.6 and figure.data[2].yaxis == "y3"
-    assert figure.data[0].x[-1] == 99 * 8 / 1000  # km
-    # every panel keeps its own x tick labels and unit, as one chart per stream had them
-    assert [figure.layout[f"xaxis{i or ''}"].title.text for i in (0, 2, 3)] == ["km"] * 3
-    assert all(figure.layout[f"xaxis{i or ''}"].showticklabels for i in (0, 2, 3))
-    indoor = ridecharts.streams_figure(samples(with_distance=False), "distance")
-    assert indoor.layout.xaxis.title.text == "minutes" and indoor.data[0].x[-1] == 99 / 60  # falls back to time
-    assert ridecharts.streams_figure(samples(n=1)) is None
+    rows, tips, spec = streams(samples(), "distance")
+    assert panel_titles(spec) == ["Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
+    assert list(rows.columns) == ["km", "power", "hr", "speed"]  # no empty cadence or elevation column
+    assert rows["speed"].iloc[0] == 8.0 * 3.6 and rows["km"].iloc[-1] == 99 * 8 / 1000  # km/h, km
+    # every panel keeps its own x labels and unit, and plots its own stream
+    layers = [panel["layer"][0]["encoding"] for panel in spec["vconcat"]]
+    assert [e["x"]["field"] for e in layers] == ["km"] * 3 and [e["y"]["field"] for e in layers] == [
+        "power", "hr", "speed"]
+    indoor_rows, _, indoor = streams(samples(with_distance=False), "distance")
+    assert indoor["vconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "minutes"  # falls back to time
+    assert indoor_rows["minutes"].iloc[-1] == 99 / 60
+    assert ridecharts.streams_chart(samples(n=1)) is None
 
 
-def test_zone_and_power_curve_figures_are_none_without_data():
-    assert ridecharts.zones_figure([0, 0, 0, 0, 0], "hr") is None and ridecharts.zones_figure(None) is None
-    fig = ridecharts.zones_figure([600, 120, 0, 0, 0, 0, 60], "power")
-    assert list(fig.data[0].x) == [f"Z{i}" for i in range(1, 8)] and list(fig.data[0].y) == [10, 2, 0, 0, 0, 0, 1]
-    assert fig.layout.title.text == "Time in power zones"
-    assert ridecharts.power_curve_figure({}) is None
-    curve = ridecharts.power_curve_figure({"60": 300, "5": 700, "1200": 250, "3600": 230})
-    assert list(curve.data[0].x) == [5, 60, 1200, 3600] and curve.layout.xaxis.type == "log"
-    ticks = dict(zip(curve.layout.xaxis.tickvals, curve.layout.xaxis.ticktext, strict=True))
-    assert {5: "5 s", 60: "1 min", 300: "5 min", 1200: "20 min", 3600: "1 h"}.items() <= ticks.items()
-    assert 7200 not in ticks  # no label beyond the longest effort
+def test_the_streams_panels_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_numbers():
+    rows, tips, spec = streams(samples(), "time")
+    assert spec["resolve"]["scale"]["x"] == "shared"
+    names = [layer["name"] for panel in spec["vconcat"] for layer in panel["layer"]]
+    zoom, hover = spec["params"]
+    assert zoom["bind"] == "scales" and zoom["select"]["encodings"] == ["x"]
+    assert set(zoom["views"]) | set(hover["views"]) == set(names) and len(names) == len(set(names))
+    # the tooltip lists every stream at the pointer's moment, named and rounded as a rider reads them
+    assert list(tips.columns) == ["minutes", "Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
+    assert tips.iloc[1].tolist() == [0.0, "200", "140", "28.8"]  # 1 s in: 0.0 min
+    # another ride with the same streams: other rows, the same spec (the browser keeps the chart)
+    other = samples(n=3000)
+    other["power"] = np.linspace(100, 400, 3000)
+    other_rows, other_tips, other_spec = streams(other, "time")
+    without_rows = {k: v for k, v in spec.items() if k != "datasets"}
+    assert {k: v for k, v in other_spec.items() if k != "datasets"} == without_rows
+    assert len(other_rows) == 3000 and len(other_tips) <= ridecharts.MAX_TIPS  # fewer hover targets than rows
+    gaps = samples()
+    gaps.loc[10:19, "power"] = np.nan
+    gap_rows, gap_tips, _ = streams(gaps, "time")
+    assert gap_rows["power"].isna().sum() == 10 and gap_tips.loc[10, "Power (W)"] == "–"  # a gap stays a gap
+
+
+def test_zone_and_power_curve_charts_are_none_without_data_and_keep_one_spec_per_kind():
+    assert ridecharts.zones_chart([0, 0, 0, 0, 0], "hr") is None and ridecharts.zones_chart(None) is None
+    rows, spec = ridecharts.zones_chart([600, 120, 0, 0, 0, 0, 60], "power")
+    assert_valid(spec, rows)
+    assert rows["zone"].tolist() == [f"Z{i}" for i in range(1, 8)] and rows["minutes"].tolist() == [
+        10, 2, 0, 0, 0, 0, 1]
+    assert rows["time"].iloc[0] == fmt.duration(600, with_seconds=True)
+    assert spec["title"] == "Time in power zones" and spec["encoding"]["color"]["scale"]["range"][0] == (
+        ridecharts.ZONE_COLOURS[0])
+    assert ridecharts.zones_chart([60, 0, 0, 0, 0, 0, 0], "power")[1] == spec
+    assert ridecharts.zones_chart([60, 60, 0, 0, 0], "hr")[1]["title"] == "Time in heart-rate zones"
+    assert ridecharts.power_curve_chart({}) is None
+    rows, curve = ridecharts.power_curve_chart({"60": 300, "5": 700, "1200": 250, "3600": 230})
+    assert_valid(curve, rows)
+    assert rows["duration_s"].tolist() == [5, 60, 1200, 3600] and rows["power_w"].tolist() == [700, 300, 250, 230]
+    x = curve["encoding"]["x"]
+    assert x["scale"] == {"type": "log", "nice": False}  # the axis ends at the ride's longest effort
+    for seconds, text in ((5, "5 s"), (60, "1 min"), (1200, "20 min"), (3600, "1 h")):
+        assert seconds in x["axis"]["values"] and f"datum.value == {seconds} ? '{text}'" in x["axis"]["labelExpr"]
+    assert ridecharts.power_curve_chart({"5": 900, "60": 400})[1] == curve
+
+
+def test_the_w_prime_chart_keeps_its_lowest_point_and_labels_it_away_from_the_edge():
+    from core.views.powerview import MAX_CHART_POINTS, w_prime_chart
+
+    balance = np.full(20_001, 20_000.0)
+    balance[12_345] = 4_321.0  # a minimum the downsampling step would skip
+    rows, spec = w_prime_chart({"balance_j": balance, "min_j": 4_321.0, "min_at_s": 12_345})
+    assert_valid(spec, rows)
+    assert len(rows) <= MAX_CHART_POINTS + 1 and rows["minutes"].is_monotonic_increasing
+    lowest = rows.dropna(subset=["label"])
+    assert lowest["minutes"].tolist() == [12_345 / 60] and lowest["kj"].tolist() == [4.321]
+    assert lowest["label"].tolist() == ["min 4.3 kJ"] and set(rows["label_side"]) == {"right"}
+    early = w_prime_chart({"balance_j": balance, "min_j": 20_000.0, "min_at_s": 0})
+    assert set(early[0]["label_side"]) == {"left"} and early[1] == spec
 
 
 def test_detail_tiles_say_indoor_without_distance_and_name_the_load_method():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -66,7 +67,9 @@ def test_the_ride_page_shows_the_ride_named_in_the_address(seeded):
     at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Trainer intervals"])
     assert at.title[0].value == "Ride"
     assert any(sub.value == "Trainer intervals" for sub in at.subheader)
-    assert len(at.get("plotly_chart")) >= 3  # power, HR, cadence at least
+    streams = _vega_chart(at, "Heart rate (bpm)")
+    assert {"Power (W)", "Heart rate (bpm)", "Cadence (rpm)"} <= {p["title"]["text"] for p in streams["vconcat"]}
+    assert not at.get("plotly_chart")  # the Ride page loads no Plotly
     assert any("indoor" in c.value for c in at.caption)
     at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Hill repeats"])
     assert any(sub.value == "Hill repeats" for sub in at.subheader)
@@ -189,25 +192,44 @@ def test_dropping_files_imports_them_at_once_with_a_link_to_each_new_ride_and_sa
     assert read_db(db_path, "SELECT count(*) FROM rides")[0][0][0] == 4
 
 
-def _chart_spec(at: AppTest, text: str) -> dict:
+def _vega_element(at: AppTest, text: str):
+    """The Vega-Lite chart whose spec mentions ``text`` (a panel's or chart's title)."""
     import json
 
-    return json.loads(next(c for c in at.get("plotly_chart") if text in c.proto.spec).proto.spec)
+    return next(c for c in at.get("vega_lite_chart") if text in json.dumps(json.loads(c.proto.spec),
+                                                                           ensure_ascii=False))
+
+
+def _vega_chart(at: AppTest, text: str) -> dict:
+    import json
+
+    return json.loads(_vega_element(at, text).proto.spec)
+
+
+def _chart_rows(at: AppTest, text: str) -> pd.DataFrame:
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    return convert_arrow_bytes_to_pandas_df(_vega_element(at, text).proto.data.data)
+
+
+def _w_prime_caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if "W′ balance" in c.value)
 
 
 def test_the_ride_pages_cached_charts_follow_a_new_ftp_and_the_axis_choice(seeded):
     from core.athletes import set_ftp
 
     at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Hill repeats"])
-    assert "CP 250 W" in _chart_spec(at, "W′ balance")["layout"]["title"]["text"]  # no model: CP = the day's FTP
-    streams = _chart_spec(at, "Heart rate (bpm)")
-    assert [a["text"] for a in streams["layout"]["annotations"]][:2] == ["Power (W)", "Heart rate (bpm)"]
-    assert streams["layout"]["xaxis"]["title"]["text"] == "minutes"
+    assert "CP 250 W" in _w_prime_caption(at)  # no model: CP = the day's FTP
+    streams = _vega_chart(at, "Heart rate (bpm)")
+    assert [p["title"]["text"] for p in streams["vconcat"]][:2] == ["Power (W)", "Heart rate (bpm)"]
+    assert streams["vconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "minutes"
     db = connect(seeded["path"])
-    set_ftp(db.cursor(), seeded["athlete_id"], 300, START.date())  # a new data version: no figure is reused
+    set_ftp(db.cursor(), seeded["athlete_id"], 300, START.date())  # a new data version: no chart is reused
     db.close()
     at.run()
-    assert "CP 300 W" in _chart_spec(at, "W′ balance")["layout"]["title"]["text"]
+    assert "CP 300 W" in _w_prime_caption(at)
+    assert _chart_rows(at, "W′ balance")["kj"].max() == 20.0  # W′ = 20 kJ without a model, full at the start
     at.radio(key="ride_axis").set_value("distance").run()
-    assert _chart_spec(at, "Heart rate (bpm)")["layout"]["xaxis"]["title"]["text"] == "km"
-    assert "CP 300 W" in _chart_spec(at, "W′ balance")["layout"]["title"]["text"]
+    assert _vega_chart(at, "Heart rate (bpm)")["vconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "km"
+    assert "CP 300 W" in _w_prime_caption(at)

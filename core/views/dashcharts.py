@@ -143,17 +143,24 @@ def bests_chart(bests: pd.DataFrame, season: int) -> dict:
                                                                                f"{int(row.duration_s)} s"),
                     "season": name, "power_w": _number(getattr(row, column), 0)}
                    for row in bests.itertuples(index=False) if _number(getattr(row, column)) is not None]
-    # The tick labels are ours (DURATION_TICKS), so spelling them into the expression is safe.
-    label_expr = " : ".join(f"datum.value == {s} ? '{labels[s]}'" for s in ticks) + " : ''"
     return _spec(300, values, mark={"type": "line", "point": True}, encoding={
-        "x": {"field": "duration_s", "type": "quantitative", "title": "Duration",
-              "scale": {"type": "log"}, "axis": {"values": ticks, "labelExpr": label_expr}},
+        "x": duration_log_axis(ticks, "Duration"),
         "y": {"field": "power_w", "type": "quantitative", "title": "Best power (W)"},
         "color": {"field": "season", "type": "nominal", "legend": _LEGEND,
                   "scale": {"domain": [str(season), str(season - 1)], "range": list(SEASON_COLOURS)}},
         "tooltip": [{"field": "season", "type": "nominal", "title": "Season"},
                     {"field": "duration", "type": "nominal", "title": "Duration"},
                     {"field": "power_w", "type": "quantitative", "title": "Best power (W)"}]})
+
+
+def duration_log_axis(ticks: list[int], title: str) -> dict:
+    """A log x encoding of ``duration_s`` with ticks at ``ticks`` labelled 5 s, 1 min, 1 h … (Vega draws only the
+    ticks within the data's range)."""
+    labels = dict(DURATION_TICKS)
+    # The tick labels are ours (DURATION_TICKS), so spelling them into the expression is safe.
+    label_expr = " : ".join(f"datum.value == {s} ? '{labels[s]}'" for s in ticks) + " : ''"
+    return {"field": "duration_s", "type": "quantitative", "title": title, "scale": {"type": "log", "nice": False},
+            "axis": {"values": ticks, "labelExpr": label_expr}}
 
 
 def spec_values(spec: dict) -> list[dict]:

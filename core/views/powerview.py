@@ -12,6 +12,7 @@ import pandas as pd
 from core.rides import powerstore
 from core.rides.metrics import power_series, w_prime_balance
 from core.views import fmt
+from core.views.dashcharts import SCHEMA
 
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 MAX_CHART_POINTS = 1200  # a chart is ~1,200 px wide: more points only cost the browser time (bench/app_pages.py)
@@ -133,24 +134,32 @@ def ride_w_prime(cur, athlete_id: int, ride: dict, streams) -> dict | None:
         return None
     balance = w_prime_balance(series.timeline, params["cp_w"], params["w_prime_j"])
     lowest = int(np.argmin(balance))
-    source = ("your power model of the 90 days up to this ride" if params["source"] == "model"
-              else "CP = the FTP of the ride's day and W′ = 20 kJ (no power model fits those 90 days)")
+    source = ("from your power model of the 90 days up to this ride" if params["source"] == "model"
+              else "the FTP of the ride's day and 20 kJ, as no power model fits the 90 days before it")
     return {"balance_j": balance, "min_j": float(balance[lowest]), "min_at_s": lowest, "cp_w": params["cp_w"],
             "w_prime_j": params["w_prime_j"], "source": source}
 
 
-def w_prime_figure(wbal: dict):
-    """W′ balance over the ride (minutes), its minimum marked."""
-    import plotly.graph_objects as go
-
+def w_prime_chart(wbal: dict) -> tuple[pd.DataFrame, dict]:
+    """W′ balance over the ride (minutes, kJ), its minimum marked and labelled, as rows (at most
+    MAX_CHART_POINTS, the minimum always among them) and a spec that is the same for every ride."""
     balance = wbal["balance_j"]
-    step = max(1, -(-len(balance) // MAX_CHART_POINTS))  # at most MAX_CHART_POINTS points (the minimum is marked)
-    minutes = np.arange(0, len(balance), step) / 60
-    fig = go.Figure(go.Scatter(x=minutes, y=balance[::step] / 1000, mode="lines", name="W′ balance",
-                                 line={"color": "#6A4C93", "width": 1}))
-    fig.add_trace(go.Scatter(x=[wbal["min_at_s"] / 60], y=[wbal["min_j"] / 1000], mode="markers+text",
-                             text=[f"min {wbal['min_j'] / 1000:.1f} kJ"], textposition="bottom center",
-                             marker={"color": "#E4572E", "size": 9}, name="minimum"))
-    fig.update_layout(height=240, margin=_MARGIN, showlegend=False, xaxis_title="minutes", yaxis_title="kJ",
-                      title=f"W′ balance (CP {wbal['cp_w']:.0f} W, W′ {wbal['w_prime_j'] / 1000:.1f} kJ)")
-    return fig
+    step = max(1, -(-len(balance) // MAX_CHART_POINTS))
+    seconds = np.union1d(np.arange(0, len(balance), step), [wbal["min_at_s"]]).astype(int)
+    rows = pd.DataFrame({"minutes": seconds / 60, "kj": balance[seconds] / 1000})
+    rows["label"] = np.where(seconds == wbal["min_at_s"], f"min {wbal['min_j'] / 1000:.1f} kJ", None)
+    # the label reads away from the nearer edge, so it is never cut off
+    rows["label_side"] = "left" if wbal["min_at_s"] < len(balance) / 2 else "right"
+    x = {"field": "minutes", "type": "quantitative", "title": "minutes"}
+    y = {"field": "kj", "type": "quantitative", "title": "kJ"}
+    lowest = {"filter": "isValid(datum.label)"}
+    labels = [{"transform": [lowest, {"filter": f"datum.label_side == '{side}'"}],
+               "mark": {"type": "text", "dy": 12, "dx": 8 if side == "left" else -8, "align": side, "color": "#333"},
+               "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}}
+              for side in ("left", "right")]
+    spec = {"$schema": SCHEMA, "height": 220, "title": "W′ balance", "layer": [
+        {"mark": {"type": "line", "color": "#6A4C93", "strokeWidth": 1}, "encoding": {"x": x, "y": y}},
+        {"transform": [lowest], "mark": {"type": "point", "filled": True, "color": "#E4572E", "size": 70},
+         "encoding": {"x": x, "y": y, "tooltip": [{"field": "label", "type": "nominal", "title": "Lowest"}]}},
+        *labels]}
+    return rows, spec

@@ -1,7 +1,10 @@
-"""What the Rides and Ride pages show, built without Streamlit: list rows, labels, the detail's metric tiles and
-its Plotly figures (streams, time in zones, power curve), the climbs table and the source line.
+"""What the Rides, Ride and Compare pages show, built without Streamlit: list rows, labels, the detail's metric
+tiles, the Ride page's charts as Vega-Lite specs (streams, time in zones, power curve), Compare's Plotly figures,
+the climbs table and the source line.
 
-Figures are plotly graph_objects built directly (plotly.express costs ~0.4 s a chart, see core.rides.dashboard).
+The Ride page's specs hold no numbers of the ride (those go as rows), so picking another ride swaps rows in charts
+the browser keeps; and the page loads no Plotly bundle (issue 17). Compare's figures are plotly graph_objects built
+directly (plotly.express costs ~0.4 s a chart, see core.rides.dashboard).
 Nothing here writes; ``load_ride_detail`` is the one read.
 """
 
@@ -13,6 +16,7 @@ import pandas as pd
 from core.rides import store as rides
 from core.rides.dashboard import ZONE_COLOURS
 from core.views import fmt
+from core.views.dashcharts import SCHEMA, duration_log_axis
 from core.views.fmt import METRIC, Column, Units
 from core.views.text import plain, plot_text
 
@@ -163,64 +167,123 @@ def has_distance(samples: pd.DataFrame) -> bool:
     return not samples.empty and not bool(samples["dist_m"].isna().all())
 
 
-def streams_figure(samples: pd.DataFrame, axis: str = "time"):
-    """The ride's streams in one figure: a panel per stream with at least two values (its title above it, its unit
-    in the title), against minutes or km (minutes when the ride has no distance), each panel with its own x tick
-    labels and title, the x axes linked (zooming one zooms all). None when no stream has two values.
+# y labels inside the panel: Streamlit gives each panel of a stacked chart the page's width, so labels outside
+# would push the chart past the page's edge.
+_INSIDE_Y = {"orient": "left", "ticks": False, "domain": False, "labelAlign": "left", "labelPadding": -4,
+             "labelBaseline": "bottom", "labelOpacity": 0.8, "tickCount": 4}
 
-    One figure instead of one per stream: the browser lays out and draws one Plotly chart, not five; the arrays
-    go as numpy (Plotly sends them as typed arrays, lighter to send and to read than lists of numbers)."""
-    from plotly.subplots import make_subplots
 
+def streams_chart(samples: pd.DataFrame, axis: str = "time") -> tuple[None, dict] | None:
+    """The ride's streams as a Vega-Lite spec carrying its rows (``spec["datasets"]``): a panel per stream with at
+    least two values (its title, with the unit, above it), against minutes or km (minutes when the ride has no
+    distance), every panel with its own x labels. The x axes are one scale: dragging or scrolling in any panel pans and zooms them all (double
+    click resets), and the pointer's moment is marked in every panel with all streams' values in its tooltip.
+    None when no stream has two values.
+
+    The spec depends only on the axis and which streams the ride has, never on its numbers: picking another ride
+    of the same kind keeps the chart and swaps its rows, where a new Plotly figure was a new chart to load and lay
+    out (issue 17). Gaps (no value) stay gaps."""
     by_distance = axis == "distance" and has_distance(samples)
-    x = (samples["dist_m"] / 1000 if by_distance else samples["t_s"] / 60).to_numpy(dtype=float, na_value=np.nan)
+    x_name = "km" if by_distance else "minutes"  # the x field is named as the tooltip shows it
+    x = samples["dist_m"] / 1000 if by_distance else samples["t_s"] / 60
+    columns = {x_name: x.to_numpy(dtype=float, na_value=np.nan)}
     shown = []
     for column, title, colour in STREAMS:
         y = samples[column].to_numpy(dtype=float, na_value=np.nan) * (3.6 if column == "speed" else 1)
         if np.isfinite(y).sum() >= 2:
-            shown.append((column, title, colour, y))
+            columns[column] = y
+            shown.append((column, title, colour))
     if not shown:
         return None
-    rows = len(shown)
-    height = 180 * rows
-    figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, subplot_titles=[t for _, t, _, _ in shown],
-                           vertical_spacing=min(0.3, 75 / height))
-    for row, (_, title, colour, y) in enumerate(shown, start=1):
-        figure.add_scatter(x=x, y=y, mode="lines", name=title, line={"color": colour, "width": 1}, row=row, col=1)
-    figure.update_xaxes(showticklabels=True, title_text="km" if by_distance else "minutes", title_standoff=4)
-    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 28, "b": 10}, showlegend=False)
-    return figure
+    rows = pd.DataFrame(columns)
+    x_encoding = {"field": x_name, "type": "quantitative", "scale": {"nice": False}, "axis": {"titlePadding": 2}}
+    panels = [{"height": 110, "title": {"text": title, "anchor": "start", "fontSize": 13, "offset": 4},
+               "layer": [
+                   {"name": f"{column}_line", "mark": {"type": "line", "color": colour, "strokeWidth": 1,
+                                                       "clip": True},
+                    "encoding": {"x": x_encoding, "y": {"field": column, "type": "quantitative", "title": None,
+                                                        "scale": {"zero": False}, "axis": _INSIDE_Y}}},
+                   # Invisible rules carry the tooltip; the one nearest the pointer shows, in every panel.
+                   {"name": f"{column}_hover", "data": {"name": "stream_tips"},
+                    "mark": {"type": "rule", "color": "#666", "clip": True, "tooltip": {"content": "data"}},
+                    "encoding": {"x": x_encoding,
+                                 "opacity": {"condition": {"param": "stream_hover", "empty": False, "value": 0.6},
+                                             "value": 0}}}]}
+              for column, title, colour in shown]
+    # Two named datasets (Streamlit sends each as Arrow): the rows the lines draw, the rows the tooltips show.
+    spec = {"$schema": SCHEMA, "data": {"name": "stream_rows"}, "vconcat": panels, "spacing": 14,
+            "resolve": {"scale": {"x": "shared"}},
+            "datasets": {"stream_rows": _arrow(rows), "stream_tips": _arrow(_stream_tips(rows, x_name, shown))},
+            "params": [
+                {"name": "stream_zoom", "select": {"type": "interval", "encodings": ["x"]}, "bind": "scales",
+                 "views": [f"{column}_line" for column, _, _ in shown]},
+                {"name": "stream_hover", "select": {"type": "point", "fields": [x_name], "nearest": True,
+                                                    "on": "pointerover", "clear": "pointerout"},
+                 "views": [f"{column}_hover" for column, _, _ in shown]}]}
+    return None, spec
 
 
-def zones_figure(seconds: list[float] | None, kind: str = "power"):
-    """Minutes per zone (7 Coggan power zones or 5 HR zones); None when the ride has no time in any zone."""
-    import plotly.graph_objects as go
+def _arrow(frame: pd.DataFrame):
+    """The frame as an Arrow table without its index: a DataFrame's index would reach the browser as a column,
+    and the tooltip would list it."""
+    import pyarrow as pa
 
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+MAX_TIPS = 400  # hover targets per panel: one every ~2.5 px of a wide chart
+
+
+def _stream_tips(rows: pd.DataFrame, x_name: str, shown: list[tuple]) -> pd.DataFrame:
+    """The tooltip rows: every stream's value, rounded and named as the rider reads them ('Power (W)': '212'),
+    at most MAX_TIPS moments. Fewer rules than rows, and no formatting per rule in the browser: the chart's
+    cost in the browser grows with every mark it encodes (issue 17)."""
+    step = max(1, -(-len(rows) // MAX_TIPS))
+    picked = rows.iloc[::step]
+    tips = pd.DataFrame({x_name: picked[x_name].round(2 if x_name == "km" else 1)})
+    for column, title, _ in shown:
+        decimals = 1 if column == "speed" else 0
+        tips[title] = [f"{v:,.{decimals}f}" if np.isfinite(v) else "–" for v in picked[column]]
+    return tips
+
+
+def zones_chart(seconds: list[float] | None, kind: str = "power") -> tuple[pd.DataFrame, dict] | None:
+    """Minutes per zone (7 Coggan power zones or 5 HR zones) as rows and a Vega-Lite spec that depends only on the
+    kind and the number of zones; None when the ride has no time in any zone."""
     if not seconds or not any(seconds):
         return None
     names = [f"Z{i}" for i in range(1, len(seconds) + 1)]
-    fig = go.Figure(go.Bar(x=names, y=[s / 60 for s in seconds], marker_color=list(ZONE_COLOURS[:len(seconds)])))
+    rows = pd.DataFrame({"zone": names, "minutes": [s / 60 for s in seconds],
+                         "time": [fmt.duration(s, with_seconds=True) for s in seconds]})
     power = kind == "power"
-    fig.update_layout(height=280, margin=_MARGIN,
-                      title="Time in power zones" if power else "Time in heart-rate zones",
-                      xaxis_title="Coggan power zone" if power else "HR zone", yaxis_title="minutes")
-    return fig
+    spec = {"$schema": SCHEMA, "height": 240, "title": "Time in power zones" if power else "Time in heart-rate zones",
+            "mark": {"type": "bar"},
+            "encoding": {"x": {"field": "zone", "type": "ordinal", "sort": names, "axis": {"labelAngle": 0},
+                               "title": "Coggan power zone" if power else "HR zone"},
+                         "y": {"field": "minutes", "type": "quantitative", "title": "minutes"},
+                         "color": {"field": "zone", "type": "nominal", "legend": None,
+                                   "scale": {"domain": names,
+                                             "range": [ZONE_COLOURS[i % len(ZONE_COLOURS)] for i in range(len(names))]}},
+                         "tooltip": [{"field": "zone", "type": "nominal", "title": "Zone"},
+                                     {"field": "time", "type": "nominal", "title": "Time"}]}}
+    return rows, spec
 
 
-def power_curve_figure(curve: dict | None):
-    """Best mean power per duration (log axis labelled in s/min/h); None without a power curve."""
-    import plotly.graph_objects as go
-
+def power_curve_chart(curve: dict | None) -> tuple[pd.DataFrame, dict] | None:
+    """Best mean power per duration on a log axis labelled 1 s … 5 h (labels only within the ride's durations),
+    as rows and a spec that is the same for every ride; None without a power curve."""
     if not curve:
         return None
     seconds = sorted(int(k) for k in curve)
-    watts = [curve[str(s)] for s in seconds]
-    fig = go.Figure(go.Scatter(x=seconds, y=watts, mode="lines+markers",
-                               customdata=[fmt.duration(s, with_seconds=True) for s in seconds],
-                               hovertemplate="%{customdata}: %{y:.0f} W<extra></extra>"))
-    fig.update_layout(height=300, margin=_MARGIN, title="Power curve", xaxis=fmt.duration_axis(seconds[-1]),
-                      yaxis_title="best mean power (W)")
-    return fig
+    rows = pd.DataFrame({"duration_s": seconds, "power_w": [float(curve[str(s)]) for s in seconds],
+                         "duration": [fmt.duration(s, with_seconds=True) for s in seconds]})
+    spec = {"$schema": SCHEMA, "height": 260, "title": "Power curve", "mark": {"type": "line", "point": True},
+            "encoding": {"x": duration_log_axis([s for s, _ in fmt.DURATION_TICKS], "duration"),
+                         "y": {"field": "power_w", "type": "quantitative", "title": "best mean power (W)"},
+                         "tooltip": [{"field": "duration", "type": "nominal", "title": "Duration"},
+                                     {"field": "power_w", "type": "quantitative", "title": "Best (W)",
+                                      "format": ".0f"}]}}
+    return rows, spec
 
 
 def sections_gain(sections: list[dict]) -> tuple[float | None, float | None]:

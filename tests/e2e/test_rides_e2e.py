@@ -33,12 +33,21 @@ def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page
     wait_for_app(page)
     page.get_by_role("heading", name="Ride", exact=True).wait_for()
     page.get_by_text("No GPS in this ride (indoor): no map.").wait_for()
-    charts = page.locator('[data-testid="stPlotlyChart"]')
-    charts.first.wait_for()
-    assert charts.count() >= 5  # power, HR, cadence, power zones, HR zones, power curve
-    assert page.get_by_text("Power (W)").first.is_visible()
-    assert page.get_by_text("Time in power zones").first.is_visible()
-    page.get_by_text("Power curve").first.scroll_into_view_if_needed()
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    streams = page.locator(".st-key-ride_streams_chart")
+    streams.locator("canvas, svg.marks").first.wait_for()
+    # streams, W′ balance, power zones, HR zones, power curve
+    assert charts.count() == 5 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
+    # the pointer over a panel shows every stream's value at that moment
+    box = streams.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible", timeout=10_000)
+    assert {"minutes", "Power (W)", "Heart rate (bpm)", "Cadence (rpm)"} <= set(
+        tooltip.locator("td.key").all_text_contents())
+    assert all(re.fullmatch(r"-?[\d,.]+", v) for v in tooltip.locator("td.value").all_text_contents())
+    page.get_by_text("Drag or scroll in a chart to pan and zoom all of them").wait_for()
+    page.locator(".st-key-ride_power_curve").scroll_into_view_if_needed()
     shot = screenshot(page, "ride-detail-fit")
     assert shot.stat().st_size > 20_000
     assert "Traceback" not in page.content()
