@@ -66,8 +66,8 @@ with tab_rules:
             rule = save_rule(cur, athlete, text, name=name, parsed=parsed,
                              confirmed=previewed and st.session_state.get("rule_confirm", False))
             st.session_state.pop("rule_preview", None)
-            st.success(f"Saved rule “{md(rule['name'])}”.")
-            st.rerun()
+            st.session_state["rules_flash"] = f"Saved rule “{md(rule['name'])}”: new plans follow it."
+            st.rerun()  # the list below shows it; the message waits for the rerun
     preview = st.session_state.get("rule_preview")
     if preview and preview[0] == text:
         parsed = preview[1]
@@ -95,6 +95,8 @@ with tab_rules:
             st.caption(md(parsed.note))
 
     st.subheader("Your rules")
+    if "rules_flash" in st.session_state:
+        st.success(st.session_state.pop("rules_flash"))
     if not rules:
         st.info("No rules yet. Write one above, e.g. “rest on Fridays”.")
     for rule in rules:
@@ -108,8 +110,11 @@ with tab_rules:
             b1, b2 = st.columns(2)
             if b1.button("Save as a new version", key=f"rule_edit_save_{rule['id']}"):
                 with ui.friendly_errors("saving the new version"):
-                    edit_rule(cur, rule["id"], new_text, athlete_id=athlete, confirmed=sure, parsed=parse_rule(
-                        new_text, cur=cur, settings=settings, context=parse_context(cur, athlete)))
+                    edited = edit_rule(cur, rule["id"], new_text, athlete_id=athlete, confirmed=sure,
+                                       parsed=parse_rule(new_text, cur=cur, settings=settings,
+                                                         context=parse_context(cur, athlete)))
+                    st.session_state["rules_flash"] = (f"Saved “{md(rule['name'])}” as version "
+                                                       f"{edited['version']}.")
                     st.rerun()
             toggle = "Enable" if not rule["enabled"] else "Disable"
             if b2.button(toggle, key=f"rule_toggle_{rule['id']}",

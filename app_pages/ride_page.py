@@ -21,8 +21,8 @@ def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> di
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def chart(kind: str, key: tuple, option: str = "") -> tuple | None:
-    """The ride's charts as (rows, Vega-Lite spec), built once per ride, data version (an FTP change is a new one:
+def chart(kind: str, key: tuple, option: str = "") -> dict | None:
+    """The ride's charts as Vega-Lite specs carrying their rows, built once per ride, data version (an FTP change is a new one:
     W′ balance and zones follow it) and choice; cached as resources because Streamlit only reads them."""
     ride = load_detail(*key)
     if kind == "streams":
@@ -36,13 +36,12 @@ def chart(kind: str, key: tuple, option: str = "") -> tuple | None:
     return ridecharts.power_curve_chart(ride["metrics"].get("power_curve"))
 
 
-def draw(rows_and_spec: tuple | None, key: str, where=st) -> None:
-    """A chart whose spec is the same from ride to ride (only its rows change), under a stable key: picking
-    another ride swaps the rows of the chart already drawn."""
-    if rows_and_spec is not None:
-        rows, spec = rows_and_spec
+def draw(spec: dict | None, key: str, where=st) -> None:
+    """A chart whose spec is the same from ride to ride but for its rows, under a stable key: picking another ride
+    swaps the rows of the chart already drawn."""
+    if spec is not None:
         with where.container(key=key):  # Streamlit marks a keyed container (.st-key-…), not a keyed chart
-            st.vega_lite_chart(rows, spec, width="stretch", key=f"{key}_vega")
+            st.vega_lite_chart(spec=spec, width="stretch", key=f"{key}_vega")
 
 
 url_id = st.query_params.get("id")

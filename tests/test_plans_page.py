@@ -154,12 +154,17 @@ def test_editing_a_rule_on_the_page_saves_version_two(db_path):
     at.text_area(key="rule_text").set_value("rest on Fridays")
     at.button(key="rule_save_button").click().run()
     (rule_id,), = read(db_path, "SELECT id FROM rules")[0]
+    saved = [s.value for s in at.success]  # the message survives the page's rerun
+    assert len(saved) == 1 and saved[0].startswith("Saved rule “Rest") and "Friday" in saved[0]
+    at.run()
+    assert not at.success  # said once
     at = open_page()
     at.text_area(key=f"rule_edit_{rule_id}").set_value("rest on Fridays and Mondays")
     at.button(key=f"rule_edit_save_{rule_id}").click().run()
     assert not at.exception
     rows, _ = read(db_path, "SELECT version, parent_rule_id FROM rules ORDER BY id")
     assert rows == [(1, None), (2, rule_id)]
+    assert any("as version 2" in s.value for s in at.success)
 
 
 def test_hostile_rule_text_is_shown_as_text_not_markdown(db_path):
@@ -219,6 +224,10 @@ def test_a_rule_is_disabled_and_enabled_again_on_the_page_and_the_form_offers_on
     at.text_area(key="rule_text").set_value("rest on Fridays")
     at.button(key="rule_save_button").click().run()
     (rule_id,), = read(db_path, "SELECT id FROM rules")[0]
+    saved = [s.value for s in at.success]  # the message survives the page's rerun
+    assert len(saved) == 1 and saved[0].startswith("Saved rule “Rest") and "Friday" in saved[0]
+    at.run()
+    assert not at.success  # said once
     at = open_page()
     assert at.multiselect(key="plan_rules").value == [rule_id]  # enabled rules are followed by default
     at.button(key=f"rule_toggle_{rule_id}").click().run()

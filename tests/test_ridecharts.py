@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 
 from core.rides.store import store_ride
 from core.views import fmt, ridecharts
+from core.views.dashcharts import dataset_frames
 from tests.test_dashcharts import assert_valid as assert_valid_spec
 from tests.test_rides import make_ride
 
@@ -37,10 +39,20 @@ def test_the_list_shows_km_rounded_moving_time_as_hours_and_minutes_and_joined_t
     assert ridecharts.page_count(0, 25) == 1 and ridecharts.page_count(51, 25) == 3
 
 
-def assert_valid(spec: dict, rows: pd.DataFrame | None = None) -> None:
-    """Valid Vega-Lite once Streamlit has given the spec its rows (a unit spec needs its data)."""
-    values = [] if rows is None else rows.astype(object).where(rows.notna(), None).to_dict("records")
-    assert_valid_spec({**spec, "data": {"values": values}})
+def assert_valid(spec: dict) -> dict[str, pd.DataFrame]:
+    """Valid Vega-Lite with its named datasets as Streamlit sends them (apart, as Arrow); the datasets as frames.
+    Every dataset a view names is in the spec."""
+    frames = dataset_frames(spec)
+    assert_valid_spec({**spec, "datasets": {name: [] for name in frames}})
+    assert set(re.findall(r"'name': '(\w+_(?:rows|tips|lowest))'", str({k: v for k, v in spec.items()
+                                                                        if k != "datasets"}))) <= set(frames)
+    return frames
+
+
+def same_but_rows(spec: dict, other: dict) -> bool:
+    """The two specs differ in their rows only (so the browser keeps the chart and swaps its data)."""
+    return ({k: v for k, v in spec.items() if k != "datasets"} == {k: v for k, v in other.items() if k != "datasets"}
+            and spec["datasets"].keys() == other["datasets"].keys())
 
 
 def panel_titles(spec: dict) -> list[str]:
@@ -49,11 +61,9 @@ def panel_titles(spec: dict) -> list[str]:
 
 def streams(frame: pd.DataFrame, axis: str = "time") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The streams chart's line rows, tooltip rows and spec."""
-    data, spec = ridecharts.streams_chart(frame, axis)
-    assert data is None  # the rows travel in the spec, as named datasets
-    rows, tips = (spec["datasets"][name].to_pandas() for name in ("stream_rows", "stream_tips"))
-    assert_valid({**spec, "datasets": {name: [] for name in spec["datasets"]}})
-    return rows, tips, spec
+    spec = ridecharts.streams_chart(frame, axis)
+    frames = assert_valid(spec)
+    return frames["stream_rows"], frames["stream_tips"], spec
 
 
 def test_streams_with_fewer_than_two_values_get_no_panel_and_speed_is_in_km_per_hour():
@@ -85,8 +95,7 @@ def test_the_streams_panels_share_one_zoom_and_one_pointer_and_the_spec_ignores_
     other = samples(n=3000)
     other["power"] = np.linspace(100, 400, 3000)
     other_rows, other_tips, other_spec = streams(other, "time")
-    without_rows = {k: v for k, v in spec.items() if k != "datasets"}
-    assert {k: v for k, v in other_spec.items() if k != "datasets"} == without_rows
+    assert same_but_rows(other_spec, spec)
     assert len(other_rows) == 3000 and len(other_tips) <= ridecharts.MAX_TIPS  # fewer hover targets than rows
     gaps = samples()
     gaps.loc[10:19, "power"] = np.nan
@@ -96,24 +105,24 @@ def test_the_streams_panels_share_one_zoom_and_one_pointer_and_the_spec_ignores_
 
 def test_zone_and_power_curve_charts_are_none_without_data_and_keep_one_spec_per_kind():
     assert ridecharts.zones_chart([0, 0, 0, 0, 0], "hr") is None and ridecharts.zones_chart(None) is None
-    rows, spec = ridecharts.zones_chart([600, 120, 0, 0, 0, 0, 60], "power")
-    assert_valid(spec, rows)
+    spec = ridecharts.zones_chart([600, 120, 0, 0, 0, 0, 60], "power")
+    rows = assert_valid(spec)["zone_rows"]
     assert rows["zone"].tolist() == [f"Z{i}" for i in range(1, 8)] and rows["minutes"].tolist() == [
         10, 2, 0, 0, 0, 0, 1]
     assert rows["time"].iloc[0] == fmt.duration(600, with_seconds=True)
     assert spec["title"] == "Time in power zones" and spec["encoding"]["color"]["scale"]["range"][0] == (
         ridecharts.ZONE_COLOURS[0])
-    assert ridecharts.zones_chart([60, 0, 0, 0, 0, 0, 0], "power")[1] == spec
-    assert ridecharts.zones_chart([60, 60, 0, 0, 0], "hr")[1]["title"] == "Time in heart-rate zones"
+    assert same_but_rows(ridecharts.zones_chart([60, 0, 0, 0, 0, 0, 0], "power"), spec)
+    assert ridecharts.zones_chart([60, 60, 0, 0, 0], "hr")["title"] == "Time in heart-rate zones"
     assert ridecharts.power_curve_chart({}) is None
-    rows, curve = ridecharts.power_curve_chart({"60": 300, "5": 700, "1200": 250, "3600": 230})
-    assert_valid(curve, rows)
+    curve = ridecharts.power_curve_chart({"60": 300, "5": 700, "1200": 250, "3600": 230})
+    rows = assert_valid(curve)["curve_rows"]
     assert rows["duration_s"].tolist() == [5, 60, 1200, 3600] and rows["power_w"].tolist() == [700, 300, 250, 230]
     x = curve["encoding"]["x"]
     assert x["scale"] == {"type": "log", "nice": False}  # the axis ends at the ride's longest effort
     for seconds, text in ((5, "5 s"), (60, "1 min"), (1200, "20 min"), (3600, "1 h")):
         assert seconds in x["axis"]["values"] and f"datum.value == {seconds} ? '{text}'" in x["axis"]["labelExpr"]
-    assert ridecharts.power_curve_chart({"5": 900, "60": 400})[1] == curve
+    assert same_but_rows(ridecharts.power_curve_chart({"5": 900, "60": 400}), curve)
 
 
 def test_the_w_prime_chart_keeps_its_lowest_point_and_labels_it_away_from_the_edge():
@@ -121,14 +130,15 @@ def test_the_w_prime_chart_keeps_its_lowest_point_and_labels_it_away_from_the_ed
 
     balance = np.full(20_001, 20_000.0)
     balance[12_345] = 4_321.0  # a minimum the downsampling step would skip
-    rows, spec = w_prime_chart({"balance_j": balance, "min_j": 4_321.0, "min_at_s": 12_345})
-    assert_valid(spec, rows)
+    spec = w_prime_chart({"balance_j": balance, "min_j": 4_321.0, "min_at_s": 12_345})
+    frames = assert_valid(spec)
+    rows, lowest = frames["w_prime_rows"], frames["w_prime_lowest"]
     assert len(rows) <= MAX_CHART_POINTS + 1 and rows["minutes"].is_monotonic_increasing
-    lowest = rows.dropna(subset=["label"])
-    assert lowest["minutes"].tolist() == [12_345 / 60] and lowest["kj"].tolist() == [4.321]
-    assert lowest["label"].tolist() == ["min 4.3 kJ"] and set(rows["label_side"]) == {"right"}
+    assert 4.321 in rows["kj"].tolist() and rows["kj"].min() == 4.321  # the line goes down to it
+    assert lowest.to_dict("records") == [{"minutes": 12_345 / 60, "kj": 4.321, "label": "min 4.3 kJ",
+                                          "side": "right"}]
     early = w_prime_chart({"balance_j": balance, "min_j": 20_000.0, "min_at_s": 0})
-    assert set(early[0]["label_side"]) == {"left"} and early[1] == spec
+    assert dataset_frames(early)["w_prime_lowest"]["side"].tolist() == ["left"] and same_but_rows(early, spec)
 
 
 def test_detail_tiles_say_indoor_without_distance_and_name_the_load_method():

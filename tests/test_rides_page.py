@@ -206,10 +206,12 @@ def _vega_chart(at: AppTest, text: str) -> dict:
     return json.loads(_vega_element(at, text).proto.spec)
 
 
-def _chart_rows(at: AppTest, text: str) -> pd.DataFrame:
+def _chart_rows(at: AppTest, text: str, dataset: str) -> pd.DataFrame:
+    """The rows of a chart's named dataset, as the browser gets them."""
     from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
-    return convert_arrow_bytes_to_pandas_df(_vega_element(at, text).proto.data.data)
+    sets = {d.name: d.data.data for d in _vega_element(at, text).proto.datasets}
+    return convert_arrow_bytes_to_pandas_df(sets[dataset])
 
 
 def _w_prime_caption(at: AppTest) -> str:
@@ -229,7 +231,7 @@ def test_the_ride_pages_cached_charts_follow_a_new_ftp_and_the_axis_choice(seede
     db.close()
     at.run()
     assert "CP 300 W" in _w_prime_caption(at)
-    assert _chart_rows(at, "W′ balance")["kj"].max() == 20.0  # W′ = 20 kJ without a model, full at the start
+    assert _chart_rows(at, "W′ balance", "w_prime_rows")["kj"].max() == 20.0  # W′ = 20 kJ without a model, full at the start
     at.radio(key="ride_axis").set_value("distance").run()
     assert _vega_chart(at, "Heart rate (bpm)")["vconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "km"
     assert "CP 300 W" in _w_prime_caption(at)

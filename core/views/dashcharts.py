@@ -163,6 +163,19 @@ def duration_log_axis(ticks: list[int], title: str) -> dict:
             "axis": {"values": ticks, "labelExpr": label_expr}}
 
 
+def arrow_rows(frame: pd.DataFrame):
+    """A chart's rows for a named dataset (``spec["datasets"]``, which Streamlit sends as Arrow): without the
+    frame's index, which would reach the browser as a column (and a tooltip showing every field would list it)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def dataset_frames(spec: dict) -> dict[str, pd.DataFrame]:
+    """A spec's named datasets as frames (for tests and for anyone reading a chart's numbers)."""
+    return {name: rows.to_pandas() for name, rows in spec.get("datasets", {}).items()}
+
+
 def spec_values(spec: dict) -> list[dict]:
     """The rows a spec draws (for tests and for anyone reading a chart's numbers)."""
     return spec["data"]["values"]

@@ -12,7 +12,7 @@ import pandas as pd
 from core.rides import powerstore
 from core.rides.metrics import power_series, w_prime_balance
 from core.views import fmt
-from core.views.dashcharts import SCHEMA
+from core.views.dashcharts import SCHEMA, arrow_rows
 
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 MAX_CHART_POINTS = 1200  # a chart is ~1,200 px wide: more points only cost the browser time (bench/app_pages.py)
@@ -140,26 +140,29 @@ def ride_w_prime(cur, athlete_id: int, ride: dict, streams) -> dict | None:
             "w_prime_j": params["w_prime_j"], "source": source}
 
 
-def w_prime_chart(wbal: dict) -> tuple[pd.DataFrame, dict]:
-    """W′ balance over the ride (minutes, kJ), its minimum marked and labelled, as rows (at most
-    MAX_CHART_POINTS, the minimum always among them) and a spec that is the same for every ride."""
+def w_prime_chart(wbal: dict) -> dict:
+    """W′ balance over the ride (minutes, kJ), its minimum marked and labelled, as a spec carrying its rows (at
+    most MAX_CHART_POINTS, the minimum always among them), otherwise the same for every ride. The lowest point is
+    a dataset of its own: filtering it out of the rows would cost the browser an expression per row."""
     balance = wbal["balance_j"]
     step = max(1, -(-len(balance) // MAX_CHART_POINTS))
     seconds = np.union1d(np.arange(0, len(balance), step), [wbal["min_at_s"]]).astype(int)
     rows = pd.DataFrame({"minutes": seconds / 60, "kj": balance[seconds] / 1000})
-    rows["label"] = np.where(seconds == wbal["min_at_s"], f"min {wbal['min_j'] / 1000:.1f} kJ", None)
     # the label reads away from the nearer edge, so it is never cut off
-    rows["label_side"] = "left" if wbal["min_at_s"] < len(balance) / 2 else "right"
+    lowest = pd.DataFrame({"minutes": [wbal["min_at_s"] / 60], "kj": [wbal["min_j"] / 1000],
+                           "label": [f"min {wbal['min_j'] / 1000:.1f} kJ"],
+                           "side": ["left" if wbal["min_at_s"] < len(balance) / 2 else "right"]})
     x = {"field": "minutes", "type": "quantitative", "title": "minutes"}
     y = {"field": "kj", "type": "quantitative", "title": "kJ"}
-    lowest = {"filter": "isValid(datum.label)"}
-    labels = [{"transform": [lowest, {"filter": f"datum.label_side == '{side}'"}],
+    labels = [{"data": {"name": "w_prime_lowest"}, "transform": [{"filter": f"datum.side == '{side}'"}],
                "mark": {"type": "text", "dy": 12, "dx": 8 if side == "left" else -8, "align": side, "color": "#333"},
                "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}}
               for side in ("left", "right")]
-    spec = {"$schema": SCHEMA, "height": 220, "title": "W′ balance", "layer": [
-        {"mark": {"type": "line", "color": "#6A4C93", "strokeWidth": 1}, "encoding": {"x": x, "y": y}},
-        {"transform": [lowest], "mark": {"type": "point", "filled": True, "color": "#E4572E", "size": 70},
-         "encoding": {"x": x, "y": y, "tooltip": [{"field": "label", "type": "nominal", "title": "Lowest"}]}},
-        *labels]}
-    return rows, spec
+    return {"$schema": SCHEMA, "height": 220, "title": "W′ balance", "data": {"name": "w_prime_rows"},
+            "datasets": {"w_prime_rows": arrow_rows(rows), "w_prime_lowest": arrow_rows(lowest)}, "layer": [
+                {"mark": {"type": "line", "color": "#6A4C93", "strokeWidth": 1}, "encoding": {"x": x, "y": y}},
+                {"data": {"name": "w_prime_lowest"},
+                 "mark": {"type": "point", "filled": True, "color": "#E4572E", "size": 70},
+                 "encoding": {"x": x, "y": y,
+                              "tooltip": [{"field": "label", "type": "nominal", "title": "Lowest"}]}},
+                *labels]}

@@ -16,7 +16,7 @@ import pandas as pd
 from core.rides import store as rides
 from core.rides.dashboard import ZONE_COLOURS
 from core.views import fmt
-from core.views.dashcharts import SCHEMA, duration_log_axis
+from core.views.dashcharts import SCHEMA, arrow_rows, duration_log_axis
 from core.views.fmt import METRIC, Column, Units
 from core.views.text import plain, plot_text
 
@@ -173,7 +173,7 @@ _INSIDE_Y = {"orient": "left", "ticks": False, "domain": False, "labelAlign": "l
              "labelBaseline": "bottom", "labelOpacity": 0.8, "tickCount": 4}
 
 
-def streams_chart(samples: pd.DataFrame, axis: str = "time") -> tuple[None, dict] | None:
+def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
     """The ride's streams as a Vega-Lite spec carrying its rows (``spec["datasets"]``): a panel per stream with at
     least two values (its title, with the unit, above it), against minutes or km (minutes when the ride has no
     distance), every panel with its own x labels. The x axes are one scale: dragging or scrolling in any panel pans and zooms them all (double
@@ -213,22 +213,14 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> tuple[None, dict
     # Two named datasets (Streamlit sends each as Arrow): the rows the lines draw, the rows the tooltips show.
     spec = {"$schema": SCHEMA, "data": {"name": "stream_rows"}, "vconcat": panels, "spacing": 14,
             "resolve": {"scale": {"x": "shared"}},
-            "datasets": {"stream_rows": _arrow(rows), "stream_tips": _arrow(_stream_tips(rows, x_name, shown))},
+            "datasets": {"stream_rows": arrow_rows(rows), "stream_tips": arrow_rows(_stream_tips(rows, x_name, shown))},
             "params": [
                 {"name": "stream_zoom", "select": {"type": "interval", "encodings": ["x"]}, "bind": "scales",
                  "views": [f"{column}_line" for column, _, _ in shown]},
                 {"name": "stream_hover", "select": {"type": "point", "fields": [x_name], "nearest": True,
                                                     "on": "pointerover", "clear": "pointerout"},
                  "views": [f"{column}_hover" for column, _, _ in shown]}]}
-    return None, spec
-
-
-def _arrow(frame: pd.DataFrame):
-    """The frame as an Arrow table without its index: a DataFrame's index would reach the browser as a column,
-    and the tooltip would list it."""
-    import pyarrow as pa
-
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    return spec
 
 
 MAX_TIPS = 400  # hover targets per panel: one every ~2.5 px of a wide chart
@@ -247,9 +239,9 @@ def _stream_tips(rows: pd.DataFrame, x_name: str, shown: list[tuple]) -> pd.Data
     return tips
 
 
-def zones_chart(seconds: list[float] | None, kind: str = "power") -> tuple[pd.DataFrame, dict] | None:
-    """Minutes per zone (7 Coggan power zones or 5 HR zones) as rows and a Vega-Lite spec that depends only on the
-    kind and the number of zones; None when the ride has no time in any zone."""
+def zones_chart(seconds: list[float] | None, kind: str = "power") -> dict | None:
+    """Minutes per zone (7 Coggan power zones or 5 HR zones) as a Vega-Lite spec carrying its rows, otherwise
+    the same for every ride with that many zones; None when the ride has no time in any zone."""
     if not seconds or not any(seconds):
         return None
     names = [f"Z{i}" for i in range(1, len(seconds) + 1)]
@@ -257,7 +249,7 @@ def zones_chart(seconds: list[float] | None, kind: str = "power") -> tuple[pd.Da
                          "time": [fmt.duration(s, with_seconds=True) for s in seconds]})
     power = kind == "power"
     spec = {"$schema": SCHEMA, "height": 240, "title": "Time in power zones" if power else "Time in heart-rate zones",
-            "mark": {"type": "bar"},
+            "data": {"name": "zone_rows"}, "datasets": {"zone_rows": arrow_rows(rows)}, "mark": {"type": "bar"},
             "encoding": {"x": {"field": "zone", "type": "ordinal", "sort": names, "axis": {"labelAngle": 0},
                                "title": "Coggan power zone" if power else "HR zone"},
                          "y": {"field": "minutes", "type": "quantitative", "title": "minutes"},
@@ -266,24 +258,25 @@ def zones_chart(seconds: list[float] | None, kind: str = "power") -> tuple[pd.Da
                                              "range": [ZONE_COLOURS[i % len(ZONE_COLOURS)] for i in range(len(names))]}},
                          "tooltip": [{"field": "zone", "type": "nominal", "title": "Zone"},
                                      {"field": "time", "type": "nominal", "title": "Time"}]}}
-    return rows, spec
+    return spec
 
 
-def power_curve_chart(curve: dict | None) -> tuple[pd.DataFrame, dict] | None:
+def power_curve_chart(curve: dict | None) -> dict | None:
     """Best mean power per duration on a log axis labelled 1 s … 5 h (labels only within the ride's durations),
-    as rows and a spec that is the same for every ride; None without a power curve."""
+    as a spec carrying its rows, otherwise the same for every ride; None without a power curve."""
     if not curve:
         return None
     seconds = sorted(int(k) for k in curve)
     rows = pd.DataFrame({"duration_s": seconds, "power_w": [float(curve[str(s)]) for s in seconds],
                          "duration": [fmt.duration(s, with_seconds=True) for s in seconds]})
-    spec = {"$schema": SCHEMA, "height": 260, "title": "Power curve", "mark": {"type": "line", "point": True},
+    spec = {"$schema": SCHEMA, "height": 260, "title": "Power curve", "data": {"name": "curve_rows"},
+            "datasets": {"curve_rows": arrow_rows(rows)}, "mark": {"type": "line", "point": True},
             "encoding": {"x": duration_log_axis([s for s, _ in fmt.DURATION_TICKS], "duration"),
                          "y": {"field": "power_w", "type": "quantitative", "title": "best mean power (W)"},
                          "tooltip": [{"field": "duration", "type": "nominal", "title": "Duration"},
                                      {"field": "power_w", "type": "quantitative", "title": "Best (W)",
                                       "format": ".0f"}]}}
-    return rows, spec
+    return spec
 
 
 def sections_gain(sections: list[dict]) -> tuple[float | None, float | None]:
