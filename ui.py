@@ -171,17 +171,25 @@ def _walk(element):
         yield from _walk(child)
 
 
-def kept_map(key: str, version: tuple, build, *, layer=None, height: int = 460) -> dict:
-    """An offline folium map (``build()``, core.views.mapview) built once per ``key`` and ``version`` and sent the
-    same on every rerun, so the browser keeps it (and the rider's zoom and pan); ``layer``, a folium.FeatureGroup,
-    is drawn over it and swapped on its own. Returns the prepared map (its ``simplification`` for captions)."""
+def map_layer_script(layer) -> str:
+    """A folium.FeatureGroup as the script streamlit-folium evaluates over a kept map (``kept_map``'s ``layer``).
+    The script names its elements at random: a page that wants the browser to leave the layer alone across reruns
+    keeps the script, not the layer."""
     import folium
     import streamlit_folium as sf
 
+    return sf._get_feature_group_string(layer, folium.Map(tiles=None))  # a throwaway parent: the kept map never changes
+
+
+def kept_map(key: str, version: tuple, build, *, layer=None, height: int = 460) -> dict:
+    """An offline folium map (``build()``, core.views.mapview) built once per ``key`` and ``version`` and sent the
+    same on every rerun, so the browser keeps it (and the rider's zoom and pan); ``layer``, a folium.FeatureGroup
+    or its ``map_layer_script``, is drawn over it and swapped on its own (the browser redraws it when the script
+    changes). Returns the prepared map (its ``simplification`` for captions)."""
+    import streamlit_folium as sf
+
     prepared = _prepared_map(key, version, build)
-    layer_script = None
-    if layer is not None:  # its own throwaway parent: the kept map is shared and never changes
-        layer_script = sf._get_feature_group_string(layer, folium.Map(tiles=None))
+    layer_script = layer if layer is None or isinstance(layer, str) else map_layer_script(layer)
     sf._component_func(
         script=prepared["script"], header=prepared["header"], html=prepared["html"], id=prepared["id"],
         key=prepared["key"], height=height, width=None, returned_objects=[], default={}, zoom=None, center=None,

@@ -2,6 +2,8 @@
 
 The ride comes from the address (?id=N, as linked from the Rides page); without one, pick it here."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -34,6 +36,16 @@ def chart(kind: str, key: tuple, option: str = "") -> dict | None:
     if kind == "zones":
         return ridecharts.zones_chart(ride["metrics"].get(f"zones_{option}_s"), option)
     return ridecharts.power_curve_chart(ride["metrics"].get("power_curve"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def map_layer(key: tuple, zones_key: str, _zones: list) -> str:
+    """The ride's track, sections and climb markers as a layer script, kept per ride, data version and privacy
+    zones: the same script on every rerun leaves the rider's zoom and pan alone."""
+    from core.views.mapview import route_layer
+
+    ride = load_detail(*key)
+    return ui.map_layer_script(route_layer(ride["points"], ride["sections"], name=ride["name"], zones=_zones))
 
 
 def draw(spec: dict | None, key: str, where=st) -> None:
@@ -96,15 +108,14 @@ with st.expander("Notes, RPE, name and type"), st.form(f"ride_edit_{ride_id}"):
 
 samples: pd.DataFrame = ride["samples"]
 if ride["points"] is not None and len(ride["points"]["lat"]):
-    from streamlit_folium import st_folium
-
     from core.athletes import privacy_zones
-    from core.views.mapview import route_map
+    from core.views.mapview import offline_map
 
     with ui.friendly_errors("drawing the map"):
         zones = privacy_zones(cur, athlete)
-        st_folium(route_map(ride["points"], ride["sections"], name=ride["name"], zones=zones), height=380,
-                  returned_objects=[], key=f"ride_map_{ride_id}")
+        # One Leaflet map for every ride; the ride's track is a layer the browser swaps when another ride is picked.
+        ui.kept_map("ride_map", (), offline_map, height=380,
+                    layer=map_layer(key, json.dumps([z.model_dump() for z in zones]), zones))
         if zones:
             st.caption("Your privacy zones are left out of this map (Settings).")
 elif not samples.empty:

@@ -23,7 +23,7 @@ from core.files.gpx import read_gpx
 from core.importer import import_file
 from core.rides.compare import compare_rides
 from core.store.gpx_export import export_gpx
-from core.views.mapview import comparison_map, highlight_layer, route_map
+from core.views.mapview import comparison_map, highlight_layer, route_layer, route_map
 from tests.apptest_helpers import run_app_page
 
 RIDE = "sweatpy__activity_4078723797.gpx"
@@ -138,6 +138,15 @@ def test_the_ride_map_draws_nothing_inside_a_zone_and_breaks_the_line_around_it(
     private = map_coordinates(route_map(points, sections, zones=[zone]))
     assert len(private) > 100
     assert (distance_m(private[:, 0], private[:, 1], zone) > zone.radius_m).all()
+    # the Ride page's layer over its kept map draws the same, the map moved to it whatever was in view
+    from ui import map_layer_script
+
+    script = map_layer_script(route_layer(points, sections, zones=[zone]))
+    layered = np.array([(float(a), float(b)) for a, b in re.findall(r"\[(-?\d+\.\d+), (-?\d+\.\d+)\]", script)])
+    assert (distance_m(layered[:, 0], layered[:, 1], zone) > zone.radius_m).all()
+    assert set(map(tuple, layered)) <= set(map(tuple, private)) and len(layered) >= len(private) - 3  # the map's
+    # own centre and fitted bounds are not in the layer
+    assert "(true || !map.getBounds().contains(bounds))" in script and "map_div.addLayer(" in script
 
 
 def test_compare_draws_no_ride_inside_a_zone(cur, athlete_id, ride, data_dir):

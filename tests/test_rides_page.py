@@ -235,3 +235,20 @@ def test_the_ride_pages_cached_charts_follow_a_new_ftp_and_the_axis_choice(seede
     at.radio(key="ride_axis").set_value("distance").run()
     assert _vega_chart(at, "Heart rate (bpm)")["vconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "km"
     assert "CP 300 W" in _w_prime_caption(at)
+
+
+def test_picking_another_ride_keeps_the_map_and_swaps_only_its_track(seeded):
+    from tests.test_routes_page import folium_component
+
+    at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Hill repeats"])
+    hill, hill_id = folium_component(at, with_id=True)
+    assert "map_div.addLayer(" in hill["feature_group"] and hill["js_links"] == ["/app/static/leaflet/leaflet.js"]
+    at.run()  # a rerun sends the same layer: the browser leaves the rider's zoom and pan alone
+    assert folium_component(at)["feature_group"] == hill["feature_group"]
+    at.selectbox(key="ride_pick").select(seeded["ids"]["Easy spin"]).run()
+    easy, easy_id = folium_component(at, with_id=True)
+    # the same Leaflet map (element id and script): only the track layer is new
+    assert easy_id == hill_id and easy["script"] == hill["script"]
+    assert easy["feature_group"] != hill["feature_group"] and "map_div.addLayer(" in easy["feature_group"]
+    at.selectbox(key="ride_pick").select(seeded["ids"]["Trainer intervals"]).run()
+    assert folium_component(at) is None and any("indoor" in c.value for c in at.caption)  # no GPS, no map

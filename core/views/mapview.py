@@ -18,7 +18,8 @@ the final tolerance, reported in ``SimplifiedLine.max_deviation_m``.
 A chosen section is not part of the map: ``st_folium`` keys its component on a hash of the map's script, so any
 change to the map (a thicker line, new bounds) makes the browser load and draw a new Leaflet map, losing the rider's
 zoom. ``highlight_layer`` is a FeatureGroup passed as ``feature_group_to_add``, which the component swaps on the map
-it already has (streamlit-folium 0.27.4's frontend: the previous groups removed, the new one evaluated).
+it already has (streamlit-folium 0.27.4's frontend: the previous groups removed, the new one evaluated). The Ride
+page goes further: one empty map for every ride, the ride's track a layer (``route_layer``) the map moves to.
 """
 
 from __future__ import annotations
@@ -165,6 +166,17 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None,
 
     ``m.velocoach_simplification`` lists a SimplifiedLine per line (points kept, maximum deviation)."""
     m = offline_map()
+    simplified, bounds = _draw(m, lines, sections, markers, max_points)
+    if bounds:
+        m.fit_bounds(bounds)
+    m.velocoach_simplification = simplified
+    return m
+
+
+def _draw(parent, lines: list[MapLine], sections: list[MapSection] | None, markers: list[MapMarker] | None,
+          max_points: int) -> tuple[list[SimplifiedLine], list[list[float]] | None]:
+    """The lines, sections and markers drawn on ``parent`` (a map or a layer); each line's simplification and the
+    bounds of everything drawn (None when nothing is)."""
     simplified: list[SimplifiedLine] = []
     bounds: list[list[float]] = []
     for i, line in enumerate(lines):
@@ -182,21 +194,21 @@ def build_map(lines: list[MapLine], sections: list[MapSection] | None = None,
         where = _locations(la, lo) if len(runs) == 1 else [_locations(lat[r], lon[r]) for r in runs]
         folium.PolyLine(where, color=line.color if show_base else "#1F2933",
                         weight=line.weight if show_base else line.weight + 3, opacity=0.9 if show_base else 0.35,
-                        tooltip=_tooltip(tooltip)).add_to(m)
+                        tooltip=_tooltip(tooltip)).add_to(parent)
     if sections and lines and simplified:
         for section in sections:
             where = _section_locations(lines[0], simplified[0], section)
             if where is not None:
                 folium.PolyLine(where, color=section.color, weight=5, opacity=1.0,
-                                tooltip=_tooltip(section.tooltip)).add_to(m)
+                                tooltip=_tooltip(section.tooltip)).add_to(parent)
     for marker in markers or []:
         folium.CircleMarker([marker.lat, marker.lon], radius=marker.radius, color=marker.color, fill=True,
-                            fill_color="#FFFFFF", fill_opacity=1.0, weight=3, tooltip=_tooltip(marker.tooltip)).add_to(m)
-    if bounds:
-        arr = np.asarray(bounds)
-        m.fit_bounds([[arr[:, 0].min(), arr[:, 1].min()], [arr[:, 0].max(), arr[:, 1].max()]])
-    m.velocoach_simplification = simplified
-    return m
+                            fill_color="#FFFFFF", fill_opacity=1.0, weight=3, tooltip=_tooltip(marker.tooltip)
+                            ).add_to(parent)
+    if not bounds:
+        return simplified, None
+    arr = np.asarray(bounds)
+    return simplified, [[float(arr[:, 0].min()), float(arr[:, 1].min())], [float(arr[:, 0].max()), float(arr[:, 1].max())]]
 
 
 def _section_locations(line: MapLine, simple: SimplifiedLine, section: MapSection):
@@ -215,23 +227,25 @@ def _section_locations(line: MapLine, simple: SimplifiedLine, section: MapSectio
 
 class BringIntoView(folium.MacroElement):
     """Moves the map to its parent layer (a feature group on the map) only when that layer is not wholly in view
-    already: choosing a section shows it without throwing away the rider's own zoom and pan."""
+    already: choosing a section shows it without throwing away the rider's own zoom and pan. ``always``: fitted
+    to the layer whatever is in view (a new ride's track on a kept map)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function (layer, map) {
             var bounds = layer.getBounds();
-            if (bounds.isValid() && !map.getBounds().contains(bounds)) {
+            if (bounds.isValid() && ({{ this.always|tojson }} || !map.getBounds().contains(bounds))) {
                 map.fitBounds(bounds, {{ this.options|tojson }});
             }
         })({{ this._parent.get_name() }}, {{ this._parent._parent.get_name() }});
         {% endmacro %}
         """)
 
-    def __init__(self, max_zoom: int = 16):
+    def __init__(self, max_zoom: int = 16, *, always: bool = False):
         super().__init__()
         self._name = "BringIntoView"
         self.options = {"padding": [24, 24], "maxZoom": max_zoom}
+        self.always = bool(always)
 
 
 def _cut(lat, lon, dist, start_m, end_m) -> tuple[np.ndarray, np.ndarray]:
@@ -277,15 +291,10 @@ def _map_section(section: dict) -> MapSection:
                       section_tooltip(section), section["kind"])
 
 
-def route_map(points: dict, sections: list[dict], *, name: str = "", max_points: int = MAX_POINTS_PER_LINE,
-              zones: list | None = None) -> folium.Map:
-    """The Routes page map: the route's points (``core.routes.store.route_points``) with its stored sections
-    coloured by kind and grade, and start/summit markers on every climb. ``zones`` (a ride's map: the athlete's
-    privacy zones, core.athletes) leave out every point and marker inside them. The same route gives the same
-    map whatever section is chosen: ``highlight_layer`` draws that one over it."""
+def _climb_markers(points: dict, sections: list[dict], zones: list | None) -> list[MapMarker]:
+    """Start and summit markers of every climb, none inside a privacy zone."""
     from core.athletes import private_points
 
-    line = _route_line(points, zones, name)
     lat, lon, dist = points["lat"], points["lon"], points["dist_m"]
     markers = []
     for s in sections:
@@ -297,7 +306,32 @@ def route_map(points: dict, sections: list[dict], *, name: str = "", max_points:
             markers.append(MapMarker(*point_at(lat, lon, dist, s["end_m"]), summit, "#B3001B", 6))
     if zones:
         markers = [mk for mk in markers if not private_points([mk.lat], [mk.lon], zones)[0]]
-    return build_map([line], [_map_section(s) for s in sections], markers, max_points=max_points)
+    return markers
+
+
+def route_map(points: dict, sections: list[dict], *, name: str = "", max_points: int = MAX_POINTS_PER_LINE,
+              zones: list | None = None) -> folium.Map:
+    """The Routes page map: the route's points (``core.routes.store.route_points``) with its stored sections
+    coloured by kind and grade, and start/summit markers on every climb. ``zones`` (a ride's map: the athlete's
+    privacy zones, core.athletes) leave out every point and marker inside them. The same route gives the same
+    map whatever section is chosen: ``highlight_layer`` draws that one over it."""
+    return build_map([_route_line(points, zones, name)], [_map_section(s) for s in sections],
+                     _climb_markers(points, sections, zones), max_points=max_points)
+
+
+def route_layer(points: dict, sections: list[dict], *, name: str = "", max_points: int = MAX_POINTS_PER_LINE,
+                zones: list | None = None) -> folium.FeatureGroup:
+    """``route_map``'s lines, sections and markers as a layer over a kept empty map (``offline_map``), the map
+    moved to it when it is drawn: the Ride page keeps one Leaflet map and swaps the track when the rider picks
+    another ride, where a new map per ride made the browser load and start Leaflet again (issue 17).
+    ``layer.velocoach_simplification`` as on ``build_map``'s map."""
+    layer = folium.FeatureGroup(name="Ride", control=False)
+    simplified, bounds = _draw(layer, [_route_line(points, zones, name)], [_map_section(s) for s in sections],
+                               _climb_markers(points, sections, zones), max_points)
+    if bounds:
+        BringIntoView(always=True).add_to(layer)
+    layer.velocoach_simplification = simplified
+    return layer
 
 
 def highlight_layer(points: dict, sections: list[dict], highlight: int | None, *,
