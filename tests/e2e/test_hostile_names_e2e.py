@@ -49,10 +49,13 @@ CHECK_FRAME = """() => {
     .filter(src => src === 'x');
   return {marks, evil, images};
 }"""
+# Layers are globals of the map's frame, or (a layer streamlit-folium evaluates over a kept map: the Ride page's
+# track) reachable only through the map.
 OPEN_TOOLTIPS = """() => {
   const texts = [];
-  for (const key of Object.keys(window)) {
-    const layer = window[key];
+  const layers = new Set(Object.keys(window).map((key) => window[key]));
+  if (window.map && window.map._layers) Object.values(window.map._layers).forEach((layer) => layers.add(layer));
+  for (const layer of layers) {
     try {
       if (layer && typeof layer.getTooltip === 'function' && layer.getTooltip()) {
         layer.openTooltip();
