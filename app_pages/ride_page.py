@@ -24,8 +24,9 @@ def load_detail(db_path: str, athlete_id: int, ride_id: int, version: int) -> di
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def chart(kind: str, key: tuple, option: str = "") -> dict | None:
-    """The ride's charts as Vega-Lite specs carrying their rows, built once per ride, data version (an FTP change is a new one:
-    W′ balance and zones follow it) and choice; cached as resources because Streamlit only reads them."""
+    """The ride's charts as Vega-Lite specs carrying their rows, built once per ride, data version (an FTP change
+    is a new one: W′ balance and zones follow it) and choice; cached as resources because Streamlit only reads
+    them."""
     ride = load_detail(*key)
     if kind == "streams":
         return ridecharts.streams_chart(ride["samples"], option)

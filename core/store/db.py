@@ -176,7 +176,7 @@ def connect(path: str | Path, *, migrate_schema: bool = True, read_only: bool = 
     try:
         if unclean:
             _recover(db.connection, path)
-        applied = _applied_versions(db.connection)  # read once: the catalog query is a good part of a start
+        applied = _applied_versions(db.connection)  # read once: every start pays it
         pending = _pending(db.connection, applied)
         if migrate_schema and not read_only and pending:
             if applied:  # an existing database: keep a copy first

@@ -27,7 +27,6 @@ SORT_LABELS = {"started_at": "Date", "distance_m": "Distance", "moving_time_s": 
 STREAMS = (("power", "Power (W)", "#E4572E"), ("hr", "Heart rate (bpm)", "#B3001B"),
            ("cadence", "Cadence (rpm)", "#8338EC"), ("speed", "Speed (km/h)", "#3A86FF"),
            ("ele", "Elevation (m)", "#2A9D8F"))
-_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
 def ride_label(row: dict) -> str:
