@@ -148,3 +148,25 @@ def test_importing_a_ride_loads_no_arrow_pandas_or_scipy(db_path):
     result = subprocess.run([sys.executable, "-c", PROBE, str(db_path), json.dumps(commands), json.dumps(heavy)],
                             cwd=ROOT, check=True, capture_output=True, text=True)
     assert json.loads(result.stdout) == {" ".join(argv): [0, []] for argv in commands}
+
+
+def test_fitness_json_lines_are_what_json_dumps_writes_for_each_day(db_path):
+    from core.cli import dumps
+    from core.commands.metrics import FITNESS_KEYS, fitness_json_lines, metrics_rows
+
+    db = connect(db_path)
+    try:
+        cur = db.cursor()
+        athlete = cur.execute("INSERT INTO athletes (name) VALUES ('A') RETURNING id").fetchone()[0]
+        with transaction(cur):
+            for i in range(0, 60, 2):
+                insert_ride(cur, athlete, date(2024, 1, 1) + timedelta(days=i), 37.123456 + i)
+        rows = metrics_rows(cur, athlete, "fitness", None, date(2024, 3, 10))
+        assert len(rows) == 70 and rows[0]["ctl"] > 0 and rows[1]["tss"] == 0.0
+        # Every shape a day can take: a value that is not finite, a projected day, a negative form, no TSS.
+        rows += [{"date": "2024-03-11", "ctl": None, "atl": 1e-07, "tsb": -0.0, "ramp": -12.5, "tss": None,
+                  "projected": True}]
+        expected = "".join(f"{dumps(row)}\n" for row in rows)
+        assert fitness_json_lines([tuple(row[k] for k in FITNESS_KEYS) for row in rows]) == expected
+    finally:
+        db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from datetime import date
 from math import isfinite
 
@@ -37,26 +38,61 @@ def _number(value):
 
 
 def metrics_rows(cur, athlete_id: int, kind: str, date_from: date | None, date_to: date | None) -> list[dict]:
-    from core.rides import totals  # plain rows from DuckDB: no pandas, numpy or scipy to import
-
-    if date_from and date_to and date_to < date_from:
-        raise ValidationError(f"--to {date_to} is before --from {date_from}")
     if kind == "fitness":
-        # Ten years are ~3,700 rows: dates as text now and rounding inline (no call per value) keep printing them
-        # a small part of the command (issue 17). The fitness values are always floats.
-        return [{"date": day.isoformat(), "ctl": round(ctl, 3) if isfinite(ctl) else None,
-                 "atl": round(atl, 3) if isfinite(atl) else None, "tsb": round(tsb, 3) if isfinite(tsb) else None,
-                 "ramp": round(ramp, 3) if isfinite(ramp) else None, "tss": _number(tss), "projected": projected}
-                for day, tss, ctl, atl, tsb, ramp, projected in totals.fitness_tuples(cur, athlete_id, date_from,
-                                                                                       date_to)]
-    rows = totals.period_rows(cur, athlete_id, "week" if kind == "weekly" else "month", date_from, date_to)
+        return [dict(zip(FITNESS_KEYS, row, strict=True)) for row in _fitness_rows(cur, athlete_id, date_from, date_to)]
+    rows = _period_rows(cur, athlete_id, kind, date_from, date_to)
     return [{"period_start": row["period_start"], "rides": int(row["rides"]),
              **{k: _number(row[k]) for k in ("distance_m", "moving_time_s", "elevation_gain_m", "tss",
                                              "avg_power_w", "avg_hr")}}
             for row in rows]
 
 
+FITNESS_KEYS = ("date", "ctl", "atl", "tsb", "ramp", "tss", "projected")
+# One fitness day as `json.dumps` writes it: ten years are ~3,700 lines, and building a dict and running the
+# encoder for each was a tenth of the command (issue 17). tests/test_cli.py checks it against json.dumps.
+_FITNESS_LINE = '{"date": "%s", "ctl": %s, "atl": %s, "tsb": %s, "ramp": %s, "tss": %s, "projected": %s}\n'
+
+
+def fitness_json_lines(rows) -> str:
+    """``_fitness_rows`` as JSON lines, byte for byte ``json.dumps`` of each row's dict."""
+    return "".join([_FITNESS_LINE % (day, _json(ctl), _json(atl), _json(tsb), _json(ramp), _json(tss),
+                                     "true" if projected else "false")
+                    for day, ctl, atl, tsb, ramp, tss, projected in rows])
+
+
+def _json(number: float | None) -> str:
+    return "null" if number is None else repr(number)  # json writes a float as its repr
+
+
+def _check_window(date_from: date | None, date_to: date | None) -> None:
+    if date_from and date_to and date_to < date_from:
+        raise ValidationError(f"--to {date_to} is before --from {date_from}")
+
+
+def _fitness_rows(cur, athlete_id: int, date_from: date | None, date_to: date | None) -> list[tuple]:
+    """(date as text, ctl, atl, tsb, ramp, tss, projected) per day, rounded to 3 decimals (None if not finite)."""
+    from core.rides import totals  # plain rows from DuckDB: no pandas, numpy or scipy to import
+
+    _check_window(date_from, date_to)
+    # The fitness values are always floats: rounding inline (no call per value) keeps printing a long series a
+    # small part of the command.
+    return [(day.isoformat(), round(ctl, 3) if isfinite(ctl) else None, round(atl, 3) if isfinite(atl) else None,
+             round(tsb, 3) if isfinite(tsb) else None, round(ramp, 3) if isfinite(ramp) else None, _number(tss),
+             projected)
+            for day, tss, ctl, atl, tsb, ramp, projected in totals.fitness_tuples(cur, athlete_id, date_from, date_to)]
+
+
+def _period_rows(cur, athlete_id: int, kind: str, date_from: date | None, date_to: date | None) -> list[dict]:
+    from core.rides import totals
+
+    _check_window(date_from, date_to)
+    return totals.period_rows(cur, athlete_id, "week" if kind == "weekly" else "month", date_from, date_to)
+
+
 def cmd_metrics(args, ctx) -> int:
+    if args.json and args.kind == "fitness":
+        sys.stdout.write(fitness_json_lines(_fitness_rows(ctx.cur, ctx.athlete_id(), args.date_from, args.date_to)))
+        return 0
     rows = metrics_rows(ctx.cur, ctx.athlete_id(), args.kind, args.date_from, args.date_to)
     if args.json:
         ctx.print_json_lines(rows)
