@@ -341,13 +341,13 @@ def show_plan(plan: dict, projection: dict | None, key: str, *, ftp_w: float | N
         st.plotly_chart(planview.projection_figure(projection), key=f"{key}_fitness", width="stretch")
     st.plotly_chart(planview.plan_figure(plan, weekly_ctl), key=f"{key}_chart", width="stretch")
     if projection:
-        st.dataframe(planview.weeks_frame(projection), hide_index=True, key=f"{key}_weeks", width="stretch")
-    st.dataframe(planview.calendar_frame(plan), hide_index=True, key=f"{key}_calendar", width="stretch")
+        st.dataframe(planview.weeks_frame(projection), hide_index=True, placeholder="—", key=f"{key}_weeks", width="stretch")
+    st.dataframe(planview.calendar_frame(plan), hide_index=True, placeholder="—", key=f"{key}_calendar", width="stretch")
     choices = planview.workout_choices(plan)
     if choices and ftp_w:
         day = st.selectbox("Workout", list(choices), format_func=choices.get, key=f"{key}_workout")
         st.caption(f"Targets in watts for your FTP of {ftp_w:.0f} W today (they follow your FTP when it changes).")
-        st.dataframe(planview.steps_frame(plan, day, ftp_w), hide_index=True, key=f"{key}_steps")
+        st.dataframe(planview.steps_frame(plan, day, ftp_w), hide_index=True, placeholder="—", key=f"{key}_steps")
 
 
 def session_controls() -> None:
@@ -503,7 +503,7 @@ def plan_scenarios(cur, athlete: int, plan: dict, plans: list[dict], today) -> N
     pid = plan["id"]
     st.subheader("Versions and scenarios")
     versions = plan_versions(cur, athlete, pid)
-    st.dataframe(sv.version_rows(versions), hide_index=True, key=f"plan_versions_{pid}", width="stretch")
+    st.dataframe(sv.version_rows(versions), hide_index=True, placeholder="—", key=f"plan_versions_{pid}", width="stretch")
     if plan["parent_plan_id"]:
         if st.button("Roll back…", key=f"plan_rb_{pid}"):
             st.session_state["plans_confirm_rollback"] = pid
@@ -531,9 +531,9 @@ def plan_scenarios(cur, athlete: int, plan: dict, plans: list[dict], today) -> N
         with friendly_errors("comparing the plans"):
             result = compare_two(cur, athlete, a, b, today=today)
             st.caption(sv.compare_caption(result))
-            st.dataframe(sv.summary_frame(result), hide_index=True, key=f"cmp_summary_{pid}")
-            st.dataframe(sv.weeks_compare_frame(result), hide_index=True, key=f"cmp_weeks_{pid}")
-            st.dataframe(sv.days_compare_frame(result), hide_index=True, key=f"cmp_days_{pid}", width="stretch")
+            st.dataframe(sv.summary_frame(result), hide_index=True, placeholder="—", key=f"cmp_summary_{pid}")
+            st.dataframe(sv.weeks_compare_frame(result), hide_index=True, placeholder="—", key=f"cmp_weeks_{pid}")
+            st.dataframe(sv.days_compare_frame(result), hide_index=True, placeholder="—", key=f"cmp_days_{pid}", width="stretch")
     c1, c2, c3 = st.columns(3)
     name = c1.text_input("Name of the copy", f"{plan['name']} (scenario)"[:120], key=f"plan_copy_name_{pid}")
     if c1.button("Branch into a scenario", key=f"plan_branch_{pid}"):

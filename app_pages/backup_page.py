@@ -129,7 +129,7 @@ elif source[0] == "upload" or st.button("Check this file", key="backup_check_pat
                     + f": {counts_sentence(summary['rows'])}"
                     + (f"; rides from {md(summary['first_ride'])} to {md(summary['last_ride'])}"
                        if summary["first_ride"] else ""))
-        st.dataframe(counts_table(summary["rows"]), hide_index=True, key="backup_preview")
+        st.dataframe(counts_table(summary["rows"]), hide_index=True, placeholder="—", key="backup_preview")
         if st.button("Restore as a new athlete", type="primary", key="backup_restore"):
             with ui.friendly_errors(f"restoring {source[2]}"), st.spinner("Restoring…"):
                 try:
@@ -146,4 +146,4 @@ if copies:
                    "To go back to one, stop VeloCoach and copy it over the database file.")
         st.dataframe([{"taken before": c["kind"], "when (UTC)": f"{c['taken_at']:%Y-%m-%d %H:%M}",
                        "size (MB)": round(c["bytes"] / 1048576, 1), "file": c["file"]} for c in copies],
-                     hide_index=True, key="backup_snapshots")
+                     hide_index=True, placeholder="—", key="backup_snapshots")

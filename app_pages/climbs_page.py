@@ -44,7 +44,7 @@ if not climbs:
             "import a ride or a route with a climb.")
     st.stop()
 
-st.dataframe(climbview.climbs_table(climbs), hide_index=True, width="stretch", key="climbs_table",
+st.dataframe(climbview.climbs_table(climbs), hide_index=True, placeholder="—", width="stretch", key="climbs_table",
              height=min(38 + 35 * len(climbs), 300))
 labels = {c["climb_id"]: climbview.climb_label(c) for c in climbs}
 
@@ -72,7 +72,7 @@ def climb_detail(labels: dict[int, str]) -> None:
     cols[4].metric("Efforts", len(climb["efforts"]))
     if climb["efforts"]:
         st.markdown("**Efforts, fastest first**")
-        st.dataframe(climb["efforts_table"], hide_index=True, width="stretch", key="climb_efforts")
+        st.dataframe(climb["efforts_table"], hide_index=True, placeholder="—", width="stretch", key="climb_efforts")
         if climb["efforts_chart"] is not None:  # one spec for every climb: the browser swaps the rows only
             rows, spec = climb["efforts_chart"]
             st.container(key="climb_efforts_chart").vega_lite_chart(rows, spec, width="stretch")

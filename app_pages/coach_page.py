@@ -188,7 +188,7 @@ with tab_plan:
         ui.show_plan(result.plan, result.projection, "preview", ftp_w=result.ftp_w, engine=result.engine)
         if result.route_pacing:
             st.markdown("**Pacing per climb of the goal route**")
-            st.dataframe(result.route_pacing, hide_index=True, key="preview_pacing")
+            st.dataframe(result.route_pacing, hide_index=True, placeholder="—", key="preview_pacing")
         s1, s2, s3 = st.columns([1, 2, 2])
         make_active = s2.checkbox("Make it my active plan", value=True, key="plan_activate_on_save")
         accept = s3.checkbox("Keep the event on its day despite the conflict", key="plan_accept_conflicts") \

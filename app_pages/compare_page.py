@@ -145,7 +145,7 @@ st.subheader("Differences")
 table = ridecharts.differences_frame(comparison.differences,
                                     [LETTERS[i].upper() for i in range(len(comparison.rides))], units)
 st.caption(" · ".join(md(name) for name in names))
-st.dataframe(table, hide_index=True, width="stretch", key="compare_differences")
+st.dataframe(table, hide_index=True, placeholder="—", width="stretch", key="compare_differences")
 
 st.subheader("Shared climbs")
 climbs = comparison.climbs
@@ -154,5 +154,5 @@ if climbs.empty:
 else:
     weight_note = "" if comparison.weight_kg else " Add your weight in Settings to see W/kg."
     st.caption(f"A's climbs found on B by position, and B's on A: time, power, W/kg and heart rate on each.{weight_note}")
-    st.dataframe(ridecharts.shared_climbs_frame(climbs, units), hide_index=True, width="stretch",
+    st.dataframe(ridecharts.shared_climbs_frame(climbs, units), hide_index=True, placeholder="—", width="stretch",
                  key="compare_climbs")

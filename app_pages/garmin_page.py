@@ -133,7 +133,7 @@ if accounts:
 history = garmin_accounts.sync_history(cur, athlete_id)
 if history:
     st.subheader("Sync history")
-    st.dataframe(history, hide_index=True,
+    st.dataframe(history, hide_index=True, placeholder="—",
                  column_order=["account", "started_at", "origin", "status", "listed", "imported", "skipped",
                                "failed", "error"])
 elif not accounts:

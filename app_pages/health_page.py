@@ -60,11 +60,11 @@ if "ai" in sections:
         if not ai["feature_on"]:
             st.caption("The AI coach is switched off (VELOCOACH_FEATURES): the built-in coach does the job.")
         if ai["by_day"]:
-            st.dataframe(ai["by_day"], hide_index=True, key="health_ai_days")
+            st.dataframe(ai["by_day"], hide_index=True, placeholder="—", key="health_ai_days")
         rows = variant_rows(ai["variants"])
         if rows:
             st.caption("Prompt variants: how often each answered, failed, and was kept by the rider.")
-            st.dataframe(rows, hide_index=True, key="health_ai_variants")
+            st.dataframe(rows, hide_index=True, placeholder="—", key="health_ai_variants")
     if st.button("Check the AI service now", key="health_ai_check", disabled=not settings.ai_enabled):
         st.session_state["health_check_ai"] = True
         st.rerun()
@@ -75,11 +75,11 @@ if "garmin" in sections:
     if not garmin.get("feature_on", True):
         st.caption("Garmin sync is switched off (VELOCOACH_FEATURES).")
     elif garmin.get("accounts"):
-        st.dataframe(garmin["accounts"], hide_index=True, key="health_garmin_accounts")
+        st.dataframe(garmin["accounts"], hide_index=True, placeholder="—", key="health_garmin_accounts")
     else:
         st.caption("No Garmin account signed in.")
     if garmin.get("failures_30_days"):
-        st.dataframe(garmin["failures_30_days"], hide_index=True, key="health_garmin_failures")
+        st.dataframe(garmin["failures_30_days"], hide_index=True, placeholder="—", key="health_garmin_failures")
 
 if "errors" in sections:
     errors = sections["errors"]
@@ -87,22 +87,22 @@ if "errors" in sections:
     st.caption(f"Warnings and errors from {md(errors.get('log_file'))} (level {errors.get('log_level')}), newest "
                "first.")
     if errors.get("recent"):
-        st.dataframe(errors["recent"], hide_index=True, key="health_errors")
+        st.dataframe(errors["recent"], hide_index=True, placeholder="—", key="health_errors")
     else:
         st.caption("None.")
 
 if "audit" in sections:
     st.subheader("Audit log")
-    st.dataframe(audit_rows(sections["audit"].get("entries", [])), hide_index=True, key="health_audit")
+    st.dataframe(audit_rows(sections["audit"].get("entries", [])), hide_index=True, placeholder="—", key="health_audit")
 
 if "settings" in sections:
     conf = sections["settings"]
     st.subheader("Settings and feature flags")
     st.caption(f"VELOCOACH_ENV **{conf['env']}**: log level {conf['log_level']}, error details "
                f"{'shown' if conf['error_detail'] else 'hidden'}, demo seeding {'on' if conf['demo_seeding'] else 'off'}.")
-    st.dataframe(conf["features"], hide_index=True, key="health_features")
+    st.dataframe(conf["features"], hide_index=True, placeholder="—", key="health_features")
 
 for name, section in sections.items():  # a section this page has no layout for (added by another subsystem)
     if name not in ("database", "ai", "garmin", "errors", "audit", "settings"):
         st.subheader(f"{ICONS.get(section.get('status'), '')} {md(name.replace('_', ' ').capitalize())}")
-        st.dataframe(generic_rows(section), hide_index=True, key=f"health_{name}")
+        st.dataframe(generic_rows(section), hide_index=True, placeholder="—", key=f"health_{name}")

@@ -77,7 +77,7 @@ if fig is not None:
     if selected and selected[0].get("customdata"):
         st.switch_page("app_pages/ride_page.py", query_params={"id": selected[0]["customdata"][0]})
     st.caption("Select a point to open its ride.")
-    st.dataframe(powerview.efforts_table(report), hide_index=True, key="power_efforts",
+    st.dataframe(powerview.efforts_table(report), hide_index=True, placeholder="—", key="power_efforts",
                  column_config={"Ride": st.column_config.LinkColumn("Ride", display_text=r"ride\?id=(\d+)")})
 st.caption(f"Window {report['date_from']} – {report['date_to']}. Maximal efforts: sustained best efforts of 3–20 "
            "minutes on the fitted curve; see docs/COACHING.md (Power) for the rules.")

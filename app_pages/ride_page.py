@@ -150,26 +150,26 @@ draw(chart("power_curve", key), "ride_power_curve")
 
 if ride["laps"]:
     st.markdown("**Laps**")
-    st.dataframe(ridecharts.laps_table(ride["laps"], units), hide_index=True, width="stretch", key="ride_laps")
+    st.dataframe(ridecharts.laps_table(ride["laps"], units), hide_index=True, placeholder="—", width="stretch", key="ride_laps")
 if ride["metrics"].get("intervals"):
     st.markdown("**Intervals** (work bouts found in the ride)")
-    st.dataframe(climbview.intervals_table(ride["metrics"]["intervals"]), hide_index=True, width="stretch",
+    st.dataframe(climbview.intervals_table(ride["metrics"]["intervals"]), hide_index=True, placeholder="—", width="stretch",
                  key="ride_intervals")
 if ride["compliance"]:
     st.markdown(f"**Planned workout, interval by interval** — {md(ride['compliance']['summary'])}")
 if ride["compliance"] and ride["compliance"]["steps"]:  # an endurance ride has no interval to list
-    st.dataframe(climbview.compliance_table(ride["compliance"]), hide_index=True, width="stretch",
+    st.dataframe(climbview.compliance_table(ride["compliance"]), hide_index=True, placeholder="—", width="stretch",
                  key="ride_compliance")
 climbs = ridecharts.climbs_table(ride["sections"], units)
 if not climbs.empty:
     total, climbing = ridecharts.sections_gain(ride["sections"])
     st.markdown("**Climbs**")
-    st.dataframe(climbs, hide_index=True, width="stretch", key="ride_climbs")
+    st.dataframe(climbs, hide_index=True, placeholder="—", width="stretch", key="ride_climbs")
     if total is not None:
         st.caption(f"Elevation gain of the whole ride: {total:.0f} m, {climbing:.0f} m of it on these climbs.")
 if ride["efforts"]:
     st.markdown("**Efforts on your climbs**")
-    st.dataframe(climbview.ride_efforts_table(ride["efforts"]), hide_index=True, width="stretch",
+    st.dataframe(climbview.ride_efforts_table(ride["efforts"]), hide_index=True, placeholder="—", width="stretch",
                  key="ride_efforts")
     for climb_id, climb_name in dict((e["climb_id"], e["climb_name"]) for e in ride["efforts"]).items():
         st.page_link("app_pages/climbs_page.py", label=f"All efforts on {md(climb_name)}", icon=":material/landscape:",

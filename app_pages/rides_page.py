@@ -66,7 +66,7 @@ with ui.friendly_errors("searching rides"):
 # ---------------------------------------------------------------------------------------------- list
 st.caption(f"{total} rides match")
 if rows:
-    st.dataframe(rides_table(rows, ui.units()), hide_index=True, width="stretch", key="rides_table",
+    st.dataframe(rides_table(rows, ui.units()), hide_index=True, placeholder="—", width="stretch", key="rides_table",
                  column_config={"Load": st.column_config.TextColumn(
                      help="TSS for rides with power, TRIMP(100) for heart rate only")})
 pages = page_count(total, page_size)

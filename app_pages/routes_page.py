@@ -67,7 +67,7 @@ if selected_id is not None and selected_id not in {r["id"] for r in routes}:
         routes.append(get_route(cur, selected_id, athlete))
     except VeloCoachError:
         st.session_state["routes_selected"] = None
-st.dataframe(route_table(routes, units), hide_index=True, width="stretch", height=min(38 + 35 * len(routes), 250))
+st.dataframe(route_table(routes, units), hide_index=True, placeholder="—", width="stretch", height=min(38 + 35 * len(routes), 250))
 if total > ROUTES_SHOWN:
     st.caption(f"The {ROUTES_SHOWN} newest of {total:,} routes; search to find older ones.")
 ids = [r["id"] for r in routes]
@@ -139,7 +139,7 @@ def highlighted(route: dict, points: dict, sections: list[dict]) -> None:
 highlighted(route, points, sections)
 
 st.subheader("Sections")
-st.dataframe(sections_table(sections, units), hide_index=True, width="stretch", key="routes_sections_table",
+st.dataframe(sections_table(sections, units), hide_index=True, placeholder="—", width="stretch", key="routes_sections_table",
              column_config={"Gear": st.column_config.TextColumn(width="large")})  # the gear sentence in full
 st.caption(f"Times and gears for today's FTP and weight from Settings; model: "
            f"{rider_params(cur, athlete).describe()}. Stretches steeper than 20 % for 200 m are timed at walking "

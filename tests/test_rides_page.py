@@ -252,3 +252,19 @@ def test_picking_another_ride_keeps_the_map_and_swaps_only_its_track(seeded):
     assert easy["feature_group"] != hill["feature_group"] and "map_div.addLayer(" in easy["feature_group"]
     at.selectbox(key="ride_pick").select(seeded["ids"]["Trainer intervals"]).run()
     assert folium_component(at) is None and any("indoor" in c.value for c in at.caption)  # no GPS, no map
+
+
+def test_tables_show_a_missing_value_as_a_dash_not_none(seeded):
+    at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Trainer intervals"])
+    tables = at.dataframe
+    assert tables and all(t.proto.placeholder == "—" for t in tables)
+    # Every table on every page does the same (Streamlit's default is a grey "None").
+    import ast
+
+    missing = []
+    for path in sorted(Path(APP).parent.glob("app_pages/*.py")) + [Path(APP).parent / "ui.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dataframe"
+                    and not any(k.arg == "placeholder" for k in node.keywords)):
+                missing.append(f"{path.name}:{node.lineno}")
+    assert missing == []
