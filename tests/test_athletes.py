@@ -7,6 +7,7 @@ import pytest
 from core.athletes import (
     create_athlete,
     data_summary,
+    ftp_by_day,
     ftp_on,
     get_athlete,
     list_athletes,
@@ -34,6 +35,22 @@ def test_a_changed_ftp_applies_from_that_day_and_past_rides_keep_the_old_one(cur
     assert ftp_on(cur, athlete_id, date(2026, 3, 1)) == 240
     assert ftp_on(cur, athlete_id, date(2026, 7, 1)) == 265
     assert get_athlete(cur, athlete_id)["ftp_w"] == 265
+
+
+def test_ftp_by_day_reads_the_history_once_and_agrees_with_ftp_on(cur):
+    from datetime import timedelta
+
+    athlete_id = create_athlete(cur, validate_profile(name="A", ftp_w=240), ftp_effective_from=date(2026, 1, 1))
+    update_athlete(cur, athlete_id, validate_profile(name="A", ftp_w=265), today=date(2026, 6, 1))
+    update_athlete(cur, athlete_id, validate_profile(name="A", ftp_w=250), today=date(2026, 6, 20))
+    no_history = create_athlete(cur, validate_profile(name="B", ftp_w=300))
+    cur.execute("DELETE FROM athlete_ftp_history WHERE athlete_id = ?", [no_history])
+    for who in (athlete_id, no_history):
+        ftp = ftp_by_day(cur, who)
+        for day in [date(2025, 12, 31) + timedelta(days=n) for n in range(0, 200, 3)] + [date(2026, 6, 1)]:
+            assert ftp(day) == ftp_on(cur, who, day), day
+    assert ftp_by_day(cur, athlete_id)(date(2025, 1, 1)) == 240  # before the history: its earliest entry
+    assert ftp_by_day(cur, no_history)(date(2026, 1, 1)) == 300  # no history: the profile's
 
 
 def test_athletes_are_listed_in_creation_order(cur):

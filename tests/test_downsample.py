@@ -82,3 +82,33 @@ def test_the_compare_figure_draws_each_rides_sprint_and_low_in_its_panel_with_es
     assert len(power_a.x) <= 1_200 and ele_a.yaxis == "y2"
     assert "<b>" not in power_a.name and [t.showlegend for t in figure.data] == [True, True, False, False]
     assert [a.text for a in figure.layout.annotations] == ["Power (W)", "Elevation (m)"]
+
+
+def _textbook_lttb(x, y, n_out):
+    """LTTB bucket by bucket as Steinarsson writes it (each next bucket's mean computed in its turn): the
+    reference the vectorised version must match point for point."""
+    valid = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if n_out >= len(valid) or len(valid) < 3:
+        return valid
+    xs, ys = x[valid], y[valid]
+    edges = np.linspace(1, len(valid) - 1, n_out - 1).astype(np.int64)
+    chosen, previous = [0], 0
+    for bucket in range(n_out - 2):
+        start, stop = edges[bucket], max(edges[bucket + 1], edges[bucket] + 1)
+        after = slice(stop, max(edges[bucket + 2] if bucket + 2 < len(edges) else len(valid), stop + 1))
+        ax, ay = xs[after].mean(), ys[after].mean()
+        area = np.abs((xs[previous] - ax) * (ys[start:stop] - ys[previous])
+                      - (xs[previous] - xs[start:stop]) * (ay - ys[previous]))
+        previous = start + int(np.argmax(area))
+        chosen.append(previous)
+    return valid[np.array([*chosen, len(valid) - 1])]
+
+
+def test_lttb_chooses_the_same_points_as_the_textbook_algorithm():
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        n, n_out = int(rng.integers(50, 20_000)), int(rng.integers(3, 800))
+        x = np.cumsum(rng.uniform(0.5, 1.5, n)) if trial % 2 else np.arange(n, dtype=float)
+        y = [rng.normal(200, 60, n), np.cumsum(rng.normal(0, 1, n)), np.round(rng.normal(150, 20, n)),  # ties
+             np.where(rng.random(n) < 0.05, np.nan, rng.normal(0, 1, n))][trial % 4]
+        assert np.array_equal(lttb_indices(x, y, n_out), _textbook_lttb(x, y, n_out)), (trial, n, n_out)

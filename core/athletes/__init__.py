@@ -137,6 +137,26 @@ def ftp_on(cur, athlete_id: int, day: date) -> float | None:
     return row[0] if row else None
 
 
+def ftp_by_day(cur, athlete_id: int):
+    """``ftp_on`` for many days from one read: a function day → FTP (a power model's fit asks for every effort's
+    day, ten queries or more per fit)."""
+    import bisect
+
+    history = cur.execute("SELECT effective_from, ftp_w FROM athlete_ftp_history WHERE athlete_id = ? "
+                          "ORDER BY effective_from", [athlete_id]).fetchall()
+    if not history:
+        row = cur.execute("SELECT ftp_w FROM athletes WHERE id = ?", [athlete_id]).fetchone()
+        profile = row[0] if row else None
+        return lambda day: profile
+    days = [day for day, _ in history]
+
+    def ftp(day: date) -> float | None:
+        at = bisect.bisect_right(days, day) - 1  # the latest entry on or before the day, else the earliest
+        return history[max(at, 0)][1]
+
+    return ftp
+
+
 def data_summary(cur, athlete_id: int) -> dict:
     """Counts and span shown on the Settings page."""
     rides, first, last, dist = cur.execute(

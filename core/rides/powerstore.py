@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from core.athletes import ftp_on, get_athlete, set_ftp
+from core.athletes import ftp_by_day, ftp_on, get_athlete, set_ftp
 from core.errors import ValidationError
 from core.rides.power import Effort, PowerModel, Proposal, fit_power_model, proposal_for
 from core.rides.store import CYCLING_TYPES, recompute_metrics, store_ride_mmp, streams_from_samples
@@ -78,7 +78,7 @@ def window_mmp(cur, athlete_id: int, date_from: date, date_to: date) -> list[Eff
 
 def fit_window(cur, athlete_id: int, date_from: date, date_to: date) -> tuple[PowerModel, list[Effort]]:
     mmp = window_mmp(cur, athlete_id, date_from, date_to)
-    return fit_power_model(mmp, lambda day: ftp_on(cur, athlete_id, day)), mmp
+    return fit_power_model(mmp, ftp_by_day(cur, athlete_id)), mmp
 
 
 def _dismissed(cur, athlete_id: int, proposal: Proposal) -> date | None:

