@@ -128,7 +128,7 @@ def stream_charts(key: tuple, distance: bool) -> None:
     """The stream charts; their axis choice reruns them alone, not the map and tables of the whole page."""
     axis = st.radio("Charts against", ["time", "distance"], horizontal=True, key="ride_axis", disabled=not distance)
     draw(chart("streams", key, axis), "ride_streams_chart")
-    st.caption("Drag or scroll in a chart to pan and zoom all of them; double-click to reset.")
+    st.caption("Drag or scroll in the chart to pan and zoom every stream; double-click to reset.")
 
 
 if samples.empty:

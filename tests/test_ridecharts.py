@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,12 @@ def same_but_rows(spec: dict, other: dict) -> bool:
 
 
 def panel_titles(spec: dict) -> list[str]:
-    return [panel["title"]["text"] for panel in spec["vconcat"]]
+    """The streams chart's band titles, top to bottom."""
+    return [layer["data"]["values"][0]["title"] for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+
+
+def line_layers(spec: dict) -> list[dict]:
+    return [layer for layer in spec["layer"] if layer["mark"]["type"] == "line"]
 
 
 def streams(frame: pd.DataFrame, axis: str = "time") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -71,23 +77,30 @@ def test_streams_with_fewer_than_two_values_get_no_panel_and_speed_is_in_km_per_
     assert panel_titles(spec) == ["Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
     assert list(rows.columns) == ["km", "power", "hr", "speed"]  # no empty cadence or elevation column
     assert rows["speed"].iloc[0] == 8.0 * 3.6 and rows["km"].iloc[-1] == 99 * 8 / 1000  # km/h, km
-    # every panel keeps its own x labels and unit, and plots its own stream
-    layers = [panel["layer"][0]["encoding"] for panel in spec["vconcat"]]
-    assert [e["x"]["field"] for e in layers] == ["km"] * 3 and [e["y"]["field"] for e in layers] == [
-        "power", "hr", "speed"]
+    # every band plots its own stream on its own y scale, in its own slice of the height, top to bottom
+    lines = line_layers(spec)
+    assert [e["encoding"]["x"]["field"] for e in lines] == ["km"] * 3
+    assert [e["encoding"]["y"]["field"] for e in lines] == ["power", "hr", "speed"]
+    assert spec["resolve"]["scale"]["y"] == "independent"
+    ranges = [[float(end["expr"].split("*")[1]) for end in e["encoding"]["y"]["scale"]["range"]] for e in lines]
+    assert all(0 < top < bottom <= 1 for bottom, top in ranges)
+    assert all(upper[0] < lower[1] for upper, lower in pairwise(ranges))  # no band overlaps the next
     indoor_rows, _, indoor = streams(samples(with_distance=False), "distance")
-    assert indoor["vconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "minutes"  # falls back to time
+    assert line_layers(indoor)[0]["encoding"]["x"]["field"] == "minutes"  # falls back to time
     assert indoor_rows["minutes"].iloc[-1] == 99 / 60
     assert ridecharts.streams_chart(samples(n=1)) is None
 
 
-def test_the_streams_panels_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_numbers():
+def test_the_streams_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_numbers():
     rows, tips, spec = streams(samples(), "time")
-    assert spec["resolve"]["scale"]["x"] == "shared"
-    names = [layer["name"] for panel in spec["vconcat"] for layer in panel["layer"]]
+    assert "x" not in spec["resolve"]["scale"]  # one x scale for every band
+    names = [layer["name"] for layer in spec["layer"] if "name" in layer]
     zoom, hover = spec["params"]
     assert zoom["bind"] == "scales" and zoom["select"]["encodings"] == ["x"]
-    assert set(zoom["views"]) | set(hover["views"]) == set(names) and len(names) == len(set(names))
+    assert set(zoom["views"]) | set(hover["views"]) <= set(names) and len(names) == len(set(names))
+    # one set of hover rules spans every band: a few hundred marks whatever the number of streams
+    (rules,) = [layer for layer in spec["layer"] if layer.get("name") in hover["views"]]
+    assert rules["data"] == {"name": "stream_tips"} and rules["mark"]["y2"] == {"expr": "height"}
     # the tooltip lists every stream at the pointer's moment, named and rounded as a rider reads them
     assert list(tips.columns) == ["minutes", "Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
     assert tips.iloc[1].tolist() == [0.0, "200", "140", "28.8"]  # 1 s in: 0.0 min

@@ -166,18 +166,18 @@ def has_distance(samples: pd.DataFrame) -> bool:
     return not samples.empty and not bool(samples["dist_m"].isna().all())
 
 
-# y labels inside the panel: Streamlit gives each panel of a stacked chart the page's width, so labels outside
-# would push the chart past the page's edge.
+# y labels inside the band, over the gridlines: the bands share the view's left edge, so labels outside would
+# overlap one another.
 _INSIDE_Y = {"orient": "left", "ticks": False, "domain": False, "labelAlign": "left", "labelPadding": -4,
              "labelBaseline": "bottom", "labelOpacity": 0.8, "tickCount": 4}
 
 
 def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
-    """The ride's streams as a Vega-Lite spec carrying its rows (``spec["datasets"]``): a panel per stream with at
-    least two values (its title, with the unit, above it), against minutes or km (minutes when the ride has no
-    distance), every panel with its own x labels. The x axes are one scale: dragging or scrolling in any panel pans and zooms them all (double
-    click resets), and the pointer's moment is marked in every panel with all streams' values in its tooltip.
-    None when no stream has two values.
+    """The ride's streams as a Vega-Lite spec carrying its rows (``spec["datasets"]``): one view, a band per
+    stream with at least two values (its title, with the unit, above it), against minutes or km (minutes when
+    the ride has no distance). One x scale: dragging or scrolling pans and zooms every band (double click
+    resets); the pointer's moment is marked across the bands with all streams' values in its tooltip. None when
+    no stream has two values.
 
     The spec depends only on the axis and which streams the ride has, never on its numbers: picking another ride
     of the same kind keeps the chart and swaps its rows, where a new Plotly figure was a new chart to load and lay
@@ -195,34 +195,49 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
     if not shown:
         return None
     rows = pd.DataFrame(columns)
-    x_encoding = {"field": x_name, "type": "quantitative", "scale": {"nice": False}, "axis": {"titlePadding": 2}}
-    panels = [{"height": 110, "title": {"text": title, "anchor": "start", "fontSize": 13, "offset": 4},
-               "layer": [
-                   {"name": f"{column}_line", "mark": {"type": "line", "color": colour, "strokeWidth": 1,
-                                                       "clip": True},
-                    "encoding": {"x": x_encoding, "y": {"field": column, "type": "quantitative", "title": None,
-                                                        "scale": {"zero": False}, "axis": _INSIDE_Y}}},
-                   # Invisible rules carry the tooltip; the one nearest the pointer shows, in every panel.
-                   {"name": f"{column}_hover", "data": {"name": "stream_tips"},
-                    "mark": {"type": "rule", "color": "#666", "clip": True, "tooltip": {"content": "data"}},
-                    "encoding": {"x": x_encoding,
-                                 "opacity": {"condition": {"param": "stream_hover", "empty": False, "value": 0.6},
-                                             "value": 0}}}]}
-              for column, title, colour in shown]
+    x_encoding = {"field": x_name, "type": "quantitative", "scale": {"nice": False},
+                  "axis": {"titlePadding": 2, "grid": True, "gridOpacity": 0.5}}
+    layers = []
+    # The view's height as asked; the bands are fractions of the height drawn, as Streamlit fits the whole view
+    # (x axis included) into the height asked.
+    unit = len(shown) * (BAND_PX + TITLE_PX)
+    for i, (column, title, colour) in enumerate(shown):
+        top = (i * (BAND_PX + TITLE_PX) + TITLE_PX) / unit
+        bottom = top + BAND_PX / unit
+        layers += [
+            {"name": f"{column}_line", "mark": {"type": "line", "color": colour, "strokeWidth": 1, "clip": True},
+             "encoding": {"x": x_encoding,
+                          "y": {"field": column, "type": "quantitative", "title": None,
+                                "scale": {"zero": False, "range": [{"expr": f"height * {bottom:.6f}"},
+                                                                   {"expr": f"height * {top:.6f}"}]},
+                                "axis": {**_INSIDE_Y, "grid": True, "gridOpacity": 0.5, "labelFlush": True}}}},
+            {"data": {"values": [{"title": title}]},
+             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": 13, "fontWeight": "bold",
+                      "x": 0, "y": {"expr": f"height * {top:.6f} - 4"}},
+             "encoding": {"text": {"field": "title"}}}]
+    # Invisible rules across every band carry the tooltip; the one nearest the pointer shows. One set for all
+    # the streams: a panel each with its own rules cost a pick 0.07 s in the browser (issue 17).
+    layers.append({"name": "stream_hover_rules", "data": {"name": "stream_tips"},
+                   "mark": {"type": "rule", "color": "#666", "clip": True, "tooltip": {"content": "data"},
+                            "y": 0, "y2": {"expr": "height"}},
+                   "encoding": {"x": x_encoding,
+                                "opacity": {"condition": {"param": "stream_hover", "empty": False, "value": 0.6},
+                                            "value": 0}}})
     # Two named datasets (Streamlit sends each as Arrow): the rows the lines draw, the rows the tooltips show.
-    spec = {"$schema": SCHEMA, "data": {"name": "stream_rows"}, "vconcat": panels, "spacing": 14,
-            "resolve": {"scale": {"x": "shared"}},
+    spec = {"$schema": SCHEMA, "data": {"name": "stream_rows"}, "height": unit, "layer": layers,
+            "resolve": {"scale": {"y": "independent"}, "axis": {"y": "independent"}},
             "datasets": {"stream_rows": arrow_rows(rows), "stream_tips": arrow_rows(_stream_tips(rows, x_name, shown))},
             "params": [
                 {"name": "stream_zoom", "select": {"type": "interval", "encodings": ["x"]}, "bind": "scales",
-                 "views": [f"{column}_line" for column, _, _ in shown]},
+                 "views": [f"{shown[0][0]}_line"]},
                 {"name": "stream_hover", "select": {"type": "point", "fields": [x_name], "nearest": True,
                                                     "on": "pointerover", "clear": "pointerout"},
-                 "views": [f"{column}_hover" for column, _, _ in shown]}]}
+                 "views": ["stream_hover_rules"]}]}
     return spec
 
 
-MAX_TIPS = 400  # hover targets per panel: one every ~2.5 px of a wide chart
+BAND_PX, TITLE_PX = 110, 24  # a stream's band and the title above it
+MAX_TIPS = 400  # hover targets: one every ~2.5 px of a wide chart
 
 
 def _stream_tips(rows: pd.DataFrame, x_name: str, shown: list[tuple]) -> pd.DataFrame:

@@ -46,7 +46,7 @@ def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page
     assert {"minutes", "Power (W)", "Heart rate (bpm)", "Cadence (rpm)"} <= set(
         tooltip.locator("td.key").all_text_contents())
     assert all(re.fullmatch(r"-?[\d,.]+", v) for v in tooltip.locator("td.value").all_text_contents())
-    page.get_by_text("Drag or scroll in a chart to pan and zoom all of them").wait_for()
+    page.get_by_text("Drag or scroll in the chart to pan and zoom every stream").wait_for()
     page.locator(".st-key-ride_power_curve").scroll_into_view_if_needed()
     shot = screenshot(page, "ride-detail-fit")
     assert shot.stat().st_size > 20_000
