@@ -30,10 +30,6 @@ def chart(kind: str, key: tuple, option: str = "") -> dict | None:
     ride = load_detail(*key)
     if kind == "streams":
         return ridecharts.streams_chart(ride["samples"], option)
-    if kind == "w_prime":
-        from core.views.powerview import w_prime_chart
-
-        return w_prime_chart(ride["w_prime"])
     if kind == "zones":
         return ridecharts.zones_chart(ride["metrics"].get(f"zones_{option}_s"), option)
     return ridecharts.power_curve_chart(ride["metrics"].get("power_curve"))
@@ -138,7 +134,6 @@ else:
 
 if ride["w_prime"] is not None:
     wbal = ride["w_prime"]
-    draw(chart("w_prime", key), "ride_w_prime")
     st.caption(f"Lowest W′ balance {wbal['min_j'] / 1000:.1f} kJ at minute {wbal['min_at_s'] / 60:.0f}. Skiba's "
                f"differential model, with CP {wbal['cp_w']:.0f} W and W′ {wbal['w_prime_j'] / 1000:.1f} kJ: "
                f"{wbal['source']}.")

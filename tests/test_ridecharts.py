@@ -56,13 +56,19 @@ def same_but_rows(spec: dict, other: dict) -> bool:
             and spec["datasets"].keys() == other["datasets"].keys())
 
 
+def flat_layers(spec: dict) -> list[dict]:
+    """A layered spec's unit layers, nested layers opened."""
+    return [unit for layer in spec["layer"] for unit in (flat_layers(layer) if "layer" in layer else [layer])]
+
+
 def panel_titles(spec: dict) -> list[str]:
     """The streams chart's band titles, top to bottom."""
-    return [layer["data"]["values"][0]["title"] for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    return [layer["data"]["values"][0]["title"] for layer in flat_layers(spec)
+            if layer["mark"]["type"] == "text" and "values" in layer["data"]]
 
 
 def line_layers(spec: dict) -> list[dict]:
-    return [layer for layer in spec["layer"] if layer["mark"]["type"] == "line"]
+    return [layer for layer in flat_layers(spec) if layer["mark"]["type"] == "line"]
 
 
 def streams(frame: pd.DataFrame, axis: str = "time") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -94,12 +100,12 @@ def test_streams_with_fewer_than_two_values_get_no_panel_and_speed_is_in_km_per_
 def test_the_streams_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_numbers():
     rows, tips, spec = streams(samples(), "time")
     assert "x" not in spec["resolve"]["scale"]  # one x scale for every band
-    names = [layer["name"] for layer in spec["layer"] if "name" in layer]
+    names = [layer["name"] for layer in flat_layers(spec) if "name" in layer]
     zoom, hover = spec["params"]
     assert zoom["bind"] == "scales" and zoom["select"]["encodings"] == ["x"]
     assert set(zoom["views"]) | set(hover["views"]) <= set(names) and len(names) == len(set(names))
     # one set of hover rules spans every band: a few hundred marks whatever the number of streams
-    (rules,) = [layer for layer in spec["layer"] if layer.get("name") in hover["views"]]
+    (rules,) = [layer for layer in flat_layers(spec) if layer.get("name") in hover["views"]]
     assert rules["data"] == {"name": "stream_tips"} and rules["mark"]["y2"] == {"expr": "height"}
     # the tooltip lists every stream at the pointer's moment, named and rounded as a rider reads them
     assert list(tips.columns) == ["minutes", "Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
@@ -138,20 +144,34 @@ def test_zone_and_power_curve_charts_are_none_without_data_and_keep_one_spec_per
     assert same_but_rows(ridecharts.power_curve_chart({"5": 900, "60": 400}), curve)
 
 
-def test_the_w_prime_chart_keeps_its_lowest_point_and_labels_it_away_from_the_edge():
-    from core.views.powerview import MAX_CHART_POINTS, w_prime_chart
-
-    balance = np.full(20_001, 20_000.0)
-    balance[12_345] = 4_321.0  # a minimum the downsampling step would skip
-    spec = w_prime_chart({"balance_j": balance, "min_j": 4_321.0, "min_at_s": 12_345})
-    frames = assert_valid(spec)
-    rows, lowest = frames["w_prime_rows"], frames["w_prime_lowest"]
-    assert len(rows) <= MAX_CHART_POINTS + 1 and rows["minutes"].is_monotonic_increasing
-    assert 4.321 in rows["kj"].tolist() and rows["kj"].min() == 4.321  # the line goes down to it
-    assert lowest.to_dict("records") == [{"minutes": 12_345 / 60, "kj": 4.321, "label": "min 4.3 kJ",
-                                          "side": "right"}]
-    early = w_prime_chart({"balance_j": balance, "min_j": 20_000.0, "min_at_s": 0})
-    assert dataset_frames(early)["w_prime_lowest"]["side"].tolist() == ["left"] and same_but_rows(early, spec)
+def test_w_prime_balance_is_a_band_of_the_streams_with_its_lowest_point_marked_at_the_rides_time(cur, athlete_id):
+    ride = make_ride(2 * 3600, 150, 130, started_at=START, name="Sprint")
+    ride.power[5_000:5_060] = 500.0  # a minute far above CP: W′ runs low, then recovers
+    ride.t_s[4_000:] += 2 * 3600  # a two-hour stop before it: counted as one hour on W′'s timeline
+    ride_id = store_ride(cur, athlete_id, ride, source="file", external_id="sprint").id
+    detail = ridecharts.load_ride_detail(cur, athlete_id, ride_id, max_points=600)
+    wbal, rows = detail["w_prime"], detail["samples"]
+    assert wbal is not None and len(rows) <= 600
+    # the band's lowest value is the balance's lowest, at the sample of the ride's clock where it happens
+    assert rows["w_prime_kj"].min() == wbal["min_j"] / 1000
+    assert rows["t_s"][rows["w_prime_kj"].idxmin()] == wbal["min_at_s"] + 3600  # the stop's second hour
+    for axis, x_name in (("time", "minutes"), ("distance", "km")):
+        spec = ridecharts.streams_chart(rows, axis)
+        frames = assert_valid(spec)
+        assert panel_titles(spec)[-1] == "W′ balance (kJ)"
+        lowest = frames["stream_w_prime_lowest"].to_dict("records")
+        assert lowest == [{x_name: frames["stream_rows"][x_name][rows["w_prime_kj"].idxmin()],
+                           "w_prime_kj": wbal["min_j"] / 1000, "label": f"min {wbal['min_j'] / 1000:.1f} kJ",
+                           "side": "right"}]
+        assert "W′ balance (kJ)" in frames["stream_tips"].columns
+    # the marker and its labels sit on the band's own scale (one layer with the line)
+    (band,) = [layer for layer in spec["layer"] if "layer" in layer]
+    assert [inner.get("name") for inner in band["layer"]][0] == "w_prime_kj_line"
+    assert all(inner["encoding"]["y"] == band["layer"][0]["encoding"]["y"] for inner in band["layer"])
+    # a ride with an early low point labels it to the right of the marker, away from the chart's left edge
+    early = rows.copy()
+    early.loc[1, "w_prime_kj"] = rows["w_prime_kj"].min() - 1
+    assert dataset_frames(ridecharts.streams_chart(early))["stream_w_prime_lowest"]["side"].tolist() == ["left"]
 
 
 def test_detail_tiles_say_indoor_without_distance_and_name_the_load_method():

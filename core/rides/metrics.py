@@ -165,6 +165,21 @@ def _per_second(t_s: np.ndarray, columns: list[np.ndarray]) -> tuple[np.ndarray,
     return unique, out
 
 
+def timeline_seconds(t_s) -> np.ndarray:
+    """Each sample's second on ``power_series``' timeline (whole seconds from the first sample, a pause over an
+    hour counted as one hour, as there); -1 for a sample without a time. W′ balance at a sample is
+    ``balance[timeline_seconds(t_s)]``."""
+    t = np.asarray(t_s, dtype=np.float64)
+    out = np.full(len(t), -1, dtype=np.int64)
+    keep = np.isfinite(t)
+    if not keep.any():
+        return out
+    unique, inverse = np.unique(np.floor(t[keep] + 1e-6), return_inverse=True)
+    placed = np.concatenate(([0.0], np.cumsum(np.minimum(np.diff(unique), MAX_PAUSE_S + 1.0))))
+    out[keep] = placed[inverse].astype(np.int64)
+    return out
+
+
 def power_series(t_s, power, lat=None, lon=None, gap_method: str = "pauses") -> PowerSeries | None:
     """GoldenCheetah's sample list for a ride's power (module docstring); None without a non-zero reading."""
     if gap_method not in GAP_METHODS:

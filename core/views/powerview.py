@@ -1,6 +1,6 @@
 """What the Power page and the Ride page's W′ balance show, built without Streamlit: the MMP points with the
 fitted curve, the table of best efforts linked to their rides, the model's tiles and proposal text, and a ride's
-W′ balance figure. Nothing here writes."""
+W′ balance (drawn as a band of the Ride page's streams chart). Nothing here writes."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ import numpy as np
 import pandas as pd
 
 from core.rides import powerstore
-from core.rides.metrics import power_series, w_prime_balance
+from core.rides.metrics import power_series, timeline_seconds, w_prime_balance
 from core.views import fmt
-from core.views.dashcharts import SCHEMA, arrow_rows
 
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
-MAX_CHART_POINTS = 1200  # a chart is ~1,200 px wide: more points only cost the browser time (bench/app_pages.py)
 
 
 def duration_label(seconds: int) -> str:
@@ -121,8 +119,9 @@ FTP_CHANGE_NOTE = ("Your new FTP counts from today: zones, TSS of rides you impo
 
 
 def ride_w_prime(cur, athlete_id: int, ride: dict, streams) -> dict | None:
-    """A ride's W′ balance: the stream (one value a second), its minimum and when, with the CP and W′ used and
-    where they come from; None without power or without CP."""
+    """A ride's W′ balance: the stream (one value a second on the power timeline), its value at each of the
+    ride's samples (``at_samples_j``), its minimum and when, with the CP and W′ used and where they come from;
+    None without power or without CP."""
     if streams is None or streams.power is None:
         return None
     series = power_series(streams.t_s, streams.power, streams.lat, streams.lon)
@@ -134,35 +133,9 @@ def ride_w_prime(cur, athlete_id: int, ride: dict, streams) -> dict | None:
         return None
     balance = w_prime_balance(series.timeline, params["cp_w"], params["w_prime_j"])
     lowest = int(np.argmin(balance))
+    at = timeline_seconds(streams.t_s)
+    at_samples = np.where(at >= 0, balance[np.clip(at, 0, len(balance) - 1)], np.nan)
     source = ("from your power model of the 90 days up to this ride" if params["source"] == "model"
               else "the FTP of the ride's day and 20 kJ, as no power model fits the 90 days before it")
-    return {"balance_j": balance, "min_j": float(balance[lowest]), "min_at_s": lowest, "cp_w": params["cp_w"],
-            "w_prime_j": params["w_prime_j"], "source": source}
-
-
-def w_prime_chart(wbal: dict) -> dict:
-    """W′ balance over the ride (minutes, kJ), its minimum marked and labelled, as a spec carrying its rows (at
-    most MAX_CHART_POINTS, the minimum always among them), otherwise the same for every ride. The lowest point is
-    a dataset of its own: filtering it out of the rows would cost the browser an expression per row."""
-    balance = wbal["balance_j"]
-    step = max(1, -(-len(balance) // MAX_CHART_POINTS))
-    seconds = np.union1d(np.arange(0, len(balance), step), [wbal["min_at_s"]]).astype(int)
-    rows = pd.DataFrame({"minutes": seconds / 60, "kj": balance[seconds] / 1000})
-    # the label reads away from the nearer edge, so it is never cut off
-    lowest = pd.DataFrame({"minutes": [wbal["min_at_s"] / 60], "kj": [wbal["min_j"] / 1000],
-                           "label": [f"min {wbal['min_j'] / 1000:.1f} kJ"],
-                           "side": ["left" if wbal["min_at_s"] < len(balance) / 2 else "right"]})
-    x = {"field": "minutes", "type": "quantitative", "title": "minutes"}
-    y = {"field": "kj", "type": "quantitative", "title": "kJ"}
-    labels = [{"data": {"name": "w_prime_lowest"}, "transform": [{"filter": f"datum.side == '{side}'"}],
-               "mark": {"type": "text", "dy": 12, "dx": 8 if side == "left" else -8, "align": side, "color": "#333"},
-               "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}}
-              for side in ("left", "right")]
-    return {"$schema": SCHEMA, "height": 220, "title": "W′ balance", "data": {"name": "w_prime_rows"},
-            "datasets": {"w_prime_rows": arrow_rows(rows), "w_prime_lowest": arrow_rows(lowest)}, "layer": [
-                {"mark": {"type": "line", "color": "#6A4C93", "strokeWidth": 1}, "encoding": {"x": x, "y": y}},
-                {"data": {"name": "w_prime_lowest"},
-                 "mark": {"type": "point", "filled": True, "color": "#E4572E", "size": 70},
-                 "encoding": {"x": x, "y": y,
-                              "tooltip": [{"field": "label", "type": "nominal", "title": "Lowest"}]}},
-                *labels]}
+    return {"balance_j": balance, "at_samples_j": at_samples, "min_j": float(balance[lowest]), "min_at_s": lowest,
+            "cp_w": params["cp_w"], "w_prime_j": params["w_prime_j"], "source": source}

@@ -26,7 +26,7 @@ SORT_LABELS = {"started_at": "Date", "distance_m": "Distance", "moving_time_s": 
 # (samples column, chart title, colour); speed is stored in m/s and shown in km/h
 STREAMS = (("power", "Power (W)", "#E4572E"), ("hr", "Heart rate (bpm)", "#B3001B"),
            ("cadence", "Cadence (rpm)", "#8338EC"), ("speed", "Speed (km/h)", "#3A86FF"),
-           ("ele", "Elevation (m)", "#2A9D8F"))
+           ("ele", "Elevation (m)", "#2A9D8F"), ("w_prime_kj", "W′ balance (kJ)", "#6A4C93"))
 
 
 def ride_label(row: dict) -> str:
@@ -82,16 +82,18 @@ def load_ride_detail(cur, athlete_id: int, ride_id: int, max_points: int = 1500)
 
     ride = rides.get_ride(cur, athlete_id, ride_id)
     samples = rides.ride_samples(cur, ride_id)  # read once: the charts' rows and W′ balance both come from it
-    rows = chart_rows(samples["t_s"].to_numpy(dtype=float), {
-        column: samples[column].to_numpy(dtype=float, na_value=float("nan")) for column, _, _ in STREAMS},
-        max_points)
-    ride["samples"] = samples.iloc[rows].reset_index(drop=True)
-    ride["sections"], ride["points"] = [], None
     ride["w_prime"] = None
     if ride.get("max_power_w"):
         from core.views.powerview import ride_w_prime
 
         ride["w_prime"] = ride_w_prime(cur, athlete_id, ride, rides.streams_from_frame(samples))
+    # W′ balance is drawn as a stream, under power: its rows are chosen with the others (its lowest kept)
+    samples["w_prime_kj"] = ride["w_prime"]["at_samples_j"] / 1000 if ride["w_prime"] else np.nan
+    rows = chart_rows(samples["t_s"].to_numpy(dtype=float), {
+        column: samples[column].to_numpy(dtype=float, na_value=float("nan")) for column, _, _ in STREAMS},
+        max_points)
+    ride["samples"] = samples.iloc[rows].reset_index(drop=True)
+    ride["sections"], ride["points"] = [], None
     if ride["route_id"] is not None:
         from core.routes.store import route_points, route_sections
 
@@ -188,6 +190,8 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
     columns = {x_name: x.to_numpy(dtype=float, na_value=np.nan)}
     shown = []
     for column, title, colour in STREAMS:
+        if column not in samples:  # W′ balance only comes with load_ride_detail
+            continue
         y = samples[column].to_numpy(dtype=float, na_value=np.nan) * (3.6 if column == "speed" else 1)
         if np.isfinite(y).sum() >= 2:
             columns[column] = y
@@ -197,7 +201,7 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
     rows = pd.DataFrame(columns)
     x_encoding = {"field": x_name, "type": "quantitative", "scale": {"nice": False},
                   "axis": {"titlePadding": 2, "grid": True, "gridOpacity": 0.5}}
-    layers = []
+    layers, datasets = [], {}
     # The view's height as asked; the bands are fractions of the height drawn, as Streamlit fits the whole view
     # (x axis included) into the height asked.
     unit = len(shown) * (BAND_PX + TITLE_PX)
@@ -208,13 +212,16 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
             {"name": f"{column}_line", "mark": {"type": "line", "color": colour, "strokeWidth": 1, "clip": True},
              "encoding": {"x": x_encoding,
                           "y": {"field": column, "type": "quantitative", "title": None,
-                                "scale": {"zero": False, "range": [{"expr": f"height * {bottom:.6f}"},
+                                "scale": {"zero": column == "w_prime_kj", "range": [{"expr": f"height * {bottom:.6f}"},
                                                                    {"expr": f"height * {top:.6f}"}]},
                                 "axis": {**_INSIDE_Y, "grid": True, "gridOpacity": 0.5, "labelFlush": True}}}},
             {"data": {"values": [{"title": title}]},
              "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": 13, "fontWeight": "bold",
                       "x": 0, "y": {"expr": f"height * {top:.6f} - 4"}},
              "encoding": {"text": {"field": "title"}}}]
+        if column == "w_prime_kj":  # the lowest point marked and labelled, on the band's own scale
+            layers[-2] = {"layer": [layers[-2], *_lowest_w_prime(x_encoding, layers[-2]["encoding"]["y"])]}
+            datasets["stream_w_prime_lowest"] = arrow_rows(_w_prime_lowest(rows, x_name))
     # Invisible rules across every band carry the tooltip; the one nearest the pointer shows. One set for all
     # the streams: a panel each with its own rules cost a pick 0.07 s in the browser (issue 17).
     layers.append({"name": "stream_hover_rules", "data": {"name": "stream_tips"},
@@ -226,7 +233,8 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
     # Two named datasets (Streamlit sends each as Arrow): the rows the lines draw, the rows the tooltips show.
     spec = {"$schema": SCHEMA, "data": {"name": "stream_rows"}, "height": unit, "layer": layers,
             "resolve": {"scale": {"y": "independent"}, "axis": {"y": "independent"}},
-            "datasets": {"stream_rows": arrow_rows(rows), "stream_tips": arrow_rows(_stream_tips(rows, x_name, shown))},
+            "datasets": {"stream_rows": arrow_rows(rows), "stream_tips": arrow_rows(_stream_tips(rows, x_name, shown)),
+                         **datasets},
             "params": [
                 {"name": "stream_zoom", "select": {"type": "interval", "encodings": ["x"]}, "bind": "scales",
                  "views": [f"{shown[0][0]}_line"]},
@@ -237,6 +245,28 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
 
 
 BAND_PX, TITLE_PX = 110, 24  # a stream's band and the title above it
+
+
+def _w_prime_lowest(rows: pd.DataFrame, x_name: str) -> pd.DataFrame:
+    """W′ balance's lowest row (chart_rows keeps it), labelled, the label reading away from the nearer edge."""
+    at = int(rows["w_prime_kj"].idxmin())
+    x = rows[x_name]
+    middle = (x.min() + x.max()) / 2
+    return pd.DataFrame({x_name: [x[at]], "w_prime_kj": [rows["w_prime_kj"][at]],
+                         "label": [f"min {rows['w_prime_kj'][at]:.1f} kJ"],
+                         "side": ["left" if x[at] < middle else "right"]})
+
+
+def _lowest_w_prime(x: dict, y: dict) -> list[dict]:
+    """The layers marking W′ balance's lowest point (a dataset of one row: filtering the rows for it would cost
+    the browser an expression per row)."""
+    lowest = {"name": "stream_w_prime_lowest"}
+    return [{"data": lowest, "mark": {"type": "point", "filled": True, "color": "#E4572E", "size": 60},
+             "encoding": {"x": x, "y": y}},
+            *({"data": lowest, "transform": [{"filter": f"datum.side == '{side}'"}],
+               "mark": {"type": "text", "dy": 12, "dx": 8 if side == "left" else -8, "align": side, "color": "#333"},
+               "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}}
+              for side in ("left", "right"))]
 MAX_TIPS = 400  # hover targets: one every ~2.5 px of a wide chart
 
 
@@ -248,7 +278,7 @@ def _stream_tips(rows: pd.DataFrame, x_name: str, shown: list[tuple]) -> pd.Data
     picked = rows.iloc[::step]
     tips = pd.DataFrame({x_name: picked[x_name].round(2 if x_name == "km" else 1)})
     for column, title, _ in shown:
-        decimals = 1 if column == "speed" else 0
+        decimals = 1 if column in ("speed", "w_prime_kj") else 0
         tips[title] = [f"{v:,.{decimals}f}" if np.isfinite(v) else "–" for v in picked[column]]
     return tips
 
