@@ -36,14 +36,14 @@ def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     streams = page.locator(".st-key-ride_streams_chart")
     streams.locator("canvas, svg.marks").first.wait_for()
-    # streams, W′ balance, power zones, HR zones, power curve
-    assert charts.count() == 5 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
+    # streams (W′ balance a band of them), power zones, HR zones, power curve
+    assert charts.count() == 4 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
     # the pointer over a panel shows every stream's value at that moment
     box = streams.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
     tooltip = page.locator("#vg-tooltip-element")
     tooltip.wait_for(state="visible", timeout=10_000)
-    assert {"minutes", "Power (W)", "Heart rate (bpm)", "Cadence (rpm)"} <= set(
+    assert {"minutes", "Power (W)", "Heart rate (bpm)", "Cadence (rpm)", "W′ balance (kJ)"} <= set(
         tooltip.locator("td.key").all_text_contents())
     assert all(re.fullmatch(r"-?[\d,.]+", v) for v in tooltip.locator("td.value").all_text_contents())
     page.get_by_text("Drag or scroll in the chart to pan and zoom every stream").wait_for()
