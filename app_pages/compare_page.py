@@ -9,7 +9,7 @@ import ui
 from core.athletes import privacy_zones
 from core.rides import compare
 from core.rides.find import find_rides
-from core.views import ridecharts
+from core.views import bandcharts, ridecharts
 from core.views.mapview import comparison_map
 from core.views.text import md, plain
 
@@ -57,22 +57,23 @@ if len(selected) < 2:
 
 @st.cache_resource(show_spinner="Aligning the rides…", max_entries=16)
 def streams_view(db_path: str, athlete_id: int, ids: tuple, by: str, window: float, channels: tuple, version: int):
-    """The comparison, its thinned streams and their figure, built once per choice and data version (a rerun that
+    """The comparison, its thinned streams and their chart, built once per choice and data version (a rerun that
     changes nothing else redraws from here); cached as resources because pages only read them."""
     comparison = compare.compare_rides(ui.cursor(), athlete_id, list(ids), by=by, smoothing=window)
     shown = ridecharts.comparison_shown(comparison.aligned, list(channels or compare.CHANNELS))
-    figure = ridecharts.comparison_figure(shown, list(channels), ride_names(comparison), COLOURS, x_title(by)) \
-        if channels else None
-    return comparison, shown, figure
+    chart = bandcharts.comparison_chart(shown, list(channels), ride_names(comparison), COLOURS)
+    return comparison, shown, chart
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def difference_view(key: tuple, channel: str):
-    return ridecharts.difference_figure(streams_view(*key)[1], channel, x_title(key[3]))
+    return bandcharts.difference_chart(streams_view(*key)[1], channel)
 
 
-def x_title(axis: str) -> str:
-    return "Elapsed time (s)" if axis == "time" else "Distance (m)"
+def draw(spec: dict, key: str) -> None:
+    """A chart under a stable key: another choice of the same kind swaps the rows of the chart already drawn."""
+    with st.container(key=key):  # Streamlit marks a keyed container (.st-key-…), not a keyed chart
+        st.vega_lite_chart(spec=spec, width="stretch", key=f"{key}_vega")
 
 
 # ---------------------------------------------------------------------------------------------- controls, charts
@@ -96,12 +97,13 @@ def streams_charts(selected: list[int]):
            ui.current_data_version())
     comparison = None
     with ui.friendly_errors("comparing the rides"):
-        comparison, _, figure = streams_view(*key)
+        comparison, _, chart = streams_view(*key)
     if comparison is None:
         return None
     st.subheader("Streams")
     if channels:
-        st.plotly_chart(figure, width="stretch", key="compare_streams_chart")
+        draw(chart, "compare_streams_chart")
+        st.caption("Drag or scroll in the chart to pan and zoom every stream; double-click to reset.")
     else:
         st.caption("Choose at least one stream to draw.")
     difference_chart(key)
@@ -121,7 +123,7 @@ def difference_chart(key: tuple) -> None:
     delta_channel = st.selectbox("Stream", delta_options, key="compare_delta_channel",
                                  format_func=lambda c: "Time gap (s): B behind A when negative"
                                  if c == "t_s" else compare.CHANNEL_LABELS[c])
-    st.plotly_chart(difference_view(key, delta_channel), width="stretch", key="compare_delta_chart")
+    draw(difference_view(key, delta_channel), "compare_delta_chart")
 
 
 comparison = streams_section(selected)

@@ -35,7 +35,7 @@ def test_the_url_opens_a_comparison_with_charts_map_and_tables(db, two_rides):
     a, b = two_rides
     at = open_page(a=a, b=b)
     assert at.multiselect(key="compare_rides").value == [a, b]
-    assert len(at.get("plotly_chart")) == 2  # streams + delta
+    assert len(at.get("vega_lite_chart")) == 2 and not at.get("plotly_chart")  # streams + delta, no Plotly
     assert [s.value for s in at.subheader] == ["Streams", "Difference A − B", "Tracks", "Differences",
                                                "Shared climbs"]
     differences = at.dataframe[0].value
@@ -52,7 +52,7 @@ def test_the_url_opens_a_comparison_with_charts_map_and_tables(db, two_rides):
 def test_without_two_rides_the_page_asks_for_them(db, two_rides):
     at = open_page(a=two_rides[0])
     assert any("Pick two rides" in i.value for i in at.info)
-    assert len(at.get("plotly_chart")) == 0
+    assert len(at.get("vega_lite_chart")) == 0
 
 
 def test_a_hostile_or_unknown_id_in_the_url_is_ignored(db, two_rides):
@@ -70,7 +70,7 @@ def test_picking_rides_and_switching_to_time_alignment(db, two_rides):
     at.radio(key="compare_axis").set_value("time").run()
     assert not at.exception
     at.selectbox(key="compare_delta_channel").set_value("hr").run()
-    assert not at.exception and len(at.get("plotly_chart")) == 2
+    assert not at.exception and len(at.get("vega_lite_chart")) == 2
 
 
 def test_three_rides_share_the_charts_and_the_differences_table(db, cur, athlete_id, two_rides):
@@ -100,7 +100,7 @@ def test_more_rides_in_the_address_than_compare_shows_are_explained_and_cut_not_
     assert [w.value for w in at.warning] == [
         f"Compare shows at most 6 rides at once: the address names 7, so the first 6 are compared (left out: "
         f"#{ids[6]})."]
-    assert at.query_params["f"] == str(ids[5]) and len(at.get("plotly_chart")) == 2
+    assert at.query_params["f"] == str(ids[5]) and len(at.get("vega_lite_chart")) == 2
 
 
 def test_the_ride_search_finds_a_ride_by_id_only(db, two_rides):
@@ -110,10 +110,15 @@ def test_the_ride_search_finds_a_ride_by_id_only(db, two_rides):
     assert at.multiselect(key="compare_rides").options == [at.multiselect(key="compare_rides").format_func(b)]
 
 
-def _streams_spec(at: AppTest) -> dict:
+def _streams_chart(at: AppTest) -> tuple:
+    """The streams chart's spec and the rows the browser gets."""
     import json
 
-    return json.loads(next(c for c in at.get("plotly_chart") if "Elevation" in c.proto.spec).proto.spec)
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    chart = next(c for c in at.get("vega_lite_chart") if "Elevation" in c.proto.spec)
+    rows = {d.name: d.data.data for d in chart.proto.datasets}["band_rows"]
+    return json.loads(chart.proto.spec), convert_arrow_bytes_to_pandas_df(rows)
 
 
 def test_the_cached_streams_chart_follows_an_edit_of_a_ride_and_the_alignment(db, cur, athlete_id, two_rides):
@@ -121,11 +126,13 @@ def test_the_cached_streams_chart_follows_an_edit_of_a_ride_and_the_alignment(db
 
     a, b = two_rides
     at = open_page(a=a, b=b)
-    before = _streams_spec(at)
-    assert not any("Renamed" in trace["name"] for trace in before["data"])
-    edit_ride(cur, athlete_id, a, name="Renamed loop")  # a new data version: the cached figure is not reused
+    spec, before = _streams_chart(at)
+    assert not before["ride"].str.contains("Renamed").any() and "km" in before.columns
+    edit_ride(cur, athlete_id, a, name="Renamed loop")  # a new data version: the cached chart is not reused
     at.run()
-    after = _streams_spec(at)
-    assert any(trace["name"].startswith("A: ") and "Renamed loop" in trace["name"] for trace in after["data"])
+    same_spec, after = _streams_chart(at)
+    assert after["ride"].str.startswith("A: ").any() and after["ride"].str.contains("Renamed loop").any()
+    assert same_spec == spec  # only the rows changed: the browser keeps its chart
     at.radio(key="compare_axis").set_value("time").run()
-    assert _streams_spec(at)["layout"]["xaxis4"]["title"]["text"] == "Elapsed time (s)"
+    spec, rows = _streams_chart(at)
+    assert "minutes" in rows.columns and spec["layer"][0]["encoding"]["x"]["field"] == "minutes"

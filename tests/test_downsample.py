@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from core.rides.store import store_ride
 from core.views import ridecharts
@@ -68,20 +69,33 @@ def test_compare_charts_share_about_1200_rows_and_keep_each_rides_sprint():
     assert ridecharts.comparison_shown(short, ["power"]) is short
 
 
-def test_the_compare_figure_draws_each_rides_sprint_and_low_in_its_panel_with_escaped_names():
+def test_the_compare_chart_draws_each_rides_sprint_and_low_in_its_band_and_keeps_one_spec():
     from core.rides.compare import Aligned
+    from core.views.bandcharts import comparison_chart, difference_chart
+    from tests.test_ridecharts import assert_valid, panel_titles, same_but_rows
 
     x = np.arange(20_000, dtype=float)
-    a = {"power": 200 + 20 * np.sin(x / 300), "ele": 100 + np.sin(x / 900), "t_s": x}
-    b = {"power": 190 + 20 * np.cos(x / 250), "ele": 90 + np.cos(x / 700), "t_s": x}
+    a = {"power": 200 + 20 * np.sin(x / 300), "speed": 8 + np.sin(x / 900), "t_s": x}
+    b = {"power": 190 + 20 * np.cos(x / 250), "speed": 9 + np.cos(x / 700), "t_s": x}
     a["power"][5_000:5_003], b["power"][15_000] = 1_250, 0.0  # A's sprint, B's one-second stop
-    shown = ridecharts.comparison_shown(Aligned("time", x, [a, b]), ["power", "ele"])
-    figure = ridecharts.comparison_figure(shown, ["power", "ele"], ["A: <b>x</b>", "B: y"], ("#111", "#222"), "s")
-    power_a, power_b, ele_a, _ = figure.data
-    assert np.nanmax(power_a.y) == 1_250 and np.nanmin(power_b.y) == 0.0
-    assert len(power_a.x) <= 1_200 and ele_a.yaxis == "y2"
-    assert "<b>" not in power_a.name and [t.showlegend for t in figure.data] == [True, True, False, False]
-    assert [a.text for a in figure.layout.annotations] == ["Power (W)", "Elevation (m)"]
+    shown = ridecharts.comparison_shown(Aligned("time", x, [a, b]), ["power", "speed"])
+    names = ["A: <b>x</b>", "B: y"]
+    spec = comparison_chart(shown, ["power", "speed"], names, ("#111", "#222"))
+    frames = assert_valid(spec)
+    rows = frames["band_rows"]
+    by_ride = {name: rows[rows["ride"] == name] for name in names}  # names reach the legend as plain data
+    assert by_ride["A: <b>x</b>"]["power"].max() == 1_250 and by_ride["B: y"]["power"].min() == 0.0
+    assert len(by_ride["B: y"]) <= 1_200 and rows["minutes"].max() == x[-1] / 60
+    assert by_ride["A: <b>x</b>"]["speed"].max() == pytest.approx(a["speed"].max(), rel=1e-3)
+    assert panel_titles(spec) == ["Power (W)", "Speed (km/h)"]
+    assert list(frames["band_tips"].columns) == ["minutes", "A Power (W)", "B Power (W)", "A Speed (km/h)",
+                                                 "B Speed (km/h)"]
+    # other rides, other names: the same spec, other rows (the browser keeps the chart)
+    other = comparison_chart(shown, ["power", "speed"], ["A: z", "B: w"], ("#111", "#222"))
+    assert same_but_rows(other, spec) and "<b>x</b>" not in str({k: v for k, v in spec.items() if k != "datasets"})
+    delta = difference_chart(shown, "power")
+    assert np.allclose(assert_valid(delta)["band_rows"]["delta"], shown.delta("power"), equal_nan=True)
+    assert panel_titles(delta) == ["A − B, Power (W)"]
 
 
 def _textbook_lttb(x, y, n_out):

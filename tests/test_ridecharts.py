@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.rides.store import store_ride
-from core.views import fmt, ridecharts
+from core.views import bandcharts, fmt, ridecharts
 from core.views.dashcharts import dataset_frames
 from tests.test_dashcharts import assert_valid as assert_valid_spec
 from tests.test_rides import make_ride
@@ -75,7 +75,7 @@ def streams(frame: pd.DataFrame, axis: str = "time") -> tuple[pd.DataFrame, pd.D
     """The streams chart's line rows, tooltip rows and spec."""
     spec = ridecharts.streams_chart(frame, axis)
     frames = assert_valid(spec)
-    return frames["stream_rows"], frames["stream_tips"], spec
+    return frames["band_rows"], frames["band_tips"], spec
 
 
 def test_streams_with_fewer_than_two_values_get_no_panel_and_speed_is_in_km_per_hour():
@@ -106,7 +106,7 @@ def test_the_streams_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_num
     assert set(zoom["views"]) | set(hover["views"]) <= set(names) and len(names) == len(set(names))
     # one set of hover rules spans every band: a few hundred marks whatever the number of streams
     (rules,) = [layer for layer in flat_layers(spec) if layer.get("name") in hover["views"]]
-    assert rules["data"] == {"name": "stream_tips"} and rules["mark"]["y2"] == {"expr": "height"}
+    assert rules["data"] == {"name": "band_tips"} and rules["mark"]["y2"] == {"expr": "height"}
     # the tooltip lists every stream at the pointer's moment, named and rounded as a rider reads them
     assert list(tips.columns) == ["minutes", "Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
     assert tips.iloc[1].tolist() == [0.0, "200", "140", "28.8"]  # 1 s in: 0.0 min
@@ -115,7 +115,7 @@ def test_the_streams_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_num
     other["power"] = np.linspace(100, 400, 3000)
     other_rows, other_tips, other_spec = streams(other, "time")
     assert same_but_rows(other_spec, spec)
-    assert len(other_rows) == 3000 and len(other_tips) <= ridecharts.MAX_TIPS  # fewer hover targets than rows
+    assert len(other_rows) == 3000 and len(other_tips) <= bandcharts.MAX_TIPS  # fewer hover targets than rows
     gaps = samples()
     gaps.loc[10:19, "power"] = np.nan
     gap_rows, gap_tips, _ = streams(gaps, "time")
@@ -160,10 +160,10 @@ def test_w_prime_balance_is_a_band_of_the_streams_with_its_lowest_point_marked_a
         frames = assert_valid(spec)
         assert panel_titles(spec)[-1] == "W′ balance (kJ)"
         lowest = frames["stream_w_prime_lowest"].to_dict("records")
-        assert lowest == [{x_name: frames["stream_rows"][x_name][rows["w_prime_kj"].idxmin()],
+        assert lowest == [{x_name: frames["band_rows"][x_name][rows["w_prime_kj"].idxmin()],
                            "w_prime_kj": wbal["min_j"] / 1000, "label": f"min {wbal['min_j'] / 1000:.1f} kJ",
                            "side": "right"}]
-        assert "W′ balance (kJ)" in frames["stream_tips"].columns
+        assert "W′ balance (kJ)" in frames["band_tips"].columns
     # the marker and its labels sit on the band's own scale (one layer with the line)
     (band,) = [layer for layer in spec["layer"] if "layer" in layer]
     assert [inner.get("name") for inner in band["layer"]][0] == "w_prime_kj_line"

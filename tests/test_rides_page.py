@@ -232,7 +232,7 @@ def test_the_ride_pages_cached_charts_follow_a_new_ftp_and_the_axis_choice(seede
     db.close()
     at.run()
     assert "CP 300 W" in _w_prime_caption(at)
-    assert _chart_rows(at, "W′ balance", "stream_rows")["w_prime_kj"].max() == 20.0  # W′ = 20 kJ without a model
+    assert _chart_rows(at, "W′ balance", "band_rows")["w_prime_kj"].max() == 20.0  # W′ = 20 kJ without a model
     at.radio(key="ride_axis").set_value("distance").run()
     assert line_layers(_vega_chart(at, "Heart rate (bpm)"))[0]["encoding"]["x"]["field"] == "km"
     assert "CP 300 W" in _w_prime_caption(at)

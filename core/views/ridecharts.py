@@ -15,10 +15,10 @@ import pandas as pd
 
 from core.rides import store as rides
 from core.rides.dashboard import ZONE_COLOURS
-from core.views import fmt
+from core.views import bandcharts, fmt
 from core.views.dashcharts import SCHEMA, arrow_rows, duration_log_axis
 from core.views.fmt import METRIC, Column, Units
-from core.views.text import plain, plot_text
+from core.views.text import plain
 
 SORT_LABELS = {"started_at": "Date", "distance_m": "Distance", "moving_time_s": "Moving time", "tss": "TSS",
                "normalized_power_w": "NP", "avg_power_w": "Avg power", "avg_hr": "Avg HR",
@@ -168,12 +168,6 @@ def has_distance(samples: pd.DataFrame) -> bool:
     return not samples.empty and not bool(samples["dist_m"].isna().all())
 
 
-# y labels inside the band, over the gridlines: the bands share the view's left edge, so labels outside would
-# overlap one another.
-_INSIDE_Y = {"orient": "left", "ticks": False, "domain": False, "labelAlign": "left", "labelPadding": -4,
-             "labelBaseline": "bottom", "labelOpacity": 0.8, "tickCount": 4}
-
-
 def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
     """The ride's streams as a Vega-Lite spec carrying its rows (``spec["datasets"]``): one view, a band per
     stream with at least two values (its title, with the unit, above it), against minutes or km (minutes when
@@ -199,52 +193,23 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
     if not shown:
         return None
     rows = pd.DataFrame(columns)
-    x_encoding = {"field": x_name, "type": "quantitative", "scale": {"nice": False},
-                  "axis": {"titlePadding": 2, "grid": True, "gridOpacity": 0.5}}
-    layers, datasets = [], {}
-    # The view's height as asked; the bands are fractions of the height drawn, as Streamlit fits the whole view
-    # (x axis included) into the height asked.
-    unit = len(shown) * (BAND_PX + TITLE_PX)
-    for i, (column, title, colour) in enumerate(shown):
-        top = (i * (BAND_PX + TITLE_PX) + TITLE_PX) / unit
-        bottom = top + BAND_PX / unit
-        layers += [
-            {"name": f"{column}_line", "mark": {"type": "line", "color": colour, "strokeWidth": 1, "clip": True},
-             "encoding": {"x": x_encoding,
-                          "y": {"field": column, "type": "quantitative", "title": None,
-                                "scale": {"zero": column == "w_prime_kj", "range": [{"expr": f"height * {bottom:.6f}"},
-                                                                   {"expr": f"height * {top:.6f}"}]},
-                                "axis": {**_INSIDE_Y, "grid": True, "gridOpacity": 0.5, "labelFlush": True}}}},
-            {"data": {"values": [{"title": title}]},
-             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": 13, "fontWeight": "bold",
-                      "x": 0, "y": {"expr": f"height * {top:.6f} - 4"}},
-             "encoding": {"text": {"field": "title"}}}]
-        if column == "w_prime_kj":  # the lowest point marked and labelled, on the band's own scale
-            layers[-2] = {"layer": [layers[-2], *_lowest_w_prime(x_encoding, layers[-2]["encoding"]["y"])]}
-            datasets["stream_w_prime_lowest"] = arrow_rows(_w_prime_lowest(rows, x_name))
-    # Invisible rules across every band carry the tooltip; the one nearest the pointer shows. One set for all
-    # the streams: a panel each with its own rules cost a pick 0.07 s in the browser (issue 17).
-    layers.append({"name": "stream_hover_rules", "data": {"name": "stream_tips"},
-                   "mark": {"type": "rule", "color": "#666", "clip": True, "tooltip": {"content": "data"},
-                            "y": 0, "y2": {"expr": "height"}},
-                   "encoding": {"x": x_encoding,
-                                "opacity": {"condition": {"param": "stream_hover", "empty": False, "value": 0.6},
-                                            "value": 0}}})
-    # Two named datasets (Streamlit sends each as Arrow): the rows the lines draw, the rows the tooltips show.
-    spec = {"$schema": SCHEMA, "data": {"name": "stream_rows"}, "height": unit, "layer": layers,
-            "resolve": {"scale": {"y": "independent"}, "axis": {"y": "independent"}},
-            "datasets": {"stream_rows": arrow_rows(rows), "stream_tips": arrow_rows(_stream_tips(rows, x_name, shown)),
-                         **datasets},
-            "params": [
-                {"name": "stream_zoom", "select": {"type": "interval", "encodings": ["x"]}, "bind": "scales",
-                 "views": [f"{shown[0][0]}_line"]},
-                {"name": "stream_hover", "select": {"type": "point", "fields": [x_name], "nearest": True,
-                                                    "on": "pointerover", "clear": "pointerout"},
-                 "views": ["stream_hover_rules"]}]}
-    return spec
+    datasets = {"band_rows": arrow_rows(rows),
+                "band_tips": arrow_rows(bandcharts.tips(rows[x_name].to_numpy(), x_name, {
+                    title: (rows[column].to_numpy(), 1 if column in ("speed", "w_prime_kj") else 0)
+                    for column, title, _ in shown}))}
+    colours = {column: colour for column, _, colour in shown}
 
+    def lowest_w_prime(column: str, y: dict) -> list[dict]:
+        if column != "w_prime_kj":
+            return []
+        datasets["stream_w_prime_lowest"] = arrow_rows(_w_prime_lowest(rows, x_name))
+        return _lowest_w_prime(bandcharts.x_encoding(x_name), y)
 
-BAND_PX, TITLE_PX = 110, 24  # a stream's band and the title above it
+    return bandcharts.banded_spec(
+        [(column, title) for column, title, _ in shown], x_name,
+        lambda column, y: {"name": f"{column}_line", "mark": bandcharts.line_mark(colours[column]),
+                           "encoding": {"x": bandcharts.x_encoding(x_name), "y": y}},
+        datasets, zero=("w_prime_kj",), extra=lowest_w_prime)
 
 
 def _w_prime_lowest(rows: pd.DataFrame, x_name: str) -> pd.DataFrame:
@@ -267,22 +232,6 @@ def _lowest_w_prime(x: dict, y: dict) -> list[dict]:
                "mark": {"type": "text", "dy": 12, "dx": 8 if side == "left" else -8, "align": side, "color": "#333"},
                "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}}
               for side in ("left", "right"))]
-MAX_TIPS = 400  # hover targets: one every ~2.5 px of a wide chart
-
-
-def _stream_tips(rows: pd.DataFrame, x_name: str, shown: list[tuple]) -> pd.DataFrame:
-    """The tooltip rows: every stream's value, rounded and named as the rider reads them ('Power (W)': '212'),
-    at most MAX_TIPS moments. Fewer rules than rows, and no formatting per rule in the browser: the chart's
-    cost in the browser grows with every mark it encodes (issue 17)."""
-    step = max(1, -(-len(rows) // MAX_TIPS))
-    picked = rows.iloc[::step]
-    tips = pd.DataFrame({x_name: picked[x_name].round(2 if x_name == "km" else 1)})
-    for column, title, _ in shown:
-        decimals = 1 if column in ("speed", "w_prime_kj") else 0
-        tips[title] = [f"{v:,.{decimals}f}" if np.isfinite(v) else "–" for v in picked[column]]
-    return tips
-
-
 def zones_chart(seconds: list[float] | None, kind: str = "power") -> dict | None:
     """Minutes per zone (7 Coggan power zones or 5 HR zones) as a Vega-Lite spec carrying its rows, otherwise
     the same for every ride with that many zones; None when the ride has no time in any zone."""
@@ -439,41 +388,6 @@ def this_week_tiles(week: dict, units: Units = METRIC) -> list[tuple]:
                       f"{show(key, last)}{plan_text}", f"{show(key, now - to_date, delta=True)} on last week",
                       "off" if key == "rides" else "normal"))
     return tiles
-
-
-def comparison_figure(shown, channels: list[str], names: list[str], colours: tuple[str, ...], x_title: str):
-    """Compare's streams: one panel per channel (its label as title) on a shared x axis, one line per ride in its
-    colour (the legend names the rides once). ``shown`` is ``comparison_shown``'s thinned Aligned."""
-    from plotly.subplots import make_subplots
-
-    from core.rides.compare import CHANNEL_LABELS
-
-    figure = make_subplots(rows=len(channels), cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                           subplot_titles=[CHANNEL_LABELS[c] for c in channels])
-    for row, channel in enumerate(channels, start=1):
-        for i, series in enumerate(shown.series):
-            figure.add_scatter(x=shown.x, y=series[channel], name=plot_text(names[i]), legendgroup=str(i),
-                               showlegend=row == 1, line={"color": colours[i % len(colours)], "width": 1.4},
-                               row=row, col=1)
-    figure.update_layout(height=190 * len(channels) + 60, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         legend={"orientation": "h", "y": 1.02 + 0.02 * len(channels), "yanchor": "bottom"})
-    figure.update_xaxes(title_text=x_title, row=len(channels), col=1)
-    return figure
-
-
-def difference_figure(shown, channel: str, x_title: str):
-    """Compare's A − B of one channel (or the time gap, 't_s') against the shared axis, filled to zero."""
-    import plotly.graph_objects as go
-
-    from core.rides.compare import CHANNEL_LABELS
-
-    figure = go.Figure()
-    figure.add_scatter(x=shown.x, y=shown.delta(channel), fill="tozeroy", name="A − B",
-                       line={"color": "#1F2933", "width": 1.2})
-    figure.add_hline(y=0, line_color="#6C757D")
-    figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title=x_title,
-                         yaxis_title=f"A − B, {CHANNEL_LABELS[channel]}")
-    return figure
 
 
 def comparison_shown(aligned, channels: list[str], max_points: int = 1200):

@@ -1,5 +1,5 @@
 """The Compare page in a real browser, opened by URL (?a=ID&b=ID) with every non-local request blocked: both
-charts (streams, A − B) and one offline map with the two tracks."""
+charts (streams, A − B, Vega-Lite) with the pointer's tooltip, and one offline map with the two tracks."""
 
 from __future__ import annotations
 
@@ -27,13 +27,19 @@ def test_a_shared_link_opens_the_comparison_with_charts_and_two_track_map(tmp_pa
     open_app(page, app, f"/compare?a={a}&b={b}")
     wait_for_app(page)
     page.get_by_text("Difference A − B").first.wait_for()
-    charts = page.locator('[data-testid="stPlotlyChart"]')
-    charts.nth(1).wait_for()
-    assert charts.count() == 2
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    page.locator(".st-key-compare_delta_chart").locator("canvas, svg.marks").first.wait_for()
+    assert charts.count() == 2 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
+    # the pointer over the streams shows each ride's values at that moment, A's and B's
+    streams = page.locator(".st-key-compare_streams_chart")
+    streams.locator("canvas, svg.marks").first.wait_for()
+    box = streams.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible", timeout=10_000)
+    assert {"km", "A Power (W)", "B Power (W)", "A Elevation (m)", "B Elevation (m)"} <= set(
+        tooltip.locator("td.key").all_text_contents())
     screenshot(page, "compare-by-url-streams")
-    # Plotly drew traces: one line per ride per stream in the first chart, the delta in the second.
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .scatterlayer .trace').length >= 9")
     # The map is a component iframe; Leaflet (served by the app) draws one path per track.
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
