@@ -85,10 +85,10 @@ def test_the_compare_chart_draws_each_rides_sprint_and_low_in_its_band_and_keeps
     rows = frames["band_rows"]
     by_ride = {name: rows[rows["ride"] == name] for name in names}  # names reach the legend as plain data
     assert by_ride["A: <b>x</b>"]["power"].max() == 1_250 and by_ride["B: y"]["power"].min() == 0.0
-    assert len(by_ride["B: y"]) <= 1_200 and rows["minutes"].max() == x[-1] / 60
+    assert len(by_ride["B: y"]) <= 1_200 and rows["x"].max() == x[-1] / 60
     assert by_ride["A: <b>x</b>"]["speed"].max() == pytest.approx(a["speed"].max(), rel=1e-3)
     assert panel_titles(spec) == ["Power (W)", "Speed (km/h)"]
-    assert list(frames["band_tips"].columns) == ["minutes", "A Power (W)", "B Power (W)", "A Speed (km/h)",
+    assert list(frames["band_tips"].columns) == ["x", "at", "A Power (W)", "B Power (W)", "A Speed (km/h)",
                                                  "B Speed (km/h)"]
     # other rides, other names: the same spec, other rows (the browser keeps the chart)
     other = comparison_chart(shown, ["power", "speed"], ["A: z", "B: w"], ("#111", "#222"))
@@ -96,6 +96,7 @@ def test_the_compare_chart_draws_each_rides_sprint_and_low_in_its_band_and_keeps
     delta = difference_chart(shown, "power")
     assert np.allclose(assert_valid(delta)["band_rows"]["delta"], shown.delta("power"), equal_nan=True)
     assert panel_titles(delta) == ["A − B, Power (W)"]
+    assert same_but_rows(difference_chart(shown, "speed"), delta)  # another stream: rows only
 
 
 def _textbook_lttb(x, y, n_out):

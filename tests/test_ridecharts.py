@@ -61,10 +61,14 @@ def flat_layers(spec: dict) -> list[dict]:
     return [unit for layer in spec["layer"] for unit in (flat_layers(layer) if "layer" in layer else [layer])]
 
 
-def panel_titles(spec: dict) -> list[str]:
-    """The streams chart's band titles, top to bottom."""
-    return [layer["data"]["values"][0]["title"] for layer in flat_layers(spec)
-            if layer["mark"]["type"] == "text" and "values" in layer["data"]]
+def band_text(spec_or_rows) -> tuple[list[str], str]:
+    """A band chart's titles, top to bottom, and its x unit (data, not spec: ``band_text``)."""
+    text = spec_or_rows if isinstance(spec_or_rows, pd.DataFrame) else dataset_frames(spec_or_rows)["band_text"]
+    return text[text["band"] >= 0].sort_values("band")["text"].tolist(), text[text["band"] < 0]["text"].item()
+
+
+def panel_titles(spec) -> list[str]:
+    return band_text(spec)[0]
 
 
 def line_layers(spec: dict) -> list[dict]:
@@ -80,24 +84,23 @@ def streams(frame: pd.DataFrame, axis: str = "time") -> tuple[pd.DataFrame, pd.D
 
 def test_streams_with_fewer_than_two_values_get_no_panel_and_speed_is_in_km_per_hour():
     rows, tips, spec = streams(samples(), "distance")
-    assert panel_titles(spec) == ["Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
-    assert list(rows.columns) == ["km", "power", "hr", "speed"]  # no empty cadence or elevation column
-    assert rows["speed"].iloc[0] == 8.0 * 3.6 and rows["km"].iloc[-1] == 99 * 8 / 1000  # km/h, km
+    assert band_text(spec) == (["Power (W)", "Heart rate (bpm)", "Speed (km/h)"], "km")
+    assert list(rows.columns) == ["x", "power", "hr", "speed"]  # no empty cadence or elevation column
+    assert rows["speed"].iloc[0] == 8.0 * 3.6 and rows["x"].iloc[-1] == 99 * 8 / 1000  # km/h, km
     # every band plots its own stream on its own y scale, in its own slice of the height, top to bottom
     lines = line_layers(spec)
-    assert [e["encoding"]["x"]["field"] for e in lines] == ["km"] * 3
+    assert [e["encoding"]["x"]["field"] for e in lines] == ["x"] * 3
     assert [e["encoding"]["y"]["field"] for e in lines] == ["power", "hr", "speed"]
     assert spec["resolve"]["scale"]["y"] == "independent"
     ranges = [[float(end["expr"].split("*")[1]) for end in e["encoding"]["y"]["scale"]["range"]] for e in lines]
     assert all(0 < top < bottom <= 1 for bottom, top in ranges)
     assert all(upper[0] < lower[1] for upper, lower in pairwise(ranges))  # no band overlaps the next
     indoor_rows, _, indoor = streams(samples(with_distance=False), "distance")
-    assert line_layers(indoor)[0]["encoding"]["x"]["field"] == "minutes"  # falls back to time
-    assert indoor_rows["minutes"].iloc[-1] == 99 / 60
+    assert band_text(indoor)[1] == "minutes" and indoor_rows["x"].iloc[-1] == 99 / 60  # falls back to time
     assert ridecharts.streams_chart(samples(n=1)) is None
 
 
-def test_the_streams_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_numbers():
+def test_the_streams_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_numbers_and_the_axis():
     rows, tips, spec = streams(samples(), "time")
     assert "x" not in spec["resolve"]["scale"]  # one x scale for every band
     names = [layer["name"] for layer in flat_layers(spec) if "name" in layer]
@@ -108,13 +111,14 @@ def test_the_streams_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_num
     (rules,) = [layer for layer in flat_layers(spec) if layer.get("name") in hover["views"]]
     assert rules["data"] == {"name": "band_tips"} and rules["mark"]["y2"] == {"expr": "height"}
     # the tooltip lists every stream at the pointer's moment, named and rounded as a rider reads them
-    assert list(tips.columns) == ["minutes", "Power (W)", "Heart rate (bpm)", "Speed (km/h)"]
-    assert tips.iloc[1].tolist() == [0.0, "200", "140", "28.8"]  # 1 s in: 0.0 min
-    # another ride with the same streams: other rows, the same spec (the browser keeps the chart)
+    assert [t["title"] for t in rules["encoding"]["tooltip"]] == ["at", "Power (W)", "Heart rate (bpm)",
+                                                                  "Speed (km/h)"]
+    assert tips.iloc[1].tolist()[1:] == ["0.0 min", "200", "140", "28.8"]  # 1 s in: 0.0 min
+    # another ride with the same streams, or the other axis: other rows, the same spec (the browser keeps it)
     other = samples(n=3000)
     other["power"] = np.linspace(100, 400, 3000)
     other_rows, other_tips, other_spec = streams(other, "time")
-    assert same_but_rows(other_spec, spec)
+    assert same_but_rows(other_spec, spec) and same_but_rows(streams(samples(), "distance")[2], spec)
     assert len(other_rows) == 3000 and len(other_tips) <= bandcharts.MAX_TIPS  # fewer hover targets than rows
     gaps = samples()
     gaps.loc[10:19, "power"] = np.nan
@@ -155,15 +159,16 @@ def test_w_prime_balance_is_a_band_of_the_streams_with_its_lowest_point_marked_a
     # the band's lowest value is the balance's lowest, at the sample of the ride's clock where it happens
     assert rows["w_prime_kj"].min() == wbal["min_j"] / 1000
     assert rows["t_s"][rows["w_prime_kj"].idxmin()] == wbal["min_at_s"] + 3600  # the stop's second hour
-    for axis, x_name in (("time", "minutes"), ("distance", "km")):
+    for axis in ("time", "distance"):
         spec = ridecharts.streams_chart(rows, axis)
         frames = assert_valid(spec)
         assert panel_titles(spec)[-1] == "W′ balance (kJ)"
         lowest = frames["stream_w_prime_lowest"].to_dict("records")
-        assert lowest == [{x_name: frames["band_rows"][x_name][rows["w_prime_kj"].idxmin()],
+        assert lowest == [{"x": frames["band_rows"]["x"][rows["w_prime_kj"].idxmin()],
                            "w_prime_kj": wbal["min_j"] / 1000, "label": f"min {wbal['min_j'] / 1000:.1f} kJ",
                            "side": "right"}]
-        assert "W′ balance (kJ)" in frames["band_tips"].columns
+        assert "W′ balance (kJ)" in frames["band_tips"].columns and band_text(spec)[1] == {
+            "time": "minutes", "distance": "km"}[axis]
     # the marker and its labels sit on the band's own scale (one layer with the line)
     (band,) = [layer for layer in spec["layer"] if "layer" in layer]
     assert [inner.get("name") for inner in band["layer"]][0] == "w_prime_kj_line"

@@ -14,7 +14,7 @@ from core.athletes import AthleteProfile, create_athlete
 from core.rides.store import RideFilter, add_tag, list_tags, search_rides, store_ride
 from core.store.db import connect
 from tests.apptest_helpers import read_db, run_app_page, shown
-from tests.test_ridecharts import line_layers, panel_titles
+from tests.test_ridecharts import band_text
 from tests.test_rides import make_ride
 
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -68,8 +68,8 @@ def test_the_ride_page_shows_the_ride_named_in_the_address(seeded):
     at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Trainer intervals"])
     assert at.title[0].value == "Ride"
     assert any(sub.value == "Trainer intervals" for sub in at.subheader)
-    streams = _vega_chart(at, "Heart rate (bpm)")
-    assert {"Power (W)", "Heart rate (bpm)", "Cadence (rpm)"} <= set(panel_titles(streams))
+    titles = band_text(_chart_rows(at, "Heart rate (bpm)", "band_text"))[0]
+    assert {"Power (W)", "Heart rate (bpm)", "Cadence (rpm)"} <= set(titles)
     assert not at.get("plotly_chart")  # the Ride page loads no Plotly
     assert any("indoor" in c.value for c in at.caption)
     at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Hill repeats"])
@@ -225,8 +225,8 @@ def test_the_ride_pages_cached_charts_follow_a_new_ftp_and_the_axis_choice(seede
     at = run_page("app_pages/ride_page.py", id=seeded["ids"]["Hill repeats"])
     assert "CP 250 W" in _w_prime_caption(at)  # no model: CP = the day's FTP
     streams = _vega_chart(at, "Heart rate (bpm)")
-    assert panel_titles(streams)[:2] == ["Power (W)", "Heart rate (bpm)"]
-    assert line_layers(streams)[0]["encoding"]["x"]["field"] == "minutes"
+    titles, unit = band_text(_chart_rows(at, "Heart rate (bpm)", "band_text"))
+    assert titles[:2] == ["Power (W)", "Heart rate (bpm)"] and unit == "minutes"
     db = connect(seeded["path"])
     set_ftp(db.cursor(), seeded["athlete_id"], 300, START.date())  # a new data version: no chart is reused
     db.close()
@@ -234,7 +234,8 @@ def test_the_ride_pages_cached_charts_follow_a_new_ftp_and_the_axis_choice(seede
     assert "CP 300 W" in _w_prime_caption(at)
     assert _chart_rows(at, "W′ balance", "band_rows")["w_prime_kj"].max() == 20.0  # W′ = 20 kJ without a model
     at.radio(key="ride_axis").set_value("distance").run()
-    assert line_layers(_vega_chart(at, "Heart rate (bpm)"))[0]["encoding"]["x"]["field"] == "km"
+    assert band_text(_chart_rows(at, "Heart rate (bpm)", "band_text"))[1] == "km"
+    assert _vega_chart(at, "Heart rate (bpm)") == streams  # the same chart, other rows
     assert "CP 300 W" in _w_prime_caption(at)
 
 

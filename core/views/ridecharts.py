@@ -175,13 +175,13 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
     resets); the pointer's moment is marked across the bands with all streams' values in its tooltip. None when
     no stream has two values.
 
-    The spec depends only on the axis and which streams the ride has, never on its numbers: picking another ride
-    of the same kind keeps the chart and swaps its rows, where a new Plotly figure was a new chart to load and lay
-    out (issue 17). Gaps (no value) stay gaps."""
+    The spec depends only on which streams the ride has, never on its numbers or the axis: picking another ride
+    of the same kind, or the other axis, keeps the chart and swaps its rows, where a new Plotly figure was a new
+    chart to load and lay out (issue 17). Gaps (no value) stay gaps."""
     by_distance = axis == "distance" and has_distance(samples)
-    x_name = "km" if by_distance else "minutes"  # the x field is named as the tooltip shows it
+    unit = "km" if by_distance else "minutes"
     x = samples["dist_m"] / 1000 if by_distance else samples["t_s"] / 60
-    columns = {x_name: x.to_numpy(dtype=float, na_value=np.nan)}
+    columns = {"x": x.to_numpy(dtype=float, na_value=np.nan)}
     shown = []
     for column, title, colour in STREAMS:
         if column not in samples:  # W′ balance only comes with load_ride_detail
@@ -193,45 +193,39 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
     if not shown:
         return None
     rows = pd.DataFrame(columns)
-    datasets = {"band_rows": arrow_rows(rows),
-                "band_tips": arrow_rows(bandcharts.tips(rows[x_name].to_numpy(), x_name, {
-                    title: (rows[column].to_numpy(), 1 if column in ("speed", "w_prime_kj") else 0)
-                    for column, title, _ in shown}))}
+    tip_rows = bandcharts.tips(rows["x"].to_numpy(), unit, {
+        title: (rows[column].to_numpy(), 1 if column in ("speed", "w_prime_kj") else 0) for column, title, _ in shown})
     colours = {column: colour for column, _, colour in shown}
-
-    def lowest_w_prime(column: str, y: dict) -> list[dict]:
-        if column != "w_prime_kj":
-            return []
-        datasets["stream_w_prime_lowest"] = arrow_rows(_w_prime_lowest(rows, x_name))
-        return _lowest_w_prime(bandcharts.x_encoding(x_name), y)
-
+    lowest = {"stream_w_prime_lowest": arrow_rows(_w_prime_lowest(rows))} if "w_prime_kj" in colours else {}
     return bandcharts.banded_spec(
-        [(column, title) for column, title, _ in shown], x_name,
+        [(column, title) for column, title, _ in shown], unit,
         lambda column, y: {"name": f"{column}_line", "mark": bandcharts.line_mark(colours[column]),
-                           "encoding": {"x": bandcharts.x_encoding(x_name), "y": y}},
-        datasets, zero=("w_prime_kj",), extra=lowest_w_prime)
+                           "encoding": {"x": bandcharts.X, "y": y}},
+        rows, tip_rows, zero=("w_prime_kj",), more_datasets=lowest,
+        extra=lambda column, y: _lowest_w_prime(y) if column == "w_prime_kj" else [])
 
 
-def _w_prime_lowest(rows: pd.DataFrame, x_name: str) -> pd.DataFrame:
+def _w_prime_lowest(rows: pd.DataFrame) -> pd.DataFrame:
     """W′ balance's lowest row (chart_rows keeps it), labelled, the label reading away from the nearer edge."""
     at = int(rows["w_prime_kj"].idxmin())
-    x = rows[x_name]
-    middle = (x.min() + x.max()) / 2
-    return pd.DataFrame({x_name: [x[at]], "w_prime_kj": [rows["w_prime_kj"][at]],
+    x = rows["x"]
+    return pd.DataFrame({"x": [x[at]], "w_prime_kj": [rows["w_prime_kj"][at]],
                          "label": [f"min {rows['w_prime_kj'][at]:.1f} kJ"],
-                         "side": ["left" if x[at] < middle else "right"]})
+                         "side": ["left" if x[at] < (x.min() + x.max()) / 2 else "right"]})
 
 
-def _lowest_w_prime(x: dict, y: dict) -> list[dict]:
+def _lowest_w_prime(y: dict) -> list[dict]:
     """The layers marking W′ balance's lowest point (a dataset of one row: filtering the rows for it would cost
     the browser an expression per row)."""
     lowest = {"name": "stream_w_prime_lowest"}
     return [{"data": lowest, "mark": {"type": "point", "filled": True, "color": "#E4572E", "size": 60},
-             "encoding": {"x": x, "y": y}},
+             "encoding": {"x": bandcharts.X, "y": y}},
             *({"data": lowest, "transform": [{"filter": f"datum.side == '{side}'"}],
                "mark": {"type": "text", "dy": 12, "dx": 8 if side == "left" else -8, "align": side, "color": "#333"},
-               "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}}
+               "encoding": {"x": bandcharts.X, "y": y, "text": {"field": "label", "type": "nominal"}}}
               for side in ("left", "right"))]
+
+
 def zones_chart(seconds: list[float] | None, kind: str = "power") -> dict | None:
     """Minutes per zone (7 Coggan power zones or 5 HR zones) as a Vega-Lite spec carrying its rows, otherwise
     the same for every ride with that many zones; None when the ride has no time in any zone."""

@@ -37,7 +37,7 @@ def test_a_shared_link_opens_the_comparison_with_charts_and_two_track_map(tmp_pa
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
     tooltip = page.locator("#vg-tooltip-element")
     tooltip.wait_for(state="visible", timeout=10_000)
-    assert {"km", "A Power (W)", "B Power (W)", "A Elevation (m)", "B Elevation (m)"} <= set(
+    assert {"at", "A Power (W)", "B Power (W)", "A Elevation (m)", "B Elevation (m)"} <= set(
         tooltip.locator("td.key").all_text_contents())
     screenshot(page, "compare-by-url-streams")
     # The map is a component iframe; Leaflet (served by the app) draws one path per track.

@@ -43,9 +43,10 @@ def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
     tooltip = page.locator("#vg-tooltip-element")
     tooltip.wait_for(state="visible", timeout=10_000)
-    assert {"minutes", "Power (W)", "Heart rate (bpm)", "Cadence (rpm)", "W′ balance (kJ)"} <= set(
+    assert {"at", "Power (W)", "Heart rate (bpm)", "Cadence (rpm)", "W′ balance (kJ)"} <= set(
         tooltip.locator("td.key").all_text_contents())
-    assert all(re.fullmatch(r"-?[\d,.]+", v) for v in tooltip.locator("td.value").all_text_contents())
+    at, *values = tooltip.locator("td.value").all_text_contents()
+    assert re.fullmatch(r"[\d.]+ min", at) and all(re.fullmatch(r"-?[\d,.]+", v) for v in values)
     page.get_by_text("Drag or scroll in the chart to pan and zoom every stream").wait_for()
     page.locator(".st-key-ride_power_curve").scroll_into_view_if_needed()
     shot = screenshot(page, "ride-detail-fit")
