@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.rides.store import store_ride
@@ -127,3 +128,17 @@ def test_lttb_chooses_the_same_points_as_the_textbook_algorithm():
         y = [rng.normal(200, 60, n), np.cumsum(rng.normal(0, 1, n)), np.round(rng.normal(150, 20, n)),  # ties
              np.where(rng.random(n) < 0.05, np.nan, rng.normal(0, 1, n))][trial % 4]
         assert np.array_equal(lttb_indices(x, y, n_out), _textbook_lttb(x, y, n_out)), (trial, n, n_out)
+
+
+def test_a_tooltip_column_with_a_dot_or_brackets_is_one_field_not_a_nested_one():
+    from core.views.bandcharts import X, banded_spec, tips
+    from tests.test_ridecharts import assert_valid, flat_layers
+
+    rows = pd.DataFrame({"x": [0.0, 1.0, 2.0], "v": [1.0, 2.0, 3.0]})
+    tip_rows = tips(rows["x"].to_numpy(), "km", {"v [a.b]": (rows["v"].to_numpy(), 0)})
+    spec = banded_spec([("v", "V")], "km", lambda column, y: {"name": "v_line", "mark": "line",
+                                                               "encoding": {"x": X, "y": y}}, rows, tip_rows)
+    assert_valid(spec)
+    (rules,) = [layer for layer in flat_layers(spec) if layer.get("name") == "band_hover_rules"]
+    assert rules["encoding"]["tooltip"][1] == {"field": "v \\[a\\.b\\]", "type": "nominal", "title": "v [a.b]"}
+    assert tip_rows["at"].tolist() == ["0.00 km", "1.00 km", "2.00 km"]
