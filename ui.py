@@ -181,6 +181,14 @@ def map_layer_script(layer) -> str:
     return sf._get_feature_group_string(layer, folium.Map(tiles=None))  # a throwaway parent: the kept map never changes
 
 
+def kept_chart(spec: dict | None, key: str, where=None) -> None:
+    """A Vega-Lite chart under a stable key (nothing when ``spec`` is None). Its spec is the same from ride to ride
+    but for its rows, so another choice of the same kind swaps the rows of the chart already drawn."""
+    if spec is not None:
+        with (where or st).container(key=key):  # Streamlit marks a keyed container (.st-key-…), not a keyed chart
+            st.vega_lite_chart(spec=spec, width="stretch", key=f"{key}_vega")
+
+
 def kept_map(key: str, version: tuple, build, *, layer=None, height: int = 460) -> dict:
     """An offline folium map (``build()``, core.views.mapview) built once per ``key`` and ``version`` and sent the
     same on every rerun, so the browser keeps it (and the rider's zoom and pan); ``layer``, a folium.FeatureGroup

@@ -70,12 +70,6 @@ def difference_view(key: tuple, channel: str):
     return bandcharts.difference_chart(streams_view(*key)[1], channel)
 
 
-def draw(spec: dict, key: str) -> None:
-    """A chart under a stable key: another choice of the same kind swaps the rows of the chart already drawn."""
-    with st.container(key=key):  # Streamlit marks a keyed container (.st-key-…), not a keyed chart
-        st.vega_lite_chart(spec=spec, width="stretch", key=f"{key}_vega")
-
-
 # ---------------------------------------------------------------------------------------------- controls, charts
 @st.fragment
 def streams_section(selected: list[int]):
@@ -102,7 +96,7 @@ def streams_charts(selected: list[int]):
         return None
     st.subheader("Streams")
     if channels:
-        draw(chart, "compare_streams_chart")
+        ui.kept_chart(chart, "compare_streams_chart")
         st.caption("Drag or scroll in the chart to pan and zoom every stream; double-click to reset.")
     else:
         st.caption("Choose at least one stream to draw.")
@@ -123,7 +117,7 @@ def difference_chart(key: tuple) -> None:
     delta_channel = st.selectbox("Stream", delta_options, key="compare_delta_channel",
                                  format_func=lambda c: "Time gap (s): B behind A when negative"
                                  if c == "t_s" else compare.CHANNEL_LABELS[c])
-    draw(difference_view(key, delta_channel), "compare_delta_chart")
+    ui.kept_chart(difference_view(key, delta_channel), "compare_delta_chart")
 
 
 comparison = streams_section(selected)

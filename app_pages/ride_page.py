@@ -45,14 +45,6 @@ def map_layer(key: tuple, zones_key: str, _zones: list) -> str:
     return ui.map_layer_script(route_layer(ride["points"], ride["sections"], name=ride["name"], zones=_zones))
 
 
-def draw(spec: dict | None, key: str, where=st) -> None:
-    """A chart whose spec is the same from ride to ride but for its rows, under a stable key: picking another ride
-    swaps the rows of the chart already drawn."""
-    if spec is not None:
-        with where.container(key=key):  # Streamlit marks a keyed container (.st-key-…), not a keyed chart
-            st.vega_lite_chart(spec=spec, width="stretch", key=f"{key}_vega")
-
-
 url_id = st.query_params.get("id")
 wanted = ui.address_id()
 ride_id = None
@@ -123,7 +115,7 @@ elif not samples.empty:
 def stream_charts(key: tuple, distance: bool) -> None:
     """The stream charts; their axis choice reruns them alone, not the map and tables of the whole page."""
     axis = st.radio("Charts against", ["time", "distance"], horizontal=True, key="ride_axis", disabled=not distance)
-    draw(chart("streams", key, axis), "ride_streams_chart")
+    ui.kept_chart(chart("streams", key, axis), "ride_streams_chart")
     st.caption("Drag or scroll in the chart to pan and zoom every stream; double-click to reset.")
 
 
@@ -140,8 +132,8 @@ if ride["w_prime"] is not None:
 
 c1, c2 = st.columns(2)
 for col, kind in ((c1, "power"), (c2, "hr")):
-    draw(chart("zones", key, kind), f"ride_zones_{kind}", col)
-draw(chart("power_curve", key), "ride_power_curve")
+    ui.kept_chart(chart("zones", key, kind), f"ride_zones_{kind}", col)
+ui.kept_chart(chart("power_curve", key), "ride_power_curve")
 
 if ride["laps"]:
     st.markdown("**Laps**")

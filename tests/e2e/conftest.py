@@ -179,3 +179,16 @@ def open_app(page, server: AppServer, path: str = "") -> None:
         server.warmed = True
     page.goto(f"{server.url}{path}")
     wait_for_app(page)
+
+
+def chart_tooltip(page, key: str, height_share: float = 0.5) -> dict[str, str]:
+    """Point at the middle of the keyed Vega-Lite chart (``.st-key-{key}``), at ``height_share`` of its height,
+    once it has drawn, and return its tooltip's rows (name → value)."""
+    chart = page.locator(f".st-key-{key}")
+    chart.locator("canvas, svg.marks").first.wait_for()
+    box = chart.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * height_share)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible", timeout=10_000)
+    return dict(zip(tooltip.locator("td.key").all_text_contents(), tooltip.locator("td.value").all_text_contents(),
+                    strict=True))

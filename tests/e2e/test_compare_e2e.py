@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.athletes import AthleteProfile, create_athlete
 from core.files.gpx import read_gpx
 from core.store.db import connect
-from tests.e2e.conftest import open_app, screenshot, wait_for_app
+from tests.e2e.conftest import chart_tooltip, open_app, screenshot, wait_for_app
 from tests.test_compare import STRAVA, ridden_again
 
 
@@ -31,14 +31,8 @@ def test_a_shared_link_opens_the_comparison_with_charts_and_two_track_map(tmp_pa
     page.locator(".st-key-compare_delta_chart").locator("canvas, svg.marks").first.wait_for()
     assert charts.count() == 2 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
     # the pointer over the streams shows each ride's values at that moment, A's and B's
-    streams = page.locator(".st-key-compare_streams_chart")
-    streams.locator("canvas, svg.marks").first.wait_for()
-    box = streams.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
-    tooltip = page.locator("#vg-tooltip-element")
-    tooltip.wait_for(state="visible", timeout=10_000)
-    assert {"at", "A Power (W)", "B Power (W)", "A Elevation (m)", "B Elevation (m)"} <= set(
-        tooltip.locator("td.key").all_text_contents())
+    tooltip = chart_tooltip(page, "compare_streams_chart")
+    assert {"at", "A Power (W)", "B Power (W)", "A Elevation (m)", "B Elevation (m)"} <= set(tooltip)
     screenshot(page, "compare-by-url-streams")
     # The map is a component iframe; Leaflet (served by the app) draws one path per track.
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')

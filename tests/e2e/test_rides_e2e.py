@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.athletes import AthleteProfile, create_athlete
 from core.store.db import connect
-from tests.e2e.conftest import open_app, screenshot, wait_for_app
+from tests.e2e.conftest import chart_tooltip, open_app, screenshot, wait_for_app
 
 FIT = Path(__file__).resolve().parents[1] / "data" / "rides" / "gc__Garmin830_with_Stages.fit"
 
@@ -34,18 +34,12 @@ def test_uploading_a_fit_file_shows_its_charts(tmp_path, start_app, browser_page
     page.get_by_role("heading", name="Ride", exact=True).wait_for()
     page.get_by_text("No GPS in this ride (indoor): no map.").wait_for()
     charts = page.locator('[data-testid="stVegaLiteChart"]')
-    streams = page.locator(".st-key-ride_streams_chart")
-    streams.locator("canvas, svg.marks").first.wait_for()
+    # the pointer over a band shows every stream's value at that moment
+    tooltip = chart_tooltip(page, "ride_streams_chart", 0.15)
     # streams (W′ balance a band of them), power zones, HR zones, power curve
     assert charts.count() == 4 and page.locator('[data-testid="stPlotlyChart"]').count() == 0
-    # the pointer over a panel shows every stream's value at that moment
-    box = streams.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
-    tooltip = page.locator("#vg-tooltip-element")
-    tooltip.wait_for(state="visible", timeout=10_000)
-    assert {"at", "Power (W)", "Heart rate (bpm)", "Cadence (rpm)", "W′ balance (kJ)"} <= set(
-        tooltip.locator("td.key").all_text_contents())
-    at, *values = tooltip.locator("td.value").all_text_contents()
+    assert {"at", "Power (W)", "Heart rate (bpm)", "Cadence (rpm)", "W′ balance (kJ)"} <= set(tooltip)
+    at, *values = tooltip.values()
     assert re.fullmatch(r"[\d.]+ min", at) and all(re.fullmatch(r"-?[\d,.]+", v) for v in values)
     page.get_by_text("Drag or scroll in the chart to pan and zoom every stream").wait_for()
     page.locator(".st-key-ride_power_curve").scroll_into_view_if_needed()
