@@ -142,3 +142,4 @@ def test_a_tooltip_column_with_a_dot_or_brackets_is_one_field_not_a_nested_one()
     (rules,) = [layer for layer in flat_layers(spec) if layer.get("name") == "band_hover_rules"]
     assert rules["encoding"]["tooltip"][1] == {"field": "v \\[a\\.b\\]", "type": "nominal", "title": "v [a.b]"}
     assert tip_rows["at"].tolist() == ["0.00 km", "1.00 km", "2.00 km"]
+    assert tips(np.array([np.nan, 3.0]), "minutes", {})["at"].tolist() == ["–", "3.0 min"]  # a sample with no time

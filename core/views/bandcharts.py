@@ -93,7 +93,8 @@ def tips(x: np.ndarray, unit: str, columns: dict[str, tuple[np.ndarray, int]]) -
     with every mark it encodes."""
     step = max(1, -(-len(x) // MAX_TIPS))
     at = np.asarray(x, dtype=float)[::step]
-    out = pd.DataFrame({"x": at, "at": [f"{v:.2f} km" if unit == "km" else f"{v:.1f} min" for v in at]})
+    out = pd.DataFrame({"x": at, "at": ["–" if not np.isfinite(v) else f"{v:.2f} km" if unit == "km"
+                                        else f"{v:.1f} min" for v in at]})
     for title, (values, decimals) in columns.items():
         out[title] = [f"{v:,.{decimals}f}" if np.isfinite(v) else "–" for v in np.asarray(values)[::step]]
     return out
