@@ -126,7 +126,7 @@ else:
 
 if ride["w_prime"] is not None:
     wbal = ride["w_prime"]
-    st.caption(f"Lowest W′ balance {wbal['min_j'] / 1000:.1f} kJ at minute {wbal['min_at_s'] / 60:.0f}. Skiba's "
+    st.caption(f"Lowest W′ balance {wbal['min_j'] / 1000:.1f} kJ, marked on its band. Skiba's "
                f"differential model, with CP {wbal['cp_w']:.0f} W and W′ {wbal['w_prime_j'] / 1000:.1f} kJ: "
                f"{wbal['source']}.")
 
