@@ -18,6 +18,7 @@ from core.views.dashcharts import SCHEMA, arrow_rows
 
 BAND_PX, TITLE_PX = 110, 24  # a stream's band and the title above it
 MAX_TIPS = 400  # hover targets: one every ~2.5 px of a wide chart
+DECIMALS = {"speed": 1, "w_prime_kj": 1}  # a tooltip's km/h and kJ to 0.1; the other streams as whole numbers
 # y labels inside the band, over the gridlines: the bands share the view's left edge, so labels outside would
 # overlap one another.
 INSIDE_Y = {"orient": "left", "ticks": False, "domain": False, "labelAlign": "left", "labelPadding": -4,
@@ -105,7 +106,6 @@ def line_mark(colour: str | None = None, width: float = 1) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- Compare
-DECIMALS = {"speed": 1}  # km/h to 0.1 (compare_rides gives it in km/h); the other streams as whole numbers
 
 
 def comparison_chart(shown, channels: list[str], names: list[str], colours: tuple[str, ...]) -> dict | None:
@@ -119,12 +119,12 @@ def comparison_chart(shown, channels: list[str], names: list[str], colours: tupl
         return None
     unit, x = _axis(shown)
     letters = [chr(ord("A") + i) for i in range(len(shown.series))]
-    frames = [pd.DataFrame({"x": x, "ride": names[i], **{c: _shown(series, c) for c in channels}})
+    frames = [pd.DataFrame({"x": x, "ride": names[i], **{c: series[c] for c in channels}})
               for i, series in enumerate(shown.series)]
     colour = {"field": "ride", "type": "nominal", "title": None,
               "scale": {"range": [colours[i % len(colours)] for i in range(len(shown.series))]},
               "legend": {"orient": "top", "labelLimit": 360, "symbolType": "stroke"}}
-    tip_columns = {f"{letters[i]} {CHANNEL_LABELS[c]}": (_shown(series, c), DECIMALS.get(c, 0))
+    tip_columns = {f"{letters[i]} {CHANNEL_LABELS[c]}": (series[c], DECIMALS.get(c, 0))
                    for c in channels for i, series in enumerate(shown.series)}
     return banded_spec([(c, CHANNEL_LABELS[c]) for c in channels], unit,
                        lambda column, y: {"name": f"{column}_line", "mark": line_mark(width=1.4),
@@ -139,7 +139,7 @@ def difference_chart(shown, channel: str) -> dict:
     from core.rides.compare import CHANNEL_LABELS
 
     unit, x = _axis(shown)
-    delta = _shown(shown.series[0], channel) - _shown(shown.series[1], channel)
+    delta = shown.delta(channel)
     return banded_spec([("delta", f"A − B, {CHANNEL_LABELS[channel]}")], unit,
                        lambda column, y: {"name": "delta_line",
                                           "mark": {"type": "area", "line": {"color": "#1F2933", "strokeWidth": 1.2},
@@ -153,7 +153,3 @@ def _axis(shown) -> tuple[str, np.ndarray]:
     """The shared x as the charts show it: minutes of elapsed time, or km."""
     x = np.asarray(shown.x, dtype=float)
     return ("minutes", x / 60) if shown.axis == "time" else ("km", x / 1000)
-
-
-def _shown(series: dict, channel: str) -> np.ndarray:
-    return np.asarray(series[channel], dtype=float)

@@ -194,7 +194,7 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
         return None
     rows = pd.DataFrame(columns)
     tip_rows = bandcharts.tips(rows["x"].to_numpy(), unit, {
-        title: (rows[column].to_numpy(), 1 if column in ("speed", "w_prime_kj") else 0) for column, title, _ in shown})
+        title: (rows[column].to_numpy(), bandcharts.DECIMALS.get(column, 0)) for column, title, _ in shown})
     colours = {column: colour for column, _, colour in shown}
     lowest = {"stream_w_prime_lowest": arrow_rows(_w_prime_lowest(rows))} if "w_prime_kj" in colours else {}
     return bandcharts.banded_spec(
