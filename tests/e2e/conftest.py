@@ -156,15 +156,26 @@ def screenshot(page, name: str) -> Path:
 
 
 def wait_for_app(page, timeout_ms: int = 90_000) -> None:
-    """Wait until Streamlit has run the script: no 'Running…' status widget and no loading skeletons, twice in a
-    row half a second apart (a rerun may start just after the first quiet moment)."""
+    """Wait until Streamlit has run the script: connected, its script state ``notRunning`` (Streamlit's own
+    attribute on stApp, set the moment a run ends), nothing stale, no loading skeleton and no visible status
+    widget — twice in a row a quarter of a second apart (a component or the page itself may ask for a rerun just
+    after the first quiet moment; the state then reads ``rerunRequested`` or ``running``)."""
     page.wait_for_selector('[data-testid="stApp"]')
-    quiet = """() => !document.querySelector('[data-testid="stStatusWidget"]')
-                   && !document.querySelector('[data-testid="stSkeleton"]')
-                   && document.querySelector('[data-testid="stMainBlockContainer"], .main') !== null"""
     for _ in range(2):
-        page.wait_for_function(quiet, timeout=timeout_ms)
-        page.wait_for_timeout(500)
+        page.wait_for_function(QUIET, timeout=timeout_ms)
+        page.wait_for_timeout(250)
+    page.wait_for_function(QUIET, timeout=timeout_ms)
+
+
+QUIET = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  if (document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]')) return false;
+  const status = document.querySelector('[data-testid="stStatusWidget"]');
+  return (!status || status.offsetParent === null)
+      && document.querySelector('[data-testid="stMainBlockContainer"], .main') !== null;
+}"""
 
 
 def open_app(page, server: AppServer, path: str = "") -> None:

@@ -40,19 +40,6 @@ def test_the_app_renders_offline_with_navigation(start_app, browser_page):
     assert page.blocked_requests == []
 
 
-def test_every_page_opens_on_the_demo_database_with_no_error(start_app, browser_page):
-    server = start_app()
-    page = browser_page
-    open_app(page, server)
-    for title in TITLES:
-        page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-        wait_for_app(page)
-        page.locator('[data-testid="stMain"] h1').first.wait_for()
-        assert page.locator('[data-testid="stException"]').count() == 0, title
-        assert "Something went wrong" not in page.locator('[data-testid="stMain"]').inner_text(), title
-    screenshot(page, "app_demo_backup")
-
-
 def test_legacy_page_addresses_on_a_fresh_server_never_run_a_page_file_outside_the_app(start_app, browser_page):
     """Streamlit's old pages-folder mode would run app_pages/compare_page.py directly for /compare_page (no page
     config, no error guard) on a fresh server; the page script's navigation must run instead. Deeper addresses

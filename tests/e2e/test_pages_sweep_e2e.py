@@ -1,6 +1,10 @@
-"""Every page on the demo database at 1280 and 1920 px: no metric card's value is cut off (scrollWidth ≤
-clientWidth for each [data-testid=stMetricValue] and what it holds), no error, and a full-page screenshot of each
-(test-artifacts/sweep_<width>_<page>.png) to look at."""
+"""Every page of the navigation opens on the demo database with no error, and at a 1280 px window no metric card's
+value is cut off (scrollWidth ≤ clientWidth for each [data-testid=stMetricValue] and what it holds); a full-page
+screenshot of each (test-artifacts/sweep_<width>_<page>.png) to look at.
+
+1280 px is the narrowest common laptop window. A page's columns are laid out by the script, which does not know the
+window's width, so a wider window only widens the same cards; a second sweep at 1920 px (dropped for the suite's
+time, issue 17) could only pass where this one does."""
 
 import pytest
 
@@ -13,8 +17,8 @@ CUT_OFF_METRICS = """() => [...document.querySelectorAll(
         .map(el => card.innerText.trim()))"""
 
 
-@pytest.mark.parametrize("width", [1280, 1920])
-def test_every_page_shows_whole_metric_values_at_common_screen_widths(start_app, browser_page, width):
+@pytest.mark.parametrize("width", [1280])
+def test_every_page_opens_with_no_error_and_whole_metric_values(start_app, browser_page, width):
     server = start_app()
     page = browser_page
     page.set_viewport_size({"width": width, "height": 1800})  # tall: the screenshots show most of each page
@@ -25,6 +29,7 @@ def test_every_page_shows_whole_metric_values_at_common_screen_widths(start_app,
         wait_for_app(page)
         page.locator('[data-testid="stMain"] h1').first.wait_for()
         assert page.locator('[data-testid="stException"]').count() == 0, title
+        assert "Something went wrong" not in page.locator('[data-testid="stMain"]').inner_text(), title
         cards += page.locator('[data-testid="stMetricValue"]').count()
         values = page.evaluate(CUT_OFF_METRICS)
         if values:
