@@ -16,10 +16,18 @@ set_owner_only_umask()  # every file the CLI creates (database, .wal, backups, e
 from core.cli import main  # noqa: E402
 
 # The collector need not walk what the start made (modules, classes, DuckDB's and argparse's objects: they live until
-# exit) at every full collection, nor at exit, when the interpreter runs several full collections over everything
-# (~25 ms, a tenth of a light command, issue 17). Nothing needs them: main() has closed the database and atexit
-# handlers (the log file's flush) and the interpreter's module clean-up still run.
+# exit) at every full collection (issue 17).
 gc.freeze()
-code = main()
-gc.freeze()
-sys.exit(code)
+code = main(process_ends=True)
+# The interpreter's teardown (full collections over everything, every module's clean-up, DuckDB's destructors) is
+# ~5 % of a light command and leaves nothing the process's end does not: the output and the log file are flushed
+# here, then the process ends at once. A database with unwritten work was closed by main() (Context.close).
+import logging  # noqa: E402 — loaded by main() already
+
+logging.shutdown()
+for stream in (sys.stdout, sys.stderr):
+    try:
+        stream.flush()
+    except (BrokenPipeError, OSError, ValueError):  # the reader has gone (`| head`): nothing more to give it
+        pass
+os._exit(code)

@@ -170,3 +170,32 @@ def test_fitness_json_lines_are_what_json_dumps_writes_for_each_day(db_path):
         assert fitness_json_lines([tuple(row[k] for k in FITNESS_KEYS) for row in rows]) == expected
     finally:
         db.close()
+
+
+def test_a_command_line_run_ends_at_once_yet_writes_back_everything_it_changed(db_path):
+    """`python -m core` ends with os._exit and leaves a database with nothing to write back to the process's end;
+    a command that wrote closes it first, so no write-ahead log stays behind for the next start to take for a crash,
+    and what it wrote is in the file."""
+    wal = db_path.with_name(db_path.name + ".wal")
+
+    def run(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "core", "--db", str(db_path), *argv], cwd=ROOT,
+                              capture_output=True, text=True, check=True)
+
+    run("import", str(FIT))  # creates the file (migrations), an athlete and a ride: all written back
+    assert not wal.exists()
+    listed = run("rides", "--json")  # a read: left for the process's end
+    assert not wal.exists() and listed.stderr == ""
+    assert [ride["id"] for ride in json.loads(listed.stdout)["rides"]] == [1]
+    run("rules", "add", "no intervals on Mondays")  # a small write after the reads
+    assert not wal.exists()
+    db = connect(db_path)
+    try:
+        assert db.cursor().execute("SELECT count(*) FROM rides").fetchone() == (1,)
+        assert len(db.cursor().execute("SELECT * FROM rules").fetchall()) == 1
+    finally:
+        db.close()
+    # the output of a long read reaches a pipe whole before the process ends
+    lines = subprocess.run(f"{sys.executable} -m core --db {db_path} metrics fitness --json | wc -l", shell=True,
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert int(lines) > 2000

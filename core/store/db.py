@@ -147,6 +147,11 @@ class Database:
             self._local.cursor = None
             cur.close()
 
+    def has_log(self) -> bool:
+        """Whether DuckDB's write-ahead log is there: writes not yet checkpointed into the file (closing writes them
+        and removes it; left there, the next start takes it for a killed run, see _recover)."""
+        return self.path.with_name(self.path.name + ".wal").exists()
+
     def close(self) -> None:
         self.connection.close()
         with _CONNECTING:
