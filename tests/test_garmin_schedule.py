@@ -23,6 +23,7 @@ from core.garmin.schedule import (
     draw_jitter,
     set_auto_sync,
 )
+from core.store.db import transaction
 from core.store.shared import SharedDatabase
 from tests.fakes.garmin_server import DOWNLOAD_PREFIX, LIST_PATH, FakeGarmin, cycling_activities
 
@@ -186,6 +187,28 @@ def test_a_sync_from_the_page_or_the_command_line_holds_the_schedule_back(db, cu
     manual.join(30)
     time.sleep(0.3)
     assert [row[0] for row in sync_log(cur, account_id)] == ["manual"]  # its result counts for the schedule too
+
+
+def test_a_scheduled_round_that_read_the_accounts_before_a_manual_sync_ended_does_not_sync_again(
+        db, cur, account_id, files_dir, db_path):
+    """The race CI met once: the scheduler reads the accounts (this one due: never synced), a sync from the page
+    ends, then the scheduler's own sync starts. Once it holds the account it looks again and leaves it."""
+    set_auto_sync(cur, account_id, 60)
+    scheduler = SyncScheduler(SharedDatabase(db_path).get, files_dir=files_dir, check_every_s=0)  # not started
+    read_before = garmin_accounts.get_account(cur, account_id)
+    assert scheduler._still_due(read_before)  # due when the round read it
+    garmin_sync.sync_account(db.cursor(), account_id, files_dir=files_dir)  # the rider's sync ends meanwhile
+    with pytest.raises(SyncBusyError, match="synced a moment ago"):
+        garmin_sync.sync_account(db.cursor(), account_id, files_dir=files_dir, origin="scheduled",
+                                 still_wanted=scheduler._still_due)
+    assert [row[0] for row in sync_log(cur, account_id)] == ["manual"]
+    # an hour and more later it is due again, and the same call syncs
+    with transaction(cur):
+        cur.execute("UPDATE garmin_accounts SET last_sync_at = last_sync_at - INTERVAL 2 HOUR WHERE id = ?",
+                    [account_id])
+    garmin_sync.sync_account(db.cursor(), account_id, files_dir=files_dir, origin="scheduled",
+                             still_wanted=scheduler._still_due)
+    assert [row[0] for row in sync_log(cur, account_id)] == ["manual", "scheduled"]
 
 
 def test_stopping_the_app_ends_a_scheduled_sync_between_activities_and_the_next_sync_resumes(cur, account_id, fake,

@@ -171,6 +171,12 @@ class SyncScheduler:
                 continue
             self._sync(cur, account)
 
+    def _still_due(self, account: dict) -> bool:
+        """Due by the account as it is now (``garmin.accounts`` row): a sync from the page or the command line that
+        ended after this round read the accounts has moved its last sync."""
+        return self.next_run_at({"id": account["id"], "interval_minutes": account["auto_sync_minutes"],
+                                 "last_sync_at": account["last_sync_at"]}) <= datetime.now(UTC)
+
     def _sync(self, cur, account: dict) -> None:
         def stop_between_activities(done: int, total: int, message: str) -> None:
             if self._stop.is_set():
@@ -178,7 +184,7 @@ class SyncScheduler:
 
         try:
             report = sync_account(cur, account["id"], progress=stop_between_activities, origin="scheduled",
-                                  files_dir=self._files_dir)
+                                  files_dir=self._files_dir, still_wanted=self._still_due)
             log.info("scheduled Garmin sync of %s: %s, %d imported, %d failed", account["label"], report.status,
                      report.imported, report.failed)
         except SyncBusyError:

@@ -256,7 +256,8 @@ def sync_account(cur, account_id: int, source: ActivitySource | None = None, *,
                  progress: ProgressCallback | None = None, since: date | None = None, until: date | None = None,
                  activity_types: Iterable[str] | None = CYCLING_TYPES, page_size: int = PAGE_SIZE,
                  retry: RetryPolicy | None = None, files_dir: Path | None = None,
-                 today: date | None = None, origin: str = "manual", wait_s: float = 0.0) -> SyncReport:
+                 today: date | None = None, origin: str = "manual", wait_s: float = 0.0,
+                 still_wanted: Callable[[dict], bool] | None = None) -> SyncReport:
     """Import the account's new activities; every run is a sync_log row (``origin``: manual or scheduled).
 
     ``since``/``until``: the date range of a first sync (default: the last 90 days), or a re-scan of older dates
@@ -265,13 +266,18 @@ def sync_account(cur, account_id: int, source: ActivitySource | None = None, *,
     before each activity and at the end.
 
     Raises GarminAuthError (sign in again) or GarminSyncError (stopped; the next run resumes) after writing the
-    sync_log row, and SyncBusyError when another sync of the account is still running after ``wait_s``; returns
+    sync_log row, and SyncBusyError when another sync of the account is still running after ``wait_s`` (or, once
+    none is, ``still_wanted(account as read now)`` is False: the scheduler's check that it is still due); returns
     the SyncReport otherwise (status ok, or partial when some activities failed).
     """
     if origin not in ORIGINS:
         raise ValueError(f"origin must be one of {ORIGINS}")
     account = get_account(cur, account_id)
     with _one_at_a_time(account, origin, wait_s):
+        # The scheduler's last look, now that no other sync of the account can run: one that ended while the
+        # scheduler was deciding has already brought the activities in (and moved the account's last sync).
+        if still_wanted is not None and not still_wanted(get_account(cur, account_id)):
+            raise SyncBusyError(f"'{account['label']}' was synced a moment ago; nothing to do now.")
         return _sync(cur, account, source, progress=progress, since=since, until=until,
                      activity_types=activity_types, page_size=page_size, retry=retry,
                      files_dir=files_dir_or_default(files_dir), today=today, origin=origin)
