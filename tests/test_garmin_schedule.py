@@ -209,6 +209,8 @@ def test_a_scheduled_round_that_read_the_accounts_before_a_manual_sync_ended_doe
     garmin_sync.sync_account(db.cursor(), account_id, files_dir=files_dir, origin="scheduled",
                              still_wanted=scheduler._still_due)
     assert [row[0] for row in sync_log(cur, account_id)] == ["manual", "scheduled"]
+    set_auto_sync(cur, account_id, None)  # switched off while a round was deciding: left alone too
+    assert not scheduler._still_due(garmin_accounts.get_account(cur, account_id))
 
 
 def test_stopping_the_app_ends_a_scheduled_sync_between_activities_and_the_next_sync_resumes(cur, account_id, fake,

@@ -173,7 +173,9 @@ class SyncScheduler:
 
     def _still_due(self, account: dict) -> bool:
         """Due by the account as it is now (``garmin.accounts`` row): a sync from the page or the command line that
-        ended after this round read the accounts has moved its last sync."""
+        ended after this round read the accounts has moved its last sync; one switched off meanwhile is not due."""
+        if account["auto_sync_minutes"] is None:
+            return False
         return self.next_run_at({"id": account["id"], "interval_minutes": account["auto_sync_minutes"],
                                  "last_sync_at": account["last_sync_at"]}) <= datetime.now(UTC)
 
