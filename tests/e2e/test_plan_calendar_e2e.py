@@ -23,8 +23,8 @@ def _open_combobox(page, name: str) -> list[str]:
 
 def _choose(page, name: str, prefix: str) -> None:
     box = page.get_by_role("combobox", name=name, exact=True)
-    option = page.get_by_role("option", name=re.compile("^" + re.escape(prefix))).first
     wanted = re.compile("^" + re.escape(prefix))
+    option = page.get_by_role("option", name=wanted).first
     # A rerun that lands while the list is open draws the box again, closed, or with its old value after the
     # click: open it and choose again (the rider would too).
     for attempt in range(3):
