@@ -6,6 +6,7 @@ Screenshots land in test-artifacts/ (git-ignored) to be looked at.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -71,11 +72,29 @@ class AppServer:
 
 
 @pytest.fixture(scope="session")
-def demo_db_template(tmp_path_factory) -> Path:
-    """A demo database built once per session (a short season: 10 weeks) and copied for each app start."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "core", "--db", str(path), "demo", "--years", "0.2", "--json"],
-                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+def demo_db_template(tmp_path_factory, worker_id) -> Path:
+    """A demo database (a short season: 10 weeks), built once per test run and copied for each app start: under
+    xdist the first worker to need it builds it in the run's shared temporary folder while the others wait."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # every worker's basetemp sits in the run's folder
+    path = shared / "e2e-demo.duckdb"
+    claim = shared / "e2e-demo.building"
+    try:
+        os.close(os.open(claim, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:  # another worker is building it
+        deadline = time.monotonic() + 600
+        while not path.exists() and claim.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if path.exists():
+            return path
+    partial = shared / f"e2e-demo-{worker_id}.duckdb"
+    try:
+        subprocess.run([sys.executable, "-m", "core", "--db", str(partial), "demo", "--years", "0.2", "--json"],
+                       cwd=ROOT, check=True, capture_output=True, timeout=600)
+        os.replace(partial, path)
+    finally:
+        claim.unlink(missing_ok=True)  # a failed build lets a waiting worker try for itself
     return path
 
 
@@ -99,47 +118,79 @@ def start_app(tmp_path, demo_db_template):
         server.stop()
 
 
-@contextmanager
-def chromium_page():
-    """A Chromium page with every non-local request aborted; ``page.blocked_requests`` lists them and
-    ``page.dialogs`` every alert/confirm/prompt a page opened (each is dismissed)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
+_playwright = _browser = None  # one Chromium per test process (each xdist worker), launched on first use
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+
+def _shared_browser():
+    """This process's Chromium: launching one costs ~3 s and ~1.7 s of CPU, so the e2e tests share it and each
+    gets a fresh context (its own cookies, storage and cache) instead; launched again if it went away."""
+    global _playwright, _browser
+    if _browser is None or not _browser.is_connected():
+        from playwright.sync_api import sync_playwright
+
+        _playwright = _playwright or sync_playwright().start()
+        _browser = _playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        blocked: list[str] = []
-        dialogs: list[str] = []
+    return _browser
 
-        def guard(route):
-            host = urlparse(route.request.url).hostname or ""
-            if host in LOCAL_HOSTS or route.request.url.startswith(("data:", "blob:")):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
 
-        def dialog(event):
-            dialogs.append(f"{event.type}: {event.message}")
-            event.dismiss()
+def _playwright_loop(active: bool) -> None:
+    """Playwright's sync API runs its event loop in a greenlet of this thread, so between e2e tests asyncio
+    would take that loop for one running here and refuse ``asyncio.run`` in the unit tests this worker runs
+    next: the loop is marked running only while a test drives the browser."""
+    if _playwright is not None:
+        asyncio.events._set_running_loop(_playwright._loop if active else None)
 
-        context.route("**/*", guard)
-        page = context.new_page()
-        page.on("dialog", dialog)
-        page.set_default_timeout(30_000)
-        page.blocked_requests = blocked
-        page.dialogs = dialogs
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_shared_browser():
+    yield
+    global _playwright, _browser
+    _playwright_loop(True)
+    if _browser is not None:
+        _browser.close()
+    if _playwright is not None:
+        _playwright.stop()
+    _playwright = _browser = None
+
+
+@contextmanager
+def chromium_page():
+    """A Chromium page in a fresh browser context with every non-local request aborted; ``page.blocked_requests``
+    lists them and ``page.dialogs`` every alert/confirm/prompt a page opened (each is dismissed)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    _playwright_loop(True)
+    context = _shared_browser().new_context(viewport={"width": 1400, "height": 1000})
+    blocked: list[str] = []
+    dialogs: list[str] = []
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname or ""
+        if host in LOCAL_HOSTS or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    def dialog(event):
+        dialogs.append(f"{event.type}: {event.message}")
+        event.dismiss()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on("dialog", dialog)
+    page.set_default_timeout(30_000)
+    page.blocked_requests = blocked
+    page.dialogs = dialogs
+    try:
+        yield page
+    finally:
+        context.close()
+        _playwright_loop(False)
 
 
 @pytest.fixture
@@ -183,11 +234,17 @@ def open_app(page, server: AppServer, path: str = "") -> None:
 
     Streamlit 1.67 treats the very first session of a server as a legacy pages-folder app: a deep link opened
     before anything else shows a "Page not found" notice (then runs the right page). Riders start at the root
-    URL that `streamlit run` opens; test_app_e2e covers the cold deep link separately."""
+    URL that `streamlit run` opens; test_app_e2e covers the cold deep link separately. The root's session only
+    has to reach its navigation (then the server knows the pages); its Dashboard need not finish drawing."""
     if not getattr(server, "warmed", False):
         page.goto(server.url)
-        wait_for_app(page)
+        if path:
+            page.locator('[data-testid="stSidebarNav"] a').first.wait_for(timeout=90_000)
+        else:
+            wait_for_app(page)
         server.warmed = True
+        if not path:
+            return
     page.goto(f"{server.url}{path}")
     wait_for_app(page)
 
