@@ -303,6 +303,16 @@ def test_plans_without_rides_or_weeks_export_nothing_and_a_missing_week_is_named
         device_files(plan_row([workout("tempo", 60)]), "tcx", ftp_w=250)
 
 
+def test_commutes_stay_on_the_calendar_but_never_become_device_workouts():
+    # Two commutes beside a threshold session on one day: only the session is a workout to follow.
+    day = [workout("commute", 30), workout("threshold", 75), workout("commute", 30)]
+    for fmt in ("zwo", "fit", "mrc", "erg"):
+        assert [f.type for f in device_files(plan_row(day), fmt, ftp_w=250)] == ["threshold"]
+    assert [r.type for r in planned_rides(plan_row(day))] == ["threshold"]  # what Garmin Connect is sent
+    events = Calendar.from_ical(export_ics(plan_row(day), ftp_w=250, export_day=TODAY)).walk("VEVENT")
+    assert sum("ommute" in str(e["summary"]) for e in events) == 2
+
+
 def test_clean_text_removes_what_xml_and_fit_cannot_hold():
     assert clean_text("a\x00b\x1fc\ud800d\ufffe", 50) == "abcd"
     assert clean_text("line\nbreak", 50, single_line=True) == "line break"

@@ -269,8 +269,14 @@ class PlannedRide:
     phase: str
 
 
+# Fixed sessions that are not workouts to follow on a device: a commute is ridden to get somewhere (the engine
+# does not count it as training either); it stays on the plan, its calendar (.ics) and its compliance.
+NOT_DEVICE_WORKOUTS = frozenset({"commute"})
+
+
 def planned_rides(plan_row: dict, *, week: int | None = None) -> list[PlannedRide]:
-    """The plan's riding workouts in date order (of one week when ``week`` is given), with unique file stems."""
+    """The plan's riding workouts in date order (of one week when ``week`` is given), with unique file stems: what
+    goes to a device file or the Garmin calendar (commutes left out: NOT_DEVICE_WORKOUTS)."""
     weeks = (plan_row.get("plan") or {}).get("weeks") or []
     if week is not None and not any(int(w.get("week", 0)) == week for w in weeks):
         raise ValidationError(f"The plan has no week {week} (it has {len(weeks)} week(s)).")
@@ -281,7 +287,7 @@ def planned_rides(plan_row: dict, *, week: int | None = None) -> list[PlannedRid
         if week is not None and int(wk.get("week", 0)) != week:
             continue
         for w in sorted(wk.get("workouts") or [], key=lambda w: str(w.get("date"))):
-            steps = workout_steps(w)
+            steps = [] if w.get("type") in NOT_DEVICE_WORKOUTS else workout_steps(w)
             if not steps:
                 continue
             day = date.fromisoformat(str(w["date"])[:10]).isoformat()
