@@ -237,14 +237,12 @@ def open_app(page, server: AppServer, path: str = "") -> None:
     URL that `streamlit run` opens; test_app_e2e covers the cold deep link separately. The root's session only
     has to reach its navigation (then the server knows the pages); its Dashboard need not finish drawing."""
     if not getattr(server, "warmed", False):
-        page.goto(server.url)
-        if path:
-            page.locator('[data-testid="stSidebarNav"] a').first.wait_for(timeout=90_000)
-        else:
-            wait_for_app(page)
         server.warmed = True
+        page.goto(server.url)
         if not path:
+            wait_for_app(page)
             return
+        page.locator('[data-testid="stSidebarNav"] a').first.wait_for(timeout=90_000)
     page.goto(f"{server.url}{path}")
     wait_for_app(page)
 
