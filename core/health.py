@@ -18,7 +18,14 @@ from datetime import UTC, datetime, timedelta
 
 from core.config import FEATURES, Settings
 from core.logs import log_path, recent_problems
-from core.store.db import available_migrations, data_version, database_file, integrity_problems, schema_version
+from core.store.db import (
+    available_migrations,
+    data_version,
+    database_bytes,
+    database_file,
+    integrity_problems,
+    schema_version,
+)
 
 STATUSES = ("ok", "warning", "error", "off")
 
@@ -84,10 +91,7 @@ def database_section(ctx: HealthContext) -> dict:
 
     cur = ctx.cur
     path = database_file(cur)
-    size = None
-    if path is not None and path.exists():
-        wal = path.with_name(path.name + ".wal")
-        size = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    size = database_bytes(path)
     version, known = schema_version(cur), max(m.version for m in available_migrations())
     problems = integrity_problems(cur)
     counts = {table: cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 — constant names

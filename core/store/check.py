@@ -18,6 +18,7 @@ from core.store.db import (
     LINKS,
     available_migrations,
     connect,
+    database_bytes,
     database_file,
     integrity_problems,
     is_damage,
@@ -45,7 +46,7 @@ def check_database(cur) -> dict:
     "error"}}, "damaged_tables", "integrity_problems", "seconds"}: every table read fully, batch by batch."""
     started = time.perf_counter()
     path = database_file(cur)
-    report = {"db": str(path) if path else None, "size_bytes": _size(path), "tables": {}, "damaged_tables": [],
+    report = {"db": str(path) if path else None, "size_bytes": database_bytes(path), "tables": {}, "damaged_tables": [],
               "integrity_problems": []}
     report["schema_version"] = schema_version(cur)
     report["known_schema_version"] = max(m.version for m in available_migrations())
@@ -68,12 +69,6 @@ def check_database(cur) -> dict:
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report
 
-
-def _size(path: Path | None) -> int | None:
-    if path is None or not path.exists():
-        return None
-    wal = path.with_name(path.name + ".wal")
-    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
 def salvage(cur, target: Path) -> dict:

@@ -150,7 +150,7 @@ class Database:
     def has_log(self) -> bool:
         """Whether DuckDB's write-ahead log is there: writes not yet checkpointed into the file (closing writes them
         and removes it; left there, the next start takes it for a killed run, see _recover)."""
-        return self.path.with_name(self.path.name + ".wal").exists()
+        return wal_path(self.path).exists()
 
     def close(self) -> None:
         self.connection.close()
@@ -218,7 +218,7 @@ def _open(path: Path, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, bool]
         raise StorageError(f"There is no database at {path}")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-    unclean = not read_only and path.with_name(path.name + ".wal").exists()  # the last run did not close it
+    unclean = not read_only and wal_path(path).exists()  # the last run did not close it
     try:
         connection = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -289,6 +289,19 @@ def checkpoint(cur: duckdb.DuckDBPyConnection) -> bool:
     except duckdb.Error as exc:
         log.info("checkpoint postponed: %s", exc)
         return False
+
+
+def wal_path(path: Path) -> Path:
+    """DuckDB's write-ahead log beside the database file: writes not yet checkpointed into it."""
+    return path.with_name(path.name + ".wal")
+
+
+def database_bytes(path: Path | None) -> int | None:
+    """The database's size on disk, its write-ahead log included (None without a file)."""
+    if path is None or not path.exists():
+        return None
+    wal = wal_path(path)
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
 def database_file(cur: duckdb.DuckDBPyConnection) -> Path | None:
