@@ -70,7 +70,7 @@ if ride is None:
 
 st.subheader(md(ride["name"]))
 units = ui.units()
-ui.metric_grid(ridecharts.detail_metrics(ride, units))
+st.html(ridecharts.tiles_html(ridecharts.detail_metrics(ride, units)))
 if ride.get("data_warnings"):  # what core.files.plausibility repaired or left out on import
     st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in ride["data_warnings"])),
                icon=":material/build:")
@@ -81,19 +81,37 @@ if ride["tags"]:
 if ride["rpe"] or ride["notes"]:
     st.markdown((f"**RPE {ride['rpe']}/10** ({RPE_WORDS[ride['rpe']]}) " if ride["rpe"] else "")
                 + (f"  \n{md_lines(ride['notes'], 500)}" if ride["notes"] else ""))
-with st.expander("Notes, RPE, name and type"), st.form(f"ride_edit_{ride_id}"):
-    e1, e2 = st.columns(2)
-    new_name = e1.text_input("Name", ride["name"], max_chars=120)
-    types = list(dict.fromkeys([ride["sport_type"], *SPORT_TYPES]))
-    new_type = e2.selectbox("Type", types, index=0, format_func=lambda t: plain(t).replace("_", " ").capitalize())
-    new_rpe = e1.select_slider("RPE: how hard it felt", [0, *RPE_WORDS], value=ride["rpe"] or 0,
-                               format_func=lambda r: "not set" if r == 0 else f"{r} {RPE_WORDS[r]}")
-    new_notes = st.text_area("Notes", ride["notes"] or "", max_chars=5000, placeholder="How it went, weather, kit…")
-    if st.form_submit_button("Save", type="primary"):
-        with ui.friendly_errors("saving the ride"):
-            edit_ride(cur, athlete, ride_id, name=new_name, sport_type=new_type, notes=new_notes,
-                      rpe=new_rpe or None, clear_rpe=new_rpe == 0)
-            st.rerun()
+
+
+def editing(ride_id: int | None) -> None:
+    st.session_state["ride_editing"] = ride_id
+
+
+@st.dialog("Name, type, RPE and notes", on_dismiss=lambda: editing(None))
+def edit_dialog(ride: dict) -> None:
+    """The edit form, drawn only while the rider edits (open across reruns until saved or dismissed): on the page
+    it was redrawn with every pick."""
+    with st.form(f"ride_edit_{ride['id']}", border=False):
+        e1, e2 = st.columns(2)
+        new_name = e1.text_input("Name", ride["name"], max_chars=120)
+        types = list(dict.fromkeys([ride["sport_type"], *SPORT_TYPES]))
+        new_type = e2.selectbox("Type", types, index=0, format_func=lambda t: plain(t).replace("_", " ").capitalize())
+        new_rpe = st.select_slider("RPE: how hard it felt", [0, *RPE_WORDS], value=ride["rpe"] or 0,
+                                   format_func=lambda r: "not set" if r == 0 else f"{r} {RPE_WORDS[r]}")
+        new_notes = st.text_area("Notes", ride["notes"] or "", max_chars=5000,
+                                 placeholder="How it went, weather, kit…")
+        if st.form_submit_button("Save", type="primary"):
+            with ui.friendly_errors("saving the ride"):
+                edit_ride(ui.cursor(), athlete, ride["id"], name=new_name, sport_type=new_type, notes=new_notes,
+                          rpe=new_rpe or None, clear_rpe=new_rpe == 0)
+                editing(None)
+                st.rerun()
+
+
+st.button("Edit name, type, RPE and notes", icon=":material/edit:", key="ride_edit_open", on_click=editing,
+          args=(ride_id,))
+if st.session_state.get("ride_editing") == ride_id:
+    edit_dialog(ride)
 
 samples: pd.DataFrame = ride["samples"]
 if ride["points"] is not None and len(ride["points"]["lat"]):

@@ -44,17 +44,20 @@ class DemoCompletion:
         self._stop = threading.Event()
         self._starting = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._checked = False  # a season is pending only after a first start: asked once per process
         self.error: Exception | None = None
 
     def start(self) -> DemoCompletion:
-        """Start the thread when a demo season is pending (else do nothing); once: later calls do nothing."""
+        """Start the thread when a demo season is pending (else do nothing); once: later calls do nothing (each
+        page's rerun calls this, and the database is asked only the first time)."""
         from core.demo import pending_demo
 
         with self._starting:  # two sessions may finish their first page at the same moment
-            if self._thread is None and pending_demo(self._db.cursor()) is not None:
+            if not self._checked and self._thread is None and pending_demo(self._db.cursor()) is not None:
                 self._thread = threading.Thread(target=self._run, name="velocoach-demo", daemon=True)
                 self._thread.start()
                 atexit.register(self.stop)
+            self._checked = True
         return self
 
     @property

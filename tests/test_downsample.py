@@ -143,3 +143,20 @@ def test_a_tooltip_column_with_a_dot_or_brackets_is_one_field_not_a_nested_one()
     assert rules["encoding"]["tooltip"][1] == {"field": "v \\[a\\.b\\]", "type": "nominal", "title": "v [a.b]"}
     assert tip_rows["at"].tolist() == ["0.00 km", "1.00 km", "2.00 km"]
     assert tips(np.array([np.nan, 3.0]), "minutes", {})["at"].tolist() == ["–", "3.0 min"]  # a sample with no time
+
+
+def test_the_envelope_keeps_each_runs_extremes_and_gap_edges_and_gives_short_or_empty_streams_whole():
+    from core.views.downsample import envelope_rows
+
+    rng = np.random.default_rng(7)
+    y = rng.normal(200, 40, 9_001)
+    y[3_000:3_050] = np.nan
+    rows = envelope_rows(y, 300)
+    assert np.all(np.diff(rows) > 0) and len(rows) <= 2 * 300 + 3
+    assert np.nanmax(y[rows]) == np.nanmax(y) and np.nanmin(y[rows]) == np.nanmin(y)
+    assert rows[0] == 0 and rows[-1] == 9_000 and list(rows[np.isnan(y[rows])]) == [3_000]
+    size = -(-len(y) // 300)  # every run of rows keeps its own highest value
+    assert all(np.nanmax(y[start:start + size]) in y[rows] for start in range(0, len(y), size)
+               if np.isfinite(y[start:start + size]).any())
+    assert list(envelope_rows(y[:600], 300)) == list(range(600))  # short: every row, gaps included
+    assert len(envelope_rows(np.full(5_000, np.nan), 300)) == 0

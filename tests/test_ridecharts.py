@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.rides.store import store_ride
 from core.views import bandcharts, fmt, ridecharts
@@ -76,10 +77,18 @@ def line_layers(spec: dict) -> list[dict]:
 
 
 def streams(frame: pd.DataFrame, axis: str = "time") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The streams chart's line rows, tooltip rows and spec."""
+    """The streams chart's line rows (each band's own rows, joined on x in band order), tooltip rows and spec."""
     spec = ridecharts.streams_chart(frame, axis)
     frames = assert_valid(spec)
-    return frames["band_rows"], frames["band_tips"], spec
+    return joined_band_rows(frames, spec), frames["band_tips"], spec
+
+
+def joined_band_rows(frames: dict[str, pd.DataFrame], spec: dict) -> pd.DataFrame:
+    columns = [layer["encoding"]["y"]["field"] for layer in line_layers(spec)]
+    joined = frames[f"{columns[0]}_rows"]
+    for column in columns[1:]:
+        joined = joined.merge(frames[f"{column}_rows"], on="x", how="outer")
+    return joined.sort_values("x", ignore_index=True)
 
 
 def test_streams_with_fewer_than_two_values_get_no_panel_and_speed_is_in_km_per_hour():
@@ -119,11 +128,33 @@ def test_the_streams_share_one_zoom_and_one_pointer_and_the_spec_ignores_the_num
     other["power"] = np.linspace(100, 400, 3000)
     other_rows, other_tips, other_spec = streams(other, "time")
     assert same_but_rows(other_spec, spec) and same_but_rows(streams(samples(), "distance")[2], spec)
-    assert len(other_rows) == 3000 and len(other_tips) <= bandcharts.MAX_TIPS  # fewer hover targets than rows
+    assert len(other_tips) <= bandcharts.MAX_TIPS  # fewer hover targets than rows
+    # each band draws its own stream's envelope, at most two points per 1/400 of the ride: not every row
+    frames = assert_valid(other_spec)
+    assert all(len(frames[f"{c}_rows"]) <= 2 * ridecharts.BAND_BUCKETS + 2 for c in ("power", "hr", "speed"))
+    assert frames["power_rows"]["power"].agg(["min", "max"]).tolist() == [100.0, 400.0]
     gaps = samples()
     gaps.loc[10:19, "power"] = np.nan
     gap_rows, gap_tips, _ = streams(gaps, "time")
     assert gap_rows["power"].isna().sum() == 10 and gap_tips.loc[10, "Power (W)"] == "–"  # a gap stays a gap
+
+
+def test_a_long_rides_bands_keep_a_one_second_sprint_and_break_at_a_dropout():
+    ride = samples(n=20_000)
+    ride["power"] = 180.0 + 30 * np.sin(np.arange(20_000) / 50)
+    ride.loc[12_345, "power"] = 1_250.0  # one second's sprint
+    ride.loc[5_000:5_599, "power"] = np.nan  # ten minutes without a power meter
+    frames = assert_valid(ridecharts.streams_chart(ride, "time"))
+    power = frames["power_rows"]
+    assert len(power) <= 2 * ridecharts.BAND_BUCKETS + 4 and power["power"].max() == 1_250.0
+    assert power["power"].min() == pytest.approx(150.0, abs=0.1)
+    # the line breaks in the dropout: a missing row lies between the last value before it and the first after it
+    missing = power[power["power"].isna()]["x"].tolist()
+    assert len(missing) == 1 and 5_000 / 60 <= missing[0] < 5_600 / 60
+    before, after = power[power["x"] < missing[0]]["x"].max(), power[power["x"] > missing[0]]["x"].min()
+    assert before < 5_000 / 60 and after >= 5_600 / 60
+    # a band without a gap draws no missing row
+    assert not frames["hr_rows"]["hr"].isna().any()
 
 
 def test_zone_and_power_curve_charts_are_none_without_data_and_keep_one_spec_per_kind():
@@ -164,7 +195,8 @@ def test_w_prime_balance_is_a_band_of_the_streams_with_its_lowest_point_marked_a
         frames = assert_valid(spec)
         assert panel_titles(spec)[-1] == "W′ balance (kJ)"
         lowest = frames["stream_w_prime_lowest"].to_dict("records")
-        assert lowest == [{"x": frames["band_rows"]["x"][rows["w_prime_kj"].idxmin()],
+        x = rows["t_s"] / 60 if axis == "time" else rows["dist_m"] / 1000
+        assert lowest == [{"x": x[rows["w_prime_kj"].idxmin()],
                            "w_prime_kj": wbal["min_j"] / 1000, "label": f"min {wbal['min_j'] / 1000:.1f} kJ",
                            "side": "right"}]
         assert "W′ balance (kJ)" in frames["band_tips"].columns and band_text(spec)[1] == {
@@ -177,6 +209,34 @@ def test_w_prime_balance_is_a_band_of_the_streams_with_its_lowest_point_marked_a
     early = rows.copy()
     early.loc[1, "w_prime_kj"] = rows["w_prime_kj"].min() - 1
     assert dataset_frames(ridecharts.streams_chart(early))["stream_w_prime_lowest"]["side"].tolist() == ["left"]
+
+
+def test_the_tiles_are_one_html_grid_with_every_string_escaped_and_the_help_on_hover():
+    from html.parser import HTMLParser
+
+    hostile = '<img src=x onerror=alert(1)>"'
+    html = ridecharts.tiles_html([("Distance", "48.3 km", None), (hostile, "1 & 2", f"help {hostile}")])
+
+    class Tiles(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.text, self.titles, self.at = [], {}, [], None
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            self.titles += [value for name, value in attrs if name == "title"]
+            self.at = tag
+
+        def handle_data(self, data):
+            if self.at in ("dt", "dd"):
+                self.text.setdefault(self.at, []).append(data)
+
+    parsed = Tiles()
+    parsed.feed(html)
+    assert "img" not in parsed.tags and "<img" not in html  # the hostile label is text, not markup
+    assert parsed.text == {"dt": ["Distance", hostile], "dd": ["48.3 km", "1 & 2"]}
+    assert parsed.titles == [f"help {hostile}"]  # only the tile with a help text has a hover text
+    assert parsed.tags.count("dl") == 2
 
 
 def test_detail_tiles_say_indoor_without_distance_and_name_the_load_method():

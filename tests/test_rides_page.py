@@ -95,6 +95,8 @@ def test_the_ride_picker_finds_any_ride_by_id_and_date_and_the_rider_edits_notes
     assert any("No ride matches" in c.value for c in at.caption) and not at.exception
     at.text_input(key="ride_pick_query").input("").run()
     at.selectbox(key="ride_pick").select(easy).run()
+    assert not any(w.label == "Notes" for w in at.text_area)  # the edit form is drawn only when asked for
+    at.button(key="ride_edit_open").click().run()
     form_inputs = {w.label: w for w in at.text_input}
     form_inputs["Name"].input("Easy spin by the lake")
     next(w for w in at.text_area if w.label == "Notes").input("Windy; *new* tyres")
@@ -102,6 +104,7 @@ def test_the_ride_picker_finds_any_ride_by_id_and_date_and_the_rider_edits_notes
     next(b for b in at.button if b.label == "Save").click().run()
     assert not at.exception
     assert any(sub.value == "Easy spin by the lake" for sub in at.subheader)
+    assert not any(w.label == "Notes" for w in at.text_area)  # saved: the dialog has closed
     assert any("RPE 3/10" in m.value and "\\*new\\*" in m.value for m in at.markdown)  # notes shown as text
     rows, problems = read_db(db_path, f"SELECT name, notes, rpe FROM rides WHERE id = {easy}")
     assert rows == [("Easy spin by the lake", "Windy; *new* tyres", 3)] and problems == []
@@ -232,7 +235,7 @@ def test_the_ride_pages_cached_charts_follow_a_new_ftp_and_the_axis_choice(seede
     db.close()
     at.run()
     assert "CP 300 W" in _w_prime_caption(at)
-    assert _chart_rows(at, "W′ balance", "band_rows")["w_prime_kj"].max() == 20.0  # W′ = 20 kJ without a model
+    assert _chart_rows(at, "W′ balance", "w_prime_kj_rows")["w_prime_kj"].max() == 20.0  # W′ = 20 kJ without a model
     at.radio(key="ride_axis").set_value("distance").run()
     assert band_text(_chart_rows(at, "Heart rate (bpm)", "band_text"))[1] == "km"
     assert _vega_chart(at, "Heart rate (bpm)") == streams  # the same chart, other rows

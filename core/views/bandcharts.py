@@ -30,14 +30,19 @@ X = {"field": "x", "type": "quantitative", "title": None, "scale": {"nice": Fals
      "axis": {"grid": True, "gridOpacity": 0.5}}  # minutes or km: the unit is data (``band_text``), not spec
 
 
-def banded_spec(bands: list[tuple[str, str]], unit: str, line: Callable[[str, dict], dict], rows: pd.DataFrame,
-                tip_rows: pd.DataFrame, *, zero: tuple[str, ...] = (),
+def banded_spec(bands: list[tuple[str, str]], unit: str, line: Callable[[str, dict], dict],
+                rows: pd.DataFrame | dict[str, pd.DataFrame], tip_rows: pd.DataFrame, *, zero: tuple[str, ...] = (),
                 extra: Callable[[str, dict], list[dict]] | None = None, more_datasets: dict | None = None) -> dict:
     """A spec of one view with a band per (column, title), top to bottom, against ``rows["x"]`` in ``unit``
     ("minutes" or "km"). ``line(column, y)`` is a band's line layer given its y encoding; ``extra(column, y)``
     more layers on that band's scale (a marked point). ``tip_rows`` (``tips``) carry the tooltip. The titles
     and the unit travel as data, so the spec depends only on the band columns and tooltip fields: another ride,
-    axis or A − B stream swaps rows in the chart the browser already has."""
+    axis or A − B stream swaps rows in the chart the browser already has.
+
+    ``rows`` is one frame every band draws from (``band_rows``), or each band's own rows ({column: frame of x and
+    column}, the dataset ``{column}_rows``): a band then draws only the rows chosen for its stream, where a shared
+    frame made every band draw every stream's rows (the browser encodes each point of each band, issue 17)."""
+    own_rows = isinstance(rows, dict)
     # The view's height as asked; each band is a fraction of the height drawn, as Streamlit fits the whole view
     # (x axis included) into the height asked.
     height = len(bands) * (BAND_PX + TITLE_PX)
@@ -49,6 +54,8 @@ def banded_spec(bands: list[tuple[str, str]], unit: str, line: Callable[[str, di
              "scale": {"zero": column in zero,
                        "range": [{"expr": f"height * {bottom:.6f}"}, {"expr": f"height * {top:.6f}"}]}}
         band = line(column, y)
+        if own_rows:
+            band = {"data": {"name": f"{column}_rows"}, **band}
         more = extra(column, y) if extra else []
         layers += [{"layer": [band, *more]} if more else band,
                    _text(i, {"align": "left", "fontSize": 13, "fontWeight": "bold", "x": 0,
@@ -64,10 +71,12 @@ def banded_spec(bands: list[tuple[str, str]], unit: str, line: Callable[[str, di
                                 "opacity": {"condition": {"param": "band_hover", "empty": False, "value": 0.6},
                                             "value": 0}}})
     text = pd.DataFrame({"band": [*range(len(bands)), -1], "text": [title for _, title in bands] + [unit]})
-    return {"$schema": SCHEMA, "data": {"name": "band_rows"}, "height": height, "layer": layers,
-            "resolve": {"scale": {"y": "independent"}, "axis": {"y": "independent"}},
-            "datasets": {"band_rows": arrow_rows(rows), "band_tips": arrow_rows(tip_rows),
-                         "band_text": arrow_rows(text), **(more_datasets or {})},
+    band_datasets = ({f"{column}_rows": arrow_rows(frame) for column, frame in rows.items()} if own_rows
+                     else {"band_rows": arrow_rows(rows)})
+    return {"$schema": SCHEMA, **({} if own_rows else {"data": {"name": "band_rows"}}), "height": height,
+            "layer": layers, "resolve": {"scale": {"y": "independent"}, "axis": {"y": "independent"}},
+            "datasets": {**band_datasets, "band_tips": arrow_rows(tip_rows), "band_text": arrow_rows(text),
+                         **(more_datasets or {})},
             "params": [
                 {"name": "band_zoom", "select": {"type": "interval", "encodings": ["x"]}, "bind": "scales",
                  "views": [f"{bands[0][0]}_line"]},

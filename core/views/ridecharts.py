@@ -17,8 +17,9 @@ from core.rides import store as rides
 from core.rides.dashboard import ZONE_COLOURS
 from core.views import bandcharts, fmt
 from core.views.dashcharts import SCHEMA, arrow_rows, duration_log_axis
+from core.views.downsample import envelope_rows
 from core.views.fmt import METRIC, Column, Units
-from core.views.text import plain
+from core.views.text import html_text, plain
 
 SORT_LABELS = {"started_at": "Date", "distance_m": "Distance", "moving_time_s": "Moving time", "tss": "TSS",
                "normalized_power_w": "NP", "avg_power_w": "Avg power", "avg_hr": "Avg HR",
@@ -41,13 +42,9 @@ def ride_labels(rows: list[dict]) -> dict[int, str]:
 
 
 def is_athletes_ride(cur, athlete_id: int, ride_id: int) -> bool:
-    from core.errors import NotFoundError
-
-    try:
-        rides.get_ride(cur, athlete_id, ride_id)
-    except NotFoundError:
-        return False
-    return True
+    """Whether the ride is there and the athlete's (one small read: the Ride page asks on every rerun)."""
+    return cur.execute("SELECT count(*) FROM rides WHERE id = ? AND athlete_id = ?",
+                       [ride_id, athlete_id]).fetchone()[0] > 0
 
 
 def rides_table(rows: list[dict], units: Units = METRIC) -> pd.DataFrame:
@@ -144,6 +141,33 @@ def detail_metrics(ride: dict, units: Units = METRIC) -> list[tuple[str, str, st
     ]
 
 
+# The Ride page's tiles as one HTML element, drawn as Streamlit draws a metric (label above a large value, the help on
+# hover): a pick redrew 11 metric elements in 3 rows of 4 columns, a third of the browser's work on that page
+# (bench/app_pages.py, issue 17).
+_TILES_STYLE = """<style>
+.vc-tiles{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:1rem;margin:0 0 0.5rem 0}
+.vc-tiles .vc-tile{min-width:0;margin:0;padding:0}
+.vc-tiles .vc-tile dt{font-size:0.875rem;line-height:1.6;margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.vc-tiles .vc-tile dt[title]{text-decoration:underline dotted;text-underline-offset:3px;cursor:help}
+.vc-tiles .vc-tile dd{font-size:2.25rem;line-height:1.2;margin:0;padding-bottom:0.25rem;white-space:nowrap}
+@media (max-width:640px){.vc-tiles{grid-template-columns:repeat(2,minmax(0,1fr))}}
+</style>"""
+
+
+def tiles_html(tiles: list[tuple[str, str, str | None]]) -> str:
+    """(label, value, help) tiles as a grid of four per row (two on a narrow screen), every string escaped for HTML;
+    the help is the label's hover text."""
+    cells = "".join(
+        f'<dl class="vc-tile" data-testid="vc-tile"><dt{_title(help_text)}>{html_text(label)}</dt>'
+        f"<dd>{html_text(value)}</dd></dl>"
+        for label, value, help_text in tiles)
+    return f'{_TILES_STYLE}<div class="vc-tiles">{cells}</div>'
+
+
+def _title(help_text: str | None) -> str:
+    return f' title="{html_text(help_text)}"' if help_text else ""
+
+
 def laps_table(laps: list[dict], units: Units = METRIC) -> pd.DataFrame:
     """A FIT file's laps: start, duration, distance, speed, power, heart rate, cadence, climbing."""
     def unitless(show):
@@ -166,6 +190,11 @@ def laps_table(laps: list[dict], units: Units = METRIC) -> pd.DataFrame:
 
 def has_distance(samples: pd.DataFrame) -> bool:
     return not samples.empty and not bool(samples["dist_m"].isna().all())
+
+
+# A band's points: the lowest and highest of each of 400 runs of rows, about 2 px each of a chart 800–1,400 px wide
+# (at most 800 points a band, where every band drew every row chosen for any stream: up to 1,500 each).
+BAND_BUCKETS = 400
 
 
 def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
@@ -197,11 +226,14 @@ def streams_chart(samples: pd.DataFrame, axis: str = "time") -> dict | None:
         title: (rows[column].to_numpy(), bandcharts.DECIMALS.get(column, 0)) for column, title, _ in shown})
     colours = {column: colour for column, _, colour in shown}
     lowest = {"stream_w_prime_lowest": arrow_rows(_w_prime_lowest(rows))} if "w_prime_kj" in colours else {}
+    # Each band draws its own stream's envelope of the rows (its highs and lows kept, its gaps left open)
+    band_rows = {column: rows.iloc[envelope_rows(rows[column].to_numpy(), BAND_BUCKETS)][["x", column]]
+                 for column, _, _ in shown}
     return bandcharts.banded_spec(
         [(column, title) for column, title, _ in shown], unit,
         lambda column, y: {"name": f"{column}_line", "mark": bandcharts.line_mark(colours[column]),
                            "encoding": {"x": bandcharts.X, "y": y}},
-        rows, tip_rows, zero=("w_prime_kj",), more_datasets=lowest,
+        band_rows, tip_rows, zero=("w_prime_kj",), more_datasets=lowest,
         extra=lambda column, y: _lowest_w_prime(y) if column == "w_prime_kj" else [])
 
 
