@@ -45,3 +45,31 @@ def read_db(db_path, sql: str) -> tuple[list[tuple], list[str]]:
         return db.cursor().execute(sql).fetchall(), integrity_problems(db.cursor())
     finally:
         db.close()
+
+
+def tiles(at: AppTest) -> dict[str, str]:
+    """{label: value} of the page's figure tiles: its metric cards and the tiles drawn as one HTML grid (the Ride
+    page's, ``ridecharts.tiles_html``), as the browser shows them."""
+    from html.parser import HTMLParser
+
+    found = {m.label: m.value for m in at.metric}
+
+    class Grid(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cell, self.label = None, None
+
+        def handle_starttag(self, tag, attrs):
+            self.cell = tag if tag in ("dt", "dd") else None
+
+        def handle_data(self, data):
+            if self.cell == "dt":
+                self.label = data
+            elif self.cell == "dd" and self.label is not None:
+                found[self.label] = data
+
+    for element in at.get("html"):
+        if 'class="vc-tiles"' in element.proto.body:
+            Grid().feed(element.proto.body)
+    return found
+

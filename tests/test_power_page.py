@@ -9,7 +9,7 @@ import pytest
 
 from core.athletes import AthleteProfile, create_athlete
 from core.store.db import connect
-from tests.apptest_helpers import read_db, run_app_page
+from tests.apptest_helpers import read_db, run_app_page, tiles
 from tests.test_power_model import season
 
 PAGE = "app_pages/power_page.py"
@@ -25,10 +25,6 @@ def seeded(db_path):
     ids = season(cur, athlete_id, today=date.today())
     db.close()
     return {"athlete_id": athlete_id, "ids": ids, "path": db_path}
-
-
-def tiles(at) -> dict:
-    return {m.label: m.value for m in at.metric}
 
 
 def test_the_power_page_shows_the_model_the_curve_the_linked_efforts_and_the_proposal(seeded):

@@ -1,5 +1,6 @@
 """Every page of the navigation opens on the demo database with no error, and at a 1280 px window no metric card's
-value is cut off (scrollWidth ≤ clientWidth for each [data-testid=stMetricValue] and what it holds); a full-page
+value is cut off (scrollWidth ≤ clientWidth for each [data-testid=stMetricValue], each tile of an HTML tile grid
+(the Ride page's) and what it holds); a full-page
 screenshot of each (test-artifacts/sweep_<width>_<page>.png) to look at.
 
 1280 px is the narrowest common laptop window. A page's columns are laid out by the script, which does not know the
@@ -10,7 +11,7 @@ from tests.e2e.conftest import open_app, screenshot, wait_for_app
 from tests.e2e.test_app_e2e import TITLES
 
 CUT_OFF_METRICS = """() => [...document.querySelectorAll(
-        '[data-testid="stMetricValue"], [data-testid="stMetricDelta"]')].flatMap(card =>
+        '[data-testid="stMetricValue"], [data-testid="stMetricDelta"], .vc-tile')].flatMap(card =>
     [card, ...card.querySelectorAll('*')].filter(el => el.scrollWidth > el.clientWidth + 1)
         .map(el => card.innerText.trim()))"""
 
@@ -30,7 +31,7 @@ def test_every_page_opens_with_no_error_and_whole_metric_values(start_app, brows
         page.locator('[data-testid="stMain"] h1').first.wait_for()
         assert page.locator('[data-testid="stException"]').count() == 0, title
         assert "Something went wrong" not in page.locator('[data-testid="stMain"]').inner_text(), title
-        cards += page.locator('[data-testid="stMetricValue"]').count()
+        cards += page.locator('[data-testid="stMetricValue"], .vc-tile').count()
         values = page.evaluate(CUT_OFF_METRICS)
         if values:
             cut_off[title] = sorted(set(values))
