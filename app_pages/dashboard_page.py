@@ -140,12 +140,12 @@ else:
     progress: pd.DataFrame = data["plan_progress"]
     st.markdown(f"**{md(plan['name'])}** · {plan['start_date']:%d %b} – {plan['end_date']:%d %b %Y}")
     table = planview.progress_frame(progress)
-    st.dataframe(table.style.map(planview.status_style, subset=["Status"]), hide_index=True, placeholder="—", width="stretch",
-                 key="plan_progress_table")
+    # Static tables: a data grid here made the browser load its grid library before the first chart (issue 17)
+    st.html(fmt.table_html(table, {"Status": planview.status_style}))
     st.caption(planview.STATUS_LEGEND)
     st.markdown("**Upcoming workouts**")
     upcoming = data["upcoming"]
     if upcoming:
-        st.dataframe(planview.upcoming_frame(upcoming), hide_index=True, placeholder="—", width="stretch", key="upcoming_table")
+        st.html(fmt.table_html(planview.upcoming_frame(upcoming)))
     else:
         st.caption(f"Nothing planned from {data['today']:%d %b} on.")

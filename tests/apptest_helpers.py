@@ -73,3 +73,42 @@ def tiles(at: AppTest) -> dict[str, str]:
             Grid().feed(element.proto.body)
     return found
 
+
+def html_tables(at: AppTest) -> list:
+    """The page's static HTML tables (``fmt.table_html``) as frames of their display strings, in page order."""
+    from html.parser import HTMLParser
+
+    import pandas as pd
+
+    tables: list = []
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.head, self.rows, self.cell = [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("th", "td"):
+                self.cell = tag
+                (self.head if tag == "th" else self.rows[-1]).append("")
+
+        def handle_endtag(self, tag):
+            if tag in ("th", "td"):
+                self.cell = None
+            elif tag == "table":
+                tables.append(pd.DataFrame([r for r in self.rows if r], columns=self.head))
+                self.head, self.rows = [], []
+
+        def handle_data(self, data):
+            if self.cell == "th":
+                self.head[-1] += data
+            elif self.cell == "td":
+                self.rows[-1][-1] += data
+
+    for element in at.get("html"):
+        if 'class="vc-table"' in element.proto.body:
+            Tables().feed(element.proto.body)
+    return tables
+

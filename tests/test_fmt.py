@@ -81,3 +81,35 @@ def test_duration_axes_label_the_durations_riders_name():
         1: "1 s", 5: "5 s", 15: "15 s", 30: "30 s", 60: "1 min", 120: "2 min", 300: "5 min", 600: "10 min",
         1200: "20 min"}
     assert axis["type"] == "log"
+
+
+def test_a_static_table_escapes_every_header_and_cell_colours_a_column_and_aligns_figures():
+    from html.parser import HTMLParser
+
+    frame = fmt.table([{"name": '<img src=x onerror=alert(1)> & "co"', "h": 5400, "status": "On plan"}],
+                      [fmt.Column("name", "Name <b>"), fmt.Column("h", "Time (h:mm)", fmt.duration),
+                       fmt.Column("status", "Status")])
+    html = fmt.table_html(frame, {"Status": lambda word: "color: red" if word == "On plan" else ""})
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.cells, self.attrs = [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            if tag in ("th", "td"):
+                self.cells.append("")
+                self.attrs.append(dict(attrs))
+
+        def handle_data(self, data):
+            if self.tags and self.tags[-1] in ("th", "td"):
+                self.cells[-1] += data
+
+    parsed = Cells()
+    parsed.feed(html)
+    assert "img" not in parsed.tags and "b" not in parsed.tags  # hostile text stays text
+    assert parsed.cells == ["Name <b>", "Time (h:mm)", "Status", '<img src=x onerror=alert(1)> & "co"', "1:30",
+                            "On plan"]
+    assert parsed.attrs[4] == {"class": "vc-figure"} and parsed.attrs[5] == {"style": "color: red"}
+    assert parsed.attrs[3] == {}  # a name is not a figure

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from core.views.text import plain
+from core.views.text import html_text, plain
 
 MISSING = "–"
 KM_PER_MILE = 1.609344
@@ -227,6 +227,38 @@ def table(rows: Iterable[dict], columns: list[Column]) -> pd.DataFrame:
     """Display strings, one column per ``Column`` in order; an empty frame keeps its headers."""
     data = [{c.header: c.show(row.get(c.key)) for c in columns} for row in rows]
     return pd.DataFrame(data, columns=[c.header for c in columns])
+
+
+# A short table drawn as static HTML, the look of Streamlit's own tables; figures (digits, h:mm, %) align right.
+_TABLE_CSS = """<style>
+table.vc-table{border-collapse:collapse;width:100%;font-size:0.875rem;margin-bottom:0.5rem}
+table.vc-table th{text-align:left;font-weight:600;padding:0.4rem 0.6rem;border-bottom:1px solid rgba(49,51,63,0.25)}
+table.vc-table td{padding:0.4rem 0.6rem;border-bottom:1px solid rgba(49,51,63,0.1);vertical-align:top}
+table.vc-table .vc-figure{text-align:right;white-space:nowrap}
+</style>"""
+_FIGURE = frozenset("0123456789.,:%+-−–  ")
+_FIGURE_CLASS = ' class="vc-figure"'
+
+
+def table_html(frame: pd.DataFrame, cell_style: dict[str, Callable[[str], str]] | None = None) -> str:
+    """``table``'s display strings as one static HTML table, every header and cell escaped; ``cell_style`` gives
+    a column's cells their CSS (a status in colour). For the few rows of a summary, where an interactive data grid
+    made the browser load and start its whole grid library before the page's first chart (issue 17)."""
+    styles = cell_style or {}
+    texts = [["" if value is None else str(value) for value in row] for row in frame.itertuples(index=False)]
+    figures = [bool(texts) and all(set(row[i]) <= _FIGURE for row in texts) for i in range(len(frame.columns))]
+    head = "".join(f"<th{_FIGURE_CLASS if figure else ''}>{html_text(column)}</th>"
+                   for column, figure in zip(frame.columns, figures, strict=True))
+    body = []
+    for row in texts:
+        cells = []
+        for column, text, figure_column in zip(frame.columns, row, figures, strict=True):
+            css = styles[column](text) if column in styles else ""
+            figure = _FIGURE_CLASS if figure_column or (text and set(text) <= _FIGURE) else ""
+            style = f' style="{html_text(css)}"' if css else ""
+            cells.append(f"<td{figure}{style}>{html_text(text)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f'{_TABLE_CSS}<table class="vc-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 # Durations a rider names, for power-curve axes on a log scale.
