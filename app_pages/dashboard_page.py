@@ -58,7 +58,7 @@ if data is None:
 st.subheader("This week")
 week = data["week_vs_last"]
 planned = week["planned"]
-ui.metric_grid(ridecharts.this_week_tiles(week, ui.units()))
+st.html(ridecharts.tiles_html(ridecharts.this_week_tiles(week, ui.units())))
 if planned:
     st.caption(f"Planned this week: {planned['workouts']} workouts, {fmt.duration(planned['duration_s'])} h, "
                f"TSS {fmt.number(planned['tss'])}.")
@@ -72,11 +72,7 @@ if fit.empty:
 else:
     today_rows = fit[fit["date"] <= data["today"]]
     current = today_rows.iloc[-1] if not today_rows.empty else fit.iloc[0]
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Fitness (CTL)", f"{current['ctl']:.1f}")
-    c2.metric("Fatigue (ATL)", f"{current['atl']:.1f}")
-    c3.metric("Form (TSB)", f"{current['tsb']:+.1f}")
-    c4.metric("Ramp (CTL, 7 days)", f"{current['ramp']:+.1f}")
+    st.html(ridecharts.tiles_html(ridecharts.fitness_tiles(current)))
     draw(chart("fitness", cache_key), "fitness_chart")
     with st.expander("How these are computed"):
         st.markdown(f"Time constants: τ_CTL = **{constants['ctl_days']:g} days**, τ_ATL = "

@@ -60,7 +60,7 @@ def tiles(at: AppTest) -> dict[str, str]:
             self.cell, self.label = None, None
 
         def handle_starttag(self, tag, attrs):
-            self.cell = tag if tag in ("dt", "dd") else None
+            self.cell = tag if tag == "dt" or (tag == "dd" and ("class", "vc-value") in attrs) else None
 
         def handle_data(self, data):
             if self.cell == "dt":

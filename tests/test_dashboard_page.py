@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.store.db import bump_data_version, transaction
-from tests.apptest_helpers import html_tables, run_app_page
+from tests.apptest_helpers import html_tables, run_app_page, tiles
 from tests.test_dashboard_fitness import insert_ride
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "dashboard_page.py")
@@ -36,11 +36,10 @@ def recent_rides(cur, athlete_id):
 def test_the_dashboard_shows_every_panel_and_says_when_there_is_no_plan(db, athlete_id, recent_rides):
     at = run_page()
     assert at.title[0].value == "Dashboard"
-    labels = [m.label for m in at.metric]
-    assert "Fitness (CTL)" in labels and "Form (TSB)" in labels and "Distance" in labels
-    week = {m.label: m for m in at.metric[:4]}
-    assert week["Distance"].value.endswith(" km") and ":" in week["Moving time"].value  # 7:36, not 7.6 h
-    assert week["TSS"].value.replace(",", "").isdigit()  # whole TSS, no raw float
+    week = tiles(at)
+    assert "Fitness (CTL)" in week and "Form (TSB)" in week and "Distance" in week
+    assert week["Distance"].endswith(" km") and ":" in week["Moving time"]  # 7:36, not 7.6 h
+    assert week["TSS"].replace(",", "").isdigit()  # whole TSS, no raw float
     subheaders = [s.value for s in at.subheader]
     assert subheaders[:3] == ["This week", "Fitness, fatigue and form", "Volume"]
     assert any("No active training plan" in i.value for i in at.info)
@@ -101,20 +100,22 @@ def test_the_app_opens_on_the_dashboard_and_switches_to_compare(db, athlete_id, 
 
 
 def test_a_fall_on_last_week_shows_a_falling_arrow_in_the_week_tiles():
-    def script():
-        import ui
-        from core.views.ridecharts import this_week_tiles
+    import re
 
-        totals = {"distance_m": 100_000.0, "moving_time_s": 7200.0, "tss": 150.0, "rides": 2}
-        more = {k: v * 2 for k, v in totals.items()}
-        ui.metric_grid(this_week_tiles({"this_week": totals, "last_week": more, "last_week_to_date": more,
-                                        "planned": None}))
-        ui.metric_grid(this_week_tiles({"this_week": more, "last_week": totals, "last_week_to_date": totals,
-                                        "planned": None}))
+    from core.views.ridecharts import this_week_tiles, tiles_html
 
-    at = AppTest.from_function(script, default_timeout=30).run()
-    assert not at.exception, [e.value for e in at.exception]
-    down, up = at.metric[0], at.metric[4]
-    assert down.delta.startswith("-100") and up.delta.startswith("+100")  # km, the sign read by Streamlit
-    assert down.proto.direction != up.proto.direction
-    assert down.proto.color == at.metric[1].proto.color != up.proto.color  # a fall is red, a rise green
+    totals = {"distance_m": 100_000.0, "moving_time_s": 7200.0, "tss": 150.0, "rides": 2}
+    more = {k: v * 2 for k, v in totals.items()}
+
+    def changes(week: dict) -> list[tuple[str, str, str]]:
+        """(way, tone, words) of each tile's change, as drawn."""
+        return re.findall(r'<dd class="vc-delta vc-(\w+)" data-way="(\w+)">(.*?)</dd>', tiles_html(this_week_tiles(week)))
+
+    down = changes({"this_week": totals, "last_week": more, "last_week_to_date": more, "planned": None})
+    up = changes({"this_week": more, "last_week": totals, "last_week_to_date": totals, "planned": None})
+    assert down[0][1] == "down" and down[0][2].startswith("▼ −100") and up[0][2].startswith("▲ +100")  # km
+    assert down[0][0] == "bad" and up[0][0] == "good"  # a fall is red, a rise green, each with its arrow and sign
+    assert down[3][0] == up[3][0] == "plain"  # the number of rides is neither good nor bad
+    same = changes({"this_week": totals, "last_week": totals, "last_week_to_date": totals, "planned": None})
+    assert [(tone, way) for tone, way, _ in same] == [("plain", "none")] * 4  # no change: no arrow, no colour
+    assert same[0][2] == "+0.0 km on last week"
