@@ -167,7 +167,11 @@ def test_plan_progress_compares_planned_and_done_per_week(cur, athlete_id):
     frame = plan_progress(cur, athlete_id, today=monday + timedelta(days=10))
     assert list(frame["period_start"]) == [monday, monday + timedelta(days=7), monday + timedelta(days=14)]
     assert list(frame["planned_s"]) == [7200, 7200, 3600]
-    assert list(frame["colour"]) == ["green", "amber", None]  # the third week has not started
+    # the second week is under way (60 % of its plan by Thursday is no verdict yet); the third has not started
+    assert list(frame["colour"]) == ["green", None, None] and list(frame["current"]) == [False, True, False]
+    assert frame["compliance_pct"].iloc[1] == pytest.approx(60)
+    ended = plan_progress(cur, athlete_id, today=monday + timedelta(days=14))  # the Monday after: judged
+    assert list(ended["colour"]) == ["green", "amber", None] and list(ended["current"]) == [False, False, True]
     assert frame["compliance_pct"].iloc[0] == pytest.approx(105)
     upcoming = upcoming_workouts(cur, athlete_id, today=monday + timedelta(days=10))
     assert [w["date"] for w in upcoming] == [monday + timedelta(days=15)]

@@ -78,7 +78,8 @@ def test_an_active_plan_shows_progress_and_upcoming_workouts(db, cur, athlete_id
     frames = html_tables(at)
     assert len(frames) == 2 and not at.dataframe  # static tables: the page loads no data grid
     assert {"Status", "Planned (h:mm)", "Done (h:mm)", "Done of planned (%)"} <= set(frames[0].columns)
-    assert set(frames[0]["Status"]) <= {"On plan", "Partly", "Off plan", "Not yet"}  # words, not emoji
+    assert set(frames[0]["Status"]) <= {"On plan", "Partly", "Off plan", "Under way", "Not yet"}  # words, not emoji
+    assert list(frames[0]["Status"])[1] == "Under way"  # this week: no verdict before it ends
     upcoming = frames[1]
     assert len(upcoming) == 2  # the two workouts from tomorrow on
     assert list(upcoming.columns) == ["Day", "Workout", "Duration (h:mm)", "TSS", "Description"]

@@ -53,6 +53,9 @@ def test_plan_progress_says_its_status_in_words_and_upcoming_workouts_have_units
         "Mon 2027-01-04", "8:00", "7:30", "94"]
     assert frame.loc[1, "Done of planned (%)"] == "–"
     assert "On plan" in planview.STATUS_LEGEND and planview.status_style("Off plan").startswith("background")
+    under_way = planview.progress_frame(progress.assign(colour=[None, None], current=[True, False]))
+    assert under_way["Status"].tolist() == ["Under way", "Not yet"]  # this week: no verdict before it ends
+    assert "Under way" in planview.STATUS_LEGEND and planview.status_style("Under way").startswith("background")
     upcoming = planview.upcoming_frame([{"id": 1, "date": date(2027, 1, 5), "type": "sweet_spot",
                                          "duration_min": 75, "tss": 81.3, "description": "3×12′"}])
     assert list(upcoming.columns) == ["Day", "Workout", "Duration (h:mm)", "TSS", "Description"]

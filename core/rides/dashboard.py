@@ -291,7 +291,8 @@ def plan_progress(cur, athlete_id: int, *, today: date | None = None, plan=_LOOK
     """Planned vs done per week of the active plan (None when there is no active plan).
 
     Columns: ``period_start``, ``planned_s``, ``done_s``, ``planned_tss``, ``done_tss``, ``workouts``,
-    ``rides``, ``compliance_pct``, ``colour``, ``future`` (the week has not started yet)."""
+    ``rides``, ``compliance_pct``, ``colour``, ``future`` (the week has not started yet), ``current`` (today is in
+    it). Only a week that has ended has a colour: on a Monday morning the week just begun is not "off plan"."""
     today = today or date.today()
     plan = _plan(cur, athlete_id, plan)
     if plan is None:
@@ -319,8 +320,10 @@ def plan_progress(cur, athlete_id: int, *, today: date | None = None, plan=_LOOK
     df["compliance_pct"] = np.where(df["planned_s"] > 0, 100.0 * df["done_s"] / df["planned_s"].where(
         df["planned_s"] > 0, 1.0), np.nan)
     df["future"] = df["period_start"] > today
-    df["colour"] = pd.Series([None if future else compliance_colour(d, p)
-                              for d, p, future in zip(df["done_s"], df["planned_s"], df["future"], strict=True)],
+    df["current"] = (df["period_start"] <= today) & (today < df["period_start"] + timedelta(days=7))
+    df["colour"] = pd.Series([None if future or current else compliance_colour(d, p)
+                              for d, p, future, current in zip(df["done_s"], df["planned_s"], df["future"],
+                                                               df["current"], strict=True)],
                              index=df.index, dtype=object)
     return df
 

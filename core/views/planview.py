@@ -321,9 +321,11 @@ def constraint_lines(constraints: list, *, hard_includes_sweet_spot: bool = True
 # compliance colour -> (word, background, text colour); Okabe–Ito hues (told apart with colour-blindness) and a word.
 STATUS = {"green": ("On plan", "#CDE8F6", "#0B4F71"), "amber": ("Partly", "#FBE3B8", "#6B4100"),
           "red": ("Off plan", "#F6CFC0", "#7A2100"), None: ("Not yet", "#ECEFF1", "#37474F")}
+UNDER_WAY = ("Under way", "#ECEFF1", "#37474F")  # this week: judged when it has ended
 STATUS_LEGEND = ("Status: On plan = within ±20 % of the planned duration · Partly = 50–79 % or 121–150 % · "
-                 "Off plan = otherwise · Not yet = nothing planned or the week has not started")
-_STATUS_BY_WORD = {word: (background, colour) for word, background, colour in STATUS.values()}
+                 "Off plan = otherwise · Under way = this week, judged when it ends · Not yet = nothing planned or "
+                 "the week has not started")
+_STATUS_BY_WORD = {word: (background, colour) for word, background, colour in (*STATUS.values(), UNDER_WAY)}
 
 
 def status_style(word: str) -> str:
@@ -334,7 +336,8 @@ def status_style(word: str) -> str:
 
 def progress_frame(progress: pd.DataFrame) -> pd.DataFrame:
     """Planned against done per week: status word, hours as h:mm, compliance %, TSS."""
-    rows = [{**r, "status": STATUS.get(r["colour"], STATUS[None])[0]} for r in progress.to_dict("records")]
+    rows = [{**r, "status": UNDER_WAY[0] if r.get("current") else STATUS.get(r["colour"], STATUS[None])[0]}
+            for r in progress.to_dict("records")]
     return show.table(rows, [
         show.Column("period_start", "Week of", show.day), show.Column("status", "Status", str),
         show.Column("planned_s", "Planned (h:mm)", show.duration), show.Column("done_s", "Done (h:mm)", show.duration),
