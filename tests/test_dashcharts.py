@@ -94,6 +94,8 @@ def test_zones_stack_in_zone_order_with_the_shared_zone_colours():
     assert colour["range"] == [dashcharts.ZONE_COLOURS[0], dashcharts.ZONE_COLOURS[2], dashcharts.ZONE_COLOURS[6]]
     assert {r["zone"]: r["hours"] for r in spec_values(spec)} == {"Power Z3": 1.0, "Power Z1": 0.5, "Power Z7": 0.1}
     assert dashcharts.zones_chart(zones, "hr")["encoding"]["color"]["scale"]["domain"][0] == "HR Z1"
+    # seven zones' names wrap in the legend (a half-width column cut the last ones off on one line)
+    assert spec["encoding"]["color"]["legend"]["columns"] <= 4
 
 
 @pytest.mark.parametrize("longest_s", [60, 1200, 3600])

@@ -125,7 +125,8 @@ def zones_chart(zones: pd.DataFrame, kind: str) -> dict:
     return _spec(300, values, mark={"type": "bar"}, encoding={
         "x": _period_axis("Week", "week"),
         "y": {"field": "hours", "type": "quantitative", "title": "hours", "stack": "zero"},
-        "color": {"field": "zone", "type": "nominal", "legend": _LEGEND,
+        # up to 7 zones in a half-width column: four to a line, so none is cut off at the edge
+        "color": {"field": "zone", "type": "nominal", "legend": {**_LEGEND, "columns": 4},
                   "scale": {"domain": names, "range": [ZONE_COLOURS[(z - 1) % len(ZONE_COLOURS)] for z in present]}},
         "order": {"field": "order", "type": "quantitative"},
         "tooltip": [{"field": "start", "type": "ordinal", "title": "Week of"},
