@@ -207,16 +207,12 @@ def kept_map(key: str, version: tuple, build, *, layer=None, height: int = 460) 
 
 
 def metric_grid(tiles, per_row: int = 4) -> None:
-    """Metric cards (label, value, help[, delta, delta colour]) in rows of ``per_row``: at 1280 px with the sidebar
-    open a card is about 200 px wide, room for a value of about ten characters (the e2e sweep checks that none is
-    cut off)."""
-    tiles = list(tiles)
-    for start in range(0, len(tiles), per_row):
-        for col, tile in zip(st.columns(per_row), tiles[start:start + per_row], strict=False):
-            label, value, help_text, delta, delta_color = (*tile, None, "normal")[:5]
-            if isinstance(delta, str) and delta.startswith("\u2212"):
-                delta = "-" + delta[1:]  # Streamlit reads a fall from an ASCII '-' only; "−5 km" showed a rise
-            col.metric(label, value, delta=delta, delta_color=delta_color, help=help_text)
+    """Figure tiles (label, value, help[, change, change colour]) in rows of ``per_row``, as one escaped HTML element
+    (core.views.tiles): at 1280 px with the sidebar open a tile is about 200 px wide, room for a value of about ten
+    characters (the e2e sweep checks that none is cut off)."""
+    from core.views.tiles import tiles_html
+
+    st.html(tiles_html(list(tiles), per_row))
 
 
 def ride_picker(label: str, key: str, *, wanted: int | None = None, container=None) -> int | None:
@@ -343,8 +339,7 @@ def show_plan(plan: dict, projection: dict | None, key: str, *, ftp_w: float | N
 
     weekly_ctl = [w["ctl_end"] for w in (projection or {}).get("weeks", [])] or None
     for tiles in (planview.plan_metrics(plan, None), planview.projection_tiles(projection or {}, engine)):
-        for col, (label, value, delta) in zip(st.columns(4), tiles, strict=False):
-            col.metric(label, value, delta)
+        metric_grid([(label, value, None, delta) for label, value, delta in tiles])
     if projection and projection.get("days"):
         st.plotly_chart(planview.projection_figure(projection), key=f"{key}_fitness", width="stretch")
     st.plotly_chart(planview.plan_figure(plan, weekly_ctl), key=f"{key}_chart", width="stretch")

@@ -64,12 +64,10 @@ def climb_detail(labels: dict[int, str]) -> None:
     if climb is None:
         return
     st.subheader(md(climb["name"]))
-    cols = st.columns(5)
-    cols[0].metric("Length", f"{climb['length_m'] / 1000:.2f} km")
-    cols[1].metric("Average grade", f"{climb['avg_grade_pct']:.1f} %")
-    cols[2].metric("Gain", f"{climb['gain_m']:.0f} m")
-    cols[3].metric("Category", climbview.category_label(climb["category"]) or "–")
-    cols[4].metric("Efforts", len(climb["efforts"]))
+    ui.metric_grid([("Length", f"{climb['length_m'] / 1000:.2f} km", None),
+                    ("Average grade", f"{climb['avg_grade_pct']:.1f} %", None), ("Gain", f"{climb['gain_m']:.0f} m", None),
+                    ("Category", climbview.category_label(climb["category"]) or "–", None),
+                    ("Efforts", str(len(climb["efforts"])), None)], per_row=5)
     if climb["efforts"]:
         st.markdown("**Efforts, fastest first**")
         st.dataframe(climb["efforts_table"], hide_index=True, placeholder="—", width="stretch", key="climb_efforts")

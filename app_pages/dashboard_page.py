@@ -58,7 +58,7 @@ if data is None:
 st.subheader("This week")
 week = data["week_vs_last"]
 planned = week["planned"]
-st.html(ridecharts.tiles_html(ridecharts.this_week_tiles(week, ui.units())))
+ui.metric_grid(ridecharts.this_week_tiles(week, ui.units()))
 if planned:
     st.caption(f"Planned this week: {planned['workouts']} workouts, {fmt.duration(planned['duration_s'])} h, "
                f"TSS {fmt.number(planned['tss'])}.")
@@ -72,7 +72,7 @@ if fit.empty:
 else:
     today_rows = fit[fit["date"] <= data["today"]]
     current = today_rows.iloc[-1] if not today_rows.empty else fit.iloc[0]
-    st.html(ridecharts.tiles_html(ridecharts.fitness_tiles(current)))
+    ui.metric_grid(ridecharts.fitness_tiles(current))
     draw(chart("fitness", cache_key), "fitness_chart")
     with st.expander("How these are computed"):
         st.markdown(f"Time constants: τ_CTL = **{constants['ctl_days']:g} days**, τ_ATL = "

@@ -33,11 +33,10 @@ if "database" in sections:
     db = sections["database"]
     st.subheader(f"{ICONS[db['status']]} Database")
     if "file" in db:
-        cols = st.columns(4)
-        cols[0].metric("Size", byte_size(db["size_bytes"]))
-        cols[1].metric("Schema", f"{db['schema_version']} of {db['known_schema_version']}")
-        cols[2].metric("Link problems", len(db["integrity_problems"]))
-        cols[3].metric("Safety copies", db["safety_copies"])
+        ui.metric_grid([("Size", byte_size(db["size_bytes"]), None),
+                        ("Schema", f"{db['schema_version']} of {db['known_schema_version']}", None),
+                        ("Link problems", str(len(db["integrity_problems"])), None),
+                        ("Safety copies", str(db["safety_copies"]), None)])
         st.caption(f"{md(db['file'])} · {db['rows']['rides']:,} rides, {db['rows']['ride_samples']:,} samples")
         for problem in db["integrity_problems"]:
             st.error(md(problem))
@@ -52,11 +51,11 @@ if "ai" in sections:
     ai = sections["ai"]
     st.subheader(f"{ICONS[ai['status']]} AI service")
     if "model" in ai:
-        cols = st.columns(4)
-        cols[0].metric("Model", md(ai["model"]) if ai["enabled"] else "off", help=md(ai["base_url"]))
-        cols[1].metric("Reachable", {True: "yes", False: "no", None: "not checked"}[ai["reachable"]])
-        cols[2].metric("Latency (mean / p95)", f"{ai['mean_latency_ms'] or 0:.0f} / {ai['p95_latency_ms'] or 0:.0f} ms")
-        cols[3].metric("Errors · cost, 14 days", f"{ai['errors']} · ${ai['cost_usd']:.4f}")
+        ui.metric_grid([("Model", ai["model"] if ai["enabled"] else "off", ai["base_url"]),  # escaped for HTML there
+                        ("Reachable", {True: "yes", False: "no", None: "not checked"}[ai["reachable"]], None),
+                        ("Latency (mean / p95)",
+                         f"{ai['mean_latency_ms'] or 0:.0f} / {ai['p95_latency_ms'] or 0:.0f} ms", None),
+                        ("Errors · cost, 14 days", f"{ai['errors']} · ${ai['cost_usd']:.4f}", None)])
         if not ai["feature_on"]:
             st.caption("The AI coach is switched off (VELOCOACH_FEATURES): the built-in coach does the job.")
         if ai["by_day"]:

@@ -36,8 +36,7 @@ with ui.friendly_errors("fitting your power model"):
 if report is None:
     st.stop()
 
-for col, (label, value, help_text) in zip(st.columns(5), powerview.model_tiles(report), strict=True):
-    col.metric(label, value, help=help_text)
+ui.metric_grid(powerview.model_tiles(report), per_row=5)
 if not report["mmp"]:
     st.warning("No rides with power in this window.")
 elif report["cp_w"] is None:

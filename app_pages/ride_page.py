@@ -70,7 +70,7 @@ if ride is None:
 
 st.subheader(md(ride["name"]))
 units = ui.units()
-st.html(ridecharts.tiles_html(ridecharts.detail_metrics(ride, units)))
+ui.metric_grid(ridecharts.detail_metrics(ride, units))
 if ride.get("data_warnings"):  # what core.files.plausibility repaired or left out on import
     st.warning("Repaired on import: " + md(" ".join(f"{w['message']}." for w in ride["data_warnings"])),
                icon=":material/build:")

@@ -100,11 +100,10 @@ with st.expander("Rename or delete"):
 # ---- the chosen route ------------------------------------------------------------------------------------
 points = cached_points(str(ui.database().path), route_id, ui.current_data_version())
 sections = current_sections(cur, route_id, athlete)  # times for today's FTP, weight and riding setup
-cols = st.columns(4)
-cols[0].metric("Distance", fmt.distance(route["distance_m"], units))
-cols[1].metric("Elevation gain", fmt.elevation(route["elevation_gain_m"], units))
-cols[2].metric("Climbs", sum(1 for s in sections if s["kind"] == "climb"))
-cols[3].metric("Estimated time", fmt.duration(sum(s["est_time_s"] or 0 for s in sections)), help="h:mm")
+ui.metric_grid([("Distance", fmt.distance(route["distance_m"], units), None),
+                ("Elevation gain", fmt.elevation(route["elevation_gain_m"], units), None),
+                ("Climbs", str(sum(1 for s in sections if s["kind"] == "climb")), None),
+                ("Estimated time", fmt.duration(sum(s["est_time_s"] or 0 for s in sections)), "h:mm")])
 if not route["has_elevation"]:
     st.warning("This route has no elevation data: it is shown as one flat section by distance only.")
 for warning in terrain_warnings(sections):

@@ -224,12 +224,10 @@ else:
     st.caption("No AI key configured: the coach uses its built-in rule parser and periodisation engine. Set "
                "`ai_api_key` (and optionally `ai_base_url`, `ai_model`) in .streamlit/secrets.toml or VELOCOACH_AI_KEY.")
 ai_totals = ai_usage_totals(cur)
-ai_cols = st.columns(4)
-ai_cols[0].metric("AI calls", fmt.number(ai_totals["calls"]),
-                  help=f"{ai_totals['cached']} answered from the cache, {ai_totals['failed']} failed or fell back")
-ai_cols[1].metric("Tokens in", f"{ai_totals['tokens_in']:,}")
-ai_cols[2].metric("Tokens out", f"{ai_totals['tokens_out']:,}")
-ai_cols[3].metric("AI cost", f"${ai_totals['cost_usd']:.4f}")
+ui.metric_grid([("AI calls", fmt.number(ai_totals["calls"]),
+                 f"{ai_totals['cached']} answered from the cache, {ai_totals['failed']} failed or fell back"),
+                ("Tokens in", f"{ai_totals['tokens_in']:,}", None), ("Tokens out", f"{ai_totals['tokens_out']:,}", None),
+                ("AI cost", f"${ai_totals['cost_usd']:.4f}", None)])
 if st.button("Check the AI service", key="ai_health_check"):
     with ui.friendly_errors("checking the AI service"):
         report = ai_health_check(cur, ai_settings)

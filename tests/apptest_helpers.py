@@ -48,8 +48,8 @@ def read_db(db_path, sql: str) -> tuple[list[tuple], list[str]]:
 
 
 def tiles(at: AppTest) -> dict[str, str]:
-    """{label: value} of the page's figure tiles: its metric cards and the tiles drawn as one HTML grid (the Ride
-    page's, ``ridecharts.tiles_html``), as the browser shows them."""
+    """{label: value} of the page's figure tiles (``ui.metric_grid``: one HTML grid each, ``core.views.tiles``) and
+    of any Streamlit metric card, as the browser shows them."""
     from html.parser import HTMLParser
 
     found = {m.label: m.value for m in at.metric}

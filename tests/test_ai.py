@@ -18,7 +18,7 @@ from core.coach.plans.generate import generate_plan
 from core.coach.rules.parser import AIParse, parse_rule
 from core.coach.rules.store import save_rule
 from core.config import load_settings
-from tests.apptest_helpers import run_app_page
+from tests.apptest_helpers import run_app_page, tiles
 from tests.fakes.openai_server import FakeOpenAI, settings_for
 
 KEY = "sk-test-SECRETKEY0123456789abcdef"
@@ -318,7 +318,7 @@ def test_settings_shows_ai_totals_and_a_health_check_without_a_key(db_path):
 
     at = run_app_page("app_pages/settings_page.py")
     assert not at.exception
-    assert {"AI calls", "Tokens in", "Tokens out", "AI cost"} <= {m.label for m in at.metric}
+    assert {"AI calls", "Tokens in", "Tokens out", "AI cost"} <= set(tiles(at))
     at.button(key="ai_health_check").click().run()
     assert any("No AI key" in w.value for w in at.warning)
 

@@ -103,7 +103,8 @@ def test_the_app_opens_on_the_dashboard_and_switches_to_compare(db, athlete_id, 
 def test_a_fall_on_last_week_shows_a_falling_arrow_in_the_week_tiles():
     import re
 
-    from core.views.ridecharts import this_week_tiles, tiles_html
+    from core.views.ridecharts import this_week_tiles
+    from core.views.tiles import tiles_html
 
     totals = {"distance_m": 100_000.0, "moving_time_s": 7200.0, "tss": 150.0, "rides": 2}
     more = {k: v * 2 for k, v in totals.items()}

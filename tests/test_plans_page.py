@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import read_db
+from tests.apptest_helpers import read_db, tiles
 
 APP = str(Path(__file__).resolve().parent.parent / "navigation.py")
 
@@ -250,7 +250,7 @@ def test_the_preview_shows_race_day_fitness_the_weeks_and_a_workout_in_watts(db_
     at.text_input(key="plan_b_races").set_value((start + timedelta(weeks=3, days=5)).isoformat())
     at.button(key="plan_generate_button").click().run()
     assert not at.exception, at.exception
-    labels = [m.label for m in at.metric]
+    labels = list(tiles(at))
     assert "CTL on race day" in labels and "Form (TSB) on race day" in labels
     weeks = next(d.value for d in at.dataframe if "Why" in d.value.columns)
     assert len(weeks) == 8 and weeks["Why"].str.len().min() > 20
@@ -299,7 +299,7 @@ def test_the_plans_page_projects_a_saved_plan_and_replans_it_from_today(db_path)
     (plan_id,), = read(db_path, "SELECT id FROM plans")[0]
     at = open_page("app_pages/plans_page.py")
     assert not at.exception
-    assert "CTL at the end" in [m.label for m in at.metric]
+    assert "CTL at the end" in tiles(at)
     assert any("Why" in d.value.columns for d in at.dataframe)
     at.button(key=f"plan_replan_{plan_id}").click().run()
     assert not at.exception

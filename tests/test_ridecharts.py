@@ -215,7 +215,9 @@ def test_the_tiles_are_one_html_grid_with_every_string_escaped_and_the_help_on_h
     from html.parser import HTMLParser
 
     hostile = '<img src=x onerror=alert(1)>"'
-    html = ridecharts.tiles_html([("Distance", "48.3 km", None), (hostile, "1 & 2", f"help {hostile}")])
+    from core.views.tiles import tiles_html
+
+    html = tiles_html([("Distance", "48.3 km", None), (hostile, "1 & 2", f"help {hostile}")])
 
     class Tiles(HTMLParser):
         def __init__(self):
@@ -237,6 +239,7 @@ def test_the_tiles_are_one_html_grid_with_every_string_escaped_and_the_help_on_h
     assert parsed.text == {"dt": ["Distance", hostile], "dd": ["48.3 km", "1 & 2"]}
     assert parsed.titles == [f"help {hostile}"]  # only the tile with a help text has a hover text
     assert parsed.tags.count("dl") == 2
+    assert "repeat(5," in tiles_html([("a", "1", None)] * 5, per_row=5) and "repeat(5," not in html  # five a row
 
 
 def test_detail_tiles_say_indoor_without_distance_and_name_the_load_method():

@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.store.db import connect, table_counts
-from tests.apptest_helpers import run_app_page, shown
+from tests.apptest_helpers import run_app_page, shown, tiles
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -51,8 +51,8 @@ def test_uploading_gpx_files_shows_the_route_sections_map_and_profile(db_path):
     assert any("Not imported: empty.gpx: the file is empty" in line for line in lines)
     assert not at.get("progress")  # no full bar left saying "Imported 2 of 2" above an error
     assert at.selectbox(key="routes_selected").value is not None
-    assert [m.label for m in at.metric] == ["Distance", "Elevation gain", "Climbs", "Estimated time"]
-    assert at.metric[0].value == "48.3 km"
+    assert list(tiles(at)) == ["Distance", "Elevation gain", "Climbs", "Estimated time"]
+    assert tiles(at)["Distance"] == "48.3 km"
     table = at.dataframe[-1].value  # the section table (the route list comes first)
     assert "Climb" in set(table["Kind"]) and table["Length (km)"].astype(float).sum() > 48
     assert "None" not in table.to_string() and not any("_" in c for c in table.columns)
@@ -68,11 +68,11 @@ def test_uploading_gpx_files_shows_the_route_sections_map_and_profile(db_path):
 
 def test_an_empty_gpx_says_nothing_was_imported_and_no_earlier_route_stays_on_screen(db_path):
     at = upload(open_routes(), "coursepointer__cptr003.gpx")
-    assert at.metric[0].value == "48.3 km"
+    assert tiles(at)["Distance"] == "48.3 km"
     at = upload(at, "empty.gpx")
     assert not at.exception
     assert [shown(e.value) for e in at.error] == ["Imported 0 of 1 file; 1 could not be imported."]
-    assert not at.get("progress") and not at.metric  # the earlier route is not shown as if it were this file
+    assert not at.get("progress") and not tiles(at)  # the earlier route is not shown as if it were this file
     assert at.selectbox(key="routes_selected").value is None
 
 

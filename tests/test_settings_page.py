@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.athletes import list_athletes
 from core.store.db import connect
-from tests.apptest_helpers import run_app_page
+from tests.apptest_helpers import run_app_page, tiles
 
 
 def open_settings() -> AppTest:
@@ -18,7 +18,7 @@ def test_the_settings_page_shows_the_profile_form_and_data_summary(db_path):
     assert at.title[0].value == "Settings"
     labels = {w.label for w in at.number_input}
     assert {"FTP (W)", "Max HR (bpm)", "Threshold HR, LTHR (bpm)", "Weight (kg)"} <= labels
-    assert [m.label for m in at.metric][:2] == ["Rides", "Distance"]
+    assert list(tiles(at))[:2] == ["Rides", "Distance"]
 
 
 def test_saving_a_valid_profile_stores_it(db_path):
@@ -43,7 +43,7 @@ def test_imperial_units_and_a_time_zone_are_saved_and_used_by_the_pages(db_path)
     assert (prefs["units"], prefs["timezone"]) == ("imperial", "America/New_York")
     at = open_settings()
     assert at.radio(key="profile_units").value == "imperial"
-    assert next(m for m in at.metric if m.label == "Distance").value.endswith(" mi")
+    assert tiles(at)["Distance"].endswith(" mi")
 
 
 def test_an_invalid_profile_is_refused_with_a_message_and_not_saved(db_path):
