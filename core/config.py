@@ -39,6 +39,7 @@ ENV_VARS = {
     "VELOCOACH_ALLOWED_HOSTS": "allowed_hosts",
     "VELOCOACH_SESSION_HOURS": "session_hours",
     "VELOCOACH_SYNC_CHECK_S": "sync_check_s",
+    "VELOCOACH_ANSWERS": "keep_answers",
 }
 
 # Feature flags and their defaults (VELOCOACH_FEATURES switches them): each gates a real feature.
@@ -204,6 +205,7 @@ _CHECKS = {
     "allowed_hosts": _hosts,
     "session_hours": lambda v: _number(v, float, 0, 24 * 30, low_open=True),
     "sync_check_s": lambda v: _number(v, float, 0.05, 3600),
+    "keep_answers": _flag,
 }
 
 
@@ -233,6 +235,8 @@ class Settings:
     session_hours: float = 12.0  # how long a sign-in lasts
     # How often the background Garmin sync looks for accounts that are due (the intervals themselves are hours).
     sync_check_s: float = 60.0
+    # The command line keeps the answers of its light read-only commands beside the database (core.answers).
+    keep_answers: bool = True
 
     def __post_init__(self) -> None:
         problems = []

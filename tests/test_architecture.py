@@ -31,6 +31,7 @@ LAYERS = (
     "routes",
     "athletes",
     Layer("files", "store", independent=True),
+    "answers",
     "logs",
     "access",
     "config",

@@ -48,7 +48,8 @@ def test_no_key_means_ai_is_off(tmp_path):
     ("VELOCOACH_AI_TIMEOUT_S", "nan", "ai_timeout_s"), ("VELOCOACH_SESSION_HOURS", "721", "session_hours"),
     ("VELOCOACH_SYNC_CHECK_S", "0.01", "sync_check_s"), ("VELOCOACH_SEED_DEMO", "maybe", "seed_demo"),
     ("VELOCOACH_AI_BASE_URL", "ftp://example.org", "ai_base_url"), ("VELOCOACH_FEATURES", "teleport", "features"),
-    ("VELOCOACH_ALLOWED_HOSTS", "*", "allowed_hosts"), ("VELOCOACH_ALLOWED_HOSTS", "bad_host!", "allowed_hosts")])
+    ("VELOCOACH_ALLOWED_HOSTS", "*", "allowed_hosts"), ("VELOCOACH_ALLOWED_HOSTS", "bad_host!", "allowed_hosts"),
+    ("VELOCOACH_ANSWERS", "sometimes", "keep_answers")])
 def test_each_bad_setting_is_refused_naming_it(variable, value, named, tmp_path):
     with pytest.raises(ConfigError) as info:
         load_settings({variable: value, "OPENAI_API_KEY": "sk-very-secret"}, tmp_path / "none.toml")

@@ -4,7 +4,6 @@ or planted (wrong owner, group/other bits, symlinks)."""
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -25,7 +24,7 @@ def write_private_file(path: Path, data: bytes) -> None:
     """Atomically replace ``path`` with ``data``, mode 0600 from its first byte, in a 0700 folder if new."""
     path = Path(path)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         os.write(fd, data)
@@ -38,8 +37,9 @@ def write_private_file(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def read_private_file(path: Path) -> bytes:
-    """The file's bytes, only if it is a regular file (not a symlink) owned by this user and closed to others.
+def read_private_file(path: Path, limit: int = 1_000_000) -> bytes:
+    """The file's bytes (at most ``limit``), only if it is a regular file (not a symlink) owned by this user and
+    closed to others.
 
     Raises FileNotFoundError when absent and PermissionError (naming the problem) otherwise."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -53,7 +53,7 @@ def read_private_file(path: Path) -> bytes:
             raise PermissionError(f"{path} is open to other users (mode {stat.filemode(info.st_mode)}); "
                                   f"run: chmod 600 {path}")
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(1_000_000)
+            return handle.read(limit)
     finally:
         os.close(fd)
 
@@ -66,6 +66,6 @@ def load_or_create_secret(path: Path, nbytes: int = 32) -> bytes:
             return value
     except FileNotFoundError:
         pass
-    value = secrets.token_bytes(nbytes)
+    value = os.urandom(nbytes)  # what secrets.token_bytes returns (its import is a light command's 3 ms)
     write_private_file(path, value)
     return value

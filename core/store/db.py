@@ -28,6 +28,7 @@ from typing import TypeVar
 
 import duckdb
 
+from core.answers import forget as forget_answers
 from core.errors import (
     DatabaseDamagedError,
     DatabaseLockedError,
@@ -460,8 +461,13 @@ def like_pattern(text: str) -> str:
 def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
     """Mark that aggregates changed (imports, edits, deletes); cached page reads key on data_version().
 
-    An append, not an update of one shared row: concurrent writers never conflict on it (migration 007)."""
+    An append, not an update of one shared row: concurrent writers never conflict on it (migration 007). The command
+    line's kept answers of this database go too (core.answers): they would be missed anyway, but a deleted ride's
+    figures should not wait on disk for the next command."""
     cur.execute("INSERT INTO data_changes DEFAULT VALUES")
+    path = database_file(cur)
+    if path is not None:
+        forget_answers(path)
 
 
 def data_version(cur: duckdb.DuckDBPyConnection) -> int:
