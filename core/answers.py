@@ -28,6 +28,11 @@ _VALUED = ("--db", "--athlete")
 SETTLED_S = 2.0
 # What beside the database shapes the output (never a secret: the AI key is not among them).
 _ENVIRONMENT = ("TZ", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONIOENCODING", "PYTHONUTF8")
+_CODE = os.path.dirname(os.path.abspath(__file__))
+# As core.config has them (checked by tests/test_answers.py).
+_SECRETS_FILE = os.path.join(os.path.dirname(_CODE), ".streamlit", "secrets.toml")
+_DEFAULT_DB = os.path.join(os.path.dirname(_CODE), "data", "velocoach.duckdb")
+_SECRET_VARIABLES = ("VELOCOACH_AI_KEY", "OPENAI_API_KEY")
 _KEPT = 64  # answers kept per folder at most (oldest go first)
 _LARGEST = 32 << 20  # characters: a larger answer (a huge page of rides) is not worth keeping
 
@@ -48,7 +53,7 @@ def _file_state(path: str) -> tuple:
 def _code_state() -> tuple[int, int, int]:
     """(files, total size, newest change) of VeloCoach's code and data files: an upgrade or an edit is a miss."""
     count = size = newest = 0
-    pending = [os.path.dirname(os.path.abspath(__file__))]
+    pending = [_CODE]
     while pending:
         with os.scandir(pending.pop()) as entries:
             for entry in entries:
@@ -214,27 +219,48 @@ def forget(db_path) -> None:
         pass
 
 
+def _settings_inputs(option: str | None, environ) -> tuple[str, tuple] | None:
+    """(the database's path, what the settings are made of) without building them (core.config's import is a
+    sixth of an answered command): the usual case, with no secrets file and answers not switched by the
+    environment. None otherwise (``prepare`` then asks load_settings). tests/test_answers.py checks the path
+    against load_settings'."""
+    if environ.get("VELOCOACH_ANSWERS") or os.path.exists(_SECRETS_FILE):
+        return None
+    db = option if option is not None else (environ.get("VELOCOACH_DB") or _DEFAULT_DB)
+    # Every VeloCoach variable shapes the settings; of a secret, only whether it is there enters the key.
+    inputs = tuple(sorted((name, "(set)" if name in _SECRET_VARIABLES else value) for name, value in environ.items()
+                          if name.startswith("VELOCOACH_") or name in _SECRET_VARIABLES))
+    return db, inputs
+
+
 def prepare(argv: list[str], environ=None) -> Pending | None:
     """The pending answer of ``python -m core ARGV``, or None if it is not one answered here."""
     environ = os.environ if environ is None else environ
     parsed = _database_option(argv)
     if parsed is None:
         return None
-    from core.config import load_settings
-    from core.errors import VeloCoachError
+    known = _settings_inputs(parsed[0], environ)
+    if known is None:
+        from core.config import load_settings
+        from core.errors import VeloCoachError
 
-    try:
-        settings = load_settings(environ, db_path=parsed[0])
-    except VeloCoachError:  # the command reports it
-        return None
-    if not settings.keep_answers:
-        return None
-    db_path = os.path.abspath(os.fspath(settings.db_path.expanduser()))
-    from hashlib import blake2b
-
+        try:
+            settings = load_settings(environ, db_path=parsed[0])
+        except VeloCoachError:  # the command reports it
+            return None
+        if not settings.keep_answers:
+            return None
+        known = os.fspath(settings.db_path), repr(settings)  # its repr masks the secrets
+    db_path = os.path.abspath(os.path.expanduser(known[0]))
     before = _file_state(db_path), _file_state(db_path + ".wal")
-    state = blake2b(repr((db_path, before, time.strftime("%Y-%m-%d"), repr(settings),
-                          [environ.get(name) for name in _ENVIRONMENT], _code_state(), sys.version_info[:2])).encode(),
-                    digest_size=12).hexdigest()
-    key = blake2b(repr(argv).encode(), digest_size=12).hexdigest()
-    return Pending(folder_of(db_path), db_path, before, state, key)
+    state = _digest((db_path, before, time.strftime("%Y-%m-%d"), known[1], [environ.get(name) for name in _ENVIRONMENT],
+                     _code_state(), sys.version_info[:2]))
+    return Pending(folder_of(db_path), db_path, before, state, _digest(argv))
+
+
+def _digest(value) -> str:
+    try:  # hashlib's own import loads OpenSSL (2 ms) for a hash it takes from here anyway
+        from _blake2 import blake2b
+    except ImportError:  # another Python than CPython
+        from hashlib import blake2b
+    return blake2b(repr(value).encode(), digest_size=12).hexdigest()

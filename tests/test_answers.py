@@ -180,3 +180,22 @@ def test_a_bad_answers_setting_is_refused_by_the_command_itself(db):
     result = cli(db, "rides", env={"VELOCOACH_ANSWERS": "sometimes"})
     assert result.returncode == 1 and "keep_answers: must be on or off" in result.stderr
     assert kept(db) == []
+
+
+def test_the_settings_read_without_core_config_agree_with_load_settings(tmp_path, monkeypatch):
+    from core import config
+
+    assert answers._SECRETS_FILE == str(config.SECRETS_PATH) and answers._DEFAULT_DB == str(config.DEFAULT_DB_PATH)
+    assert set(answers._SECRET_VARIABLES) == {var for var, name in config.ENV_VARS.items() if name == "ai_api_key"}
+    monkeypatch.chdir(tmp_path)
+    cases = [(None, {}), ("given.duckdb", {"VELOCOACH_DB": "/elsewhere/x.duckdb"}), (None, {"VELOCOACH_DB": ""}),
+             (None, {"VELOCOACH_DB": "~/rider/v.duckdb"}), ("~/a.duckdb", {}), (None, {"VELOCOACH_DB": "rel/v.duckdb"})]
+    for option, environ in cases:
+        path, inputs = answers._settings_inputs(option, environ)
+        settings = config.load_settings(environ, tmp_path / "no-secrets.toml", db_path=option)
+        assert os.path.abspath(os.path.expanduser(path)) == str(settings.db_path.expanduser().absolute())
+    # A secret's value never enters the key; whether it is set does.
+    _, with_key = answers._settings_inputs(None, {"OPENAI_API_KEY": "sk-very-secret"})
+    assert "sk-very-secret" not in repr(with_key) and with_key != answers._settings_inputs(None, {})[1]
+    # The environment switching answers, or a secrets file, goes through load_settings itself.
+    assert answers._settings_inputs(None, {"VELOCOACH_ANSWERS": "1"}) is None
