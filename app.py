@@ -24,8 +24,10 @@ from contextlib import asynccontextmanager  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from core.errors import VeloCoachError  # noqa: E402
-from shell.server import Shell, exit_if_unsafe_start  # noqa: E402
+from shell.server import Shell, exit_if_unsafe_start, send_writes_at_once  # noqa: E402
 from shell.services import install_services  # noqa: E402
+
+send_writes_at_once()  # before uvicorn accepts: Streamlit's socket leaves Nagle on (see its docstring)
 
 try:
     shell = Shell()

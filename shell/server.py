@@ -148,8 +148,12 @@ class Shell:
     def configure_streamlit(self) -> None:
         """Options that depend on VeloCoach's settings: error details only in development (config.toml says
         "none"), and Streamlit's own websocket Host check widened to the names the gate allows."""
-        from streamlit import config
+        from streamlit import config, delta_generator
 
+        # Once per process, at the first element, Streamlit checks whether it runs in a REPL (to say an app wants
+        # `streamlit run`): inspect.stack() from the page script resolves the file of every loaded module, ~0.2 s
+        # of the first page after each start. This process is `streamlit run`, so the check is moot; marked done.
+        delta_generator._use_warning_has_been_displayed = True
         if self.settings.env == "development" and "command-line" not in str(
                 config.get_where_defined("client.showErrorDetails")):
             config.set_option("client.showErrorDetails", "full")
@@ -227,6 +231,33 @@ async def _guarded(hook: LifespanHook, shell: Shell) -> AsyncIterator[None]:
             await manager.__aexit__(None, None, None)
         except Exception:  # noqa: BLE001
             log.exception("background task %s failed to stop cleanly", name)
+
+
+def send_writes_at_once() -> None:
+    """Nagle's algorithm off on every connection the app accepts, as asyncio means it to be.
+
+    asyncio turns Nagle off for each TCP connection it accepts (``base_events._set_nodelay``), but only on sockets
+    whose ``proto`` is IPPROTO_TCP. Streamlit 1.67 binds its listening socket as ``socket.socket(family)``
+    (proto 0), so every accepted connection keeps Nagle on: a response written as headers then body waits for the
+    browser's delayed ACK, ~40 ms per file on a kept-alive connection. The first page loads 64 script files over
+    six connections (~0.25 s of each start) and every later message waits the same way. Called when app.py is
+    imported, before uvicorn accepts its first connection; idempotent."""
+    import asyncio.base_events as base_events
+    import socket
+
+    if getattr(base_events._set_nodelay, "velocoach", False):
+        return
+
+    def set_nodelay(sock: socket.socket) -> None:
+        if (sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM
+                and sock.proto in (0, socket.IPPROTO_TCP)):  # 0: the default protocol of a stream, TCP
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:  # a connection already reset: nothing to send on it anyway
+                pass
+
+    set_nodelay.velocoach = True
+    base_events._set_nodelay = set_nodelay
 
 
 def exit_if_unsafe_start(shell: Shell) -> None:

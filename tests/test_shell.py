@@ -21,7 +21,7 @@ from core.access.owner import set_password
 from core.access.private_files import file_mode
 from core.config import load_settings
 from core.errors import NotFoundError
-from shell.server import Shell, current_shell, start_problem
+from shell.server import Shell, current_shell, send_writes_at_once, start_problem
 
 PASSWORD = "correct horse battery"
 HOST = "127.0.0.1:8501"
@@ -398,3 +398,56 @@ def test_the_shipped_streamlit_config_is_local_quiet_and_closed():
     assert config["server"]["enableAgentApi"] is False and config["server"]["enableCORS"] is True
     assert config["server"]["enableXsrfProtection"] is True and config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorDetails"] == "none" and config["client"]["showErrorLinks"] is False
+
+
+def test_the_first_page_skips_streamlits_repl_check(tmp_path, monkeypatch):
+    """Streamlit's once-per-process "are we in a REPL?" check walks inspect.stack() at the first element (~0.2 s of
+    the first page); the app marks it done. If an upgrade renames the flag, this fails and the cost is back."""
+    import inspect
+
+    from streamlit import delta_generator
+
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    Shell(load_settings({"VELOCOACH_DB": str(tmp_path / "a.duckdb")}, tmp_path / "none.toml")).configure_streamlit()
+    assert delta_generator._use_warning_has_been_displayed is True
+    check = inspect.getsource(delta_generator._maybe_print_use_warning)
+    assert "if not _use_warning_has_been_displayed:" in check and "is_repl()" in check
+
+
+def _nodelay_of_an_accepted_connection(listener) -> int:
+    """TCP_NODELAY of a connection an asyncio server accepts on ``listener`` (as uvicorn does)."""
+    import asyncio
+    import socket
+
+    async def serve() -> int:
+        seen = asyncio.get_running_loop().create_future()
+
+        async def on_connect(reader, writer):
+            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=listener)
+        _, client = await asyncio.open_connection("127.0.0.1", listener.getsockname()[1])
+        try:
+            return await asyncio.wait_for(seen, 10)
+        finally:
+            client.close()
+            server.close()
+
+    return asyncio.run(serve())
+
+
+def test_the_apps_connections_send_each_write_at_once(monkeypatch):
+    """Streamlit binds its socket with proto 0, so asyncio leaves Nagle on for every connection (~40 ms per
+    response on a kept-alive connection); app.py turns it off before the first connection is accepted."""
+    import asyncio.base_events as base_events
+
+    from streamlit.web.server.starlette import starlette_server
+
+    monkeypatch.setattr(base_events, "_set_nodelay", base_events._set_nodelay)  # put back after the test
+    as_streamlit_binds = starlette_server._bind_socket("127.0.0.1", 0, 8)
+    assert as_streamlit_binds.proto == 0  # the cause (Streamlit 1.67): if this fails, the work-around can go
+    assert _nodelay_of_an_accepted_connection(as_streamlit_binds) == 0
+    send_writes_at_once()
+    send_writes_at_once()  # idempotent
+    assert _nodelay_of_an_accepted_connection(starlette_server._bind_socket("127.0.0.1", 0, 8)) != 0
