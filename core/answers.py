@@ -50,8 +50,9 @@ def _file_state(path: str) -> tuple:
     return s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns
 
 
-def _code_state() -> tuple[int, int, int]:
-    """(files, total size, newest change) of VeloCoach's code and data files: an upgrade or an edit is a miss."""
+def _code_state() -> tuple:
+    """VeloCoach's code and data files (count, total size, newest change) and the folders Python imports from (a
+    package installed, upgraded or removed changes its folder): an upgrade or an edit is a miss."""
     count = size = newest = 0
     pending = [_CODE]
     while pending:
@@ -63,7 +64,7 @@ def _code_state() -> tuple[int, int, int]:
                 elif entry.name.endswith((".py", ".sql", ".toml", ".json")):
                     s = entry.stat(follow_symlinks=False)
                     count, size, newest = count + 1, size + s.st_size, max(newest, s.st_mtime_ns, s.st_ctime_ns)
-    return count, size, newest
+    return count, size, newest, [_file_state(folder) for folder in sys.path if folder]
 
 
 def _database_option(argv: list[str]) -> tuple[str | None, str | None] | None:

@@ -160,7 +160,7 @@ def test_an_answer_file_someone_else_could_have_planted_or_read_is_ignored(db):
     assert cli(db, "athletes", "--json").stdout == computed
 
 
-def test_the_key_moves_with_the_database_the_command_and_the_settings(db, tmp_path):
+def test_the_key_moves_with_the_database_the_command_and_the_settings(db, tmp_path, monkeypatch):
     def pending(argv, **environ):
         return answers.prepare(argv, {**os.environ, **environ})
 
@@ -174,6 +174,12 @@ def test_the_key_moves_with_the_database_the_command_and_the_settings(db, tmp_pa
     os.utime(db, (time.time() - 60, time.time() - 60))
     assert pending(["--db", str(db), "rides", "--json"]).state != base.state  # touched: the change time moved
     assert pending(["--db", str(db), "rides", "--json"], VELOCOACH_ANSWERS="off") is None
+    packages = tmp_path / "site-packages"
+    packages.mkdir()
+    monkeypatch.syspath_prepend(str(packages))
+    before_install = pending(["--db", str(db), "rides", "--json"]).state
+    (packages / "duckdb-9.9.9.dist-info").mkdir()  # a package installed or upgraded where Python imports from
+    assert pending(["--db", str(db), "rides", "--json"]).state != before_install
 
 
 def test_a_bad_answers_setting_is_refused_by_the_command_itself(db):
