@@ -11,7 +11,8 @@ aggregated data), so a deleted ride does not live on here.
 Only a clean run is kept: exit code 0, nothing on standard error, the whole output written, the database files
 unchanged by the run and last changed more than ``SETTLED_S`` ago (a file system stamps times in coarse ticks: a
 write in the same tick as the last one could otherwise leave the stamps as they were, the "racy git" problem).
-``VELOCOACH_ANSWERS=0`` (setting ``keep_answers``) switches it off. Standard library only: this runs before anything else is imported.
+``VELOCOACH_ANSWERS=0`` (setting ``keep_answers``) switches it off. This runs before anything else is imported:
+the standard library only, and core.access.private_files to read an answer.
 """
 
 from __future__ import annotations
@@ -145,12 +146,15 @@ class Pending:
         try:
             os.makedirs(self.folder, mode=0o700, exist_ok=True)
             _drop_stale(self.folder, self.state)
-            partial = f"{self.file}.{os.getpid()}.part"
+        except OSError:  # a read-only disk: the command answered; it is just not kept
+            return
+        partial = f"{self.file}.{os.getpid()}.part"
+        try:
             with open(partial, "w", encoding="utf-8", opener=_owner_only) as out:
                 out.write("".join(self._written))
             os.replace(partial, self.file)
-        except OSError:  # a read-only or full disk: the command answered; it is just not kept
-            pass
+        except OSError:  # a full disk: nothing half-written is left to be read
+            _remove(partial)
 
 
 class _Copy:

@@ -205,3 +205,11 @@ def test_the_settings_read_without_core_config_agree_with_load_settings(tmp_path
     assert "sk-very-secret" not in repr(with_key) and with_key != answers._settings_inputs(None, {})[1]
     # The environment switching answers, or a secrets file, goes through load_settings itself.
     assert answers._settings_inputs(None, {"VELOCOACH_ANSWERS": "1"}) is None
+
+
+def test_answers_that_cannot_be_kept_do_not_disturb_the_command(db):
+    Path(answers.folder_of(db)).write_text("not a folder")  # e.g. a read-only or odd place beside the database
+    for _ in range(2):
+        result = cli(db, "metrics", "weekly", "--json")
+        assert result.returncode == 0 and result.stdout.count("\n") > 1 and result.stderr == ""
+    assert Path(answers.folder_of(db)).read_text() == "not a folder"
