@@ -185,3 +185,20 @@ def test_a_highlighted_section_leaves_out_what_lies_inside_a_zone(ride):
     highlight_layer(points, sections, 1, zones=[zone]).add_to(shown)
     drawn = map_coordinates(shown)
     assert len(drawn) > 100 and (distance_m(drawn[:, 0], drawn[:, 1], zone) > zone.radius_m).all()
+
+
+def test_git_ignores_every_file_the_app_writes_with_the_riders_data():
+    """A rider who keeps the project in git never commits the database, its safety copies, the command line's
+    kept answers, tokens, the log or the owner's password file (`git check-ignore` answers for each)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    written = ["data/velocoach.duckdb", "data/velocoach.duckdb.wal", "data/backups/velocoach-before-restore-1.duckdb",
+               "data/velocoach.duckdb.answers/abc-def.txt", "data/garmin_tokens/1/oauth1_token.json",
+               "data/logs/velocoach.log", "data/owner-password.json", "data/session-secret", "data/app-api.json"]
+    result = subprocess.run(["git", "check-ignore", "--no-index", *written], cwd=root, capture_output=True, text=True)
+    assert sorted(result.stdout.split()) == sorted(written)
