@@ -258,6 +258,8 @@ def prepare(argv: list[str], environ=None) -> Pending | None:
         known = os.fspath(settings.db_path), repr(settings)  # its repr masks the secrets
     db_path = os.path.abspath(os.path.expanduser(known[0]))
     before = _file_state(db_path), _file_state(db_path + ".wal")
+    # Today as the commands take it (date.today(): the computer's zone); were days cut in the rider's zone, that
+    # zone's date would have to enter the key instead.
     state = _digest((db_path, before, time.strftime("%Y-%m-%d"), known[1], [environ.get(name) for name in _ENVIRONMENT],
                      _code_state(), sys.version_info[:2]))
     return Pending(folder_of(db_path), db_path, before, state, _digest(argv))
