@@ -143,18 +143,14 @@ class Pending:
             return
         if sum(map(len, self._written)) >= _LARGEST:
             return
+        from core.access.private_files import write_private_file
+
         try:
             os.makedirs(self.folder, mode=0o700, exist_ok=True)
             _drop_stale(self.folder, self.state)
-        except OSError:  # a read-only disk: the command answered; it is just not kept
-            return
-        partial = f"{self.file}.{os.getpid()}.part"
-        try:
-            with open(partial, "w", encoding="utf-8", opener=_owner_only) as out:
-                out.write("".join(self._written))
-            os.replace(partial, self.file)
-        except OSError:  # a full disk: nothing half-written is left to be read
-            _remove(partial)
+            write_private_file(self.file, "".join(self._written).encode("utf-8"), durable=False)
+        except OSError:  # a read-only or full disk: the command answered; it is just not kept
+            pass
 
 
 class _Copy:
@@ -186,10 +182,6 @@ class _Copy:
         if name == "buffer":  # bytes written past the copy: not an answer to keep
             self._pending._clean = False
         return getattr(self._stream, name)
-
-
-def _owner_only(path: str, flags: int) -> int:
-    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
 
 
 def _drop_stale(folder: str, state: str) -> None:

@@ -20,15 +20,17 @@ def file_mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def write_private_file(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``, mode 0600 from its first byte, in a 0700 folder if new."""
+def write_private_file(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Atomically replace ``path`` with ``data``, mode 0600 from its first byte, in a 0700 folder if new.
+    ``durable``: on disk before it replaces the old file (not needed for what can be made again, like a cache)."""
     path = Path(path)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         os.write(fd, data)
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         tmp.unlink(missing_ok=True)
